@@ -1,0 +1,1 @@
+"""Staff users, roles, log-in sessions and the audit trail."""

@@ -1,0 +1,70 @@
+"""Who is calling: bearer token or session cookie, and role checks for routes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from starlette.requests import HTTPConnection
+
+from accounts import service
+from accounts.exceptions import AuthenticationError
+from accounts.models import StaffUser
+from accounts.roles import Role
+from config.settings import Settings
+from runtime.deps import RuntimeDep, SessionDep
+
+SESSION_COOKIE = "anxin_session"
+
+
+def login_policy(settings: Settings) -> service.LoginPolicy:
+    return service.LoginPolicy(
+        max_failures=settings.login_max_failures,
+        lock_for=timedelta(minutes=settings.login_lock_minutes),
+        failure_delay_seconds=settings.login_failure_delay_seconds,
+        session_lifetime=timedelta(hours=settings.session_hours),
+    )
+
+
+def presented_token(connection: HTTPConnection) -> str | None:
+    """The bearer token from the Authorization header, else from the session cookie."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(SESSION_COOKIE) or None
+
+
+async def current_user(
+    connection: HTTPConnection, runtime: RuntimeDep, session: SessionDep
+) -> StaffUser:
+    token = presented_token(connection)
+    if token is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return await service.user_for_token(session, token=token, now=runtime.clock.now())
+    except AuthenticationError as error:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error),
+                            headers={"WWW-Authenticate": "Bearer"}) from error
+
+
+CurrentUser = Annotated[StaffUser, Depends(current_user)]
+
+
+def require_roles(roles: Iterable[Role]) -> Callable[[StaffUser], Awaitable[StaffUser]]:
+    """A dependency that lets in the given roles (and admin) and answers 403 to the rest."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    async def check(user: CurrentUser) -> StaffUser:
+        if user.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {user.role!r} may not do this; needs one of "
+                f"{', '.join(sorted(allowed))}",
+            )
+        return user
+
+    return check

@@ -1,0 +1,1 @@
+"""Settings, the default config file and logging setup."""

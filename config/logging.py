@@ -1,0 +1,11 @@
+"""Logging setup shared by the server and the command line."""
+
+import logging
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """One line per record, with the logger name, to standard error."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,117 @@
+"""Typed settings read from ``ANXIN_*`` environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from config.exceptions import InsecureSettingsError
+
+# Values that people paste from examples; none of them may guard a real deployment.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "change_me", "secret", "dev", "development", "placeholder",
+     "insecure", "anxin", "please-change-me", "xxx"}
+)
+MIN_SECRET_LENGTH = 32
+CONFIG_FILE_ENV = "ANXIN_CONFIG_FILE"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads at start-up; see docs/operations.md for each setting."""
+
+    model_config = SettingsConfigDict(env_prefix="ANXIN_", extra="ignore", toml_file=None)
+
+    http_host: str = "127.0.0.1"
+    http_port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    demo: bool = False
+    demo_password: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    public_base_url: str | None = None
+    log_level: str = "INFO"
+    session_hours: Annotated[float, Field(gt=0)] = 12.0
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_lock_minutes: Annotated[float, Field(ge=0)] = 15.0
+    login_failure_delay_seconds: Annotated[float, Field(ge=0)] = 0.5
+    live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
+    metrics_token: SecretStr | None = None
+    cookie_secure: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments beat environment, environment beats the TOML file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = _config_file()
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'anxin.db').resolve()}"
+
+    def secret(self) -> str:
+        """The secret key; call only after :func:`prepare_secrets`."""
+        if self.secret_key is None:
+            raise InsecureSettingsError("ANXIN_SECRET_KEY is not set")
+        return self.secret_key.get_secret_value()
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit:
+        return Path(explicit)
+    default = Path(__file__).with_name("anxin.toml")
+    return default if default.exists() else None
+
+
+def is_placeholder(value: str | None) -> bool:
+    """True for a missing, short or well-known example secret."""
+    return value is None or value.strip().lower() in PLACEHOLDER_SECRETS or (
+        len(value) < MIN_SECRET_LENGTH
+    )
+
+
+def prepare_secrets(settings: Settings) -> Settings:
+    """Refuse weak secrets outside demo mode; in demo mode make and keep missing ones."""
+    current = settings.secret_key.get_secret_value() if settings.secret_key else None
+    if not is_placeholder(current):
+        return settings
+    if not settings.demo:
+        raise InsecureSettingsError(
+            "ANXIN_SECRET_KEY is missing or a placeholder; set a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters (or ANXIN_DEMO=1 for a demo)"
+        )
+    return settings.model_copy(update={"secret_key": SecretStr(_demo_secret(settings.data_dir))})
+
+
+def _demo_secret(data_dir: Path) -> str:
+    path = data_dir / "demo-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,1 @@
+"""The FastAPI application: assembly, lifespan, live feed, pages and the command line."""

@@ -1,0 +1,127 @@
+"""The application factory and the one lifespan that owns every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import delete
+
+from accounts.models import StaffSession
+from accounts.router import router as accounts_router
+from config.settings import Settings, prepare_secrets
+from dashboard import demo, health, live, metrics, pages
+from runtime.bus import EventBus
+from runtime.clock import Clock, SystemClock
+from runtime.context import Runtime
+from seniors.router import router as seniors_router
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+BackgroundTask = Callable[[Runtime], Awaitable[None]]
+
+ROUTERS = [
+    health.router,
+    metrics.router,
+    accounts_router,
+    seniors_router,
+    live.router,
+    pages.router,
+]
+
+
+async def purge_expired_sessions(runtime: Runtime) -> None:
+    """Every hour, forget log-in sessions that have expired."""
+    while True:
+        async with runtime.sessions() as session:
+            await session.execute(
+                delete(StaffSession).where(StaffSession.expires_at <= runtime.clock.now())
+            )
+            await session.commit()
+        await runtime.clock.sleep(timedelta(hours=1).total_seconds())
+
+
+# Each domain that needs a loop adds it here; the lifespan runs them in one task group.
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the application; nothing is opened until the lifespan starts."""
+    settings = prepare_secrets(settings or Settings())
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings, clock) as runtime:
+            app.state.runtime = runtime
+            async with run_background(runtime):
+                yield
+
+    app = FastAPI(title="Anxin 12349", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.middleware("http")(metrics.measure)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    return app
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtime]:
+    """Open the database (migrated, and seeded in demo mode) and the event bus."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        runtime = Runtime(settings=settings, clock=clock, engine=engine,
+                          sessions=create_sessionmaker(engine),
+                          bus=EventBus(clock=clock, buffer_size=settings.live_buffer_size))
+        if settings.demo:
+            await demo.seed(runtime)
+        yield runtime
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def run_background(runtime: Runtime) -> AsyncIterator[None]:
+    """Run every background loop in one task group; cancel and await them on the way out."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(_supervised(task, runtime), name=task.__name__)
+                 for task in BACKGROUND_TASKS]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:
+    """Keep a loop alive: log a crash loudly and start it again after a pause."""
+    while True:
+        try:
+            await task(runtime)
+            return
+        except Exception:
+            log.exception("background task %s crashed; restarting in 5 s", task.__name__)
+            await asyncio.sleep(5)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with one readable line per problem, naming the field."""
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"] if part != "body")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append({"field": field, "message": message})
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return JSONResponse({"detail": summary, "errors": problems}, status_code=422)

@@ -1,0 +1,22 @@
+"""Seeding the demo: staff accounts first, then each domain's made-up data."""
+
+from __future__ import annotations
+
+import logging
+
+from accounts import demo as accounts_demo
+from runtime.context import Runtime
+from seniors import demo as seniors_demo
+
+log = logging.getLogger(__name__)
+
+
+async def seed(runtime: Runtime) -> None:
+    """Create whatever demo data is missing; running it twice changes nothing."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        accounts = await accounts_demo.seed_accounts(session, settings=runtime.settings, now=now)
+        seniors = await seniors_demo.seed_seniors(session, now=now)
+        await session.commit()
+    if accounts or seniors:
+        log.info("demo data seeded: %d accounts, %d seniors", len(accounts), seniors)

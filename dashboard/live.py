@@ -1,0 +1,133 @@
+"""The live feed: one authenticated WebSocket per browser, a snapshot, then numbered updates.
+
+A client that reconnects with ``?since=N`` receives every update after N that it may see, in
+order, if the server still holds them; otherwise it gets a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import func, select
+
+from accounts import service as accounts_service
+from accounts.deps import presented_token
+from accounts.exceptions import AuthenticationError
+from accounts.models import StaffUser
+from runtime.bus import BusEvent, SubscriberOverflow, Subscription
+from runtime.context import Runtime
+from seniors.models import Senior
+
+router = APIRouter()
+SnapshotPart = Callable[[Runtime, StaffUser], Awaitable[Any]]
+# Close codes in the 4000 range are the application's own.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_SLOW = 4408
+
+
+async def _server_part(runtime: Runtime, user: StaffUser) -> Any:
+    return {"time": runtime.clock.now().isoformat(), "demo": runtime.settings.demo,
+            "user": {"username": user.username, "role": user.role}}
+
+
+async def _seniors_part(runtime: Runtime, user: StaffUser) -> Any:
+    async with runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Senior).where(Senior.archived_at.is_(None))
+        )
+    return {"active": count}
+
+
+# Each domain adds the part of the snapshot it owns here.
+SNAPSHOT_PARTS: dict[str, SnapshotPart] = {"server": _server_part, "seniors": _seniors_part}
+
+
+async def build_snapshot(runtime: Runtime, user: StaffUser) -> dict[str, Any]:
+    return {name: await part(runtime, user) for name, part in SNAPSHOT_PARTS.items()}
+
+
+async def _authenticate(websocket: WebSocket, runtime: Runtime) -> StaffUser | None:
+    token = presented_token(websocket)
+    if token is None:
+        return None
+    async with runtime.sessions() as session:
+        try:
+            return await accounts_service.user_for_token(session, token=token,
+                                                         now=runtime.clock.now())
+        except AuthenticationError:
+            return None
+
+
+def _replay_for(websocket: WebSocket, runtime: Runtime) -> list[BusEvent] | None:
+    """What the client missed, if it asked to resume and the bus still holds it."""
+    since = websocket.query_params.get("since", "")
+    epoch = websocket.query_params.get("epoch", "")
+    if not since.isdigit() or not epoch:
+        return None
+    return runtime.bus.replay_since(int(since), epoch)
+
+
+@router.websocket("/api/v1/live")
+async def live(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    user = await _authenticate(websocket, runtime)
+    await websocket.accept()  # accepted first so that a browser can read the close code
+    if user is None:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not logged in")
+        return
+    async with runtime.bus.subscribe() as subscription:
+        # Subscribed first, so nothing published while the snapshot is built goes missing.
+        sent_up_to = await _send_start(websocket, runtime, user,
+                                        _replay_for(websocket, runtime))
+        forward = asyncio.create_task(_forward(websocket, subscription, user, sent_up_to))
+        try:
+            await _until_disconnect(websocket)
+        finally:
+            forward.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await forward
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it goes away."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _forward(websocket: WebSocket, subscription: Subscription, user: StaffUser,
+                   sent_up_to: int) -> None:
+    """Send each event the user may see; a subscriber that fell behind is told to resume."""
+    try:
+        while True:
+            event = await subscription.next()
+            if event.seq > sent_up_to and event.visible_to(user.role):
+                await websocket.send_json(event.as_message())
+    except SubscriberOverflow:
+        await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; resume with since")
+
+
+async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
+                      replay: list[BusEvent] | None) -> int:
+    """Send the replay or the snapshot; return the last sequence number covered by it."""
+    epoch = runtime.bus.epoch
+    if replay is not None:
+        up_to = replay[-1].seq if replay else int(websocket.query_params["since"])
+        await websocket.send_json({"type": "resume", "epoch": epoch, "seq": up_to,
+                                   "replayed": len(replay)})
+        for event in replay:
+            if event.visible_to(user.role):
+                await websocket.send_json(event.as_message())
+        return up_to
+    seq = runtime.bus.last_seq
+    await websocket.send_json({"type": "snapshot", "epoch": epoch, "seq": seq,
+                               "data": await build_snapshot(runtime, user)})
+    return seq
+
+
+__all__ = ["BusEvent", "router"]

@@ -1,0 +1,71 @@
+import { api } from "/static/api.js";
+import { applyTranslations, currentLanguage, t, toggleLanguage } from "/static/i18n.js";
+import { connectLive } from "/static/live.js";
+import overview from "/static/pages/overview.js";
+import seniors from "/static/pages/seniors.js";
+import audit from "/static/pages/audit.js";
+import staff from "/static/pages/staff.js";
+
+// The navigation as data: each page says who may open it. Later pages add a line here.
+const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
+const PAGES = [
+  { path: "overview", label: "nav.overview", roles: ALL, page: overview },
+  { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
+  { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
+  { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
+];
+
+let user = null;
+let cleanup = null;
+
+function allowedPages() {
+  return PAGES.filter((entry) => entry.roles.includes(user.role));
+}
+
+function renderNav() {
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(...allowedPages().map((entry) => {
+    const link = document.createElement("a");
+    link.href = `#/${entry.path}`;
+    link.dataset.page = entry.path;
+    link.textContent = t(entry.label);
+    return link;
+  }));
+}
+
+async function route() {
+  const wanted = location.hash.replace(/^#\//, "").split("/")[0] || "overview";
+  const entry = allowedPages().find((candidate) => candidate.path === wanted) || allowedPages()[0];
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.classList.toggle("active", link.dataset.page === entry.path);
+  }
+  if (cleanup) cleanup();
+  const main = document.getElementById("page");
+  main.replaceChildren();
+  cleanup = await entry.page(main, { user }) || null;
+}
+
+function refreshLanguage() {
+  applyTranslations(document);
+  document.getElementById("lang-switch").textContent = currentLanguage() === "zh-CN" ? "English" : "中文";
+  document.getElementById("who").textContent = `${user.display_name} · ${t(`role.${user.role}`)}`;
+  renderNav();
+}
+
+async function start() {
+  user = await api("/api/v1/auth/me");
+  document.body.dataset.role = user.role;
+  refreshLanguage();
+  document.getElementById("lang-switch").addEventListener("click", () => {
+    toggleLanguage(); refreshLanguage(); route();
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("/api/v1/auth/logout", { method: "POST" });
+    window.location.assign("/login");
+  });
+  window.addEventListener("hashchange", route);
+  connectLive();
+  await route();
+}
+
+start();

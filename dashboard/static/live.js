@@ -1,0 +1,51 @@
+// The live feed: snapshot, then numbered updates; reconnects resume from the last number.
+const listeners = new Set();
+let snapshot = null;
+let lastSeq = 0;
+let epoch = null;
+let retry = 500;
+
+export function onLive(listener) {
+  listeners.add(listener);
+  if (snapshot) listener({ type: "snapshot", data: snapshot });
+  return () => listeners.delete(listener);
+}
+
+export function liveState() {
+  return { snapshot, lastSeq, epoch };
+}
+
+function emit(message) {
+  for (const listener of listeners) listener(message);
+}
+
+function setStatus(state) {
+  const badge = document.getElementById("live-status");
+  if (badge) badge.dataset.state = state;
+}
+
+export function connectLive() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = epoch ? `?epoch=${epoch}&since=${lastSeq}` : "";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/live${query}`);
+  socket.addEventListener("open", () => { retry = 500; setStatus("open"); });
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "snapshot") {
+      snapshot = message.data;
+      epoch = message.epoch;
+      lastSeq = message.seq;
+    } else if (message.type === "resume") {
+      epoch = message.epoch;
+    } else if (message.type === "update") {
+      lastSeq = message.seq;
+    }
+    emit(message);
+  });
+  socket.addEventListener("close", (event) => {
+    setStatus("closed");
+    if (event.code === 4401) { window.location.assign("/login"); return; }
+    setTimeout(connectLive, retry);
+    retry = Math.min(retry * 2, 10000);
+  });
+}

@@ -1,0 +1,1 @@
+"""What the running service shares: the clock, the event bus, and the runtime context."""

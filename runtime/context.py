@@ -1,0 +1,22 @@
+"""The runtime context: every long-lived resource, created and closed by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from config.settings import Settings
+from runtime.bus import EventBus
+from runtime.clock import Clock
+
+
+@dataclass
+class Runtime:
+    """What request handlers and background tasks share."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus

@@ -1,0 +1,1 @@
+"""Seniors, their emergency contacts and consent records."""

@@ -1,0 +1,93 @@
+"""Tables: seniors, their phone numbers, emergency contacts and consent records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base
+from storage.types import UTCDateTime
+
+
+class Senior(Base):
+    __tablename__ = "seniors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    resident_id: Mapped[str] = mapped_column(String(18), unique=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(255))
+    district: Mapped[str] = mapped_column(String(64), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    medical_notes: Mapped[str] = mapped_column(Text, default="")
+    subsidy_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    phones: Mapped[list[SeniorPhone]] = relationship(
+        back_populates="senior", cascade="all, delete-orphan", order_by="SeniorPhone.position",
+        lazy="selectin",
+    )
+    contacts: Mapped[list[EmergencyContact]] = relationship(
+        back_populates="senior", cascade="all, delete-orphan",
+        order_by="EmergencyContact.position", lazy="selectin",
+    )
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="senior", cascade="all, delete-orphan", order_by="Consent.id",
+        lazy="selectin",
+    )
+
+
+class SeniorPhone(Base):
+    """A number the senior calls from; normalised to E.164 for caller-ID lookup."""
+
+    __tablename__ = "senior_phones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(20), index=True)
+    label: Mapped[str] = mapped_column(String(32), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    senior: Mapped[Senior] = relationship(back_populates="phones")
+
+
+class EmergencyContact(Base):
+    """A person to call when the senior cannot be reached, in ``position`` order."""
+
+    __tablename__ = "emergency_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    relation: Mapped[str] = mapped_column(String(32))
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    senior: Mapped[Senior] = relationship(back_populates="contacts")
+
+
+class Consent(Base):
+    """What the senior (or a guardian) agreed to, when, recorded by whom; withdrawals kept."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    given_by: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    senior: Mapped[Senior] = relationship(back_populates="consents")

@@ -1,0 +1,155 @@
+"""HTTP routes for seniors; every read and change is written to the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
+from runtime.deps import RuntimeDep, SessionDep
+from seniors import service
+from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
+from seniors.models import Senior
+from seniors.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ContactsReplace,
+    SeniorCreate,
+    SeniorOut,
+    SeniorPage,
+    SeniorUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/seniors", tags=["seniors"])
+Reader = Annotated[StaffUser, Depends(require_roles(SENIOR_READERS))]
+Editor = Annotated[StaffUser, Depends(require_roles(SENIOR_EDITORS))]
+Archiver = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+
+
+async def _audit(session: AsyncSession, runtime: RuntimeDep, user: StaffUser, action: str,
+                 senior_id: int | None, **detail: object) -> None:
+    await accounts_service.record_audit(
+        session, actor=user.username, action=action, subject_type="senior",
+        subject_id=None if senior_id is None else str(senior_id), now=runtime.clock.now(),
+        detail=dict(detail),
+    )
+
+
+async def _load(session: AsyncSession, senior_id: int) -> Senior:
+    try:
+        return await service.get_senior(session, senior_id)
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+
+@router.get("", response_model=SeniorPage)
+async def search(
+    user: Reader,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SeniorPage:
+    """Search active seniors by name, phone and district; resident IDs come masked."""
+    total, seniors = await service.search_seniors(
+        session, name=name, phone=phone, district=district, limit=limit, offset=offset
+    )
+    await _audit(session, runtime, user, "senior.search", None, name=name, phone=phone,
+                 district=district, returned=[s.id for s in seniors])
+    await session.commit()
+    today = runtime.clock.now().date()
+    return SeniorPage(total=total, items=[service.summary_of(s, today) for s in seniors])
+
+
+@router.post("", response_model=SeniorOut, status_code=status.HTTP_201_CREATED)
+async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
+                 session: SessionDep) -> SeniorOut:
+    """Register a senior with phones and ordered emergency contacts."""
+    try:
+        senior = await service.create_senior(session, data=body, now=runtime.clock.now())
+    except DuplicateResidentIdError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    await _audit(session, runtime, user, "senior.create", senior.id)
+    await session.commit()
+    runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name})
+    return service.detail_of(senior, runtime.clock.now().date())
+
+
+@router.get("/{senior_id}", response_model=SeniorOut)
+async def read(senior_id: int, user: Reader, runtime: RuntimeDep,
+               session: SessionDep) -> SeniorOut:
+    """One senior's whole record."""
+    senior = await _load(session, senior_id)
+    await _audit(session, runtime, user, "senior.read", senior_id)
+    await session.commit()
+    return service.detail_of(senior, runtime.clock.now().date())
+
+
+@router.patch("/{senior_id}", response_model=SeniorOut)
+async def update(senior_id: int, body: SeniorUpdate, user: Editor, runtime: RuntimeDep,
+                 session: SessionDep) -> SeniorOut:
+    """Change some fields of a senior's record."""
+    try:
+        senior, fields = await service.update_senior(
+            session, senior_id=senior_id, data=body, now=runtime.clock.now()
+        )
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    await _audit(session, runtime, user, "senior.update", senior_id, fields=fields)
+    await session.commit()
+    runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
+                                           "fields": fields})
+    return service.detail_of(senior, runtime.clock.now().date())
+
+
+@router.put("/{senior_id}/contacts", response_model=SeniorOut)
+async def put_contacts(senior_id: int, body: ContactsReplace, user: Editor,
+                       runtime: RuntimeDep, session: SessionDep) -> SeniorOut:
+    """Replace the ordered list of emergency contacts."""
+    try:
+        senior = await service.replace_contacts(
+            session, senior_id=senior_id, contacts=body.contacts, now=runtime.clock.now()
+        )
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    await _audit(session, runtime, user, "senior.contacts", senior_id,
+                 count=len(body.contacts))
+    await session.commit()
+    return service.detail_of(senior, runtime.clock.now().date())
+
+
+@router.post("/{senior_id}/consents", response_model=ConsentOut,
+             status_code=status.HTTP_201_CREATED)
+async def post_consent(senior_id: int, body: ConsentIn, user: Editor, runtime: RuntimeDep,
+                       session: SessionDep) -> ConsentOut:
+    """Record a consent given or withdrawn; earlier records are kept."""
+    try:
+        consent = await service.add_consent(session, senior_id=senior_id, data=body,
+                                            recorded_by=user.username, now=runtime.clock.now())
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    await _audit(session, runtime, user, "senior.consent", senior_id,
+                 purpose=body.purpose.value, granted=body.granted)
+    await session.commit()
+    return ConsentOut.model_validate(consent)
+
+
+@router.delete("/{senior_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def archive(senior_id: int, user: Archiver, runtime: RuntimeDep,
+                  session: SessionDep) -> None:
+    """Archive a senior (moved away or deceased); the record and its history are kept."""
+    try:
+        await service.archive_senior(session, senior_id=senior_id, now=runtime.clock.now())
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    await _audit(session, runtime, user, "senior.archive", senior_id)
+    await session.commit()
+    runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)})

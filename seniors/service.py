@@ -1,0 +1,198 @@
+"""Seniors registry: register, find, change, contacts, consent, caller-ID lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
+from seniors.identity import mask_resident_id
+from seniors.models import Consent, EmergencyContact, Senior, SeniorPhone
+from seniors.phones import try_normalise_phone
+from seniors.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ContactIn,
+    ContactOut,
+    SeniorCreate,
+    SeniorOut,
+    SeniorSummary,
+    SeniorUpdate,
+)
+
+
+def age_on(birth_date: date, today: date) -> int:
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
+async def create_senior(session: AsyncSession, *, data: SeniorCreate, now: datetime) -> Senior:
+    assert data.birth_date is not None  # filled from the resident ID by the schema
+    senior = Senior(
+        **data.model_dump(exclude={"phones", "contacts", "birth_date", "resident_id"}),
+        resident_id=data.resident_id,
+        birth_date=data.birth_date,
+        created_at=now,
+        updated_at=now,
+    )
+    senior.phones = _phone_rows(data.phones)
+    senior.contacts = _contact_rows(data.contacts)
+    senior.consents = []
+    session.add(senior)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise DuplicateResidentIdError("a senior with this resident_id is already registered") \
+            from error
+    return senior
+
+
+def _phone_rows(numbers: Sequence[str]) -> list[SeniorPhone]:
+    return [SeniorPhone(number=number, position=i) for i, number in enumerate(numbers)]
+
+
+def _contact_rows(contacts: Sequence[ContactIn]) -> list[EmergencyContact]:
+    return [
+        EmergencyContact(position=i, name=c.name, relation=c.relation, phones=c.phones,
+                         notes=c.notes)
+        for i, c in enumerate(contacts)
+    ]
+
+
+async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
+    senior = await session.get(Senior, senior_id)
+    if senior is None or senior.archived_at is not None:
+        raise SeniorNotFoundError(senior_id)
+    return senior
+
+
+async def search_seniors(
+    session: AsyncSession,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    district: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, Sequence[Senior]]:
+    """Active seniors matching every given filter, by name, with the total count."""
+    query = select(Senior).where(Senior.archived_at.is_(None))
+    if name:
+        query = query.where(Senior.name.contains(name.strip()))
+    if district:
+        query = query.where(Senior.district == district.strip())
+    if phone:
+        query = query.where(Senior.id.in_(_phone_match(phone)))
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(Senior.name, Senior.id).limit(limit).offset(offset))
+    return total, rows.scalars().all()
+
+
+def _phone_match(phone: str) -> Select[int]:
+    """Seniors whose number equals the normalised input, or ends with the digits typed."""
+    normalised = try_normalise_phone(phone)
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    conditions = []
+    if normalised:
+        conditions.append(SeniorPhone.number == normalised)
+    if len(digits) >= 4:
+        conditions.append(SeniorPhone.number.endswith(digits))
+    if not conditions:
+        conditions.append(SeniorPhone.number == phone)
+    return select(SeniorPhone.senior_id).where(or_(*conditions))
+
+
+async def find_by_phone(session: AsyncSession, caller_id: str) -> Sequence[Senior]:
+    """Seniors registered with this caller ID (a shared landline may give several)."""
+    number = try_normalise_phone(caller_id)
+    if number is None:
+        return []
+    result = await session.execute(
+        select(Senior)
+        .join(SeniorPhone, SeniorPhone.senior_id == Senior.id)
+        .where(SeniorPhone.number == number, Senior.archived_at.is_(None))
+        .order_by(Senior.id)
+    )
+    return result.scalars().unique().all()
+
+
+async def update_senior(
+    session: AsyncSession, *, senior_id: int, data: SeniorUpdate, now: datetime
+) -> tuple[Senior, list[str]]:
+    """Apply the given fields; returns the senior and the names of the fields changed."""
+    senior = await get_senior(session, senior_id)
+    changes = data.model_dump(exclude_unset=True)
+    phones = changes.pop("phones", None)
+    for field, value in changes.items():
+        setattr(senior, field, value)
+    if phones is not None:
+        senior.phones = _phone_rows(phones)
+    senior.updated_at = now
+    await session.flush()
+    return senior, sorted(data.model_fields_set)
+
+
+async def replace_contacts(
+    session: AsyncSession, *, senior_id: int, contacts: Sequence[ContactIn], now: datetime
+) -> Senior:
+    senior = await get_senior(session, senior_id)
+    senior.contacts = _contact_rows(contacts)
+    senior.updated_at = now
+    await session.flush()
+    return senior
+
+
+async def add_consent(
+    session: AsyncSession, *, senior_id: int, data: ConsentIn, recorded_by: str, now: datetime
+) -> Consent:
+    senior = await get_senior(session, senior_id)
+    consent = Consent(**data.model_dump(), recorded_by=recorded_by, recorded_at=now)
+    senior.consents.append(consent)
+    await session.flush()
+    return consent
+
+
+async def has_consent(session: AsyncSession, *, senior_id: int, purpose: str) -> bool:
+    """Whether the newest consent record for ``purpose`` grants it."""
+    result = await session.execute(
+        select(Consent.granted)
+        .where(Consent.senior_id == senior_id, Consent.purpose == purpose)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    return bool(result.scalar_one_or_none())
+
+
+async def archive_senior(session: AsyncSession, *, senior_id: int, now: datetime) -> Senior:
+    senior = await get_senior(session, senior_id)
+    senior.archived_at = now
+    await session.flush()
+    return senior
+
+
+def summary_of(senior: Senior, today: date) -> SeniorSummary:
+    return SeniorSummary(
+        id=senior.id, name=senior.name, resident_id_masked=mask_resident_id(senior.resident_id),
+        age=age_on(senior.birth_date, today), sex=senior.sex, district=senior.district,
+        address=senior.address, phones=[p.number for p in senior.phones],
+        lives_alone=senior.lives_alone,
+    )
+
+
+def detail_of(senior: Senior, today: date) -> SeniorOut:
+    return SeniorOut(
+        id=senior.id, name=senior.name, resident_id=senior.resident_id,
+        resident_id_masked=mask_resident_id(senior.resident_id), birth_date=senior.birth_date,
+        age=age_on(senior.birth_date, today), sex=senior.sex, address=senior.address,
+        district=senior.district, latitude=senior.latitude, longitude=senior.longitude,
+        lives_alone=senior.lives_alone, languages=list(senior.languages),
+        medical_notes=senior.medical_notes, subsidy_categories=list(senior.subsidy_categories),
+        phones=[p.number for p in senior.phones],
+        contacts=[ContactOut.model_validate(c) for c in senior.contacts],
+        consents=[ConsentOut.model_validate(c) for c in senior.consents],
+        created_at=senior.created_at, updated_at=senior.updated_at,
+    )

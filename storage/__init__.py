@@ -1,0 +1,1 @@
+"""Database engine, the declarative base, column types and the Alembic migrations."""

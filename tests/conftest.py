@@ -1,0 +1,135 @@
+"""Shared fixtures: a real SQLite file per test, the app with its lifespan, logged-in clients."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from accounts import service as accounts_service
+from accounts.roles import Role
+from config.settings import Settings
+from dashboard.app import create_app
+from runtime.clock import ManualClock
+from runtime.context import Runtime
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: its own data directory and database file, a real secret."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        secret_key=SecretStr(secrets.token_urlsafe(40)),
+        login_failure_delay_seconds=0.0,
+        demo=False,
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    """The application with its lifespan running (database migrated, background tasks up)."""
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def runtime(app: FastAPI) -> Runtime:
+    value: Runtime = app.state.runtime
+    return value
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that goes through the whole app, middleware and all."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://anxin.test") as http:
+        yield http
+
+
+LoginAs = Callable[[Role], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def login_as(runtime: Runtime, client: httpx.AsyncClient) -> LoginAs:
+    """Create a staff user with the role (once) and return bearer headers for it."""
+
+    async def login(role: Role) -> dict[str, str]:
+        username = f"test_{role.value}"
+        async with runtime.sessions() as session:
+            if await accounts_service.get_user_by_username(session, username) is None:
+                await accounts_service.create_user(
+                    session, username=username, display_name=f"Test {role.value}", role=role,
+                    password=TEST_PASSWORD, now=runtime.clock.now(),
+                )
+                await session.commit()
+        response = await client.post("/api/v1/auth/login",
+                                     json={"username": username, "password": TEST_PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return login
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    """The app served by uvicorn on a loopback port, for WebSocket and browser tests."""
+
+    app: FastAPI
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        value: Runtime = self.app.state.runtime
+        return value
+
+
+async def serve(application: FastAPI) -> AsyncIterator[LiveServer]:
+    port = free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on", ws_ping_interval=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield LiveServer(application, port)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """A real server on the wall clock (browser tests need time to pass)."""
+    async for server in serve(create_app(settings)):
+        yield server
