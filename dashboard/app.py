@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
@@ -27,6 +27,9 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 BackgroundTask = Callable[[Runtime], Awaitable[None]]
+# A domain's resources (broker client, telephony adapter, process pool): opened in order after
+# the database, closed in reverse; each sets its own typed slot on the Runtime.
+LifespanPart = Callable[[Runtime], AbstractAsyncContextManager[None]]
 
 ROUTERS = [
     health.router,
@@ -51,6 +54,7 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
 BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
+LIFESPAN_PARTS: list[LifespanPart] = []
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -60,7 +64,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, clock) as runtime:
+        async with open_runtime(settings, clock) as runtime, AsyncExitStack() as parts:
+            for part in LIFESPAN_PARTS:
+                await parts.enter_async_context(part(runtime))
             app.state.runtime = runtime
             async with run_background(runtime):
                 yield
