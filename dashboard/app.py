@@ -16,6 +16,8 @@ from sqlalchemy import delete
 
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
+from alarms import flows as alarm_flows
+from alarms.router import router as alarms_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from runtime.bus import EventBus
@@ -36,6 +38,7 @@ ROUTERS = [
     metrics.router,
     accounts_router,
     seniors_router,
+    alarms_router,
     live.router,
     pages.router,
 ]
@@ -53,7 +56,7 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, alarm_flows.escalation_loop]
 LIFESPAN_PARTS: list[LifespanPart] = []
 
 
