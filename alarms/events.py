@@ -63,5 +63,5 @@ async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:
         rows = await session.execute(
             select(Senior.id, Senior.name).where(Senior.id.in_({a.senior_id for a in alarms}))
         )
-        names = {senior_id: name for senior_id, name in rows}
+        names = {row.id: row.name for row in rows}
     return {"open": [alarm_payload(alarm, names.get(alarm.senior_id)) for alarm in alarms]}
