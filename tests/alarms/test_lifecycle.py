@@ -63,11 +63,11 @@ async def test_cleared_condition_keeps_the_alarm_for_the_operator(
     runtime: Runtime, senior_id: int, clock: ManualClock
 ) -> None:
     """Vitals back to normal mark the condition cleared; the alarm stays open."""
-    raised = await flows.raise_and_announce(runtime, senior_id=senior_id, kind="vital_warning",
+    raised = await flows.raise_and_announce(runtime, senior_id=senior_id, kind="heart_rate",
                                             at=clock.now(), details={"heart_rate": 125})
     async with runtime.sessions() as session:
         cleared = await service.clear_condition(session, senior_id=senior_id,
-                                                kind="vital_warning", at=clock.now())
+                                                kind="heart_rate", at=clock.now())
         await session.commit()
         alarm = await service.get_alarm(session, raised.alarm.id)
     assert cleared is not None

@@ -3,7 +3,7 @@ import { addStrings, currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 
 addStrings("zh-CN", {
-  "alarms.title": "报警队列", "alarms.none": "当前没有未处理的报警",
+  "alarms.title": "报警队列", "alarms.kind": "类型", "alarms.none": "当前没有未处理的报警",
   "alarms.waiting": "等待", "alarms.ack": "接警", "alarms.resolve": "结案",
   "alarms.owner": "处理人", "alarms.count": "次数", "alarms.sound_on": "🔔 开启报警提示音",
   "alarms.sound_off": "🔕 提示音已开启", "alarms.target": "60秒内接警",
@@ -13,7 +13,7 @@ addStrings("zh-CN", {
   "state.raised": "待接警", "state.acknowledged": "处理中",
 });
 addStrings("en", {
-  "alarms.title": "Alarm queue", "alarms.none": "No open alarms",
+  "alarms.title": "Alarm queue", "alarms.kind": "Kind", "alarms.none": "No open alarms",
   "alarms.waiting": "Waiting", "alarms.ack": "Acknowledge", "alarms.resolve": "Resolve",
   "alarms.owner": "Owner", "alarms.count": "Count", "alarms.sound_on": "🔔 Turn on alarm sound",
   "alarms.sound_off": "🔕 Sound is on", "alarms.target": "answer within 60 s",
@@ -171,7 +171,7 @@ export default function alarms(main, { user }) {
     el("div", { class: "split" },
       el("div", { class: "grow" },
         el("table", { class: "grid alarms" },
-          el("thead", {}, el("tr", {}, ["", "", "seniors.name", "alarms.waiting", "alarms.count", "alarms.owner", ""].map((k) => el("th", {}, k ? t(k) : "")))),
+          el("thead", {}, el("tr", {}, ["", "alarms.kind", "seniors.name", "alarms.waiting", "alarms.count", "alarms.owner", ""].map((k) => el("th", {}, k ? t(k) : "")))),
           rows),
         empty),
       detail),
