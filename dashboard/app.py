@@ -56,7 +56,11 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, alarm_flows.escalation_loop]
+BACKGROUND_TASKS: list[BackgroundTask] = [
+    purge_expired_sessions,
+    alarm_flows.escalation_loop,
+    alarm_flows.time_rules_loop,
+]
 LIFESPAN_PARTS: list[LifespanPart] = []
 
 
@@ -104,8 +108,9 @@ async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtim
 async def run_background(runtime: Runtime) -> AsyncIterator[None]:
     """Run every background loop in one task group; cancel and await them on the way out."""
     async with asyncio.TaskGroup() as group:
+        loops = BACKGROUND_TASKS if runtime.settings.run_background_tasks else []
         tasks = [group.create_task(_supervised(task, runtime), name=task.__name__)
-                 for task in BACKGROUND_TASKS]
+                 for task in loops]
         try:
             yield
         finally:
