@@ -18,6 +18,7 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
+from callcenter.planning.router import router as staffing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from runtime.bus import EventBus
@@ -39,6 +40,7 @@ ROUTERS = [
     accounts_router,
     seniors_router,
     alarms_router,
+    staffing_router,
     live.router,
     pages.router,
 ]

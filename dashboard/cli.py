@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from accounts import demo as accounts_demo
+from callcenter.planning.cli import plan_app
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(plan_app, name="plan")
 
 
 def load_settings(**overrides: object) -> Settings:
