@@ -18,6 +18,7 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
+from callcenter.knowledge.router import router as knowledge_router
 from callcenter.planning.router import router as staffing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
@@ -41,6 +42,7 @@ ROUTERS = [
     seniors_router,
     alarms_router,
     staffing_router,
+    knowledge_router,
     live.router,
     pages.router,
 ]

@@ -118,6 +118,6 @@ def db_revision(
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True, rev_id=rev_id, head=head,
-                         branch_label=branch_label)
+                         branch_label=branch_label, splice=branch_label is not None)
 
     asyncio.run(run())

@@ -2,4 +2,5 @@
 
 import accounts.models  # noqa: F401
 import alarms.models  # noqa: F401
+import callcenter.knowledge.models  # noqa: F401
 import seniors.models  # noqa: F401

@@ -4,6 +4,7 @@ import { connectLive } from "/static/live.js";
 import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
 import alarms from "/static/pages/alarms.js";
+import knowledge from "/static/pages/knowledge.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
 
@@ -13,6 +14,7 @@ const PAGES = [
   { path: "overview", label: "nav.overview", roles: ALL, page: overview },
   { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
+  { path: "knowledge", label: "nav.knowledge", roles: ALL, page: knowledge },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
 ];
