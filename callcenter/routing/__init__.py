@@ -1,0 +1,1 @@
+"""Routing work to operators: tasks, operator states, rules that widen over time."""

@@ -1,0 +1,385 @@
+"""The routing engine: pure, in memory, driven by the rules table and the time it is told.
+
+It never reads a clock or a database: callers pass ``now`` and persist what it reports as
+changed. Waiting tasks sit in a heap keyed so that priority ages with waiting time, which keeps
+routing a task or an operator's accept independent of how many tasks wait.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from callcenter.routing.rules import (
+    AGING_SECONDS,
+    MISSES_BEFORE_BREAK,
+    RESERVATION_SECONDS,
+    WRAP_UP_SECONDS,
+    OperatorState,
+    StepKind,
+    TaskKind,
+    rule_for,
+)
+
+
+class TaskState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # broadcast to several operators; first accept wins
+    RESERVED = "reserved"  # exclusively held for one operator until it expires
+    ASSIGNED = "assigned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Operator:
+    username: str
+    skills: frozenset[str]
+    languages: frozenset[str]
+    state: OperatorState = OperatorState.OFFLINE
+    idle_since: datetime | None = None
+    misses: int = 0
+    wrap_until: datetime | None = None
+
+    def speaks(self, language: str | None) -> bool:
+        return language is None or language in self.languages
+
+
+@dataclass
+class Task:
+    id: int
+    kind: TaskKind
+    priority: int
+    created_at: datetime
+    ref: str = ""
+    skills: frozenset[str] = frozenset()
+    language: str | None = None
+    state: TaskState = TaskState.WAITING
+    step: int = -1  # the last rule step applied
+    exclusive: bool = False  # a longest-idle step has started
+    offered_to: frozenset[str] = frozenset()
+    refused_by: frozenset[str] = frozenset()
+    reserved_to: str | None = None
+    reservation_expires: datetime | None = None
+    assigned_to: str | None = None
+    done_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state in (TaskState.WAITING, TaskState.OFFERED, TaskState.RESERVED)
+
+    def sort_key(self) -> float:
+        return self.priority * AGING_SECONDS + self.created_at.timestamp()
+
+
+@dataclass(frozen=True)
+class Offer:
+    task_id: int
+    operators: tuple[str, ...]
+    exclusive: bool
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    task_id: int
+    operators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SupervisorAlert:
+    task_id: int | None
+    reason: str
+
+
+Action = Offer | Withdrawn | SupervisorAlert
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _holds_offer(task: Task, username: str) -> bool:
+    if task.state == TaskState.RESERVED:
+        return task.reserved_to == username
+    return task.state == TaskState.OFFERED and username in task.offered_to
+
+
+class RoutingError(Exception):
+    """The operator may not do this to this task (not offered, already taken, unknown)."""
+
+
+@dataclass
+class Router:
+    operators: dict[str, Operator] = field(default_factory=dict)
+    tasks: dict[int, Task] = field(default_factory=dict)
+    dirty_tasks: set[int] = field(default_factory=set)
+    dirty_operators: set[str] = field(default_factory=set)
+    _queue: list[tuple[float, int]] = field(default_factory=list)
+
+    # --- loading and bookkeeping -------------------------------------------------------
+    def load(self, operators: list[Operator], tasks: list[Task]) -> None:
+        """Resume from stored state (after a restart)."""
+        self.operators = {op.username: op for op in operators}
+        self.tasks = {task.id: task for task in tasks if task.open or task.state ==
+                      TaskState.ASSIGNED}
+        self._queue = [(t.sort_key(), t.id) for t in self.tasks.values() if t.open]
+        heapq.heapify(self._queue)
+
+    def _touch(self, task: Task | None = None, operator: Operator | None = None) -> None:
+        if task is not None:
+            self.dirty_tasks.add(task.id)
+        if operator is not None:
+            self.dirty_operators.add(operator.username)
+
+    def take_dirty(self) -> tuple[list[Task], list[Operator]]:
+        tasks = [self.tasks[i] for i in self.dirty_tasks if i in self.tasks]
+        operators = [self.operators[u] for u in self.dirty_operators if u in self.operators]
+        self.dirty_tasks.clear()
+        self.dirty_operators.clear()
+        return tasks, operators
+
+    # --- operators ---------------------------------------------------------------------
+    def set_operator(self, username: str, *, skills: frozenset[str], languages: frozenset[str],
+                     state: OperatorState, now: datetime) -> list[Action]:
+        operator = self.operators.get(username) or Operator(username, skills, languages)
+        if state == OperatorState.AVAILABLE and any(
+                t.state == TaskState.ASSIGNED and t.assigned_to == username
+                for t in self.tasks.values()):
+            raise RoutingError(f"{username} still has a task: complete it first")
+        operator.skills, operator.languages = skills, languages
+        self.operators[username] = operator
+        actions = self._release_reservations_of(operator, now) if state != operator.state \
+            else []
+        operator.state = state
+        if state == OperatorState.AVAILABLE:
+            operator.idle_since = now
+            operator.misses = 0
+        self._touch(operator=operator)
+        return actions + self._match(now)
+
+    def _release_reservations_of(self, operator: Operator, now: datetime) -> list[Action]:
+        actions: list[Action] = []
+        for task in self.tasks.values():
+            if task.state == TaskState.RESERVED and task.reserved_to == operator.username:
+                actions.append(Withdrawn(task.id, (operator.username,)))
+                self._requeue(task)
+            elif task.state == TaskState.OFFERED and operator.username in task.offered_to:
+                task.offered_to -= {operator.username}
+                self._touch(task)
+        return actions
+
+    # --- tasks -------------------------------------------------------------------------
+    def add_task(self, task: Task, now: datetime) -> list[Action]:
+        self.tasks[task.id] = task
+        heapq.heappush(self._queue, (task.sort_key(), task.id))
+        self._touch(task)
+        return self._advance(task, now) + self._match(now)
+
+    def cancel(self, task_id: int, now: datetime) -> list[Action]:
+        task = self.tasks.get(task_id)
+        if task is None or not task.open:
+            return []
+        actions = self._withdraw_all(task)
+        if task.reserved_to:
+            self._free(self.operators[task.reserved_to], now)
+        task.state = TaskState.CANCELLED
+        task.reserved_to = None
+        self._touch(task)
+        return actions + self._match(now)
+
+    def accept(self, task_id: int, username: str, now: datetime) -> list[Action]:
+        """The operator takes the task; raises RoutingError if it was not theirs to take."""
+        task = self.tasks.get(task_id)
+        operator = self.operators.get(username)
+        if task is None or operator is None:
+            raise RoutingError(f"task {task_id} or operator {username} is unknown")
+        if task.state == TaskState.ASSIGNED:
+            raise RoutingError(f"task {task_id} was already taken by {task.assigned_to}")
+        if not _holds_offer(task, username):
+            raise RoutingError(f"task {task_id} is not offered to {username}")
+        others = tuple(sorted(task.offered_to - {username}))
+        # Taking an emergency broadcast hands back any task held for this operator.
+        released = [Withdrawn(held.id, (username,)) for held in self._reserved_for(username)
+                    if held.id != task.id]
+        for withdrawn in released:
+            self._requeue(self.tasks[withdrawn.task_id])
+        # A busy operator leaves every other broadcast they were ringing in.
+        for other in self.tasks.values():
+            if other.id != task.id and username in other.offered_to:
+                other.offered_to -= {username}
+                if not other.offered_to:
+                    other.state = TaskState.WAITING
+                released.append(Withdrawn(other.id, (username,)))
+                self._touch(other)
+        task.state = TaskState.ASSIGNED
+        task.assigned_to = username
+        task.reserved_to = None
+        task.offered_to = frozenset()
+        operator.state = OperatorState.BUSY
+        operator.misses = 0
+        self._touch(task, operator)
+        return released + ([Withdrawn(task.id, others)] if others else []) + self._match(now)
+
+    def _reserved_for(self, username: str) -> list[Task]:
+        return [task for task in self.tasks.values()
+                if task.state == TaskState.RESERVED and task.reserved_to == username]
+
+    def refuse(self, task_id: int, username: str, now: datetime) -> list[Action]:
+        """The operator declines an offer; the task goes to someone else."""
+        task = self.tasks.get(task_id)
+        if task is None or not task.open:
+            raise RoutingError(f"task {task_id} is not open")
+        task.refused_by |= {username}
+        if task.state == TaskState.RESERVED and task.reserved_to == username:
+            self._requeue(task)
+            self._free(self.operators[username], now)
+        elif username in task.offered_to:
+            task.offered_to -= {username}
+        self._touch(task)
+        return self._match(now)
+
+    def complete(self, task_id: int, username: str, now: datetime) -> list[Action]:
+        task = self.tasks.get(task_id)
+        if task is None or task.state != TaskState.ASSIGNED or task.assigned_to != username:
+            raise RoutingError(f"task {task_id} is not assigned to {username}")
+        task.state = TaskState.DONE
+        task.done_at = now
+        operator = self.operators[username]
+        operator.state = OperatorState.WRAP_UP
+        operator.wrap_until = now + timedelta(seconds=WRAP_UP_SECONDS[task.kind])
+        self._touch(task, operator)
+        del self.tasks[task_id]
+        return []
+
+    # --- time ----------------------------------------------------------------------------
+    def tick(self, now: datetime) -> list[Action]:
+        """Expire reservations, end wrap-ups, apply steps whose time has come, then match."""
+        actions: list[Action] = []
+        for operator in self.operators.values():
+            if operator.state == OperatorState.WRAP_UP and operator.wrap_until and \
+                    operator.wrap_until <= now:
+                self._free(operator, now)
+        for task in list(self.tasks.values()):
+            if task.state == TaskState.RESERVED and task.reservation_expires and \
+                    task.reservation_expires <= now:
+                actions += self._missed(task, now)
+            if task.open:
+                actions += self._advance(task, now)
+        return actions + self._match(now)
+
+    def _missed(self, task: Task, now: datetime) -> list[Action]:
+        operator = self.operators[task.reserved_to or ""]
+        task.refused_by |= {operator.username}
+        self._requeue(task)
+        operator.misses += 1
+        actions: list[Action] = [Withdrawn(task.id, (operator.username,))]
+        if operator.misses >= MISSES_BEFORE_BREAK:
+            operator.state = OperatorState.BREAK
+            actions.append(SupervisorAlert(None, f"{operator.username} missed "
+                                                 f"{operator.misses} offers in a row: on break"))
+        else:
+            self._free(operator, now)
+        self._touch(task, operator)
+        return actions
+
+    def _advance(self, task: Task, now: datetime) -> list[Action]:
+        rule = rule_for(task.kind, task.priority)
+        waited = (now - task.created_at).total_seconds()
+        actions: list[Action] = []
+        while task.step + 1 < len(rule.steps) and rule.steps[task.step + 1].after_seconds <= \
+                waited:
+            task.step += 1
+            step = rule.steps[task.step]
+            self._touch(task)
+            if step.kind == StepKind.SUPERVISOR:
+                actions.append(SupervisorAlert(task.id, f"{task.ref or task.kind} has waited "
+                                                        f"{int(waited)} s"))
+            elif step.kind == StepKind.LONGEST_IDLE:
+                task.exclusive = True
+            elif task.state in (TaskState.WAITING, TaskState.OFFERED):
+                actions += self._broadcast(task, skill=step.skill)
+        return actions
+
+    def _broadcast(self, task: Task, *, skill: str | None) -> list[Action]:
+        audience = frozenset(
+            op.username for op in self.operators.values()
+            if op.state == OperatorState.AVAILABLE and op.speaks(task.language)
+            and (skill is None or skill in op.skills)
+        )
+        new = audience - task.offered_to
+        task.offered_to |= audience
+        task.state = TaskState.OFFERED if task.offered_to else task.state
+        task.exclusive = False
+        self._touch(task)
+        return [Offer(task.id, tuple(sorted(new)), False, None)] if new else []
+
+    # --- matching ------------------------------------------------------------------------
+    def _match(self, now: datetime) -> list[Action]:
+        actions = self._widen_broadcasts()
+        available = [op for op in self.operators.values() if op.state == OperatorState.AVAILABLE]
+        if not available:
+            return actions
+        skipped: list[tuple[float, int]] = []
+        while self._queue and available:
+            key, task_id = heapq.heappop(self._queue)
+            task = self.tasks.get(task_id)
+            if task is None or not task.open:
+                continue  # finished or cancelled: drop the stale heap entry
+            if task.state != TaskState.WAITING or not task.exclusive:
+                skipped.append((key, task_id))
+                continue
+            operator = self._longest_idle(task, available)
+            if operator is None:
+                skipped.append((key, task_id))
+                continue
+            available.remove(operator)
+            actions.append(self._reserve(task, operator, now))
+            skipped.append((key, task_id))
+        for entry in skipped:
+            heapq.heappush(self._queue, entry)
+        return actions
+
+    def _widen_broadcasts(self) -> list[Action]:
+        """Operators who became available join the audience of broadcasts still waiting."""
+        actions: list[Action] = []
+        for task in self.tasks.values():
+            if task.state == TaskState.OFFERED or (task.state == TaskState.WAITING and
+                                                   not task.exclusive and task.step >= 0):
+                rule = rule_for(task.kind, task.priority)
+                step = rule.steps[task.step]
+                if step.kind in (StepKind.SKILLED, StepKind.EVERYONE):
+                    actions += self._broadcast(task, skill=step.skill)
+        return actions
+
+    def _longest_idle(self, task: Task, available: list[Operator]) -> Operator | None:
+        qualified = [op for op in available if task.skills <= op.skills and
+                     op.speaks(task.language) and op.username not in task.refused_by]
+        return min(qualified, key=lambda op: op.idle_since or EPOCH, default=None)
+
+    def _reserve(self, task: Task, operator: Operator, now: datetime) -> Offer:
+        task.state = TaskState.RESERVED
+        task.reserved_to = operator.username
+        task.reservation_expires = now + timedelta(seconds=RESERVATION_SECONDS)
+        operator.state = OperatorState.RESERVED
+        self._touch(task, operator)
+        return Offer(task.id, (operator.username,), True, task.reservation_expires)
+
+    def _requeue(self, task: Task) -> None:
+        task.state = TaskState.WAITING
+        task.reserved_to = None
+        task.reservation_expires = None
+        self._touch(task)
+
+    def _free(self, operator: Operator, now: datetime) -> None:
+        operator.state = OperatorState.AVAILABLE
+        operator.idle_since = now
+        operator.wrap_until = None
+        self._touch(operator=operator)
+
+    def _withdraw_all(self, task: Task) -> list[Action]:
+        holders = tuple(sorted(task.offered_to | ({task.reserved_to} if task.reserved_to
+                                                  else set())))
+        task.offered_to = frozenset()
+        return [Withdrawn(task.id, holders)] if holders else []
