@@ -20,6 +20,8 @@ from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
 from callcenter.knowledge.router import router as knowledge_router
 from callcenter.planning.router import router as staffing_router
+from callcenter.routing import flows as routing_flows
+from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from runtime.bus import EventBus
@@ -43,6 +45,7 @@ ROUTERS = [
     alarms_router,
     staffing_router,
     knowledge_router,
+    routing_router,
     live.router,
     pages.router,
 ]
@@ -64,8 +67,9 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     purge_expired_sessions,
     alarm_flows.escalation_loop,
     alarm_flows.time_rules_loop,
+    routing_flows.routing_loop,
 ]
-LIFESPAN_PARTS: list[LifespanPart] = []
+LIFESPAN_PARTS: list[LifespanPart] = [routing_flows.open_desk]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.settings import Settings
 from runtime.bus import EventBus
 from runtime.clock import Clock
+
+if TYPE_CHECKING:
+    from callcenter.routing.desk import RoutingDesk
 
 
 @dataclass
@@ -20,3 +24,5 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus
+    # Each domain that owns a long-lived resource sets its slot from its lifespan part.
+    routing: RoutingDesk | None = None

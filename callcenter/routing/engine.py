@@ -117,6 +117,10 @@ class Router:
     dirty_tasks: set[int] = field(default_factory=set)
     dirty_operators: set[str] = field(default_factory=set)
     _queue: list[tuple[float, int]] = field(default_factory=list)
+    # Indexes that keep every call independent of how many tasks wait.
+    _held: dict[str, int] = field(default_factory=dict)  # operator → task reserved for them
+    _assigned: dict[str, int] = field(default_factory=dict)  # operator → task they work on
+    _ringing: set[int] = field(default_factory=set)  # open tasks in a broadcast step
 
     # --- loading and bookkeeping -------------------------------------------------------
     def load(self, operators: list[Operator], tasks: list[Task]) -> None:
@@ -126,6 +130,13 @@ class Router:
                       TaskState.ASSIGNED}
         self._queue = [(t.sort_key(), t.id) for t in self.tasks.values() if t.open]
         heapq.heapify(self._queue)
+        for task in self.tasks.values():
+            if task.state == TaskState.RESERVED and task.reserved_to:
+                self._held[task.reserved_to] = task.id
+            elif task.state == TaskState.ASSIGNED and task.assigned_to:
+                self._assigned[task.assigned_to] = task.id
+            elif task.open and not task.exclusive and task.step >= 0:
+                self._ringing.add(task.id)
 
     def _touch(self, task: Task | None = None, operator: Operator | None = None) -> None:
         if task is not None:
@@ -144,9 +155,7 @@ class Router:
     def set_operator(self, username: str, *, skills: frozenset[str], languages: frozenset[str],
                      state: OperatorState, now: datetime) -> list[Action]:
         operator = self.operators.get(username) or Operator(username, skills, languages)
-        if state == OperatorState.AVAILABLE and any(
-                t.state == TaskState.ASSIGNED and t.assigned_to == username
-                for t in self.tasks.values()):
+        if state == OperatorState.AVAILABLE and username in self._assigned:
             raise RoutingError(f"{username} still has a task: complete it first")
         operator.skills, operator.languages = skills, languages
         self.operators[username] = operator
@@ -161,11 +170,13 @@ class Router:
 
     def _release_reservations_of(self, operator: Operator, now: datetime) -> list[Action]:
         actions: list[Action] = []
-        for task in self.tasks.values():
-            if task.state == TaskState.RESERVED and task.reserved_to == operator.username:
-                actions.append(Withdrawn(task.id, (operator.username,)))
-                self._requeue(task)
-            elif task.state == TaskState.OFFERED and operator.username in task.offered_to:
+        held = self._held.get(operator.username)
+        if held is not None:
+            actions.append(Withdrawn(held, (operator.username,)))
+            self._requeue(self.tasks[held])
+        for task_id in self._ringing:
+            task = self.tasks[task_id]
+            if operator.username in task.offered_to:
                 task.offered_to -= {operator.username}
                 self._touch(task)
         return actions
@@ -184,8 +195,10 @@ class Router:
         actions = self._withdraw_all(task)
         if task.reserved_to:
             self._free(self.operators[task.reserved_to], now)
+            self._held.pop(task.reserved_to, None)
         task.state = TaskState.CANCELLED
         task.reserved_to = None
+        self._ringing.discard(task.id)
         self._touch(task)
         return actions + self._match(now)
 
@@ -201,13 +214,17 @@ class Router:
             raise RoutingError(f"task {task_id} is not offered to {username}")
         others = tuple(sorted(task.offered_to - {username}))
         # Taking an emergency broadcast hands back any task held for this operator.
-        released = [Withdrawn(held.id, (username,)) for held in self._reserved_for(username)
-                    if held.id != task.id]
-        for withdrawn in released:
-            self._requeue(self.tasks[withdrawn.task_id])
+        released: list[Action] = []
+        held = self._held.pop(username, None)
+        if held is not None and held != task.id:
+            released.append(Withdrawn(held, (username,)))
+            self._requeue(self.tasks[held])
+        self._ringing.discard(task.id)
+        self._assigned[username] = task.id
         # A busy operator leaves every other broadcast they were ringing in.
-        for other in self.tasks.values():
-            if other.id != task.id and username in other.offered_to:
+        for other_id in self._ringing:
+            other = self.tasks[other_id]
+            if username in other.offered_to:
                 other.offered_to -= {username}
                 if not other.offered_to:
                     other.state = TaskState.WAITING
@@ -221,10 +238,6 @@ class Router:
         operator.misses = 0
         self._touch(task, operator)
         return released + ([Withdrawn(task.id, others)] if others else []) + self._match(now)
-
-    def _reserved_for(self, username: str) -> list[Task]:
-        return [task for task in self.tasks.values()
-                if task.state == TaskState.RESERVED and task.reserved_to == username]
 
     def refuse(self, task_id: int, username: str, now: datetime) -> list[Action]:
         """The operator declines an offer; the task goes to someone else."""
@@ -246,6 +259,7 @@ class Router:
             raise RoutingError(f"task {task_id} is not assigned to {username}")
         task.state = TaskState.DONE
         task.done_at = now
+        self._assigned.pop(username, None)
         operator = self.operators[username]
         operator.state = OperatorState.WRAP_UP
         operator.wrap_until = now + timedelta(seconds=WRAP_UP_SECONDS[task.kind])
@@ -310,6 +324,7 @@ class Router:
         )
         new = audience - task.offered_to
         task.offered_to |= audience
+        self._ringing.add(task.id)
         task.state = TaskState.OFFERED if task.offered_to else task.state
         task.exclusive = False
         self._touch(task)
@@ -344,9 +359,9 @@ class Router:
     def _widen_broadcasts(self) -> list[Action]:
         """Operators who became available join the audience of broadcasts still waiting."""
         actions: list[Action] = []
-        for task in self.tasks.values():
-            if task.state == TaskState.OFFERED or (task.state == TaskState.WAITING and
-                                                   not task.exclusive and task.step >= 0):
+        for task_id in list(self._ringing):
+            task = self.tasks[task_id]
+            if task.state in (TaskState.OFFERED, TaskState.WAITING):
                 rule = rule_for(task.kind, task.priority)
                 step = rule.steps[task.step]
                 if step.kind in (StepKind.SKILLED, StepKind.EVERYONE):
@@ -363,10 +378,13 @@ class Router:
         task.reserved_to = operator.username
         task.reservation_expires = now + timedelta(seconds=RESERVATION_SECONDS)
         operator.state = OperatorState.RESERVED
+        self._held[operator.username] = task.id
         self._touch(task, operator)
         return Offer(task.id, (operator.username,), True, task.reservation_expires)
 
     def _requeue(self, task: Task) -> None:
+        if task.reserved_to:
+            self._held.pop(task.reserved_to, None)
         task.state = TaskState.WAITING
         task.reserved_to = None
         task.reservation_expires = None

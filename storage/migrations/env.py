@@ -11,19 +11,28 @@ from storage.base import Base
 target_metadata = Base.metadata
 
 
+def include_object(obj: object, name: str | None, kind: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Leave alone tables that migrations make by hand (the FTS5 index and its shadows)."""
+    return not (kind == "table" and reflected and compare_to is None
+                and (name or "").startswith("policy_search"))
+
+
 def run_offline() -> None:
     context.configure(
         url=context.config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_online(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

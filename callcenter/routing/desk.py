@@ -1,0 +1,184 @@
+"""The routing desk: the engine plus its database rows and the live feed.
+
+One desk per running service owns the engine. Every change is applied to the engine under a
+lock, written to the database in the same step, and only then announced; an accept is also
+claimed with a conditional UPDATE, so even two desks sharing a database never both win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.routing.engine import (
+    Action,
+    Offer,
+    Operator,
+    Router,
+    RoutingError,
+    SupervisorAlert,
+    Task,
+    TaskState,
+    Withdrawn,
+)
+from callcenter.routing.models import RoutingOperator, RoutingTask
+from callcenter.routing.rules import OperatorState, TaskKind
+from runtime.context import Runtime
+
+SUPERVISORS = ("supervisor",)
+
+
+@dataclass
+class RoutingDesk:
+    runtime: Runtime
+    router: Router = field(default_factory=Router)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def load(self) -> None:
+        """Read the stored operators and open tasks into the engine (start-up, restart)."""
+        async with self.runtime.sessions() as session:
+            operators = (await session.execute(select(RoutingOperator))).scalars().all()
+            tasks = (await session.execute(select(RoutingTask).where(RoutingTask.state.in_(
+                [s.value for s in (TaskState.WAITING, TaskState.OFFERED, TaskState.RESERVED,
+                                   TaskState.ASSIGNED)])))).scalars().all()
+        self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
+
+    async def add_task(self, *, kind: TaskKind, priority: int, ref: str,
+                       skills: Sequence[str] = (), language: str | None = None) -> Task | None:
+        """Queue work; returns None if work with the same ``ref`` is already open."""
+        now = self.runtime.clock.now()
+        async with self.lock, self.runtime.sessions() as session:
+            existing = await session.scalar(select(RoutingTask.id).where(
+                RoutingTask.open_ref == ref))
+            if existing is not None:
+                return None
+            row = RoutingTask(kind=kind.value, priority=priority, ref=ref, open_ref=ref,
+                              skills=list(skills), language=language, created_at=now,
+                              state=TaskState.WAITING.value)
+            session.add(row)
+            await session.flush()
+            task = _task(row)
+            actions = self.router.add_task(task, now)
+            await self._save(session)
+            await session.commit()
+        self._announce(actions)
+        return task
+
+    async def accept(self, task_id: int, username: str) -> Task:
+        now = self.runtime.clock.now()
+        async with self.lock, self.runtime.sessions() as session:
+            claimed = await session.execute(
+                update(RoutingTask)
+                .where(RoutingTask.id == task_id,
+                       RoutingTask.state.in_([TaskState.OFFERED.value, TaskState.RESERVED.value]))
+                .values(state=TaskState.ASSIGNED.value, assigned_to=username, assigned_at=now)
+                .execution_options(synchronize_session=False))
+            if getattr(claimed, "rowcount", 0) != 1:
+                taken = self.router.tasks.get(task_id)
+                who = taken.assigned_to if taken else None
+                raise RoutingError(f"task {task_id} was already taken" +
+                                   (f" by {who}" if who else ""))
+            actions = self.router.accept(task_id, username, now)
+            await self._save(session)
+            await session.commit()
+        self._announce(actions)
+        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username})
+        return self.router.tasks[task_id]
+
+    async def refuse(self, task_id: int, username: str) -> None:
+        await self._apply(lambda now: self.router.refuse(task_id, username, now))
+
+    async def complete(self, task_id: int, username: str) -> None:
+        await self._apply(lambda now: self.router.complete(task_id, username, now))
+
+    async def cancel_ref(self, ref: str) -> None:
+        task = next((t for t in self.router.tasks.values() if t.ref == ref and t.open), None)
+        if task is not None:
+            await self._apply(lambda now: self.router.cancel(task.id, now))
+
+    async def set_state(self, username: str, state: OperatorState, *,
+                        skills: Sequence[str] | None = None,
+                        languages: Sequence[str] | None = None) -> Operator:
+        known = self.router.operators.get(username)
+        skill_set = frozenset(skills if skills is not None else (known.skills if known else ()))
+        language_set = frozenset(languages if languages is not None else
+                                 (known.languages if known else ("zh-CN",)))
+        await self._apply(lambda now: self.router.set_operator(
+            username, skills=skill_set, languages=language_set, state=state, now=now))
+        return self.router.operators[username]
+
+    async def tick(self) -> None:
+        await self._apply(self.router.tick)
+
+    async def _apply(self, change: Callable[[datetime], list[Action]]) -> None:
+        now = self.runtime.clock.now()
+        async with self.lock, self.runtime.sessions() as session:
+            actions: list[Action] = change(now)
+            await self._save(session)
+            await session.commit()
+        self._announce(actions)
+
+    async def _save(self, session: AsyncSession) -> None:
+        tasks, operators = self.router.take_dirty()
+        for task in tasks:
+            await session.execute(update(RoutingTask).where(RoutingTask.id == task.id).values(
+                state=task.state.value, step=task.step, exclusive=task.exclusive,
+                offered_to=sorted(task.offered_to), refused_by=sorted(task.refused_by),
+                reserved_to=task.reserved_to, reservation_expires=task.reservation_expires,
+                assigned_to=task.assigned_to, done_at=task.done_at,
+                open_ref=task.ref if task.open or task.state == TaskState.ASSIGNED else None,
+            ).execution_options(synchronize_session=False))
+        for operator in operators:
+            row = await session.get(RoutingOperator, operator.username) or RoutingOperator(
+                username=operator.username)
+            row.skills = sorted(operator.skills)
+            row.languages = sorted(operator.languages)
+            row.state = operator.state.value
+            row.idle_since = operator.idle_since
+            row.misses = operator.misses
+            row.wrap_until = operator.wrap_until
+            session.add(row)
+
+    def _announce(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Offer):
+                task = self.router.tasks.get(action.task_id)
+                self.runtime.bus.publish("routing.offer", {
+                    "task_id": action.task_id, "to": list(action.operators),
+                    "exclusive": action.exclusive,
+                    "expires_at": action.expires_at.isoformat() if action.expires_at else None,
+                    "kind": task.kind.value if task else None, "ref": task.ref if task else None,
+                    "priority": task.priority if task else None,
+                })
+            elif isinstance(action, Withdrawn):
+                self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
+                                                               "to": list(action.operators)})
+            elif isinstance(action, SupervisorAlert):
+                self.runtime.bus.publish("routing.alert", {"task_id": action.task_id,
+                                                           "summary": action.reason},
+                                         roles=SUPERVISORS)
+
+
+def _operator(row: RoutingOperator) -> Operator:
+    return Operator(row.username, frozenset(row.skills), frozenset(row.languages),
+                    OperatorState(row.state), row.idle_since, row.misses, row.wrap_until)
+
+
+def _task(row: RoutingTask) -> Task:
+    return Task(
+        id=row.id, kind=TaskKind(row.kind), priority=row.priority, created_at=row.created_at,
+        ref=row.ref, skills=frozenset(row.skills), language=row.language,
+        state=TaskState(row.state), step=row.step, exclusive=row.exclusive,
+        offered_to=frozenset(row.offered_to), refused_by=frozenset(row.refused_by),
+        reserved_to=row.reserved_to, reservation_expires=row.reservation_expires,
+        assigned_to=row.assigned_to,
+    )
+
+
+def waited_seconds(task: Task, now: datetime) -> float:
+    return (now - task.created_at).total_seconds()

@@ -1,0 +1,74 @@
+"""The routing desk's lifespan and loop: load the queue, tick, and turn alarms into tasks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+
+from alarms.kinds import AlarmState
+from alarms.models import Alarm
+from callcenter.routing.desk import RoutingDesk
+from callcenter.routing.engine import TaskState
+from callcenter.routing.models import RoutingTask
+from callcenter.routing.rules import TaskKind
+from runtime.context import Runtime
+
+TICK_SECONDS = 1.0
+
+
+@asynccontextmanager
+async def open_desk(runtime: Runtime) -> AsyncIterator[None]:
+    """Load the stored queue into the engine before requests arrive."""
+    desk = RoutingDesk(runtime)
+    await desk.load()
+    runtime.routing = desk
+    try:
+        yield
+    finally:
+        runtime.routing = None
+
+
+def desk_of(runtime: Runtime) -> RoutingDesk:
+    if runtime.routing is None:
+        raise RuntimeError("the routing desk is not open")
+    return runtime.routing
+
+
+async def sync_alarm_tasks(runtime: Runtime) -> None:
+    """Every unacknowledged alarm waits as a task; acknowledged or resolved ones stop waiting.
+
+    Read from the database each tick, so an alarm raised by any process (or while this one
+    restarted) still reaches an operator.
+    """
+    desk = desk_of(runtime)
+    async with runtime.sessions() as session:
+        raised = (await session.execute(
+            select(Alarm.id, Alarm.priority).where(Alarm.state == AlarmState.RAISED)
+        )).all()
+        queued = set((await session.execute(
+            select(RoutingTask.open_ref).where(RoutingTask.open_ref.like("alarm:%"))
+        )).scalars())
+        resolved = set((await session.execute(
+            select(Alarm.id).where(Alarm.state == AlarmState.RESOLVED, Alarm.id.in_(
+                [int(t.ref.split(":")[1]) for t in desk.router.tasks.values()
+                 if t.ref.startswith("alarm:") and t.state == TaskState.ASSIGNED]))
+        )).scalars())
+    raised_refs = {f"alarm:{row.id}": row.priority for row in raised}
+    for ref, priority in raised_refs.items():
+        if ref not in queued:
+            await desk.add_task(kind=TaskKind.ALARM, priority=priority, ref=ref)
+    for task in list(desk.router.tasks.values()):
+        if task.ref.startswith("alarm:") and task.open and task.ref not in raised_refs:
+            await desk.cancel_ref(task.ref)
+        elif task.state == TaskState.ASSIGNED and task.ref in {f"alarm:{i}" for i in resolved}:
+            await desk.complete(task.id, task.assigned_to or "")
+
+
+async def routing_loop(runtime: Runtime) -> None:
+    """Once a second: queue new alarms, expire reservations, widen offers, end wrap-ups."""
+    while True:
+        await sync_alarm_tasks(runtime)
+        await desk_of(runtime).tick()
+        await runtime.clock.sleep(TICK_SECONDS)

@@ -1,0 +1,142 @@
+"""HTTP routes: an operator's state and offers; supervisors see the queue and set skills."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from alarms import events as alarm_events
+from alarms import service as alarms_service
+from alarms.exceptions import AlarmStateError
+from callcenter.routing.desk import waited_seconds
+from callcenter.routing.engine import Operator, RoutingError, Task
+from callcenter.routing.flows import desk_of
+from callcenter.routing.rules import OperatorState
+from callcenter.routing.schemas import MyDesk, OperatorOut, OperatorSetup, StateIn, TaskOut
+from runtime.context import Runtime
+from runtime.deps import RuntimeDep
+
+router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
+Agent = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
+Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+
+
+def _task_out(task: Task, runtime: Runtime) -> TaskOut:
+    return TaskOut(
+        id=task.id, kind=task.kind.value, priority=task.priority, ref=task.ref,
+        state=task.state.value, created_at=task.created_at,
+        waited_seconds=round(waited_seconds(task, runtime.clock.now()), 1),
+        offered_to=sorted(task.offered_to), reserved_to=task.reserved_to,
+        reservation_expires=task.reservation_expires, assigned_to=task.assigned_to,
+    )
+
+
+def _operator_out(operator: Operator) -> OperatorOut:
+    return OperatorOut(username=operator.username, state=operator.state.value,
+                       skills=sorted(operator.skills), languages=sorted(operator.languages),
+                       idle_since=operator.idle_since, misses=operator.misses)
+
+
+@router.get("/me", response_model=MyDesk)
+async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
+    """My state, what is offered to me now, and what I am working on."""
+    desk = desk_of(runtime)
+    operator = desk.router.operators.get(user.username)
+    tasks = list(desk.router.tasks.values())
+    return MyDesk(
+        operator=_operator_out(operator) if operator else None,
+        offers=[_task_out(t, runtime) for t in tasks if t.open and (
+            user.username in t.offered_to or t.reserved_to == user.username)],
+        working_on=[_task_out(t, runtime) for t in tasks if t.assigned_to == user.username],
+    )
+
+
+@router.post("/me/state", response_model=OperatorOut)
+async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> OperatorOut:
+    """Go available, take a break, or log off the queue."""
+    try:
+        operator = await desk_of(runtime).set_state(user.username, OperatorState(body.state))
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return _operator_out(operator)
+
+
+@router.post("/tasks/{task_id}/accept", response_model=TaskOut)
+async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
+    """Take an offered task; 409 if someone else was first. An alarm task owns the alarm."""
+    desk = desk_of(runtime)
+    try:
+        task = await desk.accept(task_id, user.username)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    if task.ref.startswith("alarm:"):
+        await _own_alarm(runtime, int(task.ref.split(":")[1]), user)
+    return _task_out(task, runtime)
+
+
+async def _own_alarm(runtime: Runtime, alarm_id: int, user: StaffUser) -> None:
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        try:
+            alarm = await alarms_service.acknowledge(session, alarm_id=alarm_id,
+                                                     by=user.username, at=now)
+        except AlarmStateError:
+            return  # acknowledged meanwhile from the alarm queue; nothing more to do
+        await accounts_service.record_audit(
+            session, actor=user.username, action="alarm.ack", subject_type="senior",
+            subject_id=str(alarm.senior_id), now=now, detail={"alarm_id": alarm_id,
+                                                              "via": "routing"})
+        await session.commit()
+    alarm_events.publish_acknowledged(runtime.bus, alarm)
+
+
+@router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)
+async def refuse(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+    """Decline an offer; it goes to the next operator."""
+    try:
+        await desk_of(runtime).refuse(task_id, user.username)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+
+
+@router.post("/tasks/{task_id}/complete", status_code=status.HTTP_204_NO_CONTENT)
+async def complete(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+    """Finish a task; wrap-up time follows before the next offer."""
+    try:
+        await desk_of(runtime).complete(task_id, user.username)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+
+
+@router.get("/tasks", response_model=list[TaskOut])
+async def queue(user: Supervisor, runtime: RuntimeDep) -> list[TaskOut]:
+    """Open and in-hand tasks, most urgent and longest waiting first."""
+    tasks = sorted(desk_of(runtime).router.tasks.values(), key=lambda t: t.sort_key())
+    return [_task_out(t, runtime) for t in tasks]
+
+
+@router.get("/operators", response_model=list[OperatorOut])
+async def operators(user: Supervisor, runtime: RuntimeDep) -> list[OperatorOut]:
+    """Every operator known to the desk and their state."""
+    return [_operator_out(op) for op in sorted(desk_of(runtime).router.operators.values(),
+                                               key=lambda op: op.username)]
+
+
+@router.put("/operators/{username}", response_model=OperatorOut)
+async def setup_operator(username: str, body: OperatorSetup, user: Supervisor,
+                         runtime: RuntimeDep) -> OperatorOut:
+    """Set an operator's skills (e.g. emergency) and languages or dialects."""
+    desk = desk_of(runtime)
+    known = desk.router.operators.get(username)
+    try:
+        operator = await desk.set_state(username, known.state if known else
+                                        OperatorState.OFFLINE, skills=body.skills,
+                                        languages=body.languages)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return _operator_out(operator)
