@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
     metrics_token: SecretStr | None = None
     cookie_secure: bool = False
+    # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
+    telephony: Literal["simulator", "twilio"] = "simulator"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    hotline_number: str = "12349"
+    callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
+    outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
 
     @classmethod
     def settings_customise_sources(

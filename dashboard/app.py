@@ -16,6 +16,10 @@ from sqlalchemy import delete
 
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
+from callcenter import flows as callcenter_flows
+from callcenter import router as callcenter_router
+from callcenter import twilio_router
+from callcenter.lifespan import open_callcenter
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from runtime.bus import EventBus
@@ -36,6 +40,9 @@ ROUTERS = [
     metrics.router,
     accounts_router,
     seniors_router,
+    callcenter_router.router,
+    callcenter_router.simulator_router,
+    twilio_router.router,
     live.router,
     pages.router,
 ]
@@ -53,8 +60,10 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
-LIFESPAN_PARTS: list[LifespanPart] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions,
+                                           callcenter_flows.sweep_forever,
+                                           callcenter_flows.follow_alarms]
+LIFESPAN_PARTS: list[LifespanPart] = [open_callcenter]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -1,0 +1,55 @@
+"""What the call centre tells the live feed (dashboards and the simulator phone page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callcenter.models import CallCase, CallLeg
+from callcenter.port import CallAction
+from runtime.bus import EventBus
+
+CALL_UPDATED = "call.updated"
+CASE_UPDATED = "call.case"
+PHONE_ACTIONS = "phone.actions"
+PHONE_RINGING = "phone.ringing"
+PHONE_SMS = "phone.sms"
+
+
+def call_data(call: CallLeg) -> dict[str, Any]:
+    return {
+        "id": call.id, "direction": call.direction, "purpose": call.purpose,
+        "from": call.from_number, "to": call.to_number, "senior_id": call.senior_id,
+        "status": call.status, "queue": call.queue, "priority": call.priority,
+        "operator": call.operator, "reserved_for": call.reserved_for,
+        "ivr_path": list(call.ivr_path),
+        "offered_at": call.offered_at.isoformat() if call.offered_at else None,
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "outcome": call.outcome, "case_id": call.case_id,
+    }
+
+
+def action_data(action: CallAction) -> dict[str, Any]:
+    return {"type": type(action).__name__.lower(),
+            **{name: getattr(action, name) for name in action.__slots__}}
+
+
+def publish_call(bus: EventBus, call: CallLeg) -> None:
+    bus.publish(CALL_UPDATED, call_data(call))
+
+
+def publish_case(bus: EventBus, case: CallCase) -> None:
+    bus.publish(CASE_UPDATED, {"id": case.id, "kind": case.kind, "state": case.state,
+                               "senior_id": case.senior_id, "alarm_id": case.alarm_id,
+                               "step": case.step, "outcome": case.outcome})
+
+
+def publish_phone_actions(bus: EventBus, call: CallLeg,
+                          actions: tuple[CallAction, ...]) -> None:
+    """Actions for a simulated call, for the phone page to show and speak."""
+    bus.publish(PHONE_ACTIONS, {"call_id": call.id, "number": _phone_side(call),
+                                "actions": [action_data(a) for a in actions]})
+
+
+def _phone_side(call: CallLeg) -> str:
+    return call.from_number if call.direction == "inbound" else call.to_number
