@@ -110,6 +110,11 @@ async def advance_case(runtime: Runtime, case_id: int) -> None:
         case = await session.get(CallCase, case_id)
         if case is None or case.state != "open" or case.kind not in DIALLED_KINDS:
             return
+        if case.alarm_id is not None and await alarm_link.alarm_state(
+                session, alarm_id=case.alarm_id) == "resolved":
+            await close_case(runtime, session, case, outcome="alarm_resolved")
+            await session.commit()
+            return
         attempts = await attempts_of(session, case.id)
         if attempts and attempts[-1].status not in FINAL_STATUSES \
                 and attempts[-1].answered_at is None:

@@ -16,6 +16,8 @@ from sqlalchemy import delete
 
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
+from alarms import flows as alarm_flows
+from alarms.router import router as alarms_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import twilio_router
@@ -40,6 +42,7 @@ ROUTERS = [
     metrics.router,
     accounts_router,
     seniors_router,
+    alarms_router,
     callcenter_router.router,
     callcenter_router.simulator_router,
     twilio_router.router,
@@ -60,7 +63,7 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions,
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, alarm_flows.escalation_loop,
                                            callcenter_flows.sweep_forever,
                                            callcenter_flows.follow_alarms]
 LIFESPAN_PARTS: list[LifespanPart] = [open_callcenter]

@@ -1,5 +1,6 @@
 """Imports every domain's tables so that Alembic and tests see the whole schema."""
 
 import accounts.models  # noqa: F401
+import alarms.models  # noqa: F401
 import callcenter.models  # noqa: F401
 import seniors.models  # noqa: F401

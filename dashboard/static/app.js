@@ -3,6 +3,7 @@ import { applyTranslations, currentLanguage, t, toggleLanguage } from "/static/i
 import { connectLive } from "/static/live.js";
 import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
+import alarms from "/static/pages/alarms.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
 
@@ -10,6 +11,7 @@ import staff from "/static/pages/staff.js";
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
 const PAGES = [
   { path: "overview", label: "nav.overview", roles: ALL, page: overview },
+  { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },

@@ -46,6 +46,10 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, set[Role]]] = [
     ("POST", "/api/v1/staff", {}, {Role.ADMIN}),
     ("GET", "/api/v1/audit", None, {Role.SUPERVISOR, Role.ADMIN}),
     ("GET", "/api/v1/auth/me", None, set(Role)),
+    ("GET", "/api/v1/alarms", None, {Role.OPERATOR, Role.SUPERVISOR, Role.DISPATCHER,
+                                     Role.ADMIN}),
+    ("POST", "/api/v1/alarms/999/ack", None, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    ("POST", "/api/v1/alarms/999/resolve", {}, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
 ]
 
 

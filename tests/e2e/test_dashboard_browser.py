@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
-from config.settings import Settings
-from dashboard.app import create_app
-from tests.conftest import LiveServer, serve
+from tests.conftest import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():  # noqa: ASYNC240 (one stat before the browser starts)
-        pytest.fail("Debian's chromium is missing: run scripts/setup --system as root")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                    args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def demo_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    demo = settings.model_copy(update={"demo": True})
-    async for server in serve(create_app(demo)):
-        yield server
-
 
 async def test_operator_logs_in_and_sees_the_seniors(demo_server: LiveServer,
                                                      browser: Browser) -> None:

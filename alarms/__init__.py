@@ -1,0 +1,1 @@
+"""Alarms: raised from device events and rules, owned and resolved by operators."""

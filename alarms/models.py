@@ -1,0 +1,55 @@
+"""Tables: alarms and the timeline of everything that happened to each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import UTCDateTime
+
+
+class Alarm(Base):
+    """One alarm; repeats of the same open condition update it instead of opening another.
+
+    ``open_key`` is ``"<senior>:<kind>"`` while the alarm is open and NULL once resolved; its
+    unique constraint keeps one open alarm per senior and kind even under concurrent writers.
+    """
+
+    __tablename__ = "alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    voice_path: Mapped[bool] = mapped_column(Boolean, default=False)
+    condition_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    device_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlarmStep(Base):
+    """A timed, attributed step in an alarm's life: raised, repeated, escalated, acknowledged…"""
+
+    __tablename__ = "alarm_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

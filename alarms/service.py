@@ -1,0 +1,256 @@
+"""Raising, repeating, acknowledging, resolving and escalating alarms.
+
+The caller owns the transaction: these functions add and flush, the caller commits and then
+publishes (see ``alarms.events``), so nothing is announced that was not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms.exceptions import AlarmNotFoundError, AlarmStateError, UnknownAlarmKindError
+from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
+from alarms.models import Alarm, AlarmStep
+
+SYSTEM = "system"
+# Unacknowledged P1 alarms re-alert at 20 s and 60 s and reach the supervisor at 180 s.
+P1_ESCALATION_STEPS = (timedelta(seconds=20), timedelta(seconds=60), timedelta(seconds=180))
+
+
+@dataclass(frozen=True)
+class RaiseResult:
+    alarm: Alarm
+    created: bool
+    priority_raised: bool
+
+
+def _open_key(senior_id: int, kind: str) -> str:
+    return f"{senior_id}:{kind}"
+
+
+def _step(alarm: Alarm, *, at: datetime, action: str, actor: str,
+          detail: dict[str, object] | None = None) -> AlarmStep:
+    return AlarmStep(alarm_id=alarm.id, at=at, action=action, actor=actor, detail=detail or {})
+
+
+async def raise_alarm(
+    session: AsyncSession,
+    *,
+    senior_id: int,
+    kind: str,
+    at: datetime,
+    details: dict[str, object] | None = None,
+    priority: int | None = None,
+    device_id: str | None = None,
+    voice_path: bool | None = None,
+) -> RaiseResult:
+    """Open an alarm, or count a repeat on the open one of the same senior and kind."""
+    spec = ALARM_KINDS.get(kind)
+    if spec is None:
+        raise UnknownAlarmKindError(kind)
+    wanted = Priority(priority if priority is not None else spec.priority)
+    existing = await _open_alarm(session, senior_id=senior_id, kind=kind)
+    if existing is None:
+        alarm = Alarm(
+            senior_id=senior_id, kind=kind, priority=int(wanted), state=AlarmState.RAISED,
+            open_key=_open_key(senior_id, kind),
+            voice_path=spec.voice_path if voice_path is None else voice_path,
+            condition_active=True, device_id=device_id, count=1, first_at=at, last_at=at,
+            details=details or {}, escalation_level=0, notes="",
+        )
+        try:
+            async with session.begin_nested():
+                session.add(alarm)
+                await session.flush()
+        except IntegrityError:
+            # Another writer opened it between our look and our insert: count a repeat on it.
+            existing = await _open_alarm(session, senior_id=senior_id, kind=kind)
+            if existing is None:
+                raise
+        else:
+            session.add(_step(alarm, at=at, action="raised", actor=device_id or SYSTEM,
+                              detail={"priority": int(wanted)}))
+            return RaiseResult(alarm, created=True, priority_raised=False)
+    return await _repeat(session, existing, at=at, details=details, priority=wanted,
+                         device_id=device_id)
+
+
+async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
+                  details: dict[str, object] | None, priority: Priority,
+                  device_id: str | None) -> RaiseResult:
+    raised = priority < alarm.priority
+    # Counted in SQL, not in Python, so concurrent repeats are never lost.
+    await session.execute(
+        update(Alarm).where(Alarm.id == alarm.id).values(
+            count=Alarm.count + 1,
+            last_at=case((Alarm.last_at < at, at), else_=Alarm.last_at),
+            priority=case((Alarm.priority > int(priority), int(priority)),
+                          else_=Alarm.priority),
+            condition_active=True,
+            details={**alarm.details, **details} if details else Alarm.details,
+        )
+    )
+    await session.refresh(alarm)
+    session.add(_step(alarm, at=at, action="repeated", actor=device_id or SYSTEM,
+                      detail={"count": alarm.count, "priority": alarm.priority}))
+    await session.flush()
+    return RaiseResult(alarm, created=False, priority_raised=raised)
+
+
+async def _open_alarm(session: AsyncSession, *, senior_id: int, kind: str) -> Alarm | None:
+    result = await session.execute(
+        select(Alarm).where(Alarm.open_key == _open_key(senior_id, kind))
+    )
+    return result.scalar_one_or_none()
+
+
+async def escalate_priority(session: AsyncSession, *, alarm_id: int, priority: Priority,
+                            at: datetime, reason: str) -> Alarm:
+    """Raise an open alarm's priority (correlation: a fall then no movement, repeated SOS)."""
+    alarm = await get_alarm(session, alarm_id)
+    if alarm.state == AlarmState.RESOLVED:
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
+    if priority < alarm.priority:
+        alarm.priority = int(priority)
+        session.add(_step(alarm, at=at, action="priority_raised", actor=SYSTEM,
+                          detail={"priority": int(priority), "reason": reason}))
+        await session.flush()
+    return alarm
+
+
+async def clear_condition(session: AsyncSession, *, senior_id: int, kind: str,
+                          at: datetime) -> Alarm | None:
+    """The condition is gone (vitals back in range); the alarm stays for an operator."""
+    alarm = await _open_alarm(session, senior_id=senior_id, kind=kind)
+    if alarm is None or not alarm.condition_active:
+        return None
+    alarm.condition_active = False
+    session.add(_step(alarm, at=at, action="condition_cleared", actor=SYSTEM))
+    await session.flush()
+    return alarm
+
+
+async def get_alarm(session: AsyncSession, alarm_id: int) -> Alarm:
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise AlarmNotFoundError(alarm_id)
+    return alarm
+
+
+async def acknowledge(session: AsyncSession, *, alarm_id: int, by: str, at: datetime) -> Alarm:
+    """An operator takes ownership of a raised alarm."""
+    alarm = await get_alarm(session, alarm_id)
+    if alarm.state == AlarmState.RESOLVED:
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
+    if alarm.state == AlarmState.ACKNOWLEDGED:
+        if alarm.acknowledged_by == by:
+            return alarm
+        raise AlarmStateError(f"alarm {alarm_id} is already owned by {alarm.acknowledged_by}")
+    alarm.state = AlarmState.ACKNOWLEDGED
+    alarm.acknowledged_at = at
+    alarm.acknowledged_by = by
+    session.add(_step(alarm, at=at, action="acknowledged", actor=by,
+                      detail={"waited_seconds": (at - alarm.first_at).total_seconds()}))
+    await session.flush()
+    return alarm
+
+
+async def resolve(session: AsyncSession, *, alarm_id: int, by: str, at: datetime,
+                  disposition: Disposition, notes: str = "") -> Alarm:
+    """Close an alarm with a disposition; an unacknowledged one is acknowledged on the way."""
+    alarm = await get_alarm(session, alarm_id)
+    if alarm.state == AlarmState.RESOLVED:
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
+    if alarm.state == AlarmState.RAISED:
+        await acknowledge(session, alarm_id=alarm_id, by=by, at=at)
+    alarm.state = AlarmState.RESOLVED
+    alarm.open_key = None
+    alarm.resolved_at = at
+    alarm.resolved_by = by
+    alarm.disposition = disposition.value
+    alarm.notes = notes
+    session.add(_step(alarm, at=at, action="resolved", actor=by,
+                      detail={"disposition": disposition.value}))
+    await session.flush()
+    return alarm
+
+
+async def due_escalations(session: AsyncSession, *, now: datetime) -> list[tuple[Alarm, int]]:
+    """Unacknowledged P1 alarms that crossed their next escalation step, with the new level."""
+    result = await session.execute(
+        select(Alarm).where(Alarm.state == AlarmState.RAISED,
+                            Alarm.priority == Priority.LIFE_THREATENING,
+                            Alarm.escalation_level < len(P1_ESCALATION_STEPS))
+    )
+    due = []
+    for alarm in result.scalars():
+        waited = now - alarm.first_at
+        level = sum(1 for step in P1_ESCALATION_STEPS if waited >= step)
+        if level > alarm.escalation_level and await _claim_escalation(session, alarm, level):
+            session.add(_step(alarm, at=now, action="escalated", actor=SYSTEM,
+                              detail={"level": level}))
+            due.append((alarm, level))
+    await session.flush()
+    return due
+
+
+async def _claim_escalation(session: AsyncSession, alarm: Alarm, level: int) -> bool:
+    """Move the alarm to ``level`` unless another checker already did (exactly one alert)."""
+    result = await session.execute(
+        update(Alarm)
+        .where(Alarm.id == alarm.id, Alarm.escalation_level < level,
+               Alarm.state == AlarmState.RAISED)
+        .values(escalation_level=level)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = getattr(result, "rowcount", 0) == 1
+    if claimed:
+        await session.refresh(alarm)
+    return claimed
+
+
+async def open_alarms_for_senior(session: AsyncSession, *, senior_id: int) -> Sequence[Alarm]:
+    result = await session.execute(
+        select(Alarm).where(Alarm.senior_id == senior_id, Alarm.state != AlarmState.RESOLVED)
+        .order_by(Alarm.priority, Alarm.first_at)
+    )
+    return result.scalars().all()
+
+
+async def list_alarms(
+    session: AsyncSession,
+    *,
+    states: Sequence[str] = (),
+    max_priority: int | None = None,
+    senior_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+) -> Sequence[Alarm]:
+    """Alarms by the filters, most urgent first, then oldest first."""
+    query = select(Alarm)
+    if states:
+        query = query.where(Alarm.state.in_(states))
+    if max_priority is not None:
+        query = query.where(Alarm.priority <= max_priority)
+    if senior_id is not None:
+        query = query.where(Alarm.senior_id == senior_id)
+    if since is not None:
+        query = query.where(Alarm.first_at >= since)
+    if until is not None:
+        query = query.where(Alarm.first_at < until)
+    query = query.order_by(Alarm.priority, Alarm.first_at).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def timeline(session: AsyncSession, *, alarm_id: int) -> Sequence[AlarmStep]:
+    result = await session.execute(
+        select(AlarmStep).where(AlarmStep.alarm_id == alarm_id).order_by(AlarmStep.id)
+    )
+    return result.scalars().all()

@@ -1,0 +1,49 @@
+"""A raised alarm reaches a connected dashboard over the live feed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import websockets
+
+from accounts.roles import Role
+from alarms import flows
+from config.settings import Settings
+from dashboard.app import create_app
+from runtime.clock import ManualClock
+from seniors import service as seniors_service
+from seniors.schemas import SeniorCreate
+from tests.conftest import LiveServer, serve
+from tests.dashboard.test_live import token_for
+from tests.seniors.test_api import senior_body
+
+
+@pytest.fixture
+async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[LiveServer]:
+    async for running in serve(create_app(settings, clock=clock)):
+        yield running
+
+
+async def test_alarm_reaches_the_live_feed_and_the_snapshot(server: LiveServer) -> None:
+    """An SOS appears as an update to a connected operator and in a later snapshot."""
+    runtime = server.runtime
+    async with runtime.sessions() as session:
+        senior = await seniors_service.create_senior(
+            session, data=SeniorCreate.model_validate(senior_body()), now=runtime.clock.now())
+        await session.commit()
+    headers = {"Authorization": f"Bearer {await token_for(server, Role.OPERATOR)}"}
+    url = f"ws://127.0.0.1:{server.port}/api/v1/live"
+    async with websockets.connect(url, additional_headers=headers) as ws:
+        snapshot = json.loads(await ws.recv())
+        assert snapshot["data"]["alarms"] == {"open": []}
+        await flows.raise_and_announce(runtime, senior_id=senior.id, kind="sos",
+                                       at=runtime.clock.now(), device_id="pendant-7")
+        update = json.loads(await ws.recv())
+    assert update["topic"] == "alarm.raised"
+    assert update["data"]["senior_name"] == "王秀英"
+    assert update["data"]["priority"] == 1
+    async with websockets.connect(url, additional_headers=headers) as ws:
+        again = json.loads(await ws.recv())
+    assert [a["kind"] for a in again["data"]["alarms"]["open"]] == ["sos"]
