@@ -105,32 +105,42 @@ async def attempts_of(session: AsyncSession, case_id: int) -> list[CallLeg]:
 
 
 async def advance_case(runtime: Runtime, case_id: int) -> None:
-    """Take the case one step: wait for a live attempt, close it, or dial the next number."""
+    """Take the case one step: wait for a live attempt, close it, or dial the next number
+    (and the one after, when the network refuses a number outright)."""
+    while True:
+        async with callcenter_of(runtime).case_lock:
+            call_id = await _next_attempt(runtime, case_id)
+        if call_id is None or await place_call(runtime, call_id):
+            return
+
+
+async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
+    """Decide the case's next step; the id of a new attempt to dial, if any."""
     async with runtime.sessions() as session:
         case = await session.get(CallCase, case_id)
         if case is None or case.state != "open" or case.kind not in DIALLED_KINDS:
-            return
+            return None
         if case.alarm_id is not None and await alarm_link.alarm_state(
                 session, alarm_id=case.alarm_id) == "resolved":
             await close_case(runtime, session, case, outcome="alarm_resolved")
             await session.commit()
-            return
+            return None
         attempts = await attempts_of(session, case.id)
         if attempts and attempts[-1].status not in FINAL_STATUSES \
                 and attempts[-1].answered_at is None:
-            return  # still ringing
+            return None  # still ringing
         if any(a.answered_at is not None for a in attempts):
             reached = next(a for a in attempts if a.answered_at is not None)
             outcome = "senior_reached" if reached.contact_position is None else "contact_reached"
             await close_case(runtime, session, case, outcome=outcome)
             await session.commit()
-            return
+            return None
         targets = await targets_for(session, case)
         case.step = len(attempts)
         if case.step >= len(targets):
             await close_case(runtime, session, case, outcome="unreached")
             await session.commit()
-            return
+            return None
         target = targets[case.step]
         if target.contact_position is not None and case.step == 1:
             await send_case_sms(runtime, session, case, reason="case_opened")
@@ -143,12 +153,11 @@ async def advance_case(runtime: Runtime, case_id: int) -> None:
         session.add(call)
         await session.commit()
         events.publish_case(runtime.bus, case)
-        call_id = call.id
-    await place_call(runtime, call_id)
+        return call.id
 
 
-async def place_call(runtime: Runtime, call_id: int) -> None:
-    """Ask the network to ring the number; a refusal is a failed attempt, and the case moves on."""
+async def place_call(runtime: Runtime, call_id: int) -> bool:
+    """Ask the network to ring the number; False when it refused (a failed attempt)."""
     async with runtime.sessions() as session:
         call = await service.get_call(session, call_id)
         try:
@@ -160,9 +169,7 @@ async def place_call(runtime: Runtime, call_id: int) -> None:
                                         now=runtime.clock.now())
         await session.commit()
         events.publish_call(runtime.bus, call)
-        case_id, failed = call.case_id, call.status == CallStatus.FAILED
-    if failed and case_id is not None:
-        await advance_case(runtime, case_id)
+        return call.status != CallStatus.FAILED
 
 
 async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,

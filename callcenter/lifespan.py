@@ -24,6 +24,7 @@ class CallCenterRuntime:
     provider: TelephonyProvider
     devices: AlarmDeviceLookup = field(default_factory=NoAlarmDevices)
     sweep_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    case_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
