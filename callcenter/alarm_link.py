@@ -67,6 +67,12 @@ async def unattended_data_alarms(session: AsyncSession) -> Sequence[AlarmView]:
     return [_view(alarm) for alarm in result.scalars().all()]
 
 
+async def alarm_owner(session: AsyncSession, *, alarm_id: int) -> str | None:
+    """The operator who acknowledged the alarm, if anyone has."""
+    alarm = await session.get(Alarm, alarm_id)
+    return alarm.acknowledged_by if alarm else None
+
+
 async def alarm_state(session: AsyncSession, *, alarm_id: int) -> str | None:
     """The alarm's state, or None when it is unknown."""
     alarm = await session.get(Alarm, alarm_id)

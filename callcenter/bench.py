@@ -1,4 +1,9 @@
-"""``anxin bench webhooks``: many simulated Twilio calls through signed webhooks, in process."""
+"""``anxin bench webhooks``: many simulated Twilio calls through signed webhooks, in process.
+
+The calls start over ``ramp`` seconds and each caller listens ``think`` seconds between
+webhooks (a real prompt takes longer), so that all of them are in flight together, as on a
+busy line, instead of every request landing in the same millisecond.
+"""
 
 from __future__ import annotations
 
@@ -29,16 +34,19 @@ def _settings(data_dir: Path, token: str) -> Settings:
 
 
 async def _one_call(http: httpx.AsyncClient, validator: RequestValidator, number: int,
-                    timings: list[float]) -> None:
+                    timings: list[float], *, start: float = 0.0, think: float = 0.0) -> None:
     """Incoming, one key press, then the status callback: three signed webhooks."""
+    await asyncio.sleep(start)
     sid = f"CA{number:032d}"
     incoming = {"CallSid": sid, "From": f"+86137{number:08d}", "To": "+15005550006",
                 "CallStatus": "ringing"}
     response = await _signed_post(http, validator, "/telephony/twilio/incoming", incoming,
                                   timings)
     call_id = response.text.split("call_id=")[1].split('"')[0]
+    await asyncio.sleep(think)
     await _signed_post(http, validator, f"/telephony/twilio/gather?call_id={call_id}",
                        {"CallSid": sid, "Digits": "2"}, timings)
+    await asyncio.sleep(think)
     await _signed_post(http, validator, "/telephony/twilio/status",
                        {"CallSid": sid, "CallStatus": "completed"}, timings)
 
@@ -54,7 +62,7 @@ async def _signed_post(http: httpx.AsyncClient, validator: RequestValidator, pat
     return response
 
 
-async def run(calls: int = 200) -> dict[str, Any]:
+async def run(calls: int = 200, *, ramp: float = 2.0, think: float = 2.0) -> dict[str, Any]:
     from dashboard.app import create_app
 
     token = secrets.token_hex(16)
@@ -66,13 +74,16 @@ async def run(calls: int = 200) -> dict[str, Any]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://internal") as http:
                 started = time.perf_counter()
-                await asyncio.gather(*(_one_call(http, validator, n, timings)
-                                       for n in range(calls)))
+                await asyncio.gather(*(
+                    _one_call(http, validator, n, timings, start=ramp * n / calls, think=think)
+                    for n in range(calls)))
                 elapsed = time.perf_counter() - started
     ordered = sorted(timings)
     return {
         "bench": "webhooks", "calls": calls, "requests": len(timings),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
-        "calls_per_s": round(calls / elapsed, 1), "target_p99_ms": 50,
+        "calls_per_s": round(calls / elapsed, 1),
+        "requests_per_s": round(len(timings) / elapsed, 1), "ramp_s": ramp, "think_s": think,
+        "target_p99_ms": 50,
     }

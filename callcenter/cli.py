@@ -11,8 +11,11 @@ import typer
 
 def bench_webhooks(
     calls: Annotated[int, typer.Option(min=1, help="concurrent simulated calls")] = 200,
+    ramp: Annotated[float, typer.Option(min=0, help="seconds over which calls start")] = 2.0,
+    think: Annotated[float, typer.Option(min=0, help="caller's seconds between webhooks")] = 2.0,
 ) -> None:
     """Concurrent simulated calls through signed Twilio webhooks (in process, no network)."""
     from callcenter import bench
 
-    typer.echo(json.dumps(asyncio.run(bench.run(calls)), ensure_ascii=False))
+    result = asyncio.run(bench.run(calls, ramp=ramp, think=think))
+    typer.echo(json.dumps(result, ensure_ascii=False))

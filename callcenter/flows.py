@@ -220,8 +220,12 @@ async def answered_actions(session: AsyncSession, *, call: CallLeg,
     if call.contact_position is not None:
         senior = await session.get(Senior, call.senior_id) if call.senior_id else None
         text = CONTACT_ANSWERED.format(name=senior.name if senior else "您的家人")
+    owner = case.operator if case else None
+    if case is not None and case.alarm_id is not None:
+        owner = await alarm_link.alarm_owner(session, alarm_id=case.alarm_id) or owner
+    # Queued for everyone, but marked for the operator who owns the alarm: they see it first.
     service.enqueue(call, queue=ivr.EMERGENCY_QUEUE, priority=ivr.EMERGENCY_PRIORITY, now=now,
-                    reserved_for=case.operator if case else None)
+                    reserved_for=owner)
     return (Say(text, ivr.ZH), Enqueue(ivr.EMERGENCY_QUEUE, ivr.EMERGENCY_PRIORITY))
 
 
@@ -235,6 +239,13 @@ async def call_input(session: AsyncSession, *, call_id: int, digits: str | None,
         return await campaigns.on_input(session, call=call, digits=digits, now=now)
     return await service.menu_input(session, call_id=call_id, digits=digits, speech=speech,
                                     now=now)
+
+
+def needs_follow_up(call: CallLeg) -> bool:
+    """Whether a status change on this leg may move outbound work on."""
+    return call.case_id is not None or (
+        call.direction == "inbound" and call.outcome == "abandoned"
+        and call.priority == ivr.EMERGENCY_PRIORITY)
 
 
 async def after_status(runtime: Runtime, call_id: int) -> None:

@@ -51,7 +51,8 @@ def _translate(error: Exception) -> HTTPException:
 @router.get("/queue")
 async def queue(user: CallStaff, session: SessionDep) -> list[dict[str, Any]]:
     """Waiting calls, most urgent and longest-waiting first."""
-    return [events.call_data(call) for call in await service.waiting_calls(session)]
+    waiting = await service.waiting_calls(session, for_operator=user.username)
+    return [events.call_data(call) for call in waiting]
 
 
 @router.get("")
@@ -222,7 +223,7 @@ async def simulated_event(call_id: int, body: SimulatedEvent, user: AnyStaff,
         actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
     await session.commit()
     events.publish_call(runtime.bus, call)
-    if changed:
+    if changed and flows.needs_follow_up(call):
         callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
     return _phone_answer(call, actions)
 

@@ -88,13 +88,13 @@ async def begin_inbound(
                    from_number=try_normalise_phone(from_number) or from_number,
                    to_number=to_number, senior_id=caller.senior_id,
                    status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={})
-    session.add(call)
-    await session.flush()
-    session.add(CallStatusChange(call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
     step = ivr.start(emergency=caller.emergency)
     if caller.emergency:
         step = ivr.IvrStep(step.state, step.actions, f"fast-path:{caller.reason}")
     apply_step(call, step, now=now)
+    session.add(call)
+    await session.flush()
+    session.add(CallStatusChange(call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
     return call, step.actions
 
 
@@ -167,15 +167,20 @@ async def wait_input(session: AsyncSession, *, call: CallLeg, digits: str | None
     return (Say(WAIT_PROMPTS[language]["hold"], language),)
 
 
-async def waiting_calls(session: AsyncSession) -> Sequence[CallLeg]:
-    """Calls offered to operators and not yet answered, most urgent and oldest first."""
+async def waiting_calls(session: AsyncSession, *, for_operator: str | None = None
+                        ) -> Sequence[CallLeg]:
+    """Calls offered to operators and not yet answered, most urgent and oldest first; calls
+    reserved for ``for_operator`` (the alarm they own) come first within a priority."""
     result = await session.execute(
         select(CallLeg)
         .where(CallLeg.offered_at.is_not(None), CallLeg.operator.is_(None),
                CallLeg.ended_at.is_(None), CallLeg.outcome.is_(None))
         .order_by(CallLeg.priority, CallLeg.offered_at, CallLeg.id)
     )
-    return result.scalars().all()
+    calls = result.scalars().all()
+    if for_operator is None:
+        return calls
+    return sorted(calls, key=lambda c: (c.priority, c.reserved_for != for_operator))
 
 
 async def recent_calls(session: AsyncSession, *, limit: int = 100) -> Sequence[CallLeg]:

@@ -97,7 +97,8 @@ async def outbound(call_id: int, form: SignedRequest, runtime: RuntimeDep,
     actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
     await session.commit()
     events.publish_call(runtime.bus, call)
-    callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
+    if flows.needs_follow_up(call):
+        callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
     return twiml(runtime, call, actions)
 
 
@@ -113,6 +114,7 @@ async def call_status(form: SignedRequest, runtime: RuntimeDep, session: Session
     await session.commit()
     if changed:
         events.publish_call(runtime.bus, call)
+    if changed and flows.needs_follow_up(call):
         callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
     return Response(status_code=204)
 
