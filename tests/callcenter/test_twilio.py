@@ -18,7 +18,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 
 from callcenter.lifespan import callcenter_of
-from callcenter.models import CallLeg, CallStatusChange
+from callcenter.models import CallCase, CallLeg, CallStatusChange
 from callcenter.twilio_adapter import TwilioProvider
 from config.settings import Settings
 from dashboard.app import create_app
@@ -192,3 +192,28 @@ async def test_answered_outbound_alarm_call_is_queued_as_emergency(
     response = await post(client, path, form, signed(path, form))
     assert response.status_code == 200
     assert "求助信号" in response.text and ">emergency</Enqueue>" in response.text
+
+
+async def test_long_wait_on_twilio_offers_a_call_back(client: httpx.AsyncClient,
+                                                      runtime: Runtime,
+                                                      clock: ManualClock) -> None:
+    """After 2 minutes in the policy queue the wait URL offers a call-back; 1 accepts it."""
+    await post(client, "/telephony/twilio/incoming", INCOMING,
+               signed("/telephony/twilio/incoming", INCOMING))
+    key = {"CallSid": INCOMING["CallSid"], "Digits": "2"}
+    gather_path = "/telephony/twilio/gather?call_id=1"
+    await post(client, gather_path, key, signed(gather_path, key))
+    wait_path = "/telephony/twilio/wait?call_id=1"
+    waiting = {"CallSid": INCOMING["CallSid"], "QueueTime": "10"}
+    early = await post(client, wait_path, waiting, signed(wait_path, waiting))
+    assert "<Gather" not in early.text and "请稍候" in early.text
+    clock.advance(121)
+    offer = await post(client, wait_path, waiting, signed(wait_path, waiting))
+    assert "<Gather" in offer.text and "回电，请按1" in offer.text
+    accept = {"CallSid": INCOMING["CallSid"], "Digits": "1"}
+    accepted = await post(client, gather_path, accept, signed(gather_path, accept))
+    assert "<Hangup" in accepted.text
+    async with runtime.sessions() as session:
+        task = await session.scalar(select(CallCase))
+    assert task is not None and task.kind == "requested_callback"
+    assert task.number == INCOMING["From"]
