@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.models import StaffUser
 from callcenter.models import CallCase, CallLeg
 from callcenter.port import CallAction
 from runtime.bus import EventBus
+from runtime.context import Runtime
 
 CALL_UPDATED = "call.updated"
 CASE_UPDATED = "call.case"
@@ -53,3 +55,14 @@ def publish_phone_actions(bus: EventBus, call: CallLeg,
 
 def _phone_side(call: CallLeg) -> str:
     return call.from_number if call.direction == "inbound" else call.to_number
+
+
+async def snapshot_part(runtime: Runtime, user: StaffUser) -> dict[str, Any]:
+    """How many calls wait, and the most urgent waiting priority, for the dashboard."""
+    from callcenter import service
+
+    async with runtime.sessions() as session:
+        waiting = await service.waiting_calls(session)
+    return {"waiting": len(waiting),
+            "top_priority": min((c.priority for c in waiting), default=None),
+            "telephony": runtime.settings.telephony}

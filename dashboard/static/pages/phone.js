@@ -1,6 +1,6 @@
 import { api, el } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
-import { onLive } from "/static/live.js";
+import { liveState, onLive } from "/static/live.js";
 
 addStrings("zh-CN", {
   "nav.phone": "模拟电话",
@@ -22,6 +22,7 @@ addStrings("zh-CN", {
   "phone.no_answer": "不接",
   "phone.sms": "短信",
   "phone.disabled": "模拟器未启用（ANXIN_TELEPHONY 不是 simulator）",
+  "phone.demo_only": "模拟电话只在演示模式（ANXIN_DEMO=1）下使用",
 });
 addStrings("en", {
   "nav.phone": "Phone simulator",
@@ -43,6 +44,7 @@ addStrings("en", {
   "phone.no_answer": "Let it ring",
   "phone.sms": "Text messages",
   "phone.disabled": "The simulator is not enabled (ANXIN_TELEPHONY is not simulator)",
+  "phone.demo_only": "The phone simulator is for demo mode (ANXIN_DEMO=1) only",
 });
 
 const UNKNOWN_NUMBER = "+8613700000077";
@@ -55,9 +57,26 @@ function speak(action) {
   window.speechSynthesis.speak(utterance);
 }
 
+// Whether the server runs in demo mode, from the live snapshot (waiting for it if need be).
+function demoMode() {
+  const { snapshot } = liveState();
+  if (snapshot) return Promise.resolve(Boolean(snapshot.server.demo));
+  return new Promise((resolve) => {
+    const stop = onLive((message) => {
+      if (message.type !== "snapshot") return;
+      stop();
+      resolve(Boolean(message.data.server.demo));
+    });
+  });
+}
+
 // A phone for testers: call 12349 as a senior or a stranger, press keys, hear the prompts;
 // calls placed by the system ring here.
 export default async function phone(main) {
+  if (!(await demoMode())) {
+    main.append(el("h2", {}, t("phone.title")), el("p", { class: "muted" }, t("phone.demo_only")));
+    return null;
+  }
   let numbers;
   try {
     numbers = await api("/telephony/simulator/numbers");
