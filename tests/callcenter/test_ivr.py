@@ -65,3 +65,4 @@ def test_known_emergency_skips_the_menu() -> None:
     step = ivr.start(emergency=True)
     assert not any(isinstance(a, Gather) for a in step.actions)
     assert queued(step) == Enqueue("emergency", 1)
+

@@ -17,9 +17,11 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 
+from callcenter.ivr import EN
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, CallStatusChange
-from callcenter.twilio_adapter import TwilioProvider
+from callcenter.port import Conference, ConnectOperator, Enqueue, Gather, Hangup, Say
+from callcenter.twilio_adapter import TwilioProvider, render
 from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
@@ -217,3 +219,49 @@ async def test_long_wait_on_twilio_offers_a_call_back(client: httpx.AsyncClient,
         task = await session.scalar(select(CallCase))
     assert task is not None and task.kind == "requested_callback"
     assert task.number == INCOMING["From"]
+
+
+async def test_repeated_incoming_webhook_keeps_one_leg(client: httpx.AsyncClient,
+                                                       runtime: Runtime) -> None:
+    """Twilio retrying the incoming webhook gets the same answer and no second call row."""
+    headers = signed("/telephony/twilio/incoming", INCOMING)
+    first = await post(client, "/telephony/twilio/incoming", INCOMING, headers)
+    again = await post(client, "/telephony/twilio/incoming", INCOMING, headers)
+    assert first.status_code == again.status_code == 200
+    assert await legs(runtime) == 1
+
+
+async def test_abandoned_emergency_on_twilio_is_called_back_through_the_client(
+    client: httpx.AsyncClient, runtime: Runtime, fake_http: FakeTwilioHttp
+) -> None:
+    """An emergency caller who hangs up in the queue is rung back through Twilio's REST API."""
+    await post(client, "/telephony/twilio/incoming", INCOMING,
+               signed("/telephony/twilio/incoming", INCOMING))
+    words = {"CallSid": INCOMING["CallSid"], "SpeechResult": "救命啊"}
+    gather_path = "/telephony/twilio/gather?call_id=1"
+    await post(client, gather_path, words, signed(gather_path, words))
+    hung_up = {"CallSid": INCOMING["CallSid"], "CallStatus": "completed"}
+    await post(client, "/telephony/twilio/status", hung_up,
+               signed("/telephony/twilio/status", hung_up))
+    await callcenter_of(runtime).drain()
+    ((method, uri, data),) = fake_http.requests
+    assert uri.endswith("/Calls.json") and data["To"] == INCOMING["From"]
+    assert data["Url"] == f"{BASE}/telephony/twilio/outbound?call_id=2"
+    async with runtime.sessions() as session:
+        callback = await session.get(CallLeg, 2)
+    assert callback is not None and callback.provider_sid == "CA" + f"{1:032d}"
+    assert callback.purpose == "abandoned_callback"
+
+
+def test_every_action_renders_as_twiml() -> None:
+    """Say, Gather, Enqueue, ConnectOperator, Conference and Hangup each become their verb."""
+    twiml = render((Say("Hello", EN), Gather("Press 1", EN, speech_hints=("help",)),
+                    Enqueue("policy", 3), ConnectOperator("operator1"),
+                    Conference("anxin-call-5"), Hangup()),
+                   base_url="https://h.example/", call_id=5)
+    assert '<Say language="en-US" voice="Polly.Joanna"><prosody rate="85%">Hello' in twiml
+    assert 'hints="help"' in twiml and 'language="en-US"' in twiml
+    assert 'waitUrl="https://h.example/telephony/twilio/wait?call_id=5"' in twiml
+    assert "<Client>operator1</Client>" in twiml
+    assert "<Conference>anxin-call-5</Conference>" in twiml
+    assert twiml.endswith("<Hangup /></Response>")
