@@ -63,7 +63,7 @@ async def _signed_post(http: httpx.AsyncClient, validator: RequestValidator, pat
 
 
 async def run(calls: int = 200, *, ramp: float = 2.0, think: float = 2.0) -> dict[str, Any]:
-    from dashboard.app import create_app
+    from dashboard.app import create_app  # the app includes this package; import it late
 
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as scratch:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter import events, ivr, service
+from callcenter import dialling, events, ivr, service
+from callcenter.exceptions import CampaignNotFoundError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCampaign, CallLeg
 from callcenter.port import FINAL_STATUSES, CallAction, CallStatus, Enqueue, Gather, Hangup, Say
@@ -66,10 +67,8 @@ async def run_due(runtime: Runtime) -> None:
                 new_calls.append(call.id)
         await _finish_done(session, now)
         await session.commit()
-    from callcenter import flows
-
     for call_id in new_calls:
-        await flows.place_call(runtime, call_id)
+        await dialling.place_call(runtime, call_id)
 
 
 async def _finish_done(session: AsyncSession, now: datetime) -> None:
@@ -107,9 +106,7 @@ async def on_input(session: AsyncSession, *, call: CallLeg, digits: str | None,
 async def report(session: AsyncSession, *, campaign_id: int) -> dict[str, Any]:
     campaign = await session.get(CallCampaign, campaign_id)
     if campaign is None:
-        from fastapi import HTTPException
-
-        raise HTTPException(404, f"no campaign {campaign_id}")
+        raise CampaignNotFoundError(f"no campaign {campaign_id}")
     calls = (await session.execute(select(CallLeg).where(
         CallLeg.campaign_id == campaign.id).order_by(CallLeg.id))).scalars().all()
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import StaffUser
+from callcenter import service
 from callcenter.models import CallCase, CallLeg
 from callcenter.port import CallAction
 from runtime.bus import EventBus
@@ -59,8 +60,6 @@ def _phone_side(call: CallLeg) -> str:
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> dict[str, Any]:
     """How many calls wait, and the most urgent waiting priority, for the dashboard."""
-    from callcenter import service
-
     async with runtime.sessions() as session:
         waiting = await service.waiting_calls(session)
     return {"waiting": len(waiting),

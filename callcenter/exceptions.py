@@ -18,5 +18,6 @@ class NotYourCallError(CallCenterError):
     """Only the operator on the call may hang it up."""
 
 
-class TelephonyUnavailableError(CallCenterError):
-    """The configured phone network is not available (wrong ANXIN_TELEPHONY or not started)."""
+class CampaignNotFoundError(CallCenterError):
+    """No campaign with that id."""
+

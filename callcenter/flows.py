@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter import alarm_link, events, ivr, service
+from callcenter import alarm_link, campaigns, dialling, events, ivr, service
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, TextMessage
 from callcenter.port import (
@@ -31,7 +31,6 @@ from seniors.models import Senior
 log = logging.getLogger(__name__)
 ALARM_CALLBACK = "alarm_callback"
 ABANDONED_CALLBACK = "abandoned_callback"
-REQUESTED_CALLBACK = "requested_callback"
 DIALLED_KINDS = (ALARM_CALLBACK, ABANDONED_CALLBACK)
 RING_GRACE = timedelta(seconds=15)
 
@@ -77,16 +76,6 @@ async def open_abandoned_callback(session: AsyncSession, *, call: CallLeg,
     return case
 
 
-async def open_requested_callback(session: AsyncSession, *, call: CallLeg,
-                                  now: datetime) -> CallCase:
-    """A waiting caller asked to be called back: a task for an operator, not an auto-dial."""
-    case = CallCase(kind=REQUESTED_CALLBACK, senior_id=call.senior_id, number=call.from_number,
-                    origin_call_id=call.id, created_at=now)
-    session.add(case)
-    await session.flush()
-    return case
-
-
 async def targets_for(session: AsyncSession, case: CallCase) -> list[Target]:
     """Who to dial, in order: the number given (or the senior's first phone), then contacts."""
     senior = await session.get(Senior, case.senior_id) if case.senior_id else None
@@ -110,7 +99,7 @@ async def advance_case(runtime: Runtime, case_id: int) -> None:
     while True:
         async with callcenter_of(runtime).case_lock:
             call_id = await _next_attempt(runtime, case_id)
-        if call_id is None or await place_call(runtime, call_id):
+        if call_id is None or await dialling.place_call(runtime, call_id):
             return
 
 
@@ -156,22 +145,6 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
         return call.id
 
 
-async def place_call(runtime: Runtime, call_id: int) -> bool:
-    """Ask the network to ring the number; False when it refused (a failed attempt)."""
-    async with runtime.sessions() as session:
-        call = await service.get_call(session, call_id)
-        try:
-            call.provider_sid = await callcenter_of(runtime).provider.place_call(
-                call_id=call.id, to=call.to_number)
-        except Exception:
-            log.exception("placing call %s to %s failed", call.id, call.to_number)
-            await service.record_status(session, call=call, status=CallStatus.FAILED,
-                                        now=runtime.clock.now())
-        await session.commit()
-        events.publish_call(runtime.bus, call)
-        return call.status != CallStatus.FAILED
-
-
 async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
                      outcome: str) -> None:
     case.state = "closed"
@@ -212,8 +185,6 @@ async def answered_actions(session: AsyncSession, *, call: CallLeg,
                            now: datetime) -> tuple[CallAction, ...]:
     """What the person who picked up an outbound call hears, and where the call goes next."""
     if call.campaign_id is not None:
-        from callcenter import campaigns
-
         return await campaigns.answered_actions(session, call=call)
     case = await session.get(CallCase, call.case_id) if call.case_id else None
     text = SENIOR_ANSWERED
@@ -234,8 +205,6 @@ async def call_input(session: AsyncSession, *, call_id: int, digits: str | None,
     """A key or words on any call: the menu, the waiting queue, or a campaign question."""
     call = await service.get_call(session, call_id)
     if call.campaign_id is not None and call.offered_at is None:
-        from callcenter import campaigns
-
         return await campaigns.on_input(session, call=call, digits=digits, now=now)
     return await service.menu_input(session, call_id=call_id, digits=digits, speech=speech,
                                     now=now)
@@ -274,8 +243,6 @@ async def sweep(runtime: Runtime) -> None:
         await _offer_callbacks(runtime)
         for case_id in await _open_dialled_cases(runtime):
             await advance_case(runtime, case_id)
-        from callcenter import campaigns
-
         await campaigns.run_due(runtime)
 
 

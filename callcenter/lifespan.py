@@ -11,6 +11,8 @@ from typing import Any
 
 from callcenter.alarm_link import AlarmDeviceLookup, NoAlarmDevices
 from callcenter.port import TelephonyProvider
+from callcenter.simulator import SimulatedNetwork
+from callcenter.twilio_adapter import TwilioProvider
 from config.exceptions import InsecureSettingsError
 from runtime.context import Runtime
 
@@ -47,16 +49,12 @@ class CallCenterRuntime:
 def build_provider(runtime: Runtime) -> TelephonyProvider:
     settings = runtime.settings
     if settings.telephony == "twilio":
-        from callcenter.twilio_adapter import TwilioProvider
-
         if not (settings.twilio_account_sid and settings.twilio_auth_token
                 and settings.twilio_from_number and settings.public_base_url):
             raise InsecureSettingsError(
                 "ANXIN_TELEPHONY=twilio needs ANXIN_TWILIO_ACCOUNT_SID, ANXIN_TWILIO_AUTH_TOKEN, "
                 "ANXIN_TWILIO_FROM_NUMBER and ANXIN_PUBLIC_BASE_URL")
         return TwilioProvider.from_settings(settings)
-    from callcenter.simulator import SimulatedNetwork
-
     return SimulatedNetwork(bus=runtime.bus)
 
 

@@ -15,6 +15,7 @@ from callcenter import campaigns, events, flows, service
 from callcenter.exceptions import (
     CallNotFoundError,
     CallNotWaitingError,
+    CampaignNotFoundError,
     NotYourCallError,
 )
 from callcenter.lifespan import callcenter_of
@@ -31,6 +32,7 @@ from callcenter.schemas import (
 from callcenter.simulator import new_sid
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
+from seniors.models import SeniorPhone
 
 CALL_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 CAMPAIGN_STAFF = frozenset({Role.SUPERVISOR})
@@ -43,7 +45,7 @@ simulator_router = APIRouter(prefix="/telephony/simulator", tags=["telephony sim
 
 
 def _translate(error: Exception) -> HTTPException:
-    if isinstance(error, CallNotFoundError):
+    if isinstance(error, CallNotFoundError | CampaignNotFoundError):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
     return HTTPException(status.HTTP_409_CONFLICT, str(error))
 
@@ -84,7 +86,7 @@ async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runti
                         session: SessionDep) -> dict[str, Any]:
     """An operator has made a requested call-back; the task closes with their outcome."""
     case = await session.get(CallCase, case_id)
-    if case is None or case.kind != flows.REQUESTED_CALLBACK or case.state != "open":
+    if case is None or case.kind != service.REQUESTED_CALLBACK or case.state != "open":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no open call-back task {case_id}")
     case.operator = user.username
     await flows.close_case(runtime, session, case, outcome=body.outcome)
@@ -150,7 +152,10 @@ async def create_campaign(body: CampaignIn, user: CampaignStaff, runtime: Runtim
 @router.get("/campaigns/{campaign_id}")
 async def campaign_report(campaign_id: int, user: CampaignStaff,
                           session: SessionDep) -> dict[str, Any]:
-    return await campaigns.report(session, campaign_id=campaign_id)
+    try:
+        return await campaigns.report(session, campaign_id=campaign_id)
+    except CampaignNotFoundError as error:
+        raise _translate(error) from error
 
 
 async def _audit(session: SessionDep, runtime: Runtime, user: StaffUser, action: str,
@@ -233,7 +238,5 @@ async def simulated_numbers(user: AnyStaff, runtime: RuntimeDep,
                             session: SessionDep) -> list[dict[str, Any]]:
     """Numbers the phone page offers as caller IDs: a few seniors' phones."""
     _simulator_only(runtime)
-    from seniors.models import SeniorPhone
-
     rows = await session.execute(select(SeniorPhone).order_by(SeniorPhone.senior_id).limit(12))
     return [{"number": p.number, "senior_id": p.senior_id} for p in rows.scalars().all()]

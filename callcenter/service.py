@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter import alarm_link, ivr
 from callcenter.exceptions import CallNotFoundError, CallNotWaitingError, NotYourCallError
-from callcenter.models import CallLeg, CallStatusChange
+from callcenter.models import CallCase, CallLeg, CallStatusChange
 from callcenter.port import (
     FINAL_STATUSES,
     CallAction,
@@ -26,6 +26,7 @@ from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
 CALLBACK_KEY = "1"
+REQUESTED_CALLBACK = "requested_callback"
 WAIT_PROMPTS = {
     ivr.ZH: {"hold": "值班员正在接听其他来电，请稍候。",
              "offer": "等候时间较长。需要我们给您回电，请按1；继续等候，请不要挂机。",
@@ -158,13 +159,21 @@ async def wait_input(session: AsyncSession, *, call: CallLeg, digits: str | None
     language = ivr_state_of(call).language
     if (call.callback_offered and digits and digits.strip()[:1] == CALLBACK_KEY
             and call.operator is None and call.ended_at is None):
-        from callcenter import flows  # flows builds on this module
-
-        await flows.open_requested_callback(session, call=call, now=now)
+        await open_requested_callback(session, call=call, now=now)
         call.ivr_path = [*call.ivr_path, "callback-accepted"]
         call.outcome = "callback_requested"
         return (Say(WAIT_PROMPTS[language]["promised"], language), Hangup())
     return (Say(WAIT_PROMPTS[language]["hold"], language),)
+
+
+async def open_requested_callback(session: AsyncSession, *, call: CallLeg,
+                                  now: datetime) -> CallCase:
+    """A waiting caller asked to be called back: a task for an operator, not an auto-dial."""
+    case = CallCase(kind=REQUESTED_CALLBACK, senior_id=call.senior_id, number=call.from_number,
+                    origin_call_id=call.id, created_at=now)
+    session.add(case)
+    await session.flush()
+    return case
 
 
 async def waiting_calls(session: AsyncSession, *, for_operator: str | None = None
