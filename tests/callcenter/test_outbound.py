@@ -161,3 +161,27 @@ async def test_only_call_staff_answer_calls(client: httpx.AsyncClient,
     assert refused.status_code == 403
     client.cookies.clear()  # logging in left a session cookie behind
     assert (await client.get("/api/v1/calls/queue")).status_code == 401
+
+
+async def test_nobody_reached_closes_the_case_for_dispatch(
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
+) -> None:
+    """Senior and both contacts fail to answer: the case closes 'unreached', announced on the
+    bus for dispatch, and the first contact's second text says so."""
+    operator = await login_as(Role.OPERATOR)
+    await raise_sos(runtime, senior_id)
+    async with runtime.bus.subscribe() as subscription:
+        await flows.sweep(runtime)
+        for kind in ("no_answer", "failed", "busy"):
+            latest = (await legs(runtime))[-1]
+            await phone_event(client, operator, latest.id, kind)
+            await callcenter_of(runtime).drain()
+        topics = []
+        while not subscription.queue.empty():
+            event = await subscription.next()
+            topics.append((event.topic, event.data.get("outcome")))
+    assert ("call.case", "unreached") in topics
+    cases = (await client.get("/api/v1/calls/cases", headers=operator)).json()
+    assert [a["outcome"] for a in cases[0]["attempts"]] == ["no_answer", "failed", "busy"]
+    assert cases[0]["outcome"] == "unreached"
+    assert "未能联系上" in cases[0]["texts"][-1]["body"]
