@@ -113,6 +113,7 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
                 session, alarm_id=case.alarm_id) == "resolved":
             await close_case(runtime, session, case, outcome="alarm_resolved")
             await session.commit()
+            events.publish_case(runtime.bus, case)
             return None
         attempts = await attempts_of(session, case.id)
         if attempts and attempts[-1].status not in FINAL_STATUSES \
@@ -123,12 +124,14 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
             outcome = "senior_reached" if reached.contact_position is None else "contact_reached"
             await close_case(runtime, session, case, outcome=outcome)
             await session.commit()
+            events.publish_case(runtime.bus, case)
             return None
         targets = await targets_for(session, case)
         case.step = len(attempts)
         if case.step >= len(targets):
             await close_case(runtime, session, case, outcome="unreached")
             await session.commit()
+            events.publish_case(runtime.bus, case)  # dispatch sends a responder
             return None
         target = targets[case.step]
         if target.contact_position is not None and case.step == 1:
@@ -147,6 +150,7 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
 
 async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
                      outcome: str) -> None:
+    """Close the case in the caller's transaction (the caller commits, then publishes)."""
     case.state = "closed"
     case.outcome = outcome
     case.closed_at = runtime.clock.now()
@@ -154,7 +158,6 @@ async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
         TextMessage.case_id == case.id, TextMessage.reason == "case_opened"))
     if opened is not None:
         await send_case_sms(runtime, session, case, reason="case_closed")
-    events.publish_case(runtime.bus, case)
 
 
 async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase, *,

@@ -92,6 +92,7 @@ async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runti
     await flows.close_case(runtime, session, case, outcome=body.outcome)
     await _audit(session, runtime, user, "callback.done", case.senior_id, {"case": case.id})
     await session.commit()
+    events.publish_case(runtime.bus, case)
     return {"id": case.id, "state": case.state, "outcome": case.outcome}
 
 
