@@ -20,7 +20,7 @@ from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
-from callcenter import twilio_router
+from callcenter import simulator_router, twilio_router
 from callcenter.lifespan import open_callcenter
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
@@ -44,7 +44,7 @@ ROUTERS = [
     seniors_router,
     alarms_router,
     callcenter_router.router,
-    callcenter_router.simulator_router,
+    simulator_router.router,
     twilio_router.router,
     live.router,
     pages.router,
