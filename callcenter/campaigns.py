@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +13,7 @@ from callcenter.exceptions import CampaignNotFoundError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCampaign, CallLeg
 from callcenter.port import FINAL_STATUSES, CallAction, CallStatus, Enqueue, Gather, Hangup, Say
-from callcenter.schemas import CampaignIn
+from callcenter.schemas import CampaignIn, CampaignOut
 from runtime.context import Runtime
 from seniors.models import Senior
 
@@ -103,18 +102,15 @@ async def on_input(session: AsyncSession, *, call: CallLeg, digits: str | None,
     return (Say(WELLBEING_HELP, ivr.ZH), Enqueue("service", 2))
 
 
-async def report(session: AsyncSession, *, campaign_id: int) -> dict[str, Any]:
+async def report(session: AsyncSession, *, campaign_id: int) -> CampaignOut:
     campaign = await session.get(CallCampaign, campaign_id)
     if campaign is None:
         raise CampaignNotFoundError(f"no campaign {campaign_id}")
     calls = (await session.execute(select(CallLeg).where(
         CallLeg.campaign_id == campaign.id).order_by(CallLeg.id))).scalars().all()
-    return {
-        "id": campaign.id, "kind": campaign.kind, "name": campaign.name,
-        "district": campaign.district, "message": campaign.message,
-        "scheduled_at": campaign.scheduled_at.isoformat(),
-        "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
-        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
-        "results": dict(Counter(c.outcome or c.status for c in calls)),
-        "calls": [events.call_data(c) for c in calls],
-    }
+    return CampaignOut(
+        id=campaign.id, kind=campaign.kind, name=campaign.name, district=campaign.district,
+        message=campaign.message, scheduled_at=campaign.scheduled_at,
+        started_at=campaign.started_at, finished_at=campaign.finished_at,
+        results=dict(Counter(c.outcome or c.status for c in calls)),
+        calls=[events.call_out(c) for c in calls])

@@ -8,6 +8,7 @@ from accounts.models import StaffUser
 from callcenter import service
 from callcenter.models import CallCase, CallLeg
 from callcenter.port import CallAction
+from callcenter.schemas import CallOut
 from runtime.bus import EventBus
 from runtime.context import Runtime
 
@@ -18,18 +19,12 @@ PHONE_RINGING = "phone.ringing"
 PHONE_SMS = "phone.sms"
 
 
+def call_out(call: CallLeg) -> CallOut:
+    return CallOut.model_validate(call)
+
+
 def call_data(call: CallLeg) -> dict[str, Any]:
-    return {
-        "id": call.id, "direction": call.direction, "purpose": call.purpose,
-        "from": call.from_number, "to": call.to_number, "senior_id": call.senior_id,
-        "status": call.status, "queue": call.queue, "priority": call.priority,
-        "operator": call.operator, "reserved_for": call.reserved_for,
-        "ivr_path": list(call.ivr_path),
-        "offered_at": call.offered_at.isoformat() if call.offered_at else None,
-        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
-        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
-        "outcome": call.outcome, "case_id": call.case_id,
-    }
+    return call_out(call).model_dump(mode="json", by_alias=True)
 
 
 def action_data(action: CallAction) -> dict[str, Any]:

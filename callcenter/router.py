@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
@@ -20,7 +20,16 @@ from callcenter.exceptions import (
 )
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, TextMessage
-from callcenter.schemas import CallbackDone, CampaignIn
+from callcenter.schemas import (
+    AttemptOut,
+    CallbackDone,
+    CallOut,
+    CampaignIn,
+    CampaignOut,
+    CaseClosed,
+    CaseOut,
+    TextOut,
+)
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 
@@ -39,19 +48,19 @@ def _translate(error: Exception) -> HTTPException:
 
 
 @router.get("/queue")
-async def queue(user: CallStaff, session: SessionDep) -> list[dict[str, Any]]:
+async def queue(user: CallStaff, session: SessionDep) -> list[CallOut]:
     """Waiting calls, most urgent and longest-waiting first."""
     waiting = await service.waiting_calls(session, for_operator=user.username)
-    return [events.call_data(call) for call in waiting]
+    return [events.call_out(call) for call in waiting]
 
 
 @router.get("")
-async def recent(user: CallStaff, session: SessionDep, limit: int = 100) -> list[dict[str, Any]]:
-    return [events.call_data(call) for call in await service.recent_calls(session, limit=limit)]
+async def recent(user: CallStaff, session: SessionDep, limit: int = 100) -> list[CallOut]:
+    return [events.call_out(call) for call in await service.recent_calls(session, limit=limit)]
 
 
 @router.get("/cases")
-async def cases(user: CallStaff, session: SessionDep) -> list[dict[str, Any]]:
+async def cases(user: CallStaff, session: SessionDep) -> list[CaseOut]:
     """Outbound cases (call-backs, cascades, call-back tasks) with their attempts and texts."""
     rows = (await session.execute(select(CallCase).order_by(CallCase.id.desc()).limit(100)))
     found = []
@@ -59,19 +68,17 @@ async def cases(user: CallStaff, session: SessionDep) -> list[dict[str, Any]]:
         attempts = await flows.attempts_of(session, case.id)
         texts = (await session.execute(select(TextMessage).where(
             TextMessage.case_id == case.id).order_by(TextMessage.id))).scalars().all()
-        found.append({
-            "id": case.id, "kind": case.kind, "state": case.state, "senior_id": case.senior_id,
-            "alarm_id": case.alarm_id, "number": case.number, "outcome": case.outcome,
-            "attempts": [{"to": a.to_number, "contact_position": a.contact_position,
-                          "status": a.status, "outcome": a.outcome} for a in attempts],
-            "texts": [{"to": t.to_number, "reason": t.reason, "body": t.body} for t in texts],
-        })
+        found.append(CaseOut(
+            id=case.id, kind=case.kind, state=case.state, senior_id=case.senior_id,
+            alarm_id=case.alarm_id, number=case.number, outcome=case.outcome,
+            attempts=[AttemptOut.model_validate(a) for a in attempts],
+            texts=[TextOut.model_validate(t) for t in texts]))
     return found
 
 
 @router.post("/cases/{case_id}/done")
 async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runtime: RuntimeDep,
-                        session: SessionDep) -> dict[str, Any]:
+                        session: SessionDep) -> CaseClosed:
     """An operator has made a requested call-back; the task closes with their outcome."""
     case = await session.get(CallCase, case_id)
     if case is None or case.kind != service.REQUESTED_CALLBACK or case.state != "open":
@@ -81,20 +88,20 @@ async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runti
     await _audit(session, runtime, user, "callback.done", case.senior_id, {"case": case.id})
     await session.commit()
     events.publish_case(runtime.bus, case)
-    return {"id": case.id, "state": case.state, "outcome": case.outcome}
+    return CaseClosed(id=case.id, state=case.state, outcome=case.outcome)
 
 
 @router.get("/{call_id}")
-async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> dict[str, Any]:
+async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> CallOut:
     try:
-        return events.call_data(await service.get_call(session, call_id))
+        return events.call_out(await service.get_call(session, call_id))
     except CallNotFoundError as error:
         raise _translate(error) from error
 
 
 @router.post("/{call_id}/answer")
 async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
-                 session: SessionDep) -> dict[str, Any]:
+                 session: SessionDep) -> CallOut:
     """The operator takes a waiting call; the caller is bridged to them."""
     try:
         call = await service.answer_call(session, call_id=call_id, operator=user.username,
@@ -107,12 +114,12 @@ async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
     if call.provider_sid:
         callcenter_of(runtime).spawn(callcenter_of(runtime).provider.bridge_to_operator(
             call_sid=call.provider_sid, call_id=call.id, operator=user.username))
-    return events.call_data(call)
+    return events.call_out(call)
 
 
 @router.post("/{call_id}/hangup")
 async def hang_up(call_id: int, user: CallStaff, runtime: RuntimeDep,
-                  session: SessionDep) -> dict[str, Any]:
+                  session: SessionDep) -> CallOut:
     try:
         call = await service.hang_up_call(session, call_id=call_id, operator=user.username,
                                           now=runtime.clock.now())
@@ -124,12 +131,12 @@ async def hang_up(call_id: int, user: CallStaff, runtime: RuntimeDep,
     if call.provider_sid:
         callcenter_of(runtime).spawn(
             callcenter_of(runtime).provider.hang_up(call_sid=call.provider_sid))
-    return events.call_data(call)
+    return events.call_out(call)
 
 
 @router.post("/campaigns", status_code=201)
 async def create_campaign(body: CampaignIn, user: CampaignStaff, runtime: RuntimeDep,
-                          session: SessionDep) -> dict[str, Any]:
+                          session: SessionDep) -> CampaignOut:
     """Schedule wellbeing calls to seniors living alone, or a weather warning to a district."""
     campaign = await campaigns.create_campaign(session, data=body, created_by=user.username,
                                                now=runtime.clock.now())
@@ -140,7 +147,7 @@ async def create_campaign(body: CampaignIn, user: CampaignStaff, runtime: Runtim
 
 @router.get("/campaigns/{campaign_id}")
 async def campaign_report(campaign_id: int, user: CampaignStaff,
-                          session: SessionDep) -> dict[str, Any]:
+                          session: SessionDep) -> CampaignOut:
     try:
         return await campaigns.report(session, campaign_id=campaign_id)
     except CampaignNotFoundError as error:

@@ -5,7 +5,7 @@ Only when ``ANXIN_TELEPHONY=simulator``; the demo's phone page and the tests use
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
@@ -18,7 +18,14 @@ from callcenter.exceptions import CallNotFoundError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import EVENT_STATUS, CallAction, CallEventKind, CallStatus
-from callcenter.schemas import SimulatedDial, SimulatedEvent, SimulatedInput, parse_number
+from callcenter.schemas import (
+    PhoneAnswer,
+    PhoneNumber,
+    SimulatedDial,
+    SimulatedEvent,
+    SimulatedInput,
+    parse_number,
+)
 from callcenter.simulator import new_sid
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
@@ -33,13 +40,14 @@ def _simulator_only(runtime: Runtime) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the telephony simulator is not enabled")
 
 
-def _phone_answer(call: CallLeg, actions: tuple[CallAction, ...]) -> dict[str, Any]:
-    return {"call": events.call_data(call), "actions": [events.action_data(a) for a in actions]}
+def _phone_answer(call: CallLeg, actions: tuple[CallAction, ...]) -> PhoneAnswer:
+    return PhoneAnswer(call=events.call_out(call),
+                       actions=[events.action_data(a) for a in actions])
 
 
 @router.post("/calls", status_code=201)
 async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDep,
-                         session: SessionDep) -> dict[str, Any]:
+                         session: SessionDep) -> PhoneAnswer:
     """The phone page dials 12349."""
     _simulator_only(runtime)
     call, actions = await service.begin_inbound(
@@ -53,7 +61,7 @@ async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDe
 
 @router.post("/calls/{call_id}/input")
 async def simulated_input(call_id: int, body: SimulatedInput, user: AnyStaff,
-                          runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
+                          runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
     """A key press, spoken words, or silence (neither) on the phone page."""
     _simulator_only(runtime)
     try:
@@ -72,7 +80,7 @@ async def simulated_input(call_id: int, body: SimulatedInput, user: AnyStaff,
 
 @router.post("/calls/{call_id}/events")
 async def simulated_event(call_id: int, body: SimulatedEvent, user: AnyStaff,
-                          runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
+                          runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
     """The phone rang, was answered, declined, rang out, or hung up."""
     _simulator_only(runtime)
     try:
@@ -94,8 +102,8 @@ async def simulated_event(call_id: int, body: SimulatedEvent, user: AnyStaff,
 
 @router.get("/numbers")
 async def simulated_numbers(user: AnyStaff, runtime: RuntimeDep,
-                            session: SessionDep) -> list[dict[str, Any]]:
+                            session: SessionDep) -> list[PhoneNumber]:
     """Numbers the phone page offers as caller IDs: a few seniors' phones."""
     _simulator_only(runtime)
     rows = await session.execute(select(SeniorPhone).order_by(SeniorPhone.senior_id).limit(12))
-    return [{"number": p.number, "senior_id": p.senior_id} for p in rows.scalars().all()]
+    return [PhoneNumber(number=p.number, senior_id=p.senior_id) for p in rows.scalars().all()]
