@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from alarms import events, service
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms import engine, events, service
+from alarms.engine import Change
+from alarms.rules import Observation
 from alarms.service import RaiseResult
 from runtime.context import Runtime
 from seniors import service as seniors_service
+from seniors.models import Senior
 
 ESCALATION_CHECK_SECONDS = 1.0
+TIME_RULES_CHECK_SECONDS = 30.0
 
 
 async def raise_and_announce(
@@ -53,3 +62,58 @@ async def escalation_loop(runtime: Runtime) -> None:
     while True:
         await escalate_once(runtime)
         await runtime.clock.sleep(ESCALATION_CHECK_SECONDS)
+
+
+def publish_changes(runtime: Runtime, changes: Sequence[Change],
+                    names: dict[int, str]) -> None:
+    """Announce committed changes; each alarm once, with its latest state."""
+    latest: dict[int, Change] = {}
+    for change in changes:
+        first = latest.get(change.alarm.id)
+        raised = change.what == "raised" or (first is not None and first.what == "raised")
+        latest[change.alarm.id] = Change(change.alarm, "raised" if raised else change.what)
+    for change in latest.values():
+        name = names.get(change.alarm.senior_id)
+        if change.what == "raised":
+            events.publish_raised(runtime.bus, change.alarm, name)
+        else:
+            events.publish_updated(runtime.bus, change.alarm, name)
+
+
+async def _names(session: AsyncSession, changes: Sequence[Change]) -> dict[int, str]:
+    ids = {change.alarm.senior_id for change in changes}
+    if not ids:
+        return {}
+    rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(ids)))
+    return {row.id: row.name for row in rows}
+
+
+async def process_observations(runtime: Runtime, observations: Sequence[Observation]
+                               ) -> list[Change]:
+    """Run the rules over observations in one transaction, then announce what changed."""
+    zone = ZoneInfo(runtime.settings.timezone)
+    changes: list[Change] = []
+    async with runtime.sessions() as session:
+        for observation in observations:
+            changes += await engine.apply(session, observation, zone=zone)
+        names = await _names(session, changes)
+        await session.commit()
+    publish_changes(runtime, changes, names)
+    return changes
+
+
+async def check_time_rules_once(runtime: Runtime) -> list[Change]:
+    async with runtime.sessions() as session:
+        changes = await engine.check_time_rules(session, now=runtime.clock.now(),
+                                                zone=ZoneInfo(runtime.settings.timezone))
+        names = await _names(session, changes)
+        await session.commit()
+    publish_changes(runtime, changes, names)
+    return changes
+
+
+async def time_rules_loop(runtime: Runtime) -> None:
+    """Inactivity and fall-then-stillness, checked every 30 s on the injected clock."""
+    while True:
+        await check_time_rules_once(runtime)
+        await runtime.clock.sleep(TIME_RULES_CHECK_SECONDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -53,3 +53,32 @@ class AlarmStep(Base):
     action: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class AlarmProfile(Base):
+    """A senior's own alarm settings; absent fields fall back to the defaults."""
+
+    __tablename__ = "alarm_profiles"
+
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    inactivity_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    watch_inactivity_at_night: Mapped[bool] = mapped_column(Boolean, default=False)
+    geofence_meters: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vital_overrides: Mapped[dict[str, dict[str, float | None]]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class SeniorActivity(Base):
+    """What the home sensors last said about a senior: the state behind time-based rules."""
+
+    __tablename__ = "senior_activity"
+
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    last_motion_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    in_bed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    bed_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_fall_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    vital_bands: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)

@@ -14,14 +14,25 @@ from accounts.roles import Role
 from alarms import events, service
 from alarms.exceptions import AlarmNotFoundError, AlarmStateError
 from alarms.kinds import AlarmState
-from alarms.models import Alarm
-from alarms.schemas import AlarmDetail, AlarmOut, AlarmStepOut, ResolveIn
+from alarms.models import Alarm, AlarmProfile
+from alarms.schemas import (
+    AlarmDetail,
+    AlarmOut,
+    AlarmProfileIn,
+    AlarmProfileOut,
+    AlarmStepOut,
+    ResolveIn,
+    VitalOverride,
+)
 from runtime.deps import RuntimeDep, SessionDep
+from seniors import service as seniors_service
+from seniors.exceptions import SeniorNotFoundError
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 ALARM_HANDLERS = {Role.OPERATOR, Role.SUPERVISOR}
 Handler = Annotated[StaffUser, Depends(require_roles(ALARM_HANDLERS))]
 Reader = Annotated[StaffUser, Depends(require_roles(ALARM_HANDLERS | {Role.DISPATCHER}))]
+ProfileEditor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 
 
 @router.get("", response_model=list[AlarmOut])
@@ -98,3 +109,48 @@ async def _load(session: SessionDep, alarm_id: int) -> Alarm:
         return await service.get_alarm(session, alarm_id)
     except AlarmNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+
+@router.get("/profiles/{senior_id}", response_model=AlarmProfileOut)
+async def read_profile(senior_id: int, user: Reader, session: SessionDep) -> AlarmProfileOut:
+    """The senior's own alarm settings (defaults where none are set)."""
+    profile = await session.get(AlarmProfile, senior_id)
+    if profile is None:
+        return AlarmProfileOut(senior_id=senior_id)
+    return AlarmProfileOut(
+        senior_id=senior_id, inactivity_hours=profile.inactivity_hours,
+        watch_inactivity_at_night=profile.watch_inactivity_at_night,
+        geofence_meters=profile.geofence_meters, updated_by=profile.updated_by,
+        vital_overrides={k: VitalOverride(**v) for k, v in profile.vital_overrides.items()},
+    )
+
+
+@router.put("/profiles/{senior_id}", response_model=AlarmProfileOut)
+async def put_profile(senior_id: int, body: AlarmProfileIn, user: ProfileEditor,
+                      runtime: RuntimeDep, session: SessionDep) -> AlarmProfileOut:
+    """Set the senior's inactivity window, night watching, geofence and vital-sign limits."""
+    try:
+        await seniors_service.get_senior(session, senior_id)
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    overrides: dict[str, dict[str, float | None]] = {
+        str(metric): limits.model_dump(exclude_none=True)
+        for metric, limits in body.vital_overrides.items()
+    }
+    now = runtime.clock.now()
+    profile = await session.get(AlarmProfile, senior_id) or AlarmProfile(senior_id=senior_id)
+    profile.inactivity_hours = body.inactivity_hours
+    profile.watch_inactivity_at_night = body.watch_inactivity_at_night
+    profile.geofence_meters = body.geofence_meters
+    profile.vital_overrides = overrides
+    profile.updated_at = now
+    profile.updated_by = user.username
+    session.add(profile)
+    await accounts_service.record_audit(
+        session, actor=user.username, action="alarm.profile", subject_type="senior",
+        subject_id=str(senior_id), now=now, detail=body.model_dump(mode="json"),
+    )
+    await session.commit()
+    return AlarmProfileOut(senior_id=senior_id, updated_by=user.username,
+                           **body.model_dump(exclude={"vital_overrides"}),
+                           vital_overrides=body.vital_overrides)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,3 +52,31 @@ class ResolveIn(BaseModel):
 
     disposition: Disposition
     notes: Annotated[str, Field(max_length=4000)] = ""
+
+
+class VitalOverride(BaseModel):
+    """A senior's own limits for one metric; omitted fields keep the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    critical_low: float | None = None
+    critical_high: float | None = None
+    warning_low: float | None = None
+    warning_high: float | None = None
+    clear_low: float | None = None
+    clear_high: float | None = None
+
+
+class AlarmProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inactivity_hours: Annotated[float | None, Field(gt=0, le=48)] = None
+    watch_inactivity_at_night: bool = False
+    geofence_meters: Annotated[float | None, Field(gt=0, le=50_000)] = None
+    vital_overrides: dict[Literal["heart_rate", "body_temperature", "spo2", "blood_pressure"],
+                          VitalOverride] = {}
+
+
+class AlarmProfileOut(AlarmProfileIn):
+    senior_id: int
+    updated_by: str | None = None

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
     metrics_token: SecretStr | None = None
     cookie_secure: bool = False
+    timezone: str = "Asia/Shanghai"  # the centre's local time: day, night, schedules
+    run_background_tasks: bool = True  # off only for tests that drive the loops by hand
     # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
     telephony: Literal["simulator", "twilio"] = "simulator"
     twilio_account_sid: str | None = None

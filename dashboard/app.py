@@ -21,7 +21,9 @@ from alarms.router import router as alarms_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
+from callcenter.knowledge.router import router as knowledge_router
 from callcenter.lifespan import open_callcenter
+from callcenter.planning.router import router as staffing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from runtime.bus import EventBus
@@ -43,6 +45,8 @@ ROUTERS = [
     accounts_router,
     seniors_router,
     alarms_router,
+    staffing_router,
+    knowledge_router,
     callcenter_router.router,
     simulator_router.router,
     twilio_router.router,
@@ -63,9 +67,13 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, alarm_flows.escalation_loop,
-                                           callcenter_flows.sweep_forever,
-                                           callcenter_flows.follow_alarms]
+BACKGROUND_TASKS: list[BackgroundTask] = [
+    purge_expired_sessions,
+    alarm_flows.escalation_loop,
+    alarm_flows.time_rules_loop,
+    callcenter_flows.sweep_forever,
+    callcenter_flows.follow_alarms,
+]
 LIFESPAN_PARTS: list[LifespanPart] = [open_callcenter]
 
 
@@ -113,8 +121,9 @@ async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtim
 async def run_background(runtime: Runtime) -> AsyncIterator[None]:
     """Run every background loop in one task group; cancel and await them on the way out."""
     async with asyncio.TaskGroup() as group:
+        loops = BACKGROUND_TASKS if runtime.settings.run_background_tasks else []
         tasks = [group.create_task(_supervised(task, runtime), name=task.__name__)
-                 for task in BACKGROUND_TASKS]
+                 for task in loops]
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ import uvicorn
 
 from accounts import demo as accounts_demo
 from callcenter import cli as callcenter_cli
+from callcenter.planning.cli import plan_app
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
@@ -19,6 +20,7 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(plan_app, name="plan")
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
@@ -120,6 +122,6 @@ def db_revision(
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True, rev_id=rev_id, head=head,
-                         branch_label=branch_label)
+                         branch_label=branch_label, splice=branch_label is not None)
 
     asyncio.run(run())

@@ -2,5 +2,6 @@
 
 import accounts.models  # noqa: F401
 import alarms.models  # noqa: F401
+import callcenter.knowledge.models
 import callcenter.models  # noqa: F401
 import seniors.models  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -22,7 +23,9 @@ from tests.seniors.test_api import senior_body
 
 @pytest.fixture
 async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[LiveServer]:
-    async for running in serve(create_app(settings, clock=clock)):
+    """The whole app with its background loops running on the manual clock."""
+    with_loops = settings.model_copy(update={"run_background_tasks": True})
+    async for running in serve(create_app(with_loops, clock=clock)):
         yield running
 
 
@@ -47,3 +50,24 @@ async def test_alarm_reaches_the_live_feed_and_the_snapshot(server: LiveServer) 
     async with websockets.connect(url, additional_headers=headers) as ws:
         again = json.loads(await ws.recv())
     assert [a["kind"] for a in again["data"]["alarms"]["open"]] == ["sos"]
+
+
+async def test_unanswered_sos_re_alerts_through_the_running_loop(server: LiveServer,
+                                                                 clock: ManualClock) -> None:
+    """With the app's own escalation loop running, 21 s without an answer re-alerts."""
+    runtime = server.runtime
+    async with runtime.sessions() as session:
+        senior = await seniors_service.create_senior(
+            session, data=SeniorCreate.model_validate(senior_body()), now=runtime.clock.now())
+        await session.commit()
+    headers = {"Authorization": f"Bearer {await token_for(server, Role.OPERATOR)}"}
+    url = f"ws://127.0.0.1:{server.port}/api/v1/live"
+    async with websockets.connect(url, additional_headers=headers) as ws:
+        await ws.recv()
+        await flows.raise_and_announce(runtime, senior_id=senior.id, kind="sos",
+                                       at=runtime.clock.now())
+        assert json.loads(await ws.recv())["topic"] == "alarm.raised"
+        clock.advance(21)
+        escalated = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+    assert escalated["topic"] == "alarm.escalated"
+    assert escalated["data"]["level"] == 1

@@ -1,0 +1,258 @@
+"""The rules engine: turns observations into alarm changes, and checks time-based rules.
+
+Every function works inside the caller's transaction, so the alarm changes and the marking of
+the device message as processed commit together: a crash in between repeats the work instead
+of losing it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms import service
+from alarms.kinds import Priority
+from alarms.models import Alarm, AlarmProfile, SeniorActivity
+from alarms.rules import (
+    BED_EVENTS,
+    CORRELATED_WITH_EMERGENCY,
+    DEFAULT_TIME_RULES,
+    EVENT_ALARMS,
+    MOTION_EVENTS,
+    OUTER_DOOR_EVENTS,
+    Observation,
+    TimeRules,
+    is_night,
+)
+from alarms.vitals import DEFAULT_LIMITS, Band, Limits, classify, with_overrides
+from seniors import service as seniors_service
+
+
+@dataclass(frozen=True)
+class Change:
+    """What happened to an alarm: 'raised', 'updated' or 'cleared'."""
+
+    alarm: Alarm
+    what: str
+
+
+async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
+    activity = await session.get(SeniorActivity, senior_id)
+    if activity is None:
+        activity = SeniorActivity(senior_id=senior_id, vital_bands={})
+        session.add(activity)
+    return activity
+
+
+async def _profile(session: AsyncSession, senior_id: int) -> AlarmProfile | None:
+    return await session.get(AlarmProfile, senior_id)
+
+
+async def _raise(session: AsyncSession, obs: Observation, kind: str,
+                 details: dict[str, object], priority: int | None = None) -> Change:
+    result = await service.raise_alarm(
+        session, senior_id=obs.senior_id, kind=kind, at=obs.at, details=details,
+        priority=priority, device_id=obs.device_id,
+    )
+    return Change(result.alarm, "raised" if result.created else "updated")
+
+
+async def apply(session: AsyncSession, obs: Observation, *, zone: ZoneInfo,
+                rules: TimeRules = DEFAULT_TIME_RULES) -> list[Change]:
+    """Every alarm change one observation causes."""
+    activity = await _activity(session, obs.senior_id)
+    changes: list[Change] = []
+    if obs.event is not None:
+        changes += await _event_rules(session, obs, activity, zone, rules)
+    if obs.readings:
+        changes += await _reading_rules(session, obs, activity, rules)
+    if obs.location is not None:
+        changes += await _geofence_rule(session, obs)
+    await session.flush()
+    return changes
+
+
+async def _event_rules(session: AsyncSession, obs: Observation, activity: SeniorActivity,
+                       zone: ZoneInfo, rules: TimeRules) -> list[Change]:
+    event = obs.event or ""
+    changes: list[Change] = []
+    night_door = (event in OUTER_DOOR_EVENTS and activity.in_bed is False
+                  and is_night(obs.at.astimezone(zone), rules))
+    if event in MOTION_EVENTS:
+        activity.last_motion_at = max(filter(None, (activity.last_motion_at, obs.at)))
+        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
+                                                kind="inactivity", at=obs.at)
+        changes += [Change(cleared, "cleared")] if cleared else []
+    if event in BED_EVENTS:
+        activity.in_bed = BED_EVENTS[event]
+        activity.bed_changed_at = obs.at
+    if night_door:
+        changes.append(await _raise(session, obs, "night_wandering",
+                                    {"event": event, "bed": "empty"}))
+    kind = EVENT_ALARMS.get(event)
+    if kind is not None:
+        changes.append(await _raise(session, obs, kind, {"event": event}))
+        if kind in ("sos", "fall"):
+            changes += await _correlate_emergency(session, obs, kind)
+        if kind == "fall":
+            activity.last_fall_at = obs.at
+    return changes
+
+
+async def _correlate_emergency(session: AsyncSession, obs: Observation,
+                               kind: str) -> list[Change]:
+    """An SOS or a fall confirms whatever else is open for the senior: it becomes P1."""
+    changes = []
+    for alarm in await service.open_alarms_for_senior(session, senior_id=obs.senior_id):
+        if alarm.kind in CORRELATED_WITH_EMERGENCY and alarm.priority > Priority.LIFE_THREATENING:
+            raised = await service.escalate_priority(
+                session, alarm_id=alarm.id, priority=Priority.LIFE_THREATENING, at=obs.at,
+                reason=f"{kind} while {alarm.kind} open",
+            )
+            changes.append(Change(raised, "updated"))
+    return changes
+
+
+async def _reading_rules(session: AsyncSession, obs: Observation, activity: SeniorActivity,
+                         rules: TimeRules) -> list[Change]:
+    profile = await _profile(session, obs.senior_id)
+    overrides = profile.vital_overrides if profile else {}
+    changes: list[Change] = []
+    for metric, value in obs.readings.items():
+        if metric in DEFAULT_LIMITS:
+            limits = with_overrides(DEFAULT_LIMITS[metric], overrides.get(metric, {}))
+            changes += await _vital(session, obs, activity, metric, value, limits)
+        elif metric == "battery":
+            changes += await _battery(session, obs, value, rules)
+    return changes
+
+
+async def _vital(session: AsyncSession, obs: Observation, activity: SeniorActivity,
+                 metric: str, value: float, limits: Limits) -> list[Change]:
+    band_before, streak = activity.vital_bands.get(metric, [Band.NORMAL, 0])
+    verdict = classify(value, limits, Band(band_before), streak)
+    if verdict.fault is not None:
+        return [await _raise(session, obs, "sensor_fault",
+                             {"metric": metric, "value": value, "reason": verdict.fault})]
+    activity.vital_bands = {**activity.vital_bands,
+                            metric: [int(verdict.band), verdict.clear_streak]}
+    if verdict.band == Band.NORMAL:
+        if band_before == Band.NORMAL:
+            return []
+        cleared = await service.clear_condition(session, senior_id=obs.senior_id, kind=metric,
+                                                at=obs.at)
+        return [Change(cleared, "cleared")] if cleared else []
+    if verdict.band == band_before and verdict.clear_streak:
+        return []  # still out of range, already alarmed, on its way back
+    priority = Priority.LIFE_THREATENING if verdict.band == Band.CRITICAL else None
+    return [await _raise(session, obs, metric,
+                         {metric: value, "band": verdict.band.name.lower(), "unit": limits.unit},
+                         priority=priority)]
+
+
+async def _battery(session: AsyncSession, obs: Observation, value: float,
+                   rules: TimeRules) -> list[Change]:
+    if value < rules.low_battery_percent:
+        return [await _raise(session, obs, "low_battery", {"battery": value})]
+    if value >= rules.battery_clears_percent:
+        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
+                                                kind="low_battery", at=obs.at)
+        return [Change(cleared, "cleared")] if cleared else []
+    return []
+
+
+def distance_meters(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+async def _geofence_rule(session: AsyncSession, obs: Observation) -> list[Change]:
+    """A wearable beyond the senior's geofence (only for seniors who have one set)."""
+    profile = await _profile(session, obs.senior_id)
+    if profile is None or not profile.geofence_meters or obs.location is None:
+        return []
+    senior = await seniors_service.get_senior(session, obs.senior_id)
+    if senior.latitude is None or senior.longitude is None:
+        return []
+    away = distance_meters((senior.latitude, senior.longitude), obs.location)
+    if away <= profile.geofence_meters:
+        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
+                                                kind="geofence_exit", at=obs.at)
+        return [Change(cleared, "cleared")] if cleared else []
+    return [await _raise(session, obs, "geofence_exit",
+                         {"meters_from_home": round(away), "location": list(obs.location)})]
+
+
+async def check_time_rules(session: AsyncSession, *, now: datetime, zone: ZoneInfo,
+                           rules: TimeRules = DEFAULT_TIME_RULES) -> list[Change]:
+    """Inactivity past the senior's window, and a fall followed by stillness."""
+    changes: list[Change] = []
+    activities = (await session.execute(select(SeniorActivity))).scalars().all()
+    for activity in activities:
+        changes += await _inactivity(session, activity, now=now, zone=zone, rules=rules)
+        changes += await _fall_then_still(session, activity, now=now, rules=rules)
+    await session.flush()
+    return changes
+
+
+def _day_start(now: datetime, zone: ZoneInfo, rules: TimeRules) -> datetime:
+    local = now.astimezone(zone)
+    start = local.replace(hour=rules.night_ends.hour, minute=rules.night_ends.minute, second=0,
+                          microsecond=0)
+    return start if start <= local else start - timedelta(days=1)
+
+
+async def _inactivity(session: AsyncSession, activity: SeniorActivity, *, now: datetime,
+                      zone: ZoneInfo, rules: TimeRules) -> Sequence[Change]:
+    if activity.last_motion_at is None:
+        return []
+    profile = await _profile(session, activity.senior_id)
+    watch_night = bool(profile and profile.watch_inactivity_at_night)
+    if is_night(now.astimezone(zone), rules) and not watch_night:
+        return []
+    window = timedelta(hours=profile.inactivity_hours) if profile and profile.inactivity_hours \
+        else rules.inactivity
+    # Sleep does not count: without night watching, stillness is counted from the morning.
+    since = activity.last_motion_at if watch_night else max(activity.last_motion_at,
+                                                             _day_start(now, zone, rules))
+    if now - since < window or await _is_open(session, activity.senior_id, "inactivity"):
+        return []
+    result = await service.raise_alarm(
+        session, senior_id=activity.senior_id, kind="inactivity", at=now,
+        details={"last_motion_at": activity.last_motion_at.isoformat(),
+                 "still_hours": round((now - activity.last_motion_at).total_seconds() / 3600, 1)},
+    )
+    return [Change(result.alarm, "raised" if result.created else "updated")]
+
+
+async def _fall_then_still(session: AsyncSession, activity: SeniorActivity, *, now: datetime,
+                           rules: TimeRules) -> Sequence[Change]:
+    fall_at = activity.last_fall_at
+    if fall_at is None or now - fall_at < rules.fall_then_still:
+        return []
+    moved = activity.last_motion_at is not None and activity.last_motion_at > fall_at
+    activity.last_fall_at = None  # judged once
+    alarm = await _open(session, activity.senior_id, "fall")
+    if moved or alarm is None:
+        return []
+    alarm.details = {**alarm.details, "confirmed": "no movement for 2 min after the fall"}
+    alarm.escalation_level = 0  # re-alert from the start
+    return [Change(alarm, "updated")]
+
+
+async def _open(session: AsyncSession, senior_id: int, kind: str) -> Alarm | None:
+    alarms = await service.open_alarms_for_senior(session, senior_id=senior_id)
+    return next((alarm for alarm in alarms if alarm.kind == kind), None)
+
+
+async def _is_open(session: AsyncSession, senior_id: int, kind: str) -> bool:
+    return await _open(session, senior_id, kind) is not None

@@ -1,0 +1,1 @@
+"""The policy knowledge base (政务咨询) operators search during consultation calls."""

@@ -1,0 +1,34 @@
+"""HTTP route of the staffing planner (supervisors)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from callcenter.planning.erlang import plan
+
+router = APIRouter(prefix="/api/v1/staffing", tags=["staffing"])
+Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+
+
+@router.get("")
+async def staffing(
+    user: Supervisor,
+    calls_per_hour: Annotated[float, Query(gt=0, le=100_000)],
+    handle_seconds: Annotated[float, Query(gt=0, le=36_000)],
+    target: Annotated[float, Query(gt=0, lt=1)] = 0.985,
+    within_seconds: Annotated[float, Query(ge=0, le=3_600)] = 60,
+    shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+) -> dict[str, float | int]:
+    """Operators needed for the offered calls, handle time and answer-time target."""
+    try:
+        result = plan(calls_per_hour=calls_per_hour, handle_seconds=handle_seconds,
+                      target=target, within_seconds=within_seconds, shrinkage=shrinkage)
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+    return asdict(result)
