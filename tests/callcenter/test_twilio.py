@@ -22,6 +22,7 @@ from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, CallStatusChange
 from callcenter.port import Conference, ConnectOperator, Enqueue, Gather, Hangup, Say
 from callcenter.twilio_adapter import TwilioProvider, render
+from config.exceptions import InsecureSettingsError
 from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
@@ -265,3 +266,12 @@ def test_every_action_renders_as_twiml() -> None:
     assert "<Client>operator1</Client>" in twiml
     assert "<Conference>anxin-call-5</Conference>" in twiml
     assert twiml.endswith("<Hangup /></Response>")
+
+
+async def test_twilio_without_credentials_refuses_to_start(settings: Settings) -> None:
+    """ANXIN_TELEPHONY=twilio with no auth token stops the service with a clear reason."""
+    missing = settings.model_copy(update={"twilio_auth_token": None})
+    application = create_app(missing)
+    with pytest.raises(InsecureSettingsError, match="ANXIN_TWILIO_AUTH_TOKEN"):
+        async with application.router.lifespan_context(application):
+            pass
