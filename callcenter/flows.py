@@ -41,7 +41,8 @@ CONTACT_ANSWERED = ("这里是12349养老服务热线。{name}发出了求助信
 SMS_OPENED = "【12349】{name}发出求助信号，本人未接电话，我们正在联系家属。请留意来电。"
 SMS_CLOSED = "【12349】{name}的求助已处理：{outcome}。"
 OUTCOME_WORDS = {"senior_reached": "已联系上本人", "contact_reached": "已联系上家属",
-                 "unreached": "未能联系上，已安排上门", "alarm_resolved": "警报已解除"}
+                 "unreached": "未能联系上，已安排上门", "alarm_resolved": "警报已解除",
+                 "senior_called_in": "本人已来电"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,12 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
             await session.commit()
             events.publish_case(runtime.bus, case)
             return None
+        if case.senior_id is not None and await _senior_on_the_line(session, case.senior_id):
+            # They called in themselves: the operator on that call takes over the case.
+            await close_case(runtime, session, case, outcome="senior_called_in")
+            await session.commit()
+            events.publish_case(runtime.bus, case)
+            return None
         attempts = await attempts_of(session, case.id)
         if attempts and attempts[-1].status not in FINAL_STATUSES \
                 and attempts[-1].answered_at is None:
@@ -146,6 +153,14 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
         await session.commit()
         events.publish_case(runtime.bus, case)
         return call.id
+
+
+async def _senior_on_the_line(session: AsyncSession, senior_id: int) -> bool:
+    """Whether the senior is on an inbound call with us right now."""
+    live = await session.scalar(select(CallLeg.id).where(
+        CallLeg.senior_id == senior_id, CallLeg.direction == "inbound",
+        CallLeg.ended_at.is_(None)).limit(1))
+    return live is not None
 
 
 async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,

@@ -178,3 +178,19 @@ async def test_long_wait_offers_a_call_back_kept_as_a_task(
     async with runtime.sessions() as session:
         audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "callback.done"))
     assert audit is not None and audit.actor == "test_operator"
+
+
+async def test_senior_who_calls_in_is_not_also_called_back(
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
+) -> None:
+    """A senior with a data SOS who is already on the line with us is not rung back."""
+    operator = await login_as(Role.OPERATOR)
+    async with runtime.sessions() as session:
+        await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
+                                         at=runtime.clock.now())
+        await session.commit()
+    call = await dial(client, operator, SENIOR_PHONE)
+    assert call["call"]["queue"] == "emergency"
+    await flows.sweep(runtime)
+    case = (await attempts(client, operator))[0]
+    assert case["attempts"] == [] and case["outcome"] == "senior_called_in"
