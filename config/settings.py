@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     timezone: str = "Asia/Shanghai"  # the centre's local time: day, night, schedules
     run_background_tasks: bool = True  # off only for tests that drive the loops by hand
+    # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
+    telephony: Literal["simulator", "twilio"] = "simulator"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    hotline_number: str = "12349"
+    callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
+    outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
 
     @classmethod
     def settings_customise_sources(

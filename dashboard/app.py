@@ -18,7 +18,11 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
+from callcenter import flows as callcenter_flows
+from callcenter import router as callcenter_router
+from callcenter import simulator_router, twilio_router
 from callcenter.knowledge.router import router as knowledge_router
+from callcenter.lifespan import open_callcenter
 from callcenter.planning.router import router as staffing_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
@@ -46,6 +50,9 @@ ROUTERS = [
     staffing_router,
     knowledge_router,
     routing_router,
+    callcenter_router.router,
+    simulator_router.router,
+    twilio_router.router,
     live.router,
     pages.router,
 ]
@@ -68,8 +75,10 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     alarm_flows.escalation_loop,
     alarm_flows.time_rules_loop,
     routing_flows.routing_loop,
+    callcenter_flows.sweep_forever,
+    callcenter_flows.follow_alarms,
 ]
-LIFESPAN_PARTS: list[LifespanPart] = [routing_flows.open_desk]
+LIFESPAN_PARTS: list[LifespanPart] = [routing_flows.open_desk, open_callcenter]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

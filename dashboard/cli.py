@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from accounts import demo as accounts_demo
+from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
@@ -20,6 +21,9 @@ demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
+bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -19,6 +19,7 @@ from accounts.deps import presented_token
 from accounts.exceptions import AuthenticationError
 from accounts.models import StaffUser
 from alarms import events as alarm_events
+from callcenter import events as callcenter_events
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -48,6 +49,7 @@ SNAPSHOT_PARTS: dict[str, SnapshotPart] = {
     "server": _server_part,
     "seniors": _seniors_part,
     "alarms": alarm_events.snapshot_part,
+    "calls": callcenter_events.snapshot_part,
 }
 
 

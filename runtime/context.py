@@ -12,6 +12,7 @@ from runtime.bus import EventBus
 from runtime.clock import Clock
 
 if TYPE_CHECKING:
+    from callcenter.lifespan import CallCenterRuntime
     from callcenter.routing.desk import RoutingDesk
 
 
@@ -26,3 +27,4 @@ class Runtime:
     bus: EventBus
     # Each domain that owns a long-lived resource sets its slot from its lifespan part.
     routing: RoutingDesk | None = None
+    callcenter: CallCenterRuntime | None = None

@@ -1,7 +1,11 @@
 """Imports every domain's tables so that Alembic and tests see the whole schema."""
 
-import accounts.models  # noqa: F401
-import alarms.models  # noqa: F401
-import callcenter.knowledge.models
-import callcenter.routing.models  # noqa: F401
-import seniors.models  # noqa: F401
+from accounts import models as accounts_models
+from alarms import models as alarms_models
+from callcenter import models as callcenter_models
+from callcenter.knowledge import models as knowledge_models
+from callcenter.routing import models as routing_models
+from seniors import models as seniors_models
+
+DOMAIN_MODELS = (accounts_models, alarms_models, callcenter_models, knowledge_models,
+                 routing_models, seniors_models)

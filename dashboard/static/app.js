@@ -5,6 +5,8 @@ import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
 import alarms from "/static/pages/alarms.js";
 import knowledge from "/static/pages/knowledge.js";
+import calls from "/static/pages/calls.js";
+import phone from "/static/pages/phone.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
 
@@ -13,6 +15,8 @@ const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
 const PAGES = [
   { path: "overview", label: "nav.overview", roles: ALL, page: overview },
   { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
+  { path: "calls", label: "nav.calls", roles: ["operator", "supervisor", "admin"], page: calls },
+  { path: "phone", label: "nav.phone", roles: ALL, page: phone },
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
   { path: "knowledge", label: "nav.knowledge", roles: ALL, page: knowledge },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },

@@ -1,0 +1,23 @@
+"""What can go wrong with calls; the routers turn these into HTTP answers."""
+
+
+class CallCenterError(Exception):
+    """Base for call-centre errors."""
+
+
+class CallNotFoundError(CallCenterError):
+    def __init__(self, call_id: int | str) -> None:
+        super().__init__(f"no call {call_id}")
+
+
+class CallNotWaitingError(CallCenterError):
+    """The call is no longer waiting (answered by someone else, or the caller hung up)."""
+
+
+class NotYourCallError(CallCenterError):
+    """Only the operator on the call may hang it up."""
+
+
+class CampaignNotFoundError(CallCenterError):
+    """No campaign with that id."""
+

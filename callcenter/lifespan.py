@@ -1,0 +1,78 @@
+"""The call centre's resources: the phone network adapter and its background work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from callcenter.alarm_link import AlarmDeviceLookup, NoAlarmDevices
+from callcenter.port import TelephonyProvider
+from callcenter.simulator import SimulatedNetwork
+from callcenter.twilio_adapter import TwilioProvider
+from config.exceptions import InsecureSettingsError
+from runtime.context import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallCenterRuntime:
+    """The provider, the device lookup, and the short tasks webhooks hand slow work to."""
+
+    provider: TelephonyProvider
+    devices: AlarmDeviceLookup = field(default_factory=NoAlarmDevices)
+    sweep_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    case_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run slow work after the webhook has answered; failures are logged, not lost."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call-centre task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait until every spawned task (and any it spawned) has finished."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+
+def build_provider(runtime: Runtime) -> TelephonyProvider:
+    settings = runtime.settings
+    if settings.telephony == "twilio":
+        if not (settings.twilio_account_sid and settings.twilio_auth_token
+                and settings.twilio_from_number and settings.public_base_url):
+            raise InsecureSettingsError(
+                "ANXIN_TELEPHONY=twilio needs ANXIN_TWILIO_ACCOUNT_SID, ANXIN_TWILIO_AUTH_TOKEN, "
+                "ANXIN_TWILIO_FROM_NUMBER and ANXIN_PUBLIC_BASE_URL")
+        return TwilioProvider.from_settings(settings)
+    return SimulatedNetwork(bus=runtime.bus)
+
+
+@asynccontextmanager
+async def open_callcenter(runtime: Runtime) -> AsyncIterator[None]:
+    """Open the configured phone network; on the way out, let in-flight work finish."""
+    runtime.callcenter = CallCenterRuntime(provider=build_provider(runtime))
+    try:
+        yield
+    finally:
+        pending = list(runtime.callcenter.tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        runtime.callcenter = None
+
+
+def callcenter_of(runtime: Runtime) -> CallCenterRuntime:
+    if runtime.callcenter is None:
+        raise RuntimeError("the call centre is not running (lifespan not started)")
+    return runtime.callcenter

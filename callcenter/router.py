@@ -1,0 +1,162 @@
+"""Operators' call API: the queue, answer and hang up, cases, campaigns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy import select
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from callcenter import campaigns, events, flows, service
+from callcenter.exceptions import (
+    CallNotFoundError,
+    CallNotWaitingError,
+    CampaignNotFoundError,
+    NotYourCallError,
+)
+from callcenter.lifespan import callcenter_of
+from callcenter.models import CallCase, TextMessage
+from callcenter.schemas import (
+    AttemptOut,
+    CallbackDone,
+    CallOut,
+    CampaignIn,
+    CampaignOut,
+    CaseClosed,
+    CaseOut,
+    TextOut,
+)
+from runtime.context import Runtime
+from runtime.deps import RuntimeDep, SessionDep
+
+CALL_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+CAMPAIGN_STAFF = frozenset({Role.SUPERVISOR})
+CallStaff = Annotated[StaffUser, Depends(require_roles(CALL_STAFF))]
+CampaignStaff = Annotated[StaffUser, Depends(require_roles(CAMPAIGN_STAFF))]
+
+router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
+
+
+def _translate(error: Exception) -> HTTPException:
+    if isinstance(error, CallNotFoundError | CampaignNotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
+    return HTTPException(status.HTTP_409_CONFLICT, str(error))
+
+
+@router.get("/queue")
+async def queue(user: CallStaff, session: SessionDep) -> list[CallOut]:
+    """Waiting calls, most urgent and longest-waiting first."""
+    waiting = await service.waiting_calls(session, for_operator=user.username)
+    return [events.call_out(call) for call in waiting]
+
+
+@router.get("")
+async def recent(user: CallStaff, session: SessionDep, limit: int = 100) -> list[CallOut]:
+    return [events.call_out(call) for call in await service.recent_calls(session, limit=limit)]
+
+
+@router.get("/cases")
+async def cases(user: CallStaff, session: SessionDep) -> list[CaseOut]:
+    """Outbound cases (call-backs, cascades, call-back tasks) with their attempts and texts."""
+    rows = (await session.execute(select(CallCase).order_by(CallCase.id.desc()).limit(100)))
+    found = []
+    for case in rows.scalars().all():
+        attempts = await flows.attempts_of(session, case.id)
+        texts = (await session.execute(select(TextMessage).where(
+            TextMessage.case_id == case.id).order_by(TextMessage.id))).scalars().all()
+        found.append(CaseOut(
+            id=case.id, kind=case.kind, state=case.state, senior_id=case.senior_id,
+            alarm_id=case.alarm_id, number=case.number, outcome=case.outcome,
+            attempts=[AttemptOut.model_validate(a) for a in attempts],
+            texts=[TextOut.model_validate(t) for t in texts]))
+    return found
+
+
+@router.post("/cases/{case_id}/done")
+async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runtime: RuntimeDep,
+                        session: SessionDep) -> CaseClosed:
+    """An operator has made a requested call-back; the task closes with their outcome."""
+    case = await session.get(CallCase, case_id)
+    if case is None or case.kind != service.REQUESTED_CALLBACK or case.state != "open":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no open call-back task {case_id}")
+    case.operator = user.username
+    await flows.close_case(runtime, session, case, outcome=body.outcome)
+    await _audit(session, runtime, user, "callback.done", case.senior_id, {"case": case.id})
+    await session.commit()
+    events.publish_case(runtime.bus, case)
+    return CaseClosed(id=case.id, state=case.state, outcome=case.outcome)
+
+
+@router.get("/{call_id}")
+async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> CallOut:
+    try:
+        return events.call_out(await service.get_call(session, call_id))
+    except CallNotFoundError as error:
+        raise _translate(error) from error
+
+
+@router.post("/{call_id}/answer")
+async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
+                 session: SessionDep) -> CallOut:
+    """The operator takes a waiting call; the caller is bridged to them."""
+    try:
+        call = await service.answer_call(session, call_id=call_id, operator=user.username,
+                                         now=runtime.clock.now())
+    except (CallNotFoundError, CallNotWaitingError) as error:
+        raise _translate(error) from error
+    await _audit(session, runtime, user, "call.answer", call.senior_id, {"call": call.id})
+    await session.commit()
+    events.publish_call(runtime.bus, call)
+    if call.provider_sid:
+        callcenter_of(runtime).spawn(callcenter_of(runtime).provider.bridge_to_operator(
+            call_sid=call.provider_sid, call_id=call.id, operator=user.username))
+    return events.call_out(call)
+
+
+@router.post("/{call_id}/hangup")
+async def hang_up(call_id: int, user: CallStaff, runtime: RuntimeDep,
+                  session: SessionDep) -> CallOut:
+    try:
+        call = await service.hang_up_call(session, call_id=call_id, operator=user.username,
+                                          now=runtime.clock.now())
+    except (CallNotFoundError, NotYourCallError) as error:
+        raise _translate(error) from error
+    await _audit(session, runtime, user, "call.hangup", call.senior_id, {"call": call.id})
+    await session.commit()
+    events.publish_call(runtime.bus, call)
+    if call.provider_sid:
+        callcenter_of(runtime).spawn(
+            callcenter_of(runtime).provider.hang_up(call_sid=call.provider_sid))
+    return events.call_out(call)
+
+
+@router.post("/campaigns", status_code=201)
+async def create_campaign(body: CampaignIn, user: CampaignStaff, runtime: RuntimeDep,
+                          session: SessionDep) -> CampaignOut:
+    """Schedule wellbeing calls to seniors living alone, or a weather warning to a district."""
+    campaign = await campaigns.create_campaign(session, data=body, created_by=user.username,
+                                               now=runtime.clock.now())
+    await _audit(session, runtime, user, "campaign.create", None, {"campaign": campaign.id})
+    await session.commit()
+    return await campaigns.report(session, campaign_id=campaign.id)
+
+
+@router.get("/campaigns/{campaign_id}")
+async def campaign_report(campaign_id: int, user: CampaignStaff,
+                          session: SessionDep) -> CampaignOut:
+    try:
+        return await campaigns.report(session, campaign_id=campaign_id)
+    except CampaignNotFoundError as error:
+        raise _translate(error) from error
+
+
+async def _audit(session: SessionDep, runtime: Runtime, user: StaffUser, action: str,
+                 senior_id: int | None, detail: dict[str, object]) -> None:
+    await accounts_service.record_audit(
+        session, actor=user.username, action=action,
+        subject_type="senior" if senior_id else "call",
+        subject_id=str(senior_id) if senior_id else None, now=runtime.clock.now(), detail=detail)

@@ -1,0 +1,142 @@
+"""Request bodies for the call-centre API, parsed and checked at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from seniors.phones import normalise_phone
+
+
+class SimulatedDial(BaseModel):
+    """The phone page calls 12349 from this number (a senior's, or any other)."""
+
+    model_config = ConfigDict(frozen=True)
+    from_number: str = Field(min_length=3, max_length=32)
+
+
+class SimulatedInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    digits: str | None = Field(default=None, max_length=8, pattern=r"^[0-9*#]*$")
+    speech: str | None = Field(default=None, max_length=200)
+
+
+class SimulatedEvent(BaseModel):
+    """What happened to a simulated call on the phone's side."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["ringing", "answered", "no_answer", "busy", "failed", "completed"]
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["wellbeing", "warning"]
+    name: str = Field(min_length=1, max_length=128)
+    district: str | None = Field(default=None, max_length=64)
+    message: str = Field(default="", max_length=500)
+    scheduled_at: datetime | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class CallbackDone(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    outcome: str = Field(min_length=1, max_length=24)
+
+
+def parse_number(value: str) -> str:
+    """Accept any number the normaliser knows; other strings (like 'anonymous') pass as-is."""
+    try:
+        return normalise_phone(value)
+    except ValueError:
+        return value.strip()
+
+
+class CallOut(BaseModel):
+    """One call leg as the dashboard and the live feed show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    direction: str
+    purpose: str
+    from_number: str = Field(serialization_alias="from")
+    to_number: str = Field(serialization_alias="to")
+    senior_id: int | None
+    status: str
+    queue: str | None
+    priority: int
+    operator: str | None
+    reserved_for: str | None
+    ivr_path: list[str]
+    offered_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    case_id: int | None
+    campaign_id: int | None
+
+
+class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    to_number: str = Field(serialization_alias="to")
+    contact_position: int | None
+    status: str
+    outcome: str | None
+
+
+class TextOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    to_number: str = Field(serialization_alias="to")
+    reason: str
+    body: str
+
+
+class CaseOut(BaseModel):
+    """An outbound case with every attempt and text message, in order."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    state: str
+    senior_id: int | None
+    alarm_id: int | None
+    number: str
+    outcome: str | None
+    attempts: list[AttemptOut]
+    texts: list[TextOut]
+
+
+class CampaignOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    district: str | None
+    message: str
+    scheduled_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    results: dict[str, int]
+    calls: list[CallOut]
+
+
+class PhoneAnswer(BaseModel):
+    """What the simulated phone shows after an action: the call and what it hears next."""
+
+    call: CallOut
+    actions: list[dict[str, Any]]
+
+
+class CaseClosed(BaseModel):
+    id: int
+    state: str
+    outcome: str | None
+
+
+class PhoneNumber(BaseModel):
+    number: str
+    senior_id: int

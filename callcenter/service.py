@@ -1,0 +1,251 @@
+"""Calls: inbound legs through the menu, the waiting queue, operators, status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter import alarm_link, ivr
+from callcenter.exceptions import CallNotFoundError, CallNotWaitingError, NotYourCallError
+from callcenter.models import CallCase, CallLeg, CallStatusChange
+from callcenter.port import (
+    FINAL_STATUSES,
+    CallAction,
+    CallStatus,
+    Enqueue,
+    Gather,
+    Hangup,
+    Say,
+    is_forward,
+)
+from seniors import service as seniors_service
+from seniors.phones import try_normalise_phone
+
+CALLBACK_KEY = "1"
+REQUESTED_CALLBACK = "requested_callback"
+WAIT_PROMPTS = {
+    ivr.ZH: {"hold": "值班员正在接听其他来电，请稍候。",
+             "offer": "等候时间较长。需要我们给您回电，请按1；继续等候，请不要挂机。",
+             "promised": "好的，我们会尽快给您回电。再见。"},
+    ivr.EN: {"hold": "All operators are busy. Please hold.",
+             "offer": "The wait is long. To be called back, press 1. Or stay on the line.",
+             "promised": "Thank you. We will call you back soon. Goodbye."},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLookup:
+    """Who is calling and whether the call must skip the menu."""
+
+    senior_id: int | None
+    emergency: bool
+    reason: str
+
+
+async def lookup_caller(session: AsyncSession, *, number: str,
+                        devices: alarm_link.AlarmDeviceLookup) -> CallerLookup:
+    """Caller ID → senior; an alarm device or an open P1/P2 alarm means emergency."""
+    seniors = await seniors_service.find_by_phone(session, number)
+    senior_id = seniors[0].id if seniors else None
+    normalised = try_normalise_phone(number)
+    if normalised and await devices.is_alarm_device(session, number=normalised):
+        return CallerLookup(senior_id, True, "alarm-device")
+    for senior in seniors:
+        alarms = await alarm_link.open_alarms(session, senior_id=senior.id)
+        if any(alarm.urgent for alarm in alarms):
+            return CallerLookup(senior.id, True, "open-alarm")
+    return CallerLookup(senior_id, False, "known" if senior_id else "unknown")
+
+
+async def get_call(session: AsyncSession, call_id: int) -> CallLeg:
+    call = await session.get(CallLeg, call_id)
+    if call is None:
+        raise CallNotFoundError(call_id)
+    return call
+
+
+async def find_by_sid(session: AsyncSession, sid: str) -> CallLeg | None:
+    return await session.scalar(select(CallLeg).where(CallLeg.provider_sid == sid))
+
+
+async def begin_inbound(
+    session: AsyncSession, *, provider: str, sid: str, from_number: str, to_number: str,
+    devices: alarm_link.AlarmDeviceLookup, now: datetime,
+) -> tuple[CallLeg, tuple[CallAction, ...]]:
+    """Store the new leg, look the caller up and give the first actions (menu or fast path).
+
+    A repeated webhook for the same call id answers the same way without a second leg.
+    """
+    existing = await find_by_sid(session, sid)
+    if existing is not None:
+        step = ivr.start(emergency=existing.priority == ivr.EMERGENCY_PRIORITY)
+        return existing, step.actions
+    caller = await lookup_caller(session, number=from_number, devices=devices)
+    call = CallLeg(provider=provider, provider_sid=sid, direction="inbound", purpose="hotline",
+                   from_number=try_normalise_phone(from_number) or from_number,
+                   to_number=to_number, senior_id=caller.senior_id,
+                   status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={})
+    step = ivr.start(emergency=caller.emergency)
+    if caller.emergency:
+        step = ivr.IvrStep(step.state, step.actions, f"fast-path:{caller.reason}")
+    apply_step(call, step, now=now)
+    session.add(call)
+    await session.flush()
+    session.add(CallStatusChange(call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
+    return call, step.actions
+
+
+def ivr_state_of(call: CallLeg) -> ivr.IvrState:
+    return ivr.IvrState(**call.ivr_state) if call.ivr_state else ivr.IvrState()
+
+
+def apply_step(call: CallLeg, step: ivr.IvrStep, *, now: datetime) -> None:
+    """Remember the caller's choice and new menu state; an Enqueue puts the call in a queue."""
+    call.ivr_state = asdict(step.state)
+    call.ivr_path = [*call.ivr_path, step.chose]
+    for action in step.actions:
+        if isinstance(action, Enqueue):
+            enqueue(call, queue=action.queue, priority=action.priority, now=now)
+
+
+def enqueue(call: CallLeg, *, queue: str, priority: int, now: datetime,
+            reserved_for: str | None = None) -> None:
+    """Offer the call to operators: the seam that skills-based routing will replace."""
+    call.queue = queue
+    call.priority = priority
+    call.offered_at = call.offered_at or now
+    call.reserved_for = reserved_for
+
+
+async def menu_input(session: AsyncSession, *, call_id: int, digits: str | None,
+                     speech: str | None, now: datetime) -> tuple[CallAction, ...]:
+    """The caller pressed a key, spoke, or said nothing; the next actions."""
+    call = await get_call(session, call_id)
+    if call.offered_at is not None:
+        return await wait_input(session, call=call, digits=digits, now=now)
+    state = ivr_state_of(call)
+    if state.done:
+        return (Enqueue(call.queue or ivr.GENERAL_QUEUE, call.priority),)
+    if digits:
+        step = ivr.on_digits(state, digits)
+    elif speech:
+        step = ivr.on_speech(state, speech)
+    else:
+        step = ivr.on_no_input(state)
+    apply_step(call, step, now=now)
+    return step.actions
+
+
+def wait_actions(call: CallLeg, *, now: datetime, offer_after: timedelta) -> tuple[CallAction, ...]:
+    """What a waiting caller hears; a non-emergency caller waiting long is offered a call-back."""
+    language = ivr_state_of(call).language
+    prompts = WAIT_PROMPTS[language]
+    waited = now - (call.offered_at or now)
+    if (call.priority != ivr.EMERGENCY_PRIORITY and not call.callback_offered
+            and waited >= offer_after):
+        call.callback_offered = True
+        call.ivr_path = [*call.ivr_path, "callback-offered"]
+        return (Gather(prompts["offer"], language, timeout_seconds=6),)
+    return (Say(prompts["hold"], language),)
+
+
+async def wait_input(session: AsyncSession, *, call: CallLeg, digits: str | None,
+                     now: datetime) -> tuple[CallAction, ...]:
+    """A key pressed while waiting: 1 after the offer asks for a call-back."""
+    language = ivr_state_of(call).language
+    if (call.callback_offered and digits and digits.strip()[:1] == CALLBACK_KEY
+            and call.operator is None and call.ended_at is None):
+        await open_requested_callback(session, call=call, now=now)
+        call.ivr_path = [*call.ivr_path, "callback-accepted"]
+        call.outcome = "callback_requested"
+        return (Say(WAIT_PROMPTS[language]["promised"], language), Hangup())
+    return (Say(WAIT_PROMPTS[language]["hold"], language),)
+
+
+async def open_requested_callback(session: AsyncSession, *, call: CallLeg,
+                                  now: datetime) -> CallCase:
+    """A waiting caller asked to be called back: a task for an operator, not an auto-dial."""
+    case = CallCase(kind=REQUESTED_CALLBACK, senior_id=call.senior_id, number=call.from_number,
+                    origin_call_id=call.id, created_at=now)
+    session.add(case)
+    await session.flush()
+    return case
+
+
+async def waiting_calls(session: AsyncSession, *, for_operator: str | None = None
+                        ) -> Sequence[CallLeg]:
+    """Calls offered to operators and not yet answered, most urgent and oldest first; calls
+    reserved for ``for_operator`` (the alarm they own) come first within a priority."""
+    result = await session.execute(
+        select(CallLeg)
+        .where(CallLeg.offered_at.is_not(None), CallLeg.operator.is_(None),
+               CallLeg.ended_at.is_(None), CallLeg.outcome.is_(None))
+        .order_by(CallLeg.priority, CallLeg.offered_at, CallLeg.id)
+    )
+    calls = result.scalars().all()
+    if for_operator is None:
+        return calls
+    return sorted(calls, key=lambda c: (c.priority, c.reserved_for != for_operator))
+
+
+async def recent_calls(session: AsyncSession, *, limit: int = 100) -> Sequence[CallLeg]:
+    result = await session.execute(select(CallLeg).order_by(CallLeg.id.desc()).limit(limit))
+    return result.scalars().all()
+
+
+async def answer_call(session: AsyncSession, *, call_id: int, operator: str,
+                      now: datetime) -> CallLeg:
+    """An operator takes a waiting call; a second operator gets CallNotWaitingError."""
+    call = await get_call(session, call_id)
+    if call.offered_at is None or call.operator is not None or call.ended_at is not None \
+            or call.outcome is not None:
+        raise CallNotWaitingError(f"call {call_id} is not waiting any more")
+    call.operator = operator
+    call.answered_at = now
+    call.ivr_path = [*call.ivr_path, f"answered:{operator}"]
+    return call
+
+
+async def hang_up_call(session: AsyncSession, *, call_id: int, operator: str,
+                       now: datetime) -> CallLeg:
+    """The operator ends the call."""
+    call = await get_call(session, call_id)
+    if call.operator != operator:
+        raise NotYourCallError(f"call {call_id} is not answered by {operator}")
+    await record_status(session, call=call, status=CallStatus.COMPLETED, now=now)
+    return call
+
+
+async def record_status(session: AsyncSession, *, call: CallLeg, status: CallStatus,
+                        now: datetime) -> bool:
+    """Apply a status if it is news: each status stored once, and never a step backwards."""
+    seen = await session.scalar(select(CallStatusChange.id).where(
+        CallStatusChange.call_id == call.id, CallStatusChange.status == status))
+    if seen is not None:
+        return False
+    session.add(CallStatusChange(call_id=call.id, status=status, at=now))
+    if not is_forward(CallStatus(call.status), status):
+        return False
+    call.status = status
+    # An outbound leg only ever completes after it was answered, whatever order news came in.
+    if call.direction == "outbound" and status in (CallStatus.IN_PROGRESS, CallStatus.COMPLETED):
+        call.answered_at = call.answered_at or now
+    if status in FINAL_STATUSES:
+        call.ended_at = now
+        call.outcome = call.outcome or outcome_of(call, status)
+    return True
+
+
+def outcome_of(call: CallLeg, status: CallStatus) -> str:
+    """How a leg ended, in words the supervisor's reports use."""
+    if call.direction == "outbound":
+        return "answered" if call.answered_at else status.value
+    if call.operator is not None:
+        return "handled"
+    if call.offered_at is not None:
+        return "abandoned"
+    return "ended_in_menu"

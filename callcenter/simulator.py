@@ -1,0 +1,41 @@
+"""The simulated phone network: the demo's phone page and the tests stand in for real phones.
+
+Outbound calls "ring" on the phone page through the live feed; the page answers, declines or
+lets it ring out by posting call events back. Inbound calls are placed from the same page.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from callcenter import events
+from runtime.bus import EventBus
+
+
+@dataclass
+class SimulatedNetwork:
+    """A TelephonyProvider that rings the phone page instead of a real phone."""
+
+    bus: EventBus
+    name: str = "simulator"
+
+    async def place_call(self, *, call_id: int, to: str) -> str:
+        sid = new_sid("out")
+        self.bus.publish(events.PHONE_RINGING, {"call_id": call_id, "sid": sid, "number": to})
+        return sid
+
+    async def send_sms(self, *, to: str, body: str) -> str:
+        sid = new_sid("sms")
+        self.bus.publish(events.PHONE_SMS, {"sid": sid, "number": to, "body": body})
+        return sid
+
+    async def bridge_to_operator(self, *, call_sid: str, call_id: int, operator: str) -> None:
+        """Nothing to move: the phone page sees the call answered on the live feed."""
+
+    async def hang_up(self, *, call_sid: str) -> None:
+        """Nothing to cut: the phone page sees the call end on the live feed."""
+
+
+def new_sid(kind: str) -> str:
+    return f"SIM-{kind}-{secrets.token_hex(8)}"

@@ -1,0 +1,92 @@
+import { api, el, formatTime } from "/static/api.js";
+import { addStrings, t } from "/static/i18n.js";
+import { onLive } from "/static/live.js";
+
+addStrings("zh-CN", {
+  "nav.calls": "来电队列",
+  "calls.title": "来电队列",
+  "calls.waiting": "等待接听",
+  "calls.none": "没有等待的来电",
+  "calls.from": "来电号码",
+  "calls.queue": "队列",
+  "calls.since": "开始等待",
+  "calls.path": "菜单路径",
+  "calls.answer": "接听",
+  "calls.hangup": "挂断",
+  "calls.current": "当前通话",
+  "calls.unknown_caller": "未登记的来电人",
+  "calls.cases": "回拨与联系人",
+});
+addStrings("en", {
+  "nav.calls": "Calls",
+  "calls.title": "Call queue",
+  "calls.waiting": "Waiting",
+  "calls.none": "No calls waiting",
+  "calls.from": "From",
+  "calls.queue": "Queue",
+  "calls.since": "Waiting since",
+  "calls.path": "Menu path",
+  "calls.answer": "Answer",
+  "calls.hangup": "Hang up",
+  "calls.current": "Current call",
+  "calls.unknown_caller": "Caller not registered",
+  "calls.cases": "Call-backs and contacts",
+});
+
+// Operators: the waiting calls, answer one, see who is calling, hang up.
+export default async function calls(main, { user }) {
+  const rows = el("tbody", { id: "calls-rows" });
+  const current = el("section", { class: "card", id: "calls-current", hidden: true });
+  const cases = el("ol", { id: "calls-cases" });
+
+  async function refresh() {
+    const waiting = await api("/api/v1/calls/queue");
+    if (!waiting.length) {
+      rows.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("calls.none"))));
+    } else {
+      rows.replaceChildren(...waiting.map((c) => el("tr", { "data-id": c.id, class: `p${c.priority}` },
+        el("td", {}, c.from), el("td", {}, c.queue), el("td", {}, formatTime(c.offered_at)),
+        el("td", { class: "mono" }, c.ivr_path.join(" › ")),
+        el("td", {}, el("button", { class: "primary answer", onclick: () => answer(c.id) }, t("calls.answer"))))));
+    }
+    const open = await api("/api/v1/calls/cases");
+    cases.replaceChildren(...open.slice(0, 10).map((c) => el("li", {},
+      `#${c.id} ${c.kind} · ${c.state}${c.outcome ? ` · ${c.outcome}` : ""} · `,
+      c.attempts.map((a) => `${a.to} ${a.outcome || a.status}`).join(" → "))));
+  }
+
+  async function answer(id) {
+    const call = await api(`/api/v1/calls/${id}/answer`, { method: "POST" });
+    const senior = call.senior_id ? await api(`/api/v1/seniors/${call.senior_id}`) : null;
+    current.hidden = false;
+    current.dataset.callId = call.id;
+    current.replaceChildren(
+      el("h3", {}, `${t("calls.current")} · ${call.from}`),
+      senior
+        ? el("div", { id: "calls-senior" },
+          el("p", {}, el("strong", {}, `${senior.name} · ${senior.age}`), ` ${senior.address}`),
+          el("p", {}, senior.medical_notes || ""),
+          el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))))
+        : el("p", { id: "calls-senior", class: "muted" }, t("calls.unknown_caller")),
+      el("button", { id: "calls-hangup", onclick: async () => {
+        await api(`/api/v1/calls/${call.id}/hangup`, { method: "POST" });
+        current.hidden = true;
+        refresh();
+      } }, t("calls.hangup")),
+    );
+    refresh();
+  }
+
+  main.append(
+    el("h2", {}, t("calls.title")),
+    current,
+    el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, ["calls.from", "calls.queue", "calls.since", "calls.path", ""].map((k) => el("th", {}, k ? t(k) : "")))),
+      rows),
+    el("section", { class: "card" }, el("h3", {}, t("calls.cases")), cases),
+  );
+  await refresh();
+  return onLive((message) => {
+    if (message.type === "update" && (message.topic === "call.updated" || message.topic === "call.case")) refresh();
+  });
+}
