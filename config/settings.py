@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     cookie_secure: bool = False
 
+    # devices: the MQTT bridge (docs/mqtt.md, docs/operations.md)
+    mqtt_url: str | None = None
+    mqtt_port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    mqtt_enabled: bool = True
+    mqtt_ingest_in_app: bool = True
+    demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
+
     @classmethod
     def settings_customise_sources(
         cls,

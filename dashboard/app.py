@@ -18,6 +18,8 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
+from devices.lifespan import open_devices, run_ingest
+from devices.router import router as devices_router
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -38,6 +40,7 @@ ROUTERS = [
     seniors_router,
     live.router,
     pages.router,
+    devices_router,
 ]
 
 
@@ -53,8 +56,8 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
-LIFESPAN_PARTS: list[LifespanPart] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, run_ingest]
+LIFESPAN_PARTS: list[LifespanPart] = [open_devices]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

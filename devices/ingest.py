@@ -1,0 +1,287 @@
+"""The ingest: MQTT messages in, committed rows out, and only then acknowledged.
+
+The broker hands us QoS 1 messages; paho's manual acknowledgement holds back each PUBACK until
+the batch holding the message is committed. If this process dies before the commit, the broker
+still owns the message and redelivers it to the same persistent session (fixed client id,
+clean_session off) when we reconnect. Events are deduplicated on (device, event_id), so a
+redelivered event is stored once and acknowledged to its device again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import Settings
+from devices import credentials, events
+from devices.adapters import ADAPTERS
+from devices.catalogue import DEVICE_MODELS, DeviceModel
+from devices.exceptions import PayloadError
+from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
+from devices.telemetry import DeviceEvent, Inbound
+from devices.topics import PREFIX, Channel, parse_topic, topic_for
+from runtime.bus import EventBus
+from runtime.clock import Clock
+
+log = logging.getLogger(__name__)
+DEAD_LETTER_BYTES = 4096
+DEVICE_CACHE_SECONDS = 30.0
+# last_seen is rewritten at most this often per device; far below any heartbeat interval.
+LAST_SEEN_RESOLUTION = timedelta(seconds=10)
+SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
+                                                   Channel.STATUS)]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where the broker is and how the service logs in."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrokerAddress:
+        password = credentials.service_password(settings.data_dir)
+        if settings.mqtt_url:
+            url = urlsplit(settings.mqtt_url)
+            return cls(url.hostname or "127.0.0.1", url.port or 1883,
+                       url.username or credentials.SERVICE_USERNAME, url.password or password)
+        return cls("127.0.0.1", settings.mqtt_port, credentials.SERVICE_USERNAME, password)
+
+    def client(self, identifier: str, **options: Any) -> aiomqtt.Client:
+        return aiomqtt.Client(self.host, self.port, username=self.username,
+                              password=self.password, identifier=identifier, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDevice:
+    id: str
+    model: DeviceModel
+    senior_id: int | None
+    active: bool
+
+
+@dataclass
+class BatchOutcome:
+    """What one committed batch produced, for acknowledgements and observers."""
+
+    stored: list[Inbound] = field(default_factory=list)
+    new_events: list[tuple[DeviceEvent, int | None]] = field(default_factory=list)
+    acks: list[tuple[DeviceEvent, str]] = field(default_factory=list)
+    dead_letters: int = 0
+    committed_at: float = 0.0
+
+
+CommitObserver = Callable[[BatchOutcome], None]
+
+
+class Ingest:
+    """Consumes every device topic in batches; see the module docstring for the guarantees."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 broker: BrokerAddress, bus: EventBus | None = None,
+                 client_id: str = "anxin-ingest", batch_size: int = 500,
+                 on_commit: CommitObserver | None = None) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.broker = broker
+        self.bus = bus
+        self.client_id = client_id
+        self.batch_size = batch_size
+        self.on_commit = on_commit
+        self._devices: dict[str, tuple[KnownDevice, float]] = {}
+        self._last_seen_written: dict[str, datetime] = {}
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        """Connect, consume, and on any broker trouble reconnect with a growing pause."""
+        pause = 0.5
+        while True:
+            try:
+                async with self._client() as client:
+                    pause = 0.5
+                    await self._consume(client)
+            except aiomqtt.MqttError as error:
+                self.connected.clear()
+                log.warning("MQTT ingest disconnected (%s); reconnecting in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 15.0)
+
+    def _client(self) -> aiomqtt.Client:
+        client = self.broker.client(self.client_id, clean_session=False,
+                                    max_inflight_messages=1000, keepalive=30)
+        # aiomqtt acknowledges on receipt; paho's manual mode lets us ack after the commit.
+        client._client.manual_ack_set(True)
+        return client
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        for topic in SUBSCRIPTIONS:
+            await client.subscribe(topic, qos=1)
+        self.connected.set()
+        messages = client.messages
+        while True:
+            batch = [await anext(messages)]
+            while len(messages) and len(batch) < self.batch_size:
+                batch.append(await anext(messages))
+            outcome = await self.store(batch)
+            for message in batch:
+                client._client.ack(message.mid, message.qos)
+            await self._announce(client, outcome)
+
+    async def store(self, batch: Sequence[aiomqtt.Message]) -> BatchOutcome:
+        """Parse, write and commit one batch; bad input becomes dead letters, never an error."""
+        now = self.clock.now()
+        outcome = BatchOutcome()
+        async with self.sessions() as session:
+            dead: list[dict[str, Any]] = []
+            parsed: list[tuple[Inbound, KnownDevice]] = []
+            for message in batch:
+                topic, payload = str(message.topic), _payload_bytes(message.payload)
+                try:
+                    parsed.append(await self._parse(session, topic, payload, now))
+                except PayloadError as error:
+                    dead.append(_dead_letter(topic, payload, str(error), now))
+                except Exception as error:  # a bug in an adapter must not stop the ingest
+                    log.exception("adapter failed on %s", topic)
+                    dead.append(_dead_letter(topic, payload, f"internal error: {error!r}", now))
+            await self._write(session, parsed, now, outcome)
+            if dead:
+                await session.execute(insert(DeadLetter), dead)
+            await session.commit()
+        outcome.dead_letters = len(dead)
+        outcome.stored = [inbound for inbound, _ in parsed]
+        outcome.committed_at = time.time()
+        return outcome
+
+    async def _parse(self, session: AsyncSession, topic: str, payload: bytes,
+                     now: datetime) -> tuple[Inbound, KnownDevice]:
+        device_id, channel = parse_topic(topic)
+        device = await self._device(session, device_id)
+        if device is None:
+            raise PayloadError(f"unknown device {device_id!r}")
+        if not device.active:
+            raise PayloadError(f"device {device_id!r} is retired")
+        return ADAPTERS[device.model.adapter](device_id, channel, payload, device.model,
+                                              now), device
+
+    async def _device(self, session: AsyncSession, device_id: str) -> KnownDevice | None:
+        cached = self._devices.get(device_id)
+        if cached and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
+            return cached[0]
+        row = await session.get(Device, device_id)
+        if row is None or row.model not in DEVICE_MODELS:
+            return None
+        known = KnownDevice(row.id, DEVICE_MODELS[row.model], row.senior_id, row.state == "active")
+        self._devices[device_id] = (known, time.monotonic())
+        return known
+
+    async def _write(self, session: AsyncSession, parsed: list[tuple[Inbound, KnownDevice]],
+                     now: datetime, outcome: BatchOutcome) -> None:
+        readings = [
+            {"device_id": r.device_id, "senior_id": device.senior_id, "metric": r.metric,
+             "value": r.value, "measured_at": r.measured_at, "received_at": now, "seq": r.seq}
+            for inbound, device in parsed for r in inbound.readings
+        ]
+        if readings:
+            await session.execute(insert(DeviceReading), readings)
+        await self._write_events(session, parsed, now, outcome)
+        await self._touch_devices(session, [inbound for inbound, _ in parsed], now)
+
+    async def _write_events(self, session: AsyncSession,
+                            parsed: list[tuple[Inbound, KnownDevice]], now: datetime,
+                            outcome: BatchOutcome) -> None:
+        candidates = {(e.device_id, e.event_id): (e, device.senior_id)
+                      for inbound, device in parsed for e in inbound.events}
+        if not candidates:
+            return
+        existing = set((await session.execute(
+            select(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
+            .where(tuple_(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
+                   .in_(list(candidates))))).tuples())
+        fresh = [(e, senior) for key, (e, senior) in candidates.items() if key not in existing]
+        if fresh:
+            rows = [{"device_id": e.device_id, "event_id": e.event_id, "senior_id": senior,
+                     "type": e.type, "occurred_at": e.occurred_at, "received_at": now,
+                     "detail": e.detail} for e, senior in fresh]
+            await session.execute(_insert_ignoring_duplicates(session), rows)
+        outcome.new_events = fresh
+        fresh_keys = {(e.device_id, e.event_id) for e, _ in fresh}
+        outcome.acks = [
+            (e, "stored" if (e.device_id, e.event_id) in fresh_keys else "duplicate")
+            for inbound, _ in parsed for e in inbound.events]
+
+    async def _touch_devices(self, session: AsyncSession, inbounds: list[Inbound],
+                             now: datetime) -> None:
+        changes: dict[str, dict[str, Any]] = {}
+        for inbound in inbounds:
+            change = changes.setdefault(inbound.device_id, {})
+            if inbound.battery is not None:
+                change["battery"] = inbound.battery
+            if inbound.status is not None:
+                change["reported_online"] = inbound.status.online
+        for device_id, change in changes.items():
+            written = self._last_seen_written.get(device_id)
+            if not change and written and now - written < LAST_SEEN_RESOLUTION:
+                continue
+            change.setdefault("reported_online", True)
+            await session.execute(update(Device).where(Device.id == device_id)
+                                  .values(last_seen=now, **change))
+            self._last_seen_written[device_id] = now
+
+    async def _announce(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
+        """After the commit: acknowledge each event to its device, tell the dashboard, observers."""
+        if self.on_commit is not None:
+            self.on_commit(outcome)
+        if self.bus is not None:
+            for event, senior_id in outcome.new_events:
+                self.bus.publish(events.DEVICE_EVENT, {
+                    "device_id": event.device_id, "event_id": event.event_id,
+                    "type": event.type, "senior_id": senior_id,
+                    "occurred_at": event.occurred_at.isoformat()})
+        await asyncio.gather(*(
+            client.publish(topic_for(event.device_id, Channel.ACK), qos=1, payload=json.dumps(
+                {"event_id": event.event_id, "result": result}))
+            for event, result in outcome.acks))
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    """An INSERT that skips rows whose (device, event_id) another worker stored meanwhile."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(StoredDeviceEvent).on_conflict_do_nothing(
+            constraint="uq_device_events_device_event")
+    return sqlite_insert(StoredDeviceEvent).on_conflict_do_nothing(
+        index_elements=["device_id", "event_id"])
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return b"" if payload is None else str(payload).encode()
+
+
+def _dead_letter(topic: str, payload: bytes, reason: str, now: datetime) -> dict[str, Any]:
+    return {"received_at": now, "topic": topic[:200], "reason": reason[:300],
+            "payload": payload[:DEAD_LETTER_BYTES], "payload_size": len(payload)}
+
+
+async def run_forever(ingest: Ingest) -> None:
+    """Run the ingest until cancelled (used by ``anxin devices ingest``)."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await ingest.run()

@@ -1,0 +1,61 @@
+"""Fixtures for the devices tests: a real Mosquitto per test and the app pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from config.settings import Settings
+from dashboard.app import create_app
+from devices import credentials, mosquitto, service
+from devices.mosquitto import MosquittoProcess
+from runtime.clock import ManualClock
+from runtime.context import Runtime
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
+    """Mosquitto on a free loopback port, persistence in the test's own directory."""
+    directory = tmp_path / "mosquitto"
+    directory.mkdir()
+    mosquitto.export(directory, [], service_username=credentials.SERVICE_USERNAME)
+    process = MosquittoProcess(directory, mosquitto.free_port())
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def mqtt_settings(settings: Settings, broker: MosquittoProcess) -> Settings:
+    return settings.model_copy(update={"mqtt_enabled": True,
+                                       "mqtt_url": f"mqtt://127.0.0.1:{broker.port}"})
+
+
+async def sync_broker(runtime: Runtime, broker: MosquittoProcess) -> None:
+    """Export the registry to Mosquitto's files and make it re-read them."""
+    async with runtime.sessions() as session:
+        users = await service.broker_users(
+            session, service_password=credentials.service_password(runtime.settings.data_dir))
+    mosquitto.export(broker.directory, users, service_username=credentials.SERVICE_USERNAME)
+    broker.reload()
+
+
+@pytest.fixture
+async def mqtt_app(mqtt_settings: Settings, clock: ManualClock,
+                   broker: MosquittoProcess) -> AsyncIterator[FastAPI]:
+    """The app with its ingest connected to the test's Mosquitto."""
+    application = create_app(mqtt_settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        await sync_broker(application.state.runtime, broker)
+        yield application
+
+
+@pytest.fixture
+async def mqtt_client(mqtt_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=mqtt_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://anxin.test") as http:
+        yield http
