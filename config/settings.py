@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     mqtt_port: Annotated[int, Field(ge=1, le=65535)] = 1883
     mqtt_enabled: bool = True
     mqtt_ingest_in_app: bool = True
+    mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
 
     @classmethod

@@ -128,6 +128,7 @@ class Ingest:
                                     max_inflight_messages=1000, keepalive=30)
         # aiomqtt acknowledges on receipt; paho's manual mode lets us ack after the commit.
         client._client.manual_ack_set(True)
+        client.pending_calls_threshold = 10_000  # a batch of acks is not a backlog
         return client
 
     async def _consume(self, client: aiomqtt.Client) -> None:
@@ -140,9 +141,11 @@ class Ingest:
             while len(messages) and len(batch) < self.batch_size:
                 batch.append(await anext(messages))
             outcome = await self.store(batch)
+            # Devices hear first, then the broker: dying in between only causes a redelivery,
+            # which the dedup answers with a second acknowledgement.
+            await self._announce(client, outcome)
             for message in batch:
                 client._client.ack(message.mid, message.qos)
-            await self._announce(client, outcome)
 
     async def store(self, batch: Sequence[aiomqtt.Message]) -> BatchOutcome:
         """Parse, write and commit one batch; bad input becomes dead letters, never an error."""
@@ -210,10 +213,11 @@ class Ingest:
                       for inbound, device in parsed for e in inbound.events}
         if not candidates:
             return
-        existing = set((await session.execute(
+        result = await session.execute(
             select(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
             .where(tuple_(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
-                   .in_(list(candidates))))).tuples())
+                   .in_(list(candidates))))
+        existing = {(device_id, event_id) for device_id, event_id in result}
         fresh = [(e, senior) for key, (e, senior) in candidates.items() if key not in existing]
         if fresh:
             rows = [{"device_id": e.device_id, "event_id": e.event_id, "senior_id": senior,
@@ -245,7 +249,7 @@ class Ingest:
             self._last_seen_written[device_id] = now
 
     async def _announce(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
-        """After the commit: acknowledge each event to its device, tell the dashboard, observers."""
+        """After the commit: tell observers and the dashboard, acknowledge events to devices."""
         if self.on_commit is not None:
             self.on_commit(outcome)
         if self.bus is not None:

@@ -61,4 +61,5 @@ async def run_ingest(runtime: Runtime) -> None:
     if runtime.devices is None or not runtime.settings.mqtt_ingest_in_app:
         return
     await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
-                 broker=runtime.devices.address).run()
+                 broker=runtime.devices.address,
+                 batch_size=runtime.settings.mqtt_ingest_batch_size).run()

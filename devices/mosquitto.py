@@ -3,6 +3,7 @@ runner used by the benchmark and the tests."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -78,7 +79,10 @@ class MosquittoProcess:
 
     def start(self, timeout: float = 10.0) -> None:
         config = self.directory / "mosquitto.conf"
-        config.write_text(config_text(port=self.port, directory=self.directory))
+        text = config_text(port=self.port, directory=self.directory)
+        if os.geteuid() == 0:
+            text += "user root\n"  # files here are root's; do not drop to the mosquitto user
+        config.write_text(text)
         log = (self.directory / "mosquitto.log").open("ab")
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(config)], stdout=log,
                                         stderr=subprocess.STDOUT)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiomqtt
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -59,3 +61,28 @@ async def mqtt_client(mqtt_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=mqtt_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://anxin.test") as http:
         yield http
+
+
+def device_client(broker: MosquittoProcess, username: str, password: str,
+                  **options: object) -> aiomqtt.Client:
+    """An MQTT client logged in as a device (client id = username)."""
+    return aiomqtt.Client("127.0.0.1", broker.port, username=username, password=password,
+                          identifier=username, **options)  # type: ignore[arg-type]
+
+
+async def provision(client: httpx.AsyncClient, headers: dict[str, str], runtime: Runtime,
+                    broker: MosquittoProcess, **body: object) -> tuple[str, str]:
+    """Provision a device over HTTP and let the broker know; returns (username, password)."""
+    answer = await client.post("/api/v1/devices", headers=headers, json=body)
+    assert answer.status_code == 201, answer.text
+    await sync_broker(runtime, broker)
+    return answer.json()["mqtt_username"], answer.json()["mqtt_password"]
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Poll until the condition holds (the ingest works on the wall clock, in batches)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
