@@ -48,6 +48,6 @@ async def test_embedded_broker_admits_new_devices_and_refuses_wrong_passwords(
             await device.publish(answer["topics"]["event"], qos=1, payload=json.dumps(
                 {"event_id": "e1", "ts": "2026-01-05T09:00:00+00:00", "type": "sos"}))
             async for message in device.messages:
-                ack = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+                ack = json.loads(bytes(message.payload))
                 break
     assert ack == {"event_id": "e1", "result": "stored"}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from devices import service
 from devices.ingest import BrokerAddress, Ingest
-from devices.models import DeadLetter, StoredDeviceEvent
+from devices.models import DeadLetter, Device, StoredDeviceEvent
 from runtime.context import Runtime
 
 TOPICS = st.sampled_from([
@@ -61,7 +61,7 @@ async def test_fuzzed_messages_never_stop_the_ingest(runtime: Runtime,
                                                      junk: list[tuple[str, bytes]]) -> None:
     """Every message is either used or dead-lettered with a reason; good events around survive."""
     async with runtime.sessions() as session:
-        if await session.get(service.Device, "watch-f") is None:
+        if await session.get(Device, "watch-f") is None:
             await service.provision_device(session, model_id="anxin-watch", senior_id=None,
                                            location="", device_id="watch-f",
                                            now=runtime.clock.now())
