@@ -18,7 +18,7 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
-from devices.lifespan import open_devices, run_ingest
+from devices.lifespan import open_devices, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -56,7 +56,8 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, run_ingest]
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, run_ingest,
+                                           run_demo_fleet]
 LIFESPAN_PARTS: list[LifespanPart] = [open_devices]
 
 

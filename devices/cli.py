@@ -54,3 +54,56 @@ def export_mosquitto(
     count = asyncio.run(run())
     typer.echo(f"wrote {directory / 'passwords'} ({count} users) and {directory / 'acl'}; "
                "send mosquitto SIGHUP to reload them")
+
+
+def simulate(
+    devices: Annotated[int, typer.Option(help="how many devices", min=1)] = 20,
+    rate: Annotated[float, typer.Option(help="messages per second, whole fleet", min=0.1)] = 10,
+    seconds: Annotated[float, typer.Option(help="how long to run", min=1)] = 60,
+    scenario: Annotated[str, typer.Option(help="normal|sos|fall|wander|inactivity|offline|mixed")
+                        ] = "normal",
+    mqtt_url: Annotated[str | None, typer.Option(help="broker, default ANXIN_MQTT_URL or the "
+                                                      "embedded one")] = None,
+) -> None:
+    """Provision (or reuse) a fleet for the demo seniors and publish realistic traffic."""
+    from urllib.parse import urlsplit
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices import credentials, simulator
+    from devices.ingest import BrokerAddress
+    from devices.lifespan import DevicesRuntime
+    from runtime.clock import SystemClock
+
+    if scenario not in simulator.SCENARIO_NAMES:
+        raise typer.BadParameter(f"scenario must be one of {', '.join(simulator.SCENARIO_NAMES)}")
+    settings = load_settings()
+    url = urlsplit(mqtt_url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.mqtt_port}")
+
+    async def run() -> int:
+        async with open_runtime(settings, SystemClock()) as runtime:
+            fleet = await simulator.ensure_fleet(runtime, count=devices, scenario=scenario)
+            if not (mqtt_url or settings.mqtt_url):
+                # The embedded broker of a running `anxin serve` reads this file on CONNECT.
+                await DevicesRuntime(BrokerAddress.from_settings(settings),
+                                     settings.data_dir / credentials.CREDENTIALS_FILE
+                                     ).refresh_credentials(runtime)
+        with Progress(TextColumn(f"[bold]{devices} devices · {scenario}"), BarColumn(),
+                      MofNCompleteColumn(), TextColumn("messages"), TimeElapsedColumn(),
+                      TimeRemainingColumn()) as progress:
+            task = progress.add_task("publishing", total=int(rate * seconds))
+            return await simulator.run_fleet(
+                fleet, host=url.hostname or "127.0.0.1", port=url.port or 1883, rate=rate,
+                seconds=seconds, on_sent=lambda n: progress.advance(task, n))
+
+    sent = asyncio.run(run())
+    typer.echo(f"sent {sent} messages from {devices} devices")

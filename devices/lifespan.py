@@ -63,3 +63,19 @@ async def run_ingest(runtime: Runtime) -> None:
     await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
                  broker=runtime.devices.address,
                  batch_size=runtime.settings.mqtt_ingest_batch_size).run()
+
+
+async def run_demo_fleet(runtime: Runtime) -> None:
+    """In demo mode, a few simulated devices keep the dashboard alive (one message a second)."""
+    settings = runtime.settings
+    if runtime.devices is None or not settings.demo or settings.demo_fleet_devices == 0:
+        return
+    from devices import simulator
+
+    fleet = await simulator.ensure_fleet(runtime, count=settings.demo_fleet_devices,
+                                         scenario="normal")
+    await runtime.devices.refresh_credentials(runtime)
+    address = runtime.devices.address
+    while True:
+        await simulator.run_fleet(fleet, host=address.host, port=address.port, rate=1.0,
+                                  seconds=3600)
