@@ -107,3 +107,25 @@ def simulate(
 
     sent = asyncio.run(run())
     typer.echo(f"sent {sent} messages from {devices} devices")
+
+
+def bench_ingest(
+    devices: Annotated[int, typer.Option(min=1)] = 10_000,
+    rate: Annotated[float, typer.Option(help="offered messages per second", min=1)] = 2000,
+    seconds: Annotated[float, typer.Option(min=1)] = 30,
+    publishers: Annotated[int, typer.Option(help="publisher processes", min=1)] = 2,
+    backlog: Annotated[int | None, typer.Option(help="phase-2 backlog (default: as sent)")
+                       ] = None,
+    mqtt_url: Annotated[str | None, typer.Option(help="use this broker, not a fresh Mosquitto")
+                        ] = None,
+) -> None:
+    """Measure the MQTT ingest; prints one JSON line (see docs/benchmarks.md)."""
+    import json
+    import logging
+
+    from devices.bench import run_bench
+
+    logging.basicConfig(level=logging.WARNING)
+    result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
+                                   publishers=publishers, mqtt_url=mqtt_url, backlog=backlog))
+    typer.echo(json.dumps(result, ensure_ascii=False))

@@ -16,12 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiomqtt
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Float, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +42,7 @@ DEAD_LETTER_BYTES = 4096
 DEVICE_CACHE_SECONDS = 30.0
 # last_seen is rewritten at most this often per device; far below any heartbeat interval.
 LAST_SEEN_RESOLUTION = timedelta(seconds=10)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
                                                    Channel.STATUS)]
 
@@ -232,21 +233,28 @@ class Ingest:
 
     async def _touch_devices(self, session: AsyncSession, inbounds: list[Inbound],
                              now: datetime) -> None:
+        """One UPDATE for the batch: last_seen, and battery or online state where reported."""
         changes: dict[str, dict[str, Any]] = {}
         for inbound in inbounds:
-            change = changes.setdefault(inbound.device_id, {})
+            change = changes.setdefault(inbound.device_id, {
+                "b_id": inbound.device_id, "b_battery": None, "b_online": True})
             if inbound.battery is not None:
-                change["battery"] = inbound.battery
+                change["b_battery"] = inbound.battery
             if inbound.status is not None:
-                change["reported_online"] = inbound.status.online
-        for device_id, change in changes.items():
-            written = self._last_seen_written.get(device_id)
-            if not change and written and now - written < LAST_SEEN_RESOLUTION:
-                continue
-            change.setdefault("reported_online", True)
-            await session.execute(update(Device).where(Device.id == device_id)
-                                  .values(last_seen=now, **change))
-            self._last_seen_written[device_id] = now
+                change["b_online"] = inbound.status.online
+        rows = [change for device_id, change in changes.items()
+                if change["b_battery"] is not None or change["b_online"] is False
+                or now - self._last_seen_written.get(device_id, _NEVER) >= LAST_SEEN_RESOLUTION]
+        if not rows:
+            return
+        table = cast(Table, Device.__table__)
+        await session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                last_seen=now, reported_online=bindparam("b_online"),
+                battery=func.coalesce(bindparam("b_battery", type_=Float), table.c.battery)),
+            rows)
+        for row in rows:
+            self._last_seen_written[row["b_id"]] = now
 
     async def _announce(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
         """After the commit: tell observers and the dashboard, acknowledge events to devices."""
