@@ -53,6 +53,7 @@ class Observed:
     """What the ingest's commit observer saw."""
 
     committed: int = 0
+    batches: int = 0
     first_sent: float | None = None
     latencies: list[float] = field(default_factory=list)
     sos_latencies: list[float] = field(default_factory=list)
@@ -60,6 +61,7 @@ class Observed:
 
     def __call__(self, outcome: BatchOutcome) -> None:
         self.committed += len(outcome.stored)
+        self.batches += 1
         self.last_commit = outcome.committed_at
         for inbound in outcome.stored:
             if inbound.sent_at is None:
@@ -280,6 +282,7 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
                            "count": len(sos)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "backlog": queued,
+        "mean_batch": round(observed.committed / max(observed.batches, 1), 1),
         "ingest_drain_msg_s": round(ingest_rate, 1),
         "bare_consumer_msg_s": round(bare_rate, 1),
         "ratio": round(ingest_rate / bare_rate, 3) if bare_rate else None,
