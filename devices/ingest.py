@@ -250,10 +250,12 @@ class Ingest:
                      "detail": e.detail} for e, senior in fresh]
             await session.execute(_insert_ignoring_duplicates(session), rows)
         outcome.new_events = fresh
-        fresh_keys = {(e.device_id, e.event_id) for e, _ in fresh}
-        outcome.acks = [
-            (e, "stored" if (e.device_id, e.event_id) in fresh_keys else "duplicate")
-            for inbound, _ in parsed for e in inbound.events]
+        unanswered = {(e.device_id, e.event_id) for e, _ in fresh}
+        for inbound, _ in parsed:
+            for e in inbound.events:
+                key = (e.device_id, e.event_id)
+                outcome.acks.append((e, "stored" if key in unanswered else "duplicate"))
+                unanswered.discard(key)
 
     async def _touch_devices(self, session: AsyncSession, inbounds: list[Inbound],
                              now: datetime) -> None:
