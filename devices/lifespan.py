@@ -24,6 +24,7 @@ class DevicesRuntime:
     address: BrokerAddress
     credentials_file: Path
     broker_process: BaseProcess | None = None
+    ingest: Ingest | None = None
 
     async def refresh_credentials(self, runtime: Runtime) -> None:
         """Rewrite the broker's credentials file from the registry (new devices work at once)."""
@@ -60,9 +61,10 @@ async def run_ingest(runtime: Runtime) -> None:
     """The in-app ingest loop (off when ANXIN_MQTT_INGEST_IN_APP=0 runs it separately)."""
     if runtime.devices is None or not runtime.settings.mqtt_ingest_in_app:
         return
-    await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
-                 broker=runtime.devices.address,
-                 batch_size=runtime.settings.mqtt_ingest_batch_size).run()
+    runtime.devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
+                                    bus=runtime.bus, broker=runtime.devices.address,
+                                    batch_size=runtime.settings.mqtt_ingest_batch_size)
+    await runtime.devices.ingest.run()
 
 
 async def run_demo_fleet(runtime: Runtime) -> None:

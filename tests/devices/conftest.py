@@ -50,9 +50,28 @@ async def sync_broker(runtime: Runtime, broker: MosquittoProcess) -> None:
 async def mqtt_app(mqtt_settings: Settings, clock: ManualClock,
                    broker: MosquittoProcess) -> AsyncIterator[FastAPI]:
     """The app with its ingest connected to the test's Mosquitto."""
-    application = create_app(mqtt_settings, clock=clock)
+    async for application in started_app(mqtt_settings, broker, clock=clock):
+        yield application
+
+
+async def started_app(settings: Settings, broker: MosquittoProcess,
+                      clock: ManualClock | None = None) -> AsyncIterator[FastAPI]:
+    """The app running, Mosquitto knowing its registry, and the ingest subscribed."""
+    service_hash = credentials.hash_password(credentials.service_password(settings.data_dir))
+    mosquitto.export(broker.directory, [credentials.BrokerUser(
+        credentials.SERVICE_USERNAME, service_hash, is_service=True)],
+        service_username=credentials.SERVICE_USERNAME)
+    broker.reload()
+    application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
-        await sync_broker(application.state.runtime, broker)
+        runtime: Runtime = application.state.runtime
+        await sync_broker(runtime, broker)
+        if settings.mqtt_ingest_in_app:
+            async def subscribed() -> bool:
+                devices = runtime.devices
+                return bool(devices and devices.ingest and devices.ingest.connected.is_set())
+
+            await wait_for(subscribed)
         yield application
 
 

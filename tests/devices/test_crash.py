@@ -19,12 +19,11 @@ from sqlalchemy import func, select
 from accounts import service as accounts_service
 from accounts.roles import Role
 from config.settings import Settings
-from dashboard.app import create_app
 from devices.models import StoredDeviceEvent
 from devices.mosquitto import MosquittoProcess
 from runtime.context import Runtime
 from tests.conftest import TEST_PASSWORD
-from tests.devices.conftest import device_client, provision, wait_for
+from tests.devices.conftest import device_client, provision, started_app, wait_for
 
 DEVICES = 5
 BURST = 500
@@ -43,10 +42,11 @@ def start_ingest(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture
-async def registry_app(mqtt_settings: Settings) -> AsyncIterator[FastAPI]:
+async def registry_app(mqtt_settings: Settings,
+                       broker: MosquittoProcess) -> AsyncIterator[FastAPI]:
     """The app for provisioning only; the ingest runs as its own process."""
-    application = create_app(mqtt_settings.model_copy(update={"mqtt_ingest_in_app": False}))
-    async with application.router.lifespan_context(application):
+    settings = mqtt_settings.model_copy(update={"mqtt_ingest_in_app": False})
+    async for application in started_app(settings, broker):
         yield application
 
 
