@@ -18,6 +18,7 @@ from accounts import service as accounts_service
 from accounts.deps import presented_token
 from accounts.exceptions import AuthenticationError
 from accounts.models import StaffUser
+from devices import live as devices_live
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -43,7 +44,8 @@ async def _seniors_part(runtime: Runtime, user: StaffUser) -> Any:
 
 
 # Each domain adds the part of the snapshot it owns here.
-SNAPSHOT_PARTS: dict[str, SnapshotPart] = {"server": _server_part, "seniors": _seniors_part}
+SNAPSHOT_PARTS: dict[str, SnapshotPart] = {"server": _server_part, "seniors": _seniors_part,
+                                            "devices": devices_live.snapshot_part}
 
 
 async def build_snapshot(runtime: Runtime, user: StaffUser) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from devices.schemas import DeadLetterOut, DeviceOut
 from devices.telemetry import DeviceEvent, Reading
 from seniors import service as seniors_service
 
+LOW_BATTERY = 20.0  # percent
+
 
 async def provision_device(
     session: AsyncSession,
@@ -136,3 +138,14 @@ async def list_dead_letters(session: AsyncSession, *, limit: int = 100) -> list[
     return [DeadLetterOut(id=r.id, received_at=r.received_at, topic=r.topic, reason=r.reason,
                           payload_preview=r.payload[:200].decode("utf-8", "replace"),
                           payload_size=r.payload_size) for r in rows]
+
+
+async def fleet_summary(session: AsyncSession, *, now: datetime) -> dict[str, int]:
+    """Counts for the dashboard: active devices, how many are online, how many run low."""
+    devices = (await session.execute(select(Device).where(Device.state == "active"))).scalars()
+    total = online = low_battery = 0
+    for device in devices:
+        total += 1
+        online += is_online(device, now)
+        low_battery += device.battery is not None and device.battery < LOW_BATTERY
+    return {"active": total, "online": online, "low_battery": low_battery}

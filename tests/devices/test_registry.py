@@ -70,3 +70,25 @@ async def test_device_goes_offline_after_heartbeat_and_grace(
     clock.advance(181)
     later = (await client.get("/api/v1/devices", headers=headers)).json()[0]
     assert later["online"] is False
+
+
+async def test_dashboard_summary_counts_online_and_low_battery(
+        client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime,
+        clock: ManualClock) -> None:
+    """The live snapshot's devices part counts active, online and low-battery devices."""
+    from dashboard.live import build_snapshot
+
+    headers = await login_as(Role.ADMIN)
+    for device_id in ("watch-a", "watch-b"):
+        await client.post("/api/v1/devices", headers=headers,
+                          json={"model": "anxin-watch", "id": device_id})
+    async with runtime.sessions() as session:
+        device = await session.get(Device, "watch-a")
+        assert device is not None
+        device.last_seen, device.battery = clock.now(), 12.0
+        await session.commit()
+        from accounts import service as accounts_service
+        user = await accounts_service.get_user_by_username(session, "test_admin")
+    assert user is not None
+    snapshot = await build_snapshot(runtime, user)
+    assert snapshot["devices"] == {"active": 2, "online": 1, "low_battery": 1}
