@@ -14,7 +14,6 @@ import json
 import multiprocessing
 import resource
 import secrets
-import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -286,5 +285,4 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
         "ingest_drain_msg_s": round(ingest_rate, 1),
         "bare_consumer_msg_s": round(bare_rate, 1),
         "ratio": round(ingest_rate / bare_rate, 3) if bare_rate else None,
-        "median_latency_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
     }
