@@ -37,7 +37,8 @@ def serve_broker(port: int, credentials_file: str) -> None:
         finally:
             await broker.shutdown()
 
-    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    # The parent's readiness probe opens and closes a bare TCP connection; amqtt would log it.
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)
     asyncio.run(run())
 
 

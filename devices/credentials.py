@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +71,11 @@ def write_credentials_file(path: Path, users: Iterable[BrokerUser]) -> None:
     """Atomically replace the file the embedded broker's plugin reads on every CONNECT."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {u.username: {"hash": u.password_hash, "service": u.is_service} for u in users}
-    scratch = path.with_suffix(".tmp")
-    scratch.touch(mode=0o600)
-    scratch.write_text(json.dumps(body))
-    scratch.replace(path)
+    # A private temporary name per writer: two provisionings at once must not share one.
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".credentials-")
+    with os.fdopen(handle, "w") as file:
+        file.write(json.dumps(body))
+    os.replace(scratch, path)
 
 
 def read_credentials_file(path: Path) -> dict[str, BrokerUser]:

@@ -70,7 +70,8 @@ async def run_ingest(runtime: Runtime) -> None:
 async def run_demo_fleet(runtime: Runtime) -> None:
     """In demo mode, a few simulated devices keep the dashboard alive (one message a second)."""
     settings = runtime.settings
-    if runtime.devices is None or not settings.demo or settings.demo_fleet_devices == 0:
+    if (runtime.devices is None or not settings.demo or settings.demo_fleet_devices == 0
+            or settings.mqtt_url):  # an external broker learns new devices only by export
         return
     from devices import simulator
 

@@ -92,3 +92,23 @@ async def test_dashboard_summary_counts_online_and_low_battery(
     assert user is not None
     snapshot = await build_snapshot(runtime, user)
     assert snapshot["devices"] == {"active": 2, "online": 1, "low_battery": 1}
+
+
+async def test_retiring_a_device_is_audited_and_takes_it_offline(
+        client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime,
+        clock: ManualClock) -> None:
+    """A retired device shows state retired and offline, and the audit log names who did it."""
+    from accounts.models import AuditEntry
+
+    headers = await login_as(Role.SUPERVISOR)
+    await client.post("/api/v1/devices", headers=headers,
+                      json={"model": "bed-sensor", "id": "bed-7"})
+    retired = await client.post("/api/v1/devices/bed-7/retire", headers=headers)
+    assert retired.status_code == 200
+    assert retired.json()["state"] == "retired" and retired.json()["online"] is False
+    missing = await client.post("/api/v1/devices/nope-1/retire", headers=headers)
+    assert missing.status_code == 404
+    async with runtime.sessions() as session:
+        actions = (await session.execute(
+            select(AuditEntry.action).where(AuditEntry.actor == "test_supervisor"))).scalars()
+        assert {"device.provision", "device.retire"} <= set(actions)
