@@ -24,6 +24,7 @@ import aiomqtt
 from sqlalchemy import Float, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.settings import Settings
@@ -119,9 +120,10 @@ class Ingest:
                 async with self._client() as client:
                     pause = 0.5
                     await self._consume(client)
-            except aiomqtt.MqttError as error:
+            except (aiomqtt.MqttError, SQLAlchemyError, OSError) as error:
+                # Nothing of the failed batch was acknowledged: the broker sends it again.
                 self.connected.clear()
-                log.warning("MQTT ingest disconnected (%s); reconnecting in %.1f s", error, pause)
+                log.warning("MQTT ingest stopped (%s); reconnecting in %.1f s", error, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 15.0)
 
@@ -166,6 +168,9 @@ class Ingest:
             parsed: list[tuple[Inbound, KnownDevice]] = []
             await self._load_devices(session, [str(message.topic) for message in batch])
             for message in batch:
+                if message.retain:
+                    # A retained status replayed on (re)subscribing is old news, not a heartbeat.
+                    continue
                 topic, payload = str(message.topic), _payload_bytes(message.payload)
                 try:
                     parsed.append(await self._parse(session, topic, payload, now))

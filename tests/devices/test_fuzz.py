@@ -79,3 +79,24 @@ async def test_fuzzed_messages_never_stop_the_ingest(runtime: Runtime,
     async with runtime.sessions() as session:
         reasons = (await session.execute(select(DeadLetter.reason))).scalars().all()
     assert all(reason.strip() for reason in reasons)
+
+
+async def test_retained_status_replayed_on_subscribe_is_not_a_heartbeat(runtime: Runtime) -> None:
+    """A retained 'online' the broker replays at subscription leaves last_seen untouched."""
+    async with runtime.sessions() as session:
+        await service.provision_device(session, model_id="anxin-watch", senior_id=None,
+                                       location="", device_id="watch-r", now=runtime.clock.now())
+        await session.commit()
+    ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
+                    broker=BrokerAddress("127.0.0.1", 1, "unused", "unused"))
+    replayed = aiomqtt.Message("anxin/v1/devices/watch-r/status", b'{"state": "online"}',
+                               qos=1, retain=True, mid=1, properties=None)
+    live = aiomqtt.Message("anxin/v1/devices/watch-r/status", b'{"state": "online"}',
+                           qos=1, retain=False, mid=2, properties=None)
+    await ingest.store([replayed])
+    async with runtime.sessions() as session:
+        assert (await session.get(Device, "watch-r")).last_seen is None  # type: ignore[union-attr]
+    await ingest.store([live])
+    async with runtime.sessions() as session:
+        device = await session.get(Device, "watch-r")
+        assert device is not None and device.last_seen == runtime.clock.now()
