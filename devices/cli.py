@@ -12,7 +12,11 @@ devices_app = typer.Typer(help="Wearables and home sensors over MQTT", no_args_i
 
 
 @devices_app.command("ingest")
-def ingest() -> None:
+def ingest(
+    worker: Annotated[int | None, typer.Option(
+        help="run as worker N of a shared subscription (client id anxin-ingest-N)", min=1)
+    ] = None,
+) -> None:
     """Run the MQTT ingest as its own process (set ANXIN_MQTT_INGEST_IN_APP=0 for the app)."""
     from config.logging import configure_logging
     from dashboard.app import open_runtime
@@ -27,7 +31,9 @@ def ingest() -> None:
         async with open_runtime(settings, SystemClock()) as runtime:
             await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
                          broker=BrokerAddress.from_settings(settings),
-                         batch_size=settings.mqtt_ingest_batch_size).run()
+                         batch_size=settings.mqtt_ingest_batch_size,
+                         client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
+                         share_group=None if worker is None else "anxin-ingest").run()
 
     asyncio.run(run())
 

@@ -99,12 +99,16 @@ class Ingest:
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock,
                  broker: BrokerAddress, bus: EventBus | None = None,
                  client_id: str = "anxin-ingest", batch_size: int = 500, linger: float = 0.01,
+                 share_group: str | None = None,
                  on_commit: CommitObserver | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.broker = broker
         self.bus = bus
         self.client_id = client_id
+        # Workers in one share group split the traffic between them ($share/<group>/...).
+        self.subscriptions = [f"$share/{share_group}/{topic}" if share_group else topic
+                              for topic in SUBSCRIPTIONS]
         self.batch_size = batch_size
         self.linger = linger
         self.on_commit = on_commit
@@ -136,7 +140,7 @@ class Ingest:
         return client
 
     async def _consume(self, client: aiomqtt.Client) -> None:
-        for topic in SUBSCRIPTIONS:
+        for topic in self.subscriptions:
             await client.subscribe(topic, qos=1)
         self.connected.set()
         messages = client.messages
