@@ -220,8 +220,26 @@ async def stored_counts(runtime: Runtime) -> tuple[int, int, int]:
     return distinct + events, rows - distinct, events
 
 
+def worker_process(database_url: str, address: BrokerAddress, index: int, ready: Any) -> None:
+    """Child process: one more ingest worker on the shared subscription."""
+    from storage.engine import create_engine, create_sessionmaker
+
+    async def work() -> None:
+        engine = create_engine(database_url)
+        ingest = Ingest(sessions=create_sessionmaker(engine), clock=SystemClock(),
+                        broker=address, client_id=f"anxin-bench-ingest-{index}",
+                        share_group="anxin-bench")
+        task = asyncio.create_task(ingest.run())
+        await ingest.connected.wait()
+        ready.set()
+        await task
+
+    asyncio.run(work())
+
+
 async def run_bench(*, devices: int, rate: float, seconds: float, publishers: int,
-                    mqtt_url: str | None, backlog: int | None) -> dict[str, Any]:
+                    mqtt_url: str | None, backlog: int | None, workers: int = 1
+                    ) -> dict[str, Any]:
     from dashboard.app import open_runtime
 
     with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
@@ -233,28 +251,69 @@ async def run_bench(*, devices: int, rate: float, seconds: float, publishers: in
             async with open_runtime(settings, SystemClock()) as runtime:
                 await register_fleet(runtime, devices)
                 return await _measure(runtime, target, devices=devices, rate=rate,
-                                      seconds=seconds, publishers=publishers, backlog=backlog)
+                                      seconds=seconds, publishers=publishers, backlog=backlog,
+                                      workers=workers)
+
+
+async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0) -> float:
+    """Poll the database until every message is stored (or none for ``quiet`` s); returns the
+    time the count last grew."""
+    last, grew = -1, time.time()
+    while True:
+        stored, _, _ = await stored_counts(runtime)
+        if stored != last:
+            last, grew = stored, time.time()
+        if stored >= expected or time.time() - grew > quiet:
+            return grew
+        await asyncio.sleep(0.2)
+
+
+async def _run_for_a_moment(ingest: Ingest) -> None:
+    """Connect and subscribe once, so the broker keeps messages for this session from now on."""
+    task = asyncio.create_task(ingest.run())
+    await asyncio.wait_for(ingest.connected.wait(), 30)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: float,
-                   seconds: float, publishers: int, backlog: int | None) -> dict[str, Any]:
+                   seconds: float, publishers: int, backlog: int | None,
+                   workers: int) -> dict[str, Any]:
     address = BrokerAddress(target.host, target.port, *target.service)
     observed = Observed()
-    ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
-                    client_id="anxin-bench-ingest", on_commit=observed)
+    single = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
+                    client_id="anxin-bench-ingest")
     await bare_consumer(target, expected=None, identifier="anxin-bench-bare")
+    await _run_for_a_moment(single)
+
+    # Phase 1: the offered load, on one ingest or on `workers` sharing a subscription.
+    ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
+                    client_id="anxin-bench-ingest" if workers == 1 else "anxin-bench-ingest-0",
+                    share_group=None if workers == 1 else "anxin-bench", on_commit=observed)
+    context = multiprocessing.get_context("spawn")
+    helpers = []
+    for index in range(1, workers):
+        ready = context.Event()
+        process = context.Process(target=worker_process, args=(
+            runtime.settings.resolved_database_url, address, index, ready), daemon=True)
+        process.start()
+        helpers.append((process, ready))
     task = asyncio.create_task(ingest.run())
     await asyncio.wait_for(ingest.connected.wait(), 30)
+    for _, ready in helpers:
+        await asyncio.to_thread(ready.wait, 60)
     started = time.time()
     sent = await asyncio.to_thread(run_publishers, target, publishers=publishers,
                                    devices=devices, rate=rate, seconds=seconds)
-    await wait_drained(observed, sent)
-    accepted_rate = observed.committed / max(
-        observed.last_commit - (observed.first_sent or started), 1e-6)
+    finished = await wait_stored(runtime, sent)
     stored, duplicates, _ = await stored_counts(runtime)
+    accepted_rate = stored / max(finished - (observed.first_sent or started), 1e-6)
     latencies, sos = list(observed.latencies), list(observed.sos_latencies)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    for process, _ in helpers:
+        process.terminate()
+        process.join(10)
 
     # Phase 2: the same backlog for both, queued while both sessions are offline.
     backlog = backlog or sent
@@ -262,15 +321,15 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
                                      devices=devices, rate=backlog / 5, seconds=5)
     bare_rate = await bare_consumer(target, expected=queued, identifier="anxin-bench-bare")
     drain = Observed()
-    ingest.on_commit = drain
-    task = asyncio.create_task(ingest.run())
+    single.on_commit = drain
+    task = asyncio.create_task(single.run())
     drain_started = time.time()
     await wait_drained(drain, queued)
     ingest_rate = drain.committed / max(drain.last_commit - drain_started, 1e-6)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return {
-        "bench": "ingest", "devices": devices, "publishers": publishers,
+        "bench": "ingest", "devices": devices, "publishers": publishers, "workers": workers,
         "seconds": seconds, "sent": sent,
         "offered_msg_s": round(sent / seconds, 1),
         "accepted_msg_s": round(accepted_rate, 1),

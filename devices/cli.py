@@ -120,6 +120,8 @@ def bench_ingest(
     rate: Annotated[float, typer.Option(help="offered messages per second", min=1)] = 2000,
     seconds: Annotated[float, typer.Option(min=1)] = 30,
     publishers: Annotated[int, typer.Option(help="publisher processes", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="ingest workers on a shared subscription", min=1)
+                       ] = 1,
     backlog: Annotated[int | None, typer.Option(help="phase-2 backlog (default: as sent)")
                        ] = None,
     mqtt_url: Annotated[str | None, typer.Option(help="use this broker, not a fresh Mosquitto")
@@ -133,5 +135,6 @@ def bench_ingest(
 
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
-                                   publishers=publishers, mqtt_url=mqtt_url, backlog=backlog))
+                                   publishers=publishers, mqtt_url=mqtt_url, backlog=backlog,
+                                   workers=workers))
     typer.echo(json.dumps(result, ensure_ascii=False))
