@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
 
+    # devices: the MQTT bridge (docs/mqtt.md, docs/operations.md)
+    mqtt_url: str | None = None
+    mqtt_port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    mqtt_enabled: bool = True
+    mqtt_ingest_in_app: bool = True
+    mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
+
     @classmethod
     def settings_customise_sources(
         cls,

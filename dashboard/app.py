@@ -28,6 +28,8 @@ from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
+from devices.lifespan import open_devices, run_demo_fleet, run_ingest
+from devices.router import router as devices_router
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -55,6 +57,7 @@ ROUTERS = [
     twilio_router.router,
     live.router,
     pages.router,
+    devices_router,
 ]
 
 
@@ -72,13 +75,15 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
 BACKGROUND_TASKS: list[BackgroundTask] = [
     purge_expired_sessions,
+    run_ingest,
+    run_demo_fleet,
     alarm_flows.escalation_loop,
     alarm_flows.time_rules_loop,
     routing_flows.routing_loop,
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,
 ]
-LIFESPAN_PARTS: list[LifespanPart] = [routing_flows.open_desk, open_callcenter]
+LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ from callcenter.planning.cli import plan_app
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
+from devices.cli import bench_ingest, devices_app, simulate
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -21,9 +22,12 @@ demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
+app.add_typer(devices_app, name="devices")
+app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
+bench_app.command("ingest")(bench_ingest)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -20,6 +20,7 @@ from accounts.exceptions import AuthenticationError
 from accounts.models import StaffUser
 from alarms import events as alarm_events
 from callcenter import events as callcenter_events
+from devices import live as devices_live
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -50,6 +51,7 @@ SNAPSHOT_PARTS: dict[str, SnapshotPart] = {
     "seniors": _seniors_part,
     "alarms": alarm_events.snapshot_part,
     "calls": callcenter_events.snapshot_part,
+    "devices": devices_live.snapshot_part,
 }
 
 

@@ -14,6 +14,7 @@ from runtime.clock import Clock
 if TYPE_CHECKING:
     from callcenter.lifespan import CallCenterRuntime
     from callcenter.routing.desk import RoutingDesk
+    from devices.lifespan import DevicesRuntime
 
 
 @dataclass
@@ -28,3 +29,4 @@ class Runtime:
     # Each domain that owns a long-lived resource sets its slot from its lifespan part.
     routing: RoutingDesk | None = None
     callcenter: CallCenterRuntime | None = None
+    devices: DevicesRuntime | None = None

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 from pydantic import SecretStr
 
 from accounts import service as accounts_service
@@ -33,6 +34,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key=SecretStr(secrets.token_urlsafe(40)),
         login_failure_delay_seconds=0.0,
         demo=False,
+        mqtt_enabled=False,  # devices tests start their own broker
     )
 
 
@@ -133,3 +135,20 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
     """A real server on the wall clock (browser tests need time to pass)."""
     async for server in serve(create_app(settings)):
         yield server
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():  # noqa: ASYNC240 (one stat before the browser starts)
+        pytest.fail("Debian's chromium is missing: run scripts/setup --system as root")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                    args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

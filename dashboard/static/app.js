@@ -9,6 +9,7 @@ import calls from "/static/pages/calls.js";
 import phone from "/static/pages/phone.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
+import devices from "/static/pages/devices.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -21,6 +22,7 @@ const PAGES = [
   { path: "knowledge", label: "nav.knowledge", roles: ALL, page: knowledge },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
+  { path: "devices", label: "nav.devices", roles: ALL, page: devices },
 ];
 
 let user = null;

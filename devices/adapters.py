@@ -1,0 +1,140 @@
+"""Payload adapters, as a table: each turns one model family's wire format into an Inbound.
+
+``native`` is Anxin's own schema (docs/mqtt.md); ``thingsboard_wristband`` reads the keys of the
+ThingsBoard assisted-living wristband (pulse, temperature, battery, panicButton, noise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from devices.catalogue import DeviceModel
+from devices.exceptions import PayloadError
+from devices.telemetry import DeviceEvent, Inbound, Reading, StatusReport
+from devices.topics import Channel
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+Adapter = Callable[[str, Channel, bytes, DeviceModel, datetime], Inbound]
+M = TypeVar("M", bound=BaseModel)
+WIRE = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class TelemetryPayload(BaseModel):
+    """``.../telemetry``: measured values at one moment."""
+
+    model_config = WIRE
+
+    ts: AwareDatetime
+    values: Annotated[dict[Name, float], Field(min_length=1, max_length=32)]
+    seq: Annotated[int | None, Field(ge=0)] = None
+    sent_at: float | None = None
+
+
+class EventPayload(BaseModel):
+    """``.../event``: something happened; ``event_id`` is unique per device."""
+
+    model_config = WIRE
+
+    event_id: EventId
+    ts: AwareDatetime
+    type: Name
+    detail: Annotated[dict[str, Any], Field(max_length=32)] = {}
+    sent_at: float | None = None
+
+
+class StatusPayload(BaseModel):
+    """``.../status``: retained online/offline, also the device's last will."""
+
+    model_config = WIRE
+
+    state: Literal["online", "offline"]
+    battery: Annotated[float | None, Field(ge=0, le=100)] = None
+    ts: AwareDatetime | None = None
+
+
+class WristbandPayload(BaseModel):
+    """The ThingsBoard wristband's telemetry keys; ``ts`` in epoch milliseconds if sent."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+    pulse: float | None = None
+    temperature: float | None = None
+    battery: Annotated[float | None, Field(ge=0, le=100)] = None
+    noise: float | None = None
+    panicButton: bool = False
+    ts: Annotated[int | None, Field(ge=0)] = None
+
+
+WRISTBAND_METRICS = {"pulse": "heart_rate", "temperature": "temperature", "battery": "battery",
+                     "noise": "noise"}
+
+
+def _validate(schema: type[M], payload: bytes) -> M:
+    try:
+        return schema.model_validate_json(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise PayloadError(f"{schema.__name__}: {where}: {first['msg']}"[:300]) from error
+
+
+def _status(device_id: str, payload: bytes) -> Inbound:
+    status = _validate(StatusPayload, payload)
+    return Inbound(device_id=device_id, status=StatusReport(
+        device_id=device_id, online=status.state == "online", battery=status.battery))
+
+
+def read_native(device_id: str, channel: Channel, payload: bytes, model: DeviceModel,
+                received_at: datetime) -> Inbound:
+    if channel is Channel.STATUS:
+        return _status(device_id, payload)
+    if channel is Channel.EVENT:
+        event = _validate(EventPayload, payload)
+        if event.type not in model.events:
+            raise PayloadError(f"event type {event.type!r} is not sent by model {model.id}")
+        return Inbound(device_id=device_id, sent_at=event.sent_at, events=(DeviceEvent(
+            device_id=device_id, event_id=event.event_id, type=event.type,
+            occurred_at=event.ts.astimezone(UTC), detail=event.detail),))
+    telemetry = _validate(TelemetryPayload, payload)
+    unknown = sorted(set(telemetry.values) - model.metrics)
+    if unknown:
+        raise PayloadError(f"metric {unknown[0]!r} is not reported by model {model.id}")
+    at = telemetry.ts.astimezone(UTC)
+    return Inbound(device_id=device_id, sent_at=telemetry.sent_at, readings=tuple(
+        Reading(device_id=device_id, metric=metric, value=value, measured_at=at,
+                seq=telemetry.seq)
+        for metric, value in telemetry.values.items()))
+
+
+def read_wristband(device_id: str, channel: Channel, payload: bytes, model: DeviceModel,
+                   received_at: datetime) -> Inbound:
+    if channel is Channel.STATUS:
+        return _status(device_id, payload)
+    if channel is not Channel.TELEMETRY:
+        raise PayloadError(f"model {model.id} publishes only telemetry and status")
+    data = _validate(WristbandPayload, payload)
+    at = datetime.fromtimestamp(data.ts / 1000, UTC) if data.ts is not None else received_at
+    readings = tuple(
+        Reading(device_id=device_id, metric=metric, value=value, measured_at=at)
+        for key, metric in WRISTBAND_METRICS.items()
+        if (value := getattr(data, key)) is not None
+    )
+    if not readings and not data.panicButton:
+        raise PayloadError("wristband payload has none of pulse, temperature, battery, noise")
+    events: tuple[DeviceEvent, ...] = ()
+    if data.panicButton:
+        # The wristband sends no event id; its timestamp (or the exact bytes, when it sends
+        # none) names the press, so a retransmission is recognised as the same press.
+        name = str(data.ts) if data.ts is not None else hashlib.sha256(payload).hexdigest()[:24]
+        events = (DeviceEvent(device_id=device_id, event_id=f"panic-{name}", type="sos",
+                              occurred_at=at, detail={"source": "panicButton"}),)
+    return Inbound(device_id=device_id, readings=readings, events=events)
+
+
+ADAPTERS: dict[str, Adapter] = {"native": read_native, "thingsboard_wristband": read_wristband}

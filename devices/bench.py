@@ -1,0 +1,347 @@
+"""``anxin bench ingest``: offered vs accepted rate, loss, duplicates, latency, and the ingest's
+drain rate against a bare aiomqtt consumer that only parses JSON, on the same broker.
+
+Phase 1 offers ``rate`` msg/s for ``seconds`` to the ingest and waits for it to drain. Phase 2
+queues the same backlog for two offline persistent sessions, then times the bare consumer and
+the ingest draining it one after the other. Publishers are separate processes that log in as a
+bench account allowed to publish for every device (the ingest does not see connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import resource
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+from pydantic import SecretStr
+from sqlalchemy import func, insert, select
+
+from config.settings import Settings
+from devices import credentials, mosquitto
+from devices.ingest import SUBSCRIPTIONS, BatchOutcome, BrokerAddress, Ingest
+from devices.models import Device, DeviceReading, StoredDeviceEvent
+from runtime.clock import SystemClock
+from runtime.context import Runtime
+
+BENCH_USER = "anxin-bench"
+SOS_EVERY = 50
+NOW = "2026-01-05T09:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    service: tuple[str, str]
+    publisher: tuple[str, str]
+
+
+@dataclass
+class Observed:
+    """What the ingest's commit observer saw."""
+
+    committed: int = 0
+    batches: int = 0
+    first_sent: float | None = None
+    latencies: list[float] = field(default_factory=list)
+    sos_latencies: list[float] = field(default_factory=list)
+    last_commit: float = 0.0
+
+    def __call__(self, outcome: BatchOutcome) -> None:
+        self.committed += len(outcome.stored)
+        self.batches += 1
+        self.last_commit = outcome.committed_at
+        for inbound in outcome.stored:
+            if inbound.sent_at is None:
+                continue
+            if self.first_sent is None or inbound.sent_at < self.first_sent:
+                self.first_sent = inbound.sent_at
+            latency = outcome.committed_at - inbound.sent_at
+            self.latencies.append(latency)
+            if inbound.events:
+                self.sos_latencies.append(latency)
+
+
+def message_for(seq: int, device_id: str) -> tuple[str, bytes]:
+    """Telemetry stamped with its sequence number and send time; every 50th an SOS event."""
+    if seq % SOS_EVERY == 0:
+        body: dict[str, Any] = {"event_id": f"bench-{seq}", "ts": NOW, "type": "sos",
+                                "sent_at": time.time()}
+        return f"anxin/v1/devices/{device_id}/event", json.dumps(body).encode()
+    body = {"ts": NOW, "values": {"heart_rate": 60 + seq % 40}, "seq": seq,
+            "sent_at": time.time()}
+    return f"anxin/v1/devices/{device_id}/telemetry", json.dumps(body).encode()
+
+
+def publish_process(target: Target, index: int, publishers: int, devices: int, rate: float,
+                    seconds: float, results: Any) -> None:
+    """Child process: publish this publisher's share of the sequence numbers at its rate."""
+    results.put(asyncio.run(_publish(target, index, publishers, devices, rate, seconds)))
+
+
+async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
+                   seconds: float) -> int:
+    username, password = target.publisher
+    async with aiomqtt.Client(target.host, target.port, username=username, password=password,
+                              identifier=f"anxin-bench-pub-{index}-{secrets.token_hex(3)}",
+                              max_inflight_messages=1000) as client:
+        client.pending_calls_threshold = 1_000_000
+        tick, started, sent = 0.01, time.monotonic(), 0
+        seq = index
+        pending: set[asyncio.Task[None]] = set()
+        while time.monotonic() - started < seconds:
+            due = int((time.monotonic() - started) * rate) - sent
+            for _ in range(max(due, 0)):
+                topic, payload = message_for(seq, f"bench-{seq % devices:05d}")
+                task = asyncio.create_task(client.publish(topic, payload, qos=1))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                seq += publishers
+                sent += 1
+            await asyncio.sleep(tick)
+        if pending:
+            await asyncio.gather(*pending)
+        return sent
+
+
+def run_publishers(target: Target, *, publishers: int, devices: int, rate: float,
+                   seconds: float) -> int:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [context.Process(target=publish_process, args=(
+        target, i, publishers, devices, rate / publishers, seconds, results))
+        for i in range(publishers)]
+    for process in processes:
+        process.start()
+    sent = sum(int(results.get(timeout=seconds + 120)) for _ in processes)
+    for process in processes:
+        process.join()
+    return sent
+
+
+@contextmanager
+def bench_broker(workdir: Path, mqtt_url: str | None, service_password: str
+                 ) -> Iterator[Target]:
+    if mqtt_url:
+        url = urlsplit(mqtt_url)
+        account = (url.username or credentials.SERVICE_USERNAME, url.password or service_password)
+        yield Target(url.hostname or "127.0.0.1", url.port or 1883, account, account)
+        return
+    directory = workdir / "mosquitto"
+    publisher_password = credentials.new_password()
+    mosquitto.export(directory, [
+        credentials.BrokerUser(credentials.SERVICE_USERNAME,
+                               credentials.hash_password(service_password), is_service=True),
+        credentials.BrokerUser(BENCH_USER, credentials.hash_password(publisher_password)),
+    ], service_username=credentials.SERVICE_USERNAME)
+    with (directory / "acl").open("a") as acl:
+        acl.write(f"\nuser {BENCH_USER}\ntopic write anxin/v1/devices/#\n")
+    broker = mosquitto.MosquittoProcess(directory, mosquitto.free_port())
+    broker.start()
+    try:
+        yield Target("127.0.0.1", broker.port, (credentials.SERVICE_USERNAME, service_password),
+                     (BENCH_USER, publisher_password))
+    finally:
+        broker.stop()
+
+
+async def register_fleet(runtime: Runtime, devices: int) -> None:
+    """Bench devices, inserted in bulk; they never log in themselves."""
+    password_hash = credentials.hash_password(credentials.new_password())
+    now = runtime.clock.now()
+    rows = [{"id": f"bench-{n:05d}", "model": "anxin-watch", "kind": "wearable",
+             "senior_id": None, "location": "", "heartbeat_seconds": 60, "grace_seconds": 120,
+             "state": "active", "mqtt_password_hash": password_hash, "created_at": now}
+            for n in range(devices)]
+    async with runtime.sessions() as session:
+        for start in range(0, len(rows), 2000):
+            await session.execute(insert(Device), rows[start:start + 2000])
+        await session.commit()
+
+
+async def wait_drained(observed: Observed, expected: int, *, quiet: float = 5.0) -> None:
+    """Until every expected message is committed, or nothing was committed for ``quiet`` s."""
+    last, since = -1, time.monotonic()
+    while observed.committed < expected:
+        if observed.committed != last:
+            last, since = observed.committed, time.monotonic()
+        elif time.monotonic() - since > quiet:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def bare_consumer(target: Target, *, expected: int | None, identifier: str) -> float:
+    """Drain the backlog parsing JSON only; returns messages per second (0 if only priming)."""
+    username, password = target.service
+    async with aiomqtt.Client(target.host, target.port, username=username, password=password,
+                              identifier=identifier, clean_session=False,
+                              max_inflight_messages=1000) as client:
+        for topic in SUBSCRIPTIONS:
+            await client.subscribe(topic, qos=1)
+        if expected is None:
+            return 0.0
+        count, started = 0, time.monotonic()
+        async for message in client.messages:
+            json.loads(message.payload)
+            count += 1
+            if count == 1:
+                started = time.monotonic()
+            if count >= expected:
+                break
+        return count / max(time.monotonic() - started, 1e-6)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+
+
+async def stored_counts(runtime: Runtime) -> tuple[int, int, int]:
+    """(distinct sequence numbers stored, duplicate rows, events stored)."""
+    async with runtime.sessions() as session:
+        rows = int(await session.scalar(select(func.count()).select_from(DeviceReading)) or 0)
+        distinct = int(await session.scalar(select(func.count(func.distinct(DeviceReading.seq))))
+                       or 0)
+        events = int(await session.scalar(select(func.count()).select_from(StoredDeviceEvent))
+                     or 0)
+    return distinct + events, rows - distinct, events
+
+
+def worker_process(database_url: str, address: BrokerAddress, index: int, ready: Any) -> None:
+    """Child process: one more ingest worker on the shared subscription."""
+    from storage.engine import create_engine, create_sessionmaker
+
+    async def work() -> None:
+        engine = create_engine(database_url)
+        ingest = Ingest(sessions=create_sessionmaker(engine), clock=SystemClock(),
+                        broker=address, client_id=f"anxin-bench-ingest-{index}",
+                        share_group="anxin-bench")
+        task = asyncio.create_task(ingest.run())
+        await ingest.connected.wait()
+        ready.set()
+        await task
+
+    asyncio.run(work())
+
+
+async def run_bench(*, devices: int, rate: float, seconds: float, publishers: int,
+                    mqtt_url: str | None, backlog: int | None, workers: int = 1
+                    ) -> dict[str, Any]:
+    from dashboard.app import open_runtime
+
+    with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
+        workdir = Path(scratch)
+        settings = Settings(data_dir=workdir / "var", demo=False, mqtt_enabled=False,
+                            secret_key=SecretStr(secrets.token_urlsafe(40)))
+        service_password = credentials.service_password(settings.data_dir)
+        with bench_broker(workdir, mqtt_url, service_password) as target:
+            async with open_runtime(settings, SystemClock()) as runtime:
+                await register_fleet(runtime, devices)
+                return await _measure(runtime, target, devices=devices, rate=rate,
+                                      seconds=seconds, publishers=publishers, backlog=backlog,
+                                      workers=workers)
+
+
+async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0) -> float:
+    """Poll the database until every message is stored (or none for ``quiet`` s); returns the
+    time the count last grew."""
+    last, grew = -1, time.time()
+    while True:
+        stored, _, _ = await stored_counts(runtime)
+        if stored != last:
+            last, grew = stored, time.time()
+        if stored >= expected or time.time() - grew > quiet:
+            return grew
+        await asyncio.sleep(0.2)
+
+
+async def _run_for_a_moment(ingest: Ingest) -> None:
+    """Connect and subscribe once, so the broker keeps messages for this session from now on."""
+    task = asyncio.create_task(ingest.run())
+    await asyncio.wait_for(ingest.connected.wait(), 30)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: float,
+                   seconds: float, publishers: int, backlog: int | None,
+                   workers: int) -> dict[str, Any]:
+    address = BrokerAddress(target.host, target.port, *target.service)
+    observed = Observed()
+    single = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
+                    client_id="anxin-bench-ingest")
+    await bare_consumer(target, expected=None, identifier="anxin-bench-bare")
+    await _run_for_a_moment(single)
+
+    # Phase 1: the offered load, on one ingest or on `workers` sharing a subscription.
+    ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
+                    client_id="anxin-bench-ingest" if workers == 1 else "anxin-bench-ingest-0",
+                    share_group=None if workers == 1 else "anxin-bench", on_commit=observed)
+    context = multiprocessing.get_context("spawn")
+    helpers = []
+    for index in range(1, workers):
+        ready = context.Event()
+        process = context.Process(target=worker_process, args=(
+            runtime.settings.resolved_database_url, address, index, ready), daemon=True)
+        process.start()
+        helpers.append((process, ready))
+    task = asyncio.create_task(ingest.run())
+    await asyncio.wait_for(ingest.connected.wait(), 30)
+    for _, ready in helpers:
+        await asyncio.to_thread(ready.wait, 60)
+    started = time.time()
+    sent = await asyncio.to_thread(run_publishers, target, publishers=publishers,
+                                   devices=devices, rate=rate, seconds=seconds)
+    finished = await wait_stored(runtime, sent)
+    stored, duplicates, _ = await stored_counts(runtime)
+    accepted_rate = stored / max(finished - (observed.first_sent or started), 1e-6)
+    latencies, sos = list(observed.latencies), list(observed.sos_latencies)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    for process, _ in helpers:
+        process.terminate()
+        process.join(10)
+
+    # Phase 2: the same backlog for both, queued while both sessions are offline.
+    backlog = backlog or sent
+    queued = await asyncio.to_thread(run_publishers, target, publishers=publishers,
+                                     devices=devices, rate=backlog / 5, seconds=5)
+    bare_rate = await bare_consumer(target, expected=queued, identifier="anxin-bench-bare")
+    drain = Observed()
+    single.on_commit = drain
+    task = asyncio.create_task(single.run())
+    drain_started = time.time()
+    await wait_drained(drain, queued)
+    ingest_rate = drain.committed / max(drain.last_commit - drain_started, 1e-6)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return {
+        "bench": "ingest", "devices": devices, "publishers": publishers, "workers": workers,
+        "seconds": seconds, "sent": sent,
+        "offered_msg_s": round(sent / seconds, 1),
+        "accepted_msg_s": round(accepted_rate, 1),
+        "lost": sent - stored, "duplicates_stored": duplicates,
+        "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
+                       "p99": percentile(latencies, 0.99)},
+        "sos_latency_ms": {"p50": percentile(sos, 0.5), "p99": percentile(sos, 0.99),
+                           "count": len(sos)},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "backlog": queued,
+        "mean_batch": round(observed.committed / max(observed.batches, 1), 1),
+        "ingest_drain_msg_s": round(ingest_rate, 1),
+        "bare_consumer_msg_s": round(bare_rate, 1),
+        "ratio": round(ingest_rate / bare_rate, 3) if bare_rate else None,
+    }

@@ -1,0 +1,140 @@
+"""``anxin devices ...``, ``anxin simulate`` and ``anxin bench ingest``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+devices_app = typer.Typer(help="Wearables and home sensors over MQTT", no_args_is_help=True)
+
+
+@devices_app.command("ingest")
+def ingest(
+    worker: Annotated[int | None, typer.Option(
+        help="run as worker N of a shared subscription (client id anxin-ingest-N)", min=1)
+    ] = None,
+) -> None:
+    """Run the MQTT ingest as its own process (set ANXIN_MQTT_INGEST_IN_APP=0 for the app)."""
+    from config.logging import configure_logging
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices.ingest import BrokerAddress, Ingest
+    from runtime.clock import SystemClock
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        async with open_runtime(settings, SystemClock()) as runtime:
+            await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
+                         broker=BrokerAddress.from_settings(settings),
+                         batch_size=settings.mqtt_ingest_batch_size,
+                         client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
+                         share_group=None if worker is None else "anxin-ingest").run()
+
+    asyncio.run(run())
+
+
+@devices_app.command("export-mosquitto")
+def export_mosquitto(
+    directory: Annotated[Path, typer.Argument(help="where to write passwords and acl")],
+) -> None:
+    """Write Mosquitto's password and ACL files from the device registry."""
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices import credentials, mosquitto, service
+    from runtime.clock import SystemClock
+
+    settings = load_settings()
+
+    async def run() -> int:
+        async with open_runtime(settings, SystemClock()) as runtime, runtime.sessions() as session:
+            users = await service.broker_users(
+                session, service_password=credentials.service_password(settings.data_dir))
+        mosquitto.export(directory, users, service_username=credentials.SERVICE_USERNAME)
+        return len(users)
+
+    count = asyncio.run(run())
+    typer.echo(f"wrote {directory / 'passwords'} ({count} users) and {directory / 'acl'}; "
+               "send mosquitto SIGHUP to reload them")
+
+
+def simulate(
+    devices: Annotated[int, typer.Option(help="how many devices", min=1)] = 20,
+    rate: Annotated[float, typer.Option(help="messages per second, whole fleet", min=0.1)] = 10,
+    seconds: Annotated[float, typer.Option(help="how long to run", min=1)] = 60,
+    scenario: Annotated[str, typer.Option(help="normal|sos|fall|wander|inactivity|offline|mixed")
+                        ] = "normal",
+    mqtt_url: Annotated[str | None, typer.Option(help="broker, default ANXIN_MQTT_URL or the "
+                                                      "embedded one")] = None,
+) -> None:
+    """Provision (or reuse) a fleet for the demo seniors and publish realistic traffic."""
+    from urllib.parse import urlsplit
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices import credentials, simulator
+    from devices.ingest import BrokerAddress
+    from devices.lifespan import DevicesRuntime
+    from runtime.clock import SystemClock
+
+    if scenario not in simulator.SCENARIO_NAMES:
+        raise typer.BadParameter(f"scenario must be one of {', '.join(simulator.SCENARIO_NAMES)}")
+    settings = load_settings()
+    url = urlsplit(mqtt_url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.mqtt_port}")
+
+    async def run() -> int:
+        async with open_runtime(settings, SystemClock()) as runtime:
+            fleet = await simulator.ensure_fleet(runtime, count=devices, scenario=scenario)
+            if not (mqtt_url or settings.mqtt_url):
+                # The embedded broker of a running `anxin serve` reads this file on CONNECT.
+                await DevicesRuntime(BrokerAddress.from_settings(settings),
+                                     settings.data_dir / credentials.CREDENTIALS_FILE
+                                     ).refresh_credentials(runtime)
+        with Progress(TextColumn(f"[bold]{devices} devices · {scenario}"), BarColumn(),
+                      MofNCompleteColumn(), TextColumn("messages"), TimeElapsedColumn(),
+                      TimeRemainingColumn()) as progress:
+            task = progress.add_task("publishing", total=int(rate * seconds))
+            return await simulator.run_fleet(
+                fleet, host=url.hostname or "127.0.0.1", port=url.port or 1883, rate=rate,
+                seconds=seconds, on_sent=lambda n: progress.advance(task, n))
+
+    sent = asyncio.run(run())
+    typer.echo(f"sent {sent} messages from {devices} devices")
+
+
+def bench_ingest(
+    devices: Annotated[int, typer.Option(min=1)] = 10_000,
+    rate: Annotated[float, typer.Option(help="offered messages per second", min=1)] = 2000,
+    seconds: Annotated[float, typer.Option(min=1)] = 30,
+    publishers: Annotated[int, typer.Option(help="publisher processes", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="ingest workers on a shared subscription", min=1)
+                       ] = 1,
+    backlog: Annotated[int | None, typer.Option(help="phase-2 backlog (default: as sent)")
+                       ] = None,
+    mqtt_url: Annotated[str | None, typer.Option(help="use this broker, not a fresh Mosquitto")
+                        ] = None,
+) -> None:
+    """Measure the MQTT ingest; prints one JSON line (see docs/benchmarks.md)."""
+    import json
+    import logging
+
+    from devices.bench import run_bench
+
+    logging.basicConfig(level=logging.WARNING)
+    result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
+                                   publishers=publishers, mqtt_url=mqtt_url, backlog=backlog,
+                                   workers=workers))
+    typer.echo(json.dumps(result, ensure_ascii=False))

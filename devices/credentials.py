@@ -1,0 +1,84 @@
+"""MQTT credentials: random passwords, stored only as PBKDF2-SHA512 hashes in Mosquitto's format.
+
+The same ``$7$`` hash serves the embedded broker, the exported Mosquitto password file and the
+registry. A fast KDF is enough here because every password is 32 random bytes, not a human's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ITERATIONS = 101  # Mosquitto's own default for $7$ hashes
+SERVICE_USERNAME = "anxin-server"
+SERVICE_SECRET_FILE = "mqtt-service-secret"
+CREDENTIALS_FILE = Path("mqtt") / "credentials.json"
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt if salt is not None else os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, ITERATIONS)
+    return f"$7${ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        _, kind, iterations, salt, digest = password_hash.split("$")
+        if kind != "7":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt),
+                                     int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, actual)
+
+
+def service_password(data_dir: Path) -> str:
+    """The server's own MQTT secret, made on first use and kept (0600) in the data directory."""
+    path = data_dir / SERVICE_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = new_password()
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUser:
+    """Who may connect to the broker: a device (its own topics) or the service (everything)."""
+
+    username: str
+    password_hash: str
+    is_service: bool = False
+
+
+def write_credentials_file(path: Path, users: Iterable[BrokerUser]) -> None:
+    """Atomically replace the file the embedded broker's plugin reads on every CONNECT."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {u.username: {"hash": u.password_hash, "service": u.is_service} for u in users}
+    # A private temporary name per writer: two provisionings at once must not share one.
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".credentials-")
+    with os.fdopen(handle, "w") as file:
+        file.write(json.dumps(body))
+    os.replace(scratch, path)
+
+
+def read_credentials_file(path: Path) -> dict[str, BrokerUser]:
+    body = json.loads(path.read_text())
+    return {name: BrokerUser(name, entry["hash"], bool(entry["service"]))
+            for name, entry in body.items()}

@@ -1,0 +1,21 @@
+"""Errors of the devices domain."""
+
+
+class DeviceNotFoundError(Exception):
+    """No device has this id."""
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"device {device_id!r} not found")
+        self.device_id = device_id
+
+
+class DeviceIdTakenError(Exception):
+    """A device with this id is already registered."""
+
+
+class UnknownDeviceModelError(Exception):
+    """The model is not in the device catalogue."""
+
+
+class PayloadError(Exception):
+    """A message that cannot be read; the text is the reason stored with the dead letter."""

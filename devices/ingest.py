@@ -1,0 +1,337 @@
+"""The ingest: MQTT messages in, committed rows out, and only then acknowledged.
+
+The broker hands us QoS 1 messages; paho's manual acknowledgement holds back each PUBACK until
+the batch holding the message is committed. If this process dies before the commit, the broker
+still owns the message and redelivers it to the same persistent session (fixed client id,
+clean_session off) when we reconnect. Events are deduplicated on (device, event_id), so a
+redelivered event is stored once and acknowledged to its device again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import aiomqtt
+from sqlalchemy import Float, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import Settings
+from devices import credentials, events
+from devices.adapters import ADAPTERS
+from devices.catalogue import DEVICE_MODELS, DeviceModel
+from devices.exceptions import PayloadError
+from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
+from devices.telemetry import DeviceEvent, Inbound
+from devices.topics import PREFIX, Channel, parse_topic, topic_for
+from runtime.bus import EventBus
+from runtime.clock import Clock
+
+log = logging.getLogger(__name__)
+DEAD_LETTER_BYTES = 4096
+DEVICE_CACHE_SECONDS = 30.0
+# last_seen is rewritten at most this often per device; far below any heartbeat interval.
+LAST_SEEN_RESOLUTION = timedelta(seconds=10)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
+                                                   Channel.STATUS)]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where the broker is and how the service logs in."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrokerAddress:
+        password = credentials.service_password(settings.data_dir)
+        if settings.mqtt_url:
+            url = urlsplit(settings.mqtt_url)
+            return cls(url.hostname or "127.0.0.1", url.port or 1883,
+                       url.username or credentials.SERVICE_USERNAME, url.password or password)
+        return cls("127.0.0.1", settings.mqtt_port, credentials.SERVICE_USERNAME, password)
+
+    def client(self, identifier: str, **options: Any) -> aiomqtt.Client:
+        return aiomqtt.Client(self.host, self.port, username=self.username,
+                              password=self.password, identifier=identifier, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDevice:
+    id: str
+    model: DeviceModel
+    senior_id: int | None
+    active: bool
+
+
+@dataclass
+class BatchOutcome:
+    """What one committed batch produced, for acknowledgements and observers."""
+
+    stored: list[Inbound] = field(default_factory=list)
+    new_events: list[tuple[DeviceEvent, int | None]] = field(default_factory=list)
+    acks: list[tuple[DeviceEvent, str]] = field(default_factory=list)
+    dead_letters: int = 0
+    committed_at: float = 0.0
+
+
+CommitObserver = Callable[[BatchOutcome], None]
+
+
+class Ingest:
+    """Consumes every device topic in batches; see the module docstring for the guarantees."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 broker: BrokerAddress, bus: EventBus | None = None,
+                 client_id: str = "anxin-ingest", batch_size: int = 500, linger: float = 0.01,
+                 share_group: str | None = None,
+                 on_commit: CommitObserver | None = None) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.broker = broker
+        self.bus = bus
+        self.client_id = client_id
+        # Workers in one share group split the traffic between them ($share/<group>/...).
+        self.subscriptions = [f"$share/{share_group}/{topic}" if share_group else topic
+                              for topic in SUBSCRIPTIONS]
+        self.batch_size = batch_size
+        self.linger = linger
+        self.on_commit = on_commit
+        self._devices: dict[str, tuple[KnownDevice, float]] = {}
+        self._last_seen_written: dict[str, datetime] = {}
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        """Connect, consume, and on any broker trouble reconnect with a growing pause."""
+        pause = 0.5
+        while True:
+            try:
+                async with self._client() as client:
+                    pause = 0.5
+                    await self._consume(client)
+            except (aiomqtt.MqttError, SQLAlchemyError, OSError) as error:
+                # Nothing of the failed batch was acknowledged: the broker sends it again.
+                self.connected.clear()
+                log.warning("MQTT ingest stopped (%s); reconnecting in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 15.0)
+
+    def _client(self) -> aiomqtt.Client:
+        client = self.broker.client(self.client_id, clean_session=False,
+                                    max_inflight_messages=1000, keepalive=30)
+        # aiomqtt acknowledges on receipt; paho's manual mode lets us ack after the commit.
+        client._client.manual_ack_set(True)
+        client.pending_calls_threshold = 10_000  # a batch of acks is not a backlog
+        return client
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        for topic in self.subscriptions:
+            await client.subscribe(topic, qos=1)
+        self.connected.set()
+        messages = client.messages
+        while True:
+            batch = [await anext(messages)]
+            await self._fill(messages, batch)
+            outcome = await self.store(batch)
+            # Devices hear first, then the broker: dying in between only causes a redelivery,
+            # which the dedup answers with a second acknowledgement.
+            await self._announce(client, outcome)
+            for message in batch:
+                client._client.ack(message.mid, message.qos)
+
+    async def _fill(self, messages: aiomqtt.client.MessagesIterator,
+                    batch: list[aiomqtt.Message]) -> None:
+        """Take what is queued; if nothing is, wait a few ms once (a commit costs the same for
+        one message or fifty). Never cancel a pending read: that can drop a message."""
+        if not len(messages) and self.linger > 0:
+            await asyncio.sleep(self.linger)
+        while len(messages) and len(batch) < self.batch_size:
+            batch.append(await anext(messages))
+
+    async def store(self, batch: Sequence[aiomqtt.Message]) -> BatchOutcome:
+        """Parse, write and commit one batch; bad input becomes dead letters, never an error."""
+        now = self.clock.now()
+        outcome = BatchOutcome()
+        async with self.sessions() as session:
+            dead: list[dict[str, Any]] = []
+            parsed: list[tuple[Inbound, KnownDevice]] = []
+            await self._load_devices(session, [str(message.topic) for message in batch])
+            for message in batch:
+                if message.retain:
+                    # A retained status replayed on (re)subscribing is old news, not a heartbeat.
+                    continue
+                topic, payload = str(message.topic), _payload_bytes(message.payload)
+                try:
+                    parsed.append(await self._parse(session, topic, payload, now))
+                except PayloadError as error:
+                    dead.append(_dead_letter(topic, payload, str(error), now))
+                except Exception as error:  # a bug in an adapter must not stop the ingest
+                    log.exception("adapter failed on %s", topic)
+                    dead.append(_dead_letter(topic, payload, f"internal error: {error!r}", now))
+            await self._write(session, parsed, now, outcome)
+            if dead:
+                await session.execute(insert(cast(Table, DeadLetter.__table__)), dead)
+            await session.commit()
+        outcome.dead_letters = len(dead)
+        outcome.stored = [inbound for inbound, _ in parsed]
+        outcome.committed_at = time.time()
+        return outcome
+
+    async def _parse(self, session: AsyncSession, topic: str, payload: bytes,
+                     now: datetime) -> tuple[Inbound, KnownDevice]:
+        device_id, channel = parse_topic(topic)
+        device = await self._device(session, device_id)
+        if device is None:
+            raise PayloadError(f"unknown device {device_id!r}")
+        if not device.active:
+            raise PayloadError(f"device {device_id!r} is retired")
+        return ADAPTERS[device.model.adapter](device_id, channel, payload, device.model,
+                                              now), device
+
+    async def _load_devices(self, session: AsyncSession, topics: list[str]) -> None:
+        """Fill the cache for the batch's devices with one query instead of one per device."""
+        stale = time.monotonic() - DEVICE_CACHE_SECONDS
+        wanted = {topic.split("/")[3] for topic in topics if topic.count("/") == 4}
+        missing = [d for d in wanted if d not in self._devices or self._devices[d][1] < stale]
+        if not missing:
+            return
+        rows = await session.execute(
+            select(Device.id, Device.model, Device.senior_id, Device.state)
+            .where(Device.id.in_(missing)))
+        loaded = time.monotonic()
+        for device_id, model, senior_id, state in rows:
+            if model in DEVICE_MODELS:
+                self._devices[device_id] = (KnownDevice(device_id, DEVICE_MODELS[model],
+                                                        senior_id, state == "active"), loaded)
+
+    async def _device(self, session: AsyncSession, device_id: str) -> KnownDevice | None:
+        cached = self._devices.get(device_id)
+        if cached and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
+            return cached[0]
+        row = await session.get(Device, device_id)
+        if row is None or row.model not in DEVICE_MODELS:
+            return None
+        known = KnownDevice(row.id, DEVICE_MODELS[row.model], row.senior_id, row.state == "active")
+        self._devices[device_id] = (known, time.monotonic())
+        return known
+
+    async def _write(self, session: AsyncSession, parsed: list[tuple[Inbound, KnownDevice]],
+                     now: datetime, outcome: BatchOutcome) -> None:
+        readings = [
+            {"device_id": r.device_id, "senior_id": device.senior_id, "metric": r.metric,
+             "value": r.value, "measured_at": r.measured_at, "received_at": now, "seq": r.seq}
+            for inbound, device in parsed for r in inbound.readings
+        ]
+        if readings:
+            # Core inserts: the ORM's bulk path costs more than the rows themselves here.
+            await session.execute(insert(cast(Table, DeviceReading.__table__)), readings)
+        await self._write_events(session, parsed, now, outcome)
+        await self._touch_devices(session, [inbound for inbound, _ in parsed], now)
+
+    async def _write_events(self, session: AsyncSession,
+                            parsed: list[tuple[Inbound, KnownDevice]], now: datetime,
+                            outcome: BatchOutcome) -> None:
+        candidates = {(e.device_id, e.event_id): (e, device.senior_id)
+                      for inbound, device in parsed for e in inbound.events}
+        if not candidates:
+            return
+        result = await session.execute(
+            select(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
+            .where(tuple_(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
+                   .in_(list(candidates))))
+        existing = {(device_id, event_id) for device_id, event_id in result}
+        fresh = [(e, senior) for key, (e, senior) in candidates.items() if key not in existing]
+        if fresh:
+            rows = [{"device_id": e.device_id, "event_id": e.event_id, "senior_id": senior,
+                     "type": e.type, "occurred_at": e.occurred_at, "received_at": now,
+                     "detail": e.detail} for e, senior in fresh]
+            await session.execute(_insert_ignoring_duplicates(session), rows)
+        outcome.new_events = fresh
+        unanswered = {(e.device_id, e.event_id) for e, _ in fresh}
+        for inbound, _ in parsed:
+            for e in inbound.events:
+                key = (e.device_id, e.event_id)
+                outcome.acks.append((e, "stored" if key in unanswered else "duplicate"))
+                unanswered.discard(key)
+
+    async def _touch_devices(self, session: AsyncSession, inbounds: list[Inbound],
+                             now: datetime) -> None:
+        """One UPDATE for the batch: last_seen, and battery or online state where reported."""
+        changes: dict[str, dict[str, Any]] = {}
+        for inbound in inbounds:
+            change = changes.setdefault(inbound.device_id, {
+                "b_id": inbound.device_id, "b_battery": None, "b_online": True})
+            if inbound.battery is not None:
+                change["b_battery"] = inbound.battery
+            if inbound.status is not None:
+                change["b_online"] = inbound.status.online
+        rows = [change for device_id, change in changes.items()
+                if change["b_battery"] is not None or change["b_online"] is False
+                or now - self._last_seen_written.get(device_id, _NEVER) >= LAST_SEEN_RESOLUTION]
+        if not rows:
+            return
+        table = cast(Table, Device.__table__)
+        await session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                last_seen=now, reported_online=bindparam("b_online"),
+                battery=func.coalesce(bindparam("b_battery", type_=Float), table.c.battery)),
+            rows)
+        for row in rows:
+            self._last_seen_written[row["b_id"]] = now
+
+    async def _announce(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
+        """After the commit: tell observers and the dashboard, acknowledge events to devices."""
+        if self.on_commit is not None:
+            self.on_commit(outcome)
+        if self.bus is not None:
+            for event, senior_id in outcome.new_events:
+                self.bus.publish(events.DEVICE_EVENT, {
+                    "device_id": event.device_id, "event_id": event.event_id,
+                    "type": event.type, "senior_id": senior_id,
+                    "occurred_at": event.occurred_at.isoformat()})
+        await asyncio.gather(*(
+            client.publish(topic_for(event.device_id, Channel.ACK), qos=1, payload=json.dumps(
+                {"event_id": event.event_id, "result": result}))
+            for event, result in outcome.acks))
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    """An INSERT that skips rows whose (device, event_id) another worker stored meanwhile."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(StoredDeviceEvent).on_conflict_do_nothing(
+            constraint="uq_device_events_device_event")
+    return sqlite_insert(StoredDeviceEvent).on_conflict_do_nothing(
+        index_elements=["device_id", "event_id"])
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return b"" if payload is None else str(payload).encode()
+
+
+def _dead_letter(topic: str, payload: bytes, reason: str, now: datetime) -> dict[str, Any]:
+    return {"received_at": now, "topic": topic[:200], "reason": reason[:300],
+            "payload": payload[:DEAD_LETTER_BYTES], "payload_size": len(payload)}
+
+
+async def run_forever(ingest: Ingest) -> None:
+    """Run the ingest until cancelled (used by ``anxin devices ingest``)."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await ingest.run()

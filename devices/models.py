@@ -1,0 +1,87 @@
+"""Tables: devices, their readings and events (an outbox for the alarm rules), dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import UTCDateTime
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    senior_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seniors.id", ondelete="SET NULL"), index=True, nullable=True)
+    location: Mapped[str] = mapped_column(String(64), default="")
+    heartbeat_seconds: Mapped[int] = mapped_column(Integer)
+    grace_seconds: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    mqtt_password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reported_online: Mapped[bool | None] = mapped_column(nullable=True)
+    battery: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class DeviceReading(Base):
+    """One telemetry value; written in batches by the ingest."""
+
+    __tablename__ = "device_readings"
+    __table_args__ = (Index("ix_device_readings_device_measured", "device_id", "measured_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    senior_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class StoredDeviceEvent(Base):
+    """A device event, stored once per (device, event_id); ``processed_at`` marks the outbox."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (UniqueConstraint("device_id", "event_id",
+                                       name="uq_device_events_device_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(64))
+    senior_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+class DeadLetter(Base):
+    """A message the ingest could not use, kept with the reason and its first bytes."""
+
+    __tablename__ = "device_dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_size: Mapped[int] = mapped_column(Integer)

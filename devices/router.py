@@ -1,0 +1,88 @@
+"""HTTP routes: provision and list devices, and see the dead letters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import ALL_ROLES, Role
+from devices import events, service
+from devices.exceptions import DeviceIdTakenError, DeviceNotFoundError, UnknownDeviceModelError
+from devices.schemas import DeadLetterOut, DeviceCreate, DeviceOut, ProvisionedDevice
+from devices.topics import Channel, topic_for
+from runtime.deps import RuntimeDep, SessionDep
+from seniors.exceptions import SeniorNotFoundError
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+Reader = Annotated[StaffUser, Depends(require_roles(ALL_ROLES))]
+Provisioner = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+
+
+@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED)
+async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
+                    session: SessionDep) -> ProvisionedDevice:
+    """Register a device; the answer holds its MQTT password, shown this once only."""
+    now = runtime.clock.now()
+    try:
+        device, password = await service.provision_device(
+            session, model_id=body.model, senior_id=body.senior_id, location=body.location,
+            device_id=body.id, now=now)
+    except UnknownDeviceModelError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except DeviceIdTakenError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="device.provision", subject_type="senior",
+        subject_id=None if body.senior_id is None else str(body.senior_id), now=now,
+        detail={"device_id": device.id, "model": device.model})
+    await session.commit()
+    if runtime.devices is not None:
+        await runtime.devices.refresh_credentials(runtime)
+    runtime.bus.publish(events.DEVICE_PROVISIONED, {"id": device.id, "model": device.model,
+                                                    "senior_id": device.senior_id})
+    return ProvisionedDevice(
+        device=service.device_out(device, now), mqtt_username=device.id, mqtt_password=password,
+        topics={c.value: topic_for(device.id, c) for c in Channel})
+
+
+@router.get("", response_model=list[DeviceOut])
+async def list_devices(user: Reader, runtime: RuntimeDep, session: SessionDep,
+                       senior_id: int | None = None,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                       offset: Annotated[int, Query(ge=0)] = 0) -> list[DeviceOut]:
+    """Devices with online/offline (from last seen, heartbeat and grace) and battery."""
+    now = runtime.clock.now()
+    devices = await service.list_devices(session, senior_id=senior_id, limit=limit,
+                                         offset=offset)
+    return [service.device_out(device, now) for device in devices]
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterOut])
+async def dead_letters(user: Provisioner, session: SessionDep,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeadLetterOut]:
+    """Messages the ingest could not use, newest first, with the reason."""
+    return await service.list_dead_letters(session, limit=limit)
+
+
+@router.post("/{device_id}/retire", response_model=DeviceOut)
+async def retire(device_id: str, user: Provisioner, runtime: RuntimeDep,
+                 session: SessionDep) -> DeviceOut:
+    """Retire a device: the broker refuses its credentials from now on."""
+    try:
+        device = await service.retire_device(session, device_id=device_id)
+    except DeviceNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="device.retire", subject_type="senior",
+        subject_id=None if device.senior_id is None else str(device.senior_id),
+        now=runtime.clock.now(), detail={"device_id": device.id})
+    await session.commit()
+    if runtime.devices is not None:
+        await runtime.devices.refresh_credentials(runtime)
+    return service.device_out(device, runtime.clock.now())

@@ -1,0 +1,151 @@
+"""The device registry and what the alarm rules read: unprocessed events, recent readings."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from devices import credentials
+from devices.catalogue import DEVICE_MODELS, DeviceKind
+from devices.exceptions import DeviceIdTakenError, DeviceNotFoundError, UnknownDeviceModelError
+from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
+from devices.schemas import DeadLetterOut, DeviceOut
+from devices.telemetry import DeviceEvent, Reading
+from seniors import service as seniors_service
+
+LOW_BATTERY = 20.0  # percent
+
+
+async def provision_device(
+    session: AsyncSession,
+    *,
+    model_id: str,
+    senior_id: int | None,
+    location: str,
+    device_id: str | None,
+    now: datetime,
+) -> tuple[Device, str]:
+    """Register a device; returns it with its MQTT password, which is stored only as a hash."""
+    model = DEVICE_MODELS.get(model_id)
+    if model is None:
+        raise UnknownDeviceModelError(
+            f"unknown device model {model_id!r}; known: {', '.join(sorted(DEVICE_MODELS))}")
+    if senior_id is not None:
+        await seniors_service.get_senior(session, senior_id)
+    password = credentials.new_password()
+    device = Device(
+        id=device_id or f"{model.kind.value.replace('_', '')}-{secrets.token_hex(5)}",
+        model=model.id, kind=model.kind.value, senior_id=senior_id, location=location,
+        heartbeat_seconds=model.heartbeat_seconds, grace_seconds=model.grace_seconds,
+        state="active", mqtt_password_hash=credentials.hash_password(password), created_at=now,
+    )
+    session.add(device)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise DeviceIdTakenError(f"device id {device.id!r} is already registered") from error
+    return device, password
+
+
+async def get_device(session: AsyncSession, device_id: str) -> Device:
+    device = await session.get(Device, device_id)
+    if device is None:
+        raise DeviceNotFoundError(device_id)
+    return device
+
+
+async def list_devices(session: AsyncSession, *, senior_id: int | None = None,
+                       limit: int = 500, offset: int = 0) -> Sequence[Device]:
+    query = select(Device).order_by(Device.id).limit(limit).offset(offset)
+    if senior_id is not None:
+        query = query.where(Device.senior_id == senior_id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def retire_device(session: AsyncSession, *, device_id: str) -> Device:
+    """Retire a device: its credentials stop working and its messages become dead letters."""
+    device = await get_device(session, device_id)
+    device.state = "retired"
+    return device
+
+
+def is_online(device: Device, now: datetime) -> bool:
+    """Seen within heartbeat plus grace, active, and not reporting itself offline since."""
+    if device.state != "active" or device.last_seen is None or device.reported_online is False:
+        return False
+    return now - device.last_seen <= timedelta(
+        seconds=device.heartbeat_seconds + device.grace_seconds)
+
+
+def device_out(device: Device, now: datetime) -> DeviceOut:
+    return DeviceOut(
+        id=device.id, model=device.model, kind=DeviceKind(device.kind), senior_id=device.senior_id,
+        location=device.location, heartbeat_seconds=device.heartbeat_seconds,
+        grace_seconds=device.grace_seconds, state=device.state, last_seen=device.last_seen,
+        online=is_online(device, now), battery=device.battery,
+    )
+
+
+async def broker_users(session: AsyncSession, *, service_password: str
+                       ) -> list[credentials.BrokerUser]:
+    """Everyone the broker should let in: the service account and every active device."""
+    rows = await session.execute(
+        select(Device.id, Device.mqtt_password_hash).where(Device.state == "active"))
+    users = [credentials.BrokerUser(credentials.SERVICE_USERNAME,
+                                    credentials.hash_password(service_password), is_service=True)]
+    users += [credentials.BrokerUser(device_id, password_hash) for device_id, password_hash in rows]
+    return users
+
+
+async def unprocessed_events(session: AsyncSession, *, limit: int = 500
+                             ) -> list[tuple[int, int | None, DeviceEvent]]:
+    """Events the alarm rules have not handled yet: (row id, senior id, event), oldest first."""
+    rows = (await session.execute(
+        select(StoredDeviceEvent).where(StoredDeviceEvent.processed_at.is_(None))
+        .order_by(StoredDeviceEvent.id).limit(limit))).scalars().all()
+    return [(row.id, row.senior_id, DeviceEvent(
+        device_id=row.device_id, event_id=row.event_id, type=row.type,
+        occurred_at=row.occurred_at, detail=row.detail)) for row in rows]
+
+
+async def mark_events_processed(session: AsyncSession, *, ids: Sequence[int],
+                                now: datetime) -> None:
+    await session.execute(update(StoredDeviceEvent).where(StoredDeviceEvent.id.in_(ids))
+                          .values(processed_at=now))
+
+
+async def recent_readings(session: AsyncSession, *, senior_id: int, since: datetime,
+                          metric: str | None = None) -> list[Reading]:
+    """A senior's readings measured at or after ``since``, oldest first."""
+    query = (select(DeviceReading).where(DeviceReading.senior_id == senior_id,
+                                         DeviceReading.measured_at >= since)
+             .order_by(DeviceReading.measured_at, DeviceReading.id))
+    if metric is not None:
+        query = query.where(DeviceReading.metric == metric)
+    rows = (await session.execute(query)).scalars().all()
+    return [Reading(device_id=r.device_id, metric=r.metric, value=r.value,
+                    measured_at=r.measured_at, seq=r.seq) for r in rows]
+
+
+async def list_dead_letters(session: AsyncSession, *, limit: int = 100) -> list[DeadLetterOut]:
+    rows = (await session.execute(
+        select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))).scalars().all()
+    return [DeadLetterOut(id=r.id, received_at=r.received_at, topic=r.topic, reason=r.reason,
+                          payload_preview=r.payload[:200].decode("utf-8", "replace"),
+                          payload_size=r.payload_size) for r in rows]
+
+
+async def fleet_summary(session: AsyncSession, *, now: datetime) -> dict[str, int]:
+    """Counts for the dashboard: active devices, how many are online, how many run low."""
+    devices = (await session.execute(select(Device).where(Device.state == "active"))).scalars()
+    total = online = low_battery = 0
+    for device in devices:
+        total += 1
+        online += is_online(device, now)
+        low_battery += device.battery is not None and device.battery < LOW_BATTERY
+    return {"active": total, "online": online, "low_battery": low_battery}

@@ -1,0 +1,37 @@
+"""The topic contract: ``anxin/v1/devices/{device_id}/{channel}`` (see docs/mqtt.md)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from devices.exceptions import PayloadError
+
+PREFIX = "anxin/v1/devices"
+SUBSCRIPTION = f"{PREFIX}/+/+"
+DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
+
+
+class Channel(StrEnum):
+    TELEMETRY = "telemetry"
+    EVENT = "event"
+    STATUS = "status"
+    ACK = "ack"
+
+
+DEVICE_CHANNELS = frozenset({Channel.TELEMETRY, Channel.EVENT, Channel.STATUS})
+
+
+def topic_for(device_id: str, channel: Channel) -> str:
+    return f"{PREFIX}/{device_id}/{channel.value}"
+
+
+def parse_topic(topic: str) -> tuple[str, Channel]:
+    """The device id and channel of a device's topic, or PayloadError naming what is wrong."""
+    prefix, _, rest = topic.rpartition("/devices/")
+    device_id, _, channel = rest.partition("/")
+    if f"{prefix}/devices" != PREFIX or not DEVICE_ID.match(device_id):
+        raise PayloadError(f"topic {topic[:120]!r} is not anxin/v1/devices/<id>/<channel>")
+    if channel not in DEVICE_CHANNELS:
+        raise PayloadError(f"channel {channel[:40]!r} is not one devices publish on")
+    return device_id, Channel(channel)
