@@ -18,6 +18,9 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
+from dispatch import flows as dispatch_flows
+from dispatch.provider_page import router as provider_page_router
+from dispatch.router import router as dispatch_router
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -38,6 +41,8 @@ ROUTERS = [
     seniors_router,
     live.router,
     pages.router,
+    dispatch_router,
+    provider_page_router,
 ]
 
 
@@ -53,8 +58,9 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
-LIFESPAN_PARTS: list[LifespanPart] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions,
+                                          dispatch_flows.run_dispatch_timers]
+LIFESPAN_PARTS: list[LifespanPart] = [dispatch_flows.dispatch_lifespan]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
