@@ -74,7 +74,7 @@ async def provider_form(token: str, runtime: RuntimeDep,
                             status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/api/v1/provider-links/{token}/actions")
+@router.post("/p/{token}/actions")
 async def provider_action(token: str, body: ProviderActionIn, runtime: RuntimeDep) -> OrderOut:
     """For providers' own systems: the link from the webhook, and a JSON action."""
     link = _link(runtime, token)

@@ -34,7 +34,7 @@ async def open_offers(runtime: Runtime, order_id: int) -> dict[int, str]:
 async def act(client: httpx.AsyncClient, runtime: Runtime, *, provider_id: int,
               order_id: int, action: str, token: str = "", note: str = "") -> httpx.Response:
     link = link_for(runtime, provider_id=provider_id, order_id=order_id)
-    return await client.post(f"/api/v1/provider-links/{link}/actions",
+    return await client.post(f"/p/{link}/actions",
                              json={"action": action, "offer_token": token, "note": note})
 
 
