@@ -23,14 +23,14 @@ async def list_orders(session: AsyncSession, *, state: OrderState | None = None,
 
 
 async def snapshot(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
-    counts = dict((await session.execute(
-        select(ServiceOrder.state, func.count()).group_by(ServiceOrder.state))).tuples().all())
+    counts: dict[str, int] = dict((await session.execute(
+        select(ServiceOrder.state, func.count()).group_by(ServiceOrder.state))).all())
     open_orders = (await session.scalars(select(ServiceOrder).where(
         ServiceOrder.state.not_in([s.value for s in CLOSED]))
         .order_by(ServiceOrder.due_by).limit(500))).all()
     offers = (await session.execute(
         select(Offer, Provider.name).join(Provider, Provider.id == Offer.provider_id)
-        .where(Offer.state == "offered").order_by(Offer.expires_at))).tuples().all()
+        .where(Offer.state == "offered").order_by(Offer.expires_at))).all()
     late = [o for o in open_orders
             if o.late_alerted_at is not None or (o.due_by < now and o.state in (
                 OrderState.ACCEPTED.value, OrderState.EN_ROUTE.value))]
