@@ -12,12 +12,16 @@ from accounts import demo as accounts_demo
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
+from dispatch import bench as dispatch_bench
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+bench_app.command("dispatch")(dispatch_bench.command)
 
 
 def load_settings(**overrides: object) -> Settings:

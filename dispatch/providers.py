@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import Row, String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.catalogue import ServiceCode
+from dispatch.catalogue import CATALOGUE, ServiceCode
 from dispatch.exceptions import InvalidRequest, NotFound
-from dispatch.matching import NEUTRAL_RATING, Candidate, CandidatePool
+from dispatch.matching import (
+    NEUTRAL_RATING,
+    ROAD_FACTOR,
+    Candidate,
+    CandidatePool,
+    MatchRequest,
+    Weights,
+)
 from dispatch.models import Provider, ProviderBlock
 from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus
 
@@ -78,7 +88,7 @@ def kpis_of(p: Provider) -> ProviderKpis:
     )
 
 
-def reliability_of(p: Provider) -> float:
+def reliability_of(p: Provider | Row[Any]) -> float:
     """0..1 from acceptance, punctuality and complaints; a newcomer starts at 1."""
     acceptance = _ratio(p.offers_accepted, p.offers_received)
     on_time = _ratio(p.arrivals_on_time, p.arrivals)
@@ -87,7 +97,7 @@ def reliability_of(p: Provider) -> float:
     return base / 2 * (1.0 - 0.5 * penalty)
 
 
-def candidate_of(p: Provider, now: datetime) -> Candidate:
+def candidate_of(p: Provider | Row[Any], now: datetime) -> Candidate:
     if p.active_jobs > 0:
         idle = 0.0
     elif p.last_job_ended_at is None:
@@ -106,12 +116,55 @@ def candidate_of(p: Provider, now: datetime) -> Candidate:
     )
 
 
-async def load_pool(session: AsyncSession, *, service: ServiceCode | None,
-                    now: datetime) -> CandidatePool:
-    """Coarse pre-filter in SQL (active, room left, offers the service), the rest in memory."""
-    query = select(Provider).where(Provider.status == ProviderStatus.ACTIVE.value,
-                                   Provider.active_jobs < Provider.capacity)
+# Only what matching reads, so that thousands of rows load quickly.
+MATCH_COLUMNS = (
+    Provider.id, Provider.services, Provider.certifications, Provider.districts,
+    Provider.area_latitude, Provider.area_longitude, Provider.area_radius_km,
+    Provider.work_start_minute, Provider.work_end_minute, Provider.capacity,
+    Provider.active_jobs, Provider.latitude, Provider.longitude, Provider.rating_sum,
+    Provider.rating_count, Provider.offers_received, Provider.offers_accepted,
+    Provider.arrivals, Provider.arrivals_on_time, Provider.complaints, Provider.jobs_completed,
+    Provider.last_job_ended_at,
+)
+
+
+async def load_pool(session: AsyncSession, *, service: ServiceCode | None, now: datetime,
+                    near: MatchRequest | None = None, weights: Weights | None = None,
+                    with_room: bool = True) -> CandidatePool:
+    """Coarse pre-filter in SQL, the exact filters in memory.
+
+    SQL keeps active providers with room who list the service and, given ``near``, whose last
+    position lies in the box they could cross before the deadline (a superset of the exact
+    travel-time filter; providers with no position are kept).
+    """
+    query = select(*MATCH_COLUMNS).where(Provider.status == ProviderStatus.ACTIVE.value)
+    if with_room:
+        query = query.where(Provider.active_jobs < Provider.capacity)
     if service is not None:
-        query = query.where(cast(Provider.services, String).like(f'%"{service.value}"%'))
-    rows = (await session.scalars(query)).all()
-    return CandidatePool([candidate_of(p, now) for p in rows])
+        query = query.where(_lists(Provider.services, service.value))
+        needed = CATALOGUE[service].certification
+        if needed is not None:
+            query = query.where(_lists(Provider.certifications, needed))
+    if near is not None:
+        query = query.where(or_(_lists(Provider.districts, near.district),
+                                Provider.area_radius_km.is_not(None)))
+    if near is not None and weights is not None and near.latitude is not None \
+            and near.longitude is not None:
+        minutes = max((near.due_by - now).total_seconds() / 60.0, 0.0)
+        reach_km = weights.speed_kmh * minutes / 60.0 / ROAD_FACTOR
+        dlat = reach_km / 111.0
+        dlon = reach_km / (111.0 * max(math.cos(math.radians(near.latitude)), 0.01))
+        query = query.where(or_(Provider.latitude.is_(None), and_(
+            Provider.latitude.between(near.latitude - dlat, near.latitude + dlat),
+            Provider.longitude.between(near.longitude - dlon, near.longitude + dlon))))
+    rows = cast_rows((await session.execute(query)).all())
+    return CandidatePool([candidate_of(row, now) for row in rows])
+
+
+def cast_rows(rows: Sequence[Any]) -> Sequence[Row[Any]]:
+    return rows
+
+
+def _lists(column: Any, value: str) -> Any:
+    """A JSON list column that contains ``value`` (a coarse textual test; memory decides)."""
+    return cast(column, String).contains(json.dumps(value), autoescape=True)

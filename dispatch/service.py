@@ -131,12 +131,17 @@ async def match_order(session: AsyncSession, order: ServiceOrder, *, policy: Dis
                  "offers", now=now, outbox=outbox)
         return
     request = await match_request(session, order, policy=policy, now=now)
-    pool = await provider_service.load_pool(session, service=request.service, now=now)
+    pool = await provider_service.load_pool(session, service=request.service, now=now,
+                                            near=request, weights=policy.weights)
     width = policy.parallel_offers if order.urgency == Urgency.URGENT.value else 1
     width = min(width, policy.max_offers - order.offers_made)
     ranking = pool.rank(request, policy.weights, limit=width)
     if not ranking.ranked:
-        escalate(session, order, reason=ranking.reason, now=now, outbox=outbox)
+        # The SQL pre-filter may have emptied the pool; ask every active provider why.
+        everyone = await provider_service.load_pool(session, service=None, now=now,
+                                                    with_room=False)
+        reason = everyone.rank(request, policy.weights).reason or ranking.reason
+        escalate(session, order, reason=reason, now=now, outbox=outbox)
         return
     await make_offers(session, order, ranking.ranked, policy=policy, now=now, actor=actor,
                       outbox=outbox, event=OrderEvent.OFFER)
@@ -217,6 +222,13 @@ async def accept_offer(session: AsyncSession, *, token: str, provider_id: int, n
         raise OfferClosed(await why_closed(session, token=token, provider_id=provider_id,
                                            now=now))
     order_id, offered_at = row
+    room = await session.execute(
+        update(Provider).where(Provider.id == provider_id,
+                               Provider.active_jobs < Provider.capacity)
+        .values(active_jobs=Provider.active_jobs + 1))
+    if _rows(room) != 1:
+        raise OfferClosed("you already have as many jobs as your capacity allows; "
+                          "your reply was ignored")
     won = await session.execute(
         update(ServiceOrder).where(ServiceOrder.id == order_id,
                                    ServiceOrder.state == OrderState.OFFERED.value)
@@ -230,9 +242,9 @@ async def accept_offer(session: AsyncSession, *, token: str, provider_id: int, n
     order = await get_order(session, order_id)
     await session.refresh(order)
     provider = await provider_service.get_provider(session, provider_id)
+    await session.refresh(provider)
     provider.offers_accepted += 1
     provider.jobs_accepted += 1
-    provider.active_jobs += 1
     provider.accept_seconds_sum += (now - offered_at).total_seconds()
     session.add(OrderTransition(
         order_id=order.id, from_state=OrderState.OFFERED.value,
