@@ -5,6 +5,7 @@ import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
+import dispatch from "/static/pages/dispatch.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -13,6 +14,7 @@ const PAGES = [
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
+  { path: "dispatch", label: "nav.dispatch", roles: ["dispatcher", "supervisor", "admin"], page: dispatch },
 ];
 
 let user = null;
