@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -50,6 +59,18 @@ class Provider(Base):
     active_jobs: Mapped[int] = mapped_column(Integer, default=0)
     last_job_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProviderCoverage(Base):
+    """Where a provider can do a service ('*' for a radius area): the indexed pre-filter."""
+
+    __tablename__ = "dispatch_provider_coverage"
+    __table_args__ = (Index("ix_dispatch_coverage_service_district", "service", "district"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("dispatch_providers.id"), index=True)
+    service: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(64))
 
 
 class ProviderBlock(Base):

@@ -302,3 +302,29 @@ async def test_roles_limit_dispatch(client: httpx.AsyncClient, login_as: LoginAs
     assert reassign.status_code == 403
     client.cookies.clear()
     assert (await client.get("/api/v1/orders")).status_code == 401
+
+
+async def test_a_radius_area_counts_as_coverage(
+        client: httpx.AsyncClient, runtime: Runtime, dispatcher: dict[str, str],
+        senior_id: int, add_provider: AddProvider, channels: Channels) -> None:
+    """A 5 km circle around a point near the senior counts as coverage; a 100 m one does not."""
+    here = {"districts": [], "area_latitude": 40.86, "area_longitude": 111.66}
+    await add_provider("small circle", km_north=0.2, **here, area_radius_km=0.1)
+    wide = await add_provider("wide circle", km_north=2, **here, area_radius_km=5)
+    order_id = (await create_order(client, dispatcher, senior_id))["id"]
+    assert list(await open_offers(runtime, order_id)) == [wide]
+
+
+async def test_a_provider_at_capacity_cannot_accept_another(
+        client: httpx.AsyncClient, runtime: Runtime, dispatcher: dict[str, str],
+        senior_id: int, add_provider: AddProvider, channels: Channels) -> None:
+    """Two urgent offers to a one-slot provider: the second accept is refused as over capacity."""
+    solo = await add_provider("solo", capacity=1)
+    first = (await create_order(client, dispatcher, senior_id, urgency="urgent"))["id"]
+    second = (await create_order(client, dispatcher, senior_id, urgency="urgent"))["id"]
+    assert await accept_first(client, runtime, first) == solo
+    token = (await open_offers(runtime, second))[solo]
+    refused = await act(client, runtime, provider_id=solo, order_id=second, action="accept",
+                        token=token)
+    assert refused.status_code == 409 and "capacity" in refused.json()["detail"]
+    assert (await order_of(client, dispatcher, second))["state"] == "offered"
