@@ -138,6 +138,10 @@ async def provider_acts(runtime: Runtime, *, order_id: int, provider_id: int,
         await service.provider_step(session, order=order, provider_id=provider_id,
                                     event=PROGRESS[action], note=note, policy=policy, now=now,
                                     outbox=outbox, latitude=latitude, longitude=longitude)
+        await accounts_service.record_audit(
+            session, actor=f"provider:{provider_id}", action=f"dispatch.{action.value}",
+            subject_type="senior", subject_id=str(order.senior_id), now=now,
+            detail={"order_id": order.id, "note": note})
         return order
 
     order = await run_step(runtime, step)

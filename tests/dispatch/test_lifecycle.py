@@ -328,3 +328,36 @@ async def test_a_provider_at_capacity_cannot_accept_another(
                         token=token)
     assert refused.status_code == 409 and "capacity" in refused.json()["detail"]
     assert (await order_of(client, dispatcher, second))["state"] == "offered"
+
+
+async def test_bad_feedback_moves_a_provider_down_the_ranking(
+        client: httpx.AsyncClient, runtime: Runtime, dispatcher: dict[str, str],
+        senior_id: int, add_provider: AddProvider, channels: Channels) -> None:
+    """The nearest provider who served the senior is first choice until a 1-star complaint."""
+    near = await add_provider("near", km_north=1)
+    other = await add_provider("other", km_north=2)
+    served, provider = await _order_in("completed", client, runtime, dispatcher, senior_id)
+    assert provider == near
+    probe = (await create_order(client, dispatcher, senior_id))["id"]
+    assert list(await open_offers(runtime, probe)) == [near]
+    await client.post(f"/api/v1/orders/{probe}/cancel", json={"reason": "probe"},
+                      headers=dispatcher)
+    await client.post(f"/api/v1/orders/{served}/rating", json={"stars": 1}, headers=dispatcher)
+    await client.post(f"/api/v1/orders/{served}/complaints", json={"text": "态度差"},
+                      headers=dispatcher)
+    after = (await create_order(client, dispatcher, senior_id))["id"]
+    assert list(await open_offers(runtime, after)) == [other]
+
+
+async def test_order_steps_are_audited_against_the_senior(
+        client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs,
+        dispatcher: dict[str, str], senior_id: int, add_provider: AddProvider,
+        channels: Channels) -> None:
+    """Creating an order and the provider's steps appear in the senior's audit trail."""
+    await add_provider("a")
+    await _order_in("on_site", client, runtime, dispatcher, senior_id)
+    supervisor = await login_as(Role.SUPERVISOR)
+    audit = await client.get(f"/api/v1/audit?subject_type=senior&subject_id={senior_id}",
+                             headers=supervisor)
+    actions = {entry["action"] for entry in audit.json()}
+    assert {"dispatch.order_created", "dispatch.arrive"} <= actions
