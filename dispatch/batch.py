@@ -14,8 +14,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sqlalchemy import select
 
+from dispatch import offers, orders
 from dispatch import providers as provider_service
-from dispatch import service
 from dispatch.events import Outbox
 from dispatch.flows import announce, dispatch_of
 from dispatch.lifecycle import OrderEvent, OrderState
@@ -30,20 +30,21 @@ class BatchResult:
     unassigned: list[int]
 
 
-def batch_matrix(pool: CandidatePool, requests: Sequence[MatchRequest],
-                 weights: Weights) -> tuple[FloatArray, BoolArray]:
+def batch_matrix(
+    pool: CandidatePool, requests: Sequence[MatchRequest], weights: Weights
+) -> tuple[FloatArray, BoolArray]:
     """Score and feasibility of every (request, provider) pair."""
     scores = np.zeros((len(requests), len(pool)))
     feasible = np.zeros((len(requests), len(pool)), np.bool_)
     for row, request in enumerate(requests):
         feasible[row], _ = pool.eligible(request, weights)
-        scores[row] = pool.scores(request, weights,
-                                  pool.travel_minutes(request, weights.speed_kmh))
+        scores[row] = pool.scores(request, weights, pool.travel_minutes(request, weights.speed_kmh))
     return scores, feasible
 
 
-def solve_assignment(scores: FloatArray, feasible: BoolArray,
-                     slots: Sequence[int]) -> list[tuple[int, int]]:
+def solve_assignment(
+    scores: FloatArray, feasible: BoolArray, slots: Sequence[int]
+) -> list[tuple[int, int]]:
     """(row, provider column) pairs maximising the number of feasible visits, then the score."""
     columns = np.repeat(np.arange(len(slots)), np.maximum(np.asarray(slots, np.int64), 0))
     if scores.size == 0 or columns.size == 0:
@@ -55,41 +56,66 @@ def solve_assignment(scores: FloatArray, feasible: BoolArray,
     infeasible = (cost.max() + 1.0) * (len(scores) + 1)
     cost = np.where(feasible[:, useful], cost, infeasible)
     rows, picked = linear_sum_assignment(cost)
-    return [(int(r), int(useful[c])) for r, c in zip(rows, picked, strict=True)
-            if feasible[r, useful[c]]]
+    return [
+        (int(r), int(useful[c]))
+        for r, c in zip(rows, picked, strict=True)
+        if feasible[r, useful[c]]
+    ]
 
 
-async def assign_batch(runtime: Runtime, *, order_ids: Sequence[int],
-                       actor: str) -> BatchResult:
+async def assign_batch(runtime: Runtime, *, order_ids: Sequence[int], actor: str) -> BatchResult:
     """Match the given waiting orders together; what finds no provider goes to normal matching."""
     policy = dispatch_of(runtime).policy
     outbox = Outbox()
     now = runtime.clock.now()
     async with runtime.sessions() as session:
-        orders = list((await session.scalars(select(ServiceOrder).where(
-            ServiceOrder.id.in_(order_ids),
-            ServiceOrder.state == OrderState.CREATED.value).order_by(ServiceOrder.id))).all())
+        waiting = list(
+            (
+                await session.scalars(
+                    select(ServiceOrder)
+                    .where(
+                        ServiceOrder.id.in_(order_ids),
+                        ServiceOrder.state == OrderState.CREATED.value,
+                    )
+                    .order_by(ServiceOrder.id)
+                )
+            ).all()
+        )
         pool = await provider_service.load_pool(session, service=None, now=now)
-        requests = [await service.match_request(session, o, policy=policy, now=now)
-                    for o in orders]
+        requests = [await offers.match_request(session, o, policy=policy, now=now) for o in waiting]
         scores, feasible = batch_matrix(pool, requests, policy.weights)
         slots = [c.capacity - c.active_jobs for c in pool.candidates]
         pairs = dict(solve_assignment(scores, feasible, slots))
         assigned: dict[int, int] = {}
-        for row, order in enumerate(orders):
-            service.transition(session, order, OrderEvent.START_MATCHING, actor=actor,
-                               reason="batch assignment", now=now, outbox=outbox)
+        for row, order in enumerate(waiting):
+            orders.transition(
+                session,
+                order,
+                OrderEvent.START_MATCHING,
+                actor=actor,
+                reason="batch assignment",
+                now=now,
+                outbox=outbox,
+            )
             if row in pairs:
                 column = pairs[row]
                 provider_id = int(pool.ids[column])
-                await service.make_offers(
-                    session, order, [Ranked(provider_id, float(scores[row, column]), 0.0)],
-                    policy=policy, now=now, actor=actor, outbox=outbox, event=OrderEvent.OFFER,
-                    reason=f"batch assignment to provider #{provider_id}")
+                await offers.make_offers(
+                    session,
+                    order,
+                    [Ranked(provider_id, float(scores[row, column]), 0.0)],
+                    policy=policy,
+                    now=now,
+                    actor=actor,
+                    outbox=outbox,
+                    event=OrderEvent.OFFER,
+                    reason=f"batch assignment to provider #{provider_id}",
+                )
                 assigned[order.id] = provider_id
             else:
-                await service.match_order(session, order, policy=policy, now=now,
-                                          actor=service.SYSTEM, outbox=outbox)
+                await offers.match_order(
+                    session, order, policy=policy, now=now, actor=orders.SYSTEM, outbox=outbox
+                )
         await session.commit()
     await announce(runtime, outbox)
-    return BatchResult(assigned, [o.id for o in orders if o.id not in assigned])
+    return BatchResult(assigned, [o.id for o in waiting if o.id not in assigned])

@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from sqlalchemy import insert
 
 from config.settings import Settings
+from dispatch import offers, orders
 from dispatch import providers as provider_service
-from dispatch import service
 from dispatch.batch import batch_matrix, solve_assignment
 from dispatch.catalogue import ServiceCode
 from dispatch.matching import Candidate, CandidatePool, MatchRequest
@@ -43,54 +43,102 @@ def _provider_row(rng: random.Random, index: int) -> dict[str, Any]:
     place = rng.choice(CITY)
     services = rng.sample(list(ServiceCode), k=3)
     return {
-        "kind": "worker", "name": f"bench-{index}", "phone": "", "services": services,
+        "kind": "worker",
+        "name": f"bench-{index}",
+        "phone": "",
+        "services": services,
         "certifications": ["first_aid", "care_worker", "nurse"][: rng.randrange(4)],
-        "districts": [place.name], "work_start_minute": 0, "work_end_minute": 0,
-        "capacity": rng.choice([1, 2, 3]), "active_jobs": 0, "status": "active",
-        "channel": "page", "latitude": place.latitude + rng.uniform(-0.08, 0.08),
+        "districts": [place.name],
+        "work_start_minute": 0,
+        "work_end_minute": 0,
+        "capacity": rng.choice([1, 2, 3]),
+        "active_jobs": 0,
+        "status": "active",
+        "channel": "page",
+        "latitude": place.latitude + rng.uniform(-0.08, 0.08),
         "longitude": place.longitude + rng.uniform(-0.08, 0.08),
-        "area_latitude": None, "area_longitude": None, "area_radius_km": None,
-        "rating_sum": rng.uniform(3, 5), "rating_count": 1, "created_at": None,
+        "area_latitude": None,
+        "area_longitude": None,
+        "area_radius_km": None,
+        "rating_sum": rng.uniform(3, 5),
+        "rating_count": 1,
+        "created_at": None,
     }
 
 
 async def time_match(providers: int, runs: int) -> dict[str, float]:
     clock = ManualClock()
     with tempfile.TemporaryDirectory() as scratch:
-        settings = Settings(data_dir=Path(scratch), secret_key=SecretStr(secrets.token_hex(32)),
-                            demo=False)
+        settings = Settings(
+            data_dir=Path(scratch), secret_key=SecretStr(secrets.token_hex(32)), demo=False
+        )
         from dashboard.app import open_runtime
 
         async with open_runtime(settings, clock) as runtime:
             policy = DispatchPolicy.from_settings(settings)
             rng = random.Random(7)
             async with runtime.sessions() as session:
-                rows = [_provider_row(rng, i) | {"id": i + 1, "created_at": clock.now()}
-                        for i in range(providers)]
+                rows = [
+                    _provider_row(rng, i) | {"id": i + 1, "created_at": clock.now()}
+                    for i in range(providers)
+                ]
                 await session.execute(insert(Provider), rows)
-                await session.execute(insert(ProviderCoverage), [
-                    cover for row in rows for cover in provider_service.coverage_rows(
-                        provider_id=row["id"], services=row["services"],
-                        certifications=row["certifications"], districts=row["districts"],
-                        has_radius=False)])
-                senior = await seniors_service.create_senior(session, now=clock.now(), data=(
-                    SeniorCreate(name="测试", resident_id="150102194503020011", sex="female",
-                                 address="新华大街1号", district=CITY[0].name,
-                                 latitude=CITY[0].latitude, longitude=CITY[0].longitude)))
-                order = await service.new_order(session, data=OrderCreate(
-                    senior_id=senior.id, service=ServiceCode.EMERGENCY_RESPONDER,
-                    urgency=Urgency.URGENT), actor="bench", policy=policy, now=clock.now())
+                await session.execute(
+                    insert(ProviderCoverage),
+                    [
+                        cover
+                        for row in rows
+                        for cover in provider_service.coverage_rows(
+                            provider_id=row["id"],
+                            services=row["services"],
+                            certifications=row["certifications"],
+                            districts=row["districts"],
+                            has_radius=False,
+                        )
+                    ],
+                )
+                senior = await seniors_service.create_senior(
+                    session,
+                    now=clock.now(),
+                    data=(
+                        SeniorCreate(
+                            name="测试",
+                            resident_id="150102194503020011",
+                            sex="female",
+                            address="新华大街1号",
+                            district=CITY[0].name,
+                            latitude=CITY[0].latitude,
+                            longitude=CITY[0].longitude,
+                        )
+                    ),
+                )
+                order = await orders.new_order(
+                    session,
+                    data=OrderCreate(
+                        senior_id=senior.id,
+                        service=ServiceCode.EMERGENCY_RESPONDER,
+                        urgency=Urgency.URGENT,
+                    ),
+                    actor="bench",
+                    policy=policy,
+                    now=clock.now(),
+                )
                 await session.commit()
             timings, rank_only, cpu = [], [], []
             for _ in range(runs):
                 cpu_started = time.process_time()
                 started = time.perf_counter()
                 async with runtime.sessions() as session:
-                    request = await service.match_request(session, order, policy=policy,
-                                                          now=clock.now())
+                    request = await offers.match_request(
+                        session, order, policy=policy, now=clock.now()
+                    )
                     pool = await provider_service.load_pool(
-                        session, service=request.service, now=clock.now(), near=request,
-                        weights=policy.weights)
+                        session,
+                        service=request.service,
+                        now=clock.now(),
+                        near=request,
+                        weights=policy.weights,
+                    )
                     ranked_at = time.perf_counter()
                     ranking = pool.rank(request, policy.weights, limit=3)
                 done = time.perf_counter()
@@ -98,11 +146,15 @@ async def time_match(providers: int, runs: int) -> dict[str, float]:
                 assert ranking.ranked, ranking.reason
                 timings.append((done - started) * 1000)
                 rank_only.append((done - ranked_at) * 1000)
-            return {"match_p50_ms": _pct(timings, 50), "match_p99_ms": _pct(timings, 99),
-                    "rank_only_p99_ms": _pct(rank_only, 99),
-                    # CPU time of the process per match: less at the mercy of a busy machine.
-                    "match_cpu_p50_ms": _pct(cpu, 50), "match_cpu_p99_ms": _pct(cpu, 99),
-                    "candidates_loaded": len(pool)}
+            return {
+                "match_p50_ms": _pct(timings, 50),
+                "match_p99_ms": _pct(timings, 99),
+                "rank_only_p99_ms": _pct(rank_only, 99),
+                # CPU time of the process per match: less at the mercy of a busy machine.
+                "match_cpu_p50_ms": _pct(cpu, 50),
+                "match_cpu_p99_ms": _pct(cpu, 99),
+                "candidates_loaded": len(pool),
+            }
 
 
 def time_batch(visits: int, providers: int) -> dict[str, float]:
@@ -112,24 +164,43 @@ def time_batch(visits: int, providers: int) -> dict[str, float]:
     candidates = []
     for i in range(providers):
         row = _provider_row(rng, i)
-        candidates.append(Candidate(
-            provider_id=i, services=frozenset(row["services"]),
-            certifications=frozenset(row["certifications"]),
-            districts=frozenset(row["districts"]), area_latitude=None, area_longitude=None,
-            area_radius_km=None, work_start_minute=0, work_end_minute=0,
-            capacity=row["capacity"], active_jobs=0, latitude=row["latitude"],
-            longitude=row["longitude"]))
+        candidates.append(
+            Candidate(
+                provider_id=i,
+                services=frozenset(row["services"]),
+                certifications=frozenset(row["certifications"]),
+                districts=frozenset(row["districts"]),
+                area_latitude=None,
+                area_longitude=None,
+                area_radius_km=None,
+                work_start_minute=0,
+                work_end_minute=0,
+                capacity=row["capacity"],
+                active_jobs=0,
+                latitude=row["latitude"],
+                longitude=row["longitude"],
+            )
+        )
     requests = []
     for _ in range(visits):
         place = rng.choice(CITY)
-        requests.append(MatchRequest(
-            service=rng.choice([ServiceCode.MEALS, ServiceCode.CLEANING,
-                                ServiceCode.COMPANIONSHIP]),
-            district=place.name, latitude=place.latitude + rng.uniform(-0.05, 0.05),
-            longitude=place.longitude + rng.uniform(-0.05, 0.05), local_minute=600, now=now,
-            service_at=now + timedelta(hours=16), due_by=now + timedelta(hours=18)))
+        requests.append(
+            MatchRequest(
+                service=rng.choice(
+                    [ServiceCode.MEALS, ServiceCode.CLEANING, ServiceCode.COMPANIONSHIP]
+                ),
+                district=place.name,
+                latitude=place.latitude + rng.uniform(-0.05, 0.05),
+                longitude=place.longitude + rng.uniform(-0.05, 0.05),
+                local_minute=600,
+                now=now,
+                service_at=now + timedelta(hours=16),
+                due_by=now + timedelta(hours=18),
+            )
+        )
     policy_weights = DispatchPolicy.from_settings(
-        Settings(secret_key=SecretStr(secrets.token_hex(32)))).weights
+        Settings(secret_key=SecretStr(secrets.token_hex(32)))
+    ).weights
     started = time.perf_counter()
     pool = CandidatePool(candidates)
     scores, feasible = batch_matrix(pool, requests, policy_weights)

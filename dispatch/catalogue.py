@@ -45,21 +45,39 @@ CATALOGUE: dict[ServiceCode, ServiceType] = {
         ServiceType(ServiceCode.NURSING, "上门护理", "Home nursing", 60, 12_000, "nurse"),
         ServiceType(ServiceCode.MEDICAL_VISIT, "医生上门", "Doctor's visit", 45, 15_000, "doctor"),
         ServiceType(ServiceCode.COMPANIONSHIP, "精神慰藉陪伴", "Companionship", 120, 4_000),
-        ServiceType(ServiceCode.EMERGENCY_RESPONDER, "紧急上门响应", "Emergency responder", 30,
-                    0, "first_aid"),
+        ServiceType(
+            ServiceCode.EMERGENCY_RESPONDER,
+            "紧急上门响应",
+            "Emergency responder",
+            30,
+            0,
+            "first_aid",
+        ),
     )
 }
 
 # Share of the price each subsidy category pays, per service (absent: pays nothing).
 SUBSIDY_COVERAGE: dict[str, dict[ServiceCode, float]] = {
     "old_age_allowance": {ServiceCode.MEALS: 0.3, ServiceCode.CLEANING: 0.2},
-    "disability": {ServiceCode.BATHING: 0.8, ServiceCode.NURSING: 0.6, ServiceCode.ESCORT: 0.5,
-                   ServiceCode.CLEANING: 0.5},
+    "disability": {
+        ServiceCode.BATHING: 0.8,
+        ServiceCode.NURSING: 0.6,
+        ServiceCode.ESCORT: 0.5,
+        ServiceCode.CLEANING: 0.5,
+    },
     "veterans": dict.fromkeys(ServiceCode, 1.0),
-    "low_income": {ServiceCode.MEALS: 0.8, ServiceCode.CLEANING: 0.8, ServiceCode.REPAIRS: 0.8,
-                   ServiceCode.BATHING: 0.5},
-    "care_subsidy": {ServiceCode.NURSING: 0.8, ServiceCode.BATHING: 0.8,
-                     ServiceCode.COMPANIONSHIP: 1.0, ServiceCode.MEDICAL_VISIT: 0.5},
+    "low_income": {
+        ServiceCode.MEALS: 0.8,
+        ServiceCode.CLEANING: 0.8,
+        ServiceCode.REPAIRS: 0.8,
+        ServiceCode.BATHING: 0.5,
+    },
+    "care_subsidy": {
+        ServiceCode.NURSING: 0.8,
+        ServiceCode.BATHING: 0.8,
+        ServiceCode.COMPANIONSHIP: 1.0,
+        ServiceCode.MEDICAL_VISIT: 0.5,
+    },
 }
 
 

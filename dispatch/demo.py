@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch import offers, orders
 from dispatch import providers as provider_service
-from dispatch import service
 from dispatch.catalogue import ServiceCode
 from dispatch.events import Outbox
 from dispatch.lifecycle import OrderEvent
@@ -25,8 +25,13 @@ S = ServiceCode
 FIRMS: tuple[tuple[str, int, tuple[ServiceCode, ...], tuple[str, ...], int], ...] = (
     ("青城助老服务中心", 0, (S.MEALS, S.CLEANING, S.COMPANIONSHIP), (), 6),
     ("塞外家政服务公司", 3, (S.CLEANING, S.REPAIRS, S.ESCORT), ("electrician",), 4),
-    ("北疆护理站", 1, (S.NURSING, S.BATHING, S.MEDICAL_VISIT), ("nurse", "care_worker",
-                                                           "doctor"), 3),
+    (
+        "北疆护理站",
+        1,
+        (S.NURSING, S.BATHING, S.MEDICAL_VISIT),
+        ("nurse", "care_worker", "doctor"),
+        3,
+    ),
 )
 WORKERS: tuple[tuple[str, int, tuple[ServiceCode, ...], tuple[str, ...]], ...] = (
     ("王桂芳", 0, (S.MEALS, S.CLEANING, S.BATHING), ("care_worker",)),
@@ -44,17 +49,34 @@ WORKERS: tuple[tuple[str, int, tuple[ServiceCode, ...], tuple[str, ...]], ...] =
 )
 
 
-def _provider(rng: random.Random, name: str, district: int, services: tuple[ServiceCode, ...],
-              certifications: tuple[str, ...], *, kind: ProviderKind, capacity: int,
-              firm_id: int | None = None) -> ProviderCreate:
+def _provider(
+    rng: random.Random,
+    name: str,
+    district: int,
+    services: tuple[ServiceCode, ...],
+    certifications: tuple[str, ...],
+    *,
+    kind: ProviderKind,
+    capacity: int,
+    firm_id: int | None = None,
+) -> ProviderCreate:
     place = HOHHOT[district]
     return ProviderCreate(
-        kind=kind, firm_id=firm_id, name=name, phone=f"1390471{rng.randrange(10**4):04d}",
-        services=list(services), certifications=list(certifications),
-        districts=[place.name], work_start_minute=0, work_end_minute=0, capacity=capacity,
+        kind=kind,
+        firm_id=firm_id,
+        name=name,
+        phone=f"1390471{rng.randrange(10**4):04d}",
+        services=list(services),
+        certifications=list(certifications),
+        districts=[place.name],
+        work_start_minute=0,
+        work_end_minute=0,
+        capacity=capacity,
         latitude=place.latitude + rng.uniform(-0.02, 0.02),
         longitude=place.longitude + rng.uniform(-0.02, 0.02),
-        area_latitude=place.latitude, area_longitude=place.longitude, area_radius_km=12.0,
+        area_latitude=place.latitude,
+        area_longitude=place.longitude,
+        area_radius_km=12.0,
     )
 
 
@@ -65,13 +87,29 @@ async def seed_providers(session: AsyncSession, *, now: datetime) -> int:
     rng = random.Random(12349)
     firm_ids = []
     for name, district, services, certs, capacity in FIRMS:
-        firm = await provider_service.create_provider(session, now=now, data=_provider(
-            rng, name, district, services, certs, kind=ProviderKind.FIRM, capacity=capacity))
+        firm = await provider_service.create_provider(
+            session,
+            now=now,
+            data=_provider(
+                rng, name, district, services, certs, kind=ProviderKind.FIRM, capacity=capacity
+            ),
+        )
         firm_ids.append(firm.id)
     for index, (name, district, services, certs) in enumerate(WORKERS):
-        await provider_service.create_provider(session, now=now, data=_provider(
-            rng, name, district, services, certs, kind=ProviderKind.WORKER, capacity=2,
-            firm_id=firm_ids[index % len(firm_ids)]))
+        await provider_service.create_provider(
+            session,
+            now=now,
+            data=_provider(
+                rng,
+                name,
+                district,
+                services,
+                certs,
+                kind=ProviderKind.WORKER,
+                capacity=2,
+                firm_id=firm_ids[index % len(firm_ids)],
+            ),
+        )
     return len(FIRMS) + len(WORKERS)
 
 
@@ -80,24 +118,44 @@ async def seed_orders(session: AsyncSession, *, policy: DispatchPolicy, now: dat
     seniors = (await session.scalars(select(Senior).order_by(Senior.id).limit(6))).all()
     if len(seniors) < 3:
         return 0
-    wanted = ((seniors[0], S.MEALS, Urgency.SAME_DAY), (seniors[1], S.CLEANING, Urgency.SAME_DAY),
-              (seniors[2], S.EMERGENCY_RESPONDER, Urgency.URGENT))
+    wanted = (
+        (seniors[0], S.MEALS, Urgency.SAME_DAY),
+        (seniors[1], S.CLEANING, Urgency.SAME_DAY),
+        (seniors[2], S.EMERGENCY_RESPONDER, Urgency.URGENT),
+    )
     outbox = Outbox()  # nobody listens while the demo is seeded at start-up
-    orders = []
+    created = []
     for senior, code, urgency in wanted:
-        order = await service.new_order(session, data=OrderCreate(
-            senior_id=senior.id, service=code, urgency=urgency, notes="演示订单"),
-            actor="demo", policy=policy, now=now)
-        service.transition(session, order, OrderEvent.START_MATCHING, actor="demo",
-                           reason="matching started", now=now, outbox=outbox)
-        await service.match_order(session, order, policy=policy, now=now, actor="system",
-                                  outbox=outbox)
-        orders.append(order)
-    offers = await service.open_offers(session, orders[1].id)
-    if offers:
-        await service.accept_offer(session, token=offers[0].token,
-                                   provider_id=offers[0].provider_id, now=now, outbox=outbox)
-    return len(orders)
+        order = await orders.new_order(
+            session,
+            data=OrderCreate(senior_id=senior.id, service=code, urgency=urgency, notes="演示订单"),
+            actor="demo",
+            policy=policy,
+            now=now,
+        )
+        orders.transition(
+            session,
+            order,
+            OrderEvent.START_MATCHING,
+            actor="demo",
+            reason="matching started",
+            now=now,
+            outbox=outbox,
+        )
+        await offers.match_order(
+            session, order, policy=policy, now=now, actor="system", outbox=outbox
+        )
+        created.append(order)
+    open_now = await offers.open_offers(session, created[1].id)
+    if open_now:
+        await offers.accept_offer(
+            session,
+            token=open_now[0].token,
+            provider_id=open_now[0].provider_id,
+            now=now,
+            outbox=outbox,
+        )
+    return len(created)
 
 
 async def seed_dispatch(runtime: Runtime) -> tuple[int, int]:
@@ -107,6 +165,6 @@ async def seed_dispatch(runtime: Runtime) -> tuple[int, int]:
     async with runtime.sessions() as session:
         providers = await seed_providers(session, now=now)
         await session.flush()
-        orders = await seed_orders(session, policy=policy, now=now) if providers else 0
+        order_count = await seed_orders(session, policy=policy, now=now) if providers else 0
         await session.commit()
-    return providers, orders
+    return providers, order_count

@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
-from dispatch import service
+from dispatch import offers, orders, service, timers
 from dispatch.events import Outbox
 from dispatch.lifecycle import OrderEvent
 from dispatch.models import ServiceOrder
@@ -49,9 +49,9 @@ async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
     """Open the webhook HTTP client; the SMS sender stands in for the telephony port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
     async with httpx.AsyncClient(timeout=5.0) as client:
-        runtime.dispatch = DispatchRuntime(policy=policy,
-                                           webhook=WebhookNotifier(client, policy.secret),
-                                           sms=LoggingSmsSender())
+        runtime.dispatch = DispatchRuntime(
+            policy=policy, webhook=WebhookNotifier(client, policy.secret), sms=LoggingSmsSender()
+        )
         try:
             yield
         finally:
@@ -89,20 +89,34 @@ async def run_step(runtime: Runtime, step: Step) -> ServiceOrder | None:
 async def create_order(runtime: Runtime, *, data: OrderCreate, actor: str) -> ServiceOrder:
     """Record an order and, unless it waits for a batch, start matching at once."""
 
-    async def step(session: AsyncSession, policy: DispatchPolicy, now: datetime,
-                   outbox: Outbox) -> ServiceOrder:
-        order = await service.new_order(session, data=data, actor=actor, policy=policy, now=now)
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> ServiceOrder:
+        order = await orders.new_order(session, data=data, actor=actor, policy=policy, now=now)
         await accounts_service.record_audit(
-            session, actor=actor, action="dispatch.order_created", subject_type="senior",
-            subject_id=str(data.senior_id), now=now,
-            detail={"order_id": order.id, "service": order.service, "urgency": order.urgency})
+            session,
+            actor=actor,
+            action="dispatch.order_created",
+            subject_type="senior",
+            subject_id=str(data.senior_id),
+            now=now,
+            detail={"order_id": order.id, "service": order.service, "urgency": order.urgency},
+        )
         if data.batch:
-            outbox.order_changed(service.order_summary(order))
+            outbox.order_changed(orders.order_summary(order))
             return order
-        service.transition(session, order, OrderEvent.START_MATCHING, actor=actor,
-                           reason="matching started", now=now, outbox=outbox)
-        await service.match_order(session, order, policy=policy, now=now, actor=service.SYSTEM,
-                                  outbox=outbox)
+        orders.transition(
+            session,
+            order,
+            OrderEvent.START_MATCHING,
+            actor=actor,
+            reason="matching started",
+            now=now,
+            outbox=outbox,
+        )
+        await offers.match_order(
+            session, order, policy=policy, now=now, actor=orders.SYSTEM, outbox=outbox
+        )
         return order
 
     order = await run_step(runtime, step)
@@ -119,29 +133,57 @@ PROGRESS = {
 }
 
 
-async def provider_acts(runtime: Runtime, *, order_id: int, provider_id: int,
-                        action: ProviderAction, offer_token: str = "", note: str = "",
-                        latitude: float | None = None,
-                        longitude: float | None = None) -> ServiceOrder:
+async def provider_acts(
+    runtime: Runtime,
+    *,
+    order_id: int,
+    provider_id: int,
+    action: ProviderAction,
+    offer_token: str = "",
+    note: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> ServiceOrder:
     """A provider's reply or progress report, from the provider page or their own system."""
 
-    async def step(session: AsyncSession, policy: DispatchPolicy, now: datetime,
-                   outbox: Outbox) -> ServiceOrder:
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> ServiceOrder:
         if action == ProviderAction.ACCEPT:
-            return await service.accept_offer(session, token=offer_token,
-                                              provider_id=provider_id, now=now, outbox=outbox)
+            return await offers.accept_offer(
+                session, token=offer_token, provider_id=provider_id, now=now, outbox=outbox
+            )
         if action == ProviderAction.DECLINE:
-            return await service.decline_offer(session, token=offer_token,
-                                               provider_id=provider_id, policy=policy,
-                                               now=now, outbox=outbox)
-        order = await service.get_order(session, order_id)
-        await service.provider_step(session, order=order, provider_id=provider_id,
-                                    event=PROGRESS[action], note=note, policy=policy, now=now,
-                                    outbox=outbox, latitude=latitude, longitude=longitude)
+            return await offers.decline_offer(
+                session,
+                token=offer_token,
+                provider_id=provider_id,
+                policy=policy,
+                now=now,
+                outbox=outbox,
+            )
+        order = await orders.get_order(session, order_id)
+        await service.provider_step(
+            session,
+            order=order,
+            provider_id=provider_id,
+            event=PROGRESS[action],
+            note=note,
+            policy=policy,
+            now=now,
+            outbox=outbox,
+            latitude=latitude,
+            longitude=longitude,
+        )
         await accounts_service.record_audit(
-            session, actor=f"provider:{provider_id}", action=f"dispatch.{action.value}",
-            subject_type="senior", subject_id=str(order.senior_id), now=now,
-            detail={"order_id": order.id, "note": note})
+            session,
+            actor=f"provider:{provider_id}",
+            action=f"dispatch.{action.value}",
+            subject_type="senior",
+            subject_id=str(order.senior_id),
+            now=now,
+            detail={"order_id": order.id, "note": note},
+        )
         return order
 
     order = await run_step(runtime, step)
@@ -152,22 +194,29 @@ async def provider_acts(runtime: Runtime, *, order_id: int, provider_id: int,
 async def fire_due_timers(runtime: Runtime) -> int:
     """Fire every timer that is due, each in its own transaction; returns how many fired."""
     async with runtime.sessions() as session:
-        due = await service.due_timers(session, runtime.clock.now())
+        due = await timers.due_timers(session, runtime.clock.now())
     for timer_id in due:
 
-        async def step(session: AsyncSession, policy: DispatchPolicy, now: datetime,
-                       outbox: Outbox, timer_id: int = timer_id) -> None:
-            await service.fire_timer(session, timer_id=timer_id, policy=policy, now=now,
-                                     outbox=outbox)
+        async def step(
+            session: AsyncSession,
+            policy: DispatchPolicy,
+            now: datetime,
+            outbox: Outbox,
+            timer_id: int = timer_id,
+        ) -> None:
+            await timers.fire_timer(
+                session, timer_id=timer_id, policy=policy, now=now, outbox=outbox
+            )
 
         await run_step(runtime, step)
     return len(due)
 
 
 async def check_sla(runtime: Runtime) -> None:
-    async def step(session: AsyncSession, policy: DispatchPolicy, now: datetime,
-                   outbox: Outbox) -> None:
-        await service.watch_sla(session, policy=policy, now=now, outbox=outbox)
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> None:
+        await timers.watch_sla(session, policy=policy, now=now, outbox=outbox)
 
     await run_step(runtime, step)
 

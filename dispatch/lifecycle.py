@@ -66,8 +66,10 @@ TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     (S.ESCALATED, E.REMATCH): S.MATCHING,
     (S.FOLLOW_UP, E.REMATCH): S.MATCHING,
     **{(state, E.ABORT): S.MATCHING for state in WITH_PROVIDER},
-    **{(state, E.REASSIGN): S.OFFERED
-       for state in (S.MATCHING, S.OFFERED, S.ESCALATED, S.FOLLOW_UP, *WITH_PROVIDER)},
+    **{
+        (state, E.REASSIGN): S.OFFERED
+        for state in (S.MATCHING, S.OFFERED, S.ESCALATED, S.FOLLOW_UP, *WITH_PROVIDER)
+    },
     **{(state, E.CANCEL): S.CANCELLED for state in OPEN},
 }
 
@@ -77,5 +79,7 @@ def next_state(state: OrderState, event: OrderEvent) -> OrderState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise InvalidTransition(f"cannot {event.value.replace('_', ' ')} an order that is "
-                                f"{state.value.replace('_', ' ')}") from None
+        raise InvalidTransition(
+            f"cannot {event.value.replace('_', ' ')} an order that is "
+            f"{state.value.replace('_', ' ')}"
+        ) from None

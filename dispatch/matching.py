@@ -87,8 +87,9 @@ class Ranking:
     reason: str = ""
 
 
-def haversine_km(lat1: FloatArray | float, lon1: FloatArray | float,
-                 lat2: float, lon2: float) -> FloatArray:
+def haversine_km(
+    lat1: FloatArray | float, lon1: FloatArray | float, lat2: float, lon2: float
+) -> FloatArray:
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
@@ -127,14 +128,19 @@ class CandidatePool:
         if service not in self._by_service:
             needed = CATALOGUE[service].certification
             self._by_service[service] = np.array(
-                [service in x.services and (needed is None or needed in x.certifications)
-                 for x in self.candidates], np.bool_)
+                [
+                    service in x.services and (needed is None or needed in x.certifications)
+                    for x in self.candidates
+                ],
+                np.bool_,
+            )
         return self._by_service[service]
 
     def covers(self, request: MatchRequest) -> BoolArray:
         if request.district not in self._by_district:
             self._by_district[request.district] = np.array(
-                [request.district in x.districts for x in self.candidates], np.bool_)
+                [request.district in x.districts for x in self.candidates], np.bool_
+            )
         in_district = self._by_district[request.district]
         if request.latitude is None or request.longitude is None:
             return in_district
@@ -163,8 +169,7 @@ class CandidatePool:
         score = self.scores(request, weights, travel)
         index = np.flatnonzero(mask)
         top = index[np.argsort(-score[index], kind="stable")[:limit]]
-        return Ranking([Ranked(int(self.ids[i]), float(score[i]), float(travel[i]))
-                        for i in top])
+        return Ranking([Ranked(int(self.ids[i]), float(score[i]), float(travel[i])) for i in top])
 
     def eligible(self, request: MatchRequest, weights: Weights) -> tuple[BoolArray, str]:
         """The hard filters in order; the reason names the one that removed the last candidate."""
@@ -173,11 +178,15 @@ class CandidatePool:
         arrival_minutes = (request.due_by - request.now).total_seconds() / 60.0
         excluded = np.isin(self.ids, np.fromiter(request.excluded, np.int64))
         steps: list[tuple[BoolArray, str]] = [
-            (self.offers_service(request.service),
-             f"no active provider offers {service} with the certification it needs"),
+            (
+                self.offers_service(request.service),
+                f"no active provider offers {service} with the certification it needs",
+            ),
             (self.covers(request), f"no provider offers {service} in {request.district}"),
-            (self.working(request.local_minute),
-             f"no provider of {service} in {request.district} works at that hour"),
+            (
+                self.working(request.local_minute),
+                f"no provider of {service} in {request.district} works at that hour",
+            ),
             (self.load < self.capacity, f"every provider of {service} nearby is at capacity"),
             (~excluded, "every eligible provider has declined, aborted or is blocked"),
             (travel <= arrival_minutes, "no eligible provider can arrive before the deadline"),

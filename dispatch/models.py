@@ -28,7 +28,8 @@ class Provider(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))  # firm | worker
     firm_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dispatch_providers.id"), nullable=True, index=True)
+        ForeignKey("dispatch_providers.id"), nullable=True, index=True
+    )
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(20), default="")
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -106,7 +107,8 @@ class ServiceOrder(Base):
     senior_pays_fen: Mapped[int] = mapped_column(Integer)
     subsidy_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     provider_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dispatch_providers.id"), nullable=True, index=True)
+        ForeignKey("dispatch_providers.id"), nullable=True, index=True
+    )
     offers_made: Mapped[int] = mapped_column(Integer, default=0)
     escalation_reason: Mapped[str] = mapped_column(Text, default="")
     late_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -167,7 +169,8 @@ class Complaint(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("dispatch_orders.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dispatch_providers.id"), nullable=True, index=True)
+        ForeignKey("dispatch_providers.id"), nullable=True, index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)

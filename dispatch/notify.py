@@ -55,9 +55,13 @@ class WebhookNotifier:
             raise ValueError(f"provider {notice.provider_id} has no webhook URL")
         body = json.dumps({"type": "offer", **asdict(notice)}, ensure_ascii=False).encode()
         response = await self.client.post(
-            notice.webhook_url, content=body,
-            headers={"content-type": "application/json",
-                     SIGNATURE_HEADER: sign_body(body, secret=self.secret)})
+            notice.webhook_url,
+            content=body,
+            headers={
+                "content-type": "application/json",
+                SIGNATURE_HEADER: sign_body(body, secret=self.secret),
+            },
+        )
         response.raise_for_status()
 
 
@@ -83,12 +87,13 @@ class LoggingSmsSender:
 
 
 def sms_text(notice: OfferNotice) -> str:
-    return (f"【12349】新的服务订单 #{notice.order_id}（{notice.service}，{notice.district}），"
-            f"请在 {notice.expires_at} 前回复：{notice.link}")
+    return (
+        f"【12349】新的服务订单 #{notice.order_id}（{notice.service}，{notice.district}），"
+        f"请在 {notice.expires_at} 前回复：{notice.link}"
+    )
 
 
-async def deliver_offer(notice: OfferNotice, *, webhook: ProviderNotifier,
-                        sms: SmsSender) -> None:
+async def deliver_offer(notice: OfferNotice, *, webhook: ProviderNotifier, sms: SmsSender) -> None:
     """Send through the provider's channel; a failure is logged, the offer timer still runs."""
     try:
         if notice.channel == "webhook":
@@ -96,5 +101,9 @@ async def deliver_offer(notice: OfferNotice, *, webhook: ProviderNotifier,
         elif notice.phone:
             await sms.send_sms(to=notice.phone, text=sms_text(notice))
     except (httpx.HTTPError, ValueError):
-        log.warning("could not notify provider %s of order %s", notice.provider_id,
-                    notice.order_id, exc_info=True)
+        log.warning(
+            "could not notify provider %s of order %s",
+            notice.provider_id,
+            notice.order_id,
+            exc_info=True,
+        )

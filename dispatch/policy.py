@@ -41,12 +41,17 @@ class DispatchPolicy:
             link_lifetime=timedelta(hours=s.dispatch_link_hours),
             timezone=ZoneInfo(s.dispatch_timezone),
             weights=Weights(
-                travel=s.dispatch_weight_travel, load=s.dispatch_weight_load,
-                idle=s.dispatch_weight_idle, rating=s.dispatch_weight_rating,
-                slack=s.dispatch_weight_slack, familiarity=s.dispatch_weight_familiarity,
-                reliability=s.dispatch_weight_reliability, speed_kmh=s.dispatch_speed_kmh,
+                travel=s.dispatch_weight_travel,
+                load=s.dispatch_weight_load,
+                idle=s.dispatch_weight_idle,
+                rating=s.dispatch_weight_rating,
+                slack=s.dispatch_weight_slack,
+                familiarity=s.dispatch_weight_familiarity,
+                reliability=s.dispatch_weight_reliability,
+                speed_kmh=s.dispatch_speed_kmh,
             ),
             secret=s.secret(),
-            public_base_url=(s.public_base_url or f"http://{s.http_host}:{s.http_port}")
-            .rstrip("/"),
+            public_base_url=(s.public_base_url or f"http://{s.http_host}:{s.http_port}").rstrip(
+                "/"
+            ),
         )

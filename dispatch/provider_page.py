@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from dispatch import flows, service
+from dispatch import flows, orders
 from dispatch.catalogue import CATALOGUE, ServiceCode
 from dispatch.exceptions import BadLink, DispatchError
 from dispatch.models import Offer, ServiceOrder
@@ -45,33 +45,49 @@ def _link(runtime: Runtime, token: str) -> ProviderLink:
 
 
 @router.get("/p/{token}", response_class=HTMLResponse)
-async def provider_page(token: str, runtime: RuntimeDep, session: SessionDep,
-                        message: str = "") -> HTMLResponse:
+async def provider_page(
+    token: str, runtime: RuntimeDep, session: SessionDep, message: str = ""
+) -> HTMLResponse:
     link = _link(runtime, token)
     with translated():
-        order = await service.get_order(session, link.order_id)
-    offer = await session.scalar(select(Offer).where(
-        Offer.order_id == order.id, Offer.provider_id == link.provider_id,
-        Offer.state == "offered", Offer.expires_at > runtime.clock.now()))
+        order = await orders.get_order(session, link.order_id)
+    offer = await session.scalar(
+        select(Offer).where(
+            Offer.order_id == order.id,
+            Offer.provider_id == link.provider_id,
+            Offer.state == "offered",
+            Offer.expires_at > runtime.clock.now(),
+        )
+    )
     return HTMLResponse(render_page(token, order, offer, link.provider_id, message))
 
 
 @router.post("/p/{token}")
-async def provider_form(token: str, runtime: RuntimeDep,
-                        action: Annotated[ProviderAction, Form()],
-                        offer_token: Annotated[str, Form(max_length=32)] = "",
-                        note: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
+async def provider_form(
+    token: str,
+    runtime: RuntimeDep,
+    action: Annotated[ProviderAction, Form()],
+    offer_token: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
     link = _link(runtime, token)
     message = "已记录 Done"
     try:
-        await flows.provider_acts(runtime, order_id=link.order_id, provider_id=link.provider_id,
-                                  action=action, offer_token=offer_token, note=note)
+        await flows.provider_acts(
+            runtime,
+            order_id=link.order_id,
+            provider_id=link.provider_id,
+            action=action,
+            offer_token=offer_token,
+            note=note,
+        )
     except BadLink as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
     except DispatchError as error:
         message = str(error)
-    return RedirectResponse(f"/p/{token}?message={quote(message)}",
-                            status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"/p/{token}?message={quote(message)}", status_code=status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.post("/p/{token}/actions")
@@ -80,14 +96,21 @@ async def provider_action(token: str, body: ProviderActionIn, runtime: RuntimeDe
     link = _link(runtime, token)
     with translated():
         order = await flows.provider_acts(
-            runtime, order_id=link.order_id, provider_id=link.provider_id, action=body.action,
-            offer_token=body.offer_token, note=body.note, latitude=body.latitude,
-            longitude=body.longitude)
+            runtime,
+            order_id=link.order_id,
+            provider_id=link.provider_id,
+            action=body.action,
+            offer_token=body.offer_token,
+            note=body.note,
+            latitude=body.latitude,
+            longitude=body.longitude,
+        )
     return OrderOut.model_validate(order)
 
 
-def render_page(token: str, order: ServiceOrder, offer: Offer | None, provider_id: int,
-                message: str) -> str:
+def render_page(
+    token: str, order: ServiceOrder, offer: Offer | None, provider_id: int, message: str
+) -> str:
     kind = CATALOGUE[ServiceCode(order.service)]
     mine = order.provider_id == provider_id
     state = order.state if (mine or offer is not None) else "closed"
@@ -96,13 +119,20 @@ def render_page(token: str, order: ServiceOrder, offer: Offer | None, provider_i
         f'<form method="post" action="/p/{escape(token)}">'
         f'<input type="hidden" name="action" value="{a.value}">'
         f'<input type="hidden" name="offer_token" value="{escape(offer.token if offer else "")}">'
-        + ('<textarea name="note" placeholder="备注 Note"></textarea>'
-           if a in (ProviderAction.COMPLETE, ProviderAction.COULD_NOT_COMPLETE,
-                    ProviderAction.ABORT) else "")
+        + (
+            '<textarea name="note" placeholder="备注 Note"></textarea>'
+            if a
+            in (ProviderAction.COMPLETE, ProviderAction.COULD_NOT_COMPLETE, ProviderAction.ABORT)
+            else ""
+        )
         + f'<button data-action="{a.value}">{escape(label)}</button></form>'
-        for a, label in buttons)
-    expiry = (f'<p>请于 <time>{offer.expires_at:%H:%M:%S} UTC</time> 前答复</p>'
-              if offer is not None else "")
+        for a, label in buttons
+    )
+    expiry = (
+        f"<p>请于 <time>{offer.expires_at:%H:%M:%S} UTC</time> 前答复</p>"
+        if offer is not None
+        else ""
+    )
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

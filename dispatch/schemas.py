@@ -80,8 +80,10 @@ class ProviderCreate(BaseModel):
     def _area_and_channel(self) -> ProviderCreate:
         radius = (self.area_latitude, self.area_longitude, self.area_radius_km)
         if not self.districts and None in radius:
-            raise ValueError("give a service area: districts, or area_latitude, "
-                             "area_longitude and area_radius_km")
+            raise ValueError(
+                "give a service area: districts, or area_latitude, "
+                "area_longitude and area_radius_km"
+            )
         if self.channel == Channel.WEBHOOK and self.webhook_url is None:
             raise ValueError("channel 'webhook' needs a webhook_url")
         if self.channel == Channel.SMS and not self.phone:

@@ -38,8 +38,7 @@ def read_link(token: str, *, secret: str, now: datetime) -> ProviderLink:
     payload, signature = ".".join(parts[:3]), parts[3]
     if not hmac.compare_digest(signature, _mac(secret, b"link:" + payload.encode())[:40]):
         raise BadLink("this link is not valid")
-    link = ProviderLink(int(parts[0]), int(parts[1]),
-                        datetime.fromtimestamp(int(parts[2]), UTC))
+    link = ProviderLink(int(parts[0]), int(parts[1]), datetime.fromtimestamp(int(parts[2]), UTC))
     if link.expires_at <= now:
         raise BadLink("this link has expired; ask the dispatcher for a new one")
     return link

@@ -37,8 +37,11 @@ async def dispatcher(login_as: LoginAs) -> dict[str, str]:
 @pytest.fixture
 async def senior_id(client: httpx.AsyncClient, login_as: LoginAs) -> int:
     headers = await login_as(Role.OPERATOR)
-    body = senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1],
-                       subsidy_categories=["old_age_allowance", "disability"])
+    body = senior_body(
+        latitude=SENIOR_AT[0],
+        longitude=SENIOR_AT[1],
+        subsidy_categories=["old_age_allowance", "disability"],
+    )
     response = await client.post("/api/v1/seniors", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
@@ -53,10 +56,17 @@ def add_provider(client: httpx.AsyncClient, dispatcher: dict[str, str]) -> AddPr
 
     async def add(name: str, *, km_north: float = 1.0, **overrides: Any) -> int:
         body: dict[str, Any] = {
-            "name": name, "phone": "13800000000", "services": ["cleaning", "meals", "bathing"],
-            "certifications": ["care_worker"], "districts": ["新城区"],
-            "work_start_minute": 0, "work_end_minute": 0, "capacity": 2, "channel": "sms",
-            "latitude": SENIOR_AT[0] + km_north / 111.0, "longitude": SENIOR_AT[1],
+            "name": name,
+            "phone": "13800000000",
+            "services": ["cleaning", "meals", "bathing"],
+            "certifications": ["care_worker"],
+            "districts": ["新城区"],
+            "work_start_minute": 0,
+            "work_end_minute": 0,
+            "capacity": 2,
+            "channel": "sms",
+            "latitude": SENIOR_AT[0] + km_north / 111.0,
+            "longitude": SENIOR_AT[1],
         }
         body.update(overrides)
         response = await client.post("/api/v1/providers", json=body, headers=dispatcher)
@@ -66,7 +76,6 @@ def add_provider(client: httpx.AsyncClient, dispatcher: dict[str, str]) -> AddPr
     return add
 
 
-def link_for(runtime: Runtime, *, provider_id: int, order_id: int,
-             hours: float = 1.0) -> str:
+def link_for(runtime: Runtime, *, provider_id: int, order_id: int, hours: float = 1.0) -> str:
     link = ProviderLink(provider_id, order_id, runtime.clock.now() + timedelta(hours=hours))
     return sign_link(link, secret=runtime.settings.secret())

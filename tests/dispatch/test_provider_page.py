@@ -18,8 +18,13 @@ Channels = tuple[FakeNotifier, LoggingSmsSender]
 
 
 async def test_provider_accepts_and_completes_on_the_page(
-        client: httpx.AsyncClient, runtime: Runtime, dispatcher: dict[str, str],
-        senior_id: int, add_provider: AddProvider, channels: Channels) -> None:
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
     """The SMS link opens a phone page; accept, on my way, arrived, completed with a note."""
     await add_provider("张师傅")
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
@@ -29,10 +34,15 @@ async def test_provider_accepts_and_completes_on_the_page(
     assert page.status_code == 200 and 'name="viewport"' in page.text
     assert 'data-action="accept"' in page.text
     token = next(iter((await open_offers(runtime, order_id)).values()))
-    for action, note in (("accept", ""), ("en_route", ""), ("arrive", ""),
-                         ("complete", "已打扫厨房")):
-        answer = await client.post(path, data={"action": action, "offer_token": token,
-                                               "note": note}, follow_redirects=True)
+    for action, note in (
+        ("accept", ""),
+        ("en_route", ""),
+        ("arrive", ""),
+        ("complete", "已打扫厨房"),
+    ):
+        answer = await client.post(
+            path, data={"action": action, "offer_token": token, "note": note}, follow_redirects=True
+        )
         assert answer.status_code == 200
         assert "已记录" in answer.text, answer.text
     order = await order_of(client, dispatcher, order_id)
@@ -41,9 +51,15 @@ async def test_provider_accepts_and_completes_on_the_page(
 
 @pytest.mark.parametrize("damage", ["tamper", "expire", "other_order"])
 async def test_a_bad_link_is_refused_and_changes_nothing(
-        damage: str, client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock,
-        dispatcher: dict[str, str], senior_id: int, add_provider: AddProvider,
-        channels: Channels) -> None:
+    damage: str,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
     """A tampered, expired or re-pointed link answers 403 and the offer stays open."""
     provider = await add_provider("a")
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
@@ -57,10 +73,10 @@ async def test_a_bad_link_is_refused_and_changes_nothing(
     else:
         clock.advance(60)
     page = await client.get(f"/p/{link}")
-    posted = await client.post(f"/p/{link}/actions",
-                               json={"action": "accept", "offer_token": offer_token})
-    form = await client.post(f"/p/{link}", data={"action": "accept",
-                                                 "offer_token": offer_token})
+    posted = await client.post(
+        f"/p/{link}/actions", json={"action": "accept", "offer_token": offer_token}
+    )
+    form = await client.post(f"/p/{link}", data={"action": "accept", "offer_token": offer_token})
     assert (page.status_code, posted.status_code, form.status_code) == (403, 403, 403)
     assert "link" in posted.json()["detail"]
     assert (await order_of(client, dispatcher, order_id))["state"] == "offered"
@@ -68,11 +84,17 @@ async def test_a_bad_link_is_refused_and_changes_nothing(
 
 
 async def test_webhook_provider_gets_a_signed_offer(
-        client: httpx.AsyncClient, runtime: Runtime, dispatcher: dict[str, str],
-        senior_id: int, add_provider: AddProvider, channels: Channels) -> None:
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
     """A provider with its own system is told by webhook, not SMS, with the offer token."""
-    provider = await add_provider("firm", channel="webhook",
-                                  webhook_url="https://firm.example/anxin")
+    provider = await add_provider(
+        "firm", channel="webhook", webhook_url="https://firm.example/anxin"
+    )
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
     webhook, sms = channels
     assert sms.sent == []
@@ -91,13 +113,24 @@ async def test_webhook_adapter_signs_the_body() -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(provider_system)) as http:
         notifier = WebhookNotifier(http, secret="s" * 40)
-        await notifier.send_offer(OfferNotice(
-            provider_id=1, channel="webhook", phone="", webhook_url="https://firm.example/h",
-            order_id=7, offer_token="abc", service="meals", district="新城区", urgency="urgent",
-            expires_at="2026-01-05T09:01:00+00:00", link="http://x/p/t"))
+        await notifier.send_offer(
+            OfferNotice(
+                provider_id=1,
+                channel="webhook",
+                phone="",
+                webhook_url="https://firm.example/h",
+                order_id=7,
+                offer_token="abc",
+                service="meals",
+                district="新城区",
+                urgency="urgent",
+                expires_at="2026-01-05T09:01:00+00:00",
+                link="http://x/p/t",
+            )
+        )
     (request,) = received
     assert json.loads(request.content)["order_id"] == 7
-    assert body_signature_valid(request.content, request.headers[SIGNATURE_HEADER],
-                                secret="s" * 40)
-    assert not body_signature_valid(request.content + b" ", request.headers[SIGNATURE_HEADER],
-                                    secret="s" * 40)
+    assert body_signature_valid(request.content, request.headers[SIGNATURE_HEADER], secret="s" * 40)
+    assert not body_signature_valid(
+        request.content + b" ", request.headers[SIGNATURE_HEADER], secret="s" * 40
+    )

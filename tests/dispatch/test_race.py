@@ -32,33 +32,65 @@ async def test_concurrent_accepts_have_exactly_one_winner(server: LiveServer) ->
     assert runtime.dispatch is not None
     runtime.dispatch.sms = LoggingSmsSender()
     async with runtime.sessions() as session:
-        await accounts_service.create_user(session, username="d1", display_name="D",
-                                           role=Role.SUPERVISOR, password=TEST_PASSWORD,
-                                           now=runtime.clock.now())
+        await accounts_service.create_user(
+            session,
+            username="d1",
+            display_name="D",
+            role=Role.SUPERVISOR,
+            password=TEST_PASSWORD,
+            now=runtime.clock.now(),
+        )
         await session.commit()
     async with httpx.AsyncClient(base_url=server.url) as staff:
-        token = (await staff.post("/api/v1/auth/login", json={
-            "username": "d1", "password": TEST_PASSWORD})).json()["access_token"]
+        token = (
+            await staff.post(
+                "/api/v1/auth/login", json={"username": "d1", "password": TEST_PASSWORD}
+            )
+        ).json()["access_token"]
         staff.headers["Authorization"] = f"Bearer {token}"
-        senior = (await staff.post("/api/v1/seniors", json=senior_body(
-            latitude=SENIOR_AT[0], longitude=SENIOR_AT[1]))).json()["id"]
+        senior = (
+            await staff.post(
+                "/api/v1/seniors", json=senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1])
+            )
+        ).json()["id"]
         for i in range(3):
-            created = await staff.post("/api/v1/providers", json={
-                "name": f"p{i}", "services": ["emergency_responder"],
-                "certifications": ["first_aid"], "districts": ["新城区"],
-                "work_start_minute": 0, "work_end_minute": 0,
-                "latitude": SENIOR_AT[0] + 0.01 * (i + 1), "longitude": SENIOR_AT[1]})
+            created = await staff.post(
+                "/api/v1/providers",
+                json={
+                    "name": f"p{i}",
+                    "services": ["emergency_responder"],
+                    "certifications": ["first_aid"],
+                    "districts": ["新城区"],
+                    "work_start_minute": 0,
+                    "work_end_minute": 0,
+                    "latitude": SENIOR_AT[0] + 0.01 * (i + 1),
+                    "longitude": SENIOR_AT[1],
+                },
+            )
             assert created.status_code == 201
         for _round in range(3):
-            order = (await staff.post("/api/v1/orders", json={
-                "senior_id": senior, "service": "emergency_responder",
-                "urgency": "urgent"})).json()
+            order = (
+                await staff.post(
+                    "/api/v1/orders",
+                    json={
+                        "senior_id": senior,
+                        "service": "emergency_responder",
+                        "urgency": "urgent",
+                    },
+                )
+            ).json()
             offers = await open_offers(runtime, order["id"])
             assert len(offers) == 3
-            answers = await asyncio.gather(*(
-                _accept(server, runtime_link=link_for(runtime, provider_id=p,
-                                                      order_id=order["id"]), token=t)
-                for p, t in offers.items()))
+            answers = await asyncio.gather(
+                *(
+                    _accept(
+                        server,
+                        runtime_link=link_for(runtime, provider_id=p, order_id=order["id"]),
+                        token=t,
+                    )
+                    for p, t in offers.items()
+                )
+            )
             codes = sorted(a.status_code for a in answers)
             assert codes == [200, 409, 409], [a.text for a in answers]
             winner = next(a.json()["provider_id"] for a in answers if a.status_code == 200)
@@ -72,7 +104,6 @@ async def test_concurrent_accepts_have_exactly_one_winner(server: LiveServer) ->
 async def _accept(server: LiveServer, *, runtime_link: str, token: str) -> httpx.Response:
     """Each provider on its own connection, as separate phones would be."""
     async with httpx.AsyncClient(base_url=server.url) as phone:
-        return await phone.post(f"/p/{runtime_link}/actions",
-                                json={"action": "accept", "offer_token": token})
-
-
+        return await phone.post(
+            f"/p/{runtime_link}/actions", json={"action": "accept", "offer_token": token}
+        )

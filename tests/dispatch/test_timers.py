@@ -44,9 +44,14 @@ async def order_state(runtime: Runtime, order_id: int) -> str:
 
 
 async def test_an_unanswered_offer_times_out_and_the_next_provider_is_offered(
-        client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock,
-        dispatcher: dict[str, str], senior_id: int, add_provider: AddProvider,
-        channels: Channels) -> None:
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
     """After 180 s without a reply (same day) the offer expires; a late accept is ignored."""
     first = await add_provider("first", km_north=1)
     second = await add_provider("second", km_north=2)
@@ -61,8 +66,9 @@ async def test_an_unanswered_offer_times_out_and_the_next_provider_is_offered(
         return list(await open_offers(runtime, order_id)) == [second]
 
     await eventually(moved_on)
-    late = await act(client, runtime, provider_id=first, order_id=order_id, action="accept",
-                     token=token)
+    late = await act(
+        client, runtime, provider_id=first, order_id=order_id, action="accept", token=token
+    )
     assert late.status_code == 409
     assert late.json()["detail"] == "this offer has expired; your reply was ignored"
     events = [(t["event"], t["actor"]) for t in await timeline(client, dispatcher, order_id)]
@@ -79,19 +85,32 @@ async def test_offer_expiry_fires_after_a_restart(settings: Settings) -> None:
         runtime.dispatch.sms = LoggingSmsSender()
         async with runtime.sessions() as session:
             senior = await seniors_service.create_senior(
-                session, data=SeniorCreate(**senior_body(latitude=SENIOR_AT[0],
-                                                         longitude=SENIOR_AT[1])),
-                now=clock.now())
+                session,
+                data=SeniorCreate(**senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1])),
+                now=clock.now(),
+            )
             ids = []
             for name, north in (("a", 0.01), ("b", 0.02)):
-                provider = await provider_service.create_provider(session, data=ProviderCreate(
-                    name=name, services=["meals"], districts=["新城区"], work_start_minute=0,
-                    work_end_minute=0, latitude=SENIOR_AT[0] + north,
-                    longitude=SENIOR_AT[1]), now=clock.now())
+                provider = await provider_service.create_provider(
+                    session,
+                    data=ProviderCreate(
+                        name=name,
+                        services=["meals"],
+                        districts=["新城区"],
+                        work_start_minute=0,
+                        work_end_minute=0,
+                        latitude=SENIOR_AT[0] + north,
+                        longitude=SENIOR_AT[1],
+                    ),
+                    now=clock.now(),
+                )
                 ids.append(provider.id)
             await session.commit()
-        order = await flows.create_order(runtime, data=OrderCreate(
-            senior_id=senior.id, service="meals", urgency="scheduled"), actor="operator1")
+        order = await flows.create_order(
+            runtime,
+            data=OrderCreate(senior_id=senior.id, service="meals", urgency="scheduled"),
+            actor="operator1",
+        )
         assert list(await open_offers(runtime, order.id)) == [ids[0]]
     clock.advance(timedelta(minutes=16).total_seconds())
     second_app = create_app(settings, clock=clock)
@@ -100,8 +119,11 @@ async def test_offer_expiry_fires_after_a_restart(settings: Settings) -> None:
 
         async def expired() -> bool:
             async with runtime.sessions() as session:
-                fired = await session.scalar(select(DispatchTimer).where(
-                    DispatchTimer.order_id == order.id, DispatchTimer.fired_at.is_not(None)))
+                fired = await session.scalar(
+                    select(DispatchTimer).where(
+                        DispatchTimer.order_id == order.id, DispatchTimer.fired_at.is_not(None)
+                    )
+                )
                 return fired is not None
 
         await eventually(expired)
@@ -111,9 +133,14 @@ async def test_offer_expiry_fires_after_a_restart(settings: Settings) -> None:
 
 
 async def test_watchdog_alerts_the_dispatcher_when_a_job_will_be_late(
-        client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock,
-        dispatcher: dict[str, str], senior_id: int, add_provider: AddProvider,
-        channels: Channels) -> None:
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
     """An accepted job whose provider cannot make the deadline raises one alert for dispatch."""
     await add_provider("far", km_north=12)  # about 37 minutes away
     order_id = (await create_order(client, dispatcher, senior_id, urgency="urgent"))["id"]

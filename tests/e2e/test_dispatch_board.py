@@ -13,8 +13,10 @@ from tests.conftest import LiveServer
 from tests.e2e.test_dashboard_browser import browser, demo_server, pytestmark  # noqa: F401
 
 
-async def test_dispatcher_reassigns_an_escalated_order(demo_server: LiveServer,  # noqa: F811
-                                                       browser: Browser) -> None:  # noqa: F811
+async def test_dispatcher_reassigns_an_escalated_order(
+    demo_server: LiveServer,  # noqa: F811
+    browser: Browser,  # noqa: F811
+) -> None:
     """An escalated order appears live on the board; reassigning it sends an offer."""
     runtime = demo_server.runtime
     async with runtime.sessions() as session:
@@ -31,8 +33,11 @@ async def test_dispatcher_reassigns_an_escalated_order(demo_server: LiveServer, 
     await page.click("#nav a[data-page=dispatch]")
     await page.wait_for_selector("#dispatch-escalated")
     await page.wait_for_selector("#live-status[data-state=open]")
-    order = await flows.create_order(runtime, actor="operator1", data=OrderCreate(
-        senior_id=far.id, service="medical_visit", urgency=Urgency.SAME_DAY))
+    order = await flows.create_order(
+        runtime,
+        actor="operator1",
+        data=OrderCreate(senior_id=far.id, service="medical_visit", urgency=Urgency.SAME_DAY),
+    )
     assert order.state == "escalated"
     row = page.locator(f"#dispatch-escalated tr[data-order='{order.id}']")
     await row.wait_for()
@@ -40,7 +45,9 @@ async def test_dispatcher_reassigns_an_escalated_order(demo_server: LiveServer, 
     await row.locator("select.reassign-provider").select_option(str(nurse.id))
     await row.locator("button.reassign").click()
     await page.locator(f"#dispatch-offers tr[data-order='{order.id}']").wait_for()
-    assert "北疆护理站" in await page.locator(f"#dispatch-offers tr[data-order='{order.id}']"
-                                           ).inner_text()
+    assert (
+        "北疆护理站"
+        in await page.locator(f"#dispatch-offers tr[data-order='{order.id}']").inner_text()
+    )
     assert await page.locator(f"#dispatch-escalated tr[data-order='{order.id}']").count() == 0
     assert await page.locator("#dispatch-status").inner_text() == f"已改派订单 #{order.id}"
