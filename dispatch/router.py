@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -209,6 +210,12 @@ async def order_offers(order_id: int, user: OrderDesk, session: SessionDep) -> l
         return [OfferOut.model_validate(o) for o in await orders.offers_of(session, order_id)]
 
 
+# What a staff route does to a loaded order inside the transaction.
+StaffWork = Callable[
+    [AsyncSession, ServiceOrder, DispatchPolicy, datetime, Outbox], Awaitable[None]
+]
+
+
 async def _staff_step(
     runtime: Runtime,
     *,
@@ -216,12 +223,12 @@ async def _staff_step(
     user: StaffUser,
     action: str,
     detail: dict[str, Any],
-    work: Any,
+    work: StaffWork,
 ) -> OrderOut:
     """Load the order, run ``work``, audit against the senior, commit, announce."""
 
     async def step(
-        session: AsyncSession, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
     ) -> ServiceOrder:
         order = await orders.get_order(session, order_id)
         await work(session, order, policy, now, outbox)
@@ -246,7 +253,11 @@ async def cancel_order(
     order_id: int, body: ReasonIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
-        session: AsyncSession, order: ServiceOrder, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession,
+        order: ServiceOrder,
+        policy: DispatchPolicy,
+        now: datetime,
+        outbox: Outbox,
     ) -> None:
         await service.cancel_order(
             session, order=order, actor=user.username, reason=body.reason, now=now, outbox=outbox
@@ -267,7 +278,11 @@ async def reassign_order(
     order_id: int, body: ReassignIn, user: Dispatcher, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
-        session: AsyncSession, order: ServiceOrder, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession,
+        order: ServiceOrder,
+        policy: DispatchPolicy,
+        now: datetime,
+        outbox: Outbox,
     ) -> None:
         await service.reassign_order(
             session,
@@ -295,7 +310,11 @@ async def rematch_order(
     order_id: int, body: ReasonIn, user: Dispatcher, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
-        session: AsyncSession, order: ServiceOrder, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession,
+        order: ServiceOrder,
+        policy: DispatchPolicy,
+        now: datetime,
+        outbox: Outbox,
     ) -> None:
         await service.rematch_order(
             session,
@@ -322,7 +341,11 @@ async def rate_order(
     order_id: int, body: RatingIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
-        session: AsyncSession, order: ServiceOrder, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession,
+        order: ServiceOrder,
+        policy: DispatchPolicy,
+        now: datetime,
+        outbox: Outbox,
     ) -> None:
         await service.rate_order(
             session,
@@ -349,7 +372,11 @@ async def add_complaint(
     order_id: int, body: ComplaintIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
-        session: AsyncSession, order: ServiceOrder, policy: DispatchPolicy, now: Any, outbox: Outbox
+        session: AsyncSession,
+        order: ServiceOrder,
+        policy: DispatchPolicy,
+        now: datetime,
+        outbox: Outbox,
     ) -> None:
         await service.add_complaint(
             session, order=order, text=body.text, actor=user.username, now=now

@@ -525,3 +525,45 @@ async def test_order_steps_are_audited_against_the_senior(
     )
     actions = {entry["action"] for entry in audit.json()}
     assert {"dispatch.order_created", "dispatch.arrive"} <= actions
+
+
+@pytest.mark.parametrize("state", ["accepted", "en_route", "on_site"])
+async def test_abort_from_every_state_with_the_provider(
+    state: str,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
+    """Aborting while accepted, en route or on site rematches without that provider."""
+    await add_provider("a", km_north=1)
+    second = await add_provider("b", km_north=2)
+    order_id, provider = await _order_in(state, client, runtime, dispatcher, senior_id)
+    assert provider is not None
+    response = await act(
+        client, runtime, provider_id=provider, order_id=order_id, action="abort", note="急事"
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "offered" and response.json()["provider_id"] is None
+    assert list(await open_offers(runtime, order_id)) == [second]
+
+
+async def test_a_suspended_provider_gets_no_offers(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
+    """Suspending the nearest provider sends the next order to the one after."""
+    near = await add_provider("near", km_north=1)
+    other = await add_provider("other", km_north=2)
+    suspended = await client.put(
+        f"/api/v1/providers/{near}/status", json={"status": "suspended"}, headers=dispatcher
+    )
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    order_id = (await create_order(client, dispatcher, senior_id))["id"]
+    assert list(await open_offers(runtime, order_id)) == [other]
