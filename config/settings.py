@@ -66,6 +66,27 @@ class Settings(BaseSettings):
     mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
 
+    # dispatch: offers, matching weights, timers and provider links
+    dispatch_offer_timeout_urgent_s: Annotated[float, Field(gt=0)] = 60.0
+    dispatch_offer_timeout_same_day_s: Annotated[float, Field(gt=0)] = 180.0
+    dispatch_offer_timeout_scheduled_s: Annotated[float, Field(gt=0)] = 900.0
+    dispatch_due_minutes_urgent: Annotated[float, Field(gt=0)] = 45.0
+    dispatch_due_minutes_same_day: Annotated[float, Field(gt=0)] = 480.0
+    dispatch_due_minutes_scheduled: Annotated[float, Field(gt=0)] = 120.0
+    dispatch_parallel_offers: Annotated[int, Field(ge=1)] = 3
+    dispatch_max_offers: Annotated[int, Field(ge=1)] = 6
+    dispatch_timer_tick_s: Annotated[float, Field(gt=0)] = 1.0
+    dispatch_link_hours: Annotated[float, Field(gt=0)] = 24.0
+    dispatch_timezone: str = "Asia/Shanghai"
+    dispatch_speed_kmh: Annotated[float, Field(gt=0)] = 25.0
+    dispatch_weight_travel: Annotated[float, Field(ge=0)] = 3.0
+    dispatch_weight_load: Annotated[float, Field(ge=0)] = 1.0
+    dispatch_weight_idle: Annotated[float, Field(ge=0)] = 0.5
+    dispatch_weight_rating: Annotated[float, Field(ge=0)] = 1.0
+    dispatch_weight_slack: Annotated[float, Field(ge=0)] = 1.0
+    dispatch_weight_familiarity: Annotated[float, Field(ge=0)] = 0.5
+    dispatch_weight_reliability: Annotated[float, Field(ge=0)] = 1.0
+
     @classmethod
     def settings_customise_sources(
         cls,

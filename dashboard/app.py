@@ -30,6 +30,9 @@ from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from devices.lifespan import open_devices, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
+from dispatch import flows as dispatch_flows
+from dispatch.provider_page import router as provider_page_router
+from dispatch.router import router as dispatch_router
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -58,6 +61,8 @@ ROUTERS = [
     live.router,
     pages.router,
     devices_router,
+    dispatch_router,
+    provider_page_router,
 ]
 
 
@@ -82,8 +87,10 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     routing_flows.routing_loop,
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,
+    dispatch_flows.run_dispatch_timers,
 ]
-LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter]
+LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter,
+                                      dispatch_flows.dispatch_lifespan]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -15,6 +15,7 @@ from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
 from devices.cli import bench_ingest, devices_app, simulate
+from dispatch import bench as dispatch_bench
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -28,6 +29,7 @@ bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is
 app.add_typer(bench_app, name="bench")
 bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
 bench_app.command("ingest")(bench_ingest)
+bench_app.command("dispatch")(dispatch_bench.command)
 
 
 def load_settings(**overrides: object) -> Settings:

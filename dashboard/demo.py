@@ -6,6 +6,7 @@ import logging
 
 from accounts import demo as accounts_demo
 from callcenter.knowledge import demo as knowledge_demo
+from dispatch import demo as dispatch_demo
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
 
@@ -22,3 +23,4 @@ async def seed(runtime: Runtime) -> None:
         await session.commit()
     if accounts or seniors:
         log.info("demo data seeded: %d accounts, %d seniors", len(accounts), seniors)
+    await dispatch_demo.seed_dispatch(runtime)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from callcenter.lifespan import CallCenterRuntime
     from callcenter.routing.desk import RoutingDesk
     from devices.lifespan import DevicesRuntime
+    from dispatch.flows import DispatchRuntime
 
 
 @dataclass
@@ -30,3 +31,4 @@ class Runtime:
     routing: RoutingDesk | None = None
     callcenter: CallCenterRuntime | None = None
     devices: DevicesRuntime | None = None
+    dispatch: DispatchRuntime | None = None

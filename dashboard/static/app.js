@@ -10,6 +10,7 @@ import phone from "/static/pages/phone.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
 import devices from "/static/pages/devices.js";
+import dispatch from "/static/pages/dispatch.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -23,6 +24,7 @@ const PAGES = [
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
   { path: "devices", label: "nav.devices", roles: ALL, page: devices },
+  { path: "dispatch", label: "nav.dispatch", roles: ["dispatcher", "supervisor", "admin"], page: dispatch },
 ];
 
 let user = null;

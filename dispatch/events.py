@@ -1,0 +1,34 @@
+"""What dispatch publishes, collected during a transaction and sent after it commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.notify import OfferNotice
+
+ORDER_CHANGED = "order.changed"
+DISPATCH_ALERT = "dispatch.alert"
+BOARD_ROLES = ("dispatcher", "supervisor", "operator")
+ALERT_ROLES = ("dispatcher", "supervisor")
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    topic: str
+    data: dict[str, Any]
+    roles: tuple[str, ...]
+
+
+@dataclass
+class Outbox:
+    """Bus events and provider notices that must wait for the commit."""
+
+    publications: list[Publication] = field(default_factory=list)
+    offers: list[OfferNotice] = field(default_factory=list)
+
+    def order_changed(self, data: dict[str, Any]) -> None:
+        self.publications.append(Publication(ORDER_CHANGED, data, BOARD_ROLES))
+
+    def alert(self, data: dict[str, Any]) -> None:
+        self.publications.append(Publication(DISPATCH_ALERT, data, ALERT_ROLES))

@@ -1,0 +1,109 @@
+"""Telling providers about offers: their own system by signed webhook, or an SMS with a link.
+
+Both are Protocols with an in-repo fake beside the real adapter. The SMS port belongs to the
+telephony domain; until it lands, ``LoggingSmsSender`` only logs the text it would send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import httpx
+
+from dispatch.signing import SIGNATURE_HEADER, sign_body
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNotice:
+    """What a provider is told about one offer."""
+
+    provider_id: int
+    channel: str
+    phone: str
+    webhook_url: str | None
+    order_id: int
+    offer_token: str
+    service: str
+    district: str
+    urgency: str
+    expires_at: str
+    link: str
+
+
+class ProviderNotifier(Protocol):
+    async def send_offer(self, notice: OfferNotice) -> None: ...
+
+
+class SmsSender(Protocol):
+    async def send_sms(self, *, to: str, text: str) -> None: ...
+
+
+@dataclass
+class WebhookNotifier:
+    """POSTs the offer as JSON to the provider's URL, signed with the secret key."""
+
+    client: httpx.AsyncClient
+    secret: str
+
+    async def send_offer(self, notice: OfferNotice) -> None:
+        if not notice.webhook_url:
+            raise ValueError(f"provider {notice.provider_id} has no webhook URL")
+        body = json.dumps({"type": "offer", **asdict(notice)}, ensure_ascii=False).encode()
+        response = await self.client.post(
+            notice.webhook_url,
+            content=body,
+            headers={
+                "content-type": "application/json",
+                SIGNATURE_HEADER: sign_body(body, secret=self.secret),
+            },
+        )
+        response.raise_for_status()
+
+
+@dataclass
+class FakeNotifier:
+    """Records offers instead of sending them (tests, demo)."""
+
+    sent: list[OfferNotice] = field(default_factory=list)
+
+    async def send_offer(self, notice: OfferNotice) -> None:
+        self.sent.append(notice)
+
+
+@dataclass
+class LoggingSmsSender:
+    """Stands in for the telephony domain's SMS port: logs and keeps what it would send."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send_sms(self, *, to: str, text: str) -> None:
+        self.sent.append((to, text))
+        log.info("SMS to %s: %s", to, text)
+
+
+def sms_text(notice: OfferNotice) -> str:
+    return (
+        f"【12349】新的服务订单 #{notice.order_id}（{notice.service}，{notice.district}），"
+        f"请在 {notice.expires_at} 前回复：{notice.link}"
+    )
+
+
+async def deliver_offer(notice: OfferNotice, *, webhook: ProviderNotifier, sms: SmsSender) -> None:
+    """Send through the provider's channel; a failure is logged, the offer timer still runs."""
+    try:
+        if notice.channel == "webhook":
+            await webhook.send_offer(notice)
+        elif notice.phone:
+            await sms.send_sms(to=notice.phone, text=sms_text(notice))
+    except (httpx.HTTPError, ValueError):
+        log.warning(
+            "could not notify provider %s of order %s",
+            notice.provider_id,
+            notice.order_id,
+            exc_info=True,
+        )

@@ -1,0 +1,368 @@
+"""Matching an order and offering it: parallel or one by one, replies, expiry, escalation."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch import orders
+from dispatch import providers as provider_service
+from dispatch.catalogue import ServiceCode
+from dispatch.events import Outbox
+from dispatch.exceptions import OfferClosed
+from dispatch.lifecycle import OrderEvent, OrderState, next_state
+from dispatch.matching import MatchRequest, Ranked
+from dispatch.models import (
+    DispatchTimer,
+    Offer,
+    OrderTransition,
+    Provider,
+    ServiceOrder,
+)
+from dispatch.notify import OfferNotice
+from dispatch.orders import SYSTEM
+from dispatch.policy import DispatchPolicy
+from dispatch.schemas import Urgency
+from dispatch.signing import ProviderLink, sign_link
+
+
+async def match_request(
+    session: AsyncSession, order: ServiceOrder, *, policy: DispatchPolicy, now: datetime
+) -> MatchRequest:
+    """What matching needs about this order: place, times, and who is out of the running."""
+    offered = {o.provider_id for o in await orders.offers_of(session, order.id)}
+    blocked = await provider_service.blocked_by(session, order.senior_id)
+    served = set(
+        await session.scalars(
+            select(ServiceOrder.provider_id).where(
+                ServiceOrder.senior_id == order.senior_id,
+                ServiceOrder.state.in_((OrderState.COMPLETED.value, OrderState.RATED.value)),
+                ServiceOrder.provider_id.is_not(None),
+            )
+        )
+    )
+    local = order.service_at.astimezone(policy.timezone)
+    return MatchRequest(
+        service=ServiceCode(order.service),
+        district=order.district,
+        latitude=order.latitude,
+        longitude=order.longitude,
+        local_minute=local.hour * 60 + local.minute,
+        now=now,
+        service_at=order.service_at,
+        due_by=order.due_by,
+        excluded=frozenset(offered | blocked),
+        served_before=frozenset(p for p in served if p),
+    )
+
+
+async def match_order(
+    session: AsyncSession,
+    order: ServiceOrder,
+    *,
+    policy: DispatchPolicy,
+    now: datetime,
+    actor: str,
+    outbox: Outbox,
+) -> None:
+    """From 'matching': offer to the best provider(s), or escalate with the reason."""
+    if order.offers_made >= policy.max_offers:
+        escalate(
+            session,
+            order,
+            reason=f"no provider accepted after {order.offers_made} offers",
+            now=now,
+            outbox=outbox,
+        )
+        return
+    request = await match_request(session, order, policy=policy, now=now)
+    pool = await provider_service.load_pool(
+        session, service=request.service, now=now, near=request, weights=policy.weights
+    )
+    width = policy.parallel_offers if order.urgency == Urgency.URGENT.value else 1
+    width = min(width, policy.max_offers - order.offers_made)
+    ranking = pool.rank(request, policy.weights, limit=width)
+    if not ranking.ranked:
+        # The SQL pre-filter may have emptied the pool; ask every active provider why.
+        everyone = await provider_service.load_pool(session, service=None, now=now, with_room=False)
+        reason = everyone.rank(request, policy.weights).reason or ranking.reason
+        escalate(session, order, reason=reason, now=now, outbox=outbox)
+        return
+    await make_offers(
+        session,
+        order,
+        ranking.ranked,
+        policy=policy,
+        now=now,
+        actor=actor,
+        outbox=outbox,
+        event=OrderEvent.OFFER,
+    )
+
+
+def escalate(
+    session: AsyncSession, order: ServiceOrder, *, reason: str, now: datetime, outbox: Outbox
+) -> None:
+    order.escalation_reason = reason
+    orders.transition(
+        session, order, OrderEvent.ESCALATE, actor=SYSTEM, reason=reason, now=now, outbox=outbox
+    )
+    outbox.alert({"kind": "escalated", "order_id": order.id, "reason": reason})
+
+
+async def make_offers(
+    session: AsyncSession,
+    order: ServiceOrder,
+    chosen: Sequence[Ranked],
+    *,
+    policy: DispatchPolicy,
+    now: datetime,
+    actor: str,
+    outbox: Outbox,
+    event: OrderEvent,
+    reason: str = "",
+) -> None:
+    """One offer (and its expiry timer) per chosen provider, all in the same round."""
+    expires_at = now + policy.offer_timeout[order.urgency]
+    round_number = order.offers_made + 1
+    names = []
+    for choice in chosen:
+        provider = await provider_service.get_provider(session, choice.provider_id)
+        offer = Offer(
+            order_id=order.id,
+            provider_id=provider.id,
+            token=secrets.token_hex(12),
+            round=round_number,
+            state="offered",
+            score=choice.score,
+            offered_at=now,
+            expires_at=expires_at,
+        )
+        session.add(offer)
+        await session.flush()
+        session.add(
+            DispatchTimer(
+                kind="offer_expiry", order_id=order.id, offer_id=offer.id, due_at=expires_at
+            )
+        )
+        provider.offers_received += 1
+        order.offers_made += 1
+        names.append(f"{provider.name} (#{provider.id}, score {choice.score:.2f})")
+        outbox.offers.append(offer_notice(order, offer, provider, policy=policy))
+    orders.transition(
+        session,
+        order,
+        event,
+        actor=actor,
+        reason=reason or "offered to " + ", ".join(names),
+        now=now,
+        outbox=outbox,
+    )
+
+
+def provider_link(*, provider_id: int, order_id: int, policy: DispatchPolicy, now: datetime) -> str:
+    link = ProviderLink(provider_id, order_id, now + policy.link_lifetime)
+    return f"{policy.public_base_url}/p/{sign_link(link, secret=policy.secret)}"
+
+
+def offer_notice(
+    order: ServiceOrder, offer: Offer, provider: Provider, *, policy: DispatchPolicy
+) -> OfferNotice:
+    return OfferNotice(
+        provider_id=provider.id,
+        channel=provider.channel,
+        phone=provider.phone,
+        webhook_url=provider.webhook_url,
+        order_id=order.id,
+        offer_token=offer.token,
+        service=order.service,
+        district=order.district,
+        urgency=order.urgency,
+        expires_at=offer.expires_at.isoformat(),
+        link=provider_link(
+            provider_id=provider.id, order_id=order.id, policy=policy, now=offer.offered_at
+        ),
+    )
+
+
+async def open_offers(session: AsyncSession, order_id: int) -> Sequence[Offer]:
+    return (
+        await session.scalars(
+            select(Offer).where(Offer.order_id == order_id, Offer.state == "offered")
+        )
+    ).all()
+
+
+def _rows(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def accept_offer(
+    session: AsyncSession, *, token: str, provider_id: int, now: datetime, outbox: Outbox
+) -> ServiceOrder:
+    """The provider takes the order; of two accepting at once, exactly one wins.
+
+    The conditional UPDATEs come first in the transaction so that racing replies queue on the
+    database's write lock and the second one finds the order no longer 'offered'.
+    """
+    claimed = await session.execute(
+        update(Offer)
+        .where(
+            Offer.token == token,
+            Offer.provider_id == provider_id,
+            Offer.state == "offered",
+            Offer.expires_at > now,
+        )
+        .values(state="accepted", answered_at=now)
+        .returning(Offer.order_id, Offer.offered_at)
+    )
+    row = claimed.first()
+    if row is None:
+        raise OfferClosed(await why_closed(session, token=token, provider_id=provider_id, now=now))
+    order_id, offered_at = row
+    room = await session.execute(
+        update(Provider)
+        .where(Provider.id == provider_id, Provider.active_jobs < Provider.capacity)
+        .values(active_jobs=Provider.active_jobs + 1)
+    )
+    if _rows(room) != 1:
+        raise OfferClosed(
+            "you already have as many jobs as your capacity allows; your reply was ignored"
+        )
+    won = await session.execute(
+        update(ServiceOrder)
+        .where(ServiceOrder.id == order_id, ServiceOrder.state == OrderState.OFFERED.value)
+        .values(state=OrderState.ACCEPTED.value, provider_id=provider_id, updated_at=now)
+    )
+    if _rows(won) != 1:
+        raise OfferClosed(
+            "this order has already been taken by another provider; your reply was ignored"
+        )
+    await session.execute(
+        update(Offer)
+        .where(Offer.order_id == order_id, Offer.state == "offered")
+        .values(state="taken", answered_at=now)
+    )
+    order = await orders.get_order(session, order_id)
+    await session.refresh(order)
+    provider = await provider_service.get_provider(session, provider_id)
+    await session.refresh(provider)
+    provider.offers_accepted += 1
+    provider.jobs_accepted += 1
+    provider.accept_seconds_sum += (now - offered_at).total_seconds()
+    session.add(
+        OrderTransition(
+            order_id=order.id,
+            from_state=OrderState.OFFERED.value,
+            to_state=next_state(OrderState.OFFERED, OrderEvent.ACCEPT).value,
+            event=OrderEvent.ACCEPT.value,
+            actor=f"provider:{provider_id}",
+            reason=f"accepted by {provider.name}",
+            at=now,
+        )
+    )
+    session.add(DispatchTimer(kind="arrival_deadline", order_id=order.id, due_at=order.due_by))
+    outbox.order_changed(orders.order_summary(order))
+    return order
+
+
+async def why_closed(session: AsyncSession, *, token: str, provider_id: int, now: datetime) -> str:
+    offer = await session.scalar(select(Offer).where(Offer.token == token))
+    if offer is None or offer.provider_id != provider_id:
+        return "no such offer for you; your reply was ignored"
+    if offer.state == "offered" and offer.expires_at <= now:
+        return "this offer has expired; your reply was ignored"
+    explanations = {
+        "expired": "this offer has expired; your reply was ignored",
+        "superseded": "this offer was withdrawn; your reply was ignored",
+        "taken": "this order has already been taken by another provider; your reply was ignored",
+        "accepted": "you have already accepted this offer",
+        "declined": "you have already declined this offer",
+    }
+    return explanations.get(offer.state, f"this offer is {offer.state}; your reply was ignored")
+
+
+async def close_offer(
+    session: AsyncSession,
+    offer: Offer,
+    *,
+    outcome: str,
+    policy: DispatchPolicy,
+    now: datetime,
+    actor: str,
+    outbox: Outbox,
+) -> None:
+    """A decline or an expiry; when no offer of the round is left open, match again."""
+    offer.state = outcome
+    offer.answered_at = now
+    order = await orders.get_order(session, offer.order_id)
+    if order.state != OrderState.OFFERED.value or await open_offers(session, order.id):
+        outbox.order_changed(orders.order_summary(order))
+        return
+    event = OrderEvent.DECLINE if outcome == "declined" else OrderEvent.OFFER_EXPIRED
+    provider = await provider_service.get_provider(session, offer.provider_id)
+    orders.transition(
+        session,
+        order,
+        event,
+        actor=actor,
+        reason=f"{provider.name} (#{provider.id}) {outcome}",
+        now=now,
+        outbox=outbox,
+    )
+    await match_order(session, order, policy=policy, now=now, actor=SYSTEM, outbox=outbox)
+
+
+async def decline_offer(
+    session: AsyncSession,
+    *,
+    token: str,
+    provider_id: int,
+    policy: DispatchPolicy,
+    now: datetime,
+    outbox: Outbox,
+) -> ServiceOrder:
+    offer = await session.scalar(
+        select(Offer).where(
+            Offer.token == token,
+            Offer.provider_id == provider_id,
+            Offer.state == "offered",
+            Offer.expires_at > now,
+        )
+    )
+    if offer is None:
+        raise OfferClosed(await why_closed(session, token=token, provider_id=provider_id, now=now))
+    await close_offer(
+        session,
+        offer,
+        outcome="declined",
+        policy=policy,
+        now=now,
+        actor=f"provider:{provider_id}",
+        outbox=outbox,
+    )
+    return await orders.get_order(session, offer.order_id)
+
+
+async def expire_offer(
+    session: AsyncSession, *, offer_id: int, policy: DispatchPolicy, now: datetime, outbox: Outbox
+) -> None:
+    offer = await session.get(Offer, offer_id)
+    if offer is None or offer.state != "offered":
+        return  # answered, taken or withdrawn before it ran out
+    await close_offer(
+        session, offer, outcome="expired", policy=policy, now=now, actor=SYSTEM, outbox=outbox
+    )
+
+
+async def supersede_open_offers(session: AsyncSession, order_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Offer)
+        .where(Offer.order_id == order_id, Offer.state == "offered")
+        .values(state="superseded", answered_at=now)
+    )

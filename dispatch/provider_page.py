@@ -1,0 +1,152 @@
+"""The provider's side: a phone-sized page behind a signed, expiring link, and the same actions
+as JSON for providers' own systems. No staff login here; the link's signature is the key."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from dispatch import flows, orders
+from dispatch.catalogue import CATALOGUE, ServiceCode
+from dispatch.exceptions import BadLink, DispatchError
+from dispatch.models import Offer, ServiceOrder
+from dispatch.router import translated
+from dispatch.schemas import OrderOut, ProviderAction, ProviderActionIn
+from dispatch.signing import ProviderLink, read_link
+from runtime.context import Runtime
+from runtime.deps import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["provider page"])
+
+# What the provider may press in each order state (accept/decline need an open offer).
+ACCEPT = (ProviderAction.ACCEPT, "接单 Accept")
+DECLINE = (ProviderAction.DECLINE, "拒绝 Decline")
+ON_MY_WAY = (ProviderAction.EN_ROUTE, "出发 On my way")
+ARRIVED = (ProviderAction.ARRIVE, "已到达 Arrived")
+ABORT = (ProviderAction.ABORT, "无法前往 Abort")
+DONE = (ProviderAction.COMPLETE, "完成 Completed")
+NOT_DONE = (ProviderAction.COULD_NOT_COMPLETE, "未能完成 Could not complete")
+BUTTONS: dict[str, tuple[tuple[ProviderAction, str], ...]] = {
+    "offered": (ACCEPT, DECLINE),
+    "accepted": (ON_MY_WAY, ARRIVED, ABORT),
+    "en_route": (ARRIVED, ABORT),
+    "on_site": (DONE, NOT_DONE),
+}
+
+
+def _link(runtime: Runtime, token: str) -> ProviderLink:
+    with translated():
+        return read_link(token, secret=runtime.settings.secret(), now=runtime.clock.now())
+
+
+@router.get("/p/{token}", response_class=HTMLResponse)
+async def provider_page(
+    token: str, runtime: RuntimeDep, session: SessionDep, message: str = ""
+) -> HTMLResponse:
+    link = _link(runtime, token)
+    with translated():
+        order = await orders.get_order(session, link.order_id)
+    offer = await session.scalar(
+        select(Offer).where(
+            Offer.order_id == order.id,
+            Offer.provider_id == link.provider_id,
+            Offer.state == "offered",
+            Offer.expires_at > runtime.clock.now(),
+        )
+    )
+    return HTMLResponse(render_page(token, order, offer, link.provider_id, message))
+
+
+@router.post("/p/{token}")
+async def provider_form(
+    token: str,
+    runtime: RuntimeDep,
+    action: Annotated[ProviderAction, Form()],
+    offer_token: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    link = _link(runtime, token)
+    message = "已记录 Done"
+    try:
+        await flows.provider_acts(
+            runtime,
+            order_id=link.order_id,
+            provider_id=link.provider_id,
+            action=action,
+            offer_token=offer_token,
+            note=note,
+        )
+    except BadLink as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+    except DispatchError as error:
+        message = str(error)
+    return RedirectResponse(
+        f"/p/{token}?message={quote(message)}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/p/{token}/actions")
+async def provider_action(token: str, body: ProviderActionIn, runtime: RuntimeDep) -> OrderOut:
+    """For providers' own systems: the link from the webhook, and a JSON action."""
+    link = _link(runtime, token)
+    with translated():
+        order = await flows.provider_acts(
+            runtime,
+            order_id=link.order_id,
+            provider_id=link.provider_id,
+            action=body.action,
+            offer_token=body.offer_token,
+            note=body.note,
+            latitude=body.latitude,
+            longitude=body.longitude,
+        )
+    return OrderOut.model_validate(order)
+
+
+def render_page(
+    token: str, order: ServiceOrder, offer: Offer | None, provider_id: int, message: str
+) -> str:
+    kind = CATALOGUE[ServiceCode(order.service)]
+    mine = order.provider_id == provider_id
+    state = order.state if (mine or offer is not None) else "closed"
+    buttons = BUTTONS.get(state, ()) if (offer is not None or mine) else ()
+    forms = "".join(
+        f'<form method="post" action="/p/{escape(token)}">'
+        f'<input type="hidden" name="action" value="{a.value}">'
+        f'<input type="hidden" name="offer_token" value="{escape(offer.token if offer else "")}">'
+        + (
+            '<textarea name="note" placeholder="备注 Note"></textarea>'
+            if a
+            in (ProviderAction.COMPLETE, ProviderAction.COULD_NOT_COMPLETE, ProviderAction.ABORT)
+            else ""
+        )
+        + f'<button data-action="{a.value}">{escape(label)}</button></form>'
+        for a, label in buttons
+    )
+    expiry = (
+        f"<p>请于 <time>{offer.expires_at:%H:%M:%S} UTC</time> 前答复</p>"
+        if offer is not None
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>订单 #{order.id} · 12349</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-width:32rem}}
+h1{{font-size:1.3rem}} .state{{font-weight:bold}} .message{{background:#fff4d6;padding:.5rem}}
+form{{margin:.6rem 0}} button{{width:100%;padding:1rem;font-size:1.1rem;border-radius:.5rem}}
+textarea{{width:100%;min-height:4rem;margin-bottom:.4rem;box-sizing:border-box}}
+</style></head><body>
+<h1>订单 #{order.id}：{escape(kind.name_zh)} {escape(kind.name_en)}</h1>
+{f'<p class="message" id="message">{escape(message)}</p>' if message else ""}
+<p>状态 State: <span class="state" id="state">{escape(state)}</span></p>
+<p>{escape(order.district)} · 须于 {order.due_by:%m-%d %H:%M} UTC 前到达</p>
+{f"<p>{escape(order.notes)}</p>" if order.notes else ""}
+{expiry}{forms}
+</body></html>"""

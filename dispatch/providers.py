@@ -1,0 +1,300 @@
+"""Providers: registration, status, blocks by seniors, KPIs, and their rows as candidates."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.catalogue import CATALOGUE, ServiceCode
+from dispatch.exceptions import InvalidRequest, NotFound
+from dispatch.matching import (
+    NEUTRAL_RATING,
+    ROAD_FACTOR,
+    Candidate,
+    CandidatePool,
+    MatchRequest,
+    Weights,
+)
+from dispatch.models import Provider, ProviderBlock, ProviderCoverage
+from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus
+
+
+async def create_provider(
+    session: AsyncSession, *, data: ProviderCreate, now: datetime
+) -> Provider:
+    if data.firm_id is not None:
+        firm = await get_provider(session, data.firm_id)
+        if firm.kind != "firm":
+            raise InvalidRequest(f"provider {data.firm_id} is not a firm")
+    fields = data.model_dump(mode="json")
+    provider = Provider(**fields, created_at=now)
+    session.add(provider)
+    await session.flush()
+    session.add_all(
+        ProviderCoverage(**row)
+        for row in coverage_rows(
+            provider_id=provider.id,
+            services=provider.services,
+            certifications=provider.certifications,
+            districts=provider.districts,
+            has_radius=provider.area_radius_km is not None,
+        )
+    )
+    return provider
+
+
+ANY_DISTRICT = "*"
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def coverage_rows(
+    *,
+    provider_id: int,
+    services: list[str],
+    certifications: list[str],
+    districts: list[str],
+    has_radius: bool,
+) -> list[dict[str, Any]]:
+    """(service, district) pairs the provider can serve; '*' when a radius decides."""
+    places = [*districts, *([ANY_DISTRICT] if has_radius else [])]
+    able = [
+        s for s in services if CATALOGUE[ServiceCode(s)].certification in (None, *certifications)
+    ]
+    return [{"provider_id": provider_id, "service": s, "district": d} for s in able for d in places]
+
+
+async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
+    provider = await session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound(f"provider {provider_id} does not exist")
+    return provider
+
+
+async def list_providers(session: AsyncSession) -> Sequence[Provider]:
+    return (await session.scalars(select(Provider).order_by(Provider.id))).all()
+
+
+async def set_status(
+    session: AsyncSession, *, provider_id: int, status: ProviderStatus
+) -> Provider:
+    provider = await get_provider(session, provider_id)
+    provider.status = status.value
+    return provider
+
+
+async def block_provider(
+    session: AsyncSession, *, senior_id: int, provider_id: int, reason: str
+) -> None:
+    await get_provider(session, provider_id)
+    exists = await session.scalar(
+        select(ProviderBlock.id).where(
+            ProviderBlock.senior_id == senior_id, ProviderBlock.provider_id == provider_id
+        )
+    )
+    if exists is None:
+        session.add(ProviderBlock(senior_id=senior_id, provider_id=provider_id, reason=reason))
+
+
+async def blocked_by(session: AsyncSession, senior_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(ProviderBlock.provider_id).where(ProviderBlock.senior_id == senior_id)
+    )
+    return set(rows)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def kpis_of(p: Provider) -> ProviderKpis:
+    return ProviderKpis(
+        provider_id=p.id,
+        offers_received=p.offers_received,
+        acceptance_rate=_ratio(p.offers_accepted, p.offers_received),
+        mean_seconds_to_accept=_ratio(p.accept_seconds_sum, p.offers_accepted),
+        on_time_arrival_rate=_ratio(p.arrivals_on_time, p.arrivals),
+        completion_rate=_ratio(p.jobs_completed, p.jobs_accepted),
+        rating=_ratio(p.rating_sum, p.rating_count),
+        complaints=p.complaints,
+    )
+
+
+def reliability(
+    *, received: int, accepted: int, arrivals: int, on_time: int, complaints: int, completed: int
+) -> float:
+    """0..1 from acceptance, punctuality and complaints; a newcomer starts at 1."""
+    acceptance = accepted / received if received else 1.0
+    punctuality = on_time / arrivals if arrivals else 1.0
+    penalty = min(complaints / max(completed, 1), 1.0)
+    return (acceptance + punctuality) / 2 * (1.0 - 0.5 * penalty)
+
+
+def candidate_of(p: Provider, now: datetime) -> Candidate:
+    return candidate_of_row(tuple(getattr(p, column.key) for column in MATCH_COLUMNS), now)
+
+
+def candidate_of_row(row: Sequence[Any], now: datetime) -> Candidate:
+    """A candidate from the values of MATCH_COLUMNS, in that order (fast for thousands)."""
+    (
+        pid,
+        services,
+        certifications,
+        districts,
+        area_lat,
+        area_lon,
+        radius,
+        start,
+        end,
+        capacity,
+        active,
+        lat,
+        lon,
+        rating_sum,
+        rating_count,
+        received,
+        accepted,
+        arrivals,
+        on_time,
+        complaints,
+        completed,
+        last_ended,
+    ) = row
+    if active > 0:
+        idle = 0.0
+    elif last_ended is None:
+        idle = 240.0
+    else:
+        idle = (now - last_ended).total_seconds() / 60.0
+    return Candidate(
+        provider_id=pid,
+        services=frozenset(services),
+        certifications=frozenset(certifications),
+        districts=frozenset(districts),
+        area_latitude=area_lat,
+        area_longitude=area_lon,
+        area_radius_km=radius,
+        work_start_minute=start,
+        work_end_minute=end,
+        capacity=capacity,
+        active_jobs=active,
+        latitude=lat,
+        longitude=lon,
+        rating=rating_sum / rating_count if rating_count else NEUTRAL_RATING,
+        reliability=reliability(
+            received=received,
+            accepted=accepted,
+            arrivals=arrivals,
+            on_time=on_time,
+            complaints=complaints,
+            completed=completed,
+        ),
+        idle_minutes=idle,
+    )
+
+
+# Only what matching reads, so that thousands of rows load quickly.
+MATCH_COLUMNS = (
+    Provider.id,
+    Provider.services,
+    Provider.certifications,
+    Provider.districts,
+    Provider.area_latitude,
+    Provider.area_longitude,
+    Provider.area_radius_km,
+    Provider.work_start_minute,
+    Provider.work_end_minute,
+    Provider.capacity,
+    Provider.active_jobs,
+    Provider.latitude,
+    Provider.longitude,
+    Provider.rating_sum,
+    Provider.rating_count,
+    Provider.offers_received,
+    Provider.offers_accepted,
+    Provider.arrivals,
+    Provider.arrivals_on_time,
+    Provider.complaints,
+    Provider.jobs_completed,
+    Provider.last_job_ended_at,
+)
+SET_COLUMNS = (Provider.services, Provider.certifications, Provider.districts)
+# The rest, for the urgent path where the coverage table already answered the set questions.
+FIGURE_COLUMNS = tuple(c for c in MATCH_COLUMNS if c not in SET_COLUMNS)
+
+
+async def load_pool(
+    session: AsyncSession,
+    *,
+    service: ServiceCode | None,
+    now: datetime,
+    near: MatchRequest | None = None,
+    weights: Weights | None = None,
+    with_room: bool = True,
+) -> CandidatePool:
+    """Coarse pre-filter in SQL, the exact filters in memory.
+
+    SQL keeps active providers with room who can do the service (with its certification) in
+    the district or by radius (the indexed coverage table) and, given ``near``, whose last
+    position lies in the box they could cross before the deadline (a superset of the exact
+    travel-time filter; providers with no position are kept).
+    """
+    query: AnySelect = select(*MATCH_COLUMNS).where(Provider.status == ProviderStatus.ACTIVE.value)
+    if with_room:
+        query = query.where(Provider.active_jobs < Provider.capacity)
+    if service is not None:
+        covering = select(ProviderCoverage.provider_id).where(
+            ProviderCoverage.service == service.value
+        )
+        if near is not None:
+            covering = covering.where(ProviderCoverage.district.in_((near.district, ANY_DISTRICT)))
+        query = query.where(Provider.id.in_(covering))
+    if (
+        near is not None
+        and weights is not None
+        and near.latitude is not None
+        and near.longitude is not None
+    ):
+        minutes = max((near.due_by - now).total_seconds() / 60.0, 0.0)
+        reach_km = weights.speed_kmh * minutes / 60.0 / ROAD_FACTOR
+        dlat = reach_km / 111.0
+        dlon = reach_km / (111.0 * max(math.cos(math.radians(near.latitude)), 0.01))
+        query = query.where(
+            or_(
+                Provider.latitude.is_(None),
+                and_(
+                    Provider.latitude.between(near.latitude - dlat, near.latitude + dlat),
+                    Provider.longitude.between(near.longitude - dlon, near.longitude + dlon),
+                ),
+            )
+        )
+    if service is None or near is None:
+        rows = (await session.execute(query)).all()
+        return CandidatePool([candidate_of_row(row, now) for row in rows])
+    return await _covered_pool(session, query, service=service, district=near.district, now=now)
+
+
+async def _covered_pool(
+    session: AsyncSession, query: AnySelect, *, service: ServiceCode, district: str, now: datetime
+) -> CandidatePool:
+    """Skip decoding the JSON lists: the coverage table already says what they would say."""
+    in_district = exists().where(
+        ProviderCoverage.provider_id == Provider.id,
+        ProviderCoverage.service == service.value,
+        ProviderCoverage.district == district,
+    )
+    narrowed: AnySelect = query.with_only_columns(*FIGURE_COLUMNS, in_district)
+    needed = CATALOGUE[service].certification
+    services, certifications = frozenset({service.value}), frozenset({needed} - {None})
+    here, nowhere = frozenset({district}), frozenset[str]()
+    candidates = [
+        candidate_of_row(
+            (row[0], services, certifications, here if row[-1] else nowhere, *row[1:-1]), now
+        )
+        for row in (await session.execute(narrowed)).all()
+    ]
+    return CandidatePool(candidates)

@@ -1,0 +1,237 @@
+"""Pydantic models at the HTTP edge: what comes in is checked here, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from dispatch.catalogue import ServiceCode
+
+SUBSIDY_CATEGORIES = ("old_age_allowance", "disability", "veterans", "low_income", "care_subsidy")
+
+
+class Urgency(StrEnum):
+    URGENT = "urgent"
+    SAME_DAY = "same_day"
+    SCHEDULED = "scheduled"
+
+
+class OrderSource(StrEnum):
+    OPERATOR = "operator"
+    GREEN_KEY = "green_key"
+    ALARM = "alarm"
+    SCHEDULE = "schedule"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    WEBHOOK = "webhook"
+    PAGE = "page"
+
+
+class ProviderKind(StrEnum):
+    FIRM = "firm"
+    WORKER = "worker"
+
+
+class ProviderStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class ProviderAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EN_ROUTE = "en_route"
+    ARRIVE = "arrive"
+    COMPLETE = "complete"
+    COULD_NOT_COMPLETE = "could_not_complete"
+    ABORT = "abort"
+
+
+Minute = Annotated[int, Field(ge=0, le=24 * 60)]
+
+
+class ProviderCreate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ProviderKind = ProviderKind.WORKER
+    firm_id: int | None = None
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    phone: Annotated[str, Field(max_length=20)] = ""
+    services: Annotated[list[ServiceCode], Field(min_length=1)]
+    certifications: list[Annotated[str, Field(max_length=32)]] = []
+    districts: list[str] = []
+    area_latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    area_longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    area_radius_km: Annotated[float, Field(gt=0, le=500)] | None = None
+    work_start_minute: Minute = 8 * 60
+    work_end_minute: Minute = 18 * 60
+    capacity: Annotated[int, Field(ge=1, le=100)] = 1
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    channel: Channel = Channel.PAGE
+    webhook_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _area_and_channel(self) -> ProviderCreate:
+        radius = (self.area_latitude, self.area_longitude, self.area_radius_km)
+        if not self.districts and None in radius:
+            raise ValueError(
+                "give a service area: districts, or area_latitude, "
+                "area_longitude and area_radius_km"
+            )
+        if self.channel == Channel.WEBHOOK and self.webhook_url is None:
+            raise ValueError("channel 'webhook' needs a webhook_url")
+        if self.channel == Channel.SMS and not self.phone:
+            raise ValueError("channel 'sms' needs a phone number")
+        return self
+
+
+class ProviderStatusIn(BaseModel):
+    status: ProviderStatus
+
+
+class ProviderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    firm_id: int | None
+    name: str
+    services: list[str]
+    certifications: list[str]
+    districts: list[str]
+    capacity: int
+    active_jobs: int
+    status: str
+    channel: str
+    latitude: float | None
+    longitude: float | None
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    senior_id: int
+    service: ServiceCode
+    urgency: Urgency = Urgency.SAME_DAY
+    source: OrderSource = OrderSource.OPERATOR
+    source_ref: Annotated[str, Field(max_length=64)] = ""
+    service_at: datetime | None = None
+    due_by: datetime | None = None
+    notes: Annotated[str, Field(max_length=2000)] = ""
+    # Scheduled visits may wait for the next batch assignment instead of matching now.
+    batch: bool = False
+
+
+class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    senior_id: int
+    service: str
+    urgency: str
+    source: str
+    state: str
+    district: str
+    service_at: datetime
+    due_by: datetime
+    provider_id: int | None
+    offers_made: int
+    escalation_reason: str
+    price_fen: int
+    subsidised_fen: int
+    senior_pays_fen: int
+    subsidy_category: str | None
+    rating: int | None
+    completion_note: str
+    late_alerted_at: datetime | None
+    created_at: datetime
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_state: str
+    to_state: str
+    event: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class OfferOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int
+    provider_id: int
+    round: int
+    state: str
+    score: float
+    offered_at: datetime
+    expires_at: datetime
+
+
+class ProviderActionIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: ProviderAction
+    offer_token: Annotated[str, Field(max_length=32)] = ""
+    note: Annotated[str, Field(max_length=2000)] = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider_id: int
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "reassigned by dispatcher"
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stars: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=1000)] = ""
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_ids: Annotated[list[int], Field(min_length=1, max_length=5000)]
+
+
+class BlockIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    senior_id: int
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class ProviderKpis(BaseModel):
+    provider_id: int
+    offers_received: int
+    acceptance_rate: float | None
+    mean_seconds_to_accept: float | None
+    on_time_arrival_rate: float | None
+    completion_rate: float | None
+    rating: float | None
+    complaints: int

@@ -1,0 +1,109 @@
+"""Providers accepting the same parallel offer at the same instant: exactly one wins."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from accounts import service as accounts_service
+from accounts.roles import Role
+from config.settings import Settings
+from dashboard.app import create_app
+from dispatch.notify import LoggingSmsSender
+from runtime.clock import ManualClock
+from tests.conftest import TEST_PASSWORD, LiveServer, serve
+from tests.dispatch.conftest import SENIOR_AT, link_for
+from tests.dispatch.steps import open_offers
+from tests.seniors.test_api import senior_body
+
+
+@pytest.fixture
+async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[LiveServer]:
+    async for running in serve(create_app(settings, clock=clock)):
+        yield running
+
+
+async def test_concurrent_accepts_have_exactly_one_winner(server: LiveServer) -> None:
+    """Three providers accept an urgent order at once over real HTTP: one 200, two 409s."""
+    runtime = server.runtime
+    assert runtime.dispatch is not None
+    runtime.dispatch.sms = LoggingSmsSender()
+    async with runtime.sessions() as session:
+        await accounts_service.create_user(
+            session,
+            username="d1",
+            display_name="D",
+            role=Role.SUPERVISOR,
+            password=TEST_PASSWORD,
+            now=runtime.clock.now(),
+        )
+        await session.commit()
+    async with httpx.AsyncClient(base_url=server.url) as staff:
+        token = (
+            await staff.post(
+                "/api/v1/auth/login", json={"username": "d1", "password": TEST_PASSWORD}
+            )
+        ).json()["access_token"]
+        staff.headers["Authorization"] = f"Bearer {token}"
+        senior = (
+            await staff.post(
+                "/api/v1/seniors", json=senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1])
+            )
+        ).json()["id"]
+        for i in range(3):
+            created = await staff.post(
+                "/api/v1/providers",
+                json={
+                    "name": f"p{i}",
+                    "services": ["emergency_responder"],
+                    "certifications": ["first_aid"],
+                    "districts": ["新城区"],
+                    "work_start_minute": 0,
+                    "work_end_minute": 0,
+                    "latitude": SENIOR_AT[0] + 0.01 * (i + 1),
+                    "longitude": SENIOR_AT[1],
+                },
+            )
+            assert created.status_code == 201
+        for _round in range(3):
+            order = (
+                await staff.post(
+                    "/api/v1/orders",
+                    json={
+                        "senior_id": senior,
+                        "service": "emergency_responder",
+                        "urgency": "urgent",
+                    },
+                )
+            ).json()
+            offers = await open_offers(runtime, order["id"])
+            assert len(offers) == 3
+            answers = await asyncio.gather(
+                *(
+                    _accept(
+                        server,
+                        runtime_link=link_for(runtime, provider_id=p, order_id=order["id"]),
+                        token=t,
+                    )
+                    for p, t in offers.items()
+                )
+            )
+            codes = sorted(a.status_code for a in answers)
+            assert codes == [200, 409, 409], [a.text for a in answers]
+            winner = next(a.json()["provider_id"] for a in answers if a.status_code == 200)
+            final = (await staff.get(f"/api/v1/orders/{order['id']}")).json()
+            assert final["state"] == "accepted" and final["provider_id"] == winner
+            timeline = (await staff.get(f"/api/v1/orders/{order['id']}/timeline")).json()
+            assert [t["to_state"] for t in timeline].count("accepted") == 1
+            await staff.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "next"})
+
+
+async def _accept(server: LiveServer, *, runtime_link: str, token: str) -> httpx.Response:
+    """Each provider on its own connection, as separate phones would be."""
+    async with httpx.AsyncClient(base_url=server.url) as phone:
+        return await phone.post(
+            f"/p/{runtime_link}/actions", json={"action": "accept", "offer_token": token}
+        )
