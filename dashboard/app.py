@@ -18,6 +18,9 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
+from liveness.loops import liveness_housekeeping
+from liveness.router import router as liveness_router
+from liveness.runtime import open_liveness
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -38,6 +41,7 @@ ROUTERS = [
     seniors_router,
     live.router,
     pages.router,
+    liveness_router,
 ]
 
 
@@ -53,8 +57,8 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 
 
 # Each domain that needs a loop adds it here; the lifespan runs them in one task group.
-BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions]
-LIFESPAN_PARTS: list[LifespanPart] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [purge_expired_sessions, liveness_housekeeping]
+LIFESPAN_PARTS: list[LifespanPart] = [open_liveness]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

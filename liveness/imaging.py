@@ -165,3 +165,14 @@ def naive_analysis(frames: list[TimedFrame]) -> LandmarkSequence:
 def frame_size(jpeg: bytes) -> tuple[int, int]:
     image = decode(jpeg)
     return (0, 0) if image is None else (int(image.shape[1]), int(image.shape[0]))
+
+
+def thumbnail(jpeg: bytes, width: int = 160) -> bytes | None:
+    """A small JPEG of the frame for the dispute record."""
+    image = decode(jpeg)
+    if image is None:
+        return None
+    small, _ = shrink(image, width)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return data.tobytes() if ok else None

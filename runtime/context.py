@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.settings import Settings
 from runtime.bus import EventBus
 from runtime.clock import Clock
+
+if TYPE_CHECKING:
+    from liveness.runtime import LivenessRuntime
 
 
 @dataclass
@@ -20,3 +24,4 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus
+    liveness: LivenessRuntime | None = None

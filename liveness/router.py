@@ -1,0 +1,256 @@
+"""HTTP routes for proof-of-life: enrolment, sessions, frames, reviews, roster and holds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
+from fastapi.responses import Response
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from config.settings import Settings
+from liveness import service
+from liveness.actions import ACTIONS, Action, script_for
+from liveness.exceptions import (
+    ConsentMissingError,
+    DecisionNotFoundError,
+    FramesRefusedError,
+    LivenessError,
+    NotEnrolledError,
+    PhotoRefusedError,
+    RateLimitedError,
+    ReviewError,
+    SessionNotFoundError,
+    SessionRefusedError,
+    TemplateKeyError,
+)
+from liveness.imaging import PhotoRules, TimedFrame
+from liveness.models import ChallengeSession
+from liveness.runtime import LivenessRuntime
+from liveness.schemas import (
+    ChainOut,
+    DecisionOut,
+    EnrolmentOut,
+    FramesIn,
+    ReviewIn,
+    ReviewOut,
+    RosterRowOut,
+    SessionIn,
+    SessionOut,
+    StepOut,
+)
+from runtime.deps import RuntimeDep, SessionDep
+from seniors.exceptions import SeniorNotFoundError
+
+router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
+LIVENESS_STAFF = (Role.SUBSIDY_STAFF, Role.SUPERVISOR)
+Staff = Annotated[StaffUser, Depends(require_roles(LIVENESS_STAFF))]
+Supervisor = Annotated[StaffUser, Depends(require_roles((Role.SUPERVISOR,)))]
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (SeniorNotFoundError, status.HTTP_404_NOT_FOUND),
+    (SessionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (DecisionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConsentMissingError, status.HTTP_409_CONFLICT),
+    (NotEnrolledError, status.HTTP_409_CONFLICT),
+    (SessionRefusedError, status.HTTP_409_CONFLICT),
+    (ReviewError, status.HTTP_409_CONFLICT),
+    (PhotoRefusedError, 422),
+    (FramesRefusedError, 422),
+    (RateLimitedError, status.HTTP_429_TOO_MANY_REQUESTS),
+    (TemplateKeyError, status.HTTP_500_INTERNAL_SERVER_ERROR),
+]
+
+
+def http_error(error: Exception) -> HTTPException:
+    """The one place where domain errors become HTTP answers."""
+    code = next((c for kind, c in _STATUS if isinstance(error, kind)), 400)
+    return HTTPException(code, str(error))
+
+
+def _liveness(runtime: RuntimeDep) -> LivenessRuntime:
+    if runtime.liveness is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "liveness analysis is not running")
+    return runtime.liveness
+
+
+Liveness = Annotated[LivenessRuntime, Depends(_liveness)]
+
+
+def _limit(settings: Settings) -> service.RateLimit:
+    return service.RateLimit(settings.liveness_max_failures,
+                             timedelta(minutes=settings.liveness_failure_window_minutes),
+                             timedelta(minutes=settings.liveness_cooloff_minutes))
+
+
+@router.post("/seniors/{senior_id}/enrolment", status_code=201)
+async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], user: Staff,
+                runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
+    """Replace the senior's face templates with those of 1–5 usable photos."""
+    now = runtime.clock.now()
+    data = [await photo.read() for photo in photos]
+    try:
+        rows = await service.enrol(session, liveness, senior_id=senior_id, photos=data,
+                                   staff=user.username, now=now, rules=PhotoRules())
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()  # keep the home-visit task offered without consent
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.enrol", subject_type="senior",
+        subject_id=str(senior_id), now=now, detail={"photos": len(rows)})
+    await session.commit()
+    return EnrolmentOut(senior_id=senior_id, templates=len(rows),
+                        photo_sha256=[row.photo_sha256 for row in rows])
+
+
+def _session_out(challenge: ChallengeSession) -> SessionOut:
+    steps = script_for([Action(a) for a in challenge.actions])
+    return SessionOut(id=challenge.id, nonce=challenge.nonce, senior_id=challenge.senior_id,
+                      expires_at=challenge.expires_at, steps=[
+                          StepOut(action=s.action.value, prompt_zh=ACTIONS[s.action].prompt_zh,
+                                  prompt_en=ACTIONS[s.action].prompt_en, starts_at=s.starts_at,
+                                  ends_at=s.ends_at) for s in steps])
+
+
+@router.post("/sessions", status_code=201)
+async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, session: SessionDep
+                        ) -> SessionOut:
+    """A one-time challenge: id, nonce, expiry and a random script of 2–3 actions."""
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.start_session(
+            session, senior_id=body.senior_id, channel=body.channel, category=body.category,
+            staff=user.username, now=now,
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.session", subject_type="senior",
+        subject_id=str(body.senior_id), now=now, detail={"session": challenge.id})
+    await session.commit()
+    return _session_out(challenge)
+
+
+@router.post("/sessions/{session_id}/frames")
+async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: RuntimeDep,
+                        liveness: Liveness, session: SessionDep) -> DecisionOut:
+    """Frames bound to the session's nonce; the session is spent by this call."""
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.claim_session(session, session_id=session_id,
+                                                nonce=body.nonce, now=now)
+        await session.commit()
+        frames = [TimedFrame(f.t, f.jpeg) for f in body.frames]
+        record = await service.run_check(
+            session, liveness, challenge=challenge, frames=frames, now=now,
+            audit_days=settings.liveness_audit_frame_days,
+            certification_months=settings.liveness_certification_months)
+    except LivenessError as error:
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.check", subject_type="senior",
+        subject_id=str(challenge.senior_id), now=now,
+        detail={"decision": record.id, "outcome": record.outcome})
+    await session.commit()
+    runtime.bus.publish("liveness.decision", {"senior_id": record.senior_id,
+                                                    "outcome": record.outcome},
+                              roles=[Role.SUBSIDY_STAFF, Role.SUPERVISOR, Role.ADMIN])
+    return DecisionOut.model_validate(record)
+
+
+@router.post("/decisions/{decision_id}/reviews", status_code=201)
+async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime: RuntimeDep,
+                         session: SessionDep) -> ReviewOut:
+    """Propose another outcome with a reason; a second staff member must approve it."""
+    now = runtime.clock.now()
+    try:
+        review = await service.request_review(session, decision_id=decision_id,
+                                              outcome=body.outcome, reason=body.reason,
+                                              staff=user.username, now=now)
+    except LivenessError as error:
+        raise http_error(error) from error
+    decision = await service.get_decision(session, decision_id)
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.review", subject_type="senior",
+        subject_id=str(decision.senior_id), now=now, detail={"decision": decision_id})
+    await session.commit()
+    return ReviewOut.model_validate(review)
+
+
+@router.post("/reviews/{review_id}/approve")
+async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
+                         ) -> DecisionOut:
+    now = runtime.clock.now()
+    try:
+        record = await service.approve_review(
+            session, review_id=review_id, staff=user.username, now=now,
+            certification_months=runtime.settings.liveness_certification_months)
+    except LivenessError as error:
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.override", subject_type="senior",
+        subject_id=str(record.senior_id), now=now, detail={"decision": record.id})
+    await session.commit()
+    return DecisionOut.model_validate(record)
+
+
+@router.get("/chain")
+async def verify_chain(user: Supervisor, session: SessionDep) -> ChainOut:
+    """Whether every decision record still matches its hash and its predecessor."""
+    broken = await service.verify_chain(session)
+    return ChainOut(intact=broken is None, first_broken_id=broken)
+
+
+@router.get("/roster")
+async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[RosterRowOut]:
+    rows = await service.roster(session, today=runtime.clock.now().date(),
+                                due_soon_days=runtime.settings.liveness_due_soon_days)
+    return [RosterRowOut.model_validate(row) for row in rows]
+
+
+CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "under_review",
+              "held_since", "back_pay_due"]
+
+
+def _csv(rows: Sequence[service.RosterRow], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow([row.senior_id, row.name, row.category, row.certified_until or "",
+                         row.standing.value, int(row.under_review), row.held_since or "",
+                         int(row.back_pay_due)])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/roster.csv")
+async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
+    rows = await service.roster(session, today=runtime.clock.now().date(),
+                                due_soon_days=runtime.settings.liveness_due_soon_days)
+    return _csv(rows, "liveness-roster.csv")
+
+
+@router.get("/holds.csv")
+async def holds_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """The payment hold list for finance: overdue and not under review."""
+    now = runtime.clock.now()
+    rows = await service.payment_holds(session, today=now.date(),
+                                       due_soon_days=runtime.settings.liveness_due_soon_days)
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.holds", subject_type="liveness",
+        subject_id=None, now=now, detail={"held": len(rows)})
+    await session.commit()
+    return _csv(rows, "payment-holds.csv")
