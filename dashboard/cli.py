@@ -12,12 +12,17 @@ from accounts import demo as accounts_demo
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
+from liveness.cli import bench_liveness, liveness_app
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+bench_app = typer.Typer(help="Benchmarks; each prints one JSON line", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+app.add_typer(liveness_app, name="liveness")
+bench_app.command("liveness")(bench_liveness)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -40,7 +41,7 @@ def distance(a: list[float], b: list[float]) -> float:
     return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
 
 
-def judge_identity(encodings: list[list[float] | None], templates: list[list[float]],
+def judge_identity(encodings: Sequence[list[float] | None], templates: list[list[float]],
                    thresholds: Thresholds) -> Verdict:
     """1:1 against the senior's own templates on the chosen frames, never 1:N."""
     if not templates:
