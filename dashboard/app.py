@@ -19,6 +19,7 @@ from accounts.router import router as accounts_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
 from liveness.loops import liveness_housekeeping
+from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
 from runtime.bus import EventBus
@@ -42,6 +43,7 @@ ROUTERS = [
     live.router,
     pages.router,
     liveness_router,
+    liveness_pages,
 ]
 
 

@@ -9,13 +9,15 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
+from dashboard.pages import STATIC_DIR
 from liveness import service
 from liveness.actions import ACTIONS, Action, script_for
 from liveness.exceptions import (
@@ -32,13 +34,17 @@ from liveness.exceptions import (
     TemplateKeyError,
 )
 from liveness.imaging import PhotoRules, TimedFrame
-from liveness.models import ChallengeSession
+from liveness.links import CaptureLink, read_link, sign_link
+from liveness.models import ChallengeSession, DecisionRecord
 from liveness.runtime import LivenessRuntime
 from liveness.schemas import (
+    CaptureResultOut,
     ChainOut,
     DecisionOut,
     EnrolmentOut,
     FramesIn,
+    LinkIn,
+    LinkOut,
     ReviewIn,
     ReviewOut,
     RosterRowOut,
@@ -46,10 +52,19 @@ from liveness.schemas import (
     SessionOut,
     StepOut,
 )
+from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
+pages = APIRouter(include_in_schema=False)
+CAPTURE_PAGE = STATIC_DIR / "liveness-capture.html"
+
+
+@pages.get("/liveness/capture")
+async def capture_page() -> FileResponse:
+    """The camera page; the signed link in its query string authorises it."""
+    return FileResponse(CAPTURE_PAGE, headers={"Cache-Control": "no-store"})
 LIVENESS_STAFF = (Role.SUBSIDY_STAFF, Role.SUPERVISOR)
 Staff = Annotated[StaffUser, Depends(require_roles(LIVENESS_STAFF))]
 Supervisor = Annotated[StaffUser, Depends(require_roles((Role.SUPERVISOR,)))]
@@ -143,14 +158,14 @@ async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, sessi
     return _session_out(challenge)
 
 
-@router.post("/sessions/{session_id}/frames")
-async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: RuntimeDep,
-                        liveness: Liveness, session: SessionDep) -> DecisionOut:
-    """Frames bound to the session's nonce; the session is spent by this call."""
+async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
+                 session_id: str, body: FramesIn, actor: str,
+                 senior_id: int | None = None) -> DecisionRecord:
+    """Spend the session, analyse its frames, record and announce the decision."""
     settings, now = runtime.settings, runtime.clock.now()
     try:
         challenge = await service.claim_session(session, session_id=session_id,
-                                                nonce=body.nonce, now=now)
+                                                nonce=body.nonce, now=now, senior_id=senior_id)
         await session.commit()
         frames = [TimedFrame(f.t, f.jpeg) for f in body.frames]
         record = await service.run_check(
@@ -160,14 +175,81 @@ async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: R
     except LivenessError as error:
         raise http_error(error) from error
     await accounts_service.record_audit(
-        session, actor=user.username, action="liveness.check", subject_type="senior",
+        session, actor=actor, action="liveness.check", subject_type="senior",
         subject_id=str(challenge.senior_id), now=now,
         detail={"decision": record.id, "outcome": record.outcome})
     await session.commit()
     runtime.bus.publish("liveness.decision", {"senior_id": record.senior_id,
-                                                    "outcome": record.outcome},
-                              roles=[Role.SUBSIDY_STAFF, Role.SUPERVISOR, Role.ADMIN])
+                                              "outcome": record.outcome},
+                        roles=[Role.SUBSIDY_STAFF, Role.SUPERVISOR, Role.ADMIN])
+    return record
+
+
+@router.post("/sessions/{session_id}/frames")
+async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: RuntimeDep,
+                        liveness: Liveness, session: SessionDep) -> DecisionOut:
+    """Frames bound to the session's nonce; the session is spent by this call."""
+    record = await _check(session, runtime, liveness, session_id=session_id, body=body,
+                          actor=user.username)
     return DecisionOut.model_validate(record)
+
+
+@router.post("/links", status_code=201)
+async def create_link(body: LinkIn, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+                      session: SessionDep) -> LinkOut:
+    """A signed link to the capture page for the kiosk or the senior's own phone."""
+    now = runtime.clock.now()
+    try:
+        await service.require_consent(session, senior_id=body.senior_id, now=now)
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    expires = now + timedelta(minutes=runtime.settings.liveness_link_minutes)
+    token = sign_link(liveness.link_key, CaptureLink(body.senior_id, body.channel,
+                                                     user.username, expires))
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.link", subject_type="senior",
+        subject_id=str(body.senior_id), now=now, detail={"channel": body.channel})
+    await session.commit()
+    return LinkOut(url=f"/liveness/capture?token={token}", expires_at=expires)
+
+
+def _link(token: str, runtime: Runtime, liveness: LivenessRuntime) -> CaptureLink:
+    try:
+        return read_link(liveness.link_key, token, now=runtime.clock.now())
+    except (LivenessError, ValueError, KeyError) as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error) or "invalid link") from error
+
+
+# The capture routes are authorised by the signed link instead of a staff role: the senior's
+# phone has no staff log-in. The link names the staff member who sent it, who is audited.
+@router.post("/capture/{token}/sessions", status_code=201)
+async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
+                          session: SessionDep) -> SessionOut:
+    link = _link(token, runtime, liveness)
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.start_session(
+            session, senior_id=link.senior_id, channel=link.channel, category=None,
+            staff=link.staff, now=now,
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    await session.commit()
+    return _session_out(challenge)
+
+
+@router.post("/capture/{token}/sessions/{session_id}/frames")
+async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: RuntimeDep,
+                         liveness: Liveness, session: SessionDep) -> CaptureResultOut:
+    link = _link(token, runtime, liveness)
+    record = await _check(session, runtime, liveness, session_id=session_id, body=body,
+                          actor=f"link:{link.staff}", senior_id=link.senior_id)
+    return CaptureResultOut(decision_id=record.id, outcome=record.outcome,
+                            reasons=record.reasons)
 
 
 @router.post("/decisions/{decision_id}/reviews", status_code=201)

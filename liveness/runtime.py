@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
 from liveness.reminders import LoggingReminderSender, ReminderSender
-from liveness.templates import derive_template_key
+from liveness.templates import derive_key, derive_template_key
 from runtime.context import Runtime
 
 
@@ -19,6 +19,7 @@ from runtime.context import Runtime
 class LivenessRuntime:
     pool: Executor
     template_key: bytes
+    link_key: bytes
     reminders: ReminderSender
     thresholds: Thresholds
     workers: int
@@ -35,6 +36,7 @@ async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
     async with pool_of(settings.liveness_workers) as pool:
         runtime.liveness = LivenessRuntime(
             pool=pool, template_key=derive_template_key(source),
+            link_key=derive_key(settings.secret(), b"anxin liveness capture links v1"),
             reminders=LoggingReminderSender(),
             thresholds=Thresholds(settings.liveness_accept_distance,
                                   settings.liveness_review_distance,

@@ -131,3 +131,23 @@ class RosterRowOut(BaseModel):
     under_review: bool
     held_since: date | None
     back_pay_due: bool
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    senior_id: int
+    channel: Literal["kiosk", "home"] = "home"
+
+
+class LinkOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class CaptureResultOut(BaseModel):
+    """What the capture page shows: the verdict and why, nothing about templates."""
+
+    decision_id: int
+    outcome: str
+    reasons: list[str]

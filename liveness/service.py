@@ -162,11 +162,11 @@ def refusal(challenge: ChallengeSession, *, nonce: str, now: datetime) -> str | 
     return None
 
 
-async def claim_session(session: AsyncSession, *, session_id: str, nonce: str, now: datetime
-                        ) -> ChallengeSession:
+async def claim_session(session: AsyncSession, *, session_id: str, nonce: str, now: datetime,
+                        senior_id: int | None = None) -> ChallengeSession:
     """Mark the session used before any analysis, so a replay is refused even mid-check."""
     challenge = await session.get(ChallengeSession, session_id)
-    if challenge is None:
+    if challenge is None or (senior_id is not None and challenge.senior_id != senior_id):
         raise SessionNotFoundError(f"no liveness session {session_id}")
     reason = refusal(challenge, nonce=nonce, now=now)
     if reason is not None:

@@ -17,10 +17,14 @@ TEMPLATE_SIZE = 128
 _HKDF_INFO = b"anxin liveness face templates v1"
 
 
-def derive_template_key(secret: str) -> bytes:
-    """A 256-bit AES key from the service's secret (HKDF-SHA256, fixed context label)."""
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 256-bit key for one purpose from a secret (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=_HKDF_INFO).derive(secret.encode())
+                info=purpose).derive(secret.encode())
+
+
+def derive_template_key(secret: str) -> bytes:
+    return derive_key(secret, _HKDF_INFO)
 
 
 def seal_template(key: bytes, template: list[float], *, senior_id: int) -> bytes:
