@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from accounts import demo as accounts_demo
+from liveness import demo as liveness_demo
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
 
@@ -17,6 +18,7 @@ async def seed(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         accounts = await accounts_demo.seed_accounts(session, settings=runtime.settings, now=now)
         seniors = await seniors_demo.seed_seniors(session, now=now)
+        await liveness_demo.seed_certifications(session, today=now.date())
         await session.commit()
     if accounts or seniors:
         log.info("demo data seeded: %d accounts, %d seniors", len(accounts), seniors)

@@ -51,6 +51,7 @@ from liveness.schemas import (
     SessionIn,
     SessionOut,
     StepOut,
+    TaskOut,
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
@@ -286,6 +287,18 @@ async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, sessi
         subject_id=str(record.senior_id), now=now, detail={"decision": record.id})
     await session.commit()
     return DecisionOut.model_validate(record)
+
+
+@router.get("/tasks")
+async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
+    """Calls and home visits waiting for subsidy staff."""
+    return [TaskOut.model_validate(task) for task in await service.open_tasks(session)]
+
+
+@router.get("/reviews")
+async def pending_reviews(user: Staff, session: SessionDep) -> list[ReviewOut]:
+    """Proposed overrides waiting for a second staff member."""
+    return [ReviewOut.model_validate(r) for r in await service.pending_reviews(session)]
 
 
 @router.get("/chain")

@@ -137,7 +137,7 @@ class LinkIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     senior_id: int
-    channel: Literal["kiosk", "home"] = "home"
+    channel: Channel = "home"
 
 
 class LinkOut(BaseModel):
@@ -151,3 +151,15 @@ class CaptureResultOut(BaseModel):
     decision_id: int
     outcome: str
     reasons: list[str]
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    senior_id: int
+    kind: str
+    reason: str
+    decision_id: int | None
+    created_at: datetime
+    done_at: datetime | None

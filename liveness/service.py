@@ -388,3 +388,13 @@ async def purge_audit_frames(session: AsyncSession, *, now: datetime) -> int:
         await session.delete(frame)
     await session.flush()
     return len(frames)
+
+
+async def open_tasks(session: AsyncSession) -> Sequence[LivenessTask]:
+    return (await session.scalars(select(LivenessTask).where(LivenessTask.done_at.is_(None))
+                                  .order_by(LivenessTask.id))).all()
+
+
+async def pending_reviews(session: AsyncSession) -> Sequence[ReviewRequest]:
+    return (await session.scalars(select(ReviewRequest).where(ReviewRequest.approved_by.is_(None))
+                                  .order_by(ReviewRequest.id))).all()

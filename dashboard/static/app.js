@@ -5,6 +5,7 @@ import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
 import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
+import liveness from "/static/pages/liveness.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -13,6 +14,7 @@ const PAGES = [
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
+  { path: "liveness", label: "nav.liveness", roles: ["subsidy_staff", "supervisor", "admin"], page: liveness },
 ];
 
 let user = null;

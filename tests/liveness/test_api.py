@@ -238,3 +238,37 @@ async def test_roles_and_the_payment_hold_list(
     roster = await client.get("/api/v1/liveness/roster.csv", headers=staff)
     row = roster.text.strip().splitlines()[1].split(",")
     assert row[4] == "certified" and row[7] == "1"  # back-pay due after the hold
+
+
+async def test_audit_frames_are_purged_and_reminders_sent_once(
+        client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
+) -> None:
+    """Audit frames go after the retention period; a reminder goes once per due date."""
+    from datetime import timedelta
+
+    from liveness import service
+    from liveness.models import AuditFrame, Certification
+    from liveness.reminders import LoggingReminderSender
+
+    headers = await login_as(Role.SUBSIDY_STAFF)
+    senior_id = await new_senior(client, headers)
+    decision_id = await record_check(runtime, senior_id, "fail")
+    sender = LoggingReminderSender()
+    async with runtime.sessions() as session:
+        session.add(AuditFrame(decision_id=decision_id, jpeg=b"jpeg",
+                               purge_after=clock.now() + timedelta(days=30)))
+        session.add(Certification(senior_id=senior_id, category="old_age_allowance",
+                                  certified_until=clock.now().date() + timedelta(days=20),
+                                  back_pay_due=False))
+        await session.commit()
+        assert await service.purge_audit_frames(session, now=clock.now()) == 0
+        clock.advance(timedelta(days=7).total_seconds())
+        today = clock.now().date()
+        assert await service.send_reminders(session, sender=sender, today=today,
+                                            days_before=14) == 1
+        assert await service.send_reminders(session, sender=sender, today=today,
+                                            days_before=14) == 0
+        clock.advance(timedelta(days=24).total_seconds())
+        assert await service.purge_audit_frames(session, now=clock.now()) == 1
+    assert sender.sent[0].phones == ["+8613804710001", "+864716543210"]
+    assert "生存认证" in sender.sent[0].message

@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from config.settings import Settings
+from dashboard.app import create_app
 from liveness.links import CaptureLink, sign_link
 from seniors import service as seniors_service
 from seniors.schemas import ConsentIn, SeniorCreate
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serve
 from tests.e2e.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.liveness.test_api import enrol_directly
 from tests.seniors.test_api import senior_body
@@ -71,3 +73,31 @@ async def test_a_forged_link_is_refused(live_server: LiveServer, camera_browser:
     await page.click("#start")
     await page.wait_for_function("document.getElementById('hint').textContent.includes('出错')")
     assert "not valid" in await page.locator("#hint").inner_text()
+
+
+@pytest.fixture
+async def demo_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    async for server in serve(create_app(settings.model_copy(update={"demo": True}))):
+        yield server
+
+
+async def test_subsidy_staff_see_the_roster_and_operators_do_not(
+        demo_server: LiveServer, camera_browser: Browser) -> None:
+    """subsidy1 opens the roster with overdue seniors and the CSV links; operator1 has no tab."""
+    password = (demo_server.runtime.settings.data_dir / "demo-password").read_text().strip()
+    page = await camera_browser.new_page()
+    for username in ("subsidy1", "operator1"):
+        await page.goto(f"{demo_server.url}/login")
+        await page.fill("#username", username)
+        await page.fill("#password", password)
+        await page.click("button[type=submit]")
+        await page.wait_for_url("**/app")
+        await page.wait_for_selector("#nav a")
+        if username == "operator1":
+            assert await page.locator("#nav a[data-page=liveness]").count() == 0
+            break
+        await page.click("#nav a[data-page=liveness]")
+        await page.wait_for_selector("#liveness-rows tr[data-standing=overdue]")
+        assert await page.locator("#holds-csv").get_attribute("href") == \
+            "/api/v1/liveness/holds.csv"
+        await page.click("#logout")
