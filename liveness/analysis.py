@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from liveness import imaging
-from liveness.actions import ScriptStep
+from liveness.actions import Action, ScriptStep
 from liveness.decision import Thresholds, Verdict, decide, judge_identity
-from liveness.detectors import LivenessFindings, LivenessRules, judge_liveness
+from liveness.detectors import (
+    DEPTH_ACTIONS,
+    LivenessFindings,
+    LivenessRules,
+    judge_liveness,
+    with_texture_depth,
+)
 from liveness.imaging import TimedFrame
 from liveness.landmarks import FaceFrame, LandmarkSequence
 
@@ -66,6 +72,30 @@ async def landmarks_in_pool(pool: Executor, frames: list[TimedFrame], *, workers
     return LandmarkSequence(frame_width, frame_height, merged)
 
 
+async def _planarity(pool: Executor, frames: list[TimedFrame], sequence: LandmarkSequence,
+                     findings: LivenessFindings) -> dict[Action, float | None]:
+    """For each turn or nod seen: does the face texture from the baseline to the peak move as
+    one plane? (Tracked through at most 16 frames in a worker.)"""
+    loop = asyncio.get_running_loop()
+    if not findings.chosen_frames:
+        return {}
+    start = findings.chosen_frames[0]
+    box = sequence.frames[start].box
+    asked = [f for f in findings.actions
+             if f.found and f.frame is not None and f.action in DEPTH_ACTIONS]
+    if box is None or not asked:
+        return {}
+    jobs = []
+    for finding in asked:
+        assert finding.frame is not None
+        step = max(1, (finding.frame - start) // 15)
+        picks = [*range(start, finding.frame, step), finding.frame]
+        jobs.append(loop.run_in_executor(pool, imaging.texture_planarity,
+                                         [frames[i].jpeg for i in picks], box))
+    shares = await asyncio.gather(*jobs)
+    return {finding.action: share for finding, share in zip(asked, shares, strict=True)}
+
+
 async def analyse(pool: Executor, *, frames: list[TimedFrame], script: list[ScriptStep],
                   templates: list[list[float]], thresholds: Thresholds, workers: int,
                   width: int, rules: LivenessRules | None = None) -> Analysis:
@@ -74,6 +104,8 @@ async def analyse(pool: Executor, *, frames: list[TimedFrame], script: list[Scri
     sequence = await landmarks_in_pool(pool, frames, workers=workers, width=width)
     findings = await loop.run_in_executor(pool, _judge, sequence, script,
                                           rules or LivenessRules())
+    findings = with_texture_depth(findings, await _planarity(pool, frames, sequence, findings),
+                                  rules)
     identity = None
     if findings.chosen_frames:
         encodings = await asyncio.gather(*(

@@ -34,7 +34,8 @@ class LivenessRules:
     turn_degrees: float = 15.0
     nod_degrees: float = 10.0
     return_degrees: float = 8.0
-    parallax_min: float = 0.02  # homography RMS per inter-ocular distance
+    parallax_min: float = 0.035  # nose off the eyes-and-mouth homography, per eye distance
+    planar_share_max: float = 0.85  # face texture carried by one homography: a flat photo
     still_motion_max: float = 0.01  # landmark spread per inter-ocular distance
     min_face_share: float = 0.7
 
@@ -212,7 +213,7 @@ def _depth_reasons(sequence: LandmarkSequence, track: _Track, findings: list[Act
     for finding in findings:
         if not finding.found or finding.frame is None:
             continue
-        if finding.action not in (Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD):
+        if finding.action not in DEPTH_ACTIONS:
             continue
         residual = parallax(sequence, reference, finding.frame)
         scores[f"{finding.action.value}_parallax"] = round(residual, 4)
@@ -232,3 +233,24 @@ def _choose_frames(track: _Track, findings: list[ActionFinding], baseline: int) 
         chosen.append(track.index[frontal])
     chosen.append(track.index[-1])
     return list(dict.fromkeys(chosen))
+
+
+DEPTH_ACTIONS = (Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD)
+
+
+def with_texture_depth(findings: LivenessFindings, planarity: dict[Action, float | None],
+                       rules: LivenessRules | None = None) -> LivenessFindings:
+    """Add the image-side depth check: a turn or nod whose face texture moves as one plane is
+    a tilted photo, whatever the landmarks say."""
+    rules = rules or LivenessRules()
+    scores = dict(findings.scores)
+    flat = False
+    for action, share in planarity.items():
+        if share is None:
+            continue
+        scores[f"{action.value}_planarity"] = round(share, 3)
+        flat = flat or share >= rules.planar_share_max
+    reasons = list(findings.reasons)
+    if flat and "flat_face" not in reasons:
+        reasons.append("flat_face")
+    return LivenessFindings(findings.actions, reasons, scores, findings.chosen_frames)

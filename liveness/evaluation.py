@@ -125,11 +125,12 @@ async def _image_attacks(report: Report, pool: Executor, faces: Path,
                          templates: dict[str, list[float]], th: Thresholds, workers: int) -> None:
     photo = (faces / "obama2.jpg").read_bytes()
     shows = {"still_photo": Presentation(), "jiggled_photo": Presentation(jiggle_px=6),
-             "tilted_photo": Presentation(tilt_degrees=30),
-             "screen_replay": Presentation(jiggle_px=3, screen=True)}
+             "tilted_photo": Presentation(tilt_degrees=35),
+             "screen_replay": Presentation(jiggle_px=3, tilt_degrees=20, screen=True)}
+    turns = ([Action.TURN_LEFT, Action.BLINK], [Action.NOD, Action.TURN_RIGHT])
     for attack, how in shows.items():
-        for seed in range(2):
-            script = script_for([Action.TURN_LEFT, Action.BLINK] if seed else random_actions())
+        for seed in range(3):
+            script = script_for(turns[seed] if seed < len(turns) else random_actions())
             frames = photo_frames(photo, seconds=script[-1].ends_at, fps=5, how=how, seed=seed)
             result = await analyse(pool, frames=frames, script=script,
                                    templates=[templates["obama"]], thresholds=th,

@@ -176,3 +176,39 @@ def thumbnail(jpeg: bytes, width: int = 160) -> bytes | None:
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                             [cv2.IMWRITE_JPEG_QUALITY, 70])
     return data.tobytes() if ok else None
+
+
+def texture_planarity(jpegs: list[bytes], box: tuple[float, float, float, float],
+                      width: int = 320) -> float | None:
+    """Share of textured points inside the face that one homography carries from the first
+    frame to the last (tracked frame to frame; RANSAC, 2.5 px at ``width``). A photo moves as
+    one plane (share near 1); a real head turning does not (nose, cheeks and ears move against
+    each other). dlib's landmarks cannot show this on a tilted photo: its shape prior bends
+    them like a turning head's."""
+    greys = []
+    scale = 1.0
+    for jpeg in jpegs:
+        image = decode(jpeg)
+        if image is None:
+            return None
+        small, scale = shrink(image, width)
+        greys.append(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    if len(greys) < 2:
+        return None
+    left, top, right, bottom = (v * scale for v in box)
+    inset_x, inset_y = (right - left) * 0.15, (bottom - top) * 0.1
+    mask = np.zeros_like(greys[0])
+    mask[int(top + inset_y):int(bottom - inset_y), int(left + inset_x):int(right - inset_x)] = 255
+    start = cv2.goodFeaturesToTrack(greys[0], 80, 0.01, 3, mask=mask)
+    if start is None or len(start) < 12:
+        return None
+    points, keep = start, np.ones(len(start), dtype=bool)
+    for before, after in zip(greys, greys[1:], strict=False):
+        points, status, _ = cv2.calcOpticalFlowPyrLK(before, after, points,
+                                                     np.empty_like(points),
+                                                     winSize=(21, 21), maxLevel=3)
+        keep &= status.reshape(-1) == 1
+    if int(keep.sum()) < 12:
+        return None
+    _, inliers = cv2.findHomography(start[keep], points[keep], cv2.RANSAC, 2.5)
+    return None if inliers is None else float(inliers.mean())

@@ -36,7 +36,7 @@ def _door_tilt(width: int, height: int, degrees: float, shift: tuple[float, floa
                ) -> np.ndarray:
     """The homography of a sheet turned about its vertical axis and moved by ``shift``."""
     squeeze = math.cos(math.radians(abs(degrees)))
-    near = 1 + 0.25 * math.sin(math.radians(abs(degrees)))
+    near = 1 + 0.6 * math.sin(math.radians(abs(degrees)))
     half_w, half_h = width / 2, height / 2
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     left_h, right_h = (half_h * near, half_h / near) if degrees > 0 else (half_h / near,

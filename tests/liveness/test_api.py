@@ -272,3 +272,22 @@ async def test_audit_frames_are_purged_and_reminders_sent_once(
         assert await service.purge_audit_frames(session, now=clock.now()) == 1
     assert sender.sent[0].phones == ["+8613804710001", "+864716543210"]
     assert "生存认证" in sender.sent[0].message
+
+
+async def test_a_tilted_photo_on_camera_is_caught_by_texture_depth(
+        runtime: Runtime, photos: dict[str, bytes], templates: dict[str, list[float]]) -> None:
+    """Frames of a photo turned like a door: its texture moves as one plane, so flat_face."""
+    from liveness.actions import Action, script_for
+    from liveness.analysis import analyse
+    from liveness.photo_frames import Presentation
+
+    assert runtime.liveness is not None
+    script = script_for([Action.TURN_LEFT])
+    frames = photo_frames(photos["obama2"], seconds=script[-1].ends_at, fps=5,
+                          how=Presentation(tilt_degrees=35))
+    result = await analyse(runtime.liveness.pool, frames=frames, script=script,
+                           templates=[templates["obama"]], thresholds=runtime.liveness.thresholds,
+                           workers=2, width=320)
+    assert result.verdict.outcome == "fail"
+    assert "flat_face" in result.verdict.reasons
+    assert result.verdict.scores["turn_left_planarity"] >= 0.85
