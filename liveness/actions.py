@@ -46,7 +46,7 @@ class ScriptStep:
 
 
 def random_actions(count: int | None = None) -> list[Action]:
-    """2–3 different actions in random order, never both turns next to each other twice."""
+    """2–3 different actions in random order, from the system's random source."""
     rng = secrets.SystemRandom()
     wanted = count if count is not None else rng.choice((2, 3))
     return rng.sample(list(Action), wanted)

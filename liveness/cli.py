@@ -20,7 +20,7 @@ FacesOption = Annotated[Path, typer.Option(help="folder with the shared test pho
 
 @liveness_app.command("eval")
 def evaluate_command(faces: FacesOption = DEFAULT_FACES,
-                     rounds: Annotated[int, typer.Option(min=1)] = 20,
+                     rounds: Annotated[int, typer.Option(min=1)] = 10,
                      workers: Annotated[int, typer.Option(min=1)] = 2) -> None:
     """Attack and genuine sessions through the real pipeline; prints one JSON report."""
     from config.settings import Settings

@@ -167,7 +167,7 @@ async def evaluate(pool: Executor, *, faces: Path, thresholds: Thresholds, worke
     mark = time.perf_counter()
     _synthetic_attacks(report, templates, thresholds, rounds)
     _session_replays(report, rounds)
-    _genuine(report, templates, thresholds, rounds * 2)
+    _genuine(report, templates, thresholds, rounds * 4)
     report.timings["synthetic_s"] = round(time.perf_counter() - mark, 2)
     mark = time.perf_counter()
     await _image_attacks(report, pool, faces, templates, thresholds, workers)

@@ -20,6 +20,7 @@ from config.settings import Settings
 from dashboard.pages import STATIC_DIR
 from liveness import service
 from liveness.actions import ACTIONS, Action, script_for
+from liveness.events import announce_decision
 from liveness.exceptions import (
     ConsentMissingError,
     DecisionNotFoundError,
@@ -180,9 +181,7 @@ async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRunt
         subject_id=str(challenge.senior_id), now=now,
         detail={"decision": record.id, "outcome": record.outcome})
     await session.commit()
-    runtime.bus.publish("liveness.decision", {"senior_id": record.senior_id,
-                                              "outcome": record.outcome},
-                        roles=[Role.SUBSIDY_STAFF, Role.SUPERVISOR, Role.ADMIN])
+    announce_decision(runtime.bus, record)
     return record
 
 
@@ -226,7 +225,8 @@ def _link(token: str, runtime: Runtime, liveness: LivenessRuntime) -> CaptureLin
 
 # The capture routes are authorised by the signed link instead of a staff role: the senior's
 # phone has no staff log-in. The link names the staff member who sent it, who is audited.
-@router.post("/capture/{token}/sessions", status_code=201)
+# They live beside the page, outside /api/, where every route needs a staff log-in.
+@pages.post("/liveness/capture/{token}/sessions", status_code=201)
 async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
                           session: SessionDep) -> SessionOut:
     link = _link(token, runtime, liveness)
@@ -243,7 +243,7 @@ async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
     return _session_out(challenge)
 
 
-@router.post("/capture/{token}/sessions/{session_id}/frames")
+@pages.post("/liveness/capture/{token}/sessions/{session_id}/frames")
 async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: RuntimeDep,
                          liveness: Liveness, session: SessionDep) -> CaptureResultOut:
     link = _link(token, runtime, liveness)

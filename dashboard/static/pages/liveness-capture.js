@@ -117,12 +117,12 @@ async function run() {
   video.srcObject = stream;
   await video.play();
   try {
-    const session = await post(`/api/v1/liveness/capture/${encodeURIComponent(token)}/sessions`);
+    const session = await post(`/liveness/capture/${encodeURIComponent(token)}/sessions`);
     const frames = await record(video, session);
     $("action").textContent = "";
     $("hint").textContent = t("capture.sending");
     const result = await post(
-      `/api/v1/liveness/capture/${encodeURIComponent(token)}/sessions/${session.id}/frames`,
+      `/liveness/capture/${encodeURIComponent(token)}/sessions/${session.id}/frames`,
       { nonce: session.nonce, frames });
     $("hint").textContent = "";
     showDecision(result);
