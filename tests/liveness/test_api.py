@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import select, update
 
 from accounts import service as accounts_service
+from accounts.models import AuditEntry
 from accounts.roles import Role
 from liveness.models import DecisionRecord, FaceTemplate, LivenessTask
 from liveness.photo_frames import photo_frames
@@ -116,7 +117,9 @@ async def test_a_still_photo_fails_and_the_session_cannot_be_replayed(
     assert replay.status_code == 409 and "already been used" in replay.json()["detail"]
     async with runtime.sessions() as db:
         task = await db.scalar(select(LivenessTask).where(LivenessTask.senior_id == senior_id))
+        audited = await db.scalar(select(AuditEntry).where(AuditEntry.action == "liveness.check"))
     assert task is not None and task.decision_id == decision["id"]
+    assert audited is not None and audited.subject_id == str(senior_id)
 
 
 async def test_an_expired_session_is_refused(
@@ -223,6 +226,8 @@ async def test_roles_and_the_payment_hold_list(
     staff = await login_as(Role.SUBSIDY_STAFF)
     assert (await client.get("/api/v1/liveness/roster", headers=operator)).status_code == 403
     assert (await client.get("/api/v1/liveness/chain", headers=staff)).status_code == 403
+    link = await client.post("/api/v1/liveness/links", json={"senior_id": 1}, headers=operator)
+    assert link.status_code == 403
     senior_id = await new_senior(client, staff)
     holds = await client.get("/api/v1/liveness/holds.csv", headers=staff)
     assert holds.status_code == 200
