@@ -163,24 +163,19 @@ async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, sessi
 async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
                  session_id: str, body: FramesIn, actor: str,
                  senior_id: int | None = None) -> DecisionRecord:
-    """Spend the session, analyse its frames, record and announce the decision."""
+    """Spend the session, analyse its frames, record (audited) and announce the decision."""
     settings, now = runtime.settings, runtime.clock.now()
     try:
         challenge = await service.claim_session(session, session_id=session_id,
                                                 nonce=body.nonce, now=now, senior_id=senior_id)
         await session.commit()
-        frames = [TimedFrame(f.t, f.jpeg) for f in body.frames]
         record = await service.run_check(
-            session, liveness, challenge=challenge, frames=frames, now=now,
+            session, liveness, challenge=challenge,
+            frames=[TimedFrame(f.t, f.jpeg) for f in body.frames], now=now,
             audit_days=settings.liveness_audit_frame_days,
-            certification_months=settings.liveness_certification_months)
+            certification_months=settings.liveness_certification_months, actor=actor)
     except LivenessError as error:
         raise http_error(error) from error
-    await accounts_service.record_audit(
-        session, actor=actor, action="liveness.check", subject_type="senior",
-        subject_id=str(challenge.senior_id), now=now,
-        detail={"decision": record.id, "outcome": record.outcome})
-    await session.commit()
     announce_decision(runtime.bus, record)
     return record
 
@@ -273,19 +268,20 @@ async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime:
 
 
 @router.post("/reviews/{review_id}/approve")
-async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
-                         ) -> DecisionOut:
+async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+                         session: SessionDep) -> DecisionOut:
     now = runtime.clock.now()
-    try:
-        record = await service.approve_review(
-            session, review_id=review_id, staff=user.username, now=now,
-            certification_months=runtime.settings.liveness_certification_months)
-    except LivenessError as error:
-        raise http_error(error) from error
-    await accounts_service.record_audit(
-        session, actor=user.username, action="liveness.override", subject_type="senior",
-        subject_id=str(record.senior_id), now=now, detail={"decision": record.id})
-    await session.commit()
+    async with liveness.chain_lock:
+        try:
+            record = await service.approve_review(
+                session, review_id=review_id, staff=user.username, now=now,
+                certification_months=runtime.settings.liveness_certification_months)
+        except LivenessError as error:
+            raise http_error(error) from error
+        await accounts_service.record_audit(
+            session, actor=user.username, action="liveness.override", subject_type="senior",
+            subject_id=str(record.senior_id), now=now, detail={"decision": record.id})
+        await session.commit()
     return DecisionOut.model_validate(record)
 
 

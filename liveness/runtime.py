@@ -3,10 +3,11 @@ port; opened by the lifespan part ``open_liveness``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
@@ -24,6 +25,9 @@ class LivenessRuntime:
     thresholds: Thresholds
     workers: int
     analysis_width: int
+    # One writer at a time appends to the decision hash chain (one server process; several
+    # processes would need a database lock instead).
+    chain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from importlib.metadata import version
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts_service
 from liveness import chain, imaging
 from liveness.actions import Action, random_actions, script_for
 from liveness.analysis import Analysis, analyse
@@ -193,34 +194,44 @@ async def append_decision(session: AsyncSession, record: DecisionRecord) -> Deci
 
 async def run_check(session: AsyncSession, runtime: LivenessRuntime, *, challenge: ChallengeSession,
                     frames: list[TimedFrame], now: datetime, audit_days: float,
-                    certification_months: int) -> DecisionRecord:
-    """Analyse the frames, record the decision, keep two small audit frames, and act on it."""
+                    certification_months: int, actor: str) -> DecisionRecord:
+    """Analyse the frames, then (under the chain lock, so no two records share a predecessor)
+    record the decision, keep two small audit frames, act on it, audit and commit."""
     templates = await templates_of(session, runtime, senior_id=challenge.senior_id)
     script = script_for([Action(a) for a in challenge.actions])
     result = await analyse(runtime.pool, frames=frames, script=script, templates=templates,
                            thresholds=runtime.thresholds, workers=runtime.workers,
                            width=runtime.analysis_width)
-    record = await append_decision(session, DecisionRecord(
-        kind="check", senior_id=challenge.senior_id, session_id=challenge.id, overrides_id=None,
-        outcome=result.verdict.outcome.value, reasons=result.verdict.reasons,
-        scores=result.verdict.scores, thresholds=runtime.thresholds.as_dict(),
-        versions=library_versions(), channel=challenge.channel, category=challenge.category,
-        staff=challenge.staff, approved_by=None, note="", decided_at=now))
-    await keep_audit_frames(session, runtime, record=record, frames=frames, result=result,
-                            purge_after=now + timedelta(days=audit_days))
-    await act_on(session, record=record, today=now.date(), months=certification_months, now=now)
+    thumbnails = await audit_thumbnails(runtime, frames=frames, result=result)
+    async with runtime.chain_lock:
+        record = await append_decision(session, DecisionRecord(
+            kind="check", senior_id=challenge.senior_id, session_id=challenge.id,
+            overrides_id=None, outcome=result.verdict.outcome.value,
+            reasons=result.verdict.reasons, scores=result.verdict.scores,
+            thresholds=runtime.thresholds.as_dict(), versions=library_versions(),
+            channel=challenge.channel, category=challenge.category, staff=challenge.staff,
+            approved_by=None, note="", decided_at=now))
+        session.add_all(AuditFrame(decision_id=record.id, jpeg=jpeg,
+                                   purge_after=now + timedelta(days=audit_days))
+                        for jpeg in thumbnails)
+        await act_on(session, record=record, today=now.date(), months=certification_months,
+                     now=now)
+        await accounts_service.record_audit(
+            session, actor=actor, action="liveness.check", subject_type="senior",
+            subject_id=str(challenge.senior_id), now=now,
+            detail={"decision": record.id, "outcome": record.outcome})
+        await session.commit()
     return record
 
 
-async def keep_audit_frames(session: AsyncSession, runtime: LivenessRuntime, *,
-                            record: DecisionRecord, frames: list[TimedFrame], result: Analysis,
-                            purge_after: datetime) -> None:
-    picks = (result.chosen_frames or [0, len(frames) - 1])[:2]
+async def audit_thumbnails(runtime: LivenessRuntime, *, frames: list[TimedFrame],
+                           result: Analysis) -> list[bytes]:
+    """At most two small frames of the attempt for disputes; never the video."""
+    picks = list(dict.fromkeys((result.chosen_frames or [0, len(frames) - 1])[:2]))
     loop = asyncio.get_running_loop()
-    for index in dict.fromkeys(picks):
-        small = await loop.run_in_executor(runtime.pool, imaging.thumbnail, frames[index].jpeg)
-        if small is not None:
-            session.add(AuditFrame(decision_id=record.id, jpeg=small, purge_after=purge_after))
+    small = await asyncio.gather(*(
+        loop.run_in_executor(runtime.pool, imaging.thumbnail, frames[i].jpeg) for i in picks))
+    return [jpeg for jpeg in small if jpeg is not None]
 
 
 async def act_on(session: AsyncSession, *, record: DecisionRecord, today: date, months: int,
