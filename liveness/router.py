@@ -291,6 +291,22 @@ async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
     return [TaskOut.model_validate(task) for task in await service.open_tasks(session)]
 
 
+@router.post("/tasks/{task_id}/done")
+async def finish_task(task_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
+                      ) -> TaskOut:
+    """Close a call or visit that did not end in a certification."""
+    now = runtime.clock.now()
+    try:
+        task = await service.finish_task(session, task_id=task_id, now=now)
+    except LivenessError as error:
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.task_done", subject_type="senior",
+        subject_id=str(task.senior_id), now=now, detail={"task": task.id})
+    await session.commit()
+    return TaskOut.model_validate(task)
+
+
 @router.get("/reviews")
 async def pending_reviews(user: Staff, session: SessionDep) -> list[ReviewOut]:
     """Proposed overrides waiting for a second staff member."""

@@ -409,3 +409,13 @@ async def open_tasks(session: AsyncSession) -> Sequence[LivenessTask]:
 async def pending_reviews(session: AsyncSession) -> Sequence[ReviewRequest]:
     return (await session.scalars(select(ReviewRequest).where(ReviewRequest.approved_by.is_(None))
                                   .order_by(ReviewRequest.id))).all()
+
+
+async def finish_task(session: AsyncSession, *, task_id: int, now: datetime) -> LivenessTask:
+    """A call made or a visit done without a certification: the senior may now be held."""
+    task = await session.get(LivenessTask, task_id)
+    if task is None or task.done_at is not None:
+        raise ReviewError(f"no open liveness task {task_id}")
+    task.done_at = now
+    await session.flush()
+    return task

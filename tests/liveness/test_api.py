@@ -71,6 +71,12 @@ async def test_no_biometric_consent_offers_a_home_visit(
     async with runtime.sessions() as session:
         task = await session.scalar(select(LivenessTask))
     assert task is not None and task.kind == "home_visit" and task.senior_id == senior_id
+    holds = await client.get("/api/v1/liveness/holds.csv", headers=headers)
+    assert len(holds.text.strip().splitlines()) == 1  # in hand: no hold before the visit
+    done = await client.post(f"/api/v1/liveness/tasks/{task.id}/done", headers=headers)
+    assert done.status_code == 200
+    holds = await client.get("/api/v1/liveness/holds.csv", headers=headers)
+    assert len(holds.text.strip().splitlines()) == 2  # visited, still not certified: held
 
 
 async def test_enrolment_refuses_a_photo_of_two_people(

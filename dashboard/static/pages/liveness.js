@@ -23,6 +23,7 @@ addStrings("zh-CN", {
   "liveness.tasks": "待办（电话 / 上门）",
   "liveness.reviews": "待复核（需第二人批准）",
   "liveness.approve": "批准",
+  "liveness.done": "已处理",
   "liveness.none": "无",
   "liveness.link_ready": "链接（{until} 前有效）：",
   "standing.certified": "已认证",
@@ -51,6 +52,7 @@ addStrings("en", {
   "liveness.tasks": "Tasks (call / home visit)",
   "liveness.reviews": "Reviews awaiting a second approval",
   "liveness.approve": "Approve",
+  "liveness.done": "Done",
   "liveness.none": "None",
   "liveness.link_ready": "Link (valid until {until}): ",
   "standing.certified": "Certified",
@@ -100,7 +102,11 @@ export default async function liveness(main) {
         el("button", { type: "button", onclick: () => link(r.senior_id, "home") }, t("liveness.phone_link")),
         el("button", { type: "button", onclick: () => enrol(r.senior_id) }, t("liveness.enrol"))))));
     tasks.replaceChildren(...(openTasks.length ? openTasks.map((task) => el("li", {},
-      `#${task.senior_id} · ${t(`task.${task.kind}`)} · ${task.reason} · ${formatTime(task.created_at)}`))
+      `#${task.senior_id} · ${t(`task.${task.kind}`)} · ${task.reason} · ${formatTime(task.created_at)} `,
+      el("button", { type: "button", onclick: async () => {
+        try { await api(`/api/v1/liveness/tasks/${task.id}/done`, { method: "POST" }); await load(); }
+        catch (error) { message.textContent = error.message; }
+      } }, t("liveness.done"))))
       : [el("li", { class: "muted" }, t("liveness.none"))]));
     reviews.replaceChildren(...(pending.length ? pending.map((review) => el("li", {},
       `#${review.decision_id} → ${review.outcome} · ${review.reason} · ${review.requested_by} `,
