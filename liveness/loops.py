@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from liveness import service
+from liveness import roster, service
 from runtime.context import Runtime
 
 
@@ -13,7 +13,7 @@ async def liveness_housekeeping(runtime: Runtime) -> None:
         async with runtime.sessions() as session:
             await service.purge_audit_frames(session, now=runtime.clock.now())
             if runtime.liveness is not None:
-                await service.send_reminders(
+                await roster.send_reminders(
                     session, sender=runtime.liveness.reminders,
                     today=runtime.clock.now().date(),
                     days_before=runtime.settings.liveness_reminder_days)

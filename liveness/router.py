@@ -18,6 +18,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
 from dashboard.pages import STATIC_DIR
+from liveness import roster as roster_service
 from liveness import service
 from liveness.actions import ACTIONS, Action, script_for
 from liveness.events import announce_decision
@@ -322,7 +323,7 @@ async def verify_chain(user: Supervisor, session: SessionDep) -> ChainOut:
 
 @router.get("/roster")
 async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[RosterRowOut]:
-    rows = await service.roster(session, today=runtime.clock.now().date(),
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return [RosterRowOut.model_validate(row) for row in rows]
 
@@ -331,7 +332,7 @@ CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "u
               "held_since", "back_pay_due"]
 
 
-def _csv(rows: Sequence[service.RosterRow], filename: str) -> Response:
+def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -345,7 +346,7 @@ def _csv(rows: Sequence[service.RosterRow], filename: str) -> Response:
 
 @router.get("/roster.csv")
 async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
-    rows = await service.roster(session, today=runtime.clock.now().date(),
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return _csv(rows, "liveness-roster.csv")
 
@@ -354,7 +355,7 @@ async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> R
 async def holds_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The payment hold list for finance: overdue and not under review."""
     now = runtime.clock.now()
-    rows = await service.payment_holds(session, today=now.date(),
+    rows = await roster_service.payment_holds(session, today=now.date(),
                                        due_soon_days=runtime.settings.liveness_due_soon_days)
     await accounts_service.record_audit(
         session, actor=user.username, action="liveness.holds", subject_type="liveness",

@@ -257,7 +257,7 @@ async def test_audit_frames_are_purged_and_reminders_sent_once(
     """Audit frames go after the retention period; a reminder goes once per due date."""
     from datetime import timedelta
 
-    from liveness import service
+    from liveness import roster, service
     from liveness.models import AuditFrame, Certification
     from liveness.reminders import LoggingReminderSender
 
@@ -275,9 +275,9 @@ async def test_audit_frames_are_purged_and_reminders_sent_once(
         assert await service.purge_audit_frames(session, now=clock.now()) == 0
         clock.advance(timedelta(days=7).total_seconds())
         today = clock.now().date()
-        assert await service.send_reminders(session, sender=sender, today=today,
+        assert await roster.send_reminders(session, sender=sender, today=today,
                                             days_before=14) == 1
-        assert await service.send_reminders(session, sender=sender, today=today,
+        assert await roster.send_reminders(session, sender=sender, today=today,
                                             days_before=14) == 0
         clock.advance(timedelta(days=24).total_seconds())
         assert await service.purge_audit_frames(session, now=clock.now()) == 1
