@@ -87,6 +87,23 @@ class Settings(BaseSettings):
     dispatch_weight_familiarity: Annotated[float, Field(ge=0)] = 0.5
     dispatch_weight_reliability: Annotated[float, Field(ge=0)] = 1.0
 
+    # liveness (proof-of-life for subsidies): see docs/liveness.md
+    biometric_key: SecretStr | None = None  # HKDF source for template keys; else secret_key
+    liveness_accept_distance: Annotated[float, Field(gt=0)] = 0.45
+    liveness_review_distance: Annotated[float, Field(gt=0)] = 0.55
+    liveness_replay_distance: Annotated[float, Field(ge=0)] = 0.12
+    liveness_session_minutes: Annotated[float, Field(gt=0)] = 3.0
+    liveness_max_failures: Annotated[int, Field(ge=1)] = 5
+    liveness_failure_window_minutes: Annotated[float, Field(gt=0)] = 3.0
+    liveness_cooloff_minutes: Annotated[float, Field(ge=0)] = 15.0
+    liveness_workers: Annotated[int, Field(ge=1)] = 2
+    liveness_analysis_width: Annotated[int, Field(ge=160)] = 320
+    liveness_audit_frame_days: Annotated[float, Field(gt=0)] = 30.0
+    liveness_certification_months: Annotated[int, Field(ge=1)] = 12
+    liveness_due_soon_days: Annotated[int, Field(ge=0)] = 30
+    liveness_reminder_days: Annotated[int, Field(ge=0)] = 14
+    liveness_link_minutes: Annotated[float, Field(gt=0)] = 30.0
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -33,6 +33,10 @@ from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
 from dispatch.provider_page import router as provider_page_router
 from dispatch.router import router as dispatch_router
+from liveness.loops import liveness_housekeeping
+from liveness.router import pages as liveness_pages
+from liveness.router import router as liveness_router
+from liveness.runtime import open_liveness
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -63,6 +67,8 @@ ROUTERS = [
     devices_router,
     dispatch_router,
     provider_page_router,
+    liveness_router,
+    liveness_pages,
 ]
 
 
@@ -88,9 +94,10 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,
     dispatch_flows.run_dispatch_timers,
+    liveness_housekeeping,
 ]
 LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter,
-                                      dispatch_flows.dispatch_lifespan]
+                                      dispatch_flows.dispatch_lifespan, open_liveness]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

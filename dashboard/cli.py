@@ -16,6 +16,7 @@ from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
 from devices.cli import bench_ingest, devices_app, simulate
 from dispatch import bench as dispatch_bench
+from liveness.cli import bench_liveness, liveness_app
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -30,6 +31,8 @@ app.add_typer(bench_app, name="bench")
 bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
 bench_app.command("ingest")(bench_ingest)
 bench_app.command("dispatch")(dispatch_bench.command)
+app.add_typer(liveness_app, name="liveness")
+bench_app.command("liveness")(bench_liveness)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,7 @@ import logging
 from accounts import demo as accounts_demo
 from callcenter.knowledge import demo as knowledge_demo
 from dispatch import demo as dispatch_demo
+from liveness import demo as liveness_demo
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
 
@@ -20,6 +21,7 @@ async def seed(runtime: Runtime) -> None:
         accounts = await accounts_demo.seed_accounts(session, settings=runtime.settings, now=now)
         seniors = await seniors_demo.seed_seniors(session, now=now)
         await knowledge_demo.seed_articles(session, now=now)
+        await liveness_demo.seed_certifications(session, today=now.date())
         await session.commit()
     if accounts or seniors:
         log.info("demo data seeded: %d accounts, %d seniors", len(accounts), seniors)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from callcenter.routing.desk import RoutingDesk
     from devices.lifespan import DevicesRuntime
     from dispatch.flows import DispatchRuntime
+    from liveness.runtime import LivenessRuntime
 
 
 @dataclass
@@ -32,3 +33,4 @@ class Runtime:
     callcenter: CallCenterRuntime | None = None
     devices: DevicesRuntime | None = None
     dispatch: DispatchRuntime | None = None
+    liveness: LivenessRuntime | None = None

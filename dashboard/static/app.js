@@ -11,6 +11,7 @@ import audit from "/static/pages/audit.js";
 import staff from "/static/pages/staff.js";
 import devices from "/static/pages/devices.js";
 import dispatch from "/static/pages/dispatch.js";
+import liveness from "/static/pages/liveness.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -25,6 +26,7 @@ const PAGES = [
   { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
   { path: "devices", label: "nav.devices", roles: ALL, page: devices },
   { path: "dispatch", label: "nav.dispatch", roles: ["dispatcher", "supervisor", "admin"], page: dispatch },
+  { path: "liveness", label: "nav.liveness", roles: ["subsidy_staff", "supervisor", "admin"], page: liveness },
 ];
 
 let user = null;

@@ -1,0 +1,50 @@
+"""Signed, expiring capture links: the senior's phone (or the kiosk) runs a check without a
+staff log-in; the link names the senior, the channel and the staff member who sent it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from liveness.exceptions import SessionRefusedError
+
+
+@dataclass(frozen=True)
+class CaptureLink:
+    senior_id: int
+    channel: str
+    staff: str
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_link(key: bytes, link: CaptureLink) -> str:
+    body = _b64(json.dumps({"s": link.senior_id, "c": link.channel, "u": link.staff,
+                            "e": int(link.expires_at.timestamp())}).encode())
+    mac = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def read_link(key: bytes, token: str, *, now: datetime) -> CaptureLink:
+    """The link's content, if the signature holds and it has not expired."""
+    body, _, mac = token.partition(".")
+    expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    if not mac or not hmac.compare_digest(mac, expected):
+        raise SessionRefusedError("this capture link is not valid")
+    fields = json.loads(_unb64(body))
+    link = CaptureLink(int(fields["s"]), str(fields["c"]), str(fields["u"]),
+                       datetime.fromtimestamp(int(fields["e"]), tz=UTC))
+    if now >= link.expires_at:
+        raise SessionRefusedError("this capture link has expired")
+    return link

@@ -1,0 +1,364 @@
+"""HTTP routes for proof-of-life: enrolment, sessions, frames, reviews, roster and holds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from config.settings import Settings
+from dashboard.pages import STATIC_DIR
+from liveness import roster as roster_service
+from liveness import service
+from liveness.actions import ACTIONS, Action, script_for
+from liveness.events import announce_decision
+from liveness.exceptions import (
+    ConsentMissingError,
+    DecisionNotFoundError,
+    FramesRefusedError,
+    LivenessError,
+    NotEnrolledError,
+    PhotoRefusedError,
+    RateLimitedError,
+    ReviewError,
+    SessionNotFoundError,
+    SessionRefusedError,
+    TemplateKeyError,
+)
+from liveness.imaging import PhotoRules, TimedFrame
+from liveness.links import CaptureLink, read_link, sign_link
+from liveness.models import ChallengeSession, DecisionRecord
+from liveness.runtime import LivenessRuntime
+from liveness.schemas import (
+    CaptureResultOut,
+    ChainOut,
+    DecisionOut,
+    EnrolmentOut,
+    FramesIn,
+    LinkIn,
+    LinkOut,
+    ReviewIn,
+    ReviewOut,
+    RosterRowOut,
+    SessionIn,
+    SessionOut,
+    StepOut,
+    TaskOut,
+)
+from runtime.context import Runtime
+from runtime.deps import RuntimeDep, SessionDep
+from seniors.exceptions import SeniorNotFoundError
+
+router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
+pages = APIRouter(include_in_schema=False)
+CAPTURE_PAGE = STATIC_DIR / "liveness-capture.html"
+
+
+@pages.get("/liveness/capture")
+async def capture_page() -> FileResponse:
+    """The camera page; the signed link in its query string authorises it."""
+    return FileResponse(CAPTURE_PAGE, headers={"Cache-Control": "no-store"})
+LIVENESS_STAFF = (Role.SUBSIDY_STAFF, Role.SUPERVISOR)
+Staff = Annotated[StaffUser, Depends(require_roles(LIVENESS_STAFF))]
+Supervisor = Annotated[StaffUser, Depends(require_roles((Role.SUPERVISOR,)))]
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (SeniorNotFoundError, status.HTTP_404_NOT_FOUND),
+    (SessionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (DecisionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConsentMissingError, status.HTTP_409_CONFLICT),
+    (NotEnrolledError, status.HTTP_409_CONFLICT),
+    (SessionRefusedError, status.HTTP_409_CONFLICT),
+    (ReviewError, status.HTTP_409_CONFLICT),
+    (PhotoRefusedError, 422),
+    (FramesRefusedError, 422),
+    (RateLimitedError, status.HTTP_429_TOO_MANY_REQUESTS),
+    (TemplateKeyError, status.HTTP_500_INTERNAL_SERVER_ERROR),
+]
+
+
+def http_error(error: Exception) -> HTTPException:
+    """The one place where domain errors become HTTP answers."""
+    code = next((c for kind, c in _STATUS if isinstance(error, kind)), 400)
+    return HTTPException(code, str(error))
+
+
+def _liveness(runtime: RuntimeDep) -> LivenessRuntime:
+    if runtime.liveness is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "liveness analysis is not running")
+    return runtime.liveness
+
+
+Liveness = Annotated[LivenessRuntime, Depends(_liveness)]
+
+
+def _limit(settings: Settings) -> service.RateLimit:
+    return service.RateLimit(settings.liveness_max_failures,
+                             timedelta(minutes=settings.liveness_failure_window_minutes),
+                             timedelta(minutes=settings.liveness_cooloff_minutes))
+
+
+@router.post("/seniors/{senior_id}/enrolment", status_code=201)
+async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], user: Staff,
+                runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
+    """Replace the senior's face templates with those of 1–5 usable photos."""
+    now = runtime.clock.now()
+    data = [await photo.read() for photo in photos]
+    try:
+        rows = await service.enrol(session, liveness, senior_id=senior_id, photos=data,
+                                   staff=user.username, now=now, rules=PhotoRules())
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()  # keep the home-visit task offered without consent
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.enrol", subject_type="senior",
+        subject_id=str(senior_id), now=now, detail={"photos": len(rows)})
+    await session.commit()
+    return EnrolmentOut(senior_id=senior_id, templates=len(rows),
+                        photo_sha256=[row.photo_sha256 for row in rows])
+
+
+def _session_out(challenge: ChallengeSession) -> SessionOut:
+    steps = script_for([Action(a) for a in challenge.actions])
+    return SessionOut(id=challenge.id, nonce=challenge.nonce, senior_id=challenge.senior_id,
+                      expires_at=challenge.expires_at, steps=[
+                          StepOut(action=s.action.value, prompt_zh=ACTIONS[s.action].prompt_zh,
+                                  prompt_en=ACTIONS[s.action].prompt_en, starts_at=s.starts_at,
+                                  ends_at=s.ends_at) for s in steps])
+
+
+@router.post("/sessions", status_code=201)
+async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, session: SessionDep
+                        ) -> SessionOut:
+    """A one-time challenge: id, nonce, expiry and a random script of 2–3 actions."""
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.start_session(
+            session, senior_id=body.senior_id, channel=body.channel, category=body.category,
+            staff=user.username, now=now,
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.session", subject_type="senior",
+        subject_id=str(body.senior_id), now=now, detail={"session": challenge.id})
+    await session.commit()
+    return _session_out(challenge)
+
+
+async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
+                 session_id: str, body: FramesIn, actor: str,
+                 senior_id: int | None = None) -> DecisionRecord:
+    """Spend the session, analyse its frames, record (audited) and announce the decision."""
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.claim_session(session, session_id=session_id,
+                                                nonce=body.nonce, now=now, senior_id=senior_id)
+        await session.commit()
+        record = await service.run_check(
+            session, liveness, challenge=challenge,
+            frames=[TimedFrame(f.t, f.jpeg) for f in body.frames], now=now,
+            audit_days=settings.liveness_audit_frame_days,
+            certification_months=settings.liveness_certification_months, actor=actor)
+    except LivenessError as error:
+        raise http_error(error) from error
+    announce_decision(runtime.bus, record)
+    return record
+
+
+@router.post("/sessions/{session_id}/frames")
+async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: RuntimeDep,
+                        liveness: Liveness, session: SessionDep) -> DecisionOut:
+    """Frames bound to the session's nonce; the session is spent by this call."""
+    record = await _check(session, runtime, liveness, session_id=session_id, body=body,
+                          actor=user.username)
+    return DecisionOut.model_validate(record)
+
+
+@router.post("/links", status_code=201)
+async def create_link(body: LinkIn, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+                      session: SessionDep) -> LinkOut:
+    """A signed link to the capture page for the kiosk or the senior's own phone."""
+    now = runtime.clock.now()
+    try:
+        await service.require_consent(session, senior_id=body.senior_id, now=now)
+    except SeniorNotFoundError as error:
+        raise http_error(error) from error
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    expires = now + timedelta(minutes=runtime.settings.liveness_link_minutes)
+    token = sign_link(liveness.link_key, CaptureLink(body.senior_id, body.channel,
+                                                     user.username, expires))
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.link", subject_type="senior",
+        subject_id=str(body.senior_id), now=now, detail={"channel": body.channel})
+    await session.commit()
+    return LinkOut(url=f"/liveness/capture?token={token}", expires_at=expires)
+
+
+def _link(token: str, runtime: Runtime, liveness: LivenessRuntime) -> CaptureLink:
+    try:
+        return read_link(liveness.link_key, token, now=runtime.clock.now())
+    except (LivenessError, ValueError, KeyError) as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error) or "invalid link") from error
+
+
+# The capture routes are authorised by the signed link instead of a staff role: the senior's
+# phone has no staff log-in. The link names the staff member who sent it, who is audited.
+# They live beside the page, outside /api/, where every route needs a staff log-in.
+@pages.post("/liveness/capture/{token}/sessions", status_code=201)
+async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
+                          session: SessionDep) -> SessionOut:
+    link = _link(token, runtime, liveness)
+    settings, now = runtime.settings, runtime.clock.now()
+    try:
+        challenge = await service.start_session(
+            session, senior_id=link.senior_id, channel=link.channel, category=None,
+            staff=link.staff, now=now,
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+    except LivenessError as error:
+        await session.commit()
+        raise http_error(error) from error
+    await session.commit()
+    return _session_out(challenge)
+
+
+@pages.post("/liveness/capture/{token}/sessions/{session_id}/frames")
+async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: RuntimeDep,
+                         liveness: Liveness, session: SessionDep) -> CaptureResultOut:
+    link = _link(token, runtime, liveness)
+    record = await _check(session, runtime, liveness, session_id=session_id, body=body,
+                          actor=f"link:{link.staff}", senior_id=link.senior_id)
+    return CaptureResultOut(decision_id=record.id, outcome=record.outcome,
+                            reasons=record.reasons)
+
+
+@router.post("/decisions/{decision_id}/reviews", status_code=201)
+async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime: RuntimeDep,
+                         session: SessionDep) -> ReviewOut:
+    """Propose another outcome with a reason; a second staff member must approve it."""
+    now = runtime.clock.now()
+    try:
+        review = await service.request_review(session, decision_id=decision_id,
+                                              outcome=body.outcome, reason=body.reason,
+                                              staff=user.username, now=now)
+    except LivenessError as error:
+        raise http_error(error) from error
+    decision = await service.get_decision(session, decision_id)
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.review", subject_type="senior",
+        subject_id=str(decision.senior_id), now=now, detail={"decision": decision_id})
+    await session.commit()
+    return ReviewOut.model_validate(review)
+
+
+@router.post("/reviews/{review_id}/approve")
+async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+                         session: SessionDep) -> DecisionOut:
+    now = runtime.clock.now()
+    async with liveness.chain_lock:
+        try:
+            record = await service.approve_review(
+                session, review_id=review_id, staff=user.username, now=now,
+                certification_months=runtime.settings.liveness_certification_months)
+        except LivenessError as error:
+            raise http_error(error) from error
+        await accounts_service.record_audit(
+            session, actor=user.username, action="liveness.override", subject_type="senior",
+            subject_id=str(record.senior_id), now=now, detail={"decision": record.id})
+        await session.commit()
+    return DecisionOut.model_validate(record)
+
+
+@router.get("/tasks")
+async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
+    """Calls and home visits waiting for subsidy staff."""
+    return [TaskOut.model_validate(task) for task in await service.open_tasks(session)]
+
+
+@router.post("/tasks/{task_id}/done")
+async def finish_task(task_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
+                      ) -> TaskOut:
+    """Close a call or visit that did not end in a certification."""
+    now = runtime.clock.now()
+    try:
+        task = await service.finish_task(session, task_id=task_id, now=now)
+    except LivenessError as error:
+        raise http_error(error) from error
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.task_done", subject_type="senior",
+        subject_id=str(task.senior_id), now=now, detail={"task": task.id})
+    await session.commit()
+    return TaskOut.model_validate(task)
+
+
+@router.get("/reviews")
+async def pending_reviews(user: Staff, session: SessionDep) -> list[ReviewOut]:
+    """Proposed overrides waiting for a second staff member."""
+    return [ReviewOut.model_validate(r) for r in await service.pending_reviews(session)]
+
+
+@router.get("/chain")
+async def verify_chain(user: Supervisor, session: SessionDep) -> ChainOut:
+    """Whether every decision record still matches its hash and its predecessor."""
+    broken = await service.verify_chain(session)
+    return ChainOut(intact=broken is None, first_broken_id=broken)
+
+
+@router.get("/roster")
+async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[RosterRowOut]:
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
+                                due_soon_days=runtime.settings.liveness_due_soon_days)
+    return [RosterRowOut.model_validate(row) for row in rows]
+
+
+CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "under_review",
+              "held_since", "back_pay_due"]
+
+
+def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow([row.senior_id, row.name, row.category, row.certified_until or "",
+                         row.standing.value, int(row.under_review), row.held_since or "",
+                         int(row.back_pay_due)])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/roster.csv")
+async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
+                                due_soon_days=runtime.settings.liveness_due_soon_days)
+    return _csv(rows, "liveness-roster.csv")
+
+
+@router.get("/holds.csv")
+async def holds_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """The payment hold list for finance: overdue and not under review."""
+    now = runtime.clock.now()
+    rows = await roster_service.payment_holds(session, today=now.date(),
+                                       due_soon_days=runtime.settings.liveness_due_soon_days)
+    await accounts_service.record_audit(
+        session, actor=user.username, action="liveness.holds", subject_type="liveness",
+        subject_id=None, now=now, detail={"held": len(rows)})
+    await session.commit()
+    return _csv(rows, "payment-holds.csv")

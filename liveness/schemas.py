@@ -1,0 +1,165 @@
+"""What the liveness API accepts and returns."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from liveness.decision import Outcome
+
+Channel = Literal["kiosk", "home", "home_visit"]
+MAX_FRAMES = 400
+MAX_FRAME_BYTES = 400_000
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    senior_id: int
+    channel: Channel = "kiosk"
+    category: str | None = None
+
+
+class StepOut(BaseModel):
+    action: str
+    prompt_zh: str
+    prompt_en: str
+    starts_at: float
+    ends_at: float
+
+
+class SessionOut(BaseModel):
+    id: str
+    nonce: str
+    senior_id: int
+    expires_at: datetime
+    steps: list[StepOut]
+
+
+class FrameIn(BaseModel):
+    """One camera frame: seconds since the first frame and the JPEG, base64-encoded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    t: float = Field(ge=0)
+    jpeg: bytes
+
+    @field_validator("jpeg", mode="before")
+    @classmethod
+    def _decode(cls, value: object) -> bytes:
+        if not isinstance(value, str):
+            raise ValueError("a frame is a base64 JPEG string")
+        try:
+            data = base64.b64decode(value.split(",")[-1], validate=True)
+        except binascii.Error as error:
+            raise ValueError("a frame is not valid base64") from error
+        if len(data) > MAX_FRAME_BYTES:
+            raise ValueError(f"a frame is larger than {MAX_FRAME_BYTES} bytes")
+        return data
+
+
+class FramesIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    nonce: str
+    frames: list[FrameIn] = Field(min_length=6, max_length=MAX_FRAMES)
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    senior_id: int
+    session_id: str | None
+    overrides_id: int | None
+    outcome: str
+    reasons: list[str]
+    scores: dict[str, float]
+    thresholds: dict[str, float]
+    versions: dict[str, str]
+    channel: str
+    category: str
+    staff: str
+    approved_by: str | None
+    note: str
+    decided_at: datetime
+    record_hash: str
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    decision_id: int
+    outcome: str
+    reason: str
+    requested_by: str
+    approved_by: str | None
+
+
+class EnrolmentOut(BaseModel):
+    senior_id: int
+    templates: int
+    photo_sha256: list[str]
+
+
+class ChainOut(BaseModel):
+    intact: bool
+    first_broken_id: int | None
+
+
+class RosterRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    senior_id: int
+    name: str
+    category: str
+    certified_until: date | None
+    standing: str
+    under_review: bool
+    held_since: date | None
+    back_pay_due: bool
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    senior_id: int
+    channel: Channel = "home"
+
+
+class LinkOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class CaptureResultOut(BaseModel):
+    """What the capture page shows: the verdict and why, nothing about templates."""
+
+    decision_id: int
+    outcome: str
+    reasons: list[str]
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    senior_id: int
+    kind: str
+    reason: str
+    decision_id: int | None
+    created_at: datetime
+    done_at: datetime | None
