@@ -31,6 +31,8 @@ from alarms.rules import (
     is_night,
 )
 from alarms.vitals import DEFAULT_LIMITS, Band, Limits, classify, with_overrides
+from devices import service as devices_service
+from devices.models import Device
 from seniors import service as seniors_service
 
 
@@ -130,7 +132,21 @@ async def _reading_rules(session: AsyncSession, obs: Observation, activity: Seni
             changes += await _vital(session, obs, activity, metric, value, limits)
         elif metric == "battery":
             changes += await _battery(session, obs, value, rules)
+        elif metric == "room_temperature":
+            changes += await _room_temperature(session, obs, value, rules)
     return changes
+
+
+async def _room_temperature(session: AsyncSession, obs: Observation, value: float,
+                            rules: TimeRules) -> list[Change]:
+    """A room colder than 10 °C or hotter than 35 °C is urgent for an old person living there."""
+    if value < rules.room_too_cold or value > rules.room_too_hot:
+        return [await _raise(session, obs, "room_temperature", {"room_temperature": value})]
+    if rules.room_clear_low < value < rules.room_clear_high:
+        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
+                                                kind="room_temperature", at=obs.at)
+        return [Change(cleared, "cleared")] if cleared else []
+    return []
 
 
 async def _vital(session: AsyncSession, obs: Observation, activity: SeniorActivity,
@@ -200,7 +216,32 @@ async def check_time_rules(session: AsyncSession, *, now: datetime, zone: ZoneIn
     for activity in activities:
         changes += await _inactivity(session, activity, now=now, zone=zone, rules=rules)
         changes += await _fall_then_still(session, activity, now=now, rules=rules)
+    changes += await _device_supervision(session, now=now)
     await session.flush()
+    return changes
+
+
+async def _device_supervision(session: AsyncSession, *, now: datetime) -> list[Change]:
+    """A senior's device silent past its heartbeat and grace raises one P4 per senior."""
+    devices = (await session.execute(select(Device).where(
+        Device.state == "active", Device.senior_id.is_not(None), Device.last_seen.is_not(None),
+    ))).scalars().all()
+    offline: dict[int, list[str]] = {}
+    for device in devices:
+        senior_offline = offline.setdefault(device.senior_id or 0, [])
+        if not devices_service.is_online(device, now):
+            senior_offline.append(device.id)
+    changes: list[Change] = []
+    for senior_id, silent in offline.items():
+        if silent and not await _is_open(session, senior_id, "device_offline"):
+            result = await service.raise_alarm(
+                session, senior_id=senior_id, kind="device_offline", at=now,
+                details={"devices": sorted(silent)}, device_id=silent[0])
+            changes.append(Change(result.alarm, "raised" if result.created else "updated"))
+        elif not silent:
+            cleared = await service.clear_condition(session, senior_id=senior_id,
+                                                    kind="device_offline", at=now)
+            changes += [Change(cleared, "cleared")] if cleared else []
     return changes
 
 

@@ -80,7 +80,7 @@ def publish_changes(runtime: Runtime, changes: Sequence[Change],
             events.publish_updated(runtime.bus, change.alarm, name)
 
 
-async def _names(session: AsyncSession, changes: Sequence[Change]) -> dict[int, str]:
+async def names_of(session: AsyncSession, changes: Sequence[Change]) -> dict[int, str]:
     ids = {change.alarm.senior_id for change in changes}
     if not ids:
         return {}
@@ -96,7 +96,7 @@ async def process_observations(runtime: Runtime, observations: Sequence[Observat
     async with runtime.sessions() as session:
         for observation in observations:
             changes += await engine.apply(session, observation, zone=zone)
-        names = await _names(session, changes)
+        names = await names_of(session, changes)
         await session.commit()
     publish_changes(runtime, changes, names)
     return changes
@@ -106,7 +106,7 @@ async def check_time_rules_once(runtime: Runtime) -> list[Change]:
     async with runtime.sessions() as session:
         changes = await engine.check_time_rules(session, now=runtime.clock.now(),
                                                 zone=ZoneInfo(runtime.settings.timezone))
-        names = await _names(session, changes)
+        names = await names_of(session, changes)
         await session.commit()
     publish_changes(runtime, changes, names)
     return changes

@@ -82,3 +82,12 @@ class SeniorActivity(Base):
     bed_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_fall_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     vital_bands: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+
+
+class RuleCursor(Base):
+    """How far the rules engine has read an append-only table (the device readings)."""
+
+    __tablename__ = "alarm_rule_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

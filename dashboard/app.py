@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
+from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
 from alarms.router import router as alarms_router
 from callcenter import flows as callcenter_flows
@@ -90,6 +91,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_demo_fleet,
     alarm_flows.escalation_loop,
     alarm_flows.time_rules_loop,
+    alarm_feed.feed_loop,
     routing_flows.routing_loop,
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,

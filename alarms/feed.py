@@ -1,0 +1,110 @@
+"""Feeding the rules engine from what the devices stored.
+
+Device events are an outbox (``processed_at``); readings are read past a cursor. Both are
+marked done in the same transaction as the alarm changes they cause, so a crash repeats the
+work and never loses it. The loop wakes at once on a ``device.event`` and otherwise looks twice
+a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms import engine, flows
+from alarms.engine import Change
+from alarms.models import RuleCursor
+from alarms.rules import LOCATION_METRICS, METRIC_BY_DEVICE_KIND, Observation
+from devices import service as devices_service
+from devices.events import DEVICE_EVENT
+from devices.models import Device, DeviceReading
+from runtime.bus import SubscriberOverflow, Subscription
+from runtime.context import Runtime
+
+READINGS_CURSOR = "device_readings"
+BATCH = 500
+IDLE_WAIT_SECONDS = 0.5
+
+
+async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Observation]]:
+    ids: list[int] = []
+    observations: list[Observation] = []
+    for row_id, senior_id, event in await devices_service.unprocessed_events(session,
+                                                                             limit=BATCH):
+        ids.append(row_id)
+        if senior_id is not None:
+            observations.append(Observation(senior_id=senior_id, device_id=event.device_id,
+                                            at=event.occurred_at, event=event.type))
+    return ids, observations
+
+
+async def _reading_observations(session: AsyncSession, cursor: RuleCursor
+                                ) -> list[Observation]:
+    """Readings past the cursor, grouped per device and moment; the cursor moves past them."""
+    rows = (await session.execute(
+        select(DeviceReading, Device.kind).join(Device, Device.id == DeviceReading.device_id)
+        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH * 4)
+    )).all()
+    grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
+    for reading, kind in rows:
+        cursor.position = max(cursor.position, reading.id)
+        if reading.senior_id is None:
+            continue
+        metric = METRIC_BY_DEVICE_KIND.get((kind, reading.metric), reading.metric)
+        grouped[(reading.device_id, reading.measured_at, reading.senior_id)][metric] = \
+            reading.value
+    observations = []
+    for (device_id, at, senior_id), values in grouped.items():
+        location = None
+        if all(name in values for name in LOCATION_METRICS):
+            location = (values.pop("latitude"), values.pop("longitude"))
+        observations.append(Observation(senior_id=senior_id, device_id=device_id, at=at,
+                                        readings=values, location=location))
+    return observations
+
+
+async def drain_once(runtime: Runtime) -> int:
+    """Run the rules over one batch of stored device messages; returns how many were read."""
+    zone = ZoneInfo(runtime.settings.timezone)
+    async with runtime.sessions() as session:
+        event_ids, observations = await _event_observations(session)
+        cursor = await session.get(RuleCursor, READINGS_CURSOR) or RuleCursor(
+            name=READINGS_CURSOR, position=0)
+        start = cursor.position
+        observations += await _reading_observations(session, cursor)
+        changes: list[Change] = []
+        for observation in sorted(observations, key=lambda o: o.at):
+            changes += await engine.apply(session, observation, zone=zone)
+        if event_ids:
+            await devices_service.mark_events_processed(session, ids=event_ids,
+                                                        now=runtime.clock.now())
+        session.add(cursor)
+        names = await flows.names_of(session, changes)
+        await session.commit()
+    flows.publish_changes(runtime, changes, names)
+    return len(event_ids) + (cursor.position - start)
+
+
+async def feed_loop(runtime: Runtime) -> None:
+    """Keep the rules engine up to date with the devices' stored messages."""
+    while True:
+        async with runtime.bus.subscribe() as subscription:
+            with contextlib.suppress(SubscriberOverflow):  # fell behind: subscribe afresh
+                while True:
+                    while await drain_once(runtime):
+                        pass
+                    await _next_device_event(subscription)
+
+
+async def _next_device_event(subscription: Subscription) -> None:
+    """Wait for a device event, or half a second, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(IDLE_WAIT_SECONDS):
+            while (await subscription.next()).topic != DEVICE_EVENT:
+                pass
