@@ -25,6 +25,7 @@ from dispatch.notify import (
     LoggingSmsSender,
     ProviderNotifier,
     SmsSender,
+    TelephonySmsSender,
     WebhookNotifier,
     deliver_offer,
 )
@@ -46,11 +47,13 @@ class DispatchRuntime:
 
 @asynccontextmanager
 async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
-    """Open the webhook HTTP client; the SMS sender stands in for the telephony port."""
+    """Open the webhook HTTP client; SMS goes out through the call centre's telephony port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
     async with httpx.AsyncClient(timeout=5.0) as client:
         runtime.dispatch = DispatchRuntime(
-            policy=policy, webhook=WebhookNotifier(client, policy.secret), sms=LoggingSmsSender()
+            policy=policy, webhook=WebhookNotifier(client, policy.secret),
+            sms=TelephonySmsSender(runtime.callcenter.provider) if runtime.callcenter
+            else LoggingSmsSender(),
         )
         try:
             yield

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import httpx
 
+from callcenter.port import TelephonyProvider
 from dispatch.signing import SIGNATURE_HEADER, sign_body
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,16 @@ class LoggingSmsSender:
     async def send_sms(self, *, to: str, text: str) -> None:
         self.sent.append((to, text))
         log.info("SMS to %s: %s", to, text)
+
+
+@dataclass
+class TelephonySmsSender:
+    """Sends through the call centre's telephony port (Twilio, the simulator, later SIP)."""
+
+    provider: TelephonyProvider
+
+    async def send_sms(self, *, to: str, text: str) -> None:
+        await self.provider.send_sms(to=to, body=text)
 
 
 def sms_text(notice: OfferNotice) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from callcenter.port import TelephonyProvider
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +27,17 @@ class ReminderSender(Protocol):
 
 
 @dataclass
+class TelephonyReminderSender:
+    """Texts the senior's first phone through the call centre's telephony port."""
+
+    provider: TelephonyProvider
+
+    async def send(self, reminder: Reminder) -> None:
+        if reminder.phones:
+            await self.provider.send_sms(to=reminder.phones[0], body=reminder.message)
+
+
+@dataclass
 class LoggingReminderSender:
     """Logs each reminder and keeps it, standing in for the telephony port."""
 
@@ -32,5 +45,9 @@ class LoggingReminderSender:
 
     async def send(self, reminder: Reminder) -> None:
         self.sent.append(reminder)
-        log.info("liveness reminder for senior %s (%s) due %s", reminder.senior_id,
-                 reminder.category, reminder.due_on)
+        log.info(
+            "liveness reminder for senior %s (%s) due %s",
+            reminder.senior_id,
+            reminder.category,
+            reminder.due_on,
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
-from liveness.reminders import LoggingReminderSender, ReminderSender
+from liveness.reminders import LoggingReminderSender, ReminderSender, TelephonyReminderSender
 from liveness.templates import derive_key, derive_template_key
 from runtime.context import Runtime
 
@@ -41,7 +41,8 @@ async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
         runtime.liveness = LivenessRuntime(
             pool=pool, template_key=derive_template_key(source),
             link_key=derive_key(settings.secret(), b"anxin liveness capture links v1"),
-            reminders=LoggingReminderSender(),
+            reminders=TelephonyReminderSender(runtime.callcenter.provider)
+            if runtime.callcenter else LoggingReminderSender(),
             thresholds=Thresholds(settings.liveness_accept_distance,
                                   settings.liveness_review_distance,
                                   settings.liveness_replay_distance),
