@@ -18,6 +18,7 @@ from accounts.models import StaffSession
 from accounts.router import router as accounts_router
 from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
+from alarms.health import router as health_router
 from alarms.router import router as alarms_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
@@ -57,6 +58,7 @@ ROUTERS = [
     accounts_router,
     seniors_router,
     alarms_router,
+    health_router,
     staffing_router,
     knowledge_router,
     routing_router,

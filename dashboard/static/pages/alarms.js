@@ -161,6 +161,7 @@ export default function alarms(main, { user }) {
       el("h4", {}, t("senior.contacts")),
       el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
       el("h4", {}, t("senior.medical")), el("p", {}, senior.medical_notes || "—"),
+      el("p", {}, el("a", { href: `#/health/${alarm.senior_id}`, id: "health-link" }, t("nav.health"))),
       el("div", { class: "resolve-form" }, disposition, notes, resolveButton),
     );
   }
