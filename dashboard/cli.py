@@ -11,6 +11,7 @@ import uvicorn
 from accounts import demo as accounts_demo
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
+from callcenter.routing import bench as routing_bench
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
@@ -31,6 +32,7 @@ app.add_typer(bench_app, name="bench")
 bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
 bench_app.command("ingest")(bench_ingest)
 bench_app.command("dispatch")(dispatch_bench.command)
+bench_app.command("routing")(routing_bench.command)
 app.add_typer(liveness_app, name="liveness")
 bench_app.command("liveness")(bench_liveness)
 

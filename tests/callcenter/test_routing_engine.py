@@ -174,3 +174,21 @@ def test_no_task_is_ever_reserved_for_two_operators(seed: int) -> None:
             if task.state == TaskState.RESERVED:
                 assert router.operators[task.reserved_to or ""].state == OperatorState.RESERVED
                 assert not task.offered_to
+
+
+def test_routing_benchmark_prints_one_json_line() -> None:
+    """`anxin bench routing` on a small centre prints one JSON line with its timings."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANXIN_")}
+    result = subprocess.run([sys.executable, "-m", "dashboard", "bench", "routing",
+                             "--operators", "20", "--tasks", "200", "--samples", "50"],
+                            capture_output=True, text=True, env=env, timeout=120, check=True)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    report = json.loads(lines[0])
+    assert report["bench"] == "routing" and report["samples"] == 50
+    assert report["route_p99_ms"] >= report["route_p50_ms"] > 0
