@@ -9,3 +9,5 @@ def configure_logging(level: str = "INFO") -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic announces every plugin it loads at INFO; only its warnings matter to operators.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
