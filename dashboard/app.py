@@ -24,6 +24,7 @@ from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
 from callcenter.knowledge.router import router as knowledge_router
+from callcenter.kpis.router import router as kpis_router
 from callcenter.lifespan import open_callcenter
 from callcenter.planning.router import router as staffing_router
 from callcenter.routing import flows as routing_flows
@@ -61,6 +62,7 @@ ROUTERS = [
     health_router,
     staffing_router,
     knowledge_router,
+    kpis_router,
     routing_router,
     callcenter_router.router,
     simulator_router.router,

@@ -30,5 +30,5 @@ async def staffing(
         result = plan(calls_per_hour=calls_per_hour, handle_seconds=handle_seconds,
                       target=target, within_seconds=within_seconds, shrinkage=shrinkage)
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     return asdict(result)

@@ -1,0 +1,1 @@
+"""Contact-centre KPIs computed from stored calls and alarms, for any interval."""

@@ -1,0 +1,112 @@
+"""``GET /api/v1/kpis`` and its CSV export: supervisors see everything, operators themselves."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from alarms.models import Alarm
+from callcenter.kpis.figures import AlarmRecord, CallRecord, alarm_figures, call_figures
+from callcenter.models import CallLeg
+from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
+from runtime.deps import SessionDep
+
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+Staff = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
+Interval = tuple[datetime, datetime]
+
+
+def interval(
+    from_: Annotated[datetime, Query(alias="from")], to: Annotated[datetime, Query()]
+) -> Interval:
+    if from_.tzinfo is None or to.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "from and to need a time zone, e.g. 2026-01-05T00:00:00+08:00")
+    if to <= from_:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to must be after from")
+    return from_, to
+
+
+IntervalDep = Annotated[Interval, Depends(interval)]
+
+
+async def _calls(session: AsyncSession, span: Interval) -> list[CallRecord]:
+    rows = (await session.execute(select(CallLeg).where(
+        CallLeg.direction == "inbound", CallLeg.offered_at >= span[0],
+        CallLeg.offered_at < span[1]))).scalars().all()
+    return [CallRecord(queue=row.queue or "none", offered_at=row.offered_at,
+                       answered_at=row.answered_at, ended_at=row.ended_at, operator=row.operator)
+            for row in rows if row.offered_at is not None]
+
+
+async def _alarms(session: AsyncSession, span: Interval) -> list[AlarmRecord]:
+    rows = (await session.execute(select(Alarm).where(
+        Alarm.first_at >= span[0], Alarm.first_at < span[1]).order_by(Alarm.first_at)
+    )).scalars().all()
+    return [AlarmRecord(id=row.id, senior_id=row.senior_id, kind=row.kind,
+                        priority=row.priority, raised_at=row.first_at,
+                        acknowledged_at=row.acknowledged_at) for row in rows]
+
+
+async def compute(session: AsyncSession, span: Interval, user: StaffUser,
+                  threshold: float) -> dict[str, Any]:
+    total, by_queue, by_operator = call_figures(
+        await _calls(session, span), threshold=threshold,
+        wrap_up=WRAP_UP_SECONDS[TaskKind.CALL])
+    operators = {name: figures.summary() for name, figures in sorted(by_operator.items())}
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        return {"from": span[0].isoformat(), "to": span[1].isoformat(),
+                "operators": {user.username: operators.get(user.username)}}
+    return {
+        "from": span[0].isoformat(), "to": span[1].isoformat(), "threshold_s": threshold,
+        "calls": total.summary(),
+        "queues": {name: figures.summary() for name, figures in sorted(by_queue.items())},
+        "operators": operators,
+        "alarms": alarm_figures(await _alarms(session, span), until=span[1]).summary(),
+        "occupancy": None,  # needs operator state history, which is not stored yet
+    }
+
+
+@router.get("")
+async def kpis(user: Staff, session: SessionDep, span: IntervalDep,
+               threshold: Annotated[float, Query(gt=0, le=600)] = 20) -> dict[str, Any]:
+    """KPIs for calls offered and alarms raised in [from, to)."""
+    return await compute(session, span, user, threshold)
+
+
+@router.get(".csv")
+async def kpis_csv(user: Staff, session: SessionDep, span: IntervalDep,
+                   threshold: Annotated[float, Query(gt=0, le=600)] = 20) -> Response:
+    """The same figures as CSV: one row per scope (all calls, each queue, each operator)."""
+    report = await compute(session, span, user, threshold)
+    rows: list[tuple[str, str, dict[str, Any] | None]] = []
+    if "calls" in report:
+        rows.append(("calls", "all", report["calls"]))
+        rows += [("queue", name, figures) for name, figures in report["queues"].items()]
+    rows += [("operator", name, figures) for name, figures in report["operators"].items()]
+    buffer = io.StringIO()
+    columns = ["offered", "answered", "abandoned", "service_level",
+               "service_level_excluding_short_abandons", "average_speed_of_answer_s",
+               "abandonment_rate", "average_handle_time_s"]
+    writer = csv.writer(buffer)
+    writer.writerow(["scope", "name", *columns])
+    for scope, name, figures in rows:
+        writer.writerow([scope, name, *[(figures or {}).get(c, "") for c in columns]])
+    if "alarms" in report:
+        alarms = report["alarms"]
+        writer.writerow([])
+        writer.writerow(["alarms", "raised", "share_within_60s", "share_within_180s"])
+        writer.writerow(["alarms", alarms["raised"], alarms["share_within_60s"],
+                         alarms["share_within_180s"]])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="anxin-kpis.csv"'})
