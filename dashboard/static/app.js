@@ -6,6 +6,7 @@ import seniors from "/static/pages/seniors.js";
 import alarms from "/static/pages/alarms.js";
 import knowledge from "/static/pages/knowledge.js";
 import health from "/static/pages/health.js";
+import supervisorPage from "/static/pages/supervisor.js";
 import calls from "/static/pages/calls.js";
 import phone from "/static/pages/phone.js";
 import audit from "/static/pages/audit.js";
@@ -22,6 +23,7 @@ const PAGES = [
   { path: "calls", label: "nav.calls", roles: ["operator", "supervisor", "admin"], page: calls },
   { path: "phone", label: "nav.phone", roles: ALL, page: phone },
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
+  { path: "supervisor", label: "nav.supervisor", roles: ["supervisor", "admin"], page: supervisorPage },
   { path: "health", label: "nav.health", roles: ["operator", "supervisor", "admin"], page: health },
   { path: "knowledge", label: "nav.knowledge", roles: ALL, page: knowledge },
   { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },

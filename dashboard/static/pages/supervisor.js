@@ -1,0 +1,124 @@
+import { api, el, formatTime } from "/static/api.js";
+import { addStrings, t } from "/static/i18n.js";
+import { onLive } from "/static/live.js";
+
+addStrings("zh-CN", {
+  "sup.title": "值班长看板", "sup.waiting": "等待中的任务", "sup.longest": "最长等待",
+  "sup.alarms60": "今日报警60秒内接警率", "sup.alarms180": "180秒内接警率", "sup.calls_sl": "今日来电服务水平",
+  "sup.operators": "值班员状态", "sup.alerts": "告警", "sup.late": "超过180秒的报警", "sup.none": "无",
+  "sup.plan": "排班测算（Erlang C）", "sup.calls_per_hour": "每小时来电", "sup.handle_minutes": "平均处理时长（分钟）",
+  "sup.target": "目标比例", "sup.within": "秒内接听", "sup.compute": "测算", "sup.need": "需要值班员",
+  "sup.kpi_csv": "导出今日KPI（CSV）", "sup.slipping": "低于目标",
+  "op.available": "空闲", "op.reserved": "振铃中", "op.busy": "通话中", "op.wrap_up": "整理", "op.break": "休息", "op.offline": "离线",
+});
+addStrings("en", {
+  "sup.title": "Supervisor", "sup.waiting": "Waiting tasks", "sup.longest": "Longest wait",
+  "sup.alarms60": "Alarms answered in 60 s today", "sup.alarms180": "in 180 s", "sup.calls_sl": "Call service level today",
+  "sup.operators": "Operators", "sup.alerts": "Alerts", "sup.late": "Alarms that waited over 180 s", "sup.none": "none",
+  "sup.plan": "Staffing (Erlang C)", "sup.calls_per_hour": "Calls per hour", "sup.handle_minutes": "Handle time (min)",
+  "sup.target": "Target share", "sup.within": "within seconds", "sup.compute": "Compute", "sup.need": "Operators needed",
+  "sup.kpi_csv": "Today's KPIs (CSV)", "sup.slipping": "below target",
+  "op.available": "available", "op.reserved": "ringing", "op.busy": "busy", "op.wrap_up": "wrap-up", "op.break": "break", "op.offline": "offline",
+});
+
+const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
+
+function todayInterval() {
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  return { from: start.toISOString(), to: new Date(Date.now() + 60000).toISOString() };
+}
+
+export default async function supervisor(main) {
+  const waiting = el("div", { class: "kpi-value", id: "sup-waiting" }, "–");
+  const longest = el("div", { class: "kpi-value", id: "sup-longest" }, "–");
+  const alarms60 = el("div", { class: "kpi-value", id: "sup-alarms60" }, "–");
+  const alarms180 = el("div", { class: "kpi-value", id: "sup-alarms180" }, "–");
+  const callsSl = el("div", { class: "kpi-value", id: "sup-calls-sl" }, "–");
+  const operators = el("tbody", { id: "sup-operators" });
+  const tasks = el("tbody", { id: "sup-tasks" });
+  const late = el("ul", { id: "sup-late" });
+  const alerts = el("ol", { class: "feed", id: "sup-alerts" });
+  const result = el("p", { id: "plan-result", class: "kpi-value" });
+  const field = (id, value) => el("input", { id, value, type: "number", step: "any", min: "0" });
+  const calls = field("plan-calls", 30), minutes = field("plan-minutes", 3);
+  const target = field("plan-target", 0.985), within = field("plan-within", 60);
+
+  async function refresh() {
+    const [queue, team, kpis] = await Promise.all([
+      api("/api/v1/routing/tasks"), api("/api/v1/routing/operators"),
+      api(`/api/v1/kpis?${new URLSearchParams({ ...todayInterval(), threshold: 20 })}`),
+    ]);
+    const open = queue.filter((task) => ["waiting", "offered", "reserved"].includes(task.state));
+    waiting.textContent = open.length;
+    longest.textContent = open.length ? `${Math.round(Math.max(...open.map((task) => task.waited_seconds)))} s` : "–";
+    alarms60.textContent = percent(kpis.alarms.share_within_60s);
+    alarms60.classList.toggle("late", kpis.alarms.share_within_60s !== null && kpis.alarms.share_within_60s < 0.985);
+    alarms180.textContent = percent(kpis.alarms.share_within_180s);
+    callsSl.textContent = percent(kpis.calls.service_level);
+    tasks.replaceChildren(...open.map((task) => el("tr", { "data-id": task.id },
+      el("td", {}, el("span", { class: `badge p${task.priority}` }, `P${task.priority}`)),
+      el("td", {}, task.ref || task.kind), el("td", {}, task.state),
+      el("td", {}, `${Math.round(task.waited_seconds)} s`),
+      el("td", {}, task.reserved_to || task.offered_to.join(", ")))));
+    operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
+      el("td", {}, op.username), el("td", {}, t(`op.${op.state}`)), el("td", {}, op.skills.join(", ")),
+      el("td", {}, op.languages.join(", ")))));
+    late.replaceChildren(...(kpis.alarms.waited_over_180s.length ? kpis.alarms.waited_over_180s.map((alarm) =>
+      el("li", {}, `P${alarm.priority} ${alarm.kind} · #${alarm.senior_id} · ${alarm.waited_s} s`))
+      : [el("li", { class: "muted" }, t("sup.none"))]));
+  }
+
+  async function computePlan(event) {
+    event.preventDefault();
+    const query = new URLSearchParams({ calls_per_hour: calls.value, handle_seconds: minutes.value * 60,
+      target: target.value, within_seconds: within.value });
+    try {
+      const plan = await api(`/api/v1/staffing?${query}`);
+      result.textContent = `${t("sup.need")}: ${plan.operators} (SL ${percent(plan.service_level)})`;
+    } catch (failure) {
+      result.textContent = failure.message;
+    }
+  }
+
+  const csvLink = el("a", { id: "sup-csv", href: "#" }, t("sup.kpi_csv"));
+  csvLink.addEventListener("click", (event) => {
+    event.preventDefault();
+    window.location.assign(`/api/v1/kpis.csv?${new URLSearchParams(todayInterval())}`);
+  });
+
+  main.append(
+    el("div", { class: "page-head" }, el("h2", {}, t("sup.title")), csvLink),
+    el("section", { class: "kpis" },
+      ...[["sup.waiting", waiting], ["sup.longest", longest], ["sup.alarms60", alarms60],
+        ["sup.alarms180", alarms180], ["sup.calls_sl", callsSl]].map(([label, value]) =>
+        el("div", { class: "kpi" }, el("div", { class: "kpi-label" }, t(label)), value))),
+    el("div", { class: "split" },
+      el("section", { class: "card grow" }, el("h3", {}, t("sup.waiting")),
+        el("table", { class: "grid" }, tasks)),
+      el("section", { class: "card grow" }, el("h3", {}, t("sup.operators")),
+        el("table", { class: "grid" }, operators))),
+    el("div", { class: "split" },
+      el("section", { class: "card grow" }, el("h3", {}, t("sup.late")), late),
+      el("section", { class: "card grow" }, el("h3", {}, t("sup.alerts")), alerts)),
+    el("section", { class: "card" }, el("h3", {}, t("sup.plan")),
+      el("form", { class: "search", onsubmit: computePlan },
+        el("label", {}, t("sup.calls_per_hour"), calls), el("label", {}, t("sup.handle_minutes"), minutes),
+        el("label", {}, t("sup.target"), target), el("label", {}, t("sup.within"), within),
+        el("button", { type: "submit", id: "plan-compute" }, t("sup.compute"))), result),
+  );
+
+  let pending = null;
+  const soon = () => { if (!pending) pending = setTimeout(async () => { pending = null; await refresh(); }, 500); };
+  const stop = onLive((message) => {
+    if (message.type !== "update") return;
+    if (message.topic === "routing.alert" || (message.topic === "alarm.escalated" && message.data.level >= 3)) {
+      alerts.prepend(el("li", { class: "alert" }, el("span", { class: "feed-time" }, formatTime(message.at)), " ",
+        message.data.summary || ""));
+    }
+    if (message.topic.startsWith("routing.") || message.topic.startsWith("alarm.")) soon();
+  });
+  const timer = setInterval(refresh, 10000);
+  await refresh();
+  return () => { stop(); clearInterval(timer); if (pending) clearTimeout(pending); };
+}

@@ -1,0 +1,28 @@
+"""The supervisor's page in a real browser: the waiting alarm, operators, the staffing planner."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from alarms import flows
+from tests.conftest import LiveServer
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+async def test_supervisor_sees_the_queue_and_plans_staff(demo_server: LiveServer,
+                                                         browser: Browser) -> None:
+    """An unanswered SOS shows as a waiting P1 task; 30 calls/h × 3 min at 98.5 %/60 s → 5."""
+    runtime = demo_server.runtime
+    page = await browser.new_page()
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    await page.wait_for_selector("#sup-waiting")
+    await flows.raise_and_announce(runtime, senior_id=2, kind="sos", at=runtime.clock.now())
+    await page.wait_for_selector("#sup-tasks tr[data-id] .badge.p1", timeout=15000)
+    assert await page.locator("#sup-waiting").inner_text() == "1"
+    await page.click("#plan-compute")
+    await page.wait_for_selector("#plan-result:has-text('5')")
+    assert "5" in await page.locator("#plan-result").inner_text()
