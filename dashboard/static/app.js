@@ -7,6 +7,7 @@ import alarms from "/static/pages/alarms.js";
 import knowledge from "/static/pages/knowledge.js";
 import health from "/static/pages/health.js";
 import supervisorPage from "/static/pages/supervisor.js";
+import desk from "/static/pages/desk.js";
 import calls from "/static/pages/calls.js";
 import phone from "/static/pages/phone.js";
 import audit from "/static/pages/audit.js";
@@ -19,6 +20,7 @@ import liveness from "/static/pages/liveness.js";
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
 const PAGES = [
   { path: "overview", label: "nav.overview", roles: ALL, page: overview },
+  { path: "desk", label: "nav.desk", roles: ["operator", "supervisor"], page: desk },
   { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
   { path: "calls", label: "nav.calls", roles: ["operator", "supervisor", "admin"], page: calls },
   { path: "phone", label: "nav.phone", roles: ALL, page: phone },

@@ -1,0 +1,91 @@
+import { api, el } from "/static/api.js";
+import { addStrings, t } from "/static/i18n.js";
+import { onLive } from "/static/live.js";
+
+addStrings("zh-CN", {
+  "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
+  "desk.offline": "下线", "desk.offers": "待接任务", "desk.working": "处理中", "desk.accept": "接受",
+  "desk.refuse": "拒绝", "desk.complete": "完成", "desk.none": "暂无", "desk.seconds_left": "秒后转给他人",
+  "desk.broadcast": "紧急任务，先接先得",
+});
+addStrings("en", {
+  "desk.title": "My desk", "desk.state": "State", "desk.available": "Available", "desk.break": "Break",
+  "desk.offline": "Offline", "desk.offers": "Offered to me", "desk.working": "Working on", "desk.accept": "Accept",
+  "desk.refuse": "Refuse", "desk.complete": "Complete", "desk.none": "Nothing", "desk.seconds_left": "s left",
+  "desk.broadcast": "Emergency: first to accept takes it",
+});
+
+// The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
+export default async function desk(main) {
+  const state = el("strong", { id: "desk-state" }, "–");
+  const offers = el("ul", { id: "desk-offers", class: "hits" });
+  const working = el("ul", { id: "desk-working", class: "hits" });
+  const senior = el("aside", { class: "detail", id: "desk-senior", hidden: true });
+  let current = { offers: [], working_on: [] };
+
+  async function showSenior(task) {
+    const alarmId = task.ref.startsWith("alarm:") ? task.ref.split(":")[1] : null;
+    if (!alarmId) { senior.hidden = true; return; }
+    const alarm = await api(`/api/v1/alarms/${alarmId}`);
+    const record = await api(`/api/v1/seniors/${alarm.senior_id}`);
+    senior.hidden = false;
+    senior.replaceChildren(el("h3", {}, `${record.name} · ${record.age}`), el("p", {}, record.address),
+      el("p", {}, record.phones.join(" · ")), el("h4", {}, t("senior.medical")), el("p", {}, record.medical_notes || "—"),
+      el("h4", {}, t("senior.contacts")),
+      el("ol", {}, record.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))));
+  }
+
+  function countdown(task) {
+    if (!task.reservation_expires) return el("span", { class: "tag" }, t("desk.broadcast"));
+    const left = Math.max(0, Math.round((new Date(task.reservation_expires) - Date.now()) / 1000));
+    return el("span", { class: "tag countdown", "data-expires": task.reservation_expires }, `${left} ${t("desk.seconds_left")}`);
+  }
+
+  function render() {
+    offers.replaceChildren(...(current.offers.length ? current.offers.map((task) => el("li", { "data-id": task.id },
+      el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ", countdown(task), " ",
+      el("button", { type: "button", class: "primary accept", onclick: () => act(task, "accept") }, t("desk.accept")), " ",
+      el("button", { type: "button", class: "refuse", onclick: () => act(task, "refuse") }, t("desk.refuse"))))
+      : [el("li", { class: "muted" }, t("desk.none"))]));
+    working.replaceChildren(...(current.working_on.length ? current.working_on.map((task) => el("li", { "data-id": task.id },
+      el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ",
+      el("button", { type: "button", class: "complete", onclick: () => act(task, "complete") }, t("desk.complete"))))
+      : [el("li", { class: "muted" }, t("desk.none"))]));
+  }
+
+  async function refresh() {
+    current = await api("/api/v1/routing/me");
+    state.textContent = current.operator ? t(`op.${current.operator.state}`) : t("op.offline");
+    state.dataset.state = current.operator ? current.operator.state : "offline";
+    render();
+  }
+
+  async function act(task, action) {
+    try {
+      await api(`/api/v1/routing/tasks/${task.id}/${action}`, { method: "POST" });
+      if (action === "accept") await showSenior(task);
+    } catch (failure) {
+      alert(failure.message);
+    }
+    await refresh();
+  }
+
+  const setState = (value) => el("button", { type: "button", "data-set": value, onclick: async () => {
+    try { await api("/api/v1/routing/me/state", { method: "POST", body: { state: value } }); } catch (failure) { alert(failure.message); }
+    await refresh();
+  } }, t(`desk.${value}`));
+
+  main.append(
+    el("div", { class: "page-head" }, el("h2", {}, t("desk.title")),
+      el("span", {}, `${t("desk.state")}: `, state), setState("available"), setState("break"), setState("offline")),
+    el("div", { class: "split" },
+      el("div", { class: "grow" }, el("h3", {}, t("desk.offers")), offers, el("h3", {}, t("desk.working")), working),
+      senior),
+  );
+  const ticker = setInterval(render, 1000);
+  const stop = onLive((message) => {
+    if (message.type === "update" && message.topic.startsWith("routing.")) refresh();
+  });
+  await refresh();
+  return () => { clearInterval(ticker); stop(); };
+}
