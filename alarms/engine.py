@@ -99,7 +99,10 @@ async def _event_rules(session: AsyncSession, obs: Observation, activity: Senior
                                     {"event": event, "bed": "empty"}))
     kind = EVENT_ALARMS.get(event)
     if kind is not None:
-        changes.append(await _raise(session, obs, kind, {"event": event}))
+        details: dict[str, object] = {"event": event}
+        if obs.event_id:
+            details["event_id"] = obs.event_id
+        changes.append(await _raise(session, obs, kind, details))
         if kind in ("sos", "fall"):
             changes += await _correlate_emergency(session, obs, kind)
         if kind == "fall":

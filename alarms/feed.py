@@ -40,7 +40,8 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
         ids.append(row_id)
         if senior_id is not None:
             observations.append(Observation(senior_id=senior_id, device_id=event.device_id,
-                                            at=event.occurred_at, event=event.type))
+                                            at=event.occurred_at, event=event.type,
+                                            event_id=event.event_id))
     return ids, observations
 
 

@@ -21,6 +21,7 @@ class Observation:
     event: str | None = None
     readings: Mapping[str, float] = field(default_factory=dict)
     location: tuple[float, float] | None = None
+    event_id: str | None = None  # the device's own id of the event, kept with the alarm
 
 
 # Device events that raise an alarm at once: event name → alarm kind.
