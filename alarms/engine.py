@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms import service
@@ -26,13 +26,14 @@ from alarms.rules import (
     EVENT_ALARMS,
     MOTION_EVENTS,
     OUTER_DOOR_EVENTS,
+    PENDANT_MODELS,
     Observation,
     TimeRules,
     is_night,
 )
 from alarms.vitals import DEFAULT_LIMITS, Band, Limits, classify, with_overrides
 from devices import service as devices_service
-from devices.models import Device
+from devices.models import Device, StoredDeviceEvent
 from seniors import service as seniors_service
 
 
@@ -220,8 +221,46 @@ async def check_time_rules(session: AsyncSession, *, now: datetime, zone: ZoneIn
         changes += await _inactivity(session, activity, now=now, zone=zone, rules=rules)
         changes += await _fall_then_still(session, activity, now=now, rules=rules)
     changes += await _device_supervision(session, now=now)
+    changes += await _unused_pendants(session, now=now, rules=rules)
     await session.flush()
     return changes
+
+
+async def _unused_pendants(session: AsyncSession, *, now: datetime,
+                           rules: TimeRules) -> list[Change]:
+    """A pendant with no event for ``pendant_unused`` (since it was fitted) raises a P4."""
+    last_event = (select(StoredDeviceEvent.device_id,
+                         func.max(StoredDeviceEvent.occurred_at).label("last"))
+                  .group_by(StoredDeviceEvent.device_id).subquery())
+    rows = (await session.execute(
+        select(Device.id, Device.senior_id, Device.created_at, last_event.c.last)
+        .outerjoin(last_event, last_event.c.device_id == Device.id)
+        .where(Device.state == "active", Device.senior_id.is_not(None),
+               Device.model.in_(PENDANT_MODELS)))).all()
+    changes: list[Change] = []
+    for device_id, senior_id, fitted, last in rows:
+        idle_since = max(filter(None, (fitted, _aware(last))))
+        open_alarm = await _open(session, senior_id, "pendant_unused")
+        if now - idle_since >= rules.pendant_unused and open_alarm is None:
+            result = await service.raise_alarm(
+                session, senior_id=senior_id, kind="pendant_unused", at=now,
+                device_id=device_id, details={"device": device_id,
+                                              "idle_days": (now - idle_since).days})
+            changes.append(Change(result.alarm, "raised"))
+        elif now - idle_since < rules.pendant_unused and open_alarm is not None:
+            cleared = await service.clear_condition(session, senior_id=senior_id,
+                                                    kind="pendant_unused", at=now)
+            changes += [Change(cleared, "cleared")] if cleared else []
+    return changes
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates come back from SQLite as naive UTC; make them comparable."""
+    from datetime import UTC
+
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 async def _device_supervision(session: AsyncSession, *, now: datetime) -> list[Change]:

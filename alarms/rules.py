@@ -59,6 +59,9 @@ METRIC_BY_DEVICE_KIND: dict[tuple[str, str], str] = {
     ("sensor", "temperature"): "room_temperature",
 }
 LOCATION_METRICS = ("latitude", "longitude")
+# Device models worn "just in case": if one is never pressed or moved for weeks, it is probably
+# in a drawer, and the senior is unprotected.
+PENDANT_MODELS = frozenset({"anxin-pendant"})
 OUTER_DOOR_EVENTS = frozenset({"door_open"})
 # Alarms whose open instance an SOS or a fall raises to P1 (a correlated, confirmed emergency).
 CORRELATED_WITH_EMERGENCY = frozenset({"inactivity", "night_wandering", "geofence_exit",
@@ -79,6 +82,7 @@ class TimeRules:
     room_too_hot: float = 35.0  # °C; clears below room_clear_high
     room_clear_low: float = 16.0
     room_clear_high: float = 30.0
+    pendant_unused: timedelta = timedelta(days=30)
 
 
 DEFAULT_TIME_RULES = TimeRules()

@@ -186,3 +186,32 @@ async def test_geofence_exit_for_seniors_with_a_fence(runtime: Runtime, senior_i
     await flows.process_observations(runtime, [far])
     alarm = (await open_alarms(runtime))["geofence_exit"]
     assert alarm.priority == 2 and 1900 < int(str(alarm.details["meters_from_home"])) < 2100
+
+
+async def test_pendant_left_in_a_drawer_is_flagged(runtime: Runtime, senior_id: int,
+                                                   clock: ManualClock) -> None:
+    """A pendant with no event for 30 days raises P4 pendant_unused; a press clears it."""
+    from devices import service as devices_service
+    from devices.models import StoredDeviceEvent
+
+    async with runtime.sessions() as session:
+        await devices_service.provision_device(session, model_id="anxin-pendant",
+                                               senior_id=senior_id, location="", now=clock.now(),
+                                               device_id="pendant-drawer")
+        await session.commit()
+    clock.advance(29 * 86400)
+    await flows.check_time_rules_once(runtime)
+    assert "pendant_unused" not in await open_alarms(runtime)
+    clock.advance(2 * 86400)
+    await flows.check_time_rules_once(runtime)
+    unused = (await open_alarms(runtime))["pendant_unused"]
+    assert unused.priority == 4 and unused.details["idle_days"] == 31
+    await flows.check_time_rules_once(runtime)
+    assert (await open_alarms(runtime))["pendant_unused"].count == 1
+    async with runtime.sessions() as session:
+        session.add(StoredDeviceEvent(device_id="pendant-drawer", event_id="press-1",
+                                      senior_id=senior_id, type="sos", occurred_at=clock.now(),
+                                      received_at=clock.now(), detail={}))
+        await session.commit()
+    await flows.check_time_rules_once(runtime)
+    assert (await open_alarms(runtime))["pendant_unused"].condition_active is False
