@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import secrets
 import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import aiomqtt
 import httpx
 import typer
 import uvicorn
@@ -28,7 +26,7 @@ from sqlalchemy import insert, select
 
 from config.settings import Settings
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile
+from devices.bench import Target, bench_broker, percentile, run_publishers
 from devices.models import Device
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -36,9 +34,10 @@ from seniors.models import Senior
 ALARM_SHARE = 0.01
 
 
-def _message(seq: int, device_id: str, alarm_every: int) -> tuple[str, bytes]:
+def alarm_mix(seq: int, device_id: str) -> tuple[str, bytes]:
+    """Vitals telemetry, and every 100th message an SOS whose event id carries its send time."""
     now = time.time()
-    if seq % alarm_every == 0:
+    if seq % round(1 / ALARM_SHARE) == 0:
         body: dict[str, Any] = {"event_id": f"b{seq}-{now:.6f}", "type": "sos",
                                 "ts": _iso(now)}
         return f"anxin/v1/devices/{device_id}/event", json.dumps(body).encode()
@@ -51,51 +50,6 @@ def _iso(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).isoformat()
-
-
-def publish_process(target: Target, index: int, publishers: int, devices: int, rate: float,
-                    seconds: float, results: Any) -> None:
-    """Child process: this publisher's share of the traffic, paced every 10 ms."""
-    results.put(asyncio.run(_publish(target, index, publishers, devices, rate, seconds)))
-
-
-async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
-                   seconds: float) -> int:
-    alarm_every = round(1 / ALARM_SHARE)
-    username, password = target.publisher
-    async with aiomqtt.Client(target.host, target.port, username=username, password=password,
-                              identifier=f"anxin-alarm-bench-{index}-{secrets.token_hex(3)}",
-                              max_inflight_messages=1000) as client:
-        client.pending_calls_threshold = 1_000_000
-        started, sent, seq = time.monotonic(), 0, index
-        pending: set[asyncio.Task[None]] = set()
-        while time.monotonic() - started < seconds:
-            for _ in range(max(int((time.monotonic() - started) * rate) - sent, 0)):
-                topic, payload = _message(seq, f"bench-{seq % devices:05d}", alarm_every)
-                task = asyncio.create_task(client.publish(topic, payload, qos=1))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                seq += publishers
-                sent += 1
-            await asyncio.sleep(0.01)
-        if pending:
-            await asyncio.gather(*pending)
-        return sent
-
-
-def _run_publishers(target: Target, *, publishers: int, devices: int, rate: float,
-                    seconds: float) -> int:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    processes = [context.Process(target=publish_process, args=(
-        target, i, publishers, devices, rate / publishers, seconds, results))
-        for i in range(publishers)]
-    for process in processes:
-        process.start()
-    sent = sum(int(results.get(timeout=seconds + 120)) for _ in processes)
-    for process in processes:
-        process.join()
-    return sent
 
 
 async def _register_fleet(runtime: Runtime, devices: int) -> None:
@@ -169,8 +123,8 @@ async def _measure(runtime: Runtime, target: Target, port: int, password: str, *
     listener = asyncio.create_task(_listen(f"ws://127.0.0.1:{port}/api/v1/live", token,
                                            latencies, ready))
     await asyncio.wait_for(ready.wait(), 30)
-    sent = await asyncio.to_thread(_run_publishers, target, publishers=publishers,
-                                   devices=devices, rate=rate, seconds=seconds)
+    sent = await asyncio.to_thread(run_publishers, target, publishers=publishers,
+                                   devices=devices, rate=rate, seconds=seconds, make=alarm_mix)
     expected = -(-sent // round(1 / ALARM_SHARE))  # about 1 % of what was sent
     deadline = time.time() + 30
     while len(latencies) < expected and time.time() < deadline:  # noqa: ASYNC110 (draining)

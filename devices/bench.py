@@ -16,7 +16,7 @@ import resource
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,14 +84,17 @@ def message_for(seq: int, device_id: str) -> tuple[str, bytes]:
     return f"anxin/v1/devices/{device_id}/telemetry", json.dumps(body).encode()
 
 
+MessageMaker = Callable[[int, str], tuple[str, bytes]]
+
+
 def publish_process(target: Target, index: int, publishers: int, devices: int, rate: float,
-                    seconds: float, results: Any) -> None:
+                    seconds: float, results: Any, make: MessageMaker = message_for) -> None:
     """Child process: publish this publisher's share of the sequence numbers at its rate."""
-    results.put(asyncio.run(_publish(target, index, publishers, devices, rate, seconds)))
+    results.put(asyncio.run(_publish(target, index, publishers, devices, rate, seconds, make)))
 
 
 async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
-                   seconds: float) -> int:
+                   seconds: float, make: MessageMaker) -> int:
     username, password = target.publisher
     async with aiomqtt.Client(target.host, target.port, username=username, password=password,
                               identifier=f"anxin-bench-pub-{index}-{secrets.token_hex(3)}",
@@ -103,7 +106,7 @@ async def _publish(target: Target, index: int, publishers: int, devices: int, ra
         while time.monotonic() - started < seconds:
             due = int((time.monotonic() - started) * rate) - sent
             for _ in range(max(due, 0)):
-                topic, payload = message_for(seq, f"bench-{seq % devices:05d}")
+                topic, payload = make(seq, f"bench-{seq % devices:05d}")
                 task = asyncio.create_task(client.publish(topic, payload, qos=1))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -116,11 +119,12 @@ async def _publish(target: Target, index: int, publishers: int, devices: int, ra
 
 
 def run_publishers(target: Target, *, publishers: int, devices: int, rate: float,
-                   seconds: float) -> int:
+                   seconds: float, make: MessageMaker = message_for) -> int:
+    """Publisher processes offering ``rate`` msg/s between them; returns how many were sent."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     processes = [context.Process(target=publish_process, args=(
-        target, i, publishers, devices, rate / publishers, seconds, results))
+        target, i, publishers, devices, rate / publishers, seconds, results, make))
         for i in range(publishers)]
     for process in processes:
         process.start()
