@@ -100,3 +100,4 @@ async def test_subsidy_staff_see_the_roster_and_operators_do_not(
         assert await page.locator("#holds-csv").get_attribute("href") == \
             "/api/v1/liveness/holds.csv"
         await page.click("#logout")
+        await page.wait_for_url("**/login")  # let the log-out finish before the next log-in
