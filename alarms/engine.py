@@ -50,6 +50,7 @@ async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
     if activity is None:
         activity = SeniorActivity(senior_id=senior_id, vital_bands={})
         session.add(activity)
+        await session.flush()  # so that the next observation of this senior finds it
     return activity
 
 
@@ -77,7 +78,6 @@ async def apply(session: AsyncSession, obs: Observation, *, zone: ZoneInfo,
         changes += await _reading_rules(session, obs, activity, rules)
     if obs.location is not None:
         changes += await _geofence_rule(session, obs)
-    await session.flush()
     return changes
 
 
@@ -160,8 +160,9 @@ async def _vital(session: AsyncSession, obs: Observation, activity: SeniorActivi
     if verdict.fault is not None:
         return [await _raise(session, obs, "sensor_fault",
                              {"metric": metric, "value": value, "reason": verdict.fault})]
-    activity.vital_bands = {**activity.vital_bands,
-                            metric: [int(verdict.band), verdict.clear_streak]}
+    state = [int(verdict.band), verdict.clear_streak]
+    if activity.vital_bands.get(metric) != state:  # most readings change nothing: no write
+        activity.vital_bands = {**activity.vital_bands, metric: state}
     if verdict.band == Band.NORMAL:
         if band_before == Band.NORMAL:
             return []

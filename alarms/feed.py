@@ -70,26 +70,51 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
     return observations
 
 
-async def drain_once(runtime: Runtime) -> int:
-    """Run the rules over one batch of stored device messages; returns how many were read."""
+async def _apply_all(runtime: Runtime, session: AsyncSession,
+                     observations: list[Observation]) -> list[Change]:
     zone = ZoneInfo(runtime.settings.timezone)
+    changes: list[Change] = []
+    for observation in sorted(observations, key=lambda o: o.at):
+        changes += await engine.apply(session, observation, zone=zone)
+    return changes
+
+
+async def drain_events(runtime: Runtime) -> int:
+    """Run the rules over one batch of device events (SOS, falls, doors); returns how many."""
     async with runtime.sessions() as session:
         event_ids, observations = await _event_observations(session)
+        if not event_ids:
+            return 0
+        changes = await _apply_all(runtime, session, observations)
+        await devices_service.mark_events_processed(session, ids=event_ids,
+                                                    now=runtime.clock.now())
+        names = await flows.names_of(session, changes)
+        await session.commit()
+    flows.publish_changes(runtime, changes, names)
+    return len(event_ids)
+
+
+async def drain_readings(runtime: Runtime) -> int:
+    """Run the rules over one batch of readings past the cursor; returns how many were read."""
+    async with runtime.sessions() as session:
         cursor = await session.get(RuleCursor, READINGS_CURSOR) or RuleCursor(
             name=READINGS_CURSOR, position=0)
         start = cursor.position
-        observations += await _reading_observations(session, cursor)
-        changes: list[Change] = []
-        for observation in sorted(observations, key=lambda o: o.at):
-            changes += await engine.apply(session, observation, zone=zone)
-        if event_ids:
-            await devices_service.mark_events_processed(session, ids=event_ids,
-                                                        now=runtime.clock.now())
+        changes = await _apply_all(runtime, session,
+                                   await _reading_observations(session, cursor))
+        if cursor.position == start:
+            return 0
         session.add(cursor)
         names = await flows.names_of(session, changes)
         await session.commit()
     flows.publish_changes(runtime, changes, names)
-    return len(event_ids) + (cursor.position - start)
+    return cursor.position - start
+
+
+async def drain_once(runtime: Runtime) -> int:
+    """Events first, in their own transaction, so an SOS never waits behind a readings backlog;
+    then one batch of readings. Returns how many messages were read."""
+    return await drain_events(runtime) + await drain_readings(runtime)
 
 
 async def feed_loop(runtime: Runtime) -> None:
