@@ -55,7 +55,12 @@ async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
 
 
 async def _profile(session: AsyncSession, senior_id: int) -> AlarmProfile | None:
-    return await session.get(AlarmProfile, senior_id)
+    """The senior's profile, remembered for the session (most seniors have none, and the
+    identity map does not remember an absence)."""
+    known: dict[int, AlarmProfile | None] = session.info.setdefault("alarm_profiles", {})
+    if senior_id not in known:
+        known[senior_id] = await session.get(AlarmProfile, senior_id)
+    return known[senior_id]
 
 
 async def _raise(session: AsyncSession, obs: Observation, kind: str,

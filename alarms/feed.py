@@ -50,7 +50,7 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
     """Readings past the cursor, grouped per device and moment; the cursor moves past them."""
     rows = (await session.execute(
         select(DeviceReading, Device.kind).join(Device, Device.id == DeviceReading.device_id)
-        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH * 4)
+        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH)
     )).all()
     grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
     for reading, kind in rows:
