@@ -34,6 +34,7 @@ from dashboard import demo, health, live, metrics, pages
 from devices.lifespan import open_devices, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
+from dispatch import responders as dispatch_responders
 from dispatch.provider_page import router as provider_page_router
 from dispatch.router import router as dispatch_router
 from liveness.loops import liveness_housekeeping
@@ -100,6 +101,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,
     dispatch_flows.run_dispatch_timers,
+    dispatch_responders.responder_loop,
     liveness_housekeeping,
 ]
 LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter,

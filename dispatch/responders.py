@@ -1,0 +1,50 @@
+"""Sending a responder when the call centre reached nobody for an alarm.
+
+The contact cascade ends a case as ``unreached`` when neither the senior nor any contact
+answered; the practice is then to send someone to the door. This sweep reads such cases from
+the database, so a case closed while this process was down still gets its responder, and the
+order's ``source_ref`` (``case:<id>``) makes the sweep idempotent.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callcenter.models import CallCase
+from dispatch import flows
+from dispatch.catalogue import ServiceCode
+from dispatch.models import ServiceOrder
+from dispatch.schemas import OrderCreate, OrderSource, Urgency
+from runtime.context import Runtime
+
+SWEEP_SECONDS = 5.0
+ACTOR = "system"
+
+
+async def send_responders(runtime: Runtime) -> list[int]:
+    """An urgent responder order for every unreached alarm case without one; returns order ids."""
+    async with runtime.sessions() as session:
+        cases = (await session.execute(select(CallCase).where(
+            CallCase.outcome == "unreached", CallCase.alarm_id.is_not(None),
+            CallCase.senior_id.is_not(None)))).scalars().all()
+        refs = {f"case:{case.id}": case for case in cases}
+        done = set((await session.execute(select(ServiceOrder.source_ref).where(
+            ServiceOrder.source == OrderSource.ALARM,
+            ServiceOrder.source_ref.in_(refs)))).scalars())
+    created = []
+    for ref, case in refs.items():
+        if ref in done or case.senior_id is None:
+            continue
+        order = await flows.create_order(runtime, actor=ACTOR, data=OrderCreate(
+            senior_id=case.senior_id, service=ServiceCode.EMERGENCY_RESPONDER,
+            urgency=Urgency.URGENT, source=OrderSource.ALARM, source_ref=ref,
+            notes=f"警报 #{case.alarm_id}：老人及紧急联系人均未接听，请立即上门查看"))
+        created.append(order.id)
+    return created
+
+
+async def responder_loop(runtime: Runtime) -> None:
+    """Every few seconds, make sure every unreached alarm case has someone on the way."""
+    while True:
+        await send_responders(runtime)
+        await runtime.clock.sleep(SWEEP_SECONDS)
