@@ -10,7 +10,7 @@ from accounts import service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
 from accounts.exceptions import AccountLockedError, AuthenticationError, UsernameTakenError
 from accounts.models import StaffUser
-from accounts.roles import AUDIT_READERS, STAFF_ADMINS, Role
+from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
 from runtime.deps import RuntimeDep, SessionDep
 
@@ -104,5 +104,3 @@ async def audit_log(
                                        actor=actor, limit=limit)
     return [AuditOut.model_validate(entry) for entry in entries]
 
-
-__all__ = ["Role", "router"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -262,8 +262,6 @@ async def _unused_pendants(session: AsyncSession, *, now: datetime,
 
 def _aware(value: datetime | None) -> datetime | None:
     """Aggregates come back from SQLite as naive UTC; make them comparable."""
-    from datetime import UTC
-
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts_service
 from alarms import engine, events, service
 from alarms.engine import Change
+from alarms.models import Alarm
 from alarms.rules import Observation
 from alarms.service import RaiseResult
 from runtime.context import Runtime
@@ -45,6 +47,23 @@ async def raise_and_announce(
     else:
         events.publish_updated(runtime.bus, result.alarm, senior.name)
     return result
+
+
+async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
+                                   via: str | None = None) -> Alarm:
+    """An operator takes the alarm: stored with an audit entry on the senior, then announced."""
+    now = runtime.clock.now()
+    detail: dict[str, object] = {"alarm_id": alarm_id}
+    if via:
+        detail["via"] = via
+    async with runtime.sessions() as session:
+        alarm = await service.acknowledge(session, alarm_id=alarm_id, by=by, at=now)
+        await accounts_service.record_audit(
+            session, actor=by, action="alarm.ack", subject_type="senior",
+            subject_id=str(alarm.senior_id), now=now, detail=detail)
+        await session.commit()
+    events.publish_acknowledged(runtime.bus, alarm)
+    return alarm
 
 
 async def escalate_once(runtime: Runtime) -> int:

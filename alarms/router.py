@@ -11,7 +11,7 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from alarms import events, service
+from alarms import events, flows, service
 from alarms.exceptions import AlarmNotFoundError, AlarmStateError
 from alarms.kinds import AlarmState
 from alarms.models import Alarm, AlarmProfile
@@ -63,23 +63,14 @@ async def read_alarm(alarm_id: int, user: Reader, session: SessionDep) -> AlarmD
 
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut)
-async def acknowledge(alarm_id: int, user: Handler, runtime: RuntimeDep,
-                      session: SessionDep) -> Alarm:
+async def acknowledge(alarm_id: int, user: Handler, runtime: RuntimeDep) -> Alarm:
     """Take ownership of an alarm; 409 if another operator already owns it."""
-    now = runtime.clock.now()
     try:
-        alarm = await service.acknowledge(session, alarm_id=alarm_id, by=user.username, at=now)
+        return await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
     except AlarmNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except AlarmStateError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    await accounts_service.record_audit(
-        session, actor=user.username, action="alarm.ack", subject_type="senior",
-        subject_id=str(alarm.senior_id), now=now, detail={"alarm_id": alarm_id},
-    )
-    await session.commit()
-    events.publish_acknowledged(runtime.bus, alarm)
-    return alarm
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)

@@ -138,5 +138,3 @@ async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
                                "data": await build_snapshot(runtime, user)})
     return seq
 
-
-__all__ = ["BusEvent", "router"]

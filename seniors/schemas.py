@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from seniors.identity import birth_date_of, mask_resident_id, normalise_resident_id
+from seniors.identity import birth_date_of, normalise_resident_id
 from seniors.phones import normalise_phone
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]
@@ -204,5 +204,3 @@ class SeniorPage(BaseModel):
     total: int
     items: list[SeniorSummary]
 
-
-__all__ = ["SeniorPage", "mask_resident_id"]

@@ -56,13 +56,14 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
                  if t.ref.startswith("alarm:") and t.state == TaskState.ASSIGNED]))
         )).scalars())
     raised_refs = {f"alarm:{row.id}": row.priority for row in raised}
+    resolved_refs = {f"alarm:{alarm_id}" for alarm_id in resolved}
     for ref, priority in raised_refs.items():
         if ref not in queued:
             await desk.add_task(kind=TaskKind.ALARM, priority=priority, ref=ref)
     for task in list(desk.router.tasks.values()):
         if task.ref.startswith("alarm:") and task.open and task.ref not in raised_refs:
             await desk.cancel_ref(task.ref)
-        elif task.state == TaskState.ASSIGNED and task.ref in {f"alarm:{i}" for i in resolved}:
+        elif task.state == TaskState.ASSIGNED and task.ref in resolved_refs:
             await desk.complete(task.id, task.assigned_to or "")
 
 

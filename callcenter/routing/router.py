@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from alarms import events as alarm_events
-from alarms import service as alarms_service
+from alarms import flows as alarm_flows
 from alarms.exceptions import AlarmStateError
 from callcenter.routing.desk import waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
@@ -80,19 +79,9 @@ async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
 
 
 async def _own_alarm(runtime: Runtime, alarm_id: int, user: StaffUser) -> None:
-    now = runtime.clock.now()
-    async with runtime.sessions() as session:
-        try:
-            alarm = await alarms_service.acknowledge(session, alarm_id=alarm_id,
-                                                     by=user.username, at=now)
-        except AlarmStateError:
-            return  # acknowledged meanwhile from the alarm queue; nothing more to do
-        await accounts_service.record_audit(
-            session, actor=user.username, action="alarm.ack", subject_type="senior",
-            subject_id=str(alarm.senior_id), now=now, detail={"alarm_id": alarm_id,
-                                                              "via": "routing"})
-        await session.commit()
-    alarm_events.publish_acknowledged(runtime.bus, alarm)
+    with contextlib.suppress(AlarmStateError):  # taken meanwhile from the alarm queue
+        await alarm_flows.acknowledge_and_announce(runtime, alarm_id=alarm_id,
+                                                   by=user.username, via="routing")
 
 
 @router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)
