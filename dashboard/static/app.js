@@ -53,16 +53,27 @@ function renderNav() {
   }));
 }
 
+let routeToken = 0;
+
+// A page builds itself asynchronously; if another route starts meanwhile, the older page is
+// built into a container that is no longer on screen and then stopped, never shown twice.
 async function route() {
+  const token = ++routeToken;
   const wanted = location.hash.replace(/^#\//, "").split("/")[0] || "overview";
   const entry = allowedPages().find((candidate) => candidate.path === wanted) || allowedPages()[0];
   for (const link of document.querySelectorAll("#nav a")) {
     link.classList.toggle("active", link.dataset.page === entry.path);
   }
   if (cleanup) cleanup();
-  const main = document.getElementById("page");
-  main.replaceChildren();
-  cleanup = await entry.page(main, { user }) || null;
+  cleanup = null;
+  const container = document.createElement("div");
+  document.getElementById("page").replaceChildren(container);
+  const stop = await entry.page(container, { user }) || null;
+  if (token !== routeToken) {
+    if (stop) stop();
+    return;
+  }
+  cleanup = stop;
 }
 
 function refreshLanguage() {
