@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     dispatch_weight_slack: Annotated[float, Field(ge=0)] = 1.0
     dispatch_weight_familiarity: Annotated[float, Field(ge=0)] = 0.5
     dispatch_weight_reliability: Annotated[float, Field(ge=0)] = 1.0
+    # How often the in-memory candidate index reloads every provider (other instances' edits).
+    dispatch_index_rebuild_s: Annotated[float, Field(gt=0)] = 120.0
 
     # liveness (proof-of-life for subsidies): see docs/liveness.md
     biometric_key: SecretStr | None = None  # HKDF source for template keys; else secret_key

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch import offers, orders
+from dispatch import candidates, offers, orders
 from dispatch import providers as provider_service
+from dispatch.candidates import CandidateIndex
 from dispatch.events import Outbox
 from dispatch.flows import announce, dispatch_of
 from dispatch.lifecycle import OrderEvent, OrderState
@@ -63,12 +66,28 @@ def solve_assignment(
     ]
 
 
+async def free_providers(
+    session: AsyncSession, index: CandidateIndex, *, now: datetime
+) -> CandidatePool:
+    """Providers with a free slot, from the index once the database has confirmed it."""
+    await index.refresh(session, now=now)
+    pool = index.with_room()
+    stale = await provider_service.unavailable(session, [int(i) for i in pool.ids])
+    if not stale:
+        return pool
+    index.mark_changed(stale)
+    await index.refresh(session, now=now)
+    return index.with_room()
+
+
 async def assign_batch(runtime: Runtime, *, order_ids: Sequence[int], actor: str) -> BatchResult:
     """Match the given waiting orders together; what finds no provider goes to normal matching."""
-    policy = dispatch_of(runtime).policy
+    parts = dispatch_of(runtime)
+    policy = parts.policy
     outbox = Outbox()
     now = runtime.clock.now()
     async with runtime.sessions() as session:
+        candidates.attach(session, parts.candidates)
         waiting = list(
             (
                 await session.scalars(
@@ -81,7 +100,7 @@ async def assign_batch(runtime: Runtime, *, order_ids: Sequence[int], actor: str
                 )
             ).all()
         )
-        pool = await provider_service.load_pool(session, service=None, now=now)
+        pool = await free_providers(session, parts.candidates, now=now)
         requests = [await offers.match_request(session, o, policy=policy, now=now) for o in waiting]
         scores, feasible = batch_matrix(pool, requests, policy.weights)
         slots = [c.capacity - c.active_jobs for c in pool.candidates]

@@ -26,6 +26,11 @@ class Outbox:
 
     publications: list[Publication] = field(default_factory=list)
     offers: list[OfferNotice] = field(default_factory=list)
+    # Providers whose rows this transaction changed: the candidate index reloads them.
+    providers: set[int] = field(default_factory=set)
+
+    def provider_changed(self, provider_id: int) -> None:
+        self.providers.add(provider_id)
 
     def order_changed(self, data: dict[str, Any]) -> None:
         self.publications.append(Publication(ORDER_CHANGED, data, BOARD_ROLES))

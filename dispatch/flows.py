@@ -10,17 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
-from dispatch import offers, orders, service, timers
+from dispatch import candidates, offers, orders, service, timers
+from dispatch import providers as provider_service
+from dispatch.candidates import CandidateIndex
 from dispatch.events import Outbox
 from dispatch.lifecycle import OrderEvent
-from dispatch.models import ServiceOrder
+from dispatch.models import Provider, ServiceOrder
 from dispatch.notify import (
     LoggingSmsSender,
     ProviderNotifier,
@@ -30,10 +33,17 @@ from dispatch.notify import (
     deliver_offer,
 )
 from dispatch.policy import DispatchPolicy
-from dispatch.schemas import OrderCreate, ProviderAction
+from dispatch.schemas import (
+    OrderCreate,
+    ProviderAction,
+    ProviderCreate,
+    ProviderStatus,
+    ProviderUpdate,
+)
 from runtime.context import Runtime
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,6 +53,7 @@ class DispatchRuntime:
     policy: DispatchPolicy
     webhook: ProviderNotifier
     sms: SmsSender
+    candidates: CandidateIndex = field(default_factory=CandidateIndex)
 
 
 @asynccontextmanager
@@ -55,6 +66,9 @@ async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
             sms=TelephonySmsSender(runtime.callcenter.provider) if runtime.callcenter
             else LoggingSmsSender(),
         )
+        # Matching reads providers from memory; a restart builds the index afresh.
+        async with runtime.sessions() as session:
+            await runtime.dispatch.candidates.rebuild(session, now=runtime.clock.now())
         try:
             yield
         finally:
@@ -68,22 +82,24 @@ def dispatch_of(runtime: Runtime) -> DispatchRuntime:
 
 
 async def announce(runtime: Runtime, outbox: Outbox) -> None:
+    parts = dispatch_of(runtime)
+    parts.candidates.mark_changed(outbox.providers)
     for item in outbox.publications:
         runtime.bus.publish(item.topic, item.data, roles=item.roles)
-    parts = dispatch_of(runtime)
     for notice in outbox.offers:
         await deliver_offer(notice, webhook=parts.webhook, sms=parts.sms)
 
 
-Step = Callable[[AsyncSession, DispatchPolicy, datetime, Outbox], Awaitable[ServiceOrder | None]]
+Step = Callable[[AsyncSession, DispatchPolicy, datetime, Outbox], Awaitable[T]]
 
 
-async def run_step(runtime: Runtime, step: Step) -> ServiceOrder | None:
+async def run_step(runtime: Runtime, step: Step[T]) -> T:
     """One transaction: the step, the commit, then the announcements."""
     outbox = Outbox()
-    policy = dispatch_of(runtime).policy
+    parts = dispatch_of(runtime)
     async with runtime.sessions() as session:
-        result = await step(session, policy, runtime.clock.now(), outbox)
+        candidates.attach(session, parts.candidates)
+        result = await step(session, parts.policy, runtime.clock.now(), outbox)
         await session.commit()
     await announce(runtime, outbox)
     return result
@@ -122,9 +138,65 @@ async def create_order(runtime: Runtime, *, data: OrderCreate, actor: str) -> Se
         )
         return order
 
-    order = await run_step(runtime, step)
-    assert order is not None
-    return order
+    return await run_step(runtime, step)
+
+
+async def register_provider(runtime: Runtime, *, data: ProviderCreate, actor: str) -> Provider:
+    """A new provider, audited; matching finds them at once."""
+
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> Provider:
+        provider = await provider_service.create_provider(session, data=data, now=now)
+        await accounts_service.record_audit(
+            session,
+            actor=actor,
+            action="dispatch.provider_created",
+            subject_type="provider",
+            subject_id=str(provider.id),
+            now=now,
+        )
+        outbox.provider_changed(provider.id)
+        return provider
+
+    return await run_step(runtime, step)
+
+
+async def update_provider(
+    runtime: Runtime, *, provider_id: int, changes: ProviderUpdate, actor: str
+) -> Provider:
+    """Edit a provider; a suspension also withdraws its open offers (and its workers')."""
+
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> Provider:
+        changed = await provider_service.update_provider(
+            session, provider_id=provider_id, changes=changes
+        )
+        touched = [provider_id]
+        if changes.status is not None:
+            touched = await provider_service.set_status(
+                session, provider_id=provider_id, status=changes.status
+            )
+            changed["status"] = changes.status.value
+            if changes.status == ProviderStatus.SUSPENDED:
+                await offers.withdraw_offers_to(
+                    session, provider_ids=touched, policy=policy, now=now, outbox=outbox
+                )
+        for each in touched:
+            outbox.provider_changed(each)
+        await accounts_service.record_audit(
+            session,
+            actor=actor,
+            action="dispatch.provider_updated",
+            subject_type="provider",
+            subject_id=str(provider_id),
+            now=now,
+            detail={"changed": changed, "providers": touched},
+        )
+        return await provider_service.get_provider(session, provider_id)
+
+    return await run_step(runtime, step)
 
 
 PROGRESS = {
@@ -189,9 +261,7 @@ async def provider_acts(
         )
         return order
 
-    order = await run_step(runtime, step)
-    assert order is not None
-    return order
+    return await run_step(runtime, step)
 
 
 async def fire_due_timers(runtime: Runtime) -> int:
@@ -229,4 +299,17 @@ async def run_dispatch_timers(runtime: Runtime) -> None:
     while True:
         await fire_due_timers(runtime)
         await check_sla(runtime)
+        await rebuild_candidates_when_old(runtime)
         await runtime.clock.sleep(runtime.settings.dispatch_timer_tick_s)
+
+
+async def rebuild_candidates_when_old(runtime: Runtime) -> bool:
+    """Reload every provider now and then: other instances' edits, idle clocks."""
+    index = dispatch_of(runtime).candidates
+    now = runtime.clock.now()
+    age = None if index.built_at is None else (now - index.built_at).total_seconds()
+    if age is not None and age < runtime.settings.dispatch_index_rebuild_s:
+        return False
+    async with runtime.sessions() as session:
+        await index.rebuild(session, now=now)
+    return True

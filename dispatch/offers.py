@@ -7,21 +7,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Result, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch import orders
+from dispatch import candidates, orders
 from dispatch import providers as provider_service
 from dispatch.catalogue import ServiceCode
 from dispatch.events import Outbox
 from dispatch.exceptions import OfferClosed
 from dispatch.lifecycle import OrderEvent, OrderState, next_state
-from dispatch.matching import MatchRequest, Ranked
+from dispatch.matching import MatchRequest, Ranked, Ranking
 from dispatch.models import (
     DispatchTimer,
     Offer,
     OrderTransition,
     Provider,
+    ProviderBlock,
     ServiceOrder,
 )
 from dispatch.notify import OfferNotice
@@ -35,17 +36,22 @@ async def match_request(
     session: AsyncSession, order: ServiceOrder, *, policy: DispatchPolicy, now: datetime
 ) -> MatchRequest:
     """What matching needs about this order: place, times, and who is out of the running."""
-    offered = {o.provider_id for o in await orders.offers_of(session, order.id)}
-    blocked = await provider_service.blocked_by(session, order.senior_id)
-    served = set(
-        await session.scalars(
-            select(ServiceOrder.provider_id).where(
-                ServiceOrder.senior_id == order.senior_id,
-                ServiceOrder.state.in_((OrderState.COMPLETED.value, OrderState.RATED.value)),
-                ServiceOrder.provider_id.is_not(None),
-            )
-        )
+    offered = select(literal("offered"), Offer.provider_id).where(Offer.order_id == order.id)
+    blocked = select(literal("blocked"), ProviderBlock.provider_id).where(
+        ProviderBlock.senior_id == order.senior_id
     )
+    served = select(literal("served"), ServiceOrder.provider_id).where(
+        ServiceOrder.senior_id == order.senior_id,
+        ServiceOrder.state.in_((OrderState.COMPLETED.value, OrderState.RATED.value)),
+        ServiceOrder.provider_id.is_not(None),
+    )
+    # One round trip: the match of an urgent order is on the clock.
+    result = cast(
+        Result[str, int | None], await session.execute(union_all(offered, blocked, served))
+    )
+    rows = [(kind, pid) for kind, pid in result]
+    out = frozenset(p for kind, p in rows if kind != "served" and p)
+    familiar = frozenset(p for kind, p in rows if kind == "served" and p)
     local = order.service_at.astimezone(policy.timezone)
     return MatchRequest(
         service=ServiceCode(order.service),
@@ -56,8 +62,8 @@ async def match_request(
         now=now,
         service_at=order.service_at,
         due_by=order.due_by,
-        excluded=frozenset(offered | blocked),
-        served_before=frozenset(p for p in served if p),
+        excluded=out,
+        served_before=familiar,
     )
 
 
@@ -81,17 +87,11 @@ async def match_order(
         )
         return
     request = await match_request(session, order, policy=policy, now=now)
-    pool = await provider_service.load_pool(
-        session, service=request.service, now=now, near=request, weights=policy.weights
-    )
     width = policy.parallel_offers if order.urgency == Urgency.URGENT.value else 1
     width = min(width, policy.max_offers - order.offers_made)
-    ranking = pool.rank(request, policy.weights, limit=width)
+    ranking = await rank_providers(session, request, policy=policy, now=now, limit=width)
     if not ranking.ranked:
-        # The SQL pre-filter may have emptied the pool; ask every active provider why.
-        everyone = await provider_service.load_pool(session, service=None, now=now, with_room=False)
-        reason = everyone.rank(request, policy.weights).reason or ranking.reason
-        escalate(session, order, reason=reason, now=now, outbox=outbox)
+        escalate(session, order, reason=ranking.reason, now=now, outbox=outbox)
         return
     await make_offers(
         session,
@@ -103,6 +103,59 @@ async def match_order(
         outbox=outbox,
         event=OrderEvent.OFFER,
     )
+
+
+async def rank_providers(
+    session: AsyncSession,
+    request: MatchRequest,
+    *,
+    policy: DispatchPolicy,
+    now: datetime,
+    limit: int,
+) -> Ranking:
+    """The best available providers, from the in-memory index when the session has one.
+
+    The index may lag behind another instance's changes, so the chosen few are checked in the
+    database; any that turned out suspended or full are reloaded and the ranking runs again.
+    """
+    index = candidates.index_of(session)
+    if index is None:
+        return await rank_from_database(session, request, policy=policy, now=now, limit=limit)
+    for _ in range(RERANKS):
+        await index.refresh(session, now=now)
+        ranking = index.pool_for(request).rank(request, policy.weights, limit=limit)
+        if not ranking.ranked:
+            reason = index.everyone().rank(request, policy.weights).reason or ranking.reason
+            return Ranking([], reason)
+        stale = await provider_service.unavailable(session, [r.provider_id for r in ranking.ranked])
+        if not stale:
+            return ranking
+        index.mark_changed(stale)
+    return await rank_from_database(session, request, policy=policy, now=now, limit=limit)
+
+
+# How often matching re-ranks after finding stale index entries before asking SQL instead.
+RERANKS = 3
+
+
+async def rank_from_database(
+    session: AsyncSession,
+    request: MatchRequest,
+    *,
+    policy: DispatchPolicy,
+    now: datetime,
+    limit: int,
+) -> Ranking:
+    """The same ranking with a SQL pre-filter (no index: scripts, the benchmark's baseline)."""
+    pool = await provider_service.load_pool(
+        session, service=request.service, now=now, near=request, weights=policy.weights
+    )
+    ranking = pool.rank(request, policy.weights, limit=limit)
+    if ranking.ranked:
+        return ranking
+    # The SQL pre-filter may have emptied the pool; ask every active provider why.
+    everyone = await provider_service.load_pool(session, service=None, now=now, with_room=False)
+    return Ranking([], everyone.rank(request, policy.weights).reason or ranking.reason)
 
 
 def escalate(
@@ -151,6 +204,7 @@ async def make_offers(
             )
         )
         provider.offers_received += 1
+        outbox.provider_changed(provider.id)
         order.offers_made += 1
         names.append(f"{provider.name} (#{provider.id}, score {choice.score:.2f})")
         outbox.offers.append(offer_notice(order, offer, provider, policy=policy))
@@ -255,6 +309,7 @@ async def accept_offer(
     provider.offers_accepted += 1
     provider.jobs_accepted += 1
     provider.accept_seconds_sum += (now - offered_at).total_seconds()
+    outbox.provider_changed(provider_id)
     session.add(
         OrderTransition(
             order_id=order.id,
@@ -358,6 +413,34 @@ async def expire_offer(
     await close_offer(
         session, offer, outcome="expired", policy=policy, now=now, actor=SYSTEM, outbox=outbox
     )
+
+
+async def withdraw_offers_to(
+    session: AsyncSession,
+    *,
+    provider_ids: Sequence[int],
+    policy: DispatchPolicy,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """Withdraw the open offers to these (suspended) providers; orders left with none re-match."""
+    waiting = (
+        await session.scalars(
+            select(Offer)
+            .where(Offer.provider_id.in_(provider_ids), Offer.state == "offered")
+            .order_by(Offer.id)
+        )
+    ).all()
+    for offer in waiting:
+        await close_offer(
+            session,
+            offer,
+            outcome="superseded",
+            policy=policy,
+            now=now,
+            actor=SYSTEM,
+            outbox=outbox,
+        )
 
 
 async def supersede_open_offers(session: AsyncSession, order_id: int, now: datetime) -> None:

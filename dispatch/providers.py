@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from pydantic import ValidationError
+from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.catalogue import CATALOGUE, ServiceCode
@@ -21,7 +22,7 @@ from dispatch.matching import (
     Weights,
 )
 from dispatch.models import Provider, ProviderBlock, ProviderCoverage
-from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus
+from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus, ProviderUpdate
 
 
 async def create_provider(
@@ -81,10 +82,86 @@ async def list_providers(session: AsyncSession) -> Sequence[Provider]:
 
 async def set_status(
     session: AsyncSession, *, provider_id: int, status: ProviderStatus
-) -> Provider:
+) -> list[int]:
+    """Suspend or reactivate a provider (a firm together with its workers); returns their ids."""
     provider = await get_provider(session, provider_id)
-    provider.status = status.value
-    return provider
+    changed = [provider]
+    if provider.kind == "firm":
+        changed += (
+            await session.scalars(select(Provider).where(Provider.firm_id == provider.id))
+        ).all()
+    for each in changed:
+        each.status = status.value
+    return [each.id for each in changed]
+
+
+# What an edit may change besides the status; the rest of the row is the firm's history.
+EDITABLE = (
+    "name",
+    "phone",
+    "services",
+    "certifications",
+    "districts",
+    "area_latitude",
+    "area_longitude",
+    "area_radius_km",
+    "work_start_minute",
+    "work_end_minute",
+    "capacity",
+    "channel",
+    "webhook_url",
+)
+
+
+async def update_provider(
+    session: AsyncSession, *, provider_id: int, changes: ProviderUpdate
+) -> dict[str, Any]:
+    """Apply an edit if the provider as edited is still valid; returns the fields changed.
+
+    The edited provider is checked with the same rules as a new one, so an edit that would
+    leave it with no service area, or a webhook channel with no URL, changes nothing.
+    """
+    provider = await get_provider(session, provider_id)
+    given = changes.model_dump(mode="json", exclude_unset=True)
+    given.pop("status", None)
+    current = {name: getattr(provider, name) for name in EDITABLE}
+    merged = current | given
+    try:
+        checked = ProviderCreate.model_validate(
+            merged | {"kind": provider.kind, "firm_id": provider.firm_id}
+        ).model_dump(mode="json")
+    except ValidationError as error:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise InvalidRequest(f"provider {provider_id} cannot be changed so: {problems}") from None
+    changed = {name: checked[name] for name in EDITABLE if checked[name] != current[name]}
+    for name, value in changed.items():
+        setattr(provider, name, value)
+    if COVERAGE_FIELDS & changed.keys():
+        await session.execute(
+            delete(ProviderCoverage).where(ProviderCoverage.provider_id == provider.id)
+        )
+        session.add_all(
+            ProviderCoverage(**row)
+            for row in coverage_rows(
+                provider_id=provider.id,
+                services=provider.services,
+                certifications=provider.certifications,
+                districts=provider.districts,
+                has_radius=provider.area_radius_km is not None,
+            )
+        )
+    return changed
+
+
+COVERAGE_FIELDS = frozenset({"services", "certifications", "districts", "area_radius_km"})
+
+
+async def workers_of(session: AsyncSession, firm_id: int) -> Sequence[Provider]:
+    return (
+        await session.scalars(
+            select(Provider).where(Provider.firm_id == firm_id).order_by(Provider.id)
+        )
+    ).all()
 
 
 async def block_provider(
@@ -100,11 +177,20 @@ async def block_provider(
         session.add(ProviderBlock(senior_id=senior_id, provider_id=provider_id, reason=reason))
 
 
-async def blocked_by(session: AsyncSession, senior_id: int) -> set[int]:
+async def unavailable(session: AsyncSession, provider_ids: Sequence[int]) -> list[int]:
+    """Those of ``provider_ids`` that are suspended or have no free slot right now."""
+    if not provider_ids:
+        return []
     rows = await session.scalars(
-        select(ProviderBlock.provider_id).where(ProviderBlock.senior_id == senior_id)
+        select(Provider.id).where(
+            Provider.id.in_(provider_ids),
+            or_(
+                Provider.status != ProviderStatus.ACTIVE.value,
+                Provider.active_jobs >= Provider.capacity,
+            ),
+        )
     )
-    return set(rows)
+    return list(rows)
 
 
 def _ratio(part: float, whole: float) -> float | None:

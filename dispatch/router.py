@@ -31,9 +31,11 @@ from dispatch.schemas import (
     OrderCreate,
     OrderOut,
     ProviderCreate,
+    ProviderDetail,
     ProviderKpis,
     ProviderOut,
     ProviderStatusIn,
+    ProviderUpdate,
     RatingIn,
     ReasonIn,
     ReassignIn,
@@ -94,21 +96,10 @@ async def catalogue(user: AnyStaff) -> list[dict[str, Any]]:
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
 async def create_provider(
-    body: ProviderCreate, user: Dispatcher, runtime: RuntimeDep, session: SessionDep
+    body: ProviderCreate, user: Dispatcher, runtime: RuntimeDep
 ) -> ProviderOut:
     with translated():
-        provider = await provider_service.create_provider(
-            session, data=body, now=runtime.clock.now()
-        )
-    await accounts_service.record_audit(
-        session,
-        actor=user.username,
-        action="dispatch.provider_created",
-        subject_type="provider",
-        subject_id=str(provider.id),
-        now=runtime.clock.now(),
-    )
-    await session.commit()
+        provider = await flows.register_provider(runtime, data=body, actor=user.username)
     return ProviderOut.model_validate(provider)
 
 
@@ -117,27 +108,43 @@ async def list_providers(user: OrderDesk, session: SessionDep) -> list[ProviderO
     return [ProviderOut.model_validate(p) for p in await provider_service.list_providers(session)]
 
 
+@router.get("/providers/{provider_id}")
+async def read_provider(provider_id: int, user: OrderDesk, session: SessionDep) -> ProviderDetail:
+    """A provider with its KPIs and, for a firm, its workers."""
+    with translated():
+        provider = await provider_service.get_provider(session, provider_id)
+        workers = await provider_service.workers_of(session, provider_id)
+    return ProviderDetail(
+        **ProviderOut.model_validate(provider).model_dump(),
+        kpis=provider_service.kpis_of(provider),
+        workers=[ProviderOut.model_validate(w) for w in workers],
+    )
+
+
+@router.patch("/providers/{provider_id}")
+async def update_provider(
+    provider_id: int, body: ProviderUpdate, user: Dispatcher, runtime: RuntimeDep
+) -> ProviderOut:
+    """Edit services, certifications, area, hours, capacity, channel; suspend or reactivate."""
+    with translated():
+        provider = await flows.update_provider(
+            runtime, provider_id=provider_id, changes=body, actor=user.username
+        )
+    return ProviderOut.model_validate(provider)
+
+
 @router.put("/providers/{provider_id}/status")
 async def set_provider_status(
-    provider_id: int,
-    body: ProviderStatusIn,
-    user: Dispatcher,
-    runtime: RuntimeDep,
-    session: SessionDep,
+    provider_id: int, body: ProviderStatusIn, user: Dispatcher, runtime: RuntimeDep
 ) -> ProviderOut:
+    """The same as a PATCH of ``status`` alone (kept for existing clients)."""
     with translated():
-        provider = await provider_service.set_status(
-            session, provider_id=provider_id, status=body.status
+        provider = await flows.update_provider(
+            runtime,
+            provider_id=provider_id,
+            changes=ProviderUpdate(status=body.status),
+            actor=user.username,
         )
-    await accounts_service.record_audit(
-        session,
-        actor=user.username,
-        action=f"dispatch.provider_{body.status.value}",
-        subject_type="provider",
-        subject_id=str(provider_id),
-        now=runtime.clock.now(),
-    )
-    await session.commit()
     return ProviderOut.model_validate(provider)
 
 
@@ -379,7 +386,7 @@ async def add_complaint(
         outbox: Outbox,
     ) -> None:
         await service.add_complaint(
-            session, order=order, text=body.text, actor=user.username, now=now
+            session, order=order, text=body.text, actor=user.username, now=now, outbox=outbox
         )
 
     return await _staff_step(

@@ -95,6 +95,45 @@ class ProviderStatusIn(BaseModel):
     status: ProviderStatus
 
 
+class ProviderUpdate(BaseModel):
+    """A dispatcher's edit: only the fields given change; null clears an optional field.
+
+    The provider as edited must still pass the checks of ``ProviderCreate`` (a service area, a
+    webhook URL for the webhook channel, a phone for SMS). ``status`` suspends or reactivates;
+    on a firm it applies to the firm's workers too.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    phone: Annotated[str, Field(max_length=20)] | None = None
+    services: Annotated[list[ServiceCode], Field(min_length=1)] | None = None
+    certifications: list[Annotated[str, Field(max_length=32)]] | None = None
+    districts: list[str] | None = None
+    area_latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    area_longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    area_radius_km: Annotated[float, Field(gt=0, le=500)] | None = None
+    work_start_minute: Minute | None = None
+    work_end_minute: Minute | None = None
+    capacity: Annotated[int, Field(ge=1, le=100)] | None = None
+    channel: Channel | None = None
+    webhook_url: HttpUrl | None = None
+    status: ProviderStatus | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ProviderUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        for name in sorted(self.model_fields_set - CLEARABLE):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
+
+
+# Fields of a provider that may be set to null by an edit.
+CLEARABLE = frozenset({"area_latitude", "area_longitude", "area_radius_km", "webhook_url"})
+
+
 class ProviderOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -102,13 +141,20 @@ class ProviderOut(BaseModel):
     kind: str
     firm_id: int | None
     name: str
+    phone: str
     services: list[str]
     certifications: list[str]
     districts: list[str]
+    area_latitude: float | None
+    area_longitude: float | None
+    area_radius_km: float | None
+    work_start_minute: int
+    work_end_minute: int
     capacity: int
     active_jobs: int
     status: str
     channel: str
+    webhook_url: str | None
     latitude: float | None
     longitude: float | None
 
@@ -235,3 +281,8 @@ class ProviderKpis(BaseModel):
     completion_rate: float | None
     rating: float | None
     complaints: int
+
+
+class ProviderDetail(ProviderOut):
+    kpis: ProviderKpis
+    workers: list[ProviderOut]

@@ -25,13 +25,16 @@ from dispatch.policy import DispatchPolicy
 # --- the job in the provider's hands -------------------------------------------------------
 
 
-async def release_provider(session: AsyncSession, order: ServiceOrder, now: datetime) -> None:
+async def release_provider(
+    session: AsyncSession, order: ServiceOrder, now: datetime, outbox: Outbox
+) -> None:
     """The provider no longer holds this job: free a slot and start the idle clock."""
     if order.provider_id is None or order.state not in WITH_PROVIDER:
         return
     provider = await provider_service.get_provider(session, order.provider_id)
     provider.active_jobs = max(provider.active_jobs - 1, 0)
     provider.last_job_ended_at = now
+    outbox.provider_changed(provider.id)
 
 
 async def provider_step(
@@ -51,6 +54,7 @@ async def provider_step(
     if order.provider_id != provider_id:
         raise InvalidTransition("this order is not assigned to you")
     provider = await provider_service.get_provider(session, provider_id)
+    outbox.provider_changed(provider_id)
     if latitude is not None and longitude is not None:
         provider.latitude, provider.longitude = latitude, longitude
     actor = f"provider:{provider_id}"
@@ -59,7 +63,7 @@ async def provider_step(
         provider.arrivals += 1
         provider.arrivals_on_time += int(now <= order.due_by)
     if event in (OrderEvent.COMPLETE, OrderEvent.COULD_NOT_COMPLETE, OrderEvent.ABORT):
-        await release_provider(session, order, now)
+        await release_provider(session, order, now, outbox)
     if event == OrderEvent.COMPLETE:
         provider.jobs_completed += 1
         order.completion_note = note
@@ -106,7 +110,7 @@ async def cancel_order(
     outbox: Outbox,
 ) -> None:
     next_state(OrderState(order.state), OrderEvent.CANCEL)
-    await release_provider(session, order, now)
+    await release_provider(session, order, now, outbox)
     await offers.supersede_open_offers(session, order.id, now)
     orders.transition(
         session, order, OrderEvent.CANCEL, actor=actor, reason=reason, now=now, outbox=outbox
@@ -129,7 +133,7 @@ async def reassign_order(
     provider = await provider_service.get_provider(session, provider_id)
     if provider.status != "active":
         raise InvalidRequest(f"provider {provider_id} is {provider.status}")
-    await release_provider(session, order, now)
+    await release_provider(session, order, now, outbox)
     await offers.supersede_open_offers(session, order.id, now)
     order.provider_id = None
     order.escalation_reason = ""
@@ -180,6 +184,7 @@ async def rate_order(
         provider = await provider_service.get_provider(session, order.provider_id)
         provider.rating_sum += stars
         provider.rating_count += 1
+        outbox.provider_changed(provider.id)
     orders.transition(
         session,
         order,
@@ -192,7 +197,13 @@ async def rate_order(
 
 
 async def add_complaint(
-    session: AsyncSession, *, order: ServiceOrder, text: str, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    order: ServiceOrder,
+    text: str,
+    actor: str,
+    now: datetime,
+    outbox: Outbox,
 ) -> Complaint:
     complaint = Complaint(
         order_id=order.id, provider_id=order.provider_id, text=text, recorded_by=actor, at=now
@@ -201,5 +212,6 @@ async def add_complaint(
     if order.provider_id is not None:
         provider = await provider_service.get_provider(session, order.provider_id)
         provider.complaints += 1
+        outbox.provider_changed(provider.id)
     await session.flush()
     return complaint

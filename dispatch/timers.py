@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import offers, orders
@@ -31,13 +32,31 @@ async def due_timers(session: AsyncSession, now: datetime, limit: int = 100) -> 
     )
 
 
+async def claimed(session: AsyncSession, statement: Any) -> bool:
+    """Run a conditional UPDATE; True when this transaction changed the row.
+
+    It is the transaction's first write, so on SQLite a second app instance waits on the write
+    lock and then finds the row already claimed; PostgreSQL re-checks the WHERE after the row
+    lock. Either way exactly one instance goes on, and a rollback releases the claim.
+    """
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount) == 1
+
+
 async def fire_timer(
     session: AsyncSession, *, timer_id: int, policy: DispatchPolicy, now: datetime, outbox: Outbox
-) -> None:
+) -> bool:
+    """Fire one due timer unless another instance already has; True when this one fired it."""
+    claim = (
+        update(DispatchTimer)
+        .where(DispatchTimer.id == timer_id, DispatchTimer.fired_at.is_(None))
+        .values(fired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not await claimed(session, claim):
+        return False
     timer = await session.get(DispatchTimer, timer_id)
-    if timer is None or timer.fired_at is not None:
-        return
-    timer.fired_at = now
+    assert timer is not None
     if timer.kind == "offer_expiry" and timer.offer_id is not None:
         await offers.expire_offer(
             session, offer_id=timer.offer_id, policy=policy, now=now, outbox=outbox
@@ -45,12 +64,28 @@ async def fire_timer(
     elif timer.kind == "arrival_deadline":
         order = await orders.get_order(session, timer.order_id)
         if order.state in (OrderState.ACCEPTED.value, OrderState.EN_ROUTE.value):
-            late_alert(
-                order, reason="the provider has not arrived by the deadline", now=now, outbox=outbox
+            await late_alert(
+                session,
+                order,
+                reason="the provider has not arrived by the deadline",
+                now=now,
+                outbox=outbox,
             )
+    return True
 
 
-def late_alert(order: ServiceOrder, *, reason: str, now: datetime, outbox: Outbox) -> None:
+async def late_alert(
+    session: AsyncSession, order: ServiceOrder, *, reason: str, now: datetime, outbox: Outbox
+) -> None:
+    """Alert once per order, even with several instances watching the same database."""
+    claim = (
+        update(ServiceOrder)
+        .where(ServiceOrder.id == order.id, ServiceOrder.late_alerted_at.is_(None))
+        .values(late_alerted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not await claimed(session, claim):
+        return
     order.late_alerted_at = now
     outbox.alert(
         {
@@ -96,7 +131,8 @@ async def watch_sla(
         )
         eta = now + timedelta(minutes=travel)
         if eta > order.due_by:
-            late_alert(
+            await late_alert(
+                session,
                 order,
                 reason=f"estimated arrival {eta:%H:%M} UTC is after the deadline",
                 now=now,
