@@ -265,9 +265,11 @@ async def provider_acts(
 
 
 async def fire_due_timers(runtime: Runtime) -> int:
-    """Fire every timer that is due, each in its own transaction; returns how many fired."""
+    """Fire every due timer, each in its own transaction; returns how many this instance fired
+    (another instance on the same database may have claimed some of them first)."""
     async with runtime.sessions() as session:
         due = await timers.due_timers(session, runtime.clock.now())
+    fired = 0
     for timer_id in due:
 
         async def step(
@@ -276,13 +278,13 @@ async def fire_due_timers(runtime: Runtime) -> int:
             now: datetime,
             outbox: Outbox,
             timer_id: int = timer_id,
-        ) -> None:
-            await timers.fire_timer(
+        ) -> bool:
+            return await timers.fire_timer(
                 session, timer_id=timer_id, policy=policy, now=now, outbox=outbox
             )
 
-        await run_step(runtime, step)
-    return len(due)
+        fired += await run_step(runtime, step)
+    return fired
 
 
 async def check_sla(runtime: Runtime) -> None:

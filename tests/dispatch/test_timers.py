@@ -12,10 +12,12 @@ from sqlalchemy import select
 from config.settings import Settings
 from dashboard.app import create_app
 from dispatch import flows
+from dispatch import orders as orders_service
 from dispatch import providers as provider_service
 from dispatch.models import DispatchTimer, ServiceOrder
 from dispatch.notify import FakeNotifier, LoggingSmsSender
-from dispatch.schemas import OrderCreate, ProviderCreate
+from dispatch.schemas import OrderCreate, ProviderAction, ProviderCreate
+from runtime.bus import BusEvent, Subscription
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from seniors import service as seniors_service
@@ -34,6 +36,16 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0)
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the background loop did not act in time")
+
+
+async def drain(subscription: Subscription) -> list[BusEvent]:
+    """The events already delivered to a subscription."""
+    events = []
+    while not subscription.queue.empty():
+        event = subscription.queue.get_nowait()
+        assert event is not None
+        events.append(event)
+    return events
 
 
 async def order_state(runtime: Runtime, order_id: int) -> str:
@@ -156,3 +168,80 @@ async def test_watchdog_alerts_the_dispatcher_when_a_job_will_be_late(
     board = (await client.get("/api/v1/dispatch/board", headers=dispatcher)).json()
     assert board["late"] == [order_id]
     assert (await order_of(client, dispatcher, order_id))["late_alerted_at"] is not None
+
+
+async def test_two_instances_on_one_database_fire_each_timer_once(settings: Settings) -> None:
+    """Two app instances on one SQLite file race for a due offer expiry and a late job: the
+    expiry moves the order on once, and the dispatcher hears of the late job once."""
+    clock = ManualClock()
+    quiet = settings.model_copy(update={"run_background_tasks": False})
+    first_app, second_app = create_app(quiet, clock=clock), create_app(quiet, clock=clock)
+    async with (
+        first_app.router.lifespan_context(first_app),
+        second_app.router.lifespan_context(second_app),
+    ):
+        first: Runtime = first_app.state.runtime
+        second: Runtime = second_app.state.runtime
+        for runtime in (first, second):
+            assert runtime.dispatch is not None
+            runtime.dispatch.sms = LoggingSmsSender()
+        async with first.sessions() as session:
+            senior = await seniors_service.create_senior(
+                session,
+                data=SeniorCreate(**senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1])),
+                now=clock.now(),
+            )
+            ids = []
+            for name, km in (("near", 1.0), ("far", 20.0)):
+                provider = await provider_service.create_provider(
+                    session,
+                    data=ProviderCreate(
+                        name=name,
+                        services=["meals"],
+                        districts=["新城区"],
+                        work_start_minute=0,
+                        work_end_minute=0,
+                        latitude=SENIOR_AT[0] + km / 111.0,
+                        longitude=SENIOR_AT[1],
+                    ),
+                    now=clock.now(),
+                )
+                ids.append(provider.id)
+            await session.commit()
+        order = await flows.create_order(
+            first,
+            data=OrderCreate(
+                senior_id=senior.id,
+                service="meals",
+                urgency="same_day",
+                due_by=clock.now() + timedelta(minutes=70),
+            ),
+            actor="operator1",
+        )
+        assert list(await open_offers(first, order.id)) == [ids[0]]
+        clock.advance(181)
+        fired = await asyncio.gather(flows.fire_due_timers(first), flows.fire_due_timers(second))
+        assert sorted(fired) == [0, 1]
+        async with first.sessions() as session:
+            events = [t.event for t in await orders_service.timeline(session, order.id)]
+        assert events.count("offer_expired") == 1 and events.count("offer") == 2
+        offers_now = await open_offers(second, order.id)
+        assert list(offers_now) == [ids[1]]
+        accepted = await flows.provider_acts(
+            second,
+            order_id=order.id,
+            provider_id=ids[1],
+            action=ProviderAction.ACCEPT,
+            offer_token=offers_now[ids[1]],
+        )
+        assert accepted.state == "accepted"
+        clock.advance(600)  # 20 km (about 62 min) away with 54 min left: late, say so once
+        async with first.bus.subscribe() as one, second.bus.subscribe() as two:
+            await asyncio.gather(flows.check_sla(first), flows.check_sla(second))
+            heard = [
+                event
+                for subscription in (one, two)
+                for event in await drain(subscription)
+                if event.topic == "dispatch.alert" and event.data["kind"] == "late"
+            ]
+        assert len(heard) == 1 and heard[0].data["order_id"] == order.id
