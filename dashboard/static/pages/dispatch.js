@@ -25,6 +25,14 @@ addStrings("zh-CN", {
   "state.accepted": "已接单", "state.en_route": "在途", "state.on_site": "服务中",
   "state.completed": "已完成", "state.rated": "已评价", "state.escalated": "待人工",
   "state.cancelled": "已取消", "state.follow_up": "待回访",
+  "providers.title": "服务商",
+  "providers.name": "名称", "providers.services": "服务", "providers.districts": "区域",
+  "providers.hours": "工作时间", "providers.capacity": "接单上限", "providers.status": "状态",
+  "providers.certifications": "资质", "providers.phone": "电话", "providers.channel": "联系方式",
+  "providers.edit": "编辑", "providers.save": "保存", "providers.cancel": "取消",
+  "providers.suspend": "暂停", "providers.reactivate": "恢复",
+  "providers.saved": "已更新服务商 {name}", "providers.all_day": "全天",
+  "status.active": "正常", "status.suspended": "已暂停",
 });
 addStrings("en", {
   "nav.dispatch": "Dispatch",
@@ -49,6 +57,15 @@ addStrings("en", {
   "state.accepted": "Accepted", "state.en_route": "En route", "state.on_site": "On site",
   "state.completed": "Completed", "state.rated": "Rated", "state.escalated": "Escalated",
   "state.cancelled": "Cancelled", "state.follow_up": "Follow-up",
+  "providers.title": "Providers",
+  "providers.name": "Name", "providers.services": "Services", "providers.districts": "Districts",
+  "providers.hours": "Hours", "providers.capacity": "Capacity", "providers.status": "Status",
+  "providers.certifications": "Certifications", "providers.phone": "Phone",
+  "providers.channel": "Channel",
+  "providers.edit": "Edit", "providers.save": "Save", "providers.cancel": "Cancel",
+  "providers.suspend": "Suspend", "providers.reactivate": "Reactivate",
+  "providers.saved": "Provider {name} updated", "providers.all_day": "All day",
+  "status.active": "Active", "status.suspended": "Suspended",
 });
 
 const STATES = ["matching", "offered", "accepted", "en_route", "on_site", "escalated", "follow_up"];
@@ -60,14 +77,86 @@ function table(id, headings, rows) {
       el("td", { colspan: headings.length }, t("dispatch.none")))));
 }
 
+const hhmm = (minute) => `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+const minuteOf = (text) => { const [h, m] = text.split(":").map(Number); return h * 60 + m; };
+const listOf = (text) => text.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
+
+// Providers with an edit form and suspend/reactivate (dispatchers and supervisors may change).
+function providerTable(providers, { canEdit, onSaved, report }) {
+  function editRow(p) {
+    const field = (name, value, attributes = {}) => el("label", {}, t(`providers.${name}`),
+      el("input", { name, value, ...attributes }));
+    const channel = el("select", { name: "channel" },
+      ["page", "sms", "webhook"].map((c) => el("option", { value: c, selected: c === p.channel || null }, c)));
+    const form = el("form", { class: "provider-edit", onsubmit: async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const [start, end] = [data.get("start"), data.get("end")];
+      try {
+        await api(`/api/v1/providers/${p.id}`, { method: "PATCH", body: {
+          services: listOf(data.get("services")), certifications: listOf(data.get("certifications")),
+          districts: listOf(data.get("districts")), capacity: Number(data.get("capacity")),
+          work_start_minute: minuteOf(start), work_end_minute: minuteOf(end),
+          phone: data.get("phone"), channel: data.get("channel") } });
+        report(t("providers.saved", { name: p.name }));
+        await onSaved();
+      } catch (error) { report(error.message); }
+    } },
+      field("services", p.services.join(", ")), field("certifications", p.certifications.join(", ")),
+      field("districts", p.districts.join(", ")),
+      field("capacity", p.capacity, { type: "number", min: 1, max: 100 }),
+      el("label", {}, t("providers.hours"), el("input", { name: "start", type: "time", value: hhmm(p.work_start_minute) }),
+        el("input", { name: "end", type: "time", value: hhmm(p.work_end_minute) })),
+      field("phone", p.phone), el("label", {}, t("providers.channel"), channel),
+      el("button", { type: "submit", class: "primary save" }, t("providers.save")));
+    return el("tr", { class: "provider-form", "data-provider": p.id }, el("td", { colspan: 7 }, form));
+  }
+  function row(p) {
+    const suspended = p.status === "suspended";
+    const actions = canEdit ? el("td", {},
+      el("button", { class: "edit", type: "button", onclick: (event) => {
+        const tr = event.target.closest("tr");
+        const open = tr.nextElementSibling;
+        if (open && open.classList.contains("provider-form")) open.remove();
+        else tr.after(editRow(p));
+      } }, t("providers.edit")), " ",
+      el("button", { class: suspended ? "reactivate" : "suspend", type: "button", onclick: async () => {
+        try {
+          await api(`/api/v1/providers/${p.id}`, { method: "PATCH",
+            body: { status: suspended ? "active" : "suspended" } });
+          report(t("providers.saved", { name: p.name }));
+          await onSaved();
+        } catch (error) { report(error.message); }
+      } }, t(suspended ? "providers.reactivate" : "providers.suspend"))) : el("td", {});
+    return el("tr", { "data-provider": p.id, "data-status": p.status },
+      el("td", {}, `${p.name} (#${p.id})`), el("td", {}, p.services.join(", ")),
+      el("td", {}, p.districts.join(", ") || (p.area_radius_km ? `${p.area_radius_km} km` : "")),
+      el("td", {}, p.work_start_minute === p.work_end_minute ? t("providers.all_day")
+        : `${hhmm(p.work_start_minute)}–${hhmm(p.work_end_minute)}`),
+      el("td", {}, `${p.active_jobs}/${p.capacity}`),
+      el("td", { class: "provider-status" }, t(`status.${p.status}`)), actions);
+  }
+  return table("dispatch-providers", ["providers.name", "providers.services", "providers.districts",
+    "providers.hours", "providers.capacity", "providers.status", ""], providers.map(row));
+}
+
 // The dispatch board: counts by state, escalations with reassign, offers counting down, late jobs.
 export default async function dispatch(main, { user }) {
   const canReassign = ["dispatcher", "supervisor", "admin"].includes(user.role);
-  const providers = await api("/api/v1/providers");
-  const nameOf = Object.fromEntries(providers.map((p) => [p.id, p.name]));
+  let providers = await api("/api/v1/providers");
+  let nameOf = Object.fromEntries(providers.map((p) => [p.id, p.name]));
   const status = el("p", { class: "muted", id: "dispatch-status", role: "status" });
   const board = el("div", { id: "dispatch-board" });
-  main.append(el("h2", {}, t("dispatch.title")), status, board);
+  const providerCard = el("section", { class: "card", id: "providers-card" });
+  main.append(el("h2", {}, t("dispatch.title")), status, board, providerCard);
+
+  async function showProviders() {
+    providers = await api("/api/v1/providers");
+    nameOf = Object.fromEntries(providers.map((p) => [p.id, p.name]));
+    providerCard.replaceChildren(el("h3", {}, t("providers.title")), providerTable(providers, {
+      canEdit: ["dispatcher", "supervisor"].includes(user.role), onSaved: showProviders,
+      report: (text) => { status.textContent = text; } }));
+  }
   let offset = 0;  // server clock minus browser clock, for honest countdowns
 
   function countdown(expiresAt) {
@@ -132,6 +221,7 @@ export default async function dispatch(main, { user }) {
     render(await api("/api/v1/dispatch/board"));
   }
   await refresh();
+  await showProviders();
   const ticker = setInterval(() => {
     for (const cell of board.querySelectorAll(".countdown")) cell.textContent = countdown(cell.dataset.expires);
   }, 1000);
