@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     dispatch_weight_reliability: Annotated[float, Field(ge=0)] = 1.0
     # How often the in-memory candidate index reloads every provider (other instances' edits).
     dispatch_index_rebuild_s: Annotated[float, Field(gt=0)] = 120.0
+    # From this local minute each day, recurring visits for tomorrow are made and batch-assigned.
+    dispatch_plan_minute: Annotated[int, Field(ge=0, lt=24 * 60)] = 18 * 60
 
     # liveness (proof-of-life for subsidies): see docs/liveness.md
     biometric_key: SecretStr | None = None  # HKDF source for template keys; else secret_key

@@ -35,6 +35,7 @@ from devices.lifespan import open_devices, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
 from dispatch import responders as dispatch_responders
+from dispatch import schedules as dispatch_schedules
 from dispatch.provider_page import router as provider_page_router
 from dispatch.router import router as dispatch_router
 from liveness.loops import liveness_housekeeping
@@ -102,6 +103,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     callcenter_flows.follow_alarms,
     dispatch_flows.run_dispatch_timers,
     dispatch_responders.responder_loop,
+    dispatch_schedules.run_schedules,
     liveness_housekeeping,
 ]
 LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter,

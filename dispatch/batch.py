@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import candidates, offers, orders
@@ -88,18 +88,31 @@ async def assign_batch(runtime: Runtime, *, order_ids: Sequence[int], actor: str
     now = runtime.clock.now()
     async with runtime.sessions() as session:
         candidates.attach(session, parts.candidates)
+        # Claim the orders first (a conditional write), so that a second instance assigning
+        # the same orders waits, then finds them no longer waiting and leaves them alone.
+        claimed = await session.scalars(
+            update(ServiceOrder)
+            .where(
+                ServiceOrder.id.in_(order_ids),
+                ServiceOrder.state == OrderState.CREATED.value,
+            )
+            .values(updated_at=now)
+            .returning(ServiceOrder.id)
+            .execution_options(synchronize_session=False)
+        )
+        mine = sorted(claimed.all())
         waiting = list(
             (
                 await session.scalars(
                     select(ServiceOrder)
-                    .where(
-                        ServiceOrder.id.in_(order_ids),
-                        ServiceOrder.state == OrderState.CREATED.value,
-                    )
+                    .where(ServiceOrder.id.in_(mine))
                     .order_by(ServiceOrder.id)
+                    .execution_options(populate_existing=True)
                 )
             ).all()
         )
+        if not waiting:
+            return BatchResult({}, [])
         pool = await free_providers(session, parts.candidates, now=now)
         requests = [await offers.match_request(session, o, policy=policy, now=now) for o in waiting]
         scores, feasible = batch_matrix(pool, requests, policy.weights)

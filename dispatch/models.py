@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,8 +88,23 @@ class ProviderBlock(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+# Orders made by a machine (a schedule's visit, an unreached case's responder) name their cause in
+# ``source_ref``; two app instances sweeping at once must not make the same order twice.
+MACHINE_SOURCES = "source = 'schedule' OR (source = 'alarm' AND source_ref LIKE 'case:%')"
+
+
 class ServiceOrder(Base):
     __tablename__ = "dispatch_orders"
+    __table_args__ = (
+        Index(
+            "uq_dispatch_orders_machine_source",
+            "source",
+            "source_ref",
+            unique=True,
+            sqlite_where=text(MACHINE_SOURCES),
+            postgresql_where=text(MACHINE_SOURCES),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"), index=True)
@@ -174,3 +191,19 @@ class Complaint(Base):
     text: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VisitSchedule(Base):
+    """A recurring visit (weekly cleaning, a daily meal): orders are made from it day by day."""
+
+    __tablename__ = "dispatch_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(32))
+    weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
+    local_minute: Mapped[int] = mapped_column(Integer)  # start, in the centre's time zone
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ order's ``source_ref`` (``case:<id>``) makes the sweep idempotent.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from callcenter.models import CallCase
 from dispatch import flows
@@ -35,10 +36,13 @@ async def send_responders(runtime: Runtime) -> list[int]:
     for ref, case in refs.items():
         if ref in done or case.senior_id is None:
             continue
-        order = await flows.create_order(runtime, actor=ACTOR, data=OrderCreate(
-            senior_id=case.senior_id, service=ServiceCode.EMERGENCY_RESPONDER,
-            urgency=Urgency.URGENT, source=OrderSource.ALARM, source_ref=ref,
-            notes=f"警报 #{case.alarm_id}：老人及紧急联系人均未接听，请立即上门查看"))
+        try:
+            order = await flows.create_order(runtime, actor=ACTOR, data=OrderCreate(
+                senior_id=case.senior_id, service=ServiceCode.EMERGENCY_RESPONDER,
+                urgency=Urgency.URGENT, source=OrderSource.ALARM, source_ref=ref,
+                notes=f"警报 #{case.alarm_id}：老人及紧急联系人均未接听，请立即上门查看"))
+        except IntegrityError:
+            continue  # another app instance sent this case's responder first
         created.append(order.id)
     return created
 

@@ -14,7 +14,7 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from dispatch import board, flows, orders, service
+from dispatch import board, flows, orders, schedules, service
 from dispatch import providers as provider_service
 from dispatch.batch import assign_batch
 from dispatch.catalogue import CATALOGUE, SUBSIDY_COVERAGE
@@ -39,6 +39,9 @@ from dispatch.schemas import (
     RatingIn,
     ReasonIn,
     ReassignIn,
+    ScheduleCreate,
+    ScheduleOut,
+    ScheduleUpdate,
     TransitionOut,
 )
 from runtime.context import Runtime
@@ -397,6 +400,68 @@ async def add_complaint(
         detail={"text": body.text},
         work=work,
     )
+
+
+# --- recurring visits ----------------------------------------------------------------------
+
+
+@router.post("/schedules", status_code=status.HTTP_201_CREATED)
+async def create_schedule(
+    body: ScheduleCreate, user: OrderDesk, runtime: RuntimeDep, session: SessionDep
+) -> ScheduleOut:
+    """A recurring visit; its orders are made and assigned ahead of each visit."""
+    now = runtime.clock.now()
+    with translated():
+        schedule = await schedules.create_schedule(
+            session, data=body, actor=user.username, now=now
+        )
+    await accounts_service.record_audit(
+        session,
+        actor=user.username,
+        action="dispatch.schedule_created",
+        subject_type="senior",
+        subject_id=str(body.senior_id),
+        now=now,
+        detail={"schedule_id": schedule.id, "service": schedule.service},
+    )
+    await session.commit()
+    return ScheduleOut.model_validate(schedule)
+
+
+@router.get("/schedules")
+async def list_schedules(
+    user: OrderDesk,
+    session: SessionDep,
+    senior_id: Annotated[int | None, Query()] = None,
+) -> list[ScheduleOut]:
+    found = await schedules.list_schedules(session, senior_id=senior_id)
+    return [ScheduleOut.model_validate(s) for s in found]
+
+
+@router.patch("/schedules/{schedule_id}")
+async def update_schedule(
+    schedule_id: int,
+    body: ScheduleUpdate,
+    user: OrderDesk,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> ScheduleOut:
+    """Change days or time, or pause (``active: false``) and resume a schedule."""
+    with translated():
+        schedule = await schedules.update_schedule(
+            session, schedule_id=schedule_id, changes=body
+        )
+    await accounts_service.record_audit(
+        session,
+        actor=user.username,
+        action="dispatch.schedule_updated",
+        subject_type="senior",
+        subject_id=str(schedule.senior_id),
+        now=runtime.clock.now(),
+        detail={"schedule_id": schedule_id, **body.model_dump(mode="json", exclude_none=True)},
+    )
+    await session.commit()
+    return ScheduleOut.model_validate(schedule)
 
 
 # --- the board and batch runs --------------------------------------------------------------

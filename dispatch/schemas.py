@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated
 
@@ -286,3 +286,47 @@ class ProviderKpis(BaseModel):
 class ProviderDetail(ProviderOut):
     kpis: ProviderKpis
     workers: list[ProviderOut]
+
+
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
+class ScheduleCreate(BaseModel):
+    """A recurring visit: the service, on which weekdays (0 = Monday), at what local time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    senior_id: int
+    service: ServiceCode
+    weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    at: time
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _distinct_days(self) -> ScheduleCreate:
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays lists a day twice")
+        return self
+
+
+class ScheduleUpdate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
+    at: time | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+    active: bool | None = None
+
+
+class ScheduleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    senior_id: int
+    service: str
+    weekdays: list[int]
+    local_minute: int
+    notes: str
+    active: bool
+    created_by: str
+    created_at: datetime
