@@ -15,11 +15,17 @@ from dispatch.schemas import OfferOut, OrderOut
 
 
 async def list_orders(
-    session: AsyncSession, *, state: OrderState | None = None, limit: int = 200
+    session: AsyncSession,
+    *,
+    state: OrderState | None = None,
+    senior_id: int | None = None,
+    limit: int = 200,
 ) -> Sequence[ServiceOrder]:
     query = select(ServiceOrder).order_by(ServiceOrder.id.desc()).limit(limit)
     if state is not None:
         query = query.where(ServiceOrder.state == state.value)
+    if senior_id is not None:
+        query = query.where(ServiceOrder.senior_id == senior_id)
     return (await session.scalars(query)).all()
 
 

@@ -191,11 +191,24 @@ async def create_order(body: OrderCreate, user: OrderDesk, runtime: RuntimeDep) 
 @router.get("/orders")
 async def list_orders(
     user: OrderDesk,
+    runtime: RuntimeDep,
     session: SessionDep,
     state: Annotated[OrderState | None, Query()] = None,
+    senior_id: Annotated[int | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[OrderOut]:
-    orders = await board.list_orders(session, state=state, limit=limit)
+    """Newest first; with ``senior_id``, one senior's orders (a read of their record: audited)."""
+    orders = await board.list_orders(session, state=state, senior_id=senior_id, limit=limit)
+    if senior_id is not None:
+        await accounts_service.record_audit(
+            session,
+            actor=user.username,
+            action="dispatch.orders_viewed",
+            subject_type="senior",
+            subject_id=str(senior_id),
+            now=runtime.clock.now(),
+        )
+        await session.commit()
     return [OrderOut.model_validate(o) for o in orders]
 
 

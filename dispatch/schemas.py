@@ -182,6 +182,7 @@ class OrderOut(BaseModel):
     service: str
     urgency: str
     source: str
+    source_ref: str
     state: str
     district: str
     service_at: datetime
@@ -194,6 +195,7 @@ class OrderOut(BaseModel):
     senior_pays_fen: int
     subsidy_category: str | None
     rating: int | None
+    notes: str
     completion_note: str
     late_alerted_at: datetime | None
     created_at: datetime

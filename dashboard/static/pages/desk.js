@@ -1,6 +1,7 @@
 import { api, el } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
 
 addStrings("zh-CN", {
   "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
@@ -33,6 +34,10 @@ export default async function desk(main) {
       el("p", {}, record.phones.join(" · ")), el("h4", {}, t("senior.medical")), el("p", {}, record.medical_notes || "—"),
       el("h4", {}, t("senior.contacts")),
       el("ol", {}, record.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))));
+    // During the call the operator can send a service; a green-key press is a service request.
+    const orders = await seniorOrders(record.id);
+    senior.append(await serviceOrderForm({ seniorId: record.id, sourceRef: `alarm:${alarmId}`,
+      source: alarm.kind === "service_request" ? "green_key" : "alarm", onCreated: orders.refresh }), orders.element);
   }
 
   function countdown(task) {

@@ -1,10 +1,11 @@
 import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
+import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
 
 const DISTRICTS = ["新城区", "回民区", "玉泉区", "赛罕区", "土默特左旗", "托克托县", "和林格尔县", "清水河县", "武川县"];
 
 // Seniors: search by name, phone and district; click a row for the whole record.
-export default async function seniors(main) {
+export default async function seniors(main, { user } = {}) {
   const name = el("input", { id: "search-name", placeholder: t("seniors.name") });
   const phone = el("input", { id: "search-phone", placeholder: t("seniors.phone") });
   const district = el("select", { id: "search-district" },
@@ -45,6 +46,10 @@ export default async function seniors(main) {
       el("h4", {}, t("senior.consents")),
       el("ul", {}, s.consents.map((c) => el("li", {}, `${c.purpose}: ${c.granted ? t("yes") : t("no")} (${c.method})`))),
     );
+    if (user && ORDER_ROLES.includes(user.role)) {  // an order taken on a call about this senior
+      const orders = await seniorOrders(s.id);
+      detail.append(await serviceOrderForm({ seniorId: s.id, onCreated: orders.refresh }), orders.element);
+    }
   }
 
   main.append(
