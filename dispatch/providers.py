@@ -211,13 +211,28 @@ def kpis_of(p: Provider) -> ProviderKpis:
 
 
 def reliability(
-    *, received: int, accepted: int, arrivals: int, on_time: int, complaints: int, completed: int
+    *,
+    received: int,
+    accepted: int,
+    arrivals: int,
+    on_time: int,
+    complaints: int,
+    completed: int,
+    in_hand: int = 0,
+    accept_seconds: float = 0.0,
 ) -> float:
-    """0..1 from acceptance, punctuality and complaints; a newcomer starts at 1."""
+    """0..1 from the KPIs: acceptance, punctuality, completion, speed to accept, complaints.
+
+    Each rate starts at 1 for a newcomer. Completion counts only finished jobs (accepted and
+    no longer in hand); speed halves at five minutes' mean time to accept.
+    """
     acceptance = accepted / received if received else 1.0
     punctuality = on_time / arrivals if arrivals else 1.0
+    finished = accepted - in_hand
+    completion = min(completed / finished, 1.0) if finished > 0 else 1.0
+    quickness = 1.0 / (1.0 + (accept_seconds / accepted) / 300.0) if accepted else 1.0
     penalty = min(complaints / max(completed, 1), 1.0)
-    return (acceptance + punctuality) / 2 * (1.0 - 0.5 * penalty)
+    return (acceptance + punctuality + completion + quickness) / 4 * (1.0 - 0.5 * penalty)
 
 
 def candidate_of(p: Provider, now: datetime) -> Candidate:
@@ -249,6 +264,7 @@ def candidate_of_row(row: Sequence[Any], now: datetime) -> Candidate:
         complaints,
         completed,
         last_ended,
+        accept_seconds,
     ) = row
     if active > 0:
         idle = 0.0
@@ -278,6 +294,8 @@ def candidate_of_row(row: Sequence[Any], now: datetime) -> Candidate:
             on_time=on_time,
             complaints=complaints,
             completed=completed,
+            in_hand=active,
+            accept_seconds=accept_seconds,
         ),
         idle_minutes=idle,
     )
@@ -307,6 +325,7 @@ MATCH_COLUMNS = (
     Provider.complaints,
     Provider.jobs_completed,
     Provider.last_job_ended_at,
+    Provider.accept_seconds_sum,
 )
 SET_COLUMNS = (Provider.services, Provider.certifications, Provider.districts)
 # The rest, for the urgent path where the coverage table already answered the set questions.
