@@ -16,6 +16,7 @@ import random
 import secrets
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -132,7 +133,9 @@ async def time_match(providers: int, runs: int) -> dict[str, float]:
             index = CandidateIndex()
             async with runtime.sessions() as session:
                 built = time.perf_counter()
-                await index.rebuild(session, now=clock.now())
+                stall_ms, stall_cpu_ms = await _longest_stall(
+                    index.rebuild(session, now=clock.now())
+                )
                 rebuild_ms = (time.perf_counter() - built) * 1000
             indexed = await _time_runs(runtime, order, policy, clock, runs, index, rng, providers)
             database = await _time_runs(runtime, order, policy, clock, runs, None, rng, providers)
@@ -141,9 +144,37 @@ async def time_match(providers: int, runs: int) -> dict[str, float]:
                 | _summary("sql_match", database)
                 | {
                     "index_rebuild_ms": round(rebuild_ms, 1),
+                    # The longest the event loop waited while the index was rebuilt.
+                    "index_rebuild_stall_ms": round(stall_ms, 1),
+                    "index_rebuild_stall_cpu_ms": round(stall_cpu_ms, 1),
                     "candidates_ranked": len(index.pool_for(indexed.request)),
                 }
             )
+
+
+async def _longest_stall(work: Coroutine[Any, Any, None]) -> tuple[float, float]:
+    """Run ``work`` beside a task that yields in a loop; the longest gap it saw, in ms of wall
+    clock and of this process's CPU time (the wall gap includes time the OS ran others)."""
+    running = True
+    longest_wall = longest_cpu = 0.0
+
+    async def tick() -> None:
+        nonlocal longest_wall, longest_cpu
+        wall, cpu = time.perf_counter(), time.process_time()
+        while running:
+            await asyncio.sleep(0)
+            wall_now, cpu_now = time.perf_counter(), time.process_time()
+            longest_wall = max(longest_wall, wall_now - wall)
+            longest_cpu = max(longest_cpu, cpu_now - cpu)
+            wall, cpu = wall_now, cpu_now
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await work
+    finally:
+        running = False
+        await ticker
+    return longest_wall * 1000, longest_cpu * 1000
 
 
 @dataclass

@@ -18,6 +18,7 @@ never a wrong offer.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,6 +36,8 @@ from dispatch.schemas import ProviderStatus
 
 # Grid cells for radius areas, in degrees (about 28 km north–south).
 CELL_DEGREES = 0.25
+# Provider rows decoded between two turns of the event loop during a rebuild.
+REBUILD_CHUNK = 500
 SESSION_KEY = "dispatch.candidates"
 
 Place = tuple[str, str]  # (service, district)
@@ -77,30 +80,51 @@ class CandidateIndex:
     highest_id: int = 0
     built_at: datetime | None = None
     _everyone: CandidatePool | None = None
+    _rebuilding: bool = False
     # Pools already built, by (service, district, cell); dropped when one of theirs changes.
     _pools: dict[tuple[str, str, tuple[int, int] | None], CandidatePool] = field(
         default_factory=dict
     )
 
     async def rebuild(self, session: AsyncSession, *, now: datetime) -> None:
-        """Load every active provider afresh (at start, and now and then from the timer loop)."""
-        rows = (
-            await session.execute(
-                select(*provider_service.MATCH_COLUMNS).where(
-                    Provider.status == ProviderStatus.ACTIVE.value
-                )
-            )
-        ).all()
-        highest = await session.scalar(select(func.max(Provider.id)))
-        self.candidates.clear()
-        self.by_place.clear()
-        self.by_cell.clear()
-        self.changed.clear()
+        """Load every active provider afresh (at start, and now and then from the timer loop).
+
+        Rows arrive in chunks and the event loop runs between them, so a rebuild of ten
+        thousand providers never stalls alarms or calls for long; matching meanwhile uses the
+        old entries, and rows refreshed meanwhile are reloaded again after the swap.
+        """
+        self._rebuilding = True
+        try:
+            highest = await session.scalar(select(func.max(Provider.id)))
+            fresh = CandidateIndex()
+            after = 0
+            while True:
+                chunk = (
+                    await session.execute(
+                        select(*provider_service.MATCH_COLUMNS)
+                        .where(
+                            Provider.status == ProviderStatus.ACTIVE.value, Provider.id > after
+                        )
+                        .order_by(Provider.id)
+                        .limit(REBUILD_CHUNK)
+                    )
+                ).all()
+                for row in chunk:
+                    fresh._put(provider_service.candidate_of_row(row, now))
+                if len(chunk) < REBUILD_CHUNK:
+                    break
+                after = chunk[-1][0]
+                await asyncio.sleep(0)
+        finally:
+            self._rebuilding = False
+        self.candidates, self.by_place, self.by_cell = (
+            fresh.candidates,
+            fresh.by_place,
+            fresh.by_cell,
+        )
         self._everyone = None
         self._pools.clear()
-        for row in rows:
-            self._put(provider_service.candidate_of_row(row, now))
-        self.highest_id = int(highest or 0)
+        self.highest_id = max(int(highest or 0), fresh.highest_id)
         self.built_at = now
 
     def mark_changed(self, provider_ids: Iterable[int]) -> None:
@@ -128,7 +152,8 @@ class CandidateIndex:
                 self._put(provider_service.candidate_of_row(row, now))
         for gone in ids:
             self._drop(gone)
-        self.changed.clear()
+        if not self._rebuilding:  # else keep them: the rebuild may have read them before
+            self.changed.clear()
         self.highest_id = max(self.highest_id, highest)
         self._everyone = None
 
