@@ -139,7 +139,8 @@ class CandidateIndex:
         highest = int(await session.scalar(select(func.max(Provider.id))) or 0)
         if not self.changed and highest <= self.highest_id:
             return
-        ids = set(self.changed)
+        seen = set(self.changed)
+        ids = set(seen)
         query = select(Provider.status, *provider_service.MATCH_COLUMNS)
         if highest > self.highest_id:
             query = query.where(Provider.id.in_(ids) | (Provider.id > self.highest_id))
@@ -153,7 +154,7 @@ class CandidateIndex:
         for gone in ids:
             self._drop(gone)
         if not self._rebuilding:  # else keep them: the rebuild may have read them before
-            self.changed.clear()
+            self.changed -= seen  # marks added while the query ran stay for the next match
         self.highest_id = max(self.highest_id, highest)
         self._everyone = None
 
