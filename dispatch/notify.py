@@ -34,6 +34,9 @@ class OfferNotice:
     urgency: str
     expires_at: str
     link: str
+    # For people reading an SMS: the reply-by time on the centre's clock and the service's name.
+    expires_local: str = ""
+    service_name: str = ""
 
 
 class ProviderNotifier(Protocol):
@@ -99,8 +102,9 @@ class TelephonySmsSender:
 
 def sms_text(notice: OfferNotice) -> str:
     return (
-        f"【12349】新的服务订单 #{notice.order_id}（{notice.service}，{notice.district}），"
-        f"请在 {notice.expires_at} 前回复：{notice.link}"
+        f"【12349】新的服务订单 #{notice.order_id}"
+        f"（{notice.service_name or notice.service}，{notice.district}），"
+        f"请在 {notice.expires_local or notice.expires_at} 前回复：{notice.link}"
     )
 
 

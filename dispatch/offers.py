@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import candidates, orders
 from dispatch import providers as provider_service
-from dispatch.catalogue import ServiceCode
+from dispatch.catalogue import CATALOGUE, ServiceCode
 from dispatch.events import Outbox
 from dispatch.exceptions import OfferClosed
 from dispatch.lifecycle import OrderEvent, OrderState, next_state
@@ -238,6 +238,8 @@ def offer_notice(
         district=order.district,
         urgency=order.urgency,
         expires_at=offer.expires_at.isoformat(),
+        expires_local=offer.expires_at.astimezone(policy.timezone).strftime("%H:%M"),
+        service_name=CATALOGUE[ServiceCode(order.service)].name_zh,
         link=provider_link(
             provider_id=provider.id, order_id=order.id, policy=policy, now=offer.offered_at
         ),

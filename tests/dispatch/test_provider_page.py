@@ -29,6 +29,8 @@ async def test_provider_accepts_and_completes_on_the_page(
     await add_provider("张师傅")
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
     _, sms = channels
+    # ManualClock starts at 09:00 UTC: the same-day offer runs 3 minutes, to 17:03 in Hohhot.
+    assert "助洁保洁" in sms.sent[0][1] and "请在 17:03 前回复" in sms.sent[0][1]
     path = sms.sent[0][1].split("http://127.0.0.1:8000", 1)[1].split()[0]
     page = await client.get(path)
     assert page.status_code == 200 and 'name="viewport"' in page.text
@@ -101,6 +103,39 @@ async def test_webhook_provider_gets_a_signed_offer(
     (notice,) = webhook.sent
     assert (notice.provider_id, notice.order_id) == (provider, order_id)
     assert notice.offer_token == (await open_offers(runtime, order_id))[provider]
+
+
+async def test_webhook_provider_answers_through_the_api(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
+    """A provider's own system takes the link and token from the webhook and reports accept,
+    on my way (with its position), arrived and completed as JSON."""
+    provider = await add_provider(
+        "firm", channel="webhook", webhook_url="https://firm.example/anxin"
+    )
+    order_id = (await create_order(client, dispatcher, senior_id))["id"]
+    webhook, _ = channels
+    (notice,) = webhook.sent
+    actions_url = notice.link.split("http://127.0.0.1:8000", 1)[1] + "/actions"
+    for body in (
+        {"action": "accept", "offer_token": notice.offer_token},
+        {"action": "en_route", "latitude": 40.86, "longitude": 111.67},
+        {"action": "arrive"},
+        {"action": "complete", "note": "done"},
+    ):
+        answer = await client.post(actions_url, json=body)
+        assert answer.status_code == 200, answer.text
+    order = await order_of(client, dispatcher, order_id)
+    assert (order["state"], order["provider_id"]) == ("completed", provider)
+    again = await client.post(
+        actions_url, json={"action": "accept", "offer_token": notice.offer_token}
+    )
+    assert again.status_code == 409 and "already accepted" in again.json()["detail"]
 
 
 async def test_webhook_adapter_signs_the_body() -> None:
