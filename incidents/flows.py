@@ -13,15 +13,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import service as accounts_service
 from accounts.models import StaffUser
 from alarms import events as alarm_events
+from callcenter import conferencing
+from callcenter.conferencing import LegPurpose
+from callcenter.models import CallLeg
 from dispatch import flows as dispatch_flows
 from dispatch.models import ServiceOrder
 from dispatch.schemas import OrderCreate, OrderSource
 from incidents import events, service, timeline
-from incidents.exceptions import IncidentInputError
-from incidents.kinds import OpenedVia
+from incidents.exceptions import IncidentConflictError, IncidentInputError
+from incidents.kinds import EntryKind, OpenedVia
 from incidents.models import Incident
-from incidents.schemas import ContactRecordIn, IncidentDetail, OrderIn, ResolveIn
+from incidents.schemas import (
+    ConferenceIn,
+    ConferenceParty,
+    ContactRecordIn,
+    IncidentDetail,
+    OrderIn,
+    ResolveIn,
+)
 from runtime.context import Runtime
+from seniors import service as seniors_service
 
 
 async def audit_senior(session: AsyncSession, runtime: Runtime, user: StaffUser, action: str,
@@ -153,3 +164,99 @@ async def set_owner(runtime: Runtime, user: StaffUser, *, incident_id: int,
         await session.commit()
     events.publish_updated(runtime.bus, incident, what="owner")
     return detail
+
+
+async def _acting_on(runtime: Runtime, user: StaffUser, incident_id: int) -> Incident:
+    async with runtime.sessions() as session:
+        incident = await service.get_incident(session, incident_id)
+        service.check_may_act(incident, user)
+        return incident
+
+
+async def _contact_number(runtime: Runtime, incident: Incident, position: int) -> str:
+    async with runtime.sessions() as session:
+        senior = await seniors_service.get_senior(session, incident.senior_id)
+    contact = next((c for c in senior.contacts if c.position == position), None)
+    if contact is None:
+        raise IncidentInputError(f"senior {senior.id} has no contact at position {position}")
+    if not contact.phones:
+        raise IncidentInputError(f"contact {contact.name} has no phone number")
+    return contact.phones[0]
+
+
+async def _link_leg(runtime: Runtime, user: StaffUser, incident: Incident, leg: CallLeg,
+                    action: str) -> None:
+    async with runtime.sessions() as session:
+        incident = await service.get_incident(session, incident.id)
+        await service.add_entry(session, incident, kind=EntryKind.CALL, ref_id=leg.id,
+                                actor=user.username, now=runtime.clock.now(),
+                                detail={"direction": leg.direction, "purpose": leg.purpose})
+        await audit(session, runtime, user, action, incident, call_id=leg.id, to=leg.to_number)
+        await session.commit()
+    events.publish_updated(runtime.bus, incident, what="call")
+
+
+async def call_senior(runtime: Runtime, user: StaffUser, *, incident_id: int) -> CallLeg:
+    """Ring the senior's first number; answered, they are straight on with the operator."""
+    incident = await _acting_on(runtime, user, incident_id)
+    async with runtime.sessions() as session:
+        senior = await seniors_service.get_senior(session, incident.senior_id)
+    if not senior.phones:
+        raise IncidentInputError(f"senior {senior.id} has no phone number")
+    leg = await conferencing.call_out(runtime, to=senior.phones[0].number,
+                                      purpose=LegPurpose.OPERATOR_CALL, operator=user.username,
+                                      senior_id=senior.id)
+    await _link_leg(runtime, user, incident, leg, "incident.call_senior")
+    return leg
+
+
+async def call_contact(runtime: Runtime, user: StaffUser, *, incident_id: int,
+                       position: int) -> CallLeg:
+    """Ring one of the senior's emergency contacts, straight to the operator."""
+    incident = await _acting_on(runtime, user, incident_id)
+    number = await _contact_number(runtime, incident, position)
+    leg = await conferencing.call_out(runtime, to=number, purpose=LegPurpose.OPERATOR_CALL,
+                                      operator=user.username, senior_id=incident.senior_id,
+                                      contact_position=position)
+    await _link_leg(runtime, user, incident, leg, "incident.call_contact")
+    return leg
+
+
+async def _live_call(runtime: Runtime, incident: Incident, call_id: int | None) -> CallLeg:
+    """The incident's call someone is on now: the one named, else the latest connected one
+    (a conference party's own leg is not a call to add people to)."""
+    async with runtime.sessions() as session:
+        ids = await service.linked_ids(session, incident.id, EntryKind.CALL)
+        calls = [await session.get(CallLeg, call) for call in ids]
+    live = [call for call in calls if call is not None and conferencing.is_live(call)
+            and call.parent_call_id is None]
+    if call_id is not None:
+        if call_id not in ids:
+            raise IncidentInputError(f"call {call_id} is not part of incident {incident.id}")
+        live = [call for call in live if call.id == call_id]
+    if not live:
+        raise IncidentConflictError(
+            f"incident {incident.id} has no connected call to add someone to; "
+            "call the senior or a contact first")
+    return live[-1]
+
+
+async def conference(runtime: Runtime, user: StaffUser, *, incident_id: int,
+                     body: ConferenceIn) -> CallLeg:
+    """Dial a contact or the emergency number into the operator's live call of this incident."""
+    incident = await _acting_on(runtime, user, incident_id)
+    call = await _live_call(runtime, incident, body.call_id)
+    if body.party == ConferenceParty.CONTACT:
+        if body.position is None:
+            raise IncidentInputError("position: say which contact to conference in")
+        number = await _contact_number(runtime, incident, body.position)
+        purpose = LegPurpose.CONTACT
+    else:
+        number = runtime.settings.incidents_emergency_number
+        purpose = LegPurpose.EMERGENCY_120
+    leg = await conferencing.add_party(runtime, call_id=call.id, to=number, purpose=purpose,
+                                       requested_by=user.username,
+                                       senior_id=incident.senior_id,
+                                       contact_position=body.position)
+    await _link_leg(runtime, user, incident, leg, "incident.conference")
+    return leg

@@ -16,6 +16,9 @@ from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms.exceptions import AlarmNotFoundError, AlarmStateError
+from callcenter import events as call_events
+from callcenter.exceptions import CallCenterError, CallNotFoundError, UnknownPurposeError
+from callcenter.schemas import CallOut
 from dispatch.exceptions import DispatchError
 from dispatch.schemas import OrderOut
 from incidents import flows, service, timeline
@@ -30,6 +33,8 @@ from incidents.exceptions import (
 )
 from incidents.kinds import IncidentState
 from incidents.schemas import (
+    CallContactIn,
+    ConferenceIn,
     ContactRecordIn,
     IncidentDetail,
     IncidentOpen,
@@ -59,6 +64,9 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (IncidentConflictError, status.HTTP_409_CONFLICT),
     (AlarmStateError, status.HTTP_409_CONFLICT),
     (DispatchError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (CallNotFoundError, status.HTTP_404_NOT_FOUND),
+    (UnknownPurposeError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (CallCenterError, status.HTTP_409_CONFLICT),  # e.g. the call is no longer live
 )
 
 
@@ -68,7 +76,7 @@ async def translated() -> AsyncIterator[None]:
     try:
         yield
     except (IncidentError, SeniorNotFoundError, AlarmNotFoundError, AlarmStateError,
-            DispatchError) as error:
+            DispatchError, CallCenterError) as error:
         code = next(code for kind, code in STATUS_OF if isinstance(error, kind))
         raise HTTPException(code, str(error)) from error
 
@@ -129,6 +137,37 @@ async def record_contact(incident_id: int, body: ContactRecordIn, user: Staff,
     """Record a contact reached (or not) outside a call placed from here."""
     async with translated():
         return await flows.record_contact(runtime, user, incident_id=incident_id, body=body)
+
+
+@router.post("/{incident_id}/calls/senior", response_model=CallOut,
+             status_code=status.HTTP_201_CREATED)
+async def call_senior(incident_id: int, user: Staff, runtime: RuntimeDep) -> CallOut:
+    """Ring the senior; answered, they are straight on with the operator."""
+    async with translated():
+        leg = await flows.call_senior(runtime, user, incident_id=incident_id)
+    return call_events.call_out(leg)
+
+
+@router.post("/{incident_id}/calls/contact", response_model=CallOut,
+             status_code=status.HTTP_201_CREATED)
+async def call_contact(incident_id: int, body: CallContactIn, user: Staff,
+                       runtime: RuntimeDep) -> CallOut:
+    """Ring one of the senior's emergency contacts (by position)."""
+    async with translated():
+        leg = await flows.call_contact(runtime, user, incident_id=incident_id,
+                                       position=body.position)
+    return call_events.call_out(leg)
+
+
+@router.post("/{incident_id}/conference", response_model=CallOut,
+             status_code=status.HTTP_201_CREATED)
+async def conference(incident_id: int, body: ConferenceIn, user: Staff,
+                     runtime: RuntimeDep) -> CallOut:
+    """Dial a contact or 120 into the operator's connected call of this incident; 409 when
+    no call of the incident is connected."""
+    async with translated():
+        leg = await flows.conference(runtime, user, incident_id=incident_id, body=body)
+    return call_events.call_out(leg)
 
 
 @router.post("/{incident_id}/orders", response_model=OrderOut,

@@ -91,8 +91,9 @@ async def test_note_contact_order_and_resolve_close_the_case(
     assert body["alarms"][0]["state"] == "resolved"
     assert body["alarms"][0]["disposition"] == "genuine_handled"
     assert [o["id"] for o in body["orders"]] == [order.json()["id"]]
-    assert [(c["name"], c["outcome"], c["via"]) for c in body["contacts_reached"]] == [
-        ("李强", "reached", "recorded")]
+    # (The SOS's automatic cascade may also have rung the son meanwhile: a "call" row.)
+    assert [(c["name"], c["outcome"]) for c in body["contacts_reached"]
+            if c["via"] == "recorded"] == [("李强", "reached")]
     whats = [item["what"] for item in body["timeline"]]
     assert whats.index("note") < whats.index("contact") < whats.index("order.created") \
         < whats.index("closed")
