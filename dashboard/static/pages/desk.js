@@ -1,6 +1,7 @@
 import { api, el } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { seniorPanel } from "/static/pages/incident.js";
 
 addStrings("zh-CN", {
   "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
@@ -23,16 +24,23 @@ export default async function desk(main) {
   const senior = el("aside", { class: "detail", id: "desk-senior", hidden: true });
   let current = { offers: [], working_on: [] };
 
+  // On answer the senior's record pops up (the incident page's panel) with a link to the incident.
+  let shownFor = null;
   async function showSenior(task) {
-    const alarmId = task.ref.startsWith("alarm:") ? task.ref.split(":")[1] : null;
-    if (!alarmId) { senior.hidden = true; return; }
-    const alarm = await api(`/api/v1/alarms/${alarmId}`);
-    const record = await api(`/api/v1/seniors/${alarm.senior_id}`);
+    const [kind, ref] = task.ref.split(":");
+    let seniorId = null;
+    if (kind === "alarm") seniorId = (await api(`/api/v1/alarms/${ref}`)).senior_id;
+    else if (kind === "call") seniorId = (await api(`/api/v1/calls/${ref}`)).senior_id;
+    shownFor = task.id;
+    if (!seniorId) { senior.hidden = true; return; }
+    const panel = el("div", { id: "desk-record" });
+    const link = el("p", { id: "desk-incident" });
+    senior.replaceChildren(link, panel);
     senior.hidden = false;
-    senior.replaceChildren(el("h3", {}, `${record.name} · ${record.age}`), el("p", {}, record.address),
-      el("p", {}, record.phones.join(" · ")), el("h4", {}, t("senior.medical")), el("p", {}, record.medical_notes || "—"),
-      el("h4", {}, t("senior.contacts")),
-      el("ol", {}, record.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))));
+    const record = await seniorPanel(panel, seniorId);
+    if (record.open_incident_id) {
+      link.replaceChildren(el("a", { href: `#/incident/${record.open_incident_id}`, id: "desk-incident-link" }, t("incident.open_link")));
+    }
   }
 
   function countdown(task) {
@@ -58,12 +66,13 @@ export default async function desk(main) {
     state.textContent = current.operator ? t(`op.${current.operator.state}`) : t("op.offline");
     state.dataset.state = current.operator ? current.operator.state : "offline";
     render();
+    const inHand = current.working_on[0];
+    if (inHand && shownFor !== inHand.id) await showSenior(inHand).catch(() => {});
   }
 
   async function act(task, action) {
     try {
       await api(`/api/v1/routing/tasks/${task.id}/${action}`, { method: "POST" });
-      if (action === "accept") await showSenior(task);
     } catch (failure) {
       alert(failure.message);
     }

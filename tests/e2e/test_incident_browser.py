@@ -1,0 +1,69 @@
+"""An incident in a real browser: acknowledge an alarm, open its incident, add a note, call a
+contact on the simulated network, and resolve."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+from sqlalchemy import select
+
+from alarms import flows
+from alarms import service as alarms_service
+from callcenter.models import CallLeg
+from tests.conftest import LiveServer
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
+        demo_server: LiveServer, browser: Browser) -> None:
+    """The operator acknowledges an SOS, follows the link to its incident, writes a note,
+    rings the first contact (who answers on the simulator), hangs up and resolves: the
+    incident closes and the alarm is resolved with the same disposition."""
+    runtime = demo_server.runtime
+    raised = await flows.raise_and_announce(runtime, senior_id=3, kind="sos",
+                                            at=runtime.clock.now())
+    alarm_id = raised.alarm.id
+    page = await browser.new_page()
+    await log_in(page, demo_server, "operator1")
+    await page.click("#nav a[data-page=alarms]")
+    await page.click(f"#alarm-rows tr[data-id='{alarm_id}'] button.ack")
+    await page.click("#incident-link", timeout=15000)
+    await page.wait_for_selector("#incident-state[data-state=open]")
+    assert await page.locator("#record-medical").count() == 1
+    await page.wait_for_selector("#incident-timeline li[data-what='alarm.acknowledged']")
+
+    await page.fill("#note-text", "老人按了求助键，电话里说头晕")
+    await page.click("#save-note")
+    await page.wait_for_selector("#incident-timeline li[data-what=note]")
+    assert "头晕" in await page.inner_text("#incident-timeline")
+
+    await page.click("#record-contacts li[data-position='0'] button.call-contact")
+    async with runtime.sessions() as session:
+        leg = None
+        for _ in range(50):
+            leg = await session.scalar(select(CallLeg).where(
+                CallLeg.purpose == "operator_call", CallLeg.contact_position == 0))
+            if leg is not None:
+                break
+            await page.wait_for_timeout(100)
+        assert leg is not None and leg.operator == "operator1"
+    answered = await page.request.post(
+        f"{demo_server.url}/telephony/simulator/calls/{leg.id}/events",
+        data={"kind": "answered"})
+    assert answered.ok, await answered.text()
+    await page.wait_for_selector(
+        "#incident-timeline li[data-what='call.answered']", timeout=15000)
+    await page.wait_for_selector("#incident-contacts li:has-text('reached')")
+    ended = await page.request.post(f"{demo_server.url}/api/v1/calls/{leg.id}/hangup")
+    assert ended.ok, await ended.text()
+
+    await page.select_option("#incident-disposition", "genuine_handled")
+    await page.fill("#incident-summary", "家属已到场，老人无碍")
+    await page.click("#resolve-incident")
+    await page.wait_for_selector("#incident-state[data-state=closed]")
+    async with runtime.sessions() as session:
+        alarm = await alarms_service.get_alarm(session, alarm_id)
+    assert (alarm.state, alarm.disposition, alarm.resolved_by) == (
+        "resolved", "genuine_handled", "operator1")
