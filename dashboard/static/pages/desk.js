@@ -7,13 +7,13 @@ addStrings("zh-CN", {
   "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
   "desk.offline": "下线", "desk.offers": "待接任务", "desk.working": "处理中", "desk.accept": "接受",
   "desk.refuse": "拒绝", "desk.complete": "完成", "desk.none": "暂无", "desk.seconds_left": "秒后转给他人",
-  "desk.broadcast": "紧急任务，先接先得",
+  "desk.broadcast": "紧急任务，先接先得", "desk.wrap_left": "秒后自动恢复接单", "desk.ready": "整理完毕，接单",
 });
 addStrings("en", {
   "desk.title": "My desk", "desk.state": "State", "desk.available": "Available", "desk.break": "Break",
   "desk.offline": "Offline", "desk.offers": "Offered to me", "desk.working": "Working on", "desk.accept": "Accept",
   "desk.refuse": "Refuse", "desk.complete": "Complete", "desk.none": "Nothing", "desk.seconds_left": "s left",
-  "desk.broadcast": "Emergency: first to accept takes it",
+  "desk.broadcast": "Emergency: first to accept takes it", "desk.wrap_left": "s of wrap-up left", "desk.ready": "Done, take work",
 });
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
@@ -49,7 +49,19 @@ export default async function desk(main) {
     return el("span", { class: "tag countdown", "data-expires": task.reservation_expires }, `${left} ${t("desk.seconds_left")}`);
   }
 
+  // Wrap-up: how long is left before offers resume, and a button to end it early.
+  const wrapUp = el("span", { id: "desk-wrap", hidden: true });
+  function renderWrapUp() {
+    const until = current.operator && current.operator.state === "wrap_up" && current.operator.wrap_until;
+    wrapUp.hidden = !until;
+    if (!until) return;
+    const left = Math.max(0, Math.round((new Date(until) - Date.now()) / 1000));
+    wrapUp.replaceChildren(el("span", { class: "tag" }, `${left} ${t("desk.wrap_left")}`), " ",
+      el("button", { type: "button", id: "desk-ready", onclick: () => setAvailable() }, t("desk.ready")));
+  }
+
   function render() {
+    renderWrapUp();
     offers.replaceChildren(...(current.offers.length ? current.offers.map((task) => el("li", { "data-id": task.id },
       el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ", countdown(task), " ",
       el("button", { type: "button", class: "primary accept", onclick: () => act(task, "accept") }, t("desk.accept")), " ",
@@ -79,14 +91,16 @@ export default async function desk(main) {
     await refresh();
   }
 
-  const setState = (value) => el("button", { type: "button", "data-set": value, onclick: async () => {
+  async function changeState(value) {
     try { await api("/api/v1/routing/me/state", { method: "POST", body: { state: value } }); } catch (failure) { alert(failure.message); }
     await refresh();
-  } }, t(`desk.${value}`));
+  }
+  const setAvailable = () => changeState("available");
+  const setState = (value) => el("button", { type: "button", "data-set": value, onclick: () => changeState(value) }, t(`desk.${value}`));
 
   main.append(
     el("div", { class: "page-head" }, el("h2", {}, t("desk.title")),
-      el("span", {}, `${t("desk.state")}: `, state), setState("available"), setState("break"), setState("offline")),
+      el("span", {}, `${t("desk.state")}: `, state), wrapUp, setState("available"), setState("break"), setState("offline")),
     el("div", { class: "split" },
       el("div", { class: "grow" }, el("h3", {}, t("desk.offers")), offers, el("h3", {}, t("desk.working")), working),
       senior),
