@@ -1,8 +1,9 @@
 """The incident as one story: its own entries plus everything linked, in time order.
 
-Besides what was linked explicitly, an incident also shows the work the system did for its
-alarms on its own: the call-back and contact-cascade legs of their cases, and a responder
-order sent because nobody answered (``case:<id>``).
+Besides what was linked explicitly, an incident also shows the work done around it: parties
+dialled into its calls from elsewhere (a supervisor listening in), the call-back and
+contact-cascade legs of its alarms' cases, and a responder order sent because nobody answered
+(``case:<id>``).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ async def linked_calls(session: AsyncSession, incident_id: int,
     ids = await service.linked_ids(session, incident_id, EntryKind.CALL)
     cases = select(CallCase.id).where(CallCase.alarm_id.in_(alarm_ids))
     return (await session.scalars(select(CallLeg).where(or_(
-        CallLeg.id.in_(ids), CallLeg.case_id.in_(cases))).order_by(CallLeg.created_at,
-                                                                   CallLeg.id))).all()
+        CallLeg.id.in_(ids), CallLeg.case_id.in_(cases), CallLeg.parent_call_id.in_(ids)))
+        .order_by(CallLeg.created_at, CallLeg.id))).all()
 
 
 async def linked_orders(session: AsyncSession, incident_id: int,

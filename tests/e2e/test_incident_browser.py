@@ -10,6 +10,7 @@ from sqlalchemy import select
 from alarms import flows
 from alarms import service as alarms_service
 from callcenter.models import CallLeg
+from seniors import service as seniors_service
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 
@@ -67,3 +68,31 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
         alarm = await alarms_service.get_alarm(session, alarm_id)
     assert (alarm.state, alarm.disposition, alarm.resolved_by) == (
         "resolved", "genuine_handled", "operator1")
+
+
+async def test_answering_a_seniors_call_pops_up_the_record_and_opens_an_incident(
+        demo_server: LiveServer, browser: Browser) -> None:
+    """A registered senior calls and presses 1; the operator answers on the calls page, sees
+    the senior's record with devices and history, and follows the link to the new incident,
+    whose timeline holds the answered call."""
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        senior = await seniors_service.get_senior(session, 5)
+        number = senior.phones[0].number
+    page = await browser.new_page()
+    await log_in(page, demo_server, "operator2")
+    dialled = await page.request.post(f"{demo_server.url}/telephony/simulator/calls",
+                                      data={"from_number": number})
+    assert dialled.ok, await dialled.text()
+    call_id = (await dialled.json())["call"]["id"]
+    pressed = await page.request.post(
+        f"{demo_server.url}/telephony/simulator/calls/{call_id}/input", data={"digits": "1"})
+    assert pressed.ok, await pressed.text()
+    await page.click("#nav a[data-page=calls]")
+    await page.click(f"#calls-rows tr[data-id='{call_id}'] button.answer")
+    await page.wait_for_selector("#calls-senior #record-devices")
+    assert senior.name in await page.inner_text("#calls-senior #record-name")
+    await page.click("#calls-incident-link")
+    await page.wait_for_selector("#incident-state[data-state=open]")
+    await page.wait_for_selector("#incident-timeline li[data-what='call.answered']")
+    assert "operator2" in await page.inner_text("#incident-timeline")
