@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -9,6 +10,8 @@ from sqlalchemy import select
 
 from accounts.models import AuditEntry
 from accounts.roles import Role
+from callcenter.routing.flows import desk_of
+from callcenter.routing.rules import TaskKind
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from tests.callcenter.conftest import SENIOR_PHONE, dial
@@ -215,3 +218,40 @@ async def test_every_read_and_change_is_audited_on_the_senior(
         actions = list((await session.scalars(select(AuditEntry.action).where(
             AuditEntry.actor == "anna", AuditEntry.subject_id == str(senior_id)))).all())
     assert {"incident.list", "incident.read", "incident.note", "senior.record"} <= set(actions)
+
+
+async def test_two_operators_acknowledging_at_once_share_one_incident(
+        client: httpx.AsyncClient, login_named: LoginNamed, runtime: Runtime,
+        senior_id: int) -> None:
+    """Two alarms of one senior acknowledged at the same moment by two operators: one open
+    incident holds both (the unique open key settles the race)."""
+    anna = await login_named("anna", Role.OPERATOR)
+    bo = await login_named("bo", Role.OPERATOR)
+    sos = await raise_alarm(runtime, senior_id, "sos")
+    smoke = await raise_alarm(runtime, senior_id, "smoke")
+    answers = await asyncio.gather(client.post(f"/api/v1/alarms/{sos}/ack", headers=anna),
+                                   client.post(f"/api/v1/alarms/{smoke}/ack", headers=bo))
+    assert [a.status_code for a in answers] == [200, 200]
+    found = (await client.get("/api/v1/incidents", params={"senior_id": senior_id},
+                              headers=anna)).json()
+    assert len(found) == 1 and found[0]["owner"] in ("anna", "bo")
+    detail = (await client.get(f"/api/v1/incidents/{found[0]['id']}", headers=anna)).json()
+    assert sorted(a["id"] for a in detail["alarms"]) == sorted([sos, smoke])
+
+
+async def test_taking_an_alarm_task_on_the_desk_opens_the_incident(
+        client: httpx.AsyncClient, login_named: LoginNamed, runtime: Runtime,
+        senior_id: int) -> None:
+    """Accepting an alarm's routing task acknowledges it, which opens the senior's incident."""
+    anna = await login_named("anna", Role.OPERATOR)
+    await client.post("/api/v1/routing/me/state", json={"state": "available"}, headers=anna)
+    alarm_id = await raise_alarm(runtime, senior_id, "low_battery")
+    desk = desk_of(runtime)
+    ref = f"alarm:{alarm_id}"
+    # The desk's own sweep may have queued the alarm already; either way one task holds it.
+    task = await desk.add_task(kind=TaskKind.ALARM, priority=4, ref=ref) or next(
+        t for t in desk.router.tasks.values() if t.ref == ref)
+    taken = await client.post(f"/api/v1/routing/tasks/{task.id}/accept", headers=anna)
+    assert taken.status_code == 200, taken.text
+    incident = await incident_of_alarm(client, anna, alarm_id)
+    assert (incident["owner"], incident["opened_via"]) == ("anna", "alarm")
