@@ -32,7 +32,7 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     await page.click(f"#alarm-rows tr[data-id='{alarm_id}'] button.ack")
     await page.click("#incident-link", timeout=15000)
     await page.wait_for_selector("#incident-state[data-state=open]")
-    assert await page.locator("#record-medical").count() == 1
+    await page.wait_for_selector("#incident-senior #record-medical")
     await page.wait_for_selector("#incident-timeline li[data-what='alarm.acknowledged']")
 
     await page.fill("#note-text", "老人按了求助键，电话里说头晕")
@@ -56,7 +56,7 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     assert answered.ok, await answered.text()
     await page.wait_for_selector(
         "#incident-timeline li[data-what='call.answered']", timeout=15000)
-    await page.wait_for_selector("#incident-contacts li:has-text('reached')")
+    await page.wait_for_selector("#incident-contacts li[data-outcome=reached]")
     ended = await page.request.post(f"{demo_server.url}/api/v1/calls/{leg.id}/hangup")
     assert ended.ok, await ended.text()
 

@@ -20,6 +20,9 @@ addStrings("zh-CN", {
   "tl.alarm.acknowledged": "接警", "tl.alarm.resolved": "报警解除", "tl.alarm.priority_raised": "报警升为更高级别",
   "tl.alarm.confirmed": "报警确认", "tl.call.started": "发起/来电", "tl.call.answered": "接通", "tl.call.ended": "通话结束",
   "tl.order": "工单",
+  "outcome.reached": "已接通", "outcome.not_reached": "未联系上", "outcome.left_message": "已留言", "outcome.busy": "占线",
+  "outcome.no_answer": "无人接听", "outcome.failed": "呼叫失败", "outcome.queued": "拨号中", "outcome.ringing": "振铃中",
+  "outcome.canceled": "已取消", "outcome.in_progress": "通话中",
 });
 addStrings("en", {
   "nav.incidents": "Incidents", "incident.title": "Incident", "incident.list": "Open incidents", "incident.none": "No open incidents",
@@ -39,7 +42,15 @@ addStrings("en", {
   "tl.alarm.acknowledged": "Alarm acknowledged", "tl.alarm.resolved": "Alarm resolved", "tl.alarm.priority_raised": "Alarm priority raised",
   "tl.alarm.confirmed": "Alarm confirmed", "tl.call.started": "Call placed / came in", "tl.call.answered": "Answered", "tl.call.ended": "Call ended",
   "tl.order": "Order",
+  "outcome.reached": "reached", "outcome.not_reached": "not reached", "outcome.left_message": "left a message", "outcome.busy": "busy",
+  "outcome.no_answer": "no answer", "outcome.failed": "failed", "outcome.queued": "dialling", "outcome.ringing": "ringing",
+  "outcome.canceled": "cancelled", "outcome.in_progress": "on the line",
 });
+
+function outcomeLabel(value) {
+  const key = `outcome.${value}`;
+  return t(key) === key ? value : t(key);
+}
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
@@ -89,8 +100,8 @@ function timelineLabel(item) {
 
 function timelineText(item) {
   const d = item.detail || {};
-  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${d.outcome}` : ""}`;
-  if (item.what === "contact") return `${d.name}（${d.relation}）· ${d.outcome}${item.text ? ` · ${item.text}` : ""}`;
+  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}`;
+  if (item.what === "contact") return `${d.name}（${d.relation}）· ${outcomeLabel(d.outcome)}${item.text ? ` · ${item.text}` : ""}`;
   if (item.what === "closed") return `${t(`disposition.${d.disposition}`)} · ${item.text}`;
   if (item.source === "order") return d.service || "";
   return item.text || "";
@@ -174,7 +185,7 @@ export default async function incident(main, { user }) {
       el("time", {}, formatTime(item.at)), " ", el("strong", {}, timelineLabel(item)), " ",
       el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${item.actor}`) : "")));
     reached.replaceChildren(...(current.contacts_reached.length ? current.contacts_reached.map((c) =>
-      el("li", {}, `${c.name}（${c.relation}）· ${c.outcome} · ${formatTime(c.at)}`)) : [el("li", { class: "muted" }, "—")]));
+      el("li", { "data-outcome": c.outcome }, `${c.name}（${c.relation}）· ${outcomeLabel(c.outcome)} · ${formatTime(c.at)}`)) : [el("li", { class: "muted" }, "—")]));
   }
 
   let seniorShown = false;
