@@ -60,6 +60,11 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     ended = await page.request.post(f"{demo_server.url}/api/v1/calls/{leg.id}/hangup")
     assert ended.ok, await ended.text()
 
+    await page.select_option("#contact-position", "1")
+    await page.select_option("#contact-outcome", "left_message")
+    await page.click("#record-contact")
+    await page.wait_for_selector("#incident-contacts li[data-outcome=left_message]")
+
     await page.select_option("#incident-disposition", "genuine_handled")
     await page.fill("#incident-summary", "家属已到场，老人无碍")
     await page.click("#resolve-incident")

@@ -11,6 +11,7 @@ addStrings("zh-CN", {
   "incident.place_order": "提交派单", "incident.resolve": "结案", "incident.summary": "结案小结（必填）",
   "incident.call_senior": "📞 呼叫老人", "incident.call": "呼叫", "incident.conference": "加入通话",
   "incident.conference_120": "🚑 接入120", "incident.contacts_reached": "已联系的家属",
+  "incident.record_contact": "记录联系结果", "incident.handover": "转交给", "incident.handover_button": "转交",
   "incident.closed_note": "事件已结案", "incident.open_link": "打开事件", "incident.open_new": "为该老人立案",
   "record.profile": "基本信息", "record.devices": "设备", "record.online": "在线", "record.offline": "离线",
   "record.battery": "电量", "record.last_alarms": "最近报警", "record.last_calls": "最近通话", "record.last_orders": "最近工单",
@@ -33,6 +34,7 @@ addStrings("en", {
   "incident.place_order": "Place order", "incident.resolve": "Resolve", "incident.summary": "Summary (required)",
   "incident.call_senior": "📞 Call the senior", "incident.call": "Call", "incident.conference": "Add to call",
   "incident.conference_120": "🚑 Conference 120", "incident.contacts_reached": "Contacts reached",
+  "incident.record_contact": "Record a contact's outcome", "incident.handover": "Hand over to", "incident.handover_button": "Hand over",
   "incident.closed_note": "This incident is closed", "incident.open_link": "Open the incident", "incident.open_new": "Open an incident",
   "record.profile": "Profile", "record.devices": "Devices", "record.online": "online", "record.offline": "offline",
   "record.battery": "battery", "record.last_alarms": "Last alarms", "record.last_calls": "Last calls", "record.last_orders": "Last orders",
@@ -171,10 +173,27 @@ export default async function incident(main, { user }) {
       section("incident.order", el("div", { class: "row" }, service, urgency, orderNotes,
         el("button", { type: "button", id: "place-order", onclick: () => act(() => api(`/api/v1/incidents/${id}/orders`, { method: "POST",
           body: { service: service.value, urgency: urgency.value, notes: orderNotes.value } })) }, t("incident.place_order")))),
+      section("incident.record_contact", contactForm()),
+      user.role === "operator" ? null : section("incident.handover", handoverForm()),
       section("incident.resolve", el("div", { class: "resolve-form" }, disposition, summary,
         el("button", { type: "button", class: "primary", id: "resolve-incident", onclick: () => act(() => api(`/api/v1/incidents/${id}/resolve`, { method: "POST",
           body: { disposition: disposition.value, summary: summary.value } })) }, t("incident.resolve")))),
     );
+  }
+
+  // A contact reached some other way (an SMS reply, a neighbour at the door).
+  function contactForm() {
+    const who = el("select", { id: "contact-position" }, contacts.map((c) => el("option", { value: c.position }, `${c.name}（${c.relation}）`)));
+    const outcome = el("select", { id: "contact-outcome" }, ["reached", "not_reached", "left_message"].map((o) => el("option", { value: o }, outcomeLabel(o))));
+    const text = el("input", { id: "contact-text" });
+    return el("div", { class: "row" }, who, outcome, text, el("button", { type: "button", id: "record-contact", onclick: () => act(() =>
+      api(`/api/v1/incidents/${id}/contacts`, { method: "POST", body: { position: Number(who.value), outcome: outcome.value, text: text.value } })) }, t("incident.record_contact")));
+  }
+
+  function handoverForm() {
+    const owner = el("input", { id: "handover-owner", placeholder: "operator1" });
+    return el("div", { class: "row" }, owner, el("button", { type: "button", id: "handover", onclick: () => act(() =>
+      api(`/api/v1/incidents/${id}/owner`, { method: "PUT", body: { owner: owner.value } })) }, t("incident.handover_button")));
   }
 
   function render() {
@@ -189,13 +208,18 @@ export default async function incident(main, { user }) {
   }
 
   let seniorShown = false;
+  let contacts = [];
   async function refresh() {
     current = await api(`/api/v1/incidents/${id}`);
-    render();
-    renderActions();
     if (!seniorShown) {
       seniorShown = true;
-      await seniorPanel(record, current.senior_id, current.state === "open" ? telephony : null);
+      contacts = (await seniorPanel(record, current.senior_id, current.state === "open" ? telephony : null)).senior.contacts;
+    }
+    render();
+    // The forms are built once per state, so a live refresh never wipes what is being typed.
+    if (actions.dataset.state !== current.state) {
+      actions.dataset.state = current.state;
+      renderActions();
     }
   }
 
