@@ -15,6 +15,8 @@ from alarms.engine import Change
 from alarms.models import Alarm
 from alarms.rules import Observation
 from alarms.service import RaiseResult
+from incidents import events as incident_events
+from incidents import service as incidents_service
 from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.models import Senior
@@ -61,8 +63,11 @@ async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
         await accounts_service.record_audit(
             session, actor=by, action="alarm.ack", subject_type="senior",
             subject_id=str(alarm.senior_id), now=now, detail=detail)
+        # The alarm joins the senior's open incident, or opens one owned by this operator.
+        incident = await incidents_service.link_alarm(session, alarm=alarm, operator=by, now=now)
         await session.commit()
     events.publish_acknowledged(runtime.bus, alarm)
+    incident_events.publish_updated(runtime.bus, incident, what="alarm")
     return alarm
 
 

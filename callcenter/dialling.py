@@ -26,3 +26,21 @@ async def place_call(runtime: Runtime, call_id: int) -> bool:
         await session.commit()
         events.publish_call(runtime.bus, call)
         return call.status != CallStatus.FAILED
+
+
+async def dial_into_conference(runtime: Runtime, call_id: int, *, muted: bool) -> bool:
+    """Ring a conference leg's number; answered, they join its conference. False when the
+    network refused (the leg is then failed)."""
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        assert call.conference is not None, "a conference leg names its conference"
+        try:
+            call.provider_sid = await callcenter_of(runtime).provider.dial_into_conference(
+                call_id=call.id, to=call.to_number, conference=call.conference, muted=muted)
+        except Exception:
+            log.exception("dialling %s into %s failed", call.to_number, call.conference)
+            await service.record_status(session, call=call, status=CallStatus.FAILED,
+                                        now=runtime.clock.now())
+        await session.commit()
+        events.publish_call(runtime.bus, call)
+        return call.status != CallStatus.FAILED

@@ -21,3 +21,11 @@ class NotYourCallError(CallCenterError):
 class CampaignNotFoundError(CallCenterError):
     """No campaign with that id."""
 
+
+
+class CallNotLiveError(CallCenterError):
+    """Nobody can join a call that has ended or was never answered."""
+
+
+class UnknownPurposeError(CallCenterError):
+    """A conference leg was asked for with a purpose the call centre does not know."""

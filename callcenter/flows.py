@@ -20,6 +20,7 @@ from callcenter.port import (
     FINAL_STATUSES,
     CallAction,
     CallStatus,
+    Conference,
     Enqueue,
     Gather,
     Say,
@@ -202,6 +203,8 @@ async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase,
 async def answered_actions(session: AsyncSession, *, call: CallLeg,
                            now: datetime) -> tuple[CallAction, ...]:
     """What the person who picked up an outbound call hears, and where the call goes next."""
+    if call.conference is not None:
+        return (Conference(call.conference),)  # a party leg: straight into its conference
     if call.campaign_id is not None:
         return await campaigns.answered_actions(session, call=call)
     case = await session.get(CallCase, call.case_id) if call.case_id else None

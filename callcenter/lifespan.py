@@ -55,7 +55,7 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
                 "ANXIN_TELEPHONY=twilio needs ANXIN_TWILIO_ACCOUNT_SID, ANXIN_TWILIO_AUTH_TOKEN, "
                 "ANXIN_TWILIO_FROM_NUMBER and ANXIN_PUBLIC_BASE_URL")
         return TwilioProvider.from_settings(settings)
-    return SimulatedNetwork(bus=runtime.bus)
+    return SimulatedNetwork(bus=runtime.bus, sessions=runtime.sessions)
 
 
 @asynccontextmanager

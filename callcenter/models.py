@@ -45,6 +45,12 @@ class CallLeg(Base):
         ForeignKey("call_campaigns.id", ondelete="SET NULL"), nullable=True, index=True)
     contact_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     callback_offered: Mapped[bool] = mapped_column(default=False)
+    # A leg dialled into another call's conference (a contact, 120, a supervisor, the
+    # operator's own phone) names that call and the conference it joins.
+    conference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    parent_call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_legs.id", ondelete="SET NULL"), nullable=True, index=True)
+    requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CallStatusChange(Base):

@@ -139,6 +139,12 @@ class TelephonyProvider(Protocol):
         """Take a waiting caller out of the queue and into the operator's conference."""
         ...
 
+    async def dial_into_conference(self, *, call_id: int, to: str, conference: str,
+                                   muted: bool = False) -> str:
+        """Ring ``to``; once answered the person joins the named conference (muted: they
+        only listen). Returns the provider's id for the new leg."""
+        ...
+
     async def hang_up(self, *, call_sid: str) -> None:
         """End a live call."""
         ...

@@ -11,12 +11,14 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from callcenter import campaigns, events, flows, service
+from callcenter import campaigns, conferencing, events, flows, service
 from callcenter.exceptions import (
     CallNotFoundError,
+    CallNotLiveError,
     CallNotWaitingError,
     CampaignNotFoundError,
     NotYourCallError,
+    UnknownPurposeError,
 )
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, TextMessage
@@ -28,7 +30,10 @@ from callcenter.schemas import (
     CampaignOut,
     CaseClosed,
     CaseOut,
+    OutboundCallIn,
+    PartyIn,
     TextOut,
+    parse_number,
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
@@ -44,6 +49,8 @@ router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 def _translate(error: Exception) -> HTTPException:
     if isinstance(error, CallNotFoundError | CampaignNotFoundError):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
+    if isinstance(error, UnknownPurposeError):
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
     return HTTPException(status.HTTP_409_CONFLICT, str(error))
 
 
@@ -89,6 +96,39 @@ async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runti
     await session.commit()
     events.publish_case(runtime.bus, case)
     return CaseClosed(id=case.id, state=case.state, outcome=case.outcome)
+
+
+@router.post("/outbound", status_code=201)
+async def place_own_call(body: OutboundCallIn, user: CallStaff, runtime: RuntimeDep,
+                         session: SessionDep) -> CallOut:
+    """The operator calls someone; answered, the person is straight on with them."""
+    try:
+        call = await conferencing.call_out(
+            runtime, to=parse_number(body.to), purpose=body.purpose, operator=user.username,
+            senior_id=body.senior_id, contact_position=body.contact_position)
+    except UnknownPurposeError as error:
+        raise _translate(error) from error
+    await _audit(session, runtime, user, "call.outbound", call.senior_id,
+                 {"call": call.id, "purpose": call.purpose})
+    await session.commit()
+    return events.call_out(call)
+
+
+@router.post("/{call_id}/parties", status_code=201)
+async def add_party(call_id: int, body: PartyIn, user: CallStaff, runtime: RuntimeDep,
+                    session: SessionDep) -> CallOut:
+    """Dial someone into a live call (a contact, 120, a supervisor)."""
+    try:
+        leg = await conferencing.add_party(
+            runtime, call_id=call_id, to=parse_number(body.to), purpose=body.purpose,
+            requested_by=user.username, muted=body.muted, senior_id=body.senior_id,
+            contact_position=body.contact_position)
+    except (CallNotFoundError, CallNotLiveError, UnknownPurposeError) as error:
+        raise _translate(error) from error
+    await _audit(session, runtime, user, "call.add_party", leg.senior_id,
+                 {"call": call_id, "leg": leg.id, "purpose": leg.purpose})
+    await session.commit()
+    return events.call_out(leg)
 
 
 @router.get("/{call_id}")

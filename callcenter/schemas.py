@@ -44,6 +44,27 @@ class CampaignIn(BaseModel):
         return value.strip()
 
 
+class PartyIn(BaseModel):
+    """Someone to dial into a live call: a contact, 120, a supervisor, an operator's phone."""
+
+    model_config = ConfigDict(frozen=True)
+    to: str = Field(min_length=3, max_length=64)
+    purpose: str = Field(min_length=1, max_length=24)
+    muted: bool = False
+    senior_id: int | None = None
+    contact_position: int | None = Field(default=None, ge=1)
+
+
+class OutboundCallIn(BaseModel):
+    """A call an operator places themselves; answered, the person is straight on with them."""
+
+    model_config = ConfigDict(frozen=True)
+    to: str = Field(min_length=3, max_length=64)
+    purpose: str = Field(default="operator_call", min_length=1, max_length=24)
+    senior_id: int | None = None
+    contact_position: int | None = Field(default=None, ge=1)
+
+
 class CallbackDone(BaseModel):
     model_config = ConfigDict(frozen=True)
     outcome: str = Field(min_length=1, max_length=24)
@@ -79,6 +100,9 @@ class CallOut(BaseModel):
     outcome: str | None
     case_id: int | None
     campaign_id: int | None
+    conference: str | None = None
+    parent_call_id: int | None = None
+    requested_by: str | None = None
 
 
 class AttemptOut(BaseModel):

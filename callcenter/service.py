@@ -22,6 +22,7 @@ from callcenter.port import (
     Say,
     is_forward,
 )
+from incidents import service as incidents_service
 from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
@@ -207,6 +208,8 @@ async def answer_call(session: AsyncSession, *, call_id: int, operator: str,
     call.operator = operator
     call.answered_at = now
     call.ivr_path = [*call.ivr_path, f"answered:{operator}"]
+    # A known senior's call joins their open incident, or opens one owned by this operator.
+    await incidents_service.link_call(session, call=call, operator=operator, now=now)
     return call
 
 

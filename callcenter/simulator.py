@@ -9,7 +9,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from callcenter import events
+from callcenter.models import CallLeg
 from runtime.bus import EventBus
 
 
@@ -18,12 +22,28 @@ class SimulatedNetwork:
     """A TelephonyProvider that rings the phone page instead of a real phone."""
 
     bus: EventBus
+    sessions: async_sessionmaker[AsyncSession] | None = None
     name: str = "simulator"
 
     async def place_call(self, *, call_id: int, to: str) -> str:
         sid = new_sid("out")
         self.bus.publish(events.PHONE_RINGING, {"call_id": call_id, "sid": sid, "number": to})
         return sid
+
+    async def dial_into_conference(self, *, call_id: int, to: str, conference: str,
+                                   muted: bool = False) -> str:
+        """Ring the phone page; the event says why we call and which conference they join."""
+        sid = new_sid("conf")
+        self.bus.publish(events.PHONE_RINGING, {
+            "call_id": call_id, "sid": sid, "number": to, "purpose": await self._purpose(call_id),
+            "conference": conference, "muted": muted})
+        return sid
+
+    async def _purpose(self, call_id: int) -> str | None:
+        if self.sessions is None:
+            return None
+        async with self.sessions() as session:
+            return await session.scalar(select(CallLeg.purpose).where(CallLeg.id == call_id))
 
     async def send_sms(self, *, to: str, body: str) -> str:
         sid = new_sid("sms")

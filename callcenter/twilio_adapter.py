@@ -36,6 +36,7 @@ VOICES: dict[str, tuple[str, str, str]] = {
     ivr.EN: ("Polly.Joanna", "en-US", "en-US"),
 }
 SLOW = "85%"
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 TWILIO_STATUS: dict[str, CallStatus] = {
     "queued": CallStatus.QUEUED,
     "initiated": CallStatus.QUEUED,
@@ -151,7 +152,18 @@ class TwilioProvider:
             self.client.calls.create, to=to, from_=self.from_number,
             url=f"{hooks}/outbound?call_id={call_id}", method="POST",
             status_callback=f"{hooks}/status", status_callback_method="POST",
-            status_callback_event=["initiated", "ringing", "answered", "completed"],
+            status_callback_event=STATUS_EVENTS, timeout=self.ring_seconds)
+        return str(call.sid)
+
+    async def dial_into_conference(self, *, call_id: int, to: str, conference: str,
+                                   muted: bool = False) -> str:
+        """Ring ``to`` with the conference as the call's own TwiML: answered, they join it."""
+        twiml = VoiceResponse()
+        twiml.dial().conference(conference, muted=muted, beep=not muted)
+        call = await asyncio.to_thread(
+            self.client.calls.create, to=to, from_=self.from_number, twiml=str(twiml),
+            status_callback=f"{self.base_url}{WEBHOOK_PREFIX}/status",
+            status_callback_method="POST", status_callback_event=STATUS_EVENTS,
             timeout=self.ring_seconds)
         return str(call.sid)
 

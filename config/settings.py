@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     liveness_reminder_days: Annotated[int, Field(ge=0)] = 14
     liveness_link_minutes: Annotated[float, Field(gt=0)] = 30.0
 
+    # incidents: the number "conference 120 in" dials (the local emergency medical centre)
+    incidents_emergency_number: str = "120"
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -38,6 +38,7 @@ from dispatch import responders as dispatch_responders
 from dispatch import schedules as dispatch_schedules
 from dispatch.provider_page import router as provider_page_router
 from dispatch.router import router as dispatch_router
+from incidents.router import router as incidents_router
 from liveness.loops import liveness_housekeeping
 from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
@@ -76,6 +77,7 @@ ROUTERS = [
     provider_page_router,
     liveness_router,
     liveness_pages,
+    incidents_router,
 ]
 
 

@@ -8,7 +8,12 @@ Definitions (for one interval, counting work *offered* inside it):
 - average handle time (AHT) = mean talk time of answered calls plus the wrap-up time the
   routing rules give that kind of call;
 - alarms: the share acknowledged within 60 s and within 180 s, and every alarm that waited
-  longer than 180 s (still-unacknowledged ones count as waiting until the end of the interval).
+  longer than 180 s (still-unacknowledged ones count as waiting until the end of the interval);
+- occupancy = (talk + hold + wrap-up time) / (logged-in time excluding breaks), from the
+  operators' state history: ``busy`` is talk and hold (the desk has no separate hold state),
+  ``wrap_up`` is wrap-up, and logged-in excluding breaks is available + reserved + busy +
+  wrap-up. Per queue: the handle time of the queue's answered calls (talk inside the interval
+  plus wrap-up) over the logged-in time, breaks excluded, of the operators who answered them.
 """
 
 from __future__ import annotations
@@ -114,6 +119,76 @@ def call_figures(calls: Iterable[CallRecord], *, threshold: float = 20.0,
         if call.operator and call.answered_at is not None:
             by_operator[call.operator].add(call, **options)
     return total, dict(by_queue), dict(by_operator)
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    """An operator entered ``state`` at ``at``."""
+
+    username: str
+    state: str
+    at: datetime
+
+
+WORKING_STATES = frozenset({"busy", "wrap_up"})
+PRESENT_STATES = frozenset({"available", "reserved", "busy", "wrap_up"})
+
+
+def state_seconds(changes: Iterable[StateRecord], *, start: datetime, end: datetime
+                  ) -> dict[str, dict[str, float]]:
+    """Seconds each operator spent in each state inside [start, end).
+
+    ``changes`` must include, for each operator, the last change at or before ``start`` (the
+    state in force when the interval opens); earlier ones are ignored.
+    """
+    by_operator: dict[str, list[StateRecord]] = defaultdict(list)
+    for change in sorted(changes, key=lambda c: c.at):
+        by_operator[change.username].append(change)
+    totals: dict[str, dict[str, float]] = {}
+    for username, history in by_operator.items():
+        spent: dict[str, float] = defaultdict(float)
+        for change, following in zip(history, [*history[1:], None], strict=True):
+            since = max(change.at, start)
+            until = min(following.at if following else end, end)
+            if until > since:
+                spent[change.state] += (until - since).total_seconds()
+        totals[username] = dict(spent)
+    return totals
+
+
+def occupancy_of(spent: dict[str, float]) -> float | None:
+    working = sum(spent.get(state, 0.0) for state in WORKING_STATES)
+    present = sum(spent.get(state, 0.0) for state in PRESENT_STATES)
+    return round(working / present, 4) if present else None
+
+
+def occupancy_summary(spent: dict[str, float]) -> dict[str, float | None]:
+    return {"occupancy": occupancy_of(spent),
+            "talk_and_hold_s": round(spent.get("busy", 0.0), 1),
+            "wrap_up_s": round(spent.get("wrap_up", 0.0), 1),
+            "logged_in_excluding_break_s": round(
+                sum(spent.get(state, 0.0) for state in PRESENT_STATES), 1),
+            "break_s": round(spent.get("break", 0.0), 1)}
+
+
+def queue_occupancy(calls: Iterable[CallRecord], spent: dict[str, dict[str, float]], *,
+                    start: datetime, end: datetime, wrap_up: float) -> dict[str, float | None]:
+    """Per queue: its calls' handle time over the present time of the operators who took them."""
+    handled: dict[str, float] = defaultdict(float)
+    staff: dict[str, set[str]] = defaultdict(set)
+    for call in calls:
+        if call.answered_at is None or call.operator is None:
+            continue
+        talk_end = min(call.ended_at or end, end)
+        handled[call.queue] += max(0.0, (talk_end - max(call.answered_at, start))
+                                   .total_seconds()) + wrap_up
+        staff[call.queue].add(call.operator)
+    found: dict[str, float | None] = {}
+    for queue, seconds in handled.items():
+        present = sum(spent.get(name, {}).get(state, 0.0) for name in staff[queue]
+                      for state in PRESENT_STATES)
+        found[queue] = round(seconds / present, 4) if present else None
+    return found
 
 
 def alarm_figures(alarms: Sequence[AlarmRecord], *, until: datetime) -> AlarmFigures:

@@ -9,15 +9,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms.models import Alarm
-from callcenter.kpis.figures import AlarmRecord, CallRecord, alarm_figures, call_figures
+from callcenter.kpis.figures import (
+    AlarmRecord,
+    CallRecord,
+    StateRecord,
+    alarm_figures,
+    call_figures,
+    occupancy_of,
+    occupancy_summary,
+    queue_occupancy,
+    state_seconds,
+)
 from callcenter.models import CallLeg
+from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
 from runtime.deps import SessionDep
 
@@ -58,22 +69,46 @@ async def _alarms(session: AsyncSession, span: Interval) -> list[AlarmRecord]:
                         acknowledged_at=row.acknowledged_at) for row in rows]
 
 
+async def _states(session: AsyncSession, span: Interval) -> list[StateRecord]:
+    """State changes inside the interval, plus each operator's state in force at its start."""
+    last_before = (select(OperatorStateChange.username,
+                          func.max(OperatorStateChange.id).label("id"))
+                   .where(OperatorStateChange.at <= span[0])
+                   .group_by(OperatorStateChange.username).subquery())
+    rows = (await session.execute(select(OperatorStateChange).where(
+        (OperatorStateChange.id.in_(select(last_before.c.id)))
+        | ((OperatorStateChange.at > span[0]) & (OperatorStateChange.at < span[1])))
+        .order_by(OperatorStateChange.at, OperatorStateChange.id))).scalars().all()
+    return [StateRecord(row.username, row.state, row.at) for row in rows]
+
+
 async def compute(session: AsyncSession, span: Interval, user: StaffUser,
                   threshold: float) -> dict[str, Any]:
-    total, by_queue, by_operator = call_figures(
-        await _calls(session, span), threshold=threshold,
-        wrap_up=WRAP_UP_SECONDS[TaskKind.CALL])
-    operators = {name: figures.summary() for name, figures in sorted(by_operator.items())}
+    wrap_up = WRAP_UP_SECONDS[TaskKind.CALL]
+    calls = await _calls(session, span)
+    total, by_queue, by_operator = call_figures(calls, threshold=threshold, wrap_up=wrap_up)
+    spent = state_seconds(await _states(session, span), start=span[0], end=span[1])
+    operators: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(by_operator) | set(spent)):
+        figures = by_operator[name].summary() if name in by_operator else {}
+        operators[name] = {**figures, **occupancy_summary(spent.get(name, {}))}
     if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         return {"from": span[0].isoformat(), "to": span[1].isoformat(),
                 "operators": {user.username: operators.get(user.username)}}
+    by_queue_occupancy = queue_occupancy(calls, spent, start=span[0], end=span[1],
+                                         wrap_up=wrap_up)
+    everyone: dict[str, float] = {}
+    for states in spent.values():
+        for state, seconds in states.items():
+            everyone[state] = everyone.get(state, 0.0) + seconds
     return {
         "from": span[0].isoformat(), "to": span[1].isoformat(), "threshold_s": threshold,
-        "calls": total.summary(),
-        "queues": {name: figures.summary() for name, figures in sorted(by_queue.items())},
+        "calls": {**total.summary(), "occupancy": occupancy_of(everyone)},
+        "queues": {name: {**figures.summary(), "occupancy": by_queue_occupancy.get(name)}
+                   for name, figures in sorted(by_queue.items())},
         "operators": operators,
         "alarms": alarm_figures(await _alarms(session, span), until=span[1]).summary(),
-        "occupancy": None,  # needs operator state history, which is not stored yet
+        "occupancy": occupancy_summary(everyone),
     }
 
 
@@ -97,7 +132,7 @@ async def kpis_csv(user: Staff, session: SessionDep, span: IntervalDep,
     buffer = io.StringIO()
     columns = ["offered", "answered", "abandoned", "service_level",
                "service_level_excluding_short_abandons", "average_speed_of_answer_s",
-               "abandonment_rate", "average_handle_time_s"]
+               "abandonment_rate", "average_handle_time_s", "occupancy"]
     writer = csv.writer(buffer)
     writer.writerow(["scope", "name", *columns])
     for scope, name, figures in rows:

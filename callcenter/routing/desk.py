@@ -26,7 +26,7 @@ from callcenter.routing.engine import (
     TaskState,
     Withdrawn,
 )
-from callcenter.routing.models import RoutingOperator, RoutingTask
+from callcenter.routing.models import OperatorStateChange, RoutingOperator, RoutingTask
 from callcenter.routing.rules import OperatorState, TaskKind
 from runtime.context import Runtime
 
@@ -133,9 +133,13 @@ class RoutingDesk:
                 assigned_to=task.assigned_to, done_at=task.done_at,
                 open_ref=task.ref if task.open or task.state == TaskState.ASSIGNED else None,
             ).execution_options(synchronize_session=False))
+        now = self.runtime.clock.now()
         for operator in operators:
             row = await session.get(RoutingOperator, operator.username) or RoutingOperator(
                 username=operator.username)
+            if row.state != operator.state.value:  # the history occupancy is computed from
+                session.add(OperatorStateChange(username=operator.username,
+                                                state=operator.state.value, at=now))
             row.skills = sorted(operator.skills)
             row.languages = sorted(operator.languages)
             row.state = operator.state.value

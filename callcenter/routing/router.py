@@ -38,7 +38,8 @@ def _task_out(task: Task, runtime: Runtime) -> TaskOut:
 def _operator_out(operator: Operator) -> OperatorOut:
     return OperatorOut(username=operator.username, state=operator.state.value,
                        skills=sorted(operator.skills), languages=sorted(operator.languages),
-                       idle_since=operator.idle_since, misses=operator.misses)
+                       idle_since=operator.idle_since, misses=operator.misses,
+                       wrap_until=operator.wrap_until)
 
 
 @router.get("/me", response_model=MyDesk)

@@ -30,6 +30,7 @@ class OperatorOut(BaseModel):
     languages: list[str]
     idle_since: datetime | None
     misses: int
+    wrap_until: datetime | None = None  # when wrap-up ends and offers resume
 
 
 class TaskOut(BaseModel):

@@ -15,6 +15,7 @@ import staff from "/static/pages/staff.js";
 import devices from "/static/pages/devices.js";
 import dispatch from "/static/pages/dispatch.js";
 import liveness from "/static/pages/liveness.js";
+import incident from "/static/pages/incident.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -22,6 +23,7 @@ const PAGES = [
   { path: "overview", label: "nav.overview", roles: ALL, page: overview },
   { path: "desk", label: "nav.desk", roles: ["operator", "supervisor"], page: desk },
   { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
+  { path: "incident", label: "nav.incidents", roles: ["operator", "supervisor", "admin"], page: incident },
   { path: "calls", label: "nav.calls", roles: ["operator", "supervisor", "admin"], page: calls },
   { path: "phone", label: "nav.phone", roles: ALL, page: phone },
   { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },

@@ -17,6 +17,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 
+from callcenter import conferencing
 from callcenter.ivr import EN
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, CallStatusChange
@@ -178,6 +179,32 @@ async def test_outbound_call_and_text_go_through_the_twilio_client(
     assert call_data["Url"] == f"{BASE}/telephony/twilio/outbound?call_id=7"
     assert call_data["StatusCallback"] == f"{BASE}/telephony/twilio/status"
     assert sms_uri.endswith("/Messages.json") and sms_data["Body"] == "测试"
+
+
+async def test_party_dialled_into_a_conference_through_the_twilio_client(
+    client: httpx.AsyncClient, runtime: Runtime, fake_http: FakeTwilioHttp
+) -> None:
+    """A party leg is one Calls request whose own TwiML joins the call's conference (muted for
+    a listener), with our status callback; the returned sid is stored on the leg."""
+    await post(client, "/telephony/twilio/incoming", INCOMING,
+               signed("/telephony/twilio/incoming", INCOMING))
+    leg = await conferencing.add_party(runtime, call_id=1, to="+447700900124",
+                                       purpose="supervisor_monitor", requested_by="sup")
+    ((method, uri, data),) = fake_http.requests
+    assert method == "POST" and uri.endswith(f"/Accounts/{ACCOUNT}/Calls.json")
+    assert data["To"] == "+447700900124" and data["From"] == "+15005550006"
+    assert "Url" not in data
+    assert data["Twiml"] == ('<?xml version="1.0" encoding="UTF-8"?><Response><Dial>'
+                             '<Conference beep="false" muted="true">anxin-call-1</Conference>'
+                             '</Dial></Response>')
+    assert data["StatusCallback"] == f"{BASE}/telephony/twilio/status"
+    assert leg.provider_sid == "CA" + f"{1:032d}" and leg.parent_call_id == 1
+    answered = {"CallSid": leg.provider_sid, "CallStatus": "in-progress"}
+    await post(client, "/telephony/twilio/status", answered,
+               signed("/telephony/twilio/status", answered))
+    async with runtime.sessions() as session:
+        stored = await session.get(CallLeg, leg.id)
+    assert stored is not None and stored.status == "in_progress" and stored.answered_at
 
 
 async def test_answered_outbound_alarm_call_is_queued_as_emergency(

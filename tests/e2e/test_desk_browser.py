@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 async def test_operator_takes_a_reserved_alarm_from_the_desk(demo_server: LiveServer,
                                                             browser: Browser) -> None:
-    """A low-battery alarm is reserved for the idle operator, who accepts and owns the alarm."""
+    """A low-battery alarm is reserved for the idle operator, who accepts and owns the alarm;
+    the senior's record pops up with a link to the incident; wrap-up can be ended early."""
     runtime = demo_server.runtime
     page = await browser.new_page()
     await log_in(page, demo_server, "operator2")
@@ -34,5 +35,13 @@ async def test_operator_takes_a_reserved_alarm_from_the_desk(demo_server: LiveSe
     async with runtime.sessions() as session:
         alarm = await alarms_service.get_alarm(session, raised.alarm.id)
     assert alarm.acknowledged_by == "operator2"
+    # The call panel: the senior's record with devices and history, and the incident link.
+    await page.wait_for_selector("#desk-incident-link")
+    for part in ("#record-medical", "#record-contacts", "#record-devices", "#record-alarms",
+                 "#record-calls", "#record-orders"):
+        assert await page.locator(f"#desk-senior {part}").count() == 1, part
+    assert "low_battery" in await page.inner_text("#desk-senior #record-alarms")
     await page.click("#desk-working button.complete")
     await page.wait_for_selector("#desk-state[data-state=wrap_up]")
+    await page.click("#desk-ready")
+    await page.wait_for_selector("#desk-state[data-state=available]")

@@ -150,6 +150,13 @@ export default function alarms(main, { user }) {
       selected = null;
       render();
     });
+    // An acknowledged alarm belongs to the senior's incident: one click to its page.
+    const incidentLink = el("p", { id: "incident-link-box" });
+    if (alarm.state !== "raised") {
+      api(`/api/v1/incidents?alarm_id=${id}`).then((found) => {
+        if (found.length) incidentLink.replaceChildren(el("a", { href: `#/incident/${found[0].id}`, id: "incident-link" }, t("incident.open_link")));
+      }).catch(() => {});
+    }
     detail.hidden = false;
     detail.replaceChildren(
       el("h3", {}, `${senior.name} · ${senior.age}`),
@@ -162,6 +169,7 @@ export default function alarms(main, { user }) {
       el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
       el("h4", {}, t("senior.medical")), el("p", {}, senior.medical_notes || "—"),
       el("p", {}, el("a", { href: `#/health/${alarm.senior_id}`, id: "health-link" }, t("nav.health"))),
+      incidentLink,
       el("div", { class: "resolve-form" }, disposition, notes, resolveButton),
     );
   }

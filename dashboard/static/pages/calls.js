@@ -1,6 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { seniorPanel } from "/static/pages/incident.js";
 
 addStrings("zh-CN", {
   "nav.calls": "来电队列",
@@ -57,23 +58,23 @@ export default async function calls(main, { user }) {
 
   async function answer(id) {
     const call = await api(`/api/v1/calls/${id}/answer`, { method: "POST" });
-    const senior = call.senior_id ? await api(`/api/v1/seniors/${call.senior_id}`) : null;
+    // A known caller's record pops up: the incident page's panel, and a link to the incident.
+    const senior = call.senior_id ? el("div", { id: "calls-senior" }) : null;
     current.hidden = false;
     current.dataset.callId = call.id;
     current.replaceChildren(
       el("h3", {}, `${t("calls.current")} · ${call.from}`),
-      senior
-        ? el("div", { id: "calls-senior" },
-          el("p", {}, el("strong", {}, `${senior.name} · ${senior.age}`), ` ${senior.address}`),
-          el("p", {}, senior.medical_notes || ""),
-          el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))))
-        : el("p", { id: "calls-senior", class: "muted" }, t("calls.unknown_caller")),
+      senior || el("p", { id: "calls-senior", class: "muted" }, t("calls.unknown_caller")),
       el("button", { id: "calls-hangup", onclick: async () => {
         await api(`/api/v1/calls/${call.id}/hangup`, { method: "POST" });
         current.hidden = true;
         refresh();
       } }, t("calls.hangup")),
     );
+    if (senior) {
+      const record = await seniorPanel(senior, call.senior_id);
+      if (record.open_incident_id) senior.prepend(el("p", {}, el("a", { href: `#/incident/${record.open_incident_id}`, id: "calls-incident-link" }, t("incident.open_link"))));
+    }
     refresh();
   }
 

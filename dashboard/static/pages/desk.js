@@ -1,19 +1,20 @@
 import { api, el } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { seniorPanel } from "/static/pages/incident.js";
 import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
 
 addStrings("zh-CN", {
   "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
   "desk.offline": "下线", "desk.offers": "待接任务", "desk.working": "处理中", "desk.accept": "接受",
   "desk.refuse": "拒绝", "desk.complete": "完成", "desk.none": "暂无", "desk.seconds_left": "秒后转给他人",
-  "desk.broadcast": "紧急任务，先接先得",
+  "desk.broadcast": "紧急任务，先接先得", "desk.wrap_left": "秒后自动恢复接单", "desk.ready": "整理完毕，接单",
 });
 addStrings("en", {
   "desk.title": "My desk", "desk.state": "State", "desk.available": "Available", "desk.break": "Break",
   "desk.offline": "Offline", "desk.offers": "Offered to me", "desk.working": "Working on", "desk.accept": "Accept",
   "desk.refuse": "Refuse", "desk.complete": "Complete", "desk.none": "Nothing", "desk.seconds_left": "s left",
-  "desk.broadcast": "Emergency: first to accept takes it",
+  "desk.broadcast": "Emergency: first to accept takes it", "desk.wrap_left": "s of wrap-up left", "desk.ready": "Done, take work",
 });
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
@@ -24,20 +25,28 @@ export default async function desk(main) {
   const senior = el("aside", { class: "detail", id: "desk-senior", hidden: true });
   let current = { offers: [], working_on: [] };
 
+  // On answer the senior's record pops up (the incident page's panel) with a link to the incident.
+  let shownFor = null;
   async function showSenior(task) {
-    const alarmId = task.ref.startsWith("alarm:") ? task.ref.split(":")[1] : null;
-    if (!alarmId) { senior.hidden = true; return; }
-    const alarm = await api(`/api/v1/alarms/${alarmId}`);
-    const record = await api(`/api/v1/seniors/${alarm.senior_id}`);
+    const [kind, ref] = task.ref.split(":");
+    const alarm = kind === "alarm" ? await api(`/api/v1/alarms/${ref}`) : null;
+    let seniorId = alarm ? alarm.senior_id : null;
+    if (kind === "call") seniorId = (await api(`/api/v1/calls/${ref}`)).senior_id;
+    shownFor = task.id;
+    if (!seniorId) { senior.hidden = true; return; }
+    const panel = el("div", { id: "desk-record" });
+    const link = el("p", { id: "desk-incident" });
+    senior.replaceChildren(link, panel);
     senior.hidden = false;
-    senior.replaceChildren(el("h3", {}, `${record.name} · ${record.age}`), el("p", {}, record.address),
-      el("p", {}, record.phones.join(" · ")), el("h4", {}, t("senior.medical")), el("p", {}, record.medical_notes || "—"),
-      el("h4", {}, t("senior.contacts")),
-      el("ol", {}, record.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))));
+    const record = await seniorPanel(panel, seniorId);
+    if (record.open_incident_id) {
+      link.replaceChildren(el("a", { href: `#/incident/${record.open_incident_id}`, id: "desk-incident-link" }, t("incident.open_link")));
+    }
     // During the call the operator can send a service; a green-key press is a service request.
-    const orders = await seniorOrders(record.id);
-    senior.append(await serviceOrderForm({ seniorId: record.id, sourceRef: `alarm:${alarmId}`,
-      source: alarm.kind === "service_request" ? "green_key" : "alarm", onCreated: orders.refresh }), orders.element);
+    const orders = await seniorOrders(seniorId);
+    senior.append(await serviceOrderForm({ seniorId, sourceRef: task.ref,
+      source: alarm?.kind === "service_request" ? "green_key" : kind === "alarm" ? "alarm" : "operator",
+      onCreated: orders.refresh }), orders.element);
   }
 
   function countdown(task) {
@@ -46,7 +55,19 @@ export default async function desk(main) {
     return el("span", { class: "tag countdown", "data-expires": task.reservation_expires }, `${left} ${t("desk.seconds_left")}`);
   }
 
+  // Wrap-up: how long is left before offers resume, and a button to end it early.
+  const wrapUp = el("span", { id: "desk-wrap", hidden: true });
+  function renderWrapUp() {
+    const until = current.operator && current.operator.state === "wrap_up" && current.operator.wrap_until;
+    wrapUp.hidden = !until;
+    if (!until) return;
+    const left = Math.max(0, Math.round((new Date(until) - Date.now()) / 1000));
+    wrapUp.replaceChildren(el("span", { class: "tag" }, `${left} ${t("desk.wrap_left")}`), " ",
+      el("button", { type: "button", id: "desk-ready", onclick: () => setAvailable() }, t("desk.ready")));
+  }
+
   function render() {
+    renderWrapUp();
     offers.replaceChildren(...(current.offers.length ? current.offers.map((task) => el("li", { "data-id": task.id },
       el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ", countdown(task), " ",
       el("button", { type: "button", class: "primary accept", onclick: () => act(task, "accept") }, t("desk.accept")), " ",
@@ -63,26 +84,29 @@ export default async function desk(main) {
     state.textContent = current.operator ? t(`op.${current.operator.state}`) : t("op.offline");
     state.dataset.state = current.operator ? current.operator.state : "offline";
     render();
+    const inHand = current.working_on[0];
+    if (inHand && shownFor !== inHand.id) await showSenior(inHand).catch(() => {});
   }
 
   async function act(task, action) {
     try {
       await api(`/api/v1/routing/tasks/${task.id}/${action}`, { method: "POST" });
-      if (action === "accept") await showSenior(task);
     } catch (failure) {
       alert(failure.message);
     }
     await refresh();
   }
 
-  const setState = (value) => el("button", { type: "button", "data-set": value, onclick: async () => {
+  async function changeState(value) {
     try { await api("/api/v1/routing/me/state", { method: "POST", body: { state: value } }); } catch (failure) { alert(failure.message); }
     await refresh();
-  } }, t(`desk.${value}`));
+  }
+  const setAvailable = () => changeState("available");
+  const setState = (value) => el("button", { type: "button", "data-set": value, onclick: () => changeState(value) }, t(`desk.${value}`));
 
   main.append(
     el("div", { class: "page-head" }, el("h2", {}, t("desk.title")),
-      el("span", {}, `${t("desk.state")}: `, state), setState("available"), setState("break"), setState("offline")),
+      el("span", {}, `${t("desk.state")}: `, state), wrapUp, setState("available"), setState("break"), setState("offline")),
     el("div", { class: "split" },
       el("div", { class: "grow" }, el("h3", {}, t("desk.offers")), offers, el("h3", {}, t("desk.working")), working),
       senior),

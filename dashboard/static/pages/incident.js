@@ -1,0 +1,238 @@
+import { api, el, formatTime } from "/static/api.js";
+import { addStrings, currentLanguage, t } from "/static/i18n.js";
+import { onLive } from "/static/live.js";
+
+addStrings("zh-CN", {
+  "nav.incidents": "事件处置", "incident.title": "事件", "incident.list": "处理中的事件", "incident.none": "当前没有处理中的事件",
+  "incident.owner": "负责人", "incident.opened": "立案时间", "incident.state.open": "处理中", "incident.state.closed": "已结案",
+  "incident.via.alarm": "接警立案", "incident.via.call": "来电立案", "incident.via.manual": "手动立案",
+  "incident.timeline": "处置时间线", "incident.note": "添加备注", "incident.note_placeholder": "记录情况、处置经过…",
+  "incident.save_note": "保存备注", "incident.order": "派单", "incident.order_notes": "派单说明",
+  "incident.place_order": "提交派单", "incident.resolve": "结案", "incident.summary": "结案小结（必填）",
+  "incident.call_senior": "📞 呼叫老人", "incident.call": "呼叫", "incident.conference": "加入通话",
+  "incident.conference_120": "🚑 接入120", "incident.contacts_reached": "已联系的家属",
+  "incident.record_contact": "记录联系结果", "incident.handover": "转交给", "incident.handover_button": "转交",
+  "incident.closed_note": "事件已结案", "incident.open_link": "打开事件", "incident.open_new": "为该老人立案",
+  "record.profile": "基本信息", "record.devices": "设备", "record.online": "在线", "record.offline": "离线",
+  "record.battery": "电量", "record.last_alarms": "最近报警", "record.last_calls": "最近通话", "record.last_orders": "最近工单",
+  "urgency.urgent": "紧急", "urgency.same_day": "当天", "urgency.scheduled": "预约",
+  "tl.opened": "立案", "tl.note": "备注", "tl.contact": "联系家属", "tl.owner": "转交", "tl.closed": "结案",
+  "tl.alarm.raised": "报警触发", "tl.alarm.repeated": "重复报警", "tl.alarm.escalated": "报警升级",
+  "tl.alarm.acknowledged": "接警", "tl.alarm.resolved": "报警解除", "tl.alarm.priority_raised": "报警升为更高级别",
+  "tl.alarm.confirmed": "报警确认", "tl.call.started": "发起/来电", "tl.call.answered": "接通", "tl.call.ended": "通话结束",
+  "tl.order": "工单",
+  "outcome.reached": "已接通", "outcome.not_reached": "未联系上", "outcome.left_message": "已留言", "outcome.busy": "占线",
+  "outcome.no_answer": "无人接听", "outcome.failed": "呼叫失败", "outcome.queued": "拨号中", "outcome.ringing": "振铃中",
+  "outcome.canceled": "已取消", "outcome.in_progress": "通话中",
+});
+addStrings("en", {
+  "nav.incidents": "Incidents", "incident.title": "Incident", "incident.list": "Open incidents", "incident.none": "No open incidents",
+  "incident.owner": "Owner", "incident.opened": "Opened", "incident.state.open": "open", "incident.state.closed": "closed",
+  "incident.via.alarm": "from an alarm", "incident.via.call": "from a call", "incident.via.manual": "opened by hand",
+  "incident.timeline": "Timeline", "incident.note": "Add a note", "incident.note_placeholder": "What happened, what was done…",
+  "incident.save_note": "Save note", "incident.order": "Order a service", "incident.order_notes": "Notes for the provider",
+  "incident.place_order": "Place order", "incident.resolve": "Resolve", "incident.summary": "Summary (required)",
+  "incident.call_senior": "📞 Call the senior", "incident.call": "Call", "incident.conference": "Add to call",
+  "incident.conference_120": "🚑 Conference 120", "incident.contacts_reached": "Contacts reached",
+  "incident.record_contact": "Record a contact's outcome", "incident.handover": "Hand over to", "incident.handover_button": "Hand over",
+  "incident.closed_note": "This incident is closed", "incident.open_link": "Open the incident", "incident.open_new": "Open an incident",
+  "record.profile": "Profile", "record.devices": "Devices", "record.online": "online", "record.offline": "offline",
+  "record.battery": "battery", "record.last_alarms": "Last alarms", "record.last_calls": "Last calls", "record.last_orders": "Last orders",
+  "urgency.urgent": "urgent", "urgency.same_day": "same day", "urgency.scheduled": "scheduled",
+  "tl.opened": "Opened", "tl.note": "Note", "tl.contact": "Contact", "tl.owner": "Handed over", "tl.closed": "Closed",
+  "tl.alarm.raised": "Alarm raised", "tl.alarm.repeated": "Alarm repeated", "tl.alarm.escalated": "Alarm escalated",
+  "tl.alarm.acknowledged": "Alarm acknowledged", "tl.alarm.resolved": "Alarm resolved", "tl.alarm.priority_raised": "Alarm priority raised",
+  "tl.alarm.confirmed": "Alarm confirmed", "tl.call.started": "Call placed / came in", "tl.call.answered": "Answered", "tl.call.ended": "Call ended",
+  "tl.order": "Order",
+  "outcome.reached": "reached", "outcome.not_reached": "not reached", "outcome.left_message": "left a message", "outcome.busy": "busy",
+  "outcome.no_answer": "no answer", "outcome.failed": "failed", "outcome.queued": "dialling", "outcome.ringing": "ringing",
+  "outcome.canceled": "cancelled", "outcome.in_progress": "on the line",
+});
+
+function outcomeLabel(value) {
+  const key = `outcome.${value}`;
+  return t(key) === key ? value : t(key);
+}
+
+const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
+
+function section(title, ...children) {
+  return el("section", {}, el("h4", {}, t(title)), ...children);
+}
+
+function list(items, render, id) {
+  return el("ul", { class: "compact", id }, items.length ? items.map(render) : [el("li", { class: "muted" }, "—")]);
+}
+
+// The senior's record as the operator needs it at answer time. `actions` (optional) adds call and
+// conference buttons beside each contact; the desk and the incident page both use this panel.
+export async function seniorPanel(container, seniorId, actions = null) {
+  const record = await api(`/api/v1/incidents/seniors/${seniorId}/record`);
+  const senior = record.senior;
+  const contact = (c) => el("li", { "data-position": c.position },
+    `${c.name}（${c.relation}）${c.phones.join(" ")}`,
+    actions ? [" ", el("button", { type: "button", class: "call-contact", onclick: () => actions.call(c) }, t("incident.call")),
+      " ", el("button", { type: "button", class: "conference-contact", onclick: () => actions.conference(c) }, t("incident.conference"))] : []);
+  const device = (d) => el("li", { "data-online": d.online }, `${d.model} · ${d.location || d.kind} · `,
+    el("strong", {}, d.online ? t("record.online") : t("record.offline")),
+    d.battery !== null ? ` · ${t("record.battery")} ${Math.round(d.battery)}%` : "");
+  const alarm = (a) => el("li", {}, el("span", { class: `badge p${a.priority}` }, `P${a.priority}`), ` ${a.kind} · ${formatTime(a.first_at)} · ${a.disposition ? t(`disposition.${a.disposition}`) : t(`state.${a.state}`)}`);
+  const call = (c) => el("li", {}, `${c.direction === "inbound" ? "↘" : "↗"} ${formatTime(c.offered_at || c.answered_at || c.ended_at || new Date().toISOString())} · ${c.outcome || c.status}`);
+  const order = (o) => el("li", {}, `#${o.id} ${o.service} · ${o.state}`);
+  container.replaceChildren(
+    el("h3", { id: "record-name" }, `${senior.name} · ${senior.age}${currentLanguage() === "en" ? "" : "岁"}`),
+    el("p", {}, senior.address), el("p", {}, senior.phones.join(" · ")),
+    el("p", { class: "muted" }, [senior.lives_alone ? t("seniors.alone") : "", senior.languages.join(" / ")].filter(Boolean).join(" · ")),
+    section("senior.medical", el("p", { id: "record-medical" }, senior.medical_notes || "—")),
+    section("senior.contacts", el("ol", { id: "record-contacts" }, senior.contacts.map(contact))),
+    section("record.devices", list(record.devices, device, "record-devices")),
+    section("record.last_alarms", list(record.recent_alarms, alarm, "record-alarms")),
+    section("record.last_calls", list(record.recent_calls, call, "record-calls")),
+    section("record.last_orders", list(record.recent_orders, order, "record-orders")),
+  );
+  return record;
+}
+
+function timelineLabel(item) {
+  if (item.what.startsWith("order.")) return `${t("tl.order")} #${item.ref_id} · ${item.what.slice(6)}`;
+  const key = `tl.${item.what}`;
+  const label = t(key);
+  return label === key ? item.what : label;
+}
+
+function timelineText(item) {
+  const d = item.detail || {};
+  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}`;
+  if (item.what === "contact") return `${d.name}（${d.relation}）· ${outcomeLabel(d.outcome)}${item.text ? ` · ${item.text}` : ""}`;
+  if (item.what === "closed") return `${t(`disposition.${d.disposition}`)} · ${item.text}`;
+  if (item.source === "order") return d.service || "";
+  return item.text || "";
+}
+
+async function incidentList(main) {
+  const rows = el("tbody", { id: "incident-rows" });
+  main.append(el("div", { class: "page-head" }, el("h2", {}, t("incident.list"))),
+    el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["seniors.name", "incident.owner", "incident.opened", ""].map((k) => el("th", {}, k ? t(k) : "")))), rows));
+  const found = await api("/api/v1/incidents?state=open");
+  rows.replaceChildren(...(found.length ? found.map((i) => el("tr", { "data-id": i.id },
+    el("td", {}, i.senior_name), el("td", {}, i.owner), el("td", {}, formatTime(i.opened_at)),
+    el("td", {}, el("a", { href: `#/incident/${i.id}` }, t("incident.open_link")))))
+    : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("incident.none")))]));
+}
+
+// One incident: the senior's record on the left; the timeline and the operator's actions on the right.
+export default async function incident(main, { user }) {
+  const id = Number(location.hash.split("/")[2]);
+  if (!id) return incidentList(main);
+  const record = el("aside", { class: "detail", id: "incident-senior" });
+  const head = el("div", { class: "page-head" });
+  const timeline = el("ol", { class: "timeline", id: "incident-timeline" });
+  const reached = el("ul", { class: "compact", id: "incident-contacts" });
+  const actions = el("div", { id: "incident-actions" });
+  const message = el("p", { class: "error", id: "incident-error", hidden: true });
+  let current = null;
+
+  async function act(run) {
+    message.hidden = true;
+    try {
+      await run();
+    } catch (failure) {
+      message.textContent = failure.message;
+      message.hidden = false;
+    }
+    await refresh();
+  }
+
+  const telephony = {
+    call: (c) => act(() => api(`/api/v1/incidents/${id}/calls/contact`, { method: "POST", body: { position: c.position } })),
+    conference: (c) => act(() => api(`/api/v1/incidents/${id}/conference`, { method: "POST", body: { party: "contact", position: c.position } })),
+  };
+
+  function renderActions() {
+    if (current.state !== "open") {
+      actions.replaceChildren(el("p", { class: "muted", id: "incident-closed" }, t("incident.closed_note"),
+        ` · ${t(`disposition.${current.disposition}`)} · ${current.summary}`));
+      return;
+    }
+    const note = el("textarea", { id: "note-text", rows: 2, placeholder: t("incident.note_placeholder") });
+    const service = el("select", { id: "order-service" });
+    const urgency = el("select", { id: "order-urgency" }, ["urgent", "same_day", "scheduled"].map((u) => el("option", { value: u }, t(`urgency.${u}`))));
+    const orderNotes = el("input", { id: "order-notes", placeholder: t("incident.order_notes") });
+    const disposition = el("select", { id: "incident-disposition" }, DISPOSITIONS.map((d) => el("option", { value: d }, t(`disposition.${d}`))));
+    const summary = el("textarea", { id: "incident-summary", rows: 2, placeholder: t("incident.summary") });
+    api("/api/v1/dispatch/catalogue").then((services) => service.replaceChildren(...services.map((s) =>
+      el("option", { value: s.code }, currentLanguage() === "en" ? s.name_en : s.name_zh)))).catch(() => {});
+    actions.replaceChildren(
+      el("div", { class: "row" },
+        el("button", { type: "button", class: "primary", id: "call-senior", onclick: () => act(() => api(`/api/v1/incidents/${id}/calls/senior`, { method: "POST" })) }, t("incident.call_senior")), " ",
+        el("button", { type: "button", id: "conference-120", onclick: () => act(() => api(`/api/v1/incidents/${id}/conference`, { method: "POST", body: { party: "emergency_services" } })) }, t("incident.conference_120"))),
+      section("incident.note", note, el("button", { type: "button", id: "save-note", onclick: () => act(async () => {
+        await api(`/api/v1/incidents/${id}/notes`, { method: "POST", body: { text: note.value } });
+        note.value = "";
+      }) }, t("incident.save_note"))),
+      section("incident.order", el("div", { class: "row" }, service, urgency, orderNotes,
+        el("button", { type: "button", id: "place-order", onclick: () => act(() => api(`/api/v1/incidents/${id}/orders`, { method: "POST",
+          body: { service: service.value, urgency: urgency.value, notes: orderNotes.value } })) }, t("incident.place_order")))),
+      section("incident.record_contact", contactForm()),
+      user.role === "operator" ? null : section("incident.handover", handoverForm()),
+      section("incident.resolve", el("div", { class: "resolve-form" }, disposition, summary,
+        el("button", { type: "button", class: "primary", id: "resolve-incident", onclick: () => act(() => api(`/api/v1/incidents/${id}/resolve`, { method: "POST",
+          body: { disposition: disposition.value, summary: summary.value } })) }, t("incident.resolve")))),
+    );
+  }
+
+  // A contact reached some other way (an SMS reply, a neighbour at the door).
+  function contactForm() {
+    const who = el("select", { id: "contact-position" }, contacts.map((c) => el("option", { value: c.position }, `${c.name}（${c.relation}）`)));
+    const outcome = el("select", { id: "contact-outcome" }, ["reached", "not_reached", "left_message"].map((o) => el("option", { value: o }, outcomeLabel(o))));
+    const text = el("input", { id: "contact-text" });
+    return el("div", { class: "row" }, who, outcome, text, el("button", { type: "button", id: "record-contact", onclick: () => act(() =>
+      api(`/api/v1/incidents/${id}/contacts`, { method: "POST", body: { position: Number(who.value), outcome: outcome.value, text: text.value } })) }, t("incident.record_contact")));
+  }
+
+  function handoverForm() {
+    const owner = el("input", { id: "handover-owner", placeholder: "operator1" });
+    return el("div", { class: "row" }, owner, el("button", { type: "button", id: "handover", onclick: () => act(() =>
+      api(`/api/v1/incidents/${id}/owner`, { method: "PUT", body: { owner: owner.value } })) }, t("incident.handover_button")));
+  }
+
+  function render() {
+    head.replaceChildren(el("h2", {}, `${t("incident.title")} #${current.id} · ${current.senior_name}`),
+      el("span", { class: "tag", id: "incident-state", "data-state": current.state }, t(`incident.state.${current.state}`)),
+      el("span", { class: "muted" }, ` ${t("incident.owner")}: ${current.owner} · ${t(`incident.via.${current.opened_via}`)} · ${formatTime(current.opened_at)}`));
+    timeline.replaceChildren(...current.timeline.map((item) => el("li", { "data-what": item.what, "data-source": item.source },
+      el("time", {}, formatTime(item.at)), " ", el("strong", {}, timelineLabel(item)), " ",
+      el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${item.actor}`) : "")));
+    reached.replaceChildren(...(current.contacts_reached.length ? current.contacts_reached.map((c) =>
+      el("li", { "data-outcome": c.outcome }, `${c.name}（${c.relation}）· ${outcomeLabel(c.outcome)} · ${formatTime(c.at)}`)) : [el("li", { class: "muted" }, "—")]));
+  }
+
+  let seniorShown = false;
+  let contacts = [];
+  async function refresh() {
+    current = await api(`/api/v1/incidents/${id}`);
+    if (!seniorShown) {
+      seniorShown = true;
+      contacts = (await seniorPanel(record, current.senior_id, current.state === "open" ? telephony : null)).senior.contacts;
+    }
+    render();
+    // The forms are built once per state, so a live refresh never wipes what is being typed.
+    if (actions.dataset.state !== current.state) {
+      actions.dataset.state = current.state;
+      renderActions();
+    }
+  }
+
+  main.append(head, message, el("div", { class: "split" }, record,
+    el("div", { class: "grow" }, actions, section("incident.timeline", timeline), section("incident.contacts_reached", reached))));
+  await refresh();
+  let pending = null;
+  const later = () => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); };
+  const stop = onLive((update) => {
+    if (update.type !== "update") return;
+    const data = update.data || {};
+    if (update.topic === "incident.updated" && data.id === id) later();
+    else if ((update.topic === "call.updated" || update.topic.startsWith("alarm.")) && data.senior_id === current.senior_id) later();
+  });
+  return () => { clearTimeout(pending); stop(); };
+}

@@ -1,0 +1,1 @@
+"""Incidents: the operator's case for one situation of one senior."""
