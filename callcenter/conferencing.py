@@ -9,6 +9,7 @@ own, with the operator already on it: it never waits in the queue.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,8 +20,11 @@ from callcenter.exceptions import CallNotLiveError, UnknownPurposeError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallStatus
+from callcenter.routing.desk import phone_endpoint_of
 from callcenter.twilio_adapter import conference_name
 from runtime.context import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class LegPurpose(StrEnum):
@@ -88,23 +92,17 @@ async def add_party(runtime: Runtime, *, call_id: int, to: str, purpose: str, re
         if not is_live(call):
             raise CallNotLiveError(
                 f"call {call_id} is not live (status {call.status}); nobody can join it")
-        if call.conference is None:
-            call.conference = conference_of(call)
-        leg = _new_leg(runtime, to=to, purpose=leg_purpose, requested_by=requested_by,
-                       conference=call.conference, senior_id=senior_id or call.senior_id,
-                       contact_position=contact_position)
-        leg.parent_call_id = call.id
-        await _store(session, leg)
-    await dialling.dial_into_conference(
-        runtime, leg.id, muted=muted or PURPOSES[leg_purpose].muted)
-    return await _reload(runtime, leg.id)
+    return await _dial_party(runtime, parent_id=call_id, to=to, purpose=leg_purpose,
+                             requested_by=requested_by, muted=muted, senior_id=senior_id,
+                             contact_position=contact_position)
 
 
 async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
                    senior_id: int | None = None,
                    contact_position: int | None = None) -> CallLeg:
     """An operator's own call: ring ``to``; answered, they are straight on with ``operator``
-    (never through the queue). The leg is stored and published."""
+    (never through the queue). The leg is stored and published. Where staff hear calls on
+    their own phones, the operator's phone is rung into the same conference at once."""
     leg_purpose = parse_purpose(purpose, joins_live_call=False)
     async with runtime.sessions() as session:
         leg = _new_leg(runtime, to=to, purpose=leg_purpose, requested_by=operator,
@@ -114,6 +112,52 @@ async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
         leg.conference = conference_name(leg.id)
         await session.commit()
     await dialling.dial_into_conference(runtime, leg.id, muted=False)
+    await _dial_operator(runtime, call_id=leg.id, operator=operator)
+    return await _reload(runtime, leg.id)
+
+
+async def connect_operator(runtime: Runtime, *, call_id: int, operator: str) -> None:
+    """The operator has answered a waiting call: move the caller into the call's conference
+    and, where staff hear calls on their own phones, ring the operator's phone into it."""
+    provider = callcenter_of(runtime).provider
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        call.conference = conference_of(call)
+        await session.commit()
+    if call.provider_sid:
+        await provider.bridge_to_operator(call_sid=call.provider_sid, call_id=call.id,
+                                          operator=operator)
+    await _dial_operator(runtime, call_id=call.id, operator=operator)
+
+
+async def _dial_operator(runtime: Runtime, *, call_id: int, operator: str) -> CallLeg | None:
+    """The operator's own audio leg into the call's conference, if the network needs one."""
+    if not callcenter_of(runtime).provider.dials_operators:
+        return None
+    async with runtime.sessions() as session:
+        endpoint = await phone_endpoint_of(session, operator)
+    if endpoint is None:
+        log.warning("operator %s has no phone endpoint; call %s has no operator audio",
+                    operator, call_id)
+        return None
+    return await _dial_party(runtime, parent_id=call_id, to=endpoint,
+                             purpose=LegPurpose.OPERATOR_LEG, requested_by=operator)
+
+
+async def _dial_party(runtime: Runtime, *, parent_id: int, to: str, purpose: LegPurpose,
+                      requested_by: str, muted: bool = False, senior_id: int | None = None,
+                      contact_position: int | None = None) -> CallLeg:
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, parent_id)
+        call.conference = conference_of(call)
+        leg = _new_leg(runtime, to=to, purpose=purpose, requested_by=requested_by,
+                       conference=call.conference, senior_id=senior_id or call.senior_id,
+                       contact_position=contact_position)
+        leg.parent_call_id = call.id
+        if purpose == LegPurpose.OPERATOR_LEG:
+            leg.operator = requested_by
+        await _store(session, leg)
+    await dialling.dial_into_conference(runtime, leg.id, muted=muted or PURPOSES[purpose].muted)
     return await _reload(runtime, leg.id)
 
 

@@ -151,9 +151,8 @@ async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
     await _audit(session, runtime, user, "call.answer", call.senior_id, {"call": call.id})
     await session.commit()
     events.publish_call(runtime.bus, call)
-    if call.provider_sid:
-        callcenter_of(runtime).spawn(callcenter_of(runtime).provider.bridge_to_operator(
-            call_sid=call.provider_sid, call_id=call.id, operator=user.username))
+    callcenter_of(runtime).spawn(conferencing.connect_operator(
+        runtime, call_id=call.id, operator=user.username))
     return events.call_out(call)
 
 

@@ -135,6 +135,8 @@ class TwilioProvider:
     base_url: str
     ring_seconds: int = 30
     name: str = "twilio"
+    dials_operators: bool = True
+    supports_monitoring: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings,
