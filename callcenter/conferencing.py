@@ -16,7 +16,12 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter import dialling, service
-from callcenter.exceptions import CallNotLiveError, UnknownPurposeError
+from callcenter.exceptions import (
+    CallNotLiveError,
+    MonitoringUnsupportedError,
+    NoPhoneEndpointError,
+    UnknownPurposeError,
+)
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallStatus
@@ -114,6 +119,48 @@ async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
     await dialling.dial_into_conference(runtime, leg.id, muted=False)
     await _dial_operator(runtime, call_id=leg.id, operator=operator)
     return await _reload(runtime, leg.id)
+
+
+class MonitorMode(StrEnum):
+    """How a supervisor follows a live call."""
+
+    LISTENING = "listening"  # their phone is dialled into the conference, muted
+    WATCHING = "watching"  # the simulator carries no audio: a live read-only view of the call
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    mode: MonitorMode
+    call: CallLeg
+    leg: CallLeg | None
+
+
+async def monitor(runtime: Runtime, *, call_id: int, supervisor: str) -> Monitoring:
+    """Let a supervisor follow a live call: listen muted where the network can add such a leg,
+    watch it on the supervisor page on the simulator.
+
+    Raises CallNotFoundError, CallNotLiveError, MonitoringUnsupportedError, or
+    NoPhoneEndpointError (the supervisor has no phone to ring); nothing is dialled then.
+    """
+    provider = callcenter_of(runtime).provider
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        endpoint = await phone_endpoint_of(session, supervisor)
+    if not is_live(call):
+        raise CallNotLiveError(
+            f"call {call_id} is not live (status {call.status}); there is nothing to monitor")
+    if not provider.supports_monitoring:
+        if provider.name == "simulator":
+            return Monitoring(MonitorMode.WATCHING, call, None)
+        raise MonitoringUnsupportedError(
+            f"the {provider.name} phone network cannot add a listening leg to a call")
+    if endpoint is None:
+        raise NoPhoneEndpointError(
+            f"{supervisor} has no phone endpoint to ring: set one on their routing profile")
+    leg = await _dial_party(runtime, parent_id=call_id, to=endpoint,
+                            purpose=LegPurpose.SUPERVISOR_MONITOR, requested_by=supervisor,
+                            muted=True)
+    return Monitoring(MonitorMode.LISTENING, await _reload(runtime, call_id), leg)
 
 
 async def connect_operator(runtime: Runtime, *, call_id: int, operator: str) -> None:

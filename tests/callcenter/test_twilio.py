@@ -383,3 +383,23 @@ async def test_operator_call_on_twilio_rings_callee_and_operator(
     assert callee["To"] == "+447700900123" and own["To"] == "+447700900999"
     conference = f"<Conference beep=\"true\" muted=\"false\">{placed.json()['conference']}"
     assert conference in callee["Twiml"] and conference in own["Twiml"]
+
+
+async def test_supervisor_listens_in_muted_through_twilio(
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+) -> None:
+    """Monitoring on Twilio dials the supervisor's phone into the call's conference muted;
+    without a phone endpoint it is a 409 that says what to set."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    await waiting_emergency(client)
+    missing = await client.post("/api/v1/calls/1/monitor", headers=supervisor)
+    assert missing.status_code == 409 and "no phone endpoint" in missing.json()["detail"]
+    assert fake_http.requests == []
+    await give_phone(client, supervisor, "test_supervisor", "client:sup1")
+    listening = await client.post("/api/v1/calls/1/monitor", headers=supervisor)
+    assert listening.status_code == 200, listening.text
+    assert listening.json()["mode"] == "listening"
+    assert listening.json()["leg"]["purpose"] == "supervisor_monitor"
+    ((_, _, dialled),) = fake_http.requests
+    assert dialled["To"] == "client:sup1"
+    assert '<Conference beep="false" muted="true">anxin-call-1</Conference>' in dialled["Twiml"]
