@@ -103,8 +103,8 @@ async def add_party(runtime: Runtime, *, call_id: int, to: str, purpose: str, re
 
 
 async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
-                   senior_id: int | None = None,
-                   contact_position: int | None = None) -> CallLeg:
+                   senior_id: int | None = None, contact_position: int | None = None,
+                   case_id: int | None = None) -> CallLeg:
     """An operator's own call: ring ``to``; answered, they are straight on with ``operator``
     (never through the queue). The leg is stored and published. Where staff hear calls on
     their own phones, the operator's phone is rung into the same conference at once."""
@@ -113,6 +113,7 @@ async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
         leg = _new_leg(runtime, to=to, purpose=leg_purpose, requested_by=operator,
                        conference=None, senior_id=senior_id, contact_position=contact_position)
         leg.operator = operator
+        leg.case_id = case_id  # a call-back task's call shows among the case's attempts
         await _store(session, leg)
         leg.conference = conference_name(leg.id)
         await session.commit()

@@ -13,6 +13,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms import flows as alarm_flows
 from alarms.exceptions import AlarmStateError
+from callcenter.routing import call_tasks
 from callcenter.routing.desk import phone_endpoint_of, waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
 from callcenter.routing.flows import desk_of
@@ -78,6 +79,10 @@ async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     if task.ref.startswith("alarm:"):
         await _own_alarm(runtime, int(task.ref.split(":")[1]), user)
+    try:
+        await call_tasks.take_accepted(runtime, desk, task, user.username)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return _task_out(task, runtime)
 
 
