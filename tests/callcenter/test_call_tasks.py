@@ -177,3 +177,23 @@ async def test_a_restart_resumes_call_tasks_without_queueing_twice(
         await sync(runtime)
         after = {t.ref: (t.state, t.reserved_to) for t in desk_of(runtime).router.tasks.values()}
     assert after == before
+
+
+async def test_accepting_a_call_whose_caller_just_left_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The caller hangs up between the offer and the accept: 409 naming the call, the task
+    is finished and nobody is on the call."""
+    (me,) = await operators(runtime, client, 1, [])
+    call = await dial(client, me, CALLER)
+    call_id = call["call"]["id"]
+    await press(client, me, call_id, digits="3")
+    await sync(runtime)
+    (offer,) = (await my_desk(client, me))["offers"]
+    await phone_event(client, me, call_id, "completed")
+    refused = await client.post(f"/api/v1/routing/tasks/{offer['id']}/accept", headers=me)
+    assert refused.status_code == 409
+    assert f"call {call_id} is not waiting" in refused.json()["detail"]
+    assert (await my_desk(client, me))["working_on"] == []
+    left = (await client.get(f"/api/v1/calls/{call_id}", headers=me)).json()
+    assert left["operator"] is None and left["outcome"] == "abandoned"
