@@ -9,18 +9,27 @@ own, with the operator already on it: it never waits in the queue.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter import dialling, service
-from callcenter.exceptions import CallNotLiveError, UnknownPurposeError
+from callcenter.exceptions import (
+    CallNotLiveError,
+    MonitoringUnsupportedError,
+    NoPhoneEndpointError,
+    UnknownPurposeError,
+)
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallStatus
+from callcenter.routing.desk import phone_endpoint_of
 from callcenter.twilio_adapter import conference_name
 from runtime.context import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class LegPurpose(StrEnum):
@@ -88,32 +97,115 @@ async def add_party(runtime: Runtime, *, call_id: int, to: str, purpose: str, re
         if not is_live(call):
             raise CallNotLiveError(
                 f"call {call_id} is not live (status {call.status}); nobody can join it")
-        if call.conference is None:
-            call.conference = conference_of(call)
-        leg = _new_leg(runtime, to=to, purpose=leg_purpose, requested_by=requested_by,
-                       conference=call.conference, senior_id=senior_id or call.senior_id,
-                       contact_position=contact_position)
-        leg.parent_call_id = call.id
-        await _store(session, leg)
-    await dialling.dial_into_conference(
-        runtime, leg.id, muted=muted or PURPOSES[leg_purpose].muted)
-    return await _reload(runtime, leg.id)
+    return await _dial_party(runtime, parent_id=call_id, to=to, purpose=leg_purpose,
+                             requested_by=requested_by, muted=muted, senior_id=senior_id,
+                             contact_position=contact_position)
 
 
 async def call_out(runtime: Runtime, *, to: str, purpose: str, operator: str,
-                   senior_id: int | None = None,
-                   contact_position: int | None = None) -> CallLeg:
+                   senior_id: int | None = None, contact_position: int | None = None,
+                   case_id: int | None = None) -> CallLeg:
     """An operator's own call: ring ``to``; answered, they are straight on with ``operator``
-    (never through the queue). The leg is stored and published."""
+    (never through the queue). The leg is stored and published. Where staff hear calls on
+    their own phones, the operator's phone is rung into the same conference at once."""
     leg_purpose = parse_purpose(purpose, joins_live_call=False)
     async with runtime.sessions() as session:
         leg = _new_leg(runtime, to=to, purpose=leg_purpose, requested_by=operator,
                        conference=None, senior_id=senior_id, contact_position=contact_position)
         leg.operator = operator
+        leg.case_id = case_id  # a call-back task's call shows among the case's attempts
         await _store(session, leg)
         leg.conference = conference_name(leg.id)
         await session.commit()
     await dialling.dial_into_conference(runtime, leg.id, muted=False)
+    await _dial_operator(runtime, call_id=leg.id, operator=operator)
+    return await _reload(runtime, leg.id)
+
+
+class MonitorMode(StrEnum):
+    """How a supervisor follows a live call."""
+
+    LISTENING = "listening"  # their phone is dialled into the conference, muted
+    WATCHING = "watching"  # the simulator carries no audio: a live read-only view of the call
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    mode: MonitorMode
+    call: CallLeg
+    leg: CallLeg | None
+
+
+async def monitor(runtime: Runtime, *, call_id: int, supervisor: str) -> Monitoring:
+    """Let a supervisor follow a live call: listen muted where the network can add such a leg,
+    watch it on the supervisor page on the simulator.
+
+    Raises CallNotFoundError, CallNotLiveError, MonitoringUnsupportedError, or
+    NoPhoneEndpointError (the supervisor has no phone to ring); nothing is dialled then.
+    """
+    provider = callcenter_of(runtime).provider
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        endpoint = await phone_endpoint_of(session, supervisor)
+    if not is_live(call):
+        raise CallNotLiveError(
+            f"call {call_id} is not live (status {call.status}); there is nothing to monitor")
+    if not provider.supports_monitoring:
+        if provider.name == "simulator":
+            return Monitoring(MonitorMode.WATCHING, call, None)
+        raise MonitoringUnsupportedError(
+            f"the {provider.name} phone network cannot add a listening leg to a call")
+    if endpoint is None:
+        raise NoPhoneEndpointError(
+            f"{supervisor} has no phone endpoint to ring: set one on their routing profile")
+    leg = await _dial_party(runtime, parent_id=call_id, to=endpoint,
+                            purpose=LegPurpose.SUPERVISOR_MONITOR, requested_by=supervisor,
+                            muted=True)
+    return Monitoring(MonitorMode.LISTENING, await _reload(runtime, call_id), leg)
+
+
+async def connect_operator(runtime: Runtime, *, call_id: int, operator: str) -> None:
+    """The operator has answered a waiting call: move the caller into the call's conference
+    and, where staff hear calls on their own phones, ring the operator's phone into it."""
+    provider = callcenter_of(runtime).provider
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        call.conference = conference_of(call)
+        await session.commit()
+    if call.provider_sid:
+        await provider.bridge_to_operator(call_sid=call.provider_sid, call_id=call.id,
+                                          operator=operator)
+    await _dial_operator(runtime, call_id=call.id, operator=operator)
+
+
+async def _dial_operator(runtime: Runtime, *, call_id: int, operator: str) -> CallLeg | None:
+    """The operator's own audio leg into the call's conference, if the network needs one."""
+    if not callcenter_of(runtime).provider.dials_operators:
+        return None
+    async with runtime.sessions() as session:
+        endpoint = await phone_endpoint_of(session, operator)
+    if endpoint is None:
+        log.warning("operator %s has no phone endpoint; call %s has no operator audio",
+                    operator, call_id)
+        return None
+    return await _dial_party(runtime, parent_id=call_id, to=endpoint,
+                             purpose=LegPurpose.OPERATOR_LEG, requested_by=operator)
+
+
+async def _dial_party(runtime: Runtime, *, parent_id: int, to: str, purpose: LegPurpose,
+                      requested_by: str, muted: bool = False, senior_id: int | None = None,
+                      contact_position: int | None = None) -> CallLeg:
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, parent_id)
+        call.conference = conference_of(call)
+        leg = _new_leg(runtime, to=to, purpose=purpose, requested_by=requested_by,
+                       conference=call.conference, senior_id=senior_id or call.senior_id,
+                       contact_position=contact_position)
+        leg.parent_call_id = call.id
+        if purpose == LegPurpose.OPERATOR_LEG:
+            leg.operator = requested_by
+        await _store(session, leg)
+    await dialling.dial_into_conference(runtime, leg.id, muted=muted or PURPOSES[purpose].muted)
     return await _reload(runtime, leg.id)
 
 

@@ -29,3 +29,11 @@ class CallNotLiveError(CallCenterError):
 
 class UnknownPurposeError(CallCenterError):
     """A conference leg was asked for with a purpose the call centre does not know."""
+
+
+class MonitoringUnsupportedError(CallCenterError):
+    """The configured phone network cannot add a listening leg to a call."""
+
+
+class NoPhoneEndpointError(CallCenterError):
+    """A staff member must be dialled but has no phone endpoint on their routing profile."""

@@ -17,6 +17,7 @@ HUMAN_KEY = "0"
 EMERGENCY_QUEUE = "emergency"
 GENERAL_QUEUE = "general"
 EMERGENCY_PRIORITY = 1
+DEFAULT_PRIORITY = 3  # a call that has not chosen yet
 
 
 @dataclass(frozen=True, slots=True)

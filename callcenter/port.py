@@ -126,6 +126,11 @@ class TelephonyProvider(Protocol):
     """What the flows need from a phone network: place calls, send texts, move a live call."""
 
     name: str
+    # Whether staff hear calls on their own phones: an operator who answers is dialled into the
+    # call's conference at their phone endpoint (the simulator's staff use the dashboard).
+    dials_operators: bool
+    # Whether a supervisor can listen in on a live call through a muted conference leg.
+    supports_monitoring: bool
 
     async def place_call(self, *, call_id: int, to: str) -> str:
         """Start an outbound call; returns the provider's id for it."""

@@ -17,6 +17,8 @@ from callcenter.exceptions import (
     CallNotLiveError,
     CallNotWaitingError,
     CampaignNotFoundError,
+    MonitoringUnsupportedError,
+    NoPhoneEndpointError,
     NotYourCallError,
     UnknownPurposeError,
 )
@@ -30,6 +32,7 @@ from callcenter.schemas import (
     CampaignOut,
     CaseClosed,
     CaseOut,
+    MonitorOut,
     OutboundCallIn,
     PartyIn,
     TextOut,
@@ -42,6 +45,7 @@ CALL_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 CAMPAIGN_STAFF = frozenset({Role.SUPERVISOR})
 CallStaff = Annotated[StaffUser, Depends(require_roles(CALL_STAFF))]
 CampaignStaff = Annotated[StaffUser, Depends(require_roles(CAMPAIGN_STAFF))]
+Supervisor = Annotated[StaffUser, Depends(require_roles(frozenset({Role.SUPERVISOR})))]
 
 router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 
@@ -131,6 +135,23 @@ async def add_party(call_id: int, body: PartyIn, user: CallStaff, runtime: Runti
     return events.call_out(leg)
 
 
+@router.post("/{call_id}/monitor")
+async def monitor(call_id: int, user: Supervisor, runtime: RuntimeDep,
+                  session: SessionDep) -> MonitorOut:
+    """Listen in on a live call, muted (Twilio), or watch it live (simulator)."""
+    try:
+        watch = await conferencing.monitor(runtime, call_id=call_id, supervisor=user.username)
+    except (CallNotFoundError, CallNotLiveError, MonitoringUnsupportedError,
+            NoPhoneEndpointError) as error:
+        raise _translate(error) from error
+    await _audit(session, runtime, user, "call.monitor", watch.call.senior_id,
+                 {"call": call_id, "mode": watch.mode.value,
+                  "leg": watch.leg.id if watch.leg else None})
+    await session.commit()
+    return MonitorOut(mode=watch.mode.value, call=events.call_out(watch.call),
+                      leg=events.call_out(watch.leg) if watch.leg else None)
+
+
 @router.get("/{call_id}")
 async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> CallOut:
     try:
@@ -151,9 +172,8 @@ async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
     await _audit(session, runtime, user, "call.answer", call.senior_id, {"call": call.id})
     await session.commit()
     events.publish_call(runtime.bus, call)
-    if call.provider_sid:
-        callcenter_of(runtime).spawn(callcenter_of(runtime).provider.bridge_to_operator(
-            call_sid=call.provider_sid, call_id=call.id, operator=user.username))
+    callcenter_of(runtime).spawn(conferencing.connect_operator(
+        runtime, call_id=call.id, operator=user.username))
     return events.call_out(call)
 
 

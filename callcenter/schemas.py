@@ -164,3 +164,11 @@ class CaseClosed(BaseModel):
 class PhoneNumber(BaseModel):
     number: str
     senior_id: int
+
+
+class MonitorOut(BaseModel):
+    """How the supervisor follows the call: their muted phone leg, or a live view."""
+
+    mode: Literal["listening", "watching"]
+    call: CallOut
+    leg: CallOut | None

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter import alarm_link, ivr
@@ -26,6 +27,7 @@ from incidents import service as incidents_service
 from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
+LEG_COLUMNS = tuple(c for c in CallLeg.__table__.columns if c.key != "id")
 CALLBACK_KEY = "1"
 REQUESTED_CALLBACK = "requested_callback"
 WAIT_PROMPTS = {
@@ -79,25 +81,42 @@ async def begin_inbound(
 ) -> tuple[CallLeg, tuple[CallAction, ...]]:
     """Store the new leg, look the caller up and give the first actions (menu or fast path).
 
-    A repeated webhook for the same call id answers the same way without a second leg.
+    The leg and its first status go in as two plain INSERTs: this runs for every call to the
+    hotline while Twilio waits. A repeated webhook for the same call id trips the unique
+    provider id instead of costing every call a look first: the session is rolled back, and
+    the call answers the same way without a second leg.
     """
-    existing = await find_by_sid(session, sid)
-    if existing is not None:
-        step = ivr.start(emergency=existing.priority == ivr.EMERGENCY_PRIORITY)
-        return existing, step.actions
     caller = await lookup_caller(session, number=from_number, devices=devices)
     call = CallLeg(provider=provider, provider_sid=sid, direction="inbound", purpose="hotline",
                    from_number=try_normalise_phone(from_number) or from_number,
                    to_number=to_number, senior_id=caller.senior_id,
-                   status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={})
+                   status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={},
+                   priority=ivr.DEFAULT_PRIORITY, callback_offered=False)
     step = ivr.start(emergency=caller.emergency)
     if caller.emergency:
         step = ivr.IvrStep(step.state, step.actions, f"fast-path:{caller.reason}")
     apply_step(call, step, now=now)
-    session.add(call)
-    await session.flush()
-    session.add(CallStatusChange(call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
+    try:
+        call.id = await insert_leg(session, call)
+    except IntegrityError:
+        await session.rollback()
+        existing = await find_by_sid(session, sid)
+        if existing is None:
+            raise
+        step = ivr.start(emergency=existing.priority == ivr.EMERGENCY_PRIORITY)
+        return existing, step.actions
+    await session.execute(insert(CallStatusChange).values(
+        call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
     return call, step.actions
+
+
+async def insert_leg(session: AsyncSession, call: CallLeg) -> int:
+    """INSERT a new (not added) leg's columns in one statement; its id."""
+    values = {column.key: getattr(call, column.key) for column in LEG_COLUMNS
+              if getattr(call, column.key) is not None}
+    new_id = await session.scalar(insert(CallLeg).values(values).returning(CallLeg.id))
+    assert new_id is not None
+    return int(new_id)
 
 
 def ivr_state_of(call: CallLeg) -> ivr.IvrState:
@@ -223,14 +242,30 @@ async def hang_up_call(session: AsyncSession, *, call_id: int, operator: str,
     return call
 
 
+async def find_by_sid_with_status(session: AsyncSession, sid: str,
+                                  status: CallStatus) -> tuple[CallLeg, bool] | None:
+    """The leg with this provider id, and whether it already reached ``status``, in one
+    statement (the status webhook's hot path)."""
+    reached = exists().where(CallStatusChange.call_id == CallLeg.id,
+                             CallStatusChange.status == status)
+    row = (await session.execute(
+        select(CallLeg, reached.label("reached")).where(CallLeg.provider_sid == sid))).first()
+    return None if row is None else (row[0], bool(row[1]))
+
+
 async def record_status(session: AsyncSession, *, call: CallLeg, status: CallStatus,
-                        now: datetime) -> bool:
-    """Apply a status if it is news: each status stored once, and never a step backwards."""
-    seen = await session.scalar(select(CallStatusChange.id).where(
-        CallStatusChange.call_id == call.id, CallStatusChange.status == status))
-    if seen is not None:
+                        now: datetime, reached: bool | None = None) -> bool:
+    """Apply a status if it is news: each status stored once, and never a step backwards.
+
+    ``reached``: whether the leg already reached this status, when the caller read it along
+    with the leg (None: look).
+    """
+    if reached is None:
+        reached = await session.scalar(select(CallStatusChange.id).where(
+            CallStatusChange.call_id == call.id, CallStatusChange.status == status)) is not None
+    if reached:
         return False
-    session.add(CallStatusChange(call_id=call.id, status=status, at=now))
+    await session.execute(insert(CallStatusChange).values(call_id=call.id, status=status, at=now))
     if not is_forward(CallStatus(call.status), status):
         return False
     call.status = status

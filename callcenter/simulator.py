@@ -24,6 +24,8 @@ class SimulatedNetwork:
     bus: EventBus
     sessions: async_sessionmaker[AsyncSession] | None = None
     name: str = "simulator"
+    dials_operators: bool = False
+    supports_monitoring: bool = False
 
     async def place_call(self, *, call_id: int, to: str) -> str:
         sid = new_sid("out")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
@@ -85,7 +87,18 @@ def signature_is_valid(*, auth_token: str, url: str, params: Mapping[str, str],
     """Twilio's own check of ``X-Twilio-Signature`` over the public URL and the form."""
     if not signature:
         return False
-    return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
+    return bool(_validator(auth_token).validate(url, dict(params), signature))
+
+
+@lru_cache(maxsize=4)
+def _validator(auth_token: str) -> RequestValidator:
+    return RequestValidator(auth_token)
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (what Twilio posts), blanks kept: every
+    field Twilio sent is part of what it signed."""
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
 def render(actions: tuple[CallAction, ...], *, base_url: str, call_id: int) -> str:
@@ -135,6 +148,8 @@ class TwilioProvider:
     base_url: str
     ring_seconds: int = 30
     name: str = "twilio"
+    dials_operators: bool = True
+    supports_monitoring: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,21 +12,34 @@ from callcenter import events, flows, service
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallAction, CallStatus
-from callcenter.twilio_adapter import WEBHOOK_PREFIX, TwilioRequest, render, signature_is_valid
+from callcenter.twilio_adapter import (
+    WEBHOOK_PREFIX,
+    TwilioRequest,
+    parse_form,
+    render,
+    signature_is_valid,
+)
 from runtime.context import Runtime
-from runtime.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix=WEBHOOK_PREFIX, include_in_schema=False)
 TWIML = "application/xml"
 
 
-async def signed_request(request: Request, runtime: RuntimeDep) -> TwilioRequest:
-    """The parsed form of a request Twilio really sent; anything else answers 403."""
+async def signed_request(request: Request) -> tuple[Runtime, TwilioRequest]:
+    """The parsed form of a request Twilio really sent; anything else answers 403.
+
+    Webhooks take the bare request rather than FastAPI dependencies: Twilio waits on each one,
+    and resolving dependencies costs more than the work itself.
+    """
+    runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
     if settings.telephony != "twilio" or settings.twilio_auth_token is None \
             or not settings.public_base_url:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Twilio is not the configured telephony")
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_form(await request.body())
+    else:
+        form = {key: str(value) for key, value in (await request.form()).items()}
     # Proxies rewrite Host; Twilio signed the public address it called.
     url = settings.public_base_url.rstrip("/") + request.url.path
     if request.url.query:
@@ -35,10 +47,7 @@ async def signed_request(request: Request, runtime: RuntimeDep) -> TwilioRequest
     if not signature_is_valid(auth_token=settings.twilio_auth_token.get_secret_value(), url=url,
                               params=form, signature=request.headers.get("X-Twilio-Signature")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
-    return TwilioRequest.from_form(form)
-
-
-SignedRequest = Annotated[TwilioRequest, Depends(signed_request)]
+    return runtime, TwilioRequest.from_form(form)
 
 
 def twiml(runtime: Runtime, call: CallLeg, actions: tuple[CallAction, ...]) -> Response:
@@ -47,55 +56,62 @@ def twiml(runtime: Runtime, call: CallLeg, actions: tuple[CallAction, ...]) -> R
 
 
 @router.post("/incoming")
-async def incoming(form: SignedRequest, runtime: RuntimeDep, session: SessionDep) -> Response:
+async def incoming(request: Request) -> Response:
     """A call to 12349: look the caller up, then the menu or the emergency fast path."""
-    call, actions = await service.begin_inbound(
-        session, provider="twilio", sid=form.call_sid, from_number=form.from_number,
-        to_number=form.to_number, devices=callcenter_of(runtime).devices,
-        now=runtime.clock.now())
-    await session.commit()
+    runtime, form = await signed_request(request)
+    async with runtime.sessions() as session:
+        call, actions = await service.begin_inbound(
+            session, provider="twilio", sid=form.call_sid, from_number=form.from_number,
+            to_number=form.to_number, devices=callcenter_of(runtime).devices,
+            now=runtime.clock.now())
+        await session.commit()
     events.publish_call(runtime.bus, call)
     return twiml(runtime, call, actions)
 
 
 @router.post("/gather")
-async def gather(call_id: int, form: SignedRequest, runtime: RuntimeDep,
-                 session: SessionDep) -> Response:
+async def gather(call_id: int, request: Request) -> Response:
     """A key, words or silence after a prompt."""
-    actions = await flows.call_input(session, call_id=call_id, digits=form.digits,
-                                     speech=form.speech, now=runtime.clock.now())
-    call = await service.get_call(session, call_id)
-    await session.commit()
+    runtime, form = await signed_request(request)
+    async with runtime.sessions() as session:
+        actions = await flows.call_input(session, call_id=call_id, digits=form.digits,
+                                         speech=form.speech, now=runtime.clock.now())
+        call = await service.get_call(session, call_id)
+        await session.commit()
     events.publish_call(runtime.bus, call)
     return twiml(runtime, call, actions)
 
 
 @router.post("/wait")
-async def wait(call_id: int, form: SignedRequest, runtime: RuntimeDep,
-               session: SessionDep) -> Response:
+async def wait(call_id: int, request: Request) -> Response:
     """What a queued caller hears while waiting (Twilio asks again after each play)."""
-    call = await service.get_call(session, call_id)
-    actions = service.wait_actions(call, now=runtime.clock.now(), offer_after=_offer_after(runtime))
-    await session.commit()
+    runtime, _ = await signed_request(request)
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        actions = service.wait_actions(call, now=runtime.clock.now(),
+                                       offer_after=_offer_after(runtime))
+        await session.commit()
     return twiml(runtime, call, actions)
 
 
 @router.post("/dial")
-async def dial(call_id: int, form: SignedRequest, runtime: RuntimeDep,
-               session: SessionDep) -> Response:
+async def dial(call_id: int, request: Request) -> Response:
     """The caller left the queue or the dial ended; the status callback records the end."""
-    call = await service.get_call(session, call_id)
+    runtime, _ = await signed_request(request)
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
     return twiml(runtime, call, ())
 
 
 @router.post("/outbound")
-async def outbound(call_id: int, form: SignedRequest, runtime: RuntimeDep,
-                   session: SessionDep) -> Response:
+async def outbound(call_id: int, request: Request) -> Response:
     """Someone answered a call we placed: what they hear and where the call goes."""
-    call = await service.get_call(session, call_id)
-    await _record(runtime, session, call, CallStatus.IN_PROGRESS)
-    actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
-    await session.commit()
+    runtime, _ = await signed_request(request)
+    async with runtime.sessions() as session:
+        call = await service.get_call(session, call_id)
+        await _record(runtime, session, call, CallStatus.IN_PROGRESS)
+        actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
+        await session.commit()
     events.publish_call(runtime.bus, call)
     if flows.needs_follow_up(call):
         callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
@@ -103,15 +119,21 @@ async def outbound(call_id: int, form: SignedRequest, runtime: RuntimeDep,
 
 
 @router.post("/status", status_code=204)
-async def call_status(form: SignedRequest, runtime: RuntimeDep, session: SessionDep) -> Response:
+async def call_status(request: Request) -> Response:
     """Status news, possibly late or repeated: stored once, applied only when it is progress."""
-    call = await service.find_by_sid(session, form.call_sid)
-    if call is None or form.call_status is None:
+    runtime, form = await signed_request(request)
+    if form.call_status is None:
         return Response(status_code=204)
-    if form.recording_url:
-        call.recording_ref = form.recording_url
-    changed = await _record(runtime, session, call, form.call_status)
-    await session.commit()
+    async with runtime.sessions() as session:
+        found = await service.find_by_sid_with_status(session, form.call_sid, form.call_status)
+        if found is None:
+            return Response(status_code=204)
+        call, reached = found
+        if form.recording_url:
+            call.recording_ref = form.recording_url
+        changed = await service.record_status(session, call=call, status=form.call_status,
+                                              now=runtime.clock.now(), reached=reached)
+        await session.commit()
     if changed:
         events.publish_call(runtime.bus, call)
     if changed and flows.needs_follow_up(call):

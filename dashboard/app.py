@@ -57,6 +57,7 @@ BackgroundTask = Callable[[Runtime], Awaitable[None]]
 LifespanPart = Callable[[Runtime], AbstractAsyncContextManager[None]]
 
 ROUTERS = [
+    twilio_router.router,  # first: FastAPI tries routers in order, and webhooks must be quick
     health.router,
     metrics.router,
     accounts_router,
@@ -69,7 +70,6 @@ ROUTERS = [
     routing_router,
     callcenter_router.router,
     simulator_router.router,
-    twilio_router.router,
     live.router,
     pages.router,
     devices_router,
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = FastAPI(title="Anxin 12349", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
-    app.middleware("http")(metrics.measure)
+    app.add_middleware(metrics.MeasureRequests)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in ROUTERS:
         app.include_router(router)

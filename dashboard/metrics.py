@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accounts import service as accounts_service
 from accounts.deps import presented_token
@@ -23,21 +23,41 @@ HTTP_LATENCY = Histogram("anxin_http_request_seconds", "HTTP request handling ti
 router = APIRouter()
 
 
-def _route_name(request: Request) -> str:
+def _route_name(scope: Scope) -> str:
     """The matched route's template (set in the scope by the router), so labels stay few."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
 
 
-async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                  ) -> Response:
-    """Middleware: count and time every request by its route template."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = _route_name(request)
-    HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-    HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    return response
+class MeasureRequests:
+    """Middleware: count and time every HTTP request by its route template.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task group and a
+    body stream to every request, which costs more than many handlers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = _route_name(scope)
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(scope["method"], route, str(status_code)).inc()
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -112,6 +112,15 @@ class RoutingDesk:
             username, skills=skill_set, languages=language_set, state=state, now=now))
         return self.router.operators[username]
 
+    async def set_phone_endpoint(self, username: str, endpoint: str | None) -> None:
+        """Where the phone network reaches the operator (stored beside their profile)."""
+        async with self.lock, self.runtime.sessions() as session:
+            row = await session.get(RoutingOperator, username)
+            if row is None:
+                raise RoutingError(f"operator {username} is unknown")
+            row.phone_endpoint = endpoint
+            await session.commit()
+
     async def tick(self) -> None:
         await self._apply(self.router.tick)
 
@@ -182,6 +191,12 @@ def _task(row: RoutingTask) -> Task:
         reserved_to=row.reserved_to, reservation_expires=row.reservation_expires,
         assigned_to=row.assigned_to,
     )
+
+
+async def phone_endpoint_of(session: AsyncSession, username: str) -> str | None:
+    """The operator's phone endpoint, if they have one."""
+    return await session.scalar(select(RoutingOperator.phone_endpoint).where(
+        RoutingOperator.username == username))
 
 
 def waited_seconds(task: Task, now: datetime) -> float:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from alarms.kinds import AlarmState
 from alarms.models import Alarm
+from callcenter.routing import call_tasks
 from callcenter.routing.desk import RoutingDesk
 from callcenter.routing.engine import TaskState
 from callcenter.routing.models import RoutingTask
@@ -68,8 +69,10 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
 
 
 async def routing_loop(runtime: Runtime) -> None:
-    """Once a second: queue new alarms, expire reservations, widen offers, end wrap-ups."""
+    """Once a second: queue new alarms and calls, expire reservations, widen offers, end
+    wrap-ups."""
     while True:
         await sync_alarm_tasks(runtime)
+        await call_tasks.sync_call_tasks(runtime, desk_of(runtime))
         await desk_of(runtime).tick()
         await runtime.clock.sleep(TICK_SECONDS)

@@ -21,6 +21,9 @@ class RoutingOperator(Base):
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     misses: Mapped[int] = mapped_column(Integer, default=0)
     wrap_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Where the phone network reaches this operator (or supervisor): a number, a SIP URI or a
+    # Twilio client identity. Only networks that carry audio to staff phones dial it.
+    phone_endpoint: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class RoutingTask(Base):

@@ -6,15 +6,18 @@ import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy import select
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms import flows as alarm_flows
 from alarms.exceptions import AlarmStateError
-from callcenter.routing.desk import waited_seconds
+from callcenter.routing import call_tasks
+from callcenter.routing.desk import phone_endpoint_of, waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
 from callcenter.routing.flows import desk_of
+from callcenter.routing.models import RoutingOperator
 from callcenter.routing.rules import OperatorState
 from callcenter.routing.schemas import MyDesk, OperatorOut, OperatorSetup, StateIn, TaskOut
 from runtime.context import Runtime
@@ -35,11 +38,11 @@ def _task_out(task: Task, runtime: Runtime) -> TaskOut:
     )
 
 
-def _operator_out(operator: Operator) -> OperatorOut:
+def _operator_out(operator: Operator, phone_endpoint: str | None = None) -> OperatorOut:
     return OperatorOut(username=operator.username, state=operator.state.value,
                        skills=sorted(operator.skills), languages=sorted(operator.languages),
                        idle_since=operator.idle_since, misses=operator.misses,
-                       wrap_until=operator.wrap_until)
+                       wrap_until=operator.wrap_until, phone_endpoint=phone_endpoint)
 
 
 @router.get("/me", response_model=MyDesk)
@@ -76,6 +79,10 @@ async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     if task.ref.startswith("alarm:"):
         await _own_alarm(runtime, int(task.ref.split(":")[1]), user)
+    try:
+        await call_tasks.take_accepted(runtime, desk, task, user.username)
+    except RoutingError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return _task_out(task, runtime)
 
 
@@ -112,21 +119,29 @@ async def queue(user: Supervisor, runtime: RuntimeDep) -> list[TaskOut]:
 
 @router.get("/operators", response_model=list[OperatorOut])
 async def operators(user: Supervisor, runtime: RuntimeDep) -> list[OperatorOut]:
-    """Every operator known to the desk and their state."""
-    return [_operator_out(op) for op in sorted(desk_of(runtime).router.operators.values(),
-                                               key=lambda op: op.username)]
+    """Every operator known to the desk, their state and phone endpoint."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(RoutingOperator.username, RoutingOperator.phone_endpoint))
+        endpoints: dict[str, str | None] = {row[0]: row[1] for row in rows}
+    return [_operator_out(op, endpoints.get(op.username))
+            for op in sorted(desk_of(runtime).router.operators.values(),
+                             key=lambda op: op.username)]
 
 
 @router.put("/operators/{username}", response_model=OperatorOut)
 async def setup_operator(username: str, body: OperatorSetup, user: Supervisor,
                          runtime: RuntimeDep) -> OperatorOut:
-    """Set an operator's skills (e.g. emergency) and languages or dialects."""
+    """Set an operator's skills (e.g. emergency), languages or dialects, and phone endpoint."""
     desk = desk_of(runtime)
     known = desk.router.operators.get(username)
     try:
         operator = await desk.set_state(username, known.state if known else
                                         OperatorState.OFFLINE, skills=body.skills,
                                         languages=body.languages)
+        if "phone_endpoint" in body.model_fields_set:
+            await desk.set_phone_endpoint(username, body.phone_endpoint)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    return _operator_out(operator)
+    async with runtime.sessions() as session:
+        return _operator_out(operator, await phone_endpoint_of(session, username))

@@ -13,6 +13,8 @@ from accounts.models import AuditEntry
 from accounts.roles import Role
 from callcenter import conferencing, events
 from callcenter.exceptions import CallNotLiveError
+from callcenter.lifespan import callcenter_of
+from callcenter.simulator import SimulatedNetwork
 from runtime.bus import BusEvent
 from runtime.context import Runtime
 from tests.callcenter.conftest import SON_PHONE, dial, phone_event, press
@@ -151,3 +153,40 @@ async def test_an_unanswered_party_is_recorded_as_no_answer(
     assert rang_out["call"]["outcome"] == "no_answer"
     live = (await client.get(f"/api/v1/calls/{call_id}", headers=operator)).json()
     assert live["status"] == "in_progress" and live["ended_at"] is None
+
+
+async def test_supervisor_watches_a_live_call_on_the_simulator(
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
+) -> None:
+    """On the simulator monitoring is a live read-only view: nobody is dialled, it is audited,
+    and only supervisors may do it."""
+    operator = await login_as(Role.OPERATOR)
+    supervisor = await login_as(Role.SUPERVISOR)
+    call_id = await answered_emergency(client, operator)
+    refused = await client.post(f"/api/v1/calls/{call_id}/monitor", headers=operator)
+    assert refused.status_code == 403
+    watched = await client.post(f"/api/v1/calls/{call_id}/monitor", headers=supervisor)
+    assert watched.status_code == 200, watched.text
+    assert watched.json()["mode"] == "watching" and watched.json()["leg"] is None
+    assert watched.json()["call"]["operator"] == "test_operator"
+    assert len((await client.get("/api/v1/calls", headers=supervisor)).json()) == 1
+    async with runtime.sessions() as session:
+        audited = (await session.execute(select(AuditEntry.actor).where(
+            AuditEntry.action == "call.monitor"))).scalars().all()
+    assert audited == ["test_supervisor"]
+
+
+async def test_monitoring_an_ended_call_or_on_a_network_without_it_is_refused(
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
+) -> None:
+    """A network that cannot add a listening leg answers 409 naming it; so does an ended call."""
+    operator = await login_as(Role.OPERATOR)
+    supervisor = await login_as(Role.SUPERVISOR)
+    call_id = await answered_emergency(client, operator)
+    callcenter_of(runtime).provider = SimulatedNetwork(bus=runtime.bus, name="pbx")
+    refused = await client.post(f"/api/v1/calls/{call_id}/monitor", headers=supervisor)
+    assert refused.status_code == 409
+    assert "pbx phone network cannot add a listening leg" in refused.json()["detail"]
+    await client.post(f"/api/v1/calls/{call_id}/hangup", headers=operator)
+    ended = await client.post(f"/api/v1/calls/{call_id}/monitor", headers=supervisor)
+    assert ended.status_code == 409 and "not live" in ended.json()["detail"]

@@ -17,6 +17,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 
+from accounts.roles import Role
 from callcenter import conferencing
 from callcenter.ivr import EN
 from callcenter.lifespan import callcenter_of
@@ -28,6 +29,7 @@ from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
 from runtime.context import Runtime
+from tests.conftest import LoginAs
 
 BASE = "https://hotline.example.org"
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -302,3 +304,102 @@ async def test_twilio_without_credentials_refuses_to_start(settings: Settings) -
     with pytest.raises(InsecureSettingsError, match="ANXIN_TWILIO_AUTH_TOKEN"):
         async with application.router.lifespan_context(application):
             pass
+
+
+async def give_phone(client: httpx.AsyncClient, supervisor: dict[str, str], username: str,
+                     endpoint: str | None) -> httpx.Response:
+    return await client.put(f"/api/v1/routing/operators/{username}", headers=supervisor,
+                            json={"skills": ["emergency"], "languages": ["zh-CN"],
+                                  "phone_endpoint": endpoint})
+
+
+async def waiting_emergency(client: httpx.AsyncClient) -> None:
+    await post(client, "/telephony/twilio/incoming", INCOMING,
+               signed("/telephony/twilio/incoming", INCOMING))
+    key = {"CallSid": INCOMING["CallSid"], "Digits": "1"}
+    path = "/telephony/twilio/gather?call_id=1"
+    await post(client, path, key, signed(path, key))
+
+
+async def test_answering_rings_the_operators_phone_into_the_callers_conference(
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+) -> None:
+    """Answering on Twilio moves the caller into the call's conference, then dials the
+    operator's SIP endpoint into the same conference, stored as the operator's leg."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    operator = await login_as(Role.OPERATOR)
+    given = await give_phone(client, supervisor, "test_operator", "sip:op7@pbx.example.org")
+    assert given.status_code == 200 and given.json()["phone_endpoint"] == "sip:op7@pbx.example.org"
+    await waiting_emergency(client)
+    answered = await client.post("/api/v1/calls/1/answer", headers=operator)
+    assert answered.status_code == 200
+    await callcenter_of(runtime).drain()
+    (_, bridge_uri, bridge), (_, dial_uri, dial) = fake_http.requests
+    assert bridge_uri.endswith(f"/Calls/{INCOMING['CallSid']}.json")
+    assert "<Conference>anxin-call-1</Conference>" in bridge["Twiml"]
+    assert dial_uri.endswith("/Calls.json") and dial["To"] == "sip:op7@pbx.example.org"
+    assert '<Conference beep="true" muted="false">anxin-call-1</Conference>' in dial["Twiml"]
+    async with runtime.sessions() as session:
+        leg = await session.get(CallLeg, 2)
+    assert leg is not None and (leg.purpose, leg.parent_call_id, leg.operator) == \
+        ("operator_leg", 1, "test_operator")
+    assert leg.provider_sid == "CA" + f"{2:032d}"
+
+
+async def test_operator_without_a_phone_gets_no_audio_leg(
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+) -> None:
+    """With no endpoint the caller is still moved to the conference but nobody is dialled."""
+    operator = await login_as(Role.OPERATOR)
+    await waiting_emergency(client)
+    await client.post("/api/v1/calls/1/answer", headers=operator)
+    await callcenter_of(runtime).drain()
+    ((_, bridge_uri, _),) = fake_http.requests
+    assert bridge_uri.endswith(f"/Calls/{INCOMING['CallSid']}.json")
+    assert await legs(runtime) == 1
+
+
+async def test_bad_phone_endpoint_is_refused(client: httpx.AsyncClient,
+                                             login_as: LoginAs) -> None:
+    """An endpoint that is no number, SIP URI or client identity is a 422 and not stored."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    refused = await give_phone(client, supervisor, "test_operator", "call me maybe")
+    assert refused.status_code == 422
+    listed = (await client.get("/api/v1/routing/operators", headers=supervisor)).json()
+    assert all(op["phone_endpoint"] is None for op in listed)
+
+
+async def test_operator_call_on_twilio_rings_callee_and_operator(
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+) -> None:
+    """An operator's own call dials the number and the operator's phone into one conference."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    operator = await login_as(Role.OPERATOR)
+    await give_phone(client, supervisor, "test_operator", "+447700900999")
+    placed = await client.post("/api/v1/calls/outbound", headers=operator,
+                               json={"to": "+447700900123"})
+    assert placed.status_code == 201, placed.text
+    (_, _, callee), (_, _, own) = fake_http.requests
+    assert callee["To"] == "+447700900123" and own["To"] == "+447700900999"
+    conference = f"<Conference beep=\"true\" muted=\"false\">{placed.json()['conference']}"
+    assert conference in callee["Twiml"] and conference in own["Twiml"]
+
+
+async def test_supervisor_listens_in_muted_through_twilio(
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+) -> None:
+    """Monitoring on Twilio dials the supervisor's phone into the call's conference muted;
+    without a phone endpoint it is a 409 that says what to set."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    await waiting_emergency(client)
+    missing = await client.post("/api/v1/calls/1/monitor", headers=supervisor)
+    assert missing.status_code == 409 and "no phone endpoint" in missing.json()["detail"]
+    assert fake_http.requests == []
+    await give_phone(client, supervisor, "test_supervisor", "client:sup1")
+    listening = await client.post("/api/v1/calls/1/monitor", headers=supervisor)
+    assert listening.status_code == 200, listening.text
+    assert listening.json()["mode"] == "listening"
+    assert listening.json()["leg"]["purpose"] == "supervisor_monitor"
+    ((_, _, dialled),) = fake_http.requests
+    assert dialled["To"] == "client:sup1"
+    assert '<Conference beep="false" muted="true">anxin-call-1</Conference>' in dialled["Twiml"]

@@ -26,3 +26,24 @@ async def test_supervisor_sees_the_queue_and_plans_staff(demo_server: LiveServer
     await page.click("#plan-compute")
     await page.wait_for_selector("#plan-result:has-text('5')")
     assert "5" in await page.locator("#plan-result").inner_text()
+
+
+async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,
+                                                        browser: Browser) -> None:
+    """Monitoring a simulated call shows its status and IVR path, updated as the caller acts."""
+    page = await browser.new_page()
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    await page.wait_for_selector("#sup-live-calls", state="attached")
+    call_id = await page.evaluate("""async () => {
+        const response = await fetch("/telephony/simulator/calls", {method: "POST",
+            headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({from_number: "+8613700000077"})});
+        return (await response.json()).call.id;
+    }""")
+    await page.click(f"#sup-monitor-{call_id}", timeout=15000)
+    await page.wait_for_selector("#sup-monitor-status:has-text('in_progress')")
+    await page.evaluate(f"""() => fetch("/telephony/simulator/calls/{call_id}/input", {{
+        method: "POST", headers: {{"Content-Type": "application/json"}},
+        body: JSON.stringify({{digits: "1"}})}})""")
+    await page.wait_for_selector("#sup-monitor-path:has-text('key:1')", timeout=15000)

@@ -9,6 +9,8 @@ addStrings("zh-CN", {
   "sup.plan": "排班测算（Erlang C）", "sup.calls_per_hour": "每小时来电", "sup.handle_minutes": "平均处理时长（分钟）",
   "sup.target": "目标比例", "sup.within": "秒内接听", "sup.compute": "测算", "sup.need": "需要值班员",
   "sup.kpi_csv": "导出今日KPI（CSV）", "sup.slipping": "低于目标",
+  "sup.live_calls": "进行中的通话", "sup.monitor": "监听", "sup.listening": "您的电话将静音接入通话 {leg}",
+  "sup.watching": "正在查看通话 #{id}（只读）",
   "op.available": "空闲", "op.reserved": "振铃中", "op.busy": "通话中", "op.wrap_up": "整理", "op.break": "休息", "op.offline": "离线",
 });
 addStrings("en", {
@@ -18,6 +20,8 @@ addStrings("en", {
   "sup.plan": "Staffing (Erlang C)", "sup.calls_per_hour": "Calls per hour", "sup.handle_minutes": "Handle time (min)",
   "sup.target": "Target share", "sup.within": "within seconds", "sup.compute": "Compute", "sup.need": "Operators needed",
   "sup.kpi_csv": "Today's KPIs (CSV)", "sup.slipping": "below target",
+  "sup.live_calls": "Live calls", "sup.monitor": "Monitor", "sup.listening": "Your phone joins the call muted (leg {leg})",
+  "sup.watching": "Watching call #{id} (read-only)",
   "op.available": "available", "op.reserved": "ringing", "op.busy": "busy", "op.wrap_up": "wrap-up", "op.break": "break", "op.offline": "offline",
 });
 
@@ -43,6 +47,37 @@ export default async function supervisor(main) {
   const field = (id, value) => el("input", { id, value, type: "number", step: "any", min: "0" });
   const calls = field("plan-calls", 30), minutes = field("plan-minutes", 3);
   const target = field("plan-target", 0.985), within = field("plan-within", 60);
+  const liveCalls = el("tbody", { id: "sup-live-calls" });
+  const watch = el("div", { id: "sup-monitor" });
+  let watched = null;
+
+  function showWatched(call) {
+    watch.replaceChildren(
+      el("p", {}, t("sup.watching", { id: call.id })),
+      el("dl", { class: "facts" },
+        el("dt", {}, "status"), el("dd", { id: "sup-monitor-status" }, call.status),
+        el("dt", {}, "operator"), el("dd", {}, call.operator || "–"),
+        el("dt", {}, "IVR"), el("dd", { id: "sup-monitor-path" }, call.ivr_path.join(" → "))));
+  }
+
+  async function startMonitor(call) {
+    try {
+      const answer = await api(`/api/v1/calls/${call.id}/monitor`, { method: "POST" });
+      if (answer.mode === "watching") { watched = answer.call.id; showWatched(answer.call); }
+      else watch.replaceChildren(el("p", {}, t("sup.listening", { leg: answer.leg.id })));
+    } catch (failure) {
+      watch.replaceChildren(el("p", { class: "error" }, failure.message));
+    }
+  }
+
+  async function refreshCalls() {
+    const calls = await api("/api/v1/calls?limit=50");
+    liveCalls.replaceChildren(...calls.filter((call) => !call.ended_at && !call.parent_call_id).map((call) =>
+      el("tr", { "data-id": call.id },
+        el("td", {}, `#${call.id}`), el("td", {}, call.from), el("td", {}, call.status),
+        el("td", {}, call.operator || call.queue || "–"),
+        el("td", {}, el("button", { id: `sup-monitor-${call.id}`, onclick: () => startMonitor(call) }, t("sup.monitor"))))));
+  }
 
   async function refresh() {
     const [queue, team, kpis] = await Promise.all([
@@ -101,6 +136,8 @@ export default async function supervisor(main) {
     el("div", { class: "split" },
       el("section", { class: "card grow" }, el("h3", {}, t("sup.late")), late),
       el("section", { class: "card grow" }, el("h3", {}, t("sup.alerts")), alerts)),
+    el("section", { class: "card" }, el("h3", {}, t("sup.live_calls")),
+      el("table", { class: "grid" }, liveCalls), watch),
     el("section", { class: "card" }, el("h3", {}, t("sup.plan")),
       el("form", { class: "search", onsubmit: computePlan },
         el("label", {}, t("sup.calls_per_hour"), calls), el("label", {}, t("sup.handle_minutes"), minutes),
@@ -108,6 +145,8 @@ export default async function supervisor(main) {
         el("button", { type: "submit", id: "plan-compute" }, t("sup.compute"))), result),
   );
 
+  let pendingCalls = null;
+  const soonCalls = () => { if (!pendingCalls) pendingCalls = setTimeout(async () => { pendingCalls = null; await refreshCalls(); }, 500); };
   let pending = null;
   const soon = () => { if (!pending) pending = setTimeout(async () => { pending = null; await refresh(); }, 500); };
   const stop = onLive((message) => {
@@ -117,8 +156,12 @@ export default async function supervisor(main) {
         message.data.summary || ""));
     }
     if (message.topic.startsWith("routing.") || message.topic.startsWith("alarm.")) soon();
+    if (message.topic === "call.updated") {
+      if (message.data.id === watched) showWatched(message.data);
+      soonCalls();
+    }
   });
   const timer = setInterval(refresh, 10000);
-  await refresh();
-  return () => { stop(); clearInterval(timer); if (pending) clearTimeout(pending); };
+  await Promise.all([refresh(), refreshCalls()]);
+  return () => { stop(); clearInterval(timer); if (pending) clearTimeout(pending); if (pendingCalls) clearTimeout(pendingCalls); };
 }
