@@ -8,7 +8,7 @@ of losing it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,22 +45,64 @@ class Change:
     what: str
 
 
+def _known_activities(session: AsyncSession) -> dict[int, SeniorActivity]:
+    known: dict[int, SeniorActivity] = session.info.setdefault("alarm_activities", {})
+    return known
+
+
+def _known_profiles(session: AsyncSession) -> dict[int, AlarmProfile | None]:
+    known: dict[int, AlarmProfile | None] = session.info.setdefault("alarm_profiles", {})
+    return known
+
+
 async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
-    activity = await session.get(SeniorActivity, senior_id)
+    """The senior's activity row, remembered for the session: a dictionary look-up is far
+    cheaper than the session's own (which goes through the async bridge every time)."""
+    known = _known_activities(session)
+    activity = known.get(senior_id)
     if activity is None:
-        activity = SeniorActivity(senior_id=senior_id, vital_bands={})
-        session.add(activity)
-        await session.flush()  # so that the next observation of this senior finds it
+        activity = await session.get(SeniorActivity, senior_id)
+        if activity is None:
+            activity = SeniorActivity(senior_id=senior_id, vital_bands={})
+            session.add(activity)
+            await session.flush()
+        known[senior_id] = activity
     return activity
 
 
 async def _profile(session: AsyncSession, senior_id: int) -> AlarmProfile | None:
     """The senior's profile, remembered for the session (most seniors have none, and the
     identity map does not remember an absence)."""
-    known: dict[int, AlarmProfile | None] = session.info.setdefault("alarm_profiles", {})
+    known = _known_profiles(session)
     if senior_id not in known:
         known[senior_id] = await session.get(AlarmProfile, senior_id)
     return known[senior_id]
+
+
+async def preload(session: AsyncSession, senior_ids: Iterable[int]) -> None:
+    """Load the activity rows and profiles of many seniors with one query each."""
+    activities, profiles = _known_activities(session), _known_profiles(session)
+    wanted = sorted(set(senior_ids) - activities.keys())
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for activity in (await session.execute(select(SeniorActivity).where(
+                SeniorActivity.senior_id.in_(chunk)))).scalars():
+            activities[activity.senior_id] = activity
+        found = {profile.senior_id: profile for profile in (await session.execute(
+            select(AlarmProfile).where(AlarmProfile.senior_id.in_(chunk)))).scalars()}
+        for senior_id in chunk:
+            profiles.setdefault(senior_id, found.get(senior_id))
+
+
+async def apply_all(session: AsyncSession, observations: Iterable[Observation], *,
+                    zone: ZoneInfo, rules: TimeRules = DEFAULT_TIME_RULES) -> list[Change]:
+    """Every alarm change a batch of observations causes, applied oldest first."""
+    ordered = sorted(observations, key=lambda obs: obs.at)
+    await preload(session, {obs.senior_id for obs in ordered})
+    changes: list[Change] = []
+    for observation in ordered:
+        changes += await apply(session, observation, zone=zone, rules=rules)
+    return changes
 
 
 async def _raise(session: AsyncSession, obs: Observation, kind: str,

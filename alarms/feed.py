@@ -2,14 +2,20 @@
 
 Device events are an outbox (``processed_at``); readings are read past a cursor. Both are
 marked done in the same transaction as the alarm changes they cause, so a crash repeats the
-work and never loses it. The loop wakes at once on a ``device.event`` and otherwise looks twice
-a second.
+work and never loses it. Events go first, in their own transaction, and are looked at again
+after every batch of readings, so an SOS never waits behind a readings backlog.
+
+The loop wakes at once when new events are stored: through the bus when the ingest runs on the
+app's loop, through the ingest's after-commit notices (``devices.notices``) when it runs in
+another process. Otherwise it looks twice a second; a wake-up only saves time, the outbox and
+the cursor say what is left to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,10 +27,11 @@ from alarms import engine, flows
 from alarms.engine import Change
 from alarms.models import RuleCursor
 from alarms.rules import LOCATION_METRICS, METRIC_BY_DEVICE_KIND, Observation
+from devices import notices
 from devices import service as devices_service
 from devices.events import DEVICE_EVENT
 from devices.models import Device, DeviceReading
-from runtime.bus import SubscriberOverflow, Subscription
+from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
 READINGS_CURSOR = "device_readings"
@@ -47,19 +54,21 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
 
 async def _reading_observations(session: AsyncSession, cursor: RuleCursor
                                 ) -> list[Observation]:
-    """Readings past the cursor, grouped per device and moment; the cursor moves past them."""
+    """Readings past the cursor, grouped per device and moment; the cursor moves past them.
+    Plain rows, not ORM objects: building entities cost more than the rules themselves."""
     rows = (await session.execute(
-        select(DeviceReading, Device.kind).join(Device, Device.id == DeviceReading.device_id)
+        select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
+               DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
+        .join(Device, Device.id == DeviceReading.device_id)
         .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH)
     )).all()
+    if rows:
+        cursor.position = max(cursor.position, rows[-1].id)
     grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
-    for reading, kind in rows:
-        cursor.position = max(cursor.position, reading.id)
-        if reading.senior_id is None:
-            continue
-        metric = METRIC_BY_DEVICE_KIND.get((kind, reading.metric), reading.metric)
-        grouped[(reading.device_id, reading.measured_at, reading.senior_id)][metric] = \
-            reading.value
+    for _, device_id, senior_id, metric, value, measured_at, kind in rows:
+        if senior_id is not None:
+            metric = METRIC_BY_DEVICE_KIND.get((kind, metric), metric)
+            grouped[(device_id, measured_at, senior_id)][metric] = value
     observations = []
     for (device_id, at, senior_id), values in grouped.items():
         location = None
@@ -72,11 +81,7 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
 
 async def _apply_all(runtime: Runtime, session: AsyncSession,
                      observations: list[Observation]) -> list[Change]:
-    zone = ZoneInfo(runtime.settings.timezone)
-    changes: list[Change] = []
-    for observation in sorted(observations, key=lambda o: o.at):
-        changes += await engine.apply(session, observation, zone=zone)
-    return changes
+    return await engine.apply_all(session, observations, zone=ZoneInfo(runtime.settings.timezone))
 
 
 async def drain_events(runtime: Runtime) -> int:
@@ -119,18 +124,34 @@ async def drain_once(runtime: Runtime) -> int:
 
 async def feed_loop(runtime: Runtime) -> None:
     """Keep the rules engine up to date with the devices' stored messages."""
+    wake = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_wake_on_bus(runtime, wake), name="rules-feed-bus")
+        if _ingest_elsewhere(runtime) and runtime.devices is not None:
+            group.create_task(notices.watch_stored(
+                runtime.devices.address, client_id=f"anxin-rules-feed-{secrets.token_hex(4)}",
+                wake=wake.set), name="rules-feed-notices")
+        while True:
+            while await drain_once(runtime):
+                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_WAIT_SECONDS):
+                    await wake.wait()
+            wake.clear()
+
+
+def _ingest_elsewhere(runtime: Runtime) -> bool:
+    """Whether device messages are stored by another process than this loop's."""
+    settings = runtime.settings
+    return not settings.mqtt_ingest_in_app or settings.mqtt_ingest_processes > 0
+
+
+async def _wake_on_bus(runtime: Runtime, wake: asyncio.Event) -> None:
+    """Wake the feed for every device event stored by an ingest on this loop."""
     while True:
         async with runtime.bus.subscribe() as subscription:
             with contextlib.suppress(SubscriberOverflow):  # fell behind: subscribe afresh
                 while True:
-                    while await drain_once(runtime):
-                        pass
-                    await _next_device_event(subscription)
-
-
-async def _next_device_event(subscription: Subscription) -> None:
-    """Wait for a device event, or half a second, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(IDLE_WAIT_SECONDS):
-            while (await subscription.next()).topic != DEVICE_EVENT:
-                pass
+                    if (await subscription.next()).topic == DEVICE_EVENT:
+                        wake.set()
+        wake.set()
