@@ -1,0 +1,105 @@
+"""The rules feed over stored device messages: events ahead of readings, readings in bulk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
+
+from alarms import feed
+from alarms.models import Alarm, RuleCursor
+from devices.models import Device, DeviceReading, StoredDeviceEvent
+from runtime.clock import ManualClock
+from runtime.context import Runtime
+
+
+async def _watch(runtime: Runtime, senior_id: int, device_id: str = "watch-1",
+                 kind: str = "wearable") -> None:
+    async with runtime.sessions() as session:
+        session.add(Device(id=device_id, model="anxin-watch", kind=kind, senior_id=senior_id,
+                           heartbeat_seconds=60, grace_seconds=120, state="active",
+                           mqtt_password_hash="-", created_at=runtime.clock.now()))
+        await session.commit()
+
+
+async def _store_readings(runtime: Runtime, senior_id: int, values: list[tuple[str, float]],
+                          device_id: str = "watch-1") -> None:
+    """Readings as the ingest stores them, one second apart."""
+    start = runtime.clock.now()
+    rows = [{"device_id": device_id, "senior_id": senior_id, "metric": metric, "value": value,
+             "measured_at": start + timedelta(seconds=n), "received_at": start, "seq": n}
+            for n, (metric, value) in enumerate(values)]
+    async with runtime.sessions() as session:
+        await session.execute(insert(DeviceReading), rows)
+        await session.commit()
+
+
+async def _store_sos(runtime: Runtime, senior_id: int, event_id: str) -> None:
+    async with runtime.sessions() as session:
+        session.add(StoredDeviceEvent(device_id="watch-1", event_id=event_id,
+                                      senior_id=senior_id, type="sos",
+                                      occurred_at=runtime.clock.now(),
+                                      received_at=runtime.clock.now(), detail={}))
+        await session.commit()
+
+
+async def _alarms(runtime: Runtime) -> dict[str, Alarm]:
+    async with runtime.sessions() as session:
+        rows = (await session.execute(select(Alarm))).scalars()
+        return {alarm.kind: alarm for alarm in rows}
+
+
+async def _cursor(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        cursor = await session.get(RuleCursor, feed.READINGS_CURSOR)
+        return cursor.position if cursor else 0
+
+
+async def test_an_sos_stored_behind_a_readings_backlog_is_handled_first(
+        runtime: Runtime, senior_id: int) -> None:
+    """An SOS stored after three batches of readings is raised by the first drain, while most
+    of the readings are still waiting."""
+    await _watch(runtime, senior_id)
+    await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (3 * feed.BATCH))
+    await _store_sos(runtime, senior_id, "sos-behind-backlog")
+
+    await feed.drain_once(runtime)
+
+    assert "sos" in await _alarms(runtime)
+    assert await _cursor(runtime) <= feed.BATCH
+    while await feed.drain_once(runtime):
+        pass
+    async with runtime.sessions() as session:
+        last = await session.scalar(select(func.max(DeviceReading.id)))
+    assert await _cursor(runtime) == last
+
+
+async def test_readings_of_one_batch_keep_their_order_for_hysteresis(
+        runtime: Runtime, senior_id: int) -> None:
+    """One batch holding a high heart rate, then normal ones, raises the alarm and clears its
+    condition only after the readings that hysteresis asks for, in the order they were
+    measured."""
+    await _watch(runtime, senior_id)
+    await _store_readings(runtime, senior_id, [("heart_rate", 150.0), ("heart_rate", 98.0)])
+    await feed.drain_once(runtime)
+    alarm = (await _alarms(runtime))["heart_rate"]
+    assert alarm.priority == 1 and alarm.condition_active  # 98 is not back far enough
+
+    await _store_readings(runtime, senior_id, [("heart_rate", 80.0)] * 3)
+    await feed.drain_once(runtime)
+    assert (await _alarms(runtime))["heart_rate"].condition_active is False
+
+
+async def test_a_home_units_temperature_is_the_rooms(runtime: Runtime, senior_id: int,
+                                                     clock: ManualClock) -> None:
+    """The same metric name means the room's temperature on a home unit and the senior's on a
+    watch: 8 °C from a home unit is a cold room, from a watch a sensor fault."""
+    await _watch(runtime, senior_id, device_id="home-1", kind="home_unit")
+    await _watch(runtime, senior_id, device_id="watch-1", kind="wearable")
+    await _store_readings(runtime, senior_id, [("temperature", 8.0)], device_id="home-1")
+    clock.advance(5)
+    await _store_readings(runtime, senior_id, [("temperature", 8.0)], device_id="watch-1")
+    await feed.drain_once(runtime)
+    alarms = await _alarms(runtime)
+    assert alarms["room_temperature"].details["room_temperature"] == 8.0
+    assert alarms["sensor_fault"].details["metric"] == "body_temperature"
