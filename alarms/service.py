@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alarms.exceptions import AlarmNotFoundError, AlarmStateError, UnknownAlarmKindError
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
@@ -21,6 +22,11 @@ from alarms.models import Alarm, AlarmStep
 SYSTEM = "system"
 # Unacknowledged P1 alarms re-alert at 20 s and 60 s and reach the supervisor at 180 s.
 P1_ESCALATION_STEPS = (timedelta(seconds=20), timedelta(seconds=60), timedelta(seconds=180))
+
+
+# What a repeat changes on the alarm's row.
+REPEATED_COLUMNS = (Alarm.count, Alarm.last_at, Alarm.priority, Alarm.condition_active,
+                    Alarm.details)
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,9 @@ async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
                   details: dict[str, object] | None, priority: Priority,
                   device_id: str | None) -> RaiseResult:
     raised = priority < alarm.priority
-    # Counted in SQL, not in Python, so concurrent repeats are never lost.
-    await session.execute(
+    # Counted in SQL, not in Python, so concurrent repeats are never lost; the row comes back
+    # with the statement (RETURNING) instead of a second query.
+    stored = (await session.execute(
         update(Alarm).where(Alarm.id == alarm.id).values(
             count=Alarm.count + 1,
             last_at=case((Alarm.last_at < at, at), else_=Alarm.last_at),
@@ -94,9 +101,10 @@ async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
                           else_=Alarm.priority),
             condition_active=True,
             details={**alarm.details, **details} if details else Alarm.details,
-        )
-    )
-    await session.refresh(alarm)
+        ).returning(*REPEATED_COLUMNS).execution_options(synchronize_session=False)
+    )).one()
+    for column, value in zip(REPEATED_COLUMNS, stored, strict=True):
+        set_committed_value(alarm, column.key, value)
     session.add(_step(alarm, at=at, action="repeated", actor=device_id or SYSTEM,
                       detail={"count": alarm.count, "priority": alarm.priority}))
     await session.flush()
