@@ -35,7 +35,9 @@ from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
 READINGS_CURSOR = "device_readings"
-BATCH = 500
+EVENTS_BATCH = 500
+# Small enough that an event arriving meanwhile waits only a few milliseconds for the batch.
+READINGS_BATCH = 200
 IDLE_WAIT_SECONDS = 0.5
 
 
@@ -43,7 +45,7 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
     ids: list[int] = []
     observations: list[Observation] = []
     for row_id, senior_id, event in await devices_service.unprocessed_events(session,
-                                                                             limit=BATCH):
+                                                                             limit=EVENTS_BATCH):
         ids.append(row_id)
         if senior_id is not None:
             observations.append(Observation(senior_id=senior_id, device_id=event.device_id,
@@ -60,8 +62,11 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
         select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
                DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
         .join(Device, Device.id == DeviceReading.device_id)
-        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH)
+        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id)
+        .limit(READINGS_BATCH)
     )).all()
+    if len(rows) == READINGS_BATCH:
+        rows = rows[:_whole_messages([(row.device_id, row.measured_at) for row in rows])]
     if rows:
         cursor.position = max(cursor.position, rows[-1].id)
     grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
@@ -77,6 +82,16 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
         observations.append(Observation(senior_id=senior_id, device_id=device_id, at=at,
                                         readings=values, location=location))
     return observations
+
+
+def _whole_messages(messages: list[tuple[str, datetime]]) -> int:
+    """How many rows of a full batch to take: it may end inside one message (its latitude
+    without its longitude), so leave that message for the next batch unless it is all there
+    is. ``messages`` holds each row's (device, measured at)."""
+    cut = len(messages)
+    while cut and messages[cut - 1] == messages[-1]:
+        cut -= 1
+    return cut or len(messages)
 
 
 async def _apply_all(runtime: Runtime, session: AsyncSession,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import func, insert, select
 
+from accounts.roles import Role
 from alarms import feed
 from alarms.models import Alarm, RuleCursor
 from devices.models import Device, DeviceReading, StoredDeviceEvent
 from runtime.clock import ManualClock
 from runtime.context import Runtime
+from tests.conftest import LoginAs
 
 
 async def _watch(runtime: Runtime, senior_id: int, device_id: str = "watch-1",
@@ -60,13 +63,13 @@ async def test_an_sos_stored_behind_a_readings_backlog_is_handled_first(
     """An SOS stored after three batches of readings is raised by the first drain, while most
     of the readings are still waiting."""
     await _watch(runtime, senior_id)
-    await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (3 * feed.BATCH))
+    await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (3 * feed.READINGS_BATCH))
     await _store_sos(runtime, senior_id, "sos-behind-backlog")
 
     await feed.drain_once(runtime)
 
     assert "sos" in await _alarms(runtime)
-    assert await _cursor(runtime) <= feed.BATCH
+    assert await _cursor(runtime) <= feed.READINGS_BATCH
     while await feed.drain_once(runtime):
         pass
     async with runtime.sessions() as session:
@@ -103,3 +106,31 @@ async def test_a_home_units_temperature_is_the_rooms(runtime: Runtime, senior_id
     alarms = await _alarms(runtime)
     assert alarms["room_temperature"].details["room_temperature"] == 8.0
     assert alarms["sensor_fault"].details["metric"] == "body_temperature"
+
+
+async def test_a_position_split_by_a_full_batch_is_kept_whole(
+        runtime: Runtime, senior_id: int, client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    """A watch's latitude landing at the end of a full batch waits for its longitude, so the
+    position 2 km from home still raises the geofence alarm."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    await client.put(f"/api/v1/alarms/profiles/{senior_id}", headers=supervisor,
+                     json={"geofence_meters": 500})
+    await _watch(runtime, senior_id)
+    filler = [("heart_rate", 70.0)] * (feed.READINGS_BATCH - 1)
+    await _store_readings(runtime, senior_id, filler)
+    await _store_position(runtime, senior_id, (40.878, 111.67))
+
+    await feed.drain_once(runtime)
+    assert await _cursor(runtime) == feed.READINGS_BATCH - 1  # the latitude waits
+    await feed.drain_once(runtime)
+    assert (await _alarms(runtime))["geofence_exit"].priority == 2
+
+
+async def _store_position(runtime: Runtime, senior_id: int, at: tuple[float, float]) -> None:
+    moment = runtime.clock.now() + timedelta(hours=1)
+    rows = [{"device_id": "watch-1", "senior_id": senior_id, "metric": metric, "value": value,
+             "measured_at": moment, "received_at": moment, "seq": None}
+            for metric, value in zip(("latitude", "longitude"), at, strict=True)]
+    async with runtime.sessions() as session:
+        await session.execute(insert(DeviceReading), rows)
+        await session.commit()
