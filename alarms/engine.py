@@ -80,7 +80,6 @@ async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
         if activity is None:
             activity = SeniorActivity(senior_id=senior_id, vital_bands={})
             session.add(activity)
-            await session.flush()
         known[senior_id] = activity
     return activity
 

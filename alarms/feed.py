@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -54,21 +56,21 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
     return ids, observations
 
 
-async def _reading_observations(session: AsyncSession, cursor: RuleCursor
-                                ) -> list[Observation]:
-    """Readings past the cursor, grouped per device and moment; the cursor moves past them.
-    Plain rows, not ORM objects: building entities cost more than the rules themselves."""
+async def _reading_observations(session: AsyncSession, after: int
+                                ) -> tuple[int, bool, list[Observation]]:
+    """Readings past ``after``, grouped per device and moment: (the last id read, whether the
+    batch was full, the observations). Plain rows, not ORM objects: building entities cost
+    more than the rules themselves."""
     rows = (await session.execute(
         select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
                DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
         .join(Device, Device.id == DeviceReading.device_id)
-        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id)
+        .where(DeviceReading.id > after).order_by(DeviceReading.id)
         .limit(READINGS_BATCH)
     )).all()
-    if len(rows) == READINGS_BATCH:
+    full = len(rows) == READINGS_BATCH
+    if full:
         rows = rows[:_whole_messages([(row.device_id, row.measured_at) for row in rows])]
-    if rows:
-        cursor.position = max(cursor.position, rows[-1].id)
     grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
     for _, device_id, senior_id, metric, value, measured_at, kind in rows:
         if senior_id is not None:
@@ -81,7 +83,7 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
             location = (values.pop("latitude"), values.pop("longitude"))
         observations.append(Observation(senior_id=senior_id, device_id=device_id, at=at,
                                         readings=values, location=location))
-    return observations
+    return (rows[-1].id if rows else after), full, observations
 
 
 def _whole_messages(messages: list[tuple[str, datetime]]) -> int:
@@ -114,27 +116,51 @@ async def drain_events(runtime: Runtime) -> int:
     return len(event_ids)
 
 
-async def drain_readings(runtime: Runtime) -> int:
-    """Run the rules over one batch of readings past the cursor; returns how many were read."""
+@dataclass
+class ReadingsProgress:
+    """How far the feed has read the readings, ahead of the stored cursor.
+
+    Most batches change nothing (every value normal, no streak moved); storing the cursor for
+    each would be a write transaction per batch, contending with the ingest for SQLite's one
+    writer. Such a batch is safe to read again after a crash, since it changes nothing then
+    either; so the cursor is stored with every batch that changes something, when the backlog
+    is done, and at least every ``STORE_EVERY`` batches."""
+
+    position: int = 0
+    unstored_batches: int = 0
+    STORE_EVERY: ClassVar[int] = 10
+
+
+async def drain_readings(runtime: Runtime, progress: ReadingsProgress | None = None) -> int:
+    """Run the rules over one batch of readings past the cursor; returns how many were read.
+    Without ``progress`` the cursor is stored after every batch."""
+    progress = progress or ReadingsProgress(unstored_batches=ReadingsProgress.STORE_EVERY)
     async with runtime.sessions() as session:
         cursor = await session.get(RuleCursor, READINGS_CURSOR) or RuleCursor(
             name=READINGS_CURSOR, position=0)
-        start = cursor.position
-        changes = await _apply_all(runtime, session,
-                                   await _reading_observations(session, cursor))
-        if cursor.position == start:
+        start = max(cursor.position, progress.position)
+        end, full, observations = await _reading_observations(session, start)
+        if end == start:
             return 0
+        changes = await _apply_all(runtime, session, observations)
+        progress.position = end
+        progress.unstored_batches += 1
+        if not (changes or session.new or session.dirty or not full
+                or progress.unstored_batches >= ReadingsProgress.STORE_EVERY):
+            return end - start  # nothing to write: the session closes without a transaction
+        cursor.position = end
         session.add(cursor)
         names = await flows.names_of(session, changes)
         await session.commit()
+    progress.unstored_batches = 0
     flows.publish_changes(runtime, changes, names)
-    return cursor.position - start
+    return end - start
 
 
-async def drain_once(runtime: Runtime) -> int:
+async def drain_once(runtime: Runtime, progress: ReadingsProgress | None = None) -> int:
     """Events first, in their own transaction, so an SOS never waits behind a readings backlog;
     then one batch of readings. Returns how many messages were read."""
-    return await drain_events(runtime) + await drain_readings(runtime)
+    return await drain_events(runtime) + await drain_readings(runtime, progress)
 
 
 async def feed_loop(runtime: Runtime) -> None:
@@ -146,8 +172,9 @@ async def feed_loop(runtime: Runtime) -> None:
             group.create_task(notices.watch_stored(
                 runtime.devices.address, client_id=f"anxin-rules-feed-{secrets.token_hex(4)}",
                 wake=wake.set), name="rules-feed-notices")
+        progress = ReadingsProgress()
         while True:
-            while await drain_once(runtime):
+            while await drain_once(runtime, progress):
                 pass
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_WAIT_SECONDS):

@@ -134,3 +134,26 @@ async def _store_position(runtime: Runtime, senior_id: int, at: tuple[float, flo
     async with runtime.sessions() as session:
         await session.execute(insert(DeviceReading), rows)
         await session.commit()
+
+
+async def test_the_cursor_is_stored_when_something_changes_or_the_backlog_is_done(
+        runtime: Runtime, senior_id: int) -> None:
+    """A full batch of normal readings is not written on its own; the first sight of a senior
+    and the end of the backlog store the cursor, with the alarm a high reading raised."""
+    await _watch(runtime, senior_id)
+    await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (3 * feed.READINGS_BATCH))
+    await _store_readings(runtime, senior_id, [("heart_rate", 150.0)])
+    progress = feed.ReadingsProgress()
+    await feed.drain_readings(runtime, progress)  # the senior's first state: stored
+    stored = await _cursor(runtime)
+    assert stored == progress.position
+
+    await feed.drain_readings(runtime, progress)  # a full batch that changes nothing
+    assert await _cursor(runtime) == stored < progress.position
+
+    while await feed.drain_readings(runtime, progress):
+        pass
+    async with runtime.sessions() as session:
+        last = await session.scalar(select(func.max(DeviceReading.id)))
+    assert await _cursor(runtime) == last
+    assert "heart_rate" in await _alarms(runtime)
