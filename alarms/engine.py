@@ -93,32 +93,56 @@ async def _profile(session: AsyncSession, senior_id: int) -> AlarmProfile | None
     return known[senior_id]
 
 
-async def preload(session: AsyncSession, senior_ids: Iterable[int]) -> None:
-    """Load the activity rows, profiles and open alarms of many seniors, one query each."""
-    activities, profiles = _known_activities(session), _known_profiles(session)
-    wanted = sorted(set(senior_ids) - activities.keys() - _known_open(session).keys())
+async def preload(session: AsyncSession, senior_ids: Iterable[int], *,
+                  profiles: bool = True) -> None:
+    """Load the activity rows, open alarms and (unless told not to) profiles of many seniors,
+    one query each for those the session does not know yet."""
+    wanted = sorted(set(senior_ids))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
+        await _load_activities(session, chunk)
+        await _load_open_alarms(session, chunk)
+        if profiles:
+            await _load_profiles(session, chunk)
+
+
+async def _load_activities(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_activities(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
         for activity in (await session.execute(select(SeniorActivity).where(
-                SeniorActivity.senior_id.in_(chunk)))).scalars():
-            activities[activity.senior_id] = activity
-        found = {profile.senior_id: profile for profile in (await session.execute(
-            select(AlarmProfile).where(AlarmProfile.senior_id.in_(chunk)))).scalars()}
-        for senior_id in chunk:
-            profiles.setdefault(senior_id, found.get(senior_id))
-        open_alarms = _known_open(session)
-        for senior_id in chunk:
-            open_alarms.setdefault(senior_id, {})
+                SeniorActivity.senior_id.in_(missing)))).scalars():
+            known[activity.senior_id] = activity
+
+
+async def _load_open_alarms(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_open(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
+        for senior_id in missing:
+            known[senior_id] = {}
         for alarm in (await session.execute(select(Alarm).where(
-                Alarm.senior_id.in_(chunk), Alarm.state != AlarmState.RESOLVED))).scalars():
-            open_alarms[alarm.senior_id].setdefault(alarm.kind, alarm)
+                Alarm.senior_id.in_(missing), Alarm.state != AlarmState.RESOLVED))).scalars():
+            known[alarm.senior_id].setdefault(alarm.kind, alarm)
+
+
+async def _load_profiles(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_profiles(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
+        found = {profile.senior_id: profile for profile in (await session.execute(
+            select(AlarmProfile).where(AlarmProfile.senior_id.in_(missing)))).scalars()}
+        for senior_id in missing:
+            known[senior_id] = found.get(senior_id)
 
 
 async def apply_all(session: AsyncSession, observations: Iterable[Observation], *,
                     zone: ZoneInfo, rules: TimeRules = DEFAULT_TIME_RULES) -> list[Change]:
     """Every alarm change a batch of observations causes, applied oldest first."""
     ordered = sorted(observations, key=lambda obs: obs.at)
-    await preload(session, {obs.senior_id for obs in ordered})
+    # Events need no profile; readings (limits, geofence) do.
+    await preload(session, {obs.senior_id for obs in ordered},
+                  profiles=any(obs.readings or obs.location for obs in ordered))
     changes: list[Change] = []
     for observation in ordered:
         changes += await apply(session, observation, zone=zone, rules=rules)
@@ -127,11 +151,12 @@ async def apply_all(session: AsyncSession, observations: Iterable[Observation], 
 
 async def _raise(session: AsyncSession, obs: Observation, kind: str,
                  details: dict[str, object], priority: int | None = None) -> Change:
+    open_alarms = await _open_alarms(session, obs.senior_id)
     result = await service.raise_alarm(
         session, senior_id=obs.senior_id, kind=kind, at=obs.at, details=details,
-        priority=priority, device_id=obs.device_id,
+        priority=priority, device_id=obs.device_id, known_open=open_alarms.get(kind),
     )
-    (await _open_alarms(session, obs.senior_id))[kind] = result.alarm
+    open_alarms[kind] = result.alarm
     return Change(result.alarm, "raised" if result.created else "updated")
 
 

@@ -55,12 +55,20 @@ async def raise_alarm(
     priority: int | None = None,
     device_id: str | None = None,
     voice_path: bool | None = None,
+    known_open: Alarm | None = None,
 ) -> RaiseResult:
-    """Open an alarm, or count a repeat on the open one of the same senior and kind."""
+    """Open an alarm, or count a repeat on the open one of the same senior and kind.
+    ``known_open``: the open alarm the caller already holds (saves a look-up; if it was
+    resolved meanwhile, a new one opens as usual)."""
     spec = ALARM_KINDS.get(kind)
     if spec is None:
         raise UnknownAlarmKindError(kind)
     wanted = Priority(priority if priority is not None else spec.priority)
+    if known_open is not None:
+        repeated = await _repeat(session, known_open, at=at, details=details, priority=wanted,
+                                 device_id=device_id)
+        if repeated is not None:
+            return repeated
     existing = await _open_alarm(session, senior_id=senior_id, kind=kind)
     if existing is None:
         alarm = Alarm(
@@ -83,18 +91,24 @@ async def raise_alarm(
             session.add(_step(alarm, at=at, action="raised", actor=device_id or SYSTEM,
                               detail={"priority": int(wanted)}))
             return RaiseResult(alarm, created=True, priority_raised=False)
-    return await _repeat(session, existing, at=at, details=details, priority=wanted,
-                         device_id=device_id)
+    repeated = await _repeat(session, existing, at=at, details=details, priority=wanted,
+                             device_id=device_id)
+    if repeated is None:  # resolved between our look and our update: open a new one
+        return await raise_alarm(session, senior_id=senior_id, kind=kind, at=at,
+                                 details=details, priority=priority, device_id=device_id,
+                                 voice_path=voice_path)
+    return repeated
 
 
 async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
                   details: dict[str, object] | None, priority: Priority,
-                  device_id: str | None) -> RaiseResult:
+                  device_id: str | None) -> RaiseResult | None:
+    """Count a repeat on an alarm that is still open; None if it is not open any more."""
     raised = priority < alarm.priority
     # Counted in SQL, not in Python, so concurrent repeats are never lost; the row comes back
     # with the statement (RETURNING) instead of a second query.
     stored = (await session.execute(
-        update(Alarm).where(Alarm.id == alarm.id).values(
+        update(Alarm).where(Alarm.id == alarm.id, Alarm.open_key.is_not(None)).values(
             count=Alarm.count + 1,
             last_at=case((Alarm.last_at < at, at), else_=Alarm.last_at),
             priority=case((Alarm.priority > int(priority), int(priority)),
@@ -102,7 +116,9 @@ async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
             condition_active=True,
             details={**alarm.details, **details} if details else Alarm.details,
         ).returning(*REPEATED_COLUMNS).execution_options(synchronize_session=False)
-    )).one()
+    )).one_or_none()
+    if stored is None:
+        return None
     for column, value in zip(REPEATED_COLUMNS, stored, strict=True):
         set_committed_value(alarm, column.key, value)
     session.add(_step(alarm, at=at, action="repeated", actor=device_id or SYSTEM,

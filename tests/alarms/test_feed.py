@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, insert, select
 
 from accounts.roles import Role
-from alarms import feed
+from alarms import engine, feed, service
+from alarms.kinds import Disposition
 from alarms.models import Alarm, RuleCursor
+from alarms.rules import Observation
 from devices.models import Device, DeviceReading, StoredDeviceEvent
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -157,3 +160,27 @@ async def test_the_cursor_is_stored_when_something_changes_or_the_backlog_is_don
         last = await session.scalar(select(func.max(DeviceReading.id)))
     assert await _cursor(runtime) == last
     assert "heart_rate" in await _alarms(runtime)
+
+
+async def test_an_sos_after_the_alarm_was_resolved_meanwhile_opens_a_new_one(
+        runtime: Runtime, senior_id: int, clock: ManualClock) -> None:
+    """The rules hold the open alarms they loaded; if an operator resolves one before the
+    repeat is written, the repeat opens a new alarm instead of counting on the closed one."""
+    await _watch(runtime, senior_id)
+    await _store_sos(runtime, senior_id, "sos-1")
+    await feed.drain_events(runtime)
+    first = (await _alarms(runtime))["sos"]
+    sos = Observation(senior_id=senior_id, device_id="watch-1", at=clock.now(), event="sos",
+                      event_id="sos-2")
+    async with runtime.sessions() as rules:
+        await engine.preload(rules, [senior_id])  # holds the open alarm
+        async with runtime.sessions() as operator:
+            await service.resolve(operator, alarm_id=first.id, by="op1", at=clock.now(),
+                                  disposition=Disposition.GENUINE_HANDLED)
+            await operator.commit()
+        changes = await engine.apply(rules, sos, zone=ZoneInfo("Asia/Shanghai"))
+        await rules.commit()
+    assert [change.what for change in changes] == ["raised"]
+    async with runtime.sessions() as session:
+        alarms = (await session.execute(select(Alarm).order_by(Alarm.id))).scalars().all()
+    assert [(alarm.state, alarm.count) for alarm in alarms] == [("resolved", 1), ("raised", 1)]
