@@ -10,8 +10,10 @@ and stops them on shutdown; each child tells the app's rules feed about new even
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
 from multiprocessing.process import BaseProcess
 
 from config.settings import Settings
@@ -27,16 +29,18 @@ def client_id(worker: int | None) -> str:
     return "anxin-ingest" if worker is None else f"anxin-ingest-{worker}"
 
 
-def child_main(settings: Settings, worker: int | None) -> None:
-    """Entry point of a child process: run one ingest until terminated."""
+def child_main(settings: Settings, worker: int | None, parent: int) -> None:
+    """Entry point of a child process: run one ingest until terminated or orphaned."""
     from config.logging import configure_logging
 
     configure_logging(settings.log_level)
-    asyncio.run(serve(settings, worker))
+    asyncio.run(serve(settings, worker, parent=parent))
 
 
-async def serve(settings: Settings, worker: int | None) -> None:
-    """Run one ingest (worker N of a shared subscription, or the only one) with notices."""
+async def serve(settings: Settings, worker: int | None, *, parent: int) -> None:
+    """Run one ingest (worker N of a shared subscription, or the only one) with notices, until
+    the app that started it is gone: an orphan would fight the app's next child for the
+    broker session (same client id)."""
     from devices.ingest import BrokerAddress, Ingest
     from devices.notices import run_with_notices
     from runtime.clock import SystemClock
@@ -44,18 +48,26 @@ async def serve(settings: Settings, worker: int | None) -> None:
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        await run_with_notices(Ingest(
+        ingest = asyncio.create_task(run_with_notices(Ingest(
             sessions=create_sessionmaker(engine), clock=SystemClock(),
             broker=BrokerAddress.from_settings(settings),
             batch_size=settings.mqtt_ingest_batch_size, client_id=client_id(worker),
-            share_group=None if worker is None else SHARE_GROUP))
+            share_group=None if worker is None else SHARE_GROUP)))
+        while os.getppid() == parent and not ingest.done():
+            await asyncio.wait({ingest}, timeout=CHECK_SECONDS)
+        if not ingest.done():
+            log.warning("the app that started ingest %s is gone; stopping", client_id(worker))
+            ingest.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ingest
     finally:
         await engine.dispose()
 
 
 def _start(settings: Settings, worker: int | None) -> BaseProcess:
     process = multiprocessing.get_context("spawn").Process(
-        target=child_main, args=(settings, worker), name=client_id(worker), daemon=True)
+        target=child_main, args=(settings, worker, os.getpid()), name=client_id(worker),
+        daemon=True)
     process.start()
     return process
 
