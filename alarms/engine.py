@@ -8,7 +8,7 @@ of losing it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms import service
-from alarms.kinds import Priority
+from alarms.kinds import AlarmState, Priority
 from alarms.models import Alarm, AlarmProfile, SeniorActivity
 from alarms.rules import (
     BED_EVENTS,
@@ -45,31 +45,129 @@ class Change:
     what: str
 
 
+def _known_activities(session: AsyncSession) -> dict[int, SeniorActivity]:
+    known: dict[int, SeniorActivity] = session.info.setdefault("alarm_activities", {})
+    return known
+
+
+def _known_profiles(session: AsyncSession) -> dict[int, AlarmProfile | None]:
+    known: dict[int, AlarmProfile | None] = session.info.setdefault("alarm_profiles", {})
+    return known
+
+
+def _known_open(session: AsyncSession) -> dict[int, dict[str, Alarm]]:
+    known: dict[int, dict[str, Alarm]] = session.info.setdefault("alarm_open", {})
+    return known
+
+
+async def _open_alarms(session: AsyncSession, senior_id: int) -> dict[str, Alarm]:
+    """The senior's open alarms by kind, remembered for the session and kept current by the
+    rules' own raises, so a motion or an SOS need not look again each time."""
+    known = _known_open(session)
+    if senior_id not in known:
+        alarms = await service.open_alarms_for_senior(session, senior_id=senior_id)
+        known[senior_id] = {alarm.kind: alarm for alarm in alarms}
+    return known[senior_id]
+
+
 async def _activity(session: AsyncSession, senior_id: int) -> SeniorActivity:
-    activity = await session.get(SeniorActivity, senior_id)
+    """The senior's activity row, remembered for the session: a dictionary look-up is far
+    cheaper than the session's own (which goes through the async bridge every time)."""
+    known = _known_activities(session)
+    activity = known.get(senior_id)
     if activity is None:
-        activity = SeniorActivity(senior_id=senior_id, vital_bands={})
-        session.add(activity)
-        await session.flush()  # so that the next observation of this senior finds it
+        activity = await session.get(SeniorActivity, senior_id)
+        if activity is None:
+            activity = SeniorActivity(senior_id=senior_id, vital_bands={})
+            session.add(activity)
+        known[senior_id] = activity
     return activity
 
 
 async def _profile(session: AsyncSession, senior_id: int) -> AlarmProfile | None:
     """The senior's profile, remembered for the session (most seniors have none, and the
     identity map does not remember an absence)."""
-    known: dict[int, AlarmProfile | None] = session.info.setdefault("alarm_profiles", {})
+    known = _known_profiles(session)
     if senior_id not in known:
         known[senior_id] = await session.get(AlarmProfile, senior_id)
     return known[senior_id]
 
 
+async def preload(session: AsyncSession, senior_ids: Iterable[int], *,
+                  profiles: bool = True) -> None:
+    """Load the activity rows, open alarms and (unless told not to) profiles of many seniors,
+    one query each for those the session does not know yet."""
+    wanted = sorted(set(senior_ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        await _load_activities(session, chunk)
+        await _load_open_alarms(session, chunk)
+        if profiles:
+            await _load_profiles(session, chunk)
+
+
+async def _load_activities(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_activities(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
+        for activity in (await session.execute(select(SeniorActivity).where(
+                SeniorActivity.senior_id.in_(missing)))).scalars():
+            known[activity.senior_id] = activity
+
+
+async def _load_open_alarms(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_open(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
+        for senior_id in missing:
+            known[senior_id] = {}
+        for alarm in (await session.execute(select(Alarm).where(
+                Alarm.senior_id.in_(missing), Alarm.state != AlarmState.RESOLVED))).scalars():
+            known[alarm.senior_id].setdefault(alarm.kind, alarm)
+
+
+async def _load_profiles(session: AsyncSession, senior_ids: list[int]) -> None:
+    known = _known_profiles(session)
+    missing = [senior_id for senior_id in senior_ids if senior_id not in known]
+    if missing:
+        found = {profile.senior_id: profile for profile in (await session.execute(
+            select(AlarmProfile).where(AlarmProfile.senior_id.in_(missing)))).scalars()}
+        for senior_id in missing:
+            known[senior_id] = found.get(senior_id)
+
+
+async def apply_all(session: AsyncSession, observations: Iterable[Observation], *,
+                    zone: ZoneInfo, rules: TimeRules = DEFAULT_TIME_RULES) -> list[Change]:
+    """Every alarm change a batch of observations causes, applied oldest first."""
+    ordered = sorted(observations, key=lambda obs: obs.at)
+    # Events need no profile; readings (limits, geofence) do.
+    await preload(session, {obs.senior_id for obs in ordered},
+                  profiles=any(obs.readings or obs.location for obs in ordered))
+    changes: list[Change] = []
+    for observation in ordered:
+        changes += await apply(session, observation, zone=zone, rules=rules)
+    return changes
+
+
 async def _raise(session: AsyncSession, obs: Observation, kind: str,
                  details: dict[str, object], priority: int | None = None) -> Change:
+    open_alarms = await _open_alarms(session, obs.senior_id)
     result = await service.raise_alarm(
         session, senior_id=obs.senior_id, kind=kind, at=obs.at, details=details,
-        priority=priority, device_id=obs.device_id,
+        priority=priority, device_id=obs.device_id, known_open=open_alarms.get(kind),
     )
+    open_alarms[kind] = result.alarm
     return Change(result.alarm, "raised" if result.created else "updated")
+
+
+async def _clear(session: AsyncSession, obs: Observation, kind: str) -> list[Change]:
+    """The condition behind the senior's open alarm of this kind is gone (if one is open)."""
+    alarm = (await _open_alarms(session, obs.senior_id)).get(kind)
+    if alarm is None or not alarm.condition_active:
+        return []
+    cleared = await service.clear_condition(session, senior_id=obs.senior_id, kind=kind,
+                                            at=obs.at)
+    return [Change(cleared, "cleared")] if cleared else []
 
 
 async def apply(session: AsyncSession, obs: Observation, *, zone: ZoneInfo,
@@ -94,9 +192,7 @@ async def _event_rules(session: AsyncSession, obs: Observation, activity: Senior
                   and is_night(obs.at.astimezone(zone), rules))
     if event in MOTION_EVENTS:
         activity.last_motion_at = max(filter(None, (activity.last_motion_at, obs.at)))
-        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
-                                                kind="inactivity", at=obs.at)
-        changes += [Change(cleared, "cleared")] if cleared else []
+        changes += await _clear(session, obs, "inactivity")
     if event in BED_EVENTS:
         activity.in_bed = BED_EVENTS[event]
         activity.bed_changed_at = obs.at
@@ -120,7 +216,8 @@ async def _correlate_emergency(session: AsyncSession, obs: Observation,
                                kind: str) -> list[Change]:
     """An SOS or a fall confirms whatever else is open for the senior: it becomes P1."""
     changes = []
-    for alarm in await service.open_alarms_for_senior(session, senior_id=obs.senior_id):
+    open_alarms = (await _open_alarms(session, obs.senior_id)).values()
+    for alarm in sorted(open_alarms, key=lambda alarm: (alarm.priority, alarm.first_at)):
         if alarm.kind in CORRELATED_WITH_EMERGENCY and alarm.priority > Priority.LIFE_THREATENING:
             raised = await service.escalate_priority(
                 session, alarm_id=alarm.id, priority=Priority.LIFE_THREATENING, at=obs.at,
@@ -152,9 +249,7 @@ async def _room_temperature(session: AsyncSession, obs: Observation, value: floa
     if value < rules.room_too_cold or value > rules.room_too_hot:
         return [await _raise(session, obs, "room_temperature", {"room_temperature": value})]
     if rules.room_clear_low < value < rules.room_clear_high:
-        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
-                                                kind="room_temperature", at=obs.at)
-        return [Change(cleared, "cleared")] if cleared else []
+        return await _clear(session, obs, "room_temperature")
     return []
 
 
@@ -171,9 +266,7 @@ async def _vital(session: AsyncSession, obs: Observation, activity: SeniorActivi
     if verdict.band == Band.NORMAL:
         if band_before == Band.NORMAL:
             return []
-        cleared = await service.clear_condition(session, senior_id=obs.senior_id, kind=metric,
-                                                at=obs.at)
-        return [Change(cleared, "cleared")] if cleared else []
+        return await _clear(session, obs, metric)
     if verdict.band == band_before and verdict.clear_streak:
         return []  # still out of range, already alarmed, on its way back
     priority = Priority.LIFE_THREATENING if verdict.band == Band.CRITICAL else None
@@ -187,9 +280,7 @@ async def _battery(session: AsyncSession, obs: Observation, value: float,
     if value < rules.low_battery_percent:
         return [await _raise(session, obs, "low_battery", {"battery": value})]
     if value >= rules.battery_clears_percent:
-        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
-                                                kind="low_battery", at=obs.at)
-        return [Change(cleared, "cleared")] if cleared else []
+        return await _clear(session, obs, "low_battery")
     return []
 
 
@@ -211,9 +302,7 @@ async def _geofence_rule(session: AsyncSession, obs: Observation) -> list[Change
         return []
     away = distance_meters((senior.latitude, senior.longitude), obs.location)
     if away <= profile.geofence_meters:
-        cleared = await service.clear_condition(session, senior_id=obs.senior_id,
-                                                kind="geofence_exit", at=obs.at)
-        return [Change(cleared, "cleared")] if cleared else []
+        return await _clear(session, obs, "geofence_exit")
     return [await _raise(session, obs, "geofence_exit",
                          {"meters_from_home": round(away), "location": list(obs.location)})]
 

@@ -2,16 +2,24 @@
 
 Device events are an outbox (``processed_at``); readings are read past a cursor. Both are
 marked done in the same transaction as the alarm changes they cause, so a crash repeats the
-work and never loses it. The loop wakes at once on a ``device.event`` and otherwise looks twice
-a second.
+work and never loses it. Events go first, in their own transaction, and are looked at again
+after every batch of readings, so an SOS never waits behind a readings backlog.
+
+The loop wakes at once when new events are stored: through the bus when the ingest runs on the
+app's loop, through the ingest's after-commit notices (``devices.notices``) when it runs in
+another process. Otherwise it looks twice a second; a wake-up only saves time, the outbox and
+the cursor say what is left to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,14 +29,17 @@ from alarms import engine, flows
 from alarms.engine import Change
 from alarms.models import RuleCursor
 from alarms.rules import LOCATION_METRICS, METRIC_BY_DEVICE_KIND, Observation
+from devices import notices
 from devices import service as devices_service
 from devices.events import DEVICE_EVENT
 from devices.models import Device, DeviceReading
-from runtime.bus import SubscriberOverflow, Subscription
+from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
 READINGS_CURSOR = "device_readings"
-BATCH = 500
+EVENTS_BATCH = 500
+# Small enough that an event arriving meanwhile waits only a few milliseconds for the batch.
+READINGS_BATCH = 200
 IDLE_WAIT_SECONDS = 0.5
 
 
@@ -36,7 +47,7 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
     ids: list[int] = []
     observations: list[Observation] = []
     for row_id, senior_id, event in await devices_service.unprocessed_events(session,
-                                                                             limit=BATCH):
+                                                                             limit=EVENTS_BATCH):
         ids.append(row_id)
         if senior_id is not None:
             observations.append(Observation(senior_id=senior_id, device_id=event.device_id,
@@ -45,21 +56,26 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
     return ids, observations
 
 
-async def _reading_observations(session: AsyncSession, cursor: RuleCursor
-                                ) -> list[Observation]:
-    """Readings past the cursor, grouped per device and moment; the cursor moves past them."""
+async def _reading_observations(session: AsyncSession, after: int
+                                ) -> tuple[int, bool, list[Observation]]:
+    """Readings past ``after``, grouped per device and moment: (the last id read, whether the
+    batch was full, the observations). Plain rows, not ORM objects: building entities cost
+    more than the rules themselves."""
     rows = (await session.execute(
-        select(DeviceReading, Device.kind).join(Device, Device.id == DeviceReading.device_id)
-        .where(DeviceReading.id > cursor.position).order_by(DeviceReading.id).limit(BATCH)
+        select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
+               DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
+        .join(Device, Device.id == DeviceReading.device_id)
+        .where(DeviceReading.id > after).order_by(DeviceReading.id)
+        .limit(READINGS_BATCH)
     )).all()
+    full = len(rows) == READINGS_BATCH
+    if full:
+        rows = rows[:_whole_messages([(row.device_id, row.measured_at) for row in rows])]
     grouped: dict[tuple[str, datetime, int], dict[str, float]] = defaultdict(dict)
-    for reading, kind in rows:
-        cursor.position = max(cursor.position, reading.id)
-        if reading.senior_id is None:
-            continue
-        metric = METRIC_BY_DEVICE_KIND.get((kind, reading.metric), reading.metric)
-        grouped[(reading.device_id, reading.measured_at, reading.senior_id)][metric] = \
-            reading.value
+    for _, device_id, senior_id, metric, value, measured_at, kind in rows:
+        if senior_id is not None:
+            metric = METRIC_BY_DEVICE_KIND.get((kind, metric), metric)
+            grouped[(device_id, measured_at, senior_id)][metric] = value
     observations = []
     for (device_id, at, senior_id), values in grouped.items():
         location = None
@@ -67,16 +83,22 @@ async def _reading_observations(session: AsyncSession, cursor: RuleCursor
             location = (values.pop("latitude"), values.pop("longitude"))
         observations.append(Observation(senior_id=senior_id, device_id=device_id, at=at,
                                         readings=values, location=location))
-    return observations
+    return (rows[-1].id if rows else after), full, observations
+
+
+def _whole_messages(messages: list[tuple[str, datetime]]) -> int:
+    """How many rows of a full batch to take: it may end inside one message (its latitude
+    without its longitude), so leave that message for the next batch unless it is all there
+    is. ``messages`` holds each row's (device, measured at)."""
+    cut = len(messages)
+    while cut and messages[cut - 1] == messages[-1]:
+        cut -= 1
+    return cut or len(messages)
 
 
 async def _apply_all(runtime: Runtime, session: AsyncSession,
                      observations: list[Observation]) -> list[Change]:
-    zone = ZoneInfo(runtime.settings.timezone)
-    changes: list[Change] = []
-    for observation in sorted(observations, key=lambda o: o.at):
-        changes += await engine.apply(session, observation, zone=zone)
-    return changes
+    return await engine.apply_all(session, observations, zone=ZoneInfo(runtime.settings.timezone))
 
 
 async def drain_events(runtime: Runtime) -> int:
@@ -94,43 +116,84 @@ async def drain_events(runtime: Runtime) -> int:
     return len(event_ids)
 
 
-async def drain_readings(runtime: Runtime) -> int:
-    """Run the rules over one batch of readings past the cursor; returns how many were read."""
+@dataclass
+class ReadingsProgress:
+    """How far the feed has read the readings, ahead of the stored cursor.
+
+    Most batches change nothing (every value normal, no streak moved); storing the cursor for
+    each would be a write transaction per batch, contending with the ingest for SQLite's one
+    writer. Such a batch is safe to read again after a crash, since it changes nothing then
+    either; so the cursor is stored with every batch that changes something, when the backlog
+    is done, and at least every ``STORE_EVERY`` batches."""
+
+    position: int = 0
+    unstored_batches: int = 0
+    STORE_EVERY: ClassVar[int] = 10
+
+
+async def drain_readings(runtime: Runtime, progress: ReadingsProgress | None = None) -> int:
+    """Run the rules over one batch of readings past the cursor; returns how many were read.
+    Without ``progress`` the cursor is stored after every batch."""
+    progress = progress or ReadingsProgress(unstored_batches=ReadingsProgress.STORE_EVERY)
     async with runtime.sessions() as session:
         cursor = await session.get(RuleCursor, READINGS_CURSOR) or RuleCursor(
             name=READINGS_CURSOR, position=0)
-        start = cursor.position
-        changes = await _apply_all(runtime, session,
-                                   await _reading_observations(session, cursor))
-        if cursor.position == start:
+        start = max(cursor.position, progress.position)
+        end, full, observations = await _reading_observations(session, start)
+        if end == start:
             return 0
+        changes = await _apply_all(runtime, session, observations)
+        progress.position = end
+        progress.unstored_batches += 1
+        if not (changes or session.new or session.dirty or not full
+                or progress.unstored_batches >= ReadingsProgress.STORE_EVERY):
+            return end - start  # nothing to write: the session closes without a transaction
+        cursor.position = end
         session.add(cursor)
         names = await flows.names_of(session, changes)
         await session.commit()
+    progress.unstored_batches = 0
     flows.publish_changes(runtime, changes, names)
-    return cursor.position - start
+    return end - start
 
 
-async def drain_once(runtime: Runtime) -> int:
+async def drain_once(runtime: Runtime, progress: ReadingsProgress | None = None) -> int:
     """Events first, in their own transaction, so an SOS never waits behind a readings backlog;
     then one batch of readings. Returns how many messages were read."""
-    return await drain_events(runtime) + await drain_readings(runtime)
+    return await drain_events(runtime) + await drain_readings(runtime, progress)
 
 
 async def feed_loop(runtime: Runtime) -> None:
     """Keep the rules engine up to date with the devices' stored messages."""
+    wake = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_wake_on_bus(runtime, wake), name="rules-feed-bus")
+        if _ingest_elsewhere(runtime) and runtime.devices is not None:
+            group.create_task(notices.watch_stored(
+                runtime.devices.address, client_id=f"anxin-rules-feed-{secrets.token_hex(4)}",
+                wake=wake.set), name="rules-feed-notices")
+        progress = ReadingsProgress()
+        while True:
+            while await drain_once(runtime, progress):
+                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_WAIT_SECONDS):
+                    await wake.wait()
+            wake.clear()
+
+
+def _ingest_elsewhere(runtime: Runtime) -> bool:
+    """Whether device messages are stored by another process than this loop's."""
+    settings = runtime.settings
+    return not settings.mqtt_ingest_in_app or settings.mqtt_ingest_processes > 0
+
+
+async def _wake_on_bus(runtime: Runtime, wake: asyncio.Event) -> None:
+    """Wake the feed for every device event stored by an ingest on this loop."""
     while True:
         async with runtime.bus.subscribe() as subscription:
             with contextlib.suppress(SubscriberOverflow):  # fell behind: subscribe afresh
                 while True:
-                    while await drain_once(runtime):
-                        pass
-                    await _next_device_event(subscription)
-
-
-async def _next_device_event(subscription: Subscription) -> None:
-    """Wait for a device event, or half a second, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(IDLE_WAIT_SECONDS):
-            while (await subscription.next()).topic != DEVICE_EVENT:
-                pass
+                    if (await subscription.next()).topic == DEVICE_EVENT:
+                        wake.set()
+        wake.set()

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alarms.exceptions import AlarmNotFoundError, AlarmStateError, UnknownAlarmKindError
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
@@ -21,6 +22,11 @@ from alarms.models import Alarm, AlarmStep
 SYSTEM = "system"
 # Unacknowledged P1 alarms re-alert at 20 s and 60 s and reach the supervisor at 180 s.
 P1_ESCALATION_STEPS = (timedelta(seconds=20), timedelta(seconds=60), timedelta(seconds=180))
+
+
+# What a repeat changes on the alarm's row.
+REPEATED_COLUMNS = (Alarm.count, Alarm.last_at, Alarm.priority, Alarm.condition_active,
+                    Alarm.details)
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,20 @@ async def raise_alarm(
     priority: int | None = None,
     device_id: str | None = None,
     voice_path: bool | None = None,
+    known_open: Alarm | None = None,
 ) -> RaiseResult:
-    """Open an alarm, or count a repeat on the open one of the same senior and kind."""
+    """Open an alarm, or count a repeat on the open one of the same senior and kind.
+    ``known_open``: the open alarm the caller already holds (saves a look-up; if it was
+    resolved meanwhile, a new one opens as usual)."""
     spec = ALARM_KINDS.get(kind)
     if spec is None:
         raise UnknownAlarmKindError(kind)
     wanted = Priority(priority if priority is not None else spec.priority)
+    if known_open is not None:
+        repeated = await _repeat(session, known_open, at=at, details=details, priority=wanted,
+                                 device_id=device_id)
+        if repeated is not None:
+            return repeated
     existing = await _open_alarm(session, senior_id=senior_id, kind=kind)
     if existing is None:
         alarm = Alarm(
@@ -77,26 +91,36 @@ async def raise_alarm(
             session.add(_step(alarm, at=at, action="raised", actor=device_id or SYSTEM,
                               detail={"priority": int(wanted)}))
             return RaiseResult(alarm, created=True, priority_raised=False)
-    return await _repeat(session, existing, at=at, details=details, priority=wanted,
-                         device_id=device_id)
+    repeated = await _repeat(session, existing, at=at, details=details, priority=wanted,
+                             device_id=device_id)
+    if repeated is None:  # resolved between our look and our update: open a new one
+        return await raise_alarm(session, senior_id=senior_id, kind=kind, at=at,
+                                 details=details, priority=priority, device_id=device_id,
+                                 voice_path=voice_path)
+    return repeated
 
 
 async def _repeat(session: AsyncSession, alarm: Alarm, *, at: datetime,
                   details: dict[str, object] | None, priority: Priority,
-                  device_id: str | None) -> RaiseResult:
+                  device_id: str | None) -> RaiseResult | None:
+    """Count a repeat on an alarm that is still open; None if it is not open any more."""
     raised = priority < alarm.priority
-    # Counted in SQL, not in Python, so concurrent repeats are never lost.
-    await session.execute(
-        update(Alarm).where(Alarm.id == alarm.id).values(
+    # Counted in SQL, not in Python, so concurrent repeats are never lost; the row comes back
+    # with the statement (RETURNING) instead of a second query.
+    stored = (await session.execute(
+        update(Alarm).where(Alarm.id == alarm.id, Alarm.open_key.is_not(None)).values(
             count=Alarm.count + 1,
             last_at=case((Alarm.last_at < at, at), else_=Alarm.last_at),
             priority=case((Alarm.priority > int(priority), int(priority)),
                           else_=Alarm.priority),
             condition_active=True,
             details={**alarm.details, **details} if details else Alarm.details,
-        )
-    )
-    await session.refresh(alarm)
+        ).returning(*REPEATED_COLUMNS).execution_options(synchronize_session=False)
+    )).one_or_none()
+    if stored is None:
+        return None
+    for column, value in zip(REPEATED_COLUMNS, stored, strict=True):
+        set_committed_value(alarm, column.key, value)
     session.add(_step(alarm, at=at, action="repeated", actor=device_id or SYSTEM,
                       detail={"count": alarm.count, "priority": alarm.priority}))
     await session.flush()

@@ -108,6 +108,8 @@ def classify(value: float, limits: Limits, previous: Band = Band.NORMAL,
 
 def with_overrides(limits: Limits, overrides: dict[str, float | None]) -> Limits:
     """The senior's own limits: only the fields given replace the defaults."""
+    if not overrides:
+        return limits  # most seniors: no copy for every reading
     allowed = {"critical_low", "critical_high", "warning_low", "warning_high", "clear_low",
                "clear_high"}
     unknown = set(overrides) - allowed

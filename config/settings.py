@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     mqtt_port: Annotated[int, Field(ge=1, le=65535)] = 1883
     mqtt_enabled: bool = True
     mqtt_ingest_in_app: bool = True
+    # >0: the app runs its ingest in that many child processes instead of on its own loop
+    mqtt_ingest_processes: Annotated[int, Field(ge=0, le=16)] = 0
     mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
 

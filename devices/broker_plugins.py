@@ -15,7 +15,7 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 from devices.credentials import BrokerUser, read_credentials_file, verify_password
-from devices.topics import PREFIX, Channel, topic_for
+from devices.topics import INTERNAL_PREFIX, PREFIX, Channel, topic_for
 
 SERVICE_CLIENT_PREFIX = "anxin-"
 
@@ -57,11 +57,11 @@ def may_connect(user: BrokerUser | None, *, client_id: str | None, password: str
 
 
 def may_use_topic(user: BrokerUser | None, *, topic: str, action: Action) -> bool:
-    """The service may do anything under the prefix; a device only its own topics."""
+    """The service may do anything under the prefixes; a device only its own topics."""
     if user is None:
         return False
     if user.is_service:
-        return topic.startswith(f"{PREFIX}/") or topic.startswith("$SYS/")
+        return topic.startswith((f"{PREFIX}/", f"{INTERNAL_PREFIX}/", "$SYS/"))
     ack = topic_for(user.username, Channel.ACK)
     if action is Action.PUBLISH:
         own = {topic_for(user.username, c) for c in (Channel.TELEMETRY, Channel.EVENT,

@@ -22,6 +22,7 @@ def ingest(
     from dashboard.app import open_runtime
     from dashboard.cli import load_settings
     from devices.ingest import BrokerAddress, Ingest
+    from devices.notices import run_with_notices
     from runtime.clock import SystemClock
 
     settings = load_settings()
@@ -29,11 +30,13 @@ def ingest(
 
     async def run() -> None:
         async with open_runtime(settings, SystemClock()) as runtime:
-            await Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
-                         broker=BrokerAddress.from_settings(settings),
-                         batch_size=settings.mqtt_ingest_batch_size,
-                         client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
-                         share_group=None if worker is None else "anxin-ingest").run()
+            # The notices wake the app's rules feed as soon as new events are stored.
+            await run_with_notices(Ingest(
+                sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
+                broker=BrokerAddress.from_settings(settings),
+                batch_size=settings.mqtt_ingest_batch_size,
+                client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
+                share_group=None if worker is None else "anxin-ingest"))
 
     asyncio.run(run())
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from devices import broker, credentials, service
+from devices import broker, credentials, ingest_processes, service
 from devices.ingest import BrokerAddress, Ingest
 from runtime.context import Runtime
 
@@ -58,8 +58,12 @@ async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
 
 
 async def run_ingest(runtime: Runtime) -> None:
-    """The in-app ingest loop (off when ANXIN_MQTT_INGEST_IN_APP=0 runs it separately)."""
+    """The app's ingest: on its own loop, or in ANXIN_MQTT_INGEST_PROCESSES child processes
+    (off when ANXIN_MQTT_INGEST_IN_APP=0 runs it separately)."""
     if runtime.devices is None or not runtime.settings.mqtt_ingest_in_app:
+        return
+    if runtime.settings.mqtt_ingest_processes:
+        await ingest_processes.supervise(runtime.settings, runtime.settings.mqtt_ingest_processes)
         return
     runtime.devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
                                     bus=runtime.bus, broker=runtime.devices.address,

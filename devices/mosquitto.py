@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devices.credentials import BrokerUser
-from devices.topics import PREFIX
+from devices.topics import INTERNAL_PREFIX, PREFIX
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -28,7 +28,8 @@ def acl_text(service_username: str) -> str:
     return (
         f"user {service_username}\n"
         f"topic read {PREFIX}/#\n"
-        f"topic write {PREFIX}/+/ack\n\n"
+        f"topic write {PREFIX}/+/ack\n"
+        f"topic readwrite {INTERNAL_PREFIX}/#\n\n"
         f"pattern write {PREFIX}/%u/telemetry\n"
         f"pattern write {PREFIX}/%u/event\n"
         f"pattern write {PREFIX}/%u/status\n"

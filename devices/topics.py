@@ -9,6 +9,8 @@ from devices.exceptions import PayloadError
 
 PREFIX = "anxin/v1/devices"
 SUBSCRIPTION = f"{PREFIX}/+/+"
+# Service-only topics between the app's own processes (no device may use them).
+INTERNAL_PREFIX = "anxin/v1/internal"
 DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
 
 

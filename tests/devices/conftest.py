@@ -66,7 +66,7 @@ async def started_app(settings: Settings, broker: MosquittoProcess,
     async with application.router.lifespan_context(application):
         runtime: Runtime = application.state.runtime
         await sync_broker(runtime, broker)
-        if settings.mqtt_ingest_in_app:
+        if settings.mqtt_ingest_in_app and not settings.mqtt_ingest_processes:
             async def subscribed() -> bool:
                 devices = runtime.devices
                 return bool(devices and devices.ingest and devices.ingest.connected.is_set())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -14,14 +15,16 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms import flows as alarm_flows
 from alarms.models import Alarm
+from config.settings import Settings
 from devices.models import Device
 from devices.mosquitto import MosquittoProcess
+from runtime.bus import BusEvent, Subscription
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.schemas import SeniorCreate
 from tests.conftest import TEST_PASSWORD
-from tests.devices.conftest import device_client, provision, wait_for
+from tests.devices.conftest import device_client, provision, started_app, wait_for
 from tests.seniors.test_api import senior_body
 
 
@@ -126,3 +129,55 @@ async def test_silent_device_goes_offline_and_comes_back(
         await session.commit()
     await alarm_flows.check_time_rules_once(runtime_of)
     assert (await open_alarms(runtime_of))["device_offline"].condition_active is False
+
+
+async def test_sos_stored_by_an_ingest_process_reaches_the_live_feed(
+    mqtt_settings: Settings, broker: MosquittoProcess, clock: ManualClock,
+) -> None:
+    """With the ingest in a child process of the app, a pendant's SOS still becomes a P1 alarm
+    on the live feed, and the device hears that it was stored."""
+    settings = mqtt_settings.model_copy(update={"mqtt_ingest_processes": 1})
+    async for application in started_app(settings, broker, clock=clock):
+        runtime: Runtime = application.state.runtime
+        async with runtime.sessions() as session:
+            senior = await seniors_service.create_senior(
+                session, data=SeniorCreate.model_validate(senior_body()), now=clock.now())
+            await session.commit()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://anxin.test") as http:
+            username, password = await provision(http, await _supervisor(http, runtime),
+                                                 runtime, broker, model="anxin-pendant",
+                                                 id="pendant-7", senior_id=senior.id)
+        event = {"event_id": "sos-7", "ts": clock.now().isoformat(), "type": "sos"}
+        async with runtime.bus.subscribe() as feed, device_client(broker, username,
+                                                                  password) as device:
+            await device.subscribe(f"anxin/v1/devices/{username}/ack", qos=1)
+            raised = asyncio.create_task(_next_alarm(feed))
+            # Like a real device: send again until acknowledged (the child may still be
+            # subscribing); the store keeps one event per event id.
+            while not raised.done():
+                await device.publish(f"anxin/v1/devices/{username}/event", qos=1,
+                                     payload=json.dumps(event))
+                await asyncio.wait({raised}, timeout=1.0)
+            ack = await anext(device.messages)
+        assert raised.result().data["kind"] == "sos"
+        assert raised.result().data["senior_id"] == senior.id
+        assert json.loads(ack.payload)["event_id"] == "sos-7"
+        assert runtime.devices is not None and runtime.devices.ingest is None  # not in the app
+
+
+async def _next_alarm(feed: Subscription) -> BusEvent:
+    while (event := await feed.next()).topic != "alarm.raised":
+        pass
+    return event
+
+
+async def _supervisor(http: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
+    async with runtime.sessions() as session:
+        await accounts_service.create_user(session, username="sup2", display_name="Sup",
+                                           role=Role.SUPERVISOR, password=TEST_PASSWORD,
+                                           now=runtime.clock.now())
+        await session.commit()
+    answer = await http.post("/api/v1/auth/login",
+                             json={"username": "sup2", "password": TEST_PASSWORD})
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
