@@ -128,6 +128,10 @@ class Ingest:
         self._last_seen_written: dict[str, datetime] = {}
         self.connected = asyncio.Event()
 
+    def forget(self, device_id: str) -> None:
+        """Drop a device from the cache after its registry row changed (senior, state)."""
+        self._devices.pop(device_id, None)
+
     async def run(self) -> None:
         """Connect, consume, and on any broker trouble reconnect with a growing pause."""
         pause = 0.5
