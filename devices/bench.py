@@ -10,6 +10,7 @@ bench account allowed to publish for every device (the ingest does not see conne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -117,39 +118,56 @@ def publish_process(target: Target, index: int, publishers: int, devices: int, r
 
 async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
                    seconds: float, make: MessageMaker) -> tuple[int, set[int]]:
+    """Publish at the rate; what times out or fails (a connection lost under load) is sent
+    again on a fresh connection afterwards and its sequence number reported as retried."""
     username, password = target.publisher
-    retried: set[int] = set()
-    async with aiomqtt.Client(target.host, target.port, username=username, password=password,
+    unconfirmed: dict[int, tuple[str, bytes]] = {}
+
+    def connect() -> aiomqtt.Client:
+        return aiomqtt.Client(target.host, target.port, username=username, password=password,
                               identifier=f"anxin-bench-pub-{index}-{secrets.token_hex(3)}",
-                              max_inflight_messages=1000, timeout=PUBLISH_TIMEOUT) as client:
-        client.pending_calls_threshold = 1_000_000
+                              max_inflight_messages=1000, timeout=PUBLISH_TIMEOUT)
 
-        async def publish(seq: int, topic: str, payload: bytes) -> None:
-            for attempt in range(1, PUBLISH_ATTEMPTS + 1):
-                try:
-                    await client.publish(topic, payload, qos=1, timeout=PUBLISH_TIMEOUT)
-                    return
-                except aiomqtt.MqttError:
-                    if attempt == PUBLISH_ATTEMPTS:
-                        raise
-                    retried.add(seq)
+    async def publish(client: aiomqtt.Client, seq: int, topic: str, payload: bytes) -> None:
+        try:
+            await client.publish(topic, payload, qos=1, timeout=PUBLISH_TIMEOUT)
+        except aiomqtt.MqttError:
+            unconfirmed[seq] = (topic, payload)
 
-        tick, started, sent = 0.01, time.monotonic(), 0
-        seq = index
-        pending: set[asyncio.Task[None]] = set()
-        while time.monotonic() - started < seconds:
-            due = int((time.monotonic() - started) * rate) - sent
-            for _ in range(max(due, 0)):
-                topic, payload = make(seq, f"bench-{seq % devices:05d}")
-                task = asyncio.create_task(publish(seq, topic, payload))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                seq += publishers
-                sent += 1
-            await asyncio.sleep(tick)
-        if pending:
-            await asyncio.gather(*pending)
-        return sent, retried
+    sent = 0
+    with contextlib.suppress(aiomqtt.MqttError):  # a lost connection: the rest is retried
+        async with connect() as client:
+            client.pending_calls_threshold = 1_000_000
+            tick, started = 0.01, time.monotonic()
+            seq = index
+            pending: set[asyncio.Task[None]] = set()
+            while time.monotonic() - started < seconds:
+                due = int((time.monotonic() - started) * rate) - sent
+                for _ in range(max(due, 0)):
+                    topic, payload = make(seq, f"bench-{seq % devices:05d}")
+                    task = asyncio.create_task(publish(client, seq, topic, payload))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    seq += publishers
+                    sent += 1
+                await asyncio.sleep(tick)
+            if pending:
+                await asyncio.gather(*pending)
+    retried = set(unconfirmed)
+    for _ in range(PUBLISH_ATTEMPTS):
+        if not unconfirmed:
+            break
+        again = dict(unconfirmed)
+        with contextlib.suppress(aiomqtt.MqttError):
+            async with connect() as client:
+                client.pending_calls_threshold = 1_000_000
+                unconfirmed.clear()  # what fails again is put back by publish()
+                await asyncio.gather(*(publish(client, seq, topic, payload)
+                                       for seq, (topic, payload) in again.items()))
+    if unconfirmed:
+        raise RuntimeError(f"{len(unconfirmed)} messages unconfirmed after "
+                           f"{PUBLISH_ATTEMPTS} retries")
+    return sent, retried
 
 
 def publish_traffic(target: Target, *, publishers: int, devices: int, rate: float,
@@ -241,7 +259,7 @@ async def bare_consumer(target: Target, *, expected: int | None, identifier: str
     started, cpu = time.monotonic(), time.process_time()
     async with aiomqtt.Client(target.host, target.port, username=username, password=password,
                               identifier=identifier, clean_session=False,
-                              max_inflight_messages=1000) as client:
+                              max_inflight_messages=1000, timeout=PUBLISH_TIMEOUT) as client:
         for topic in SUBSCRIPTIONS:
             await client.subscribe(topic, qos=1)
         if expected is None:
