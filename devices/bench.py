@@ -342,7 +342,8 @@ async def drain_with_workers(runtime: Runtime, address: BrokerAddress, *, worker
     before, _, _ = await stored_counts(runtime)
     go.set()
     started = time.time()
-    finished = await wait_stored(runtime, before + queued)
+    # Processes connecting on a loaded machine may take a while to store their first batch.
+    finished = await wait_stored(runtime, before + queued, first=60)
     after, _, _ = await stored_counts(runtime)
     for process, _ in processes:
         process.terminate()
@@ -385,15 +386,18 @@ async def run_bench(*, devices: int, rate: float, seconds: float, publishers: in
                                       workers=workers, drain_workers=drain_workers)
 
 
-async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0) -> float:
-    """Poll the database until every message is stored (or none for ``quiet`` s); returns the
-    time the count last grew."""
-    last, grew = -1, time.time()
+async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0,
+                      first: float = 5.0) -> float:
+    """Poll the database until every message is stored (or none for ``quiet`` s, or nothing at
+    all for ``first`` s); returns the time the count last grew."""
+    initial, _, _ = await stored_counts(runtime)
+    last, grew = initial, time.time()
     while True:
         stored, _, _ = await stored_counts(runtime)
         if stored != last:
             last, grew = stored, time.time()
-        if stored >= expected or time.time() - grew > quiet:
+        patience = first if stored == initial else quiet
+        if stored >= expected or time.time() - grew > patience:
             return grew
         await asyncio.sleep(0.2)
 
