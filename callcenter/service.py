@@ -52,8 +52,14 @@ class CallerLookup:
 async def lookup_caller(session: AsyncSession, *, number: str,
                         devices: alarm_link.AlarmDeviceLookup) -> CallerLookup:
     """Caller ID → senior; an alarm device or an open P1/P2 alarm means emergency."""
+    from devices import service as devices_service  # local: the devices registry's SIMs
+
+    device = await devices_service.find_by_phone(session, number)
     seniors = await seniors_service.find_by_phone(session, number)
     senior_id = seniors[0].id if seniors else None
+    if device is not None:  # a registered alarm unit dialling: its senior, no menu
+        owner = device.senior_id if device.senior_id is not None else senior_id
+        return CallerLookup(owner, True, "alarm-device")
     normalised = try_normalise_phone(number)
     if normalised and await devices.is_alarm_device(session, number=normalised):
         return CallerLookup(senior_id, True, "alarm-device")

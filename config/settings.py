@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     mqtt_ingest_processes: Annotated[int, Field(ge=0, le=16)] = 0
     mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
+    # With an external Mosquitto: keep its password/ACL files here and SIGHUP the pid in the
+    # pid file whenever a device is provisioned, retired, re-credited or reassigned.
+    mosquitto_dir: Path | None = None
+    mosquitto_pid_file: Path | None = None
 
     # dispatch: offers, matching weights, timers and provider links
     dispatch_offer_timeout_urgent_s: Annotated[float, Field(gt=0)] = 60.0

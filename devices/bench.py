@@ -10,8 +10,10 @@ bench account allowed to publish for every device (the ingest does not see conne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
+import os
 import resource
 import secrets
 import tempfile
@@ -36,6 +38,8 @@ from runtime.context import Runtime
 
 BENCH_USER = "anxin-bench"
 SOS_EVERY = 50
+BACKLOG_SEQ = 10_000_000  # phase 2's sequence numbers start here
+DRAIN_GROUP = "anxin-bench-drain"
 NOW = "2026-01-05T09:00:00+00:00"
 
 
@@ -87,40 +91,88 @@ def message_for(seq: int, device_id: str) -> tuple[str, bytes]:
 MessageMaker = Callable[[int, str], tuple[str, bytes]]
 
 
+PUBLISH_TIMEOUT = 30.0  # seconds for one PUBACK; a loaded 2-core machine can take several
+PUBLISH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What the publishers did: messages sent, and the sequence numbers published more than
+    once (a retry after a timeout may reach the broker twice; not the ingest's duplicate)."""
+
+    sent: int
+    retried: frozenset[int] = frozenset()
+
+
 def publish_process(target: Target, index: int, publishers: int, devices: int, rate: float,
                     seconds: float, results: Any, make: MessageMaker = message_for) -> None:
     """Child process: publish this publisher's share of the sequence numbers at its rate."""
-    results.put(asyncio.run(_publish(target, index, publishers, devices, rate, seconds, make)))
+    try:
+        sent, retried = asyncio.run(
+            _publish(target, index, publishers, devices, rate, seconds, make))
+        results.put((sent, sorted(retried)))
+    except BaseException as error:
+        results.put(f"publisher {index} failed: {error!r}")
+        raise
 
 
 async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
-                   seconds: float, make: MessageMaker) -> int:
+                   seconds: float, make: MessageMaker) -> tuple[int, set[int]]:
+    """Publish at the rate; what times out or fails (a connection lost under load) is sent
+    again on a fresh connection afterwards and its sequence number reported as retried."""
     username, password = target.publisher
-    async with aiomqtt.Client(target.host, target.port, username=username, password=password,
+    unconfirmed: dict[int, tuple[str, bytes]] = {}
+
+    def connect() -> aiomqtt.Client:
+        return aiomqtt.Client(target.host, target.port, username=username, password=password,
                               identifier=f"anxin-bench-pub-{index}-{secrets.token_hex(3)}",
-                              max_inflight_messages=1000) as client:
-        client.pending_calls_threshold = 1_000_000
-        tick, started, sent = 0.01, time.monotonic(), 0
-        seq = index
-        pending: set[asyncio.Task[None]] = set()
-        while time.monotonic() - started < seconds:
-            due = int((time.monotonic() - started) * rate) - sent
-            for _ in range(max(due, 0)):
-                topic, payload = make(seq, f"bench-{seq % devices:05d}")
-                task = asyncio.create_task(client.publish(topic, payload, qos=1))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                seq += publishers
-                sent += 1
-            await asyncio.sleep(tick)
-        if pending:
-            await asyncio.gather(*pending)
-        return sent
+                              max_inflight_messages=1000, timeout=PUBLISH_TIMEOUT)
+
+    async def publish(client: aiomqtt.Client, seq: int, topic: str, payload: bytes) -> None:
+        try:
+            await client.publish(topic, payload, qos=1, timeout=PUBLISH_TIMEOUT)
+        except aiomqtt.MqttError:
+            unconfirmed[seq] = (topic, payload)
+
+    sent = 0
+    with contextlib.suppress(aiomqtt.MqttError):  # a lost connection: the rest is retried
+        async with connect() as client:
+            client.pending_calls_threshold = 1_000_000
+            tick, started = 0.01, time.monotonic()
+            seq = index
+            pending: set[asyncio.Task[None]] = set()
+            while time.monotonic() - started < seconds:
+                due = int((time.monotonic() - started) * rate) - sent
+                for _ in range(max(due, 0)):
+                    topic, payload = make(seq, f"bench-{seq % devices:05d}")
+                    task = asyncio.create_task(publish(client, seq, topic, payload))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    seq += publishers
+                    sent += 1
+                await asyncio.sleep(tick)
+            if pending:
+                await asyncio.gather(*pending)
+    retried = set(unconfirmed)
+    for _ in range(PUBLISH_ATTEMPTS):
+        if not unconfirmed:
+            break
+        again = dict(unconfirmed)
+        with contextlib.suppress(aiomqtt.MqttError):
+            async with connect() as client:
+                client.pending_calls_threshold = 1_000_000
+                unconfirmed.clear()  # what fails again is put back by publish()
+                await asyncio.gather(*(publish(client, seq, topic, payload)
+                                       for seq, (topic, payload) in again.items()))
+    if unconfirmed:
+        raise RuntimeError(f"{len(unconfirmed)} messages unconfirmed after "
+                           f"{PUBLISH_ATTEMPTS} retries")
+    return sent, retried
 
 
-def run_publishers(target: Target, *, publishers: int, devices: int, rate: float,
-                   seconds: float, make: MessageMaker = message_for) -> int:
-    """Publisher processes offering ``rate`` msg/s between them; returns how many were sent."""
+def publish_traffic(target: Target, *, publishers: int, devices: int, rate: float,
+                    seconds: float, make: MessageMaker = message_for) -> PublishReport:
+    """Publisher processes offering ``rate`` msg/s between them."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     processes = [context.Process(target=publish_process, args=(
@@ -128,10 +180,23 @@ def run_publishers(target: Target, *, publishers: int, devices: int, rate: float
         for i in range(publishers)]
     for process in processes:
         process.start()
-    sent = sum(int(results.get(timeout=seconds + 120)) for _ in processes)
+    sent, retried = 0, set()
+    for _ in processes:
+        result = results.get(timeout=seconds + PUBLISH_TIMEOUT * PUBLISH_ATTEMPTS + 60)
+        if isinstance(result, str):
+            raise RuntimeError(result)
+        sent += int(result[0])
+        retried.update(result[1])
     for process in processes:
         process.join()
-    return sent
+    return PublishReport(sent, frozenset(retried))
+
+
+def run_publishers(target: Target, *, publishers: int, devices: int, rate: float,
+                   seconds: float, make: MessageMaker = message_for) -> int:
+    """Like ``publish_traffic``, returning only how many were sent."""
+    return publish_traffic(target, publishers=publishers, devices=devices, rate=rate,
+                           seconds=seconds, make=make).sent
 
 
 @contextmanager
@@ -185,25 +250,28 @@ async def wait_drained(observed: Observed, expected: int, *, quiet: float = 5.0)
         await asyncio.sleep(0.05)
 
 
-async def bare_consumer(target: Target, *, expected: int | None, identifier: str) -> float:
-    """Drain the backlog parsing JSON only; returns messages per second (0 if only priming)."""
+async def bare_consumer(target: Target, *, expected: int | None, identifier: str
+                        ) -> tuple[float, float]:
+    """Drain the backlog parsing JSON only: (messages per second, CPU µs per message); zeros
+    when only priming the session. The clock starts before connecting, as for the ingest:
+    the broker starts sending a persistent session's backlog right after CONNECT."""
     username, password = target.service
+    started, cpu = time.monotonic(), time.process_time()
     async with aiomqtt.Client(target.host, target.port, username=username, password=password,
                               identifier=identifier, clean_session=False,
-                              max_inflight_messages=1000) as client:
+                              max_inflight_messages=1000, timeout=PUBLISH_TIMEOUT) as client:
         for topic in SUBSCRIPTIONS:
             await client.subscribe(topic, qos=1)
         if expected is None:
-            return 0.0
-        count, started = 0, time.monotonic()
+            return 0.0, 0.0
+        count = 0
         async for message in client.messages:
             json.loads(message.payload)
             count += 1
-            if count == 1:
-                started = time.monotonic()
             if count >= expected:
                 break
-        return count / max(time.monotonic() - started, 1e-6)
+        return (count / max(time.monotonic() - started, 1e-6),
+                (time.process_time() - cpu) / max(count, 1) * 1e6)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -213,15 +281,74 @@ def percentile(values: list[float], share: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
 
 
-async def stored_counts(runtime: Runtime) -> tuple[int, int, int]:
-    """(distinct sequence numbers stored, duplicate rows, events stored)."""
+async def stored_counts(runtime: Runtime, retried: frozenset[int] = frozenset()
+                        ) -> tuple[int, int, int]:
+    """(distinct sequence numbers stored, duplicate rows, events stored); readings whose
+    publish was retried do not count as duplicates (the broker may have had them twice)."""
+    counted = select(DeviceReading.seq)
+    if retried:
+        counted = counted.where(DeviceReading.seq.not_in(retried))
+    counted_rows = counted.subquery()
     async with runtime.sessions() as session:
-        rows = int(await session.scalar(select(func.count()).select_from(DeviceReading)) or 0)
-        distinct = int(await session.scalar(select(func.count(func.distinct(DeviceReading.seq))))
-                       or 0)
+        rows = int(await session.scalar(select(func.count()).select_from(counted_rows)) or 0)
+        distinct = int(await session.scalar(
+            select(func.count(func.distinct(counted_rows.c.seq)))) or 0)
+        if retried:
+            distinct += int(await session.scalar(
+                select(func.count(func.distinct(DeviceReading.seq)))
+                .where(DeviceReading.seq.in_(retried))) or 0)
         events = int(await session.scalar(select(func.count()).select_from(StoredDeviceEvent))
                      or 0)
     return distinct + events, rows - distinct, events
+
+
+def backlog_message_for(seq: int, device_id: str) -> tuple[str, bytes]:
+    """Phase-2 traffic: numbered after phase 1's, so its readings and events are new rows."""
+    return message_for(BACKLOG_SEQ + seq, device_id)
+
+
+def drain_worker_process(database_url: str, address: BrokerAddress, index: int, ready: Any,
+                         go: Any) -> None:
+    """Child process: one drain worker on the shared phase-2 subscription, started on ``go``."""
+    from storage.engine import create_engine, create_sessionmaker
+
+    async def work() -> None:
+        engine = create_engine(database_url)
+        ingest = Ingest(sessions=create_sessionmaker(engine), clock=SystemClock(),
+                        broker=address, client_id=f"anxin-bench-drain-{index}",
+                        share_group=DRAIN_GROUP)
+        ready.set()
+        await asyncio.to_thread(go.wait, 300)
+        await ingest.run()
+
+    asyncio.run(work())
+
+
+async def drain_with_workers(runtime: Runtime, address: BrokerAddress, *, workers: int,
+                             queued: int) -> float:
+    """Drain the phase-2 backlog with ``workers`` processes on one shared subscription;
+    returns their combined rate, from the go signal to the last stored row."""
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    processes = []
+    for index in range(workers):
+        ready = context.Event()
+        process = context.Process(target=drain_worker_process, args=(
+            runtime.settings.resolved_database_url, address, index, ready, go), daemon=True)
+        process.start()
+        processes.append((process, ready))
+    for _, ready in processes:
+        await asyncio.to_thread(ready.wait, 120)
+    before, _, _ = await stored_counts(runtime)
+    go.set()
+    started = time.time()
+    # Processes connecting on a loaded machine may take a while to store their first batch.
+    finished = await wait_stored(runtime, before + queued, first=60)
+    after, _, _ = await stored_counts(runtime)
+    for process, _ in processes:
+        process.terminate()
+        process.join(10)
+    return (after - before) / max(finished - started, 1e-6)
 
 
 def worker_process(database_url: str, address: BrokerAddress, index: int, ready: Any) -> None:
@@ -242,8 +369,8 @@ def worker_process(database_url: str, address: BrokerAddress, index: int, ready:
 
 
 async def run_bench(*, devices: int, rate: float, seconds: float, publishers: int,
-                    mqtt_url: str | None, backlog: int | None, workers: int = 1
-                    ) -> dict[str, Any]:
+                    mqtt_url: str | None, backlog: int | None, workers: int = 1,
+                    drain_workers: int = 1) -> dict[str, Any]:
     from dashboard.app import open_runtime
 
     with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
@@ -256,18 +383,21 @@ async def run_bench(*, devices: int, rate: float, seconds: float, publishers: in
                 await register_fleet(runtime, devices)
                 return await _measure(runtime, target, devices=devices, rate=rate,
                                       seconds=seconds, publishers=publishers, backlog=backlog,
-                                      workers=workers)
+                                      workers=workers, drain_workers=drain_workers)
 
 
-async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0) -> float:
-    """Poll the database until every message is stored (or none for ``quiet`` s); returns the
-    time the count last grew."""
-    last, grew = -1, time.time()
+async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0,
+                      first: float = 5.0) -> float:
+    """Poll the database until every message is stored (or none for ``quiet`` s, or nothing at
+    all for ``first`` s); returns the time the count last grew."""
+    initial, _, _ = await stored_counts(runtime)
+    last, grew = initial, time.time()
     while True:
         stored, _, _ = await stored_counts(runtime)
         if stored != last:
             last, grew = stored, time.time()
-        if stored >= expected or time.time() - grew > quiet:
+        patience = first if stored == initial else quiet
+        if stored >= expected or time.time() - grew > patience:
             return grew
         await asyncio.sleep(0.2)
 
@@ -282,13 +412,17 @@ async def _run_for_a_moment(ingest: Ingest) -> None:
 
 async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: float,
                    seconds: float, publishers: int, backlog: int | None,
-                   workers: int) -> dict[str, Any]:
+                   workers: int, drain_workers: int) -> dict[str, Any]:
     address = BrokerAddress(target.host, target.port, *target.service)
     observed = Observed()
     single = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
                     client_id="anxin-bench-ingest")
     await bare_consumer(target, expected=None, identifier="anxin-bench-bare")
     await _run_for_a_moment(single)
+    for index in range(drain_workers if drain_workers > 1 else 0):
+        await _run_for_a_moment(Ingest(sessions=runtime.sessions, clock=runtime.clock,
+                                       broker=address, client_id=f"anxin-bench-drain-{index}",
+                                       share_group=DRAIN_GROUP))
 
     # Phase 1: the offered load, on one ingest or on `workers` sharing a subscription.
     ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock, broker=address,
@@ -307,10 +441,11 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
     for _, ready in helpers:
         await asyncio.to_thread(ready.wait, 60)
     started = time.time()
-    sent = await asyncio.to_thread(run_publishers, target, publishers=publishers,
-                                   devices=devices, rate=rate, seconds=seconds)
+    report = await asyncio.to_thread(publish_traffic, target, publishers=publishers,
+                                     devices=devices, rate=rate, seconds=seconds)
+    sent = report.sent
     finished = await wait_stored(runtime, sent)
-    stored, duplicates, _ = await stored_counts(runtime)
+    stored, duplicates, _ = await stored_counts(runtime, report.retried)
     accepted_rate = stored / max(finished - (observed.first_sent or started), 1e-6)
     latencies, sos = list(observed.latencies), list(observed.sos_latencies)
     task.cancel()
@@ -320,24 +455,33 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
         process.join(10)
 
     # Phase 2: the same backlog for both, queued while both sessions are offline.
-    backlog = backlog or sent
-    queued = await asyncio.to_thread(run_publishers, target, publishers=publishers,
-                                     devices=devices, rate=backlog / 5, seconds=5)
-    bare_rate = await bare_consumer(target, expected=queued, identifier="anxin-bench-bare")
-    drain = Observed()
-    single.on_commit = drain
-    task = asyncio.create_task(single.run())
-    drain_started = time.time()
-    await wait_drained(drain, queued)
-    ingest_rate = drain.committed / max(drain.last_commit - drain_started, 1e-6)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    queued_report = await asyncio.to_thread(
+        publish_traffic, target, publishers=publishers, devices=devices,
+        rate=(backlog or sent) / 5, seconds=5, make=backlog_message_for)
+    queued = queued_report.sent
+    bare_rate, bare_cpu = await bare_consumer(target, expected=queued,
+                                              identifier="anxin-bench-bare")
+    ingest_cpu: float | None = None
+    if drain_workers > 1:
+        ingest_rate = await drain_with_workers(runtime, address, workers=drain_workers,
+                                               queued=queued)
+    else:
+        drain = Observed()
+        single.on_commit = drain
+        cpu_started, drain_started = time.process_time(), time.time()
+        task = asyncio.create_task(single.run())
+        await wait_drained(drain, queued)
+        ingest_cpu = (time.process_time() - cpu_started) / max(drain.committed, 1) * 1e6
+        ingest_rate = drain.committed / max(drain.last_commit - drain_started, 1e-6)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     return {
         "bench": "ingest", "devices": devices, "publishers": publishers, "workers": workers,
         "seconds": seconds, "sent": sent,
         "offered_msg_s": round(sent / seconds, 1),
         "accepted_msg_s": round(accepted_rate, 1),
         "lost": sent - stored, "duplicates_stored": duplicates,
+        "publish_retries": len(report.retried) + len(queued_report.retried),
         "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
                        "p99": percentile(latencies, 0.99)},
         "sos_latency_ms": {"p50": percentile(sos, 0.5), "p99": percentile(sos, 0.99),
@@ -345,7 +489,11 @@ async def _measure(runtime: Runtime, target: Target, *, devices: int, rate: floa
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "backlog": queued,
         "mean_batch": round(observed.committed / max(observed.batches, 1), 1),
+        "drain_workers": drain_workers,
         "ingest_drain_msg_s": round(ingest_rate, 1),
         "bare_consumer_msg_s": round(bare_rate, 1),
         "ratio": round(ingest_rate / bare_rate, 3) if bare_rate else None,
+        "cpu_us_per_msg": {"ingest": None if ingest_cpu is None else round(ingest_cpu, 1),
+                           "bare": round(bare_cpu, 1)},
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }

@@ -127,6 +127,9 @@ def bench_ingest(
                        ] = 1,
     backlog: Annotated[int | None, typer.Option(help="phase-2 backlog (default: as sent)")
                        ] = None,
+    drain_workers: Annotated[int, typer.Option(
+        help="phase 2: ingest processes draining the backlog on a shared subscription", min=1)
+                             ] = 1,
     mqtt_url: Annotated[str | None, typer.Option(help="use this broker, not a fresh Mosquitto")
                         ] = None,
 ) -> None:
@@ -139,5 +142,5 @@ def bench_ingest(
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
                                    publishers=publishers, mqtt_url=mqtt_url, backlog=backlog,
-                                   workers=workers))
+                                   workers=workers, drain_workers=drain_workers))
     typer.echo(json.dumps(result, ensure_ascii=False))

@@ -19,3 +19,15 @@ class UnknownDeviceModelError(Exception):
 
 class PayloadError(Exception):
     """A message that cannot be read; the text is the reason stored with the dead letter."""
+
+
+class BrokerReloadError(Exception):
+    """The external Mosquitto could not be told to re-read its password and ACL files."""
+
+
+class DeviceEditError(Exception):
+    """A device change that is not allowed (the text names the problem)."""
+
+
+class PhoneNumberTakenError(Exception):
+    """Another device already has this SIM phone number."""

@@ -21,7 +21,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiomqtt
-from sqlalchemy import Float, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Float, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,9 +85,21 @@ class BatchOutcome:
 
     stored: list[Inbound] = field(default_factory=list)
     new_events: list[tuple[DeviceEvent, int | None]] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)  # device_events rows added
     acks: list[tuple[DeviceEvent, str]] = field(default_factory=list)
     dead_letters: int = 0
     committed_at: float = 0.0
+
+
+@dataclass
+class ParsedBatch:
+    """One batch between the stages: the broker's messages (to acknowledge after the commit),
+    what they said, and the dead letters among them."""
+
+    messages: Sequence[aiomqtt.Message]
+    received_at: datetime
+    inbound: list[tuple[Inbound, KnownDevice]] = field(default_factory=list)
+    dead: list[dict[str, Any]] = field(default_factory=list)
 
 
 CommitObserver = Callable[[BatchOutcome], None]
@@ -116,6 +128,10 @@ class Ingest:
         self._last_seen_written: dict[str, datetime] = {}
         self.connected = asyncio.Event()
 
+    def forget(self, device_id: str) -> None:
+        """Drop a device from the cache after its registry row changed (senior, state)."""
+        self._devices.pop(device_id, None)
+
     async def run(self) -> None:
         """Connect, consume, and on any broker trouble reconnect with a growing pause."""
         pause = 0.5
@@ -140,64 +156,97 @@ class Ingest:
         return client
 
     async def _consume(self, client: aiomqtt.Client) -> None:
+        """Two stages: the reader takes and parses batch N+1 while the writer commits batch N
+        (SQLite works outside the GIL meanwhile). The writer alone acknowledges, in order."""
         for topic in self.subscriptions:
             await client.subscribe(topic, qos=1)
         self.connected.set()
+        parsed: asyncio.Queue[ParsedBatch] = asyncio.Queue(maxsize=1)
+        stages = [asyncio.create_task(self._read(client, parsed)),
+                  asyncio.create_task(self._commit_in_order(client, parsed))]
+        try:
+            done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
+            for stage in done:
+                stage.result()  # re-raise the failure, so run() reconnects
+        finally:
+            for stage in stages:
+                stage.cancel()
+            await asyncio.gather(*stages, return_exceptions=True)
+
+    async def _read(self, client: aiomqtt.Client, parsed: asyncio.Queue[ParsedBatch]) -> None:
         messages = client.messages
         while True:
             batch = [await anext(messages)]
-            await self._fill(messages, batch)
-            outcome = await self.store(batch)
+            await self._fill(client, batch)
+            await parsed.put(await self.parse(batch))
+
+    async def _commit_in_order(self, client: aiomqtt.Client,
+                               parsed: asyncio.Queue[ParsedBatch]) -> None:
+        while True:
+            batch = await parsed.get()
+            outcome = await self.commit(batch)
             # Devices hear first, then the broker: dying in between only causes a redelivery,
             # which the dedup answers with a second acknowledgement.
-            await self._announce(client, outcome)
-            for message in batch:
+            await self.after_commit(client, outcome)
+            for message in batch.messages:
                 client._client.ack(message.mid, message.qos)
 
-    async def _fill(self, messages: aiomqtt.client.MessagesIterator,
-                    batch: list[aiomqtt.Message]) -> None:
+    async def _fill(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
         """Take what is queued; if nothing is, wait a few ms once (a commit costs the same for
         one message or fifty). Never cancel a pending read: that can drop a message."""
-        if not len(messages) and self.linger > 0:
+        # aiomqtt's iterator makes a task per message; the queue behind it (pinned aiomqtt
+        # 2.5, like paho's manual ack above) hands over what is already there without one.
+        queue: asyncio.Queue[aiomqtt.Message] = client._queue
+        if queue.empty() and self.linger > 0:
             await asyncio.sleep(self.linger)
-        while len(messages) and len(batch) < self.batch_size:
-            batch.append(await anext(messages))
+        take = min(queue.qsize(), self.batch_size - len(batch))
+        batch.extend(queue.get_nowait() for _ in range(take))
 
     async def store(self, batch: Sequence[aiomqtt.Message]) -> BatchOutcome:
         """Parse, write and commit one batch; bad input becomes dead letters, never an error."""
+        return await self.commit(await self.parse(batch))
+
+    async def parse(self, batch: Sequence[aiomqtt.Message]) -> ParsedBatch:
+        """Normalise every message of the batch, or make it a dead letter with the reason."""
         now = self.clock.now()
+        parsed = ParsedBatch(messages=batch, received_at=now)
+        async with self.sessions() as session:
+            await self._load_devices(session, [message.topic.value for message in batch])
+        for message in batch:
+            if message.retain:
+                # A retained status replayed on (re)subscribing is old news, not a heartbeat.
+                continue
+            topic, payload = message.topic.value, _payload_bytes(message.payload)
+            try:
+                parsed.inbound.append(self._parse(topic, payload, now))
+            except PayloadError as error:
+                parsed.dead.append(_dead_letter(topic, payload, str(error), now))
+            except Exception as error:  # a bug in an adapter must not stop the ingest
+                log.exception("adapter failed on %s", topic)
+                parsed.dead.append(_dead_letter(topic, payload, f"internal error: {error!r}",
+                                                now))
+        return parsed
+
+    async def commit(self, batch: ParsedBatch) -> BatchOutcome:
+        """Write one parsed batch in one transaction (readings, new events, dead letters,
+        last seen) and commit it."""
         outcome = BatchOutcome()
         async with self.sessions() as session:
-            dead: list[dict[str, Any]] = []
-            parsed: list[tuple[Inbound, KnownDevice]] = []
-            await self._load_devices(session, [str(message.topic) for message in batch])
-            for message in batch:
-                if message.retain:
-                    # A retained status replayed on (re)subscribing is old news, not a heartbeat.
-                    continue
-                topic, payload = str(message.topic), _payload_bytes(message.payload)
-                try:
-                    parsed.append(await self._parse(session, topic, payload, now))
-                except PayloadError as error:
-                    dead.append(_dead_letter(topic, payload, str(error), now))
-                except Exception as error:  # a bug in an adapter must not stop the ingest
-                    log.exception("adapter failed on %s", topic)
-                    dead.append(_dead_letter(topic, payload, f"internal error: {error!r}", now))
-            await self._write(session, parsed, now, outcome)
-            if dead:
-                await session.execute(insert(cast(Table, DeadLetter.__table__)), dead)
+            await self._write(session, batch.inbound, batch.received_at, outcome)
+            if batch.dead:
+                await session.execute(insert(cast(Table, DeadLetter.__table__)), batch.dead)
             await session.commit()
-        outcome.dead_letters = len(dead)
-        outcome.stored = [inbound for inbound, _ in parsed]
+        outcome.dead_letters = len(batch.dead)
+        outcome.stored = [inbound for inbound, _ in batch.inbound]
         outcome.committed_at = time.time()
         return outcome
 
-    async def _parse(self, session: AsyncSession, topic: str, payload: bytes,
-                     now: datetime) -> tuple[Inbound, KnownDevice]:
+    def _parse(self, topic: str, payload: bytes, now: datetime) -> tuple[Inbound, KnownDevice]:
         device_id, channel = parse_topic(topic)
-        device = await self._device(session, device_id)
-        if device is None:
+        cached = self._devices.get(device_id)  # the batch's devices were just loaded
+        if cached is None:
             raise PayloadError(f"unknown device {device_id!r}")
+        device = cached[0]
         if not device.active:
             raise PayloadError(f"device {device_id!r} is retired")
         return ADAPTERS[device.model.adapter](device_id, channel, payload, device.model,
@@ -210,6 +259,8 @@ class Ingest:
         missing = [d for d in wanted if d not in self._devices or self._devices[d][1] < stale]
         if not missing:
             return
+        for device_id in missing:
+            self._devices.pop(device_id, None)  # deleted or renamed rows must not linger
         rows = await session.execute(
             select(Device.id, Device.model, Device.senior_id, Device.state)
             .where(Device.id.in_(missing)))
@@ -218,17 +269,6 @@ class Ingest:
             if model in DEVICE_MODELS:
                 self._devices[device_id] = (KnownDevice(device_id, DEVICE_MODELS[model],
                                                         senior_id, state == "active"), loaded)
-
-    async def _device(self, session: AsyncSession, device_id: str) -> KnownDevice | None:
-        cached = self._devices.get(device_id)
-        if cached and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
-            return cached[0]
-        row = await session.get(Device, device_id)
-        if row is None or row.model not in DEVICE_MODELS:
-            return None
-        known = KnownDevice(row.id, DEVICE_MODELS[row.model], row.senior_id, row.state == "active")
-        self._devices[device_id] = (known, time.monotonic())
-        return known
 
     async def _write(self, session: AsyncSession, parsed: list[tuple[Inbound, KnownDevice]],
                      now: datetime, outcome: BatchOutcome) -> None:
@@ -250,19 +290,20 @@ class Ingest:
                       for inbound, device in parsed for e in inbound.events}
         if not candidates:
             return
+        rows = [{"device_id": e.device_id, "event_id": e.event_id, "senior_id": senior,
+                 "type": e.type, "occurred_at": e.occurred_at, "received_at": now,
+                 "detail": e.detail} for e, senior in candidates.values()]
+        # Stored once: a (device, event_id) already there (a redelivery, or another worker's
+        # copy) is skipped by the database, and RETURNING names only the rows really added.
         result = await session.execute(
-            select(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
-            .where(tuple_(StoredDeviceEvent.device_id, StoredDeviceEvent.event_id)
-                   .in_(list(candidates))))
-        existing = {(device_id, event_id) for device_id, event_id in result}
-        fresh = [(e, senior) for key, (e, senior) in candidates.items() if key not in existing]
-        if fresh:
-            rows = [{"device_id": e.device_id, "event_id": e.event_id, "senior_id": senior,
-                     "type": e.type, "occurred_at": e.occurred_at, "received_at": now,
-                     "detail": e.detail} for e, senior in fresh]
-            await session.execute(_insert_ignoring_duplicates(session), rows)
-        outcome.new_events = fresh
-        unanswered = {(e.device_id, e.event_id) for e, _ in fresh}
+            _insert_ignoring_duplicates(session).returning(
+                StoredDeviceEvent.id, StoredDeviceEvent.device_id, StoredDeviceEvent.event_id),
+            rows)
+        added = {(device_id, event_id): row_id for row_id, device_id, event_id in result}
+        outcome.new_events = [(e, senior) for key, (e, senior) in candidates.items()
+                              if key in added]
+        outcome.event_ids = sorted(added.values())
+        unanswered = set(added)
         for inbound, _ in parsed:
             for e in inbound.events:
                 key = (e.device_id, e.event_id)
@@ -294,8 +335,10 @@ class Ingest:
         for row in rows:
             self._last_seen_written[row["b_id"]] = now
 
-    async def _announce(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
-        """After the commit: tell observers and the dashboard, acknowledge events to devices."""
+    async def after_commit(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
+        """Called once after each batch commit (``outcome.event_ids`` names the new
+        device_events rows): tell observers and the dashboard, acknowledge events to devices.
+        The broker's acknowledgements follow this, never precede the commit."""
         if self.on_commit is not None:
             self.on_commit(outcome)
         if self.bus is not None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from devices import broker, credentials, ingest_processes, service
+from devices import broker, credentials, ingest_processes, mosquitto, service
+from devices.exceptions import BrokerReloadError
 from devices.ingest import BrokerAddress, Ingest
 from runtime.context import Runtime
 
@@ -25,12 +26,27 @@ class DevicesRuntime:
     credentials_file: Path
     broker_process: BaseProcess | None = None
     ingest: Ingest | None = None
+    mosquitto_dir: Path | None = None  # an external Mosquitto's password and ACL files
+    mosquitto_pid_file: Path | None = None
 
     async def refresh_credentials(self, runtime: Runtime) -> None:
-        """Rewrite the broker's credentials file from the registry (new devices work at once)."""
+        """Rewrite the broker's credentials from the registry (new devices work at once): the
+        embedded broker's file, and an external Mosquitto's files followed by a SIGHUP."""
         async with runtime.sessions() as session:
             users = await service.broker_users(session, service_password=self.address.password)
         await asyncio.to_thread(credentials.write_credentials_file, self.credentials_file, users)
+        if self.mosquitto_dir is not None:
+            await asyncio.to_thread(self._sync_mosquitto, self.mosquitto_dir, users)
+
+    def _sync_mosquitto(self, directory: Path, users: list[credentials.BrokerUser]) -> None:
+        mosquitto.export(directory, users, service_username=credentials.SERVICE_USERNAME)
+        if self.mosquitto_pid_file is None:
+            return
+        try:
+            mosquitto.signal_reload(self.mosquitto_pid_file)
+        except BrokerReloadError as error:
+            # The registry change stands; the files are current, only the reload is missing.
+            log.error("Mosquitto did not reload its credentials: %s", error)
 
 
 @asynccontextmanager
@@ -41,7 +57,9 @@ async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
         yield
         return
     devices = DevicesRuntime(address=BrokerAddress.from_settings(settings),
-                             credentials_file=settings.data_dir / credentials.CREDENTIALS_FILE)
+                             credentials_file=settings.data_dir / credentials.CREDENTIALS_FILE,
+                             mosquitto_dir=settings.mosquitto_dir,
+                             mosquitto_pid_file=settings.mosquitto_pid_file)
     await devices.refresh_credentials(runtime)
     if not settings.mqtt_url:
         devices.broker_process = await asyncio.to_thread(
@@ -75,7 +93,8 @@ async def run_demo_fleet(runtime: Runtime) -> None:
     """In demo mode, a few simulated devices keep the dashboard alive (one message a second)."""
     settings = runtime.settings
     if (runtime.devices is None or not settings.demo or settings.demo_fleet_devices == 0
-            or settings.mqtt_url):  # an external broker learns new devices only by export
+            or (settings.mqtt_url and not settings.mosquitto_dir)):
+        # an external broker learns new devices only from ANXIN_MOSQUITTO_DIR (or an export)
         return
     from devices import simulator
 

@@ -38,6 +38,8 @@ class Device(Base):
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reported_online: Mapped[bool | None] = mapped_column(nullable=True)
     battery: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The SIM's number (E.164), for alarm units that call the hotline themselves.
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True, unique=True)
 
 
 class DeviceReading(Base):

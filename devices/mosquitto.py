@@ -3,16 +3,21 @@ runner used by the benchmark and the tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
+import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from devices.credentials import BrokerUser
+from devices.exceptions import BrokerReloadError
 from devices.topics import INTERNAL_PREFIX, PREFIX
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -38,12 +43,40 @@ def acl_text(service_username: str) -> str:
 
 
 def export(directory: Path, users: Iterable[BrokerUser], *, service_username: str) -> None:
-    """Write ``passwords`` and ``acl`` (mode 0600) into ``directory``."""
+    """Write ``passwords`` and ``acl`` (mode 0600) into ``directory``, each replaced atomically:
+    a Mosquitto reloading at that moment reads the old file or the new one, never half."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in (("passwords", password_lines(users)), ("acl", acl_text(service_username))):
-        path = directory / name
-        path.touch(mode=0o600)
-        path.write_text(text)
+        _replace_file(directory / name, text)
+
+
+def _replace_file(path: Path, text: str) -> None:
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        if path.exists():  # keep the owner and mode the operator gave the file
+            kept = path.stat()
+            os.chmod(scratch, stat.S_IMODE(kept.st_mode))
+            with contextlib.suppress(PermissionError):
+                os.chown(scratch, kept.st_uid, kept.st_gid)
+        os.replace(scratch, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(scratch)
+        raise
+
+
+def signal_reload(pid_file: Path) -> None:
+    """Make the Mosquitto whose pid is in ``pid_file`` re-read its password and ACL files."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError) as error:
+        raise BrokerReloadError(f"cannot read Mosquitto's pid from {pid_file}: {error}") from error
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError as error:
+        raise BrokerReloadError(f"cannot signal Mosquitto (pid {pid}): {error}") from error
 
 
 def config_text(*, port: int, directory: Path, persistence: bool = True) -> str:

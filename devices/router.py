@@ -11,9 +11,22 @@ from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import ALL_ROLES, Role
 from devices import events, service
-from devices.exceptions import DeviceIdTakenError, DeviceNotFoundError, UnknownDeviceModelError
-from devices.schemas import DeadLetterOut, DeviceCreate, DeviceOut, ProvisionedDevice
+from devices.exceptions import (
+    DeviceEditError,
+    DeviceIdTakenError,
+    DeviceNotFoundError,
+    PhoneNumberTakenError,
+    UnknownDeviceModelError,
+)
+from devices.schemas import (
+    DeadLetterOut,
+    DeviceCreate,
+    DeviceOut,
+    DeviceUpdate,
+    ProvisionedDevice,
+)
 from devices.topics import Channel, topic_for
+from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
 
@@ -83,6 +96,67 @@ async def retire(device_id: str, user: Provisioner, runtime: RuntimeDep,
         subject_id=None if device.senior_id is None else str(device.senior_id),
         now=runtime.clock.now(), detail={"device_id": device.id})
     await session.commit()
-    if runtime.devices is not None:
-        await runtime.devices.refresh_credentials(runtime)
+    await _registry_changed(runtime, device.id)
     return service.device_out(device, runtime.clock.now())
+
+
+@router.patch("/{device_id}", response_model=DeviceOut)
+async def edit(device_id: str, body: DeviceUpdate, user: Provisioner, runtime: RuntimeDep,
+               session: SessionDep) -> DeviceOut:
+    """Change a device: its senior, location label, heartbeat and grace, state (retire or
+    reactivate) or SIM phone number. Nothing changes when any field is refused."""
+    try:
+        device, changed = await service.update_device(session, device_id=device_id,
+                                                      changes=body)
+    except DeviceNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except SeniorNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except DeviceEditError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    except PhoneNumberTakenError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    now = runtime.clock.now()
+    if changed:
+        previous = changed["senior_id"][0] if "senior_id" in changed else None
+        audited = sorted({s for s in (previous, device.senior_id) if s is not None})
+        for senior_id in audited or [None]:
+            # Both the senior who had the device and the one who gets it see the change.
+            await accounts_service.record_audit(
+                session, actor=user.username, action="device.update", subject_type="senior",
+                subject_id=None if senior_id is None else str(senior_id), now=now,
+                detail={"device_id": device.id, "changed": changed})
+        await session.commit()
+        await _registry_changed(runtime, device.id)
+    return service.device_out(device, now)
+
+
+@router.post("/{device_id}/credentials", response_model=ProvisionedDevice)
+async def new_credentials(device_id: str, user: Provisioner, runtime: RuntimeDep,
+                          session: SessionDep) -> ProvisionedDevice:
+    """Give a device a new MQTT password (the old one stops working); shown this once only."""
+    try:
+        device, password = await service.rotate_credentials(session, device_id=device_id)
+    except DeviceNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except DeviceEditError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    now = runtime.clock.now()
+    await accounts_service.record_audit(
+        session, actor=user.username, action="device.credentials", subject_type="senior",
+        subject_id=None if device.senior_id is None else str(device.senior_id), now=now,
+        detail={"device_id": device.id})
+    await session.commit()
+    await _registry_changed(runtime, device.id)
+    return ProvisionedDevice(
+        device=service.device_out(device, now), mqtt_username=device.id, mqtt_password=password,
+        topics={c.value: topic_for(device.id, c) for c in Channel})
+
+
+async def _registry_changed(runtime: Runtime, device_id: str) -> None:
+    """After a committed change: the broker's credentials, and the in-app ingest's cache."""
+    if runtime.devices is None:
+        return
+    await runtime.devices.refresh_credentials(runtime)
+    if runtime.devices.ingest is not None:
+        runtime.devices.ingest.forget(device_id)

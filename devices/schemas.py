@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from devices.catalogue import DeviceKind
+from seniors.phones import normalise_phone
 
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{2,63}$")]
 
@@ -19,6 +20,25 @@ class DeviceCreate(BaseModel):
     senior_id: int | None = None
     location: Annotated[str, Field(max_length=64)] = ""
     id: DeviceId | None = None
+
+
+class DeviceUpdate(BaseModel):
+    """``PATCH /api/v1/devices/{id}``: only the fields sent change; ``null`` clears the senior
+    or the phone number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    senior_id: int | None = None
+    location: Annotated[str, Field(max_length=64)] | None = None
+    heartbeat_seconds: Annotated[int, Field(ge=10, le=86_400)] | None = None
+    grace_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    state: Literal["active", "retired"] | None = None
+    phone: str | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _normalise_phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
 
 
 class DeviceOut(BaseModel):
@@ -33,6 +53,7 @@ class DeviceOut(BaseModel):
     last_seen: datetime | None
     online: bool
     battery: float | None
+    phone: str | None = None
 
 
 class ProvisionedDevice(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,11 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices import credentials
 from devices.catalogue import DEVICE_MODELS, DeviceKind
-from devices.exceptions import DeviceIdTakenError, DeviceNotFoundError, UnknownDeviceModelError
+from devices.exceptions import (
+    DeviceEditError,
+    DeviceIdTakenError,
+    DeviceNotFoundError,
+    PhoneNumberTakenError,
+    UnknownDeviceModelError,
+)
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
-from devices.schemas import DeadLetterOut, DeviceOut
+from devices.schemas import DeadLetterOut, DeviceOut, DeviceUpdate
 from devices.telemetry import DeviceEvent, Reading
 from seniors import service as seniors_service
+from seniors.phones import try_normalise_phone
 
 LOW_BATTERY = 20.0  # percent
 
@@ -67,6 +75,61 @@ async def list_devices(session: AsyncSession, *, senior_id: int | None = None,
     return (await session.execute(query)).scalars().all()
 
 
+EDITABLE = ("senior_id", "location", "heartbeat_seconds", "grace_seconds", "state", "phone")
+CLEARABLE = {"senior_id", "phone"}
+
+
+async def update_device(session: AsyncSession, *, device_id: str, changes: DeviceUpdate
+                        ) -> tuple[Device, dict[str, list[Any]]]:
+    """Apply the fields sent in ``changes`` (all checked before any is applied); returns the
+    device and, per changed field, [before, after]."""
+    device = await get_device(session, device_id)
+    sent = {name: getattr(changes, name) for name in EDITABLE if name in changes.model_fields_set}
+    if not sent:
+        raise DeviceEditError(f"nothing to change: send one or more of {', '.join(EDITABLE)}")
+    for name, value in sent.items():
+        if value is None and name not in CLEARABLE:
+            raise DeviceEditError(f"{name} cannot be null")
+    if sent.get("senior_id") is not None:
+        await seniors_service.get_senior(session, sent["senior_id"])
+    if sent.get("phone") is not None:
+        holder = await session.scalar(select(Device.id).where(Device.phone == sent["phone"],
+                                                              Device.id != device.id))
+        if holder is not None:
+            raise PhoneNumberTakenError(
+                f"phone number {sent['phone']} already belongs to device {holder!r}")
+    changed = {name: [getattr(device, name), value] for name, value in sent.items()
+               if getattr(device, name) != value}
+    for name, (_, value) in changed.items():
+        setattr(device, name, value)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the same number given to two devices at once
+        raise PhoneNumberTakenError(f"phone number {sent.get('phone')} is taken") from error
+    return device, changed
+
+
+async def rotate_credentials(session: AsyncSession, *, device_id: str) -> tuple[Device, str]:
+    """A new MQTT password for the device (the old one stops working); returned this once."""
+    device = await get_device(session, device_id)
+    if device.state != "active":
+        raise DeviceEditError(
+            f"device {device_id!r} is retired: reactivate it before giving it new credentials")
+    password = credentials.new_password()
+    device.mqtt_password_hash = credentials.hash_password(password)
+    return device, password
+
+
+async def find_by_phone(session: AsyncSession, number: str) -> Device | None:
+    """The active device whose SIM has this number (any common spelling of it), if any."""
+    normalised = try_normalise_phone(number)
+    if normalised is None:
+        return None
+    device: Device | None = await session.scalar(
+        select(Device).where(Device.phone == normalised, Device.state == "active"))
+    return device
+
+
 async def retire_device(session: AsyncSession, *, device_id: str) -> Device:
     """Retire a device: its credentials stop working and its messages become dead letters."""
     device = await get_device(session, device_id)
@@ -87,7 +150,7 @@ def device_out(device: Device, now: datetime) -> DeviceOut:
         id=device.id, model=device.model, kind=DeviceKind(device.kind), senior_id=device.senior_id,
         location=device.location, heartbeat_seconds=device.heartbeat_seconds,
         grace_seconds=device.grace_seconds, state=device.state, last_seen=device.last_seen,
-        online=is_online(device, now), battery=device.battery,
+        online=is_online(device, now), battery=device.battery, phone=device.phone,
     )
 
 
