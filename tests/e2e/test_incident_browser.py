@@ -1,5 +1,5 @@
-"""An incident in a real browser: acknowledge an alarm, open its incident, add a note, call a
-contact on the simulated network, and resolve."""
+"""An incident in a real browser: acknowledge an alarm, open its incident, add a note, order
+a service, call a contact on the simulated network, and resolve."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
         demo_server: LiveServer, browser: Browser) -> None:
     """The operator acknowledges an SOS, follows the link to its incident, writes a note,
-    rings the first contact (who answers on the simulator), hangs up and resolves: the
+    orders a meal delivery, rings the first contact (who answers on the simulator), hangs up and resolves: the
     incident closes and the alarm is resolved with the same disposition."""
     runtime = demo_server.runtime
     raised = await flows.raise_and_announce(runtime, senior_id=3, kind="sos",
@@ -39,6 +39,13 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     await page.click("#save-note")
     await page.wait_for_selector("#incident-timeline li[data-what=note]")
     assert "头晕" in await page.inner_text("#incident-timeline")
+    assert "null" not in await page.inner_text("#incident-actions")
+
+    await page.wait_for_selector("#order-service option[value=meals]", state="attached")
+    await page.select_option("#order-service", "meals")
+    await page.select_option("#order-urgency", "same_day")
+    await page.click("#place-order")
+    await page.wait_for_selector("#incident-timeline li[data-what^='order.']", timeout=15000)
 
     await page.click("#record-contacts li[data-position='0'] button.call-contact")
     async with runtime.sessions() as session:

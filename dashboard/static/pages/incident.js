@@ -160,7 +160,7 @@ export default async function incident(main, { user }) {
     const orderNotes = el("input", { id: "order-notes", placeholder: t("incident.order_notes") });
     const disposition = el("select", { id: "incident-disposition" }, DISPOSITIONS.map((d) => el("option", { value: d }, t(`disposition.${d}`))));
     const summary = el("textarea", { id: "incident-summary", rows: 2, placeholder: t("incident.summary") });
-    api("/api/v1/dispatch/catalogue").then((services) => service.replaceChildren(...services.map((s) =>
+    api("/api/v1/catalogue").then((services) => service.replaceChildren(...services.map((s) =>
       el("option", { value: s.code }, currentLanguage() === "en" ? s.name_en : s.name_zh)))).catch(() => {});
     actions.replaceChildren(
       el("div", { class: "row" },
@@ -174,7 +174,7 @@ export default async function incident(main, { user }) {
         el("button", { type: "button", id: "place-order", onclick: () => act(() => api(`/api/v1/incidents/${id}/orders`, { method: "POST",
           body: { service: service.value, urgency: urgency.value, notes: orderNotes.value } })) }, t("incident.place_order")))),
       section("incident.record_contact", contactForm()),
-      user.role === "operator" ? null : section("incident.handover", handoverForm()),
+      user.role === "operator" ? [] : section("incident.handover", handoverForm()),
       section("incident.resolve", el("div", { class: "resolve-form" }, disposition, summary,
         el("button", { type: "button", class: "primary", id: "resolve-incident", onclick: () => act(() => api(`/api/v1/incidents/${id}/resolve`, { method: "POST",
           body: { disposition: disposition.value, summary: summary.value } })) }, t("incident.resolve")))),
