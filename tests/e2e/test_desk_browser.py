@@ -1,4 +1,5 @@
-"""An operator's desk in a real browser: go available, get a reserved task, accept, complete."""
+"""An operator's desk in a real browser: go available, get a reserved alarm or a waiting call,
+accept, complete."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from playwright.async_api import Browser
 
 from alarms import flows
 from alarms import service as alarms_service
+from callcenter.models import CallLeg
+from seniors import service as seniors_service
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 
@@ -45,3 +48,35 @@ async def test_operator_takes_a_reserved_alarm_from_the_desk(demo_server: LiveSe
     await page.wait_for_selector("#desk-state[data-state=wrap_up]")
     await page.click("#desk-ready")
     await page.wait_for_selector("#desk-state[data-state=available]")
+
+
+async def test_operator_takes_a_waiting_call_from_the_desk(demo_server: LiveServer,
+                                                          browser: Browser) -> None:
+    """A senior calls 12349 and picks policy consultation; the call is offered on the idle
+    operator's desk, and accepting it answers the call and pops up that senior's record with
+    the incident it opened."""
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        senior = await seniors_service.get_senior(session, 6)
+        number = senior.phones[0].number
+    page = await browser.new_page()
+    await log_in(page, demo_server, "operator1")
+    await page.click("#nav a[data-page=desk]")
+    await page.click("button[data-set=available]")
+    await page.wait_for_selector("#desk-state[data-state=available]")
+    dialled = await page.request.post(f"{demo_server.url}/telephony/simulator/calls",
+                                      data={"from_number": number})
+    assert dialled.ok, await dialled.text()
+    call_id = (await dialled.json())["call"]["id"]
+    pressed = await page.request.post(
+        f"{demo_server.url}/telephony/simulator/calls/{call_id}/input", data={"digits": "2"})
+    assert pressed.ok, await pressed.text()
+    offer = page.locator(f"#desk-offers li[data-id]:has-text('call:{call_id}')")
+    await offer.wait_for(timeout=15000)
+    await offer.locator("button.accept").click()
+    await page.wait_for_selector("#desk-working li[data-id]")
+    await page.wait_for_selector("#desk-incident-link", timeout=15000)
+    assert senior.name in await page.inner_text("#desk-senior")
+    async with runtime.sessions() as session:
+        call = await session.get(CallLeg, call_id)
+    assert call is not None and call.operator == "operator1"
