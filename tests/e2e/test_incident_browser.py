@@ -20,8 +20,8 @@ pytestmark = pytest.mark.browser
 async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
         demo_server: LiveServer, browser: Browser) -> None:
     """The operator acknowledges an SOS, follows the link to its incident, writes a note,
-    orders a meal delivery, rings the first contact (who answers on the simulator), hangs up and resolves: the
-    incident closes and the alarm is resolved with the same disposition."""
+    orders a meal delivery, rings the first contact (who answers on the simulator), hangs up
+    and resolves: the incident closes and the alarm is resolved with the same disposition."""
     runtime = demo_server.runtime
     raised = await flows.raise_and_announce(runtime, senior_id=3, kind="sos",
                                             at=runtime.clock.now())
