@@ -6,8 +6,10 @@ the senior in one transaction, and announces after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
@@ -48,6 +50,23 @@ async def audit(session: AsyncSession, runtime: Runtime, user: StaffUser, action
                        incident_id=incident.id, **detail)
 
 
+@asynccontextmanager
+async def _acting(runtime: Runtime, user: StaffUser,
+                  incident_id: int) -> AsyncIterator[tuple[AsyncSession, Incident]]:
+    """The incident in a fresh transaction, once it is clear the user may act on it."""
+    async with runtime.sessions() as session:
+        incident = await service.get_incident(session, incident_id)
+        service.check_may_act(incident, user)
+        yield session, incident
+
+
+async def _committed(session: AsyncSession, incident: Incident) -> IncidentDetail:
+    """The incident as the operator will now see it, with the change committed."""
+    detail = await timeline.detail_of(session, incident)
+    await session.commit()
+    return detail
+
+
 async def open_by_hand(runtime: Runtime, user: StaffUser, *, senior_id: int,
                        note: str) -> IncidentDetail:
     async with runtime.sessions() as session:
@@ -81,30 +100,24 @@ async def read_many(runtime: Runtime, user: StaffUser,
 
 async def add_note(runtime: Runtime, user: StaffUser, *, incident_id: int,
                    text: str) -> IncidentDetail:
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    async with _acting(runtime, user, incident_id) as (session, incident):
         entry = await service.add_note(session, incident, text=text, actor=user.username,
                                        now=runtime.clock.now())
         await audit(session, runtime, user, "incident.note", incident, entry_id=entry.id)
-        detail = await timeline.detail_of(session, incident)
-        await session.commit()
+        detail = await _committed(session, incident)
     events.publish_updated(runtime.bus, incident, what="note")
     return detail
 
 
 async def record_contact(runtime: Runtime, user: StaffUser, *, incident_id: int,
                          body: ContactRecordIn) -> IncidentDetail:
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    async with _acting(runtime, user, incident_id) as (session, incident):
         await service.record_contact(session, incident, position=body.position,
                                      outcome=body.outcome.value, text=body.text,
                                      actor=user.username, now=runtime.clock.now())
         await audit(session, runtime, user, "incident.contact", incident,
                     position=body.position, outcome=body.outcome.value)
-        detail = await timeline.detail_of(session, incident)
-        await session.commit()
+        detail = await _committed(session, incident)
     events.publish_updated(runtime.bus, incident, what="contact")
     return detail
 
@@ -112,9 +125,7 @@ async def record_contact(runtime: Runtime, user: StaffUser, *, incident_id: int,
 async def order_service(runtime: Runtime, user: StaffUser, *, incident_id: int,
                         body: OrderIn) -> ServiceOrder:
     """A dispatch order for the senior, created by dispatch's own service and linked here."""
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    incident = await _acting_on(runtime, user, incident_id)
     order = await dispatch_flows.create_order(runtime, actor=user.username, data=OrderCreate(
         senior_id=incident.senior_id, service=body.service, urgency=body.urgency,
         source=OrderSource.OPERATOR, source_ref=timeline.order_ref(incident.id),
@@ -133,16 +144,13 @@ async def order_service(runtime: Runtime, user: StaffUser, *, incident_id: int,
 async def resolve(runtime: Runtime, user: StaffUser, *, incident_id: int,
                   body: ResolveIn) -> IncidentDetail:
     """Close the incident and resolve its open alarms with the same disposition."""
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    async with _acting(runtime, user, incident_id) as (session, incident):
         alarms = await service.close_incident(session, incident, disposition=body.disposition,
                                               summary=body.summary, actor=user.username,
                                               now=runtime.clock.now())
         await audit(session, runtime, user, "incident.close", incident,
                     disposition=body.disposition.value, alarms=[a.id for a in alarms])
-        detail = await timeline.detail_of(session, incident)
-        await session.commit()
+        detail = await _committed(session, incident)
     for alarm in alarms:
         alarm_events.publish_resolved(runtime.bus, alarm)
     events.publish_updated(runtime.bus, incident, what="closed")
@@ -152,24 +160,19 @@ async def resolve(runtime: Runtime, user: StaffUser, *, incident_id: int,
 async def set_owner(runtime: Runtime, user: StaffUser, *, incident_id: int,
                     owner: str) -> IncidentDetail:
     """A supervisor hands the incident to another operator."""
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    async with _acting(runtime, user, incident_id) as (session, incident):
         if await accounts_service.get_user_by_username(session, owner) is None:
             raise IncidentInputError(f"no staff user {owner!r}")
         await service.set_owner(session, incident, owner=owner, actor=user.username,
                                 now=runtime.clock.now())
         await audit(session, runtime, user, "incident.owner", incident, owner=owner)
-        detail = await timeline.detail_of(session, incident)
-        await session.commit()
+        detail = await _committed(session, incident)
     events.publish_updated(runtime.bus, incident, what="owner")
     return detail
 
 
 async def _acting_on(runtime: Runtime, user: StaffUser, incident_id: int) -> Incident:
-    async with runtime.sessions() as session:
-        incident = await service.get_incident(session, incident_id)
-        service.check_may_act(incident, user)
+    async with _acting(runtime, user, incident_id) as (_, incident):
         return incident
 
 
@@ -227,7 +230,9 @@ async def _live_call(runtime: Runtime, incident: Incident, call_id: int | None) 
     (a conference party's own leg is not a call to add people to)."""
     async with runtime.sessions() as session:
         ids = await service.linked_ids(session, incident.id, EntryKind.CALL)
-        calls = [await session.get(CallLeg, call) for call in ids]
+        found = {call.id: call for call in (await session.scalars(
+            select(CallLeg).where(CallLeg.id.in_(ids)))).all()}
+    calls = [found.get(call) for call in ids]
     live = [call for call in calls if call is not None and conferencing.is_live(call)
             and call.parent_call_id is None]
     if call_id is not None:
