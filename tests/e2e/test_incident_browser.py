@@ -41,10 +41,11 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     assert "头晕" in await page.inner_text("#incident-timeline")
     assert "null" not in await page.inner_text("#incident-actions")
 
-    await page.wait_for_selector("#order-service option[value=meals]", state="attached")
-    await page.select_option("#order-service", "meals")
-    await page.select_option("#order-urgency", "same_day")
-    await page.click("#place-order")
+    form = page.locator("#incident-actions form.service-order")
+    await form.locator("select[name=service] option[value=meals]").wait_for(state="attached")
+    await form.locator("select[name=service]").select_option("meals")
+    await form.locator("select[name=urgency]").select_option("same_day")
+    await form.locator("button.create-order").click()
     await page.wait_for_selector("#incident-timeline li[data-what^='order.']", timeout=15000)
 
     await page.click("#record-contacts li[data-position='0'] button.call-contact")

@@ -1,21 +1,21 @@
 import { api, el, formatTime } from "/static/api.js";
 import { addStrings, currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { serviceOrderForm } from "/static/pages/service-order.js";
 
 addStrings("zh-CN", {
   "nav.incidents": "事件处置", "incident.title": "事件", "incident.list": "处理中的事件", "incident.none": "当前没有处理中的事件",
   "incident.owner": "负责人", "incident.opened": "立案时间", "incident.state.open": "处理中", "incident.state.closed": "已结案",
   "incident.via.alarm": "接警立案", "incident.via.call": "来电立案", "incident.via.manual": "手动立案",
   "incident.timeline": "处置时间线", "incident.note": "添加备注", "incident.note_placeholder": "记录情况、处置经过…",
-  "incident.save_note": "保存备注", "incident.order": "派单", "incident.order_notes": "派单说明",
-  "incident.place_order": "提交派单", "incident.resolve": "结案", "incident.summary": "结案小结（必填）",
+  "incident.save_note": "保存备注",
+  "incident.resolve": "结案", "incident.summary": "结案小结（必填）",
   "incident.call_senior": "📞 呼叫老人", "incident.call": "呼叫", "incident.conference": "加入通话",
   "incident.conference_120": "🚑 接入120", "incident.contacts_reached": "已联系的家属",
   "incident.record_contact": "记录联系结果", "incident.handover": "转交给", "incident.handover_button": "转交",
   "incident.closed_note": "事件已结案", "incident.open_link": "打开事件", "incident.open_new": "为该老人立案",
   "record.profile": "基本信息", "record.devices": "设备", "record.online": "在线", "record.offline": "离线",
   "record.battery": "电量", "record.last_alarms": "最近报警", "record.last_calls": "最近通话", "record.last_orders": "最近工单",
-  "urgency.urgent": "紧急", "urgency.same_day": "当天", "urgency.scheduled": "预约",
   "tl.opened": "立案", "tl.note": "备注", "tl.contact": "联系家属", "tl.owner": "转交", "tl.closed": "结案",
   "tl.alarm.raised": "报警触发", "tl.alarm.repeated": "重复报警", "tl.alarm.escalated": "报警升级",
   "tl.alarm.acknowledged": "接警", "tl.alarm.resolved": "报警解除", "tl.alarm.priority_raised": "报警升为更高级别",
@@ -30,15 +30,14 @@ addStrings("en", {
   "incident.owner": "Owner", "incident.opened": "Opened", "incident.state.open": "open", "incident.state.closed": "closed",
   "incident.via.alarm": "from an alarm", "incident.via.call": "from a call", "incident.via.manual": "opened by hand",
   "incident.timeline": "Timeline", "incident.note": "Add a note", "incident.note_placeholder": "What happened, what was done…",
-  "incident.save_note": "Save note", "incident.order": "Order a service", "incident.order_notes": "Notes for the provider",
-  "incident.place_order": "Place order", "incident.resolve": "Resolve", "incident.summary": "Summary (required)",
+  "incident.save_note": "Save note",
+  "incident.resolve": "Resolve", "incident.summary": "Summary (required)",
   "incident.call_senior": "📞 Call the senior", "incident.call": "Call", "incident.conference": "Add to call",
   "incident.conference_120": "🚑 Conference 120", "incident.contacts_reached": "Contacts reached",
   "incident.record_contact": "Record a contact's outcome", "incident.handover": "Hand over to", "incident.handover_button": "Hand over",
   "incident.closed_note": "This incident is closed", "incident.open_link": "Open the incident", "incident.open_new": "Open an incident",
   "record.profile": "Profile", "record.devices": "Devices", "record.online": "online", "record.offline": "offline",
   "record.battery": "battery", "record.last_alarms": "Last alarms", "record.last_calls": "Last calls", "record.last_orders": "Last orders",
-  "urgency.urgent": "urgent", "urgency.same_day": "same day", "urgency.scheduled": "scheduled",
   "tl.opened": "Opened", "tl.note": "Note", "tl.contact": "Contact", "tl.owner": "Handed over", "tl.closed": "Closed",
   "tl.alarm.raised": "Alarm raised", "tl.alarm.repeated": "Alarm repeated", "tl.alarm.escalated": "Alarm escalated",
   "tl.alarm.acknowledged": "Alarm acknowledged", "tl.alarm.resolved": "Alarm resolved", "tl.alarm.priority_raised": "Alarm priority raised",
@@ -155,13 +154,8 @@ export default async function incident(main, { user }) {
       return;
     }
     const note = el("textarea", { id: "note-text", rows: 2, placeholder: t("incident.note_placeholder") });
-    const service = el("select", { id: "order-service" });
-    const urgency = el("select", { id: "order-urgency" }, ["urgent", "same_day", "scheduled"].map((u) => el("option", { value: u }, t(`urgency.${u}`))));
-    const orderNotes = el("input", { id: "order-notes", placeholder: t("incident.order_notes") });
     const disposition = el("select", { id: "incident-disposition" }, DISPOSITIONS.map((d) => el("option", { value: d }, t(`disposition.${d}`))));
     const summary = el("textarea", { id: "incident-summary", rows: 2, placeholder: t("incident.summary") });
-    api("/api/v1/catalogue").then((services) => service.replaceChildren(...services.map((s) =>
-      el("option", { value: s.code }, currentLanguage() === "en" ? s.name_en : s.name_zh)))).catch(() => {});
     actions.replaceChildren(
       el("div", { class: "row" },
         el("button", { type: "button", class: "primary", id: "call-senior", onclick: () => act(() => api(`/api/v1/incidents/${id}/calls/senior`, { method: "POST" })) }, t("incident.call_senior")), " ",
@@ -170,9 +164,7 @@ export default async function incident(main, { user }) {
         await api(`/api/v1/incidents/${id}/notes`, { method: "POST", body: { text: note.value } });
         note.value = "";
       }) }, t("incident.save_note"))),
-      section("incident.order", el("div", { class: "row" }, service, urgency, orderNotes,
-        el("button", { type: "button", id: "place-order", onclick: () => act(() => api(`/api/v1/incidents/${id}/orders`, { method: "POST",
-          body: { service: service.value, urgency: urgency.value, notes: orderNotes.value } })) }, t("incident.place_order")))),
+      orderForm,
       section("incident.record_contact", contactForm()),
       user.role === "operator" ? [] : section("incident.handover", handoverForm()),
       section("incident.resolve", el("div", { class: "resolve-form" }, disposition, summary,
@@ -209,11 +201,16 @@ export default async function incident(main, { user }) {
 
   let seniorShown = false;
   let contacts = [];
+  let orderForm = null;
   async function refresh() {
     current = await api(`/api/v1/incidents/${id}`);
     if (!seniorShown) {
       seniorShown = true;
       contacts = (await seniorPanel(record, current.senior_id, current.state === "open" ? telephony : null)).senior.contacts;
+      // The desk's order form, filing the order under this incident.
+      orderForm = await serviceOrderForm({ seniorId: current.senior_id, onCreated: refresh,
+        submit: ({ service, urgency, notes, service_at }) => api(`/api/v1/incidents/${id}/orders`,
+          { method: "POST", body: { service, urgency, notes, service_at } }) });
     }
     render();
     // The forms are built once per state, so a live refresh never wipes what is being typed.

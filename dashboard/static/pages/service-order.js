@@ -23,7 +23,10 @@ let catalogue = null;
 
 // The operator's order form during a call: service, urgency, time and notes for one senior.
 // ``source`` and ``sourceRef`` say what led to it (a green-key press, an alarm, a call).
-export async function serviceOrderForm({ seniorId, source = "operator", sourceRef = "", onCreated }) {
+// ``submit`` sends the order elsewhere (an incident files it under itself); it gets the body.
+const createOrder = (body) => api("/api/v1/orders", { method: "POST", body });
+
+export async function serviceOrderForm({ seniorId, source = "operator", sourceRef = "", onCreated, submit = createOrder }) {
   catalogue = catalogue || await api("/api/v1/catalogue");
   const result = el("p", { class: "muted order-result", role: "status" });
   const service = el("select", { name: "service" },
@@ -38,7 +41,7 @@ export async function serviceOrderForm({ seniorId, source = "operator", sourceRe
       source, source_ref: sourceRef, notes: notes.value };
     if (when.value) body.service_at = new Date(when.value).toISOString();
     try {
-      const order = await api("/api/v1/orders", { method: "POST", body });
+      const order = await submit(body);
       const state = t(`state.${order.state}`) + (order.escalation_reason ? ` (${order.escalation_reason})` : "");
       result.textContent = t("order.created", { id: order.id, state });
       result.dataset.order = order.id;
