@@ -1,4 +1,4 @@
-"""Creating the async engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
+"""The async engine: SQLite gets WAL mode, a busy timeout, foreign keys and a write gate."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.write_gate import GatedSession, gate_info
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,4 +43,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of ``engine``; on SQLite they queue for the process's write gate."""
+    if engine.dialect.name == "sqlite":
+        return async_sessionmaker(engine, expire_on_commit=False,
+                                  sync_session_class=GatedSession,
+                                  info=gate_info(engine.sync_engine))
     return async_sessionmaker(engine, expire_on_commit=False)

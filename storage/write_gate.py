@@ -1,0 +1,119 @@
+"""One writing transaction at a time per SQLite engine, queued on the event loop.
+
+SQLite lets one connection write at a time. Left to itself, a second writer sleeps in SQLite's
+busy handler, in steps of up to 100 ms, and does not wake when the lock frees; under load that
+sleep is the whole latency tail. The gate queues writers in asyncio instead: a session takes it
+just before its first write (an INSERT, UPDATE, DELETE or REPLACE, or a flush) and gives it back
+when its transaction ends, which is exactly when SQLite would take and drop its write lock. A
+waiter wakes the moment the gate frees, and a task cancelled while waiting has touched no
+connection, so nothing is left half-done.
+
+Reads are never gated (WAL readers do not block writers). Other processes writing the same file
+still meet SQLite's busy handler; this gate only orders the writers of one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.util import await_only
+
+_GATE = "anxin.write_gate"
+_HELD = "anxin.write_gate_held"
+_WRITE_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+
+class WriteGateTimeout(RuntimeError):
+    """The gate stayed taken for longer than the wait allowed (a transaction left open)."""
+
+
+class WriteGate:
+    """A first-come first-served lock for one engine's writing transactions."""
+
+    def __init__(self, wait_seconds: float = 30.0) -> None:
+        self.wait_seconds = wait_seconds
+        self._lock = asyncio.Lock()
+
+    @property
+    def taken(self) -> bool:
+        return self._lock.locked()
+
+    async def acquire(self) -> None:
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise WriteGateTimeout(
+                f"no database write possible for {self.wait_seconds:g} s: "
+                "another transaction of this process holds the write gate") from None
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_gates: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()
+
+
+def gate_for(engine: Engine) -> WriteGate:
+    """The one gate of ``engine`` (its sync engine), made on first use."""
+    gate = _gates.get(engine)
+    if gate is None:
+        gate = _gates[engine] = WriteGate()
+    return gate
+
+
+class GatedSession(Session):
+    """A session that takes its engine's write gate before writing (see the module text)."""
+
+
+def gate_info(engine: Engine) -> dict[str, Any]:
+    """The ``info`` a sessionmaker passes to each session so that it finds the gate."""
+    return {_GATE: gate_for(engine)}
+
+
+def _take(session: Session) -> None:
+    gate: WriteGate | None = session.info.get(_GATE)
+    if gate is None or session.info.get(_HELD):
+        return
+    if not session.in_transaction():
+        session.begin()  # so that the transaction's end is sure to give the gate back
+    await_only(gate.acquire())
+    session.info[_HELD] = True
+
+
+def _give_back(session: Session) -> None:
+    if session.info.pop(_HELD, False):
+        session.info[_GATE].release()
+
+
+def _is_write(state: ORMExecuteState) -> bool:
+    if state.is_insert or state.is_update or state.is_delete:
+        return True
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        words = statement.text.split(None, 1)
+        return bool(words) and words[0].upper() in _WRITE_KEYWORDS
+    return False
+
+
+@event.listens_for(GatedSession, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    if _is_write(state):
+        _take(state.session)
+
+
+@event.listens_for(GatedSession, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    _take(session)
+
+
+@event.listens_for(GatedSession, "after_transaction_end")
+def _after_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        _give_back(session)
