@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.inline_sqlite import inline_creator
 from storage.write_gate import GatedSession, gate_info
 
 
@@ -22,15 +23,25 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``url``; for a SQLite file, the folder is created first."""
+    """An engine for ``url``. A SQLite file gets its folder made and runs inline on the event
+    loop (storage/inline_sqlite.py); an in-memory SQLite database keeps aiosqlite."""
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        database = sqlite_file(url)
+        if database is None:
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            return engine
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, async_creator=inline_creator(database))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(url: str | URL) -> str | None:
+    """The file of a SQLite ``url``; None for an in-memory database."""
+    database = make_url(url).database
+    return database if database and database != ":memory:" else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,14 +49,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions of ``engine``; on SQLite they queue for the process's write gate."""
-    if engine.dialect.name == "sqlite":
+    database = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if database is not None:
         return async_sessionmaker(engine, expire_on_commit=False,
-                                  sync_session_class=GatedSession,
-                                  info=gate_info(engine.sync_engine))
+                                  sync_session_class=GatedSession, info=gate_info(database))
     return async_sessionmaker(engine, expire_on_commit=False)

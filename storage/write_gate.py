@@ -1,12 +1,13 @@
-"""One writing transaction at a time per SQLite engine, queued on the event loop.
+"""One writing transaction at a time per SQLite file and process, queued on the event loop.
 
 SQLite lets one connection write at a time. Left to itself, a second writer sleeps in SQLite's
 busy handler, in steps of up to 100 ms, and does not wake when the lock frees; under load that
 sleep is the whole latency tail. The gate queues writers in asyncio instead: a session takes it
 just before its first write (an INSERT, UPDATE, DELETE or REPLACE, or a flush) and gives it back
 when its transaction ends, which is exactly when SQLite would take and drop its write lock. A
-waiter wakes the moment the gate frees, and a task cancelled while waiting has touched no
-connection, so nothing is left half-done.
+waiter wakes the moment the gate frees, and a task cancelled while waiting has written nothing,
+so nothing is left half-done. Writers hold their connection while they queue, so the gate's
+holder never waits for the pool.
 
 Reads are never gated (WAL readers do not block writers). Other processes writing the same file
 still meet SQLite's busy handler; this gate only orders the writers of one process.
@@ -15,11 +16,11 @@ still meet SQLite's busy handler; this gate only orders the writers of one proce
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import await_only
@@ -57,39 +58,45 @@ class WriteGate:
         self._lock.release()
 
 
-_gates: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()
+_gates: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteGate]] = WeakKeyDictionary()
 
 
-def gate_for(engine: Engine) -> WriteGate:
-    """The one gate of ``engine`` (its sync engine), made on first use."""
-    gate = _gates.get(engine)
+def gate_for(database: str) -> WriteGate:
+    """The one gate of the database file ``database`` on the running event loop (shared by
+    every engine of this process that opens the same file)."""
+    gates = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = gates.get(database)
     if gate is None:
-        gate = _gates[engine] = WriteGate()
+        gate = gates[database] = WriteGate()
     return gate
 
 
 class GatedSession(Session):
-    """A session that takes its engine's write gate before writing (see the module text)."""
+    """A session that takes its database's write gate before writing (see the module text)."""
 
 
-def gate_info(engine: Engine) -> dict[str, Any]:
-    """The ``info`` a sessionmaker passes to each session so that it finds the gate."""
-    return {_GATE: gate_for(engine)}
+def gate_info(database: str) -> dict[str, Any]:
+    """The ``info`` a sessionmaker passes to each session so that it finds its gate."""
+    return {_GATE: str(Path(database).resolve())}
 
 
 def _take(session: Session) -> None:
-    gate: WriteGate | None = session.info.get(_GATE)
-    if gate is None or session.info.get(_HELD):
+    database: str | None = session.info.get(_GATE)
+    if database is None or session.info.get(_HELD):
         return
-    if not session.in_transaction():
-        session.begin()  # so that the transaction's end is sure to give the gate back
+    # Hold a connection (and so a transaction, whose end gives the gate back) before queueing:
+    # a writer that queued first and then waited for the pool could wait on the very sessions
+    # queued behind it.
+    session.connection()
+    gate = gate_for(database)
     await_only(gate.acquire())
-    session.info[_HELD] = True
+    session.info[_HELD] = gate
 
 
 def _give_back(session: Session) -> None:
-    if session.info.pop(_HELD, False):
-        session.info[_GATE].release()
+    gate: WriteGate | None = session.info.pop(_HELD, None)
+    if gate is not None:
+        gate.release()
 
 
 def _is_write(state: ORMExecuteState) -> bool:

@@ -18,7 +18,7 @@ from callcenter import conferencing, events, ivr, service
 from callcenter.exceptions import CallNotWaitingError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg
-from callcenter.routing.desk import RoutingDesk
+from callcenter.routing.desk import NewTask, RoutingDesk
 from callcenter.routing.engine import RoutingError, Task, TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
@@ -79,14 +79,11 @@ async def sync_call_tasks(runtime: Runtime, desk: RoutingDesk) -> None:
         known = set((await session.execute(select(RoutingTask.open_ref).where(or_(
             RoutingTask.open_ref.like(f"{CALL_REF}%"),
             RoutingTask.open_ref.like(f"{CASE_REF}%"))))).scalars())
-    for work in waiting:
-        if work.ref not in known:
-            await desk.add_task(kind=work.kind, priority=work.priority, ref=work.ref,
-                                skills=sorted(work.skills), language=work.language)
-    for case_id in callbacks:
-        if f"{CASE_REF}{case_id}" not in known:
-            await desk.add_task(kind=TaskKind.CALLBACK, priority=CALLBACK_PRIORITY,
-                                ref=f"{CASE_REF}{case_id}")
+    await desk.add_tasks(
+        [NewTask(work.kind, work.priority, work.ref, tuple(sorted(work.skills)), work.language)
+         for work in waiting if work.ref not in known]
+        + [NewTask(TaskKind.CALLBACK, CALLBACK_PRIORITY, f"{CASE_REF}{case_id}")
+           for case_id in callbacks if f"{CASE_REF}{case_id}" not in known])
     still_waiting = {work.ref for work in waiting} | {f"{CASE_REF}{i}" for i in callbacks}
     for task in list(desk.router.tasks.values()):
         if not task.ref.startswith((CALL_REF, CASE_REF)):

@@ -31,6 +31,18 @@ from callcenter.routing.rules import OperatorState, TaskKind
 from runtime.context import Runtime
 
 SUPERVISORS = ("supervisor",)
+ADD_SLICE = 25  # tasks queued per transaction
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """Work to queue on the desk; ``ref`` names what it is about (``alarm:7``, ``call:12``)."""
+
+    kind: TaskKind
+    priority: int
+    ref: str
+    skills: tuple[str, ...] = ()
+    language: str | None = None
 
 
 @dataclass
@@ -51,23 +63,42 @@ class RoutingDesk:
     async def add_task(self, *, kind: TaskKind, priority: int, ref: str,
                        skills: Sequence[str] = (), language: str | None = None) -> Task | None:
         """Queue work; returns None if work with the same ``ref`` is already open."""
+        added = await self.add_tasks([NewTask(kind, priority, ref, tuple(skills), language)])
+        return added[0] if added else None
+
+    async def add_tasks(self, work: Sequence[NewTask]) -> list[Task]:
+        """Queue several pieces of work, a slice per transaction (so that a burst never holds
+        the database's writer for long); those whose ``ref`` is already open are left out.
+        The tasks queued, in the order given."""
+        queued: list[Task] = []
+        for start in range(0, len(work), ADD_SLICE):
+            queued += await self._add_slice(work[start:start + ADD_SLICE])
+        return queued
+
+    async def _add_slice(self, work: Sequence[NewTask]) -> list[Task]:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
-            existing = await session.scalar(select(RoutingTask.id).where(
-                RoutingTask.open_ref == ref))
-            if existing is not None:
-                return None
-            row = RoutingTask(kind=kind.value, priority=priority, ref=ref, open_ref=ref,
-                              skills=list(skills), language=language, created_at=now,
-                              state=TaskState.WAITING.value)
-            session.add(row)
+            open_refs = set((await session.execute(select(RoutingTask.open_ref).where(
+                RoutingTask.open_ref.in_([item.ref for item in work])))).scalars())
+            rows = []
+            for item in work:
+                if item.ref in open_refs:
+                    continue
+                open_refs.add(item.ref)
+                rows.append(RoutingTask(
+                    kind=item.kind.value, priority=item.priority, ref=item.ref,
+                    open_ref=item.ref, skills=list(item.skills), language=item.language,
+                    created_at=now, state=TaskState.WAITING.value))
+            if not rows:
+                return []
+            session.add_all(rows)
             await session.flush()
-            task = _task(row)
-            actions = self.router.add_task(task, now)
+            tasks = [_task(row) for row in rows]
+            actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
             await session.commit()
         self._announce(actions)
-        return task
+        return tasks
 
     async def accept(self, task_id: int, username: str) -> Task:
         now = self.runtime.clock.now()
@@ -133,19 +164,18 @@ class RoutingDesk:
         self._announce(actions)
 
     async def _save(self, session: AsyncSession) -> None:
+        """Write what the engine changed: all tasks in one statement, operators by row."""
         tasks, operators = self.router.take_dirty()
-        for task in tasks:
-            await session.execute(update(RoutingTask).where(RoutingTask.id == task.id).values(
-                state=task.state.value, step=task.step, exclusive=task.exclusive,
-                offered_to=sorted(task.offered_to), refused_by=sorted(task.refused_by),
-                reserved_to=task.reserved_to, reservation_expires=task.reservation_expires,
-                assigned_to=task.assigned_to, done_at=task.done_at,
-                open_ref=task.ref if task.open or task.state == TaskState.ASSIGNED else None,
-            ).execution_options(synchronize_session=False))
+        if tasks:
+            await session.execute(update(RoutingTask), [_task_columns(task) for task in tasks])
+        if not operators:
+            return
         now = self.runtime.clock.now()
+        rows = {row.username: row for row in (await session.execute(select(
+            RoutingOperator).where(RoutingOperator.username.in_(
+                [operator.username for operator in operators])))).scalars()}
         for operator in operators:
-            row = await session.get(RoutingOperator, operator.username) or RoutingOperator(
-                username=operator.username)
+            row = rows.get(operator.username) or RoutingOperator(username=operator.username)
             if row.state != operator.state.value:  # the history occupancy is computed from
                 session.add(OperatorStateChange(username=operator.username,
                                                 state=operator.state.value, at=now))
@@ -175,6 +205,18 @@ class RoutingDesk:
                 self.runtime.bus.publish("routing.alert", {"task_id": action.task_id,
                                                            "summary": action.reason},
                                          roles=SUPERVISORS)
+
+
+def _task_columns(task: Task) -> dict[str, object]:
+    """A task's stored columns by primary key, for a bulk UPDATE."""
+    return {
+        "id": task.id, "state": task.state.value, "step": task.step,
+        "exclusive": task.exclusive, "offered_to": sorted(task.offered_to),
+        "refused_by": sorted(task.refused_by), "reserved_to": task.reserved_to,
+        "reservation_expires": task.reservation_expires, "assigned_to": task.assigned_to,
+        "done_at": task.done_at,
+        "open_ref": task.ref if task.open or task.state == TaskState.ASSIGNED else None,
+    }
 
 
 def _operator(row: RoutingOperator) -> Operator:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from alarms.kinds import AlarmState
 from alarms.models import Alarm
 from callcenter.routing import call_tasks
-from callcenter.routing.desk import RoutingDesk
+from callcenter.routing.desk import NewTask, RoutingDesk
 from callcenter.routing.engine import TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
@@ -58,9 +58,8 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
         )).scalars())
     raised_refs = {f"alarm:{row.id}": row.priority for row in raised}
     resolved_refs = {f"alarm:{alarm_id}" for alarm_id in resolved}
-    for ref, priority in raised_refs.items():
-        if ref not in queued:
-            await desk.add_task(kind=TaskKind.ALARM, priority=priority, ref=ref)
+    await desk.add_tasks([NewTask(TaskKind.ALARM, priority, ref)
+                          for ref, priority in raised_refs.items() if ref not in queued])
     for task in list(desk.router.tasks.values()):
         if task.ref.startswith("alarm:") and task.open and task.ref not in raised_refs:
             await desk.cancel_ref(task.ref)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import websockets
@@ -68,6 +69,13 @@ async def test_unanswered_sos_re_alerts_through_the_running_loop(server: LiveSer
                                        at=runtime.clock.now())
         assert json.loads(await ws.recv())["topic"] == "alarm.raised"
         clock.advance(21)
-        escalated = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-    assert escalated["topic"] == "alarm.escalated"
+        escalated = await asyncio.wait_for(_next_with_topic(ws, "alarm.escalated"), timeout=10)
     assert escalated["data"]["level"] == 1
+
+
+async def _next_with_topic(ws: Any, topic: str) -> dict[str, Any]:
+    """The next feed message about ``topic``, past others (the call-back case of the SOS)."""
+    while True:
+        message: dict[str, Any] = json.loads(await ws.recv())
+        if message["topic"] == topic:
+            return message

@@ -26,27 +26,35 @@ export default async function desk(main) {
   let current = { offers: [], working_on: [] };
 
   // On answer the senior's record pops up (the incident page's panel) with a link to the incident.
+  // Renders can overlap (an accept and a live update); only the newest one draws the panel.
   let shownFor = null;
+  let showing = 0;
   async function showSenior(task) {
+    const run = ++showing;
+    shownFor = task.id;
+    const stale = () => run !== showing;
     const [kind, ref] = task.ref.split(":");
     const alarm = kind === "alarm" ? await api(`/api/v1/alarms/${ref}`) : null;
     let seniorId = alarm ? alarm.senior_id : null;
     if (kind === "call") seniorId = (await api(`/api/v1/calls/${ref}`)).senior_id;
-    shownFor = task.id;
+    if (stale()) return;
     if (!seniorId) { senior.hidden = true; return; }
     const panel = el("div", { id: "desk-record" });
     const link = el("p", { id: "desk-incident" });
     senior.replaceChildren(link, panel);
     senior.hidden = false;
     const record = await seniorPanel(panel, seniorId);
+    if (stale()) return;
     if (record.open_incident_id) {
       link.replaceChildren(el("a", { href: `#/incident/${record.open_incident_id}`, id: "desk-incident-link" }, t("incident.open_link")));
     }
     // During the call the operator can send a service; a green-key press is a service request.
     const orders = await seniorOrders(seniorId);
-    senior.append(await serviceOrderForm({ seniorId, sourceRef: task.ref,
+    const form = await serviceOrderForm({ seniorId, sourceRef: task.ref,
       source: alarm?.kind === "service_request" ? "green_key" : kind === "alarm" ? "alarm" : "operator",
-      onCreated: orders.refresh }), orders.element);
+      onCreated: orders.refresh });
+    if (stale()) return;
+    senior.append(form, orders.element);
   }
 
   function countdown(task) {
@@ -85,7 +93,7 @@ export default async function desk(main) {
     state.dataset.state = current.operator ? current.operator.state : "offline";
     render();
     const inHand = current.working_on[0];
-    if (inHand && shownFor !== inHand.id) await showSenior(inHand).catch(() => {});
+    if (inHand && shownFor !== inHand.id) await showSenior(inHand).catch(() => { shownFor = null; });
   }
 
   async function act(task, action) {
