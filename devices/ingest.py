@@ -156,8 +156,9 @@ class Ingest:
         return client
 
     async def _consume(self, client: aiomqtt.Client) -> None:
-        """Two stages: the reader takes and parses batch N+1 while the writer commits batch N
-        (SQLite works outside the GIL meanwhile). The writer alone acknowledges, in order."""
+        """Two stages: the reader takes and parses batch N+1 while the writer's batch N waits
+        for the database (its write gate, or another process's lock). The writer alone
+        acknowledges, in order."""
         for topic in self.subscriptions:
             await client.subscribe(topic, qos=1)
         self.connected.set()
