@@ -21,6 +21,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 from sqlalchemy import Float, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -198,6 +199,7 @@ class Ingest:
         # aiomqtt's iterator makes a task per message; the queue behind it (pinned aiomqtt
         # 2.5, like paho's manual ack above) hands over what is already there without one.
         queue: asyncio.Queue[aiomqtt.Message] = client._queue
+        _read_waiting(client, self.batch_size - len(batch) - queue.qsize())
         if queue.empty() and self.linger > 0:
             await asyncio.sleep(self.linger)
         take = min(queue.qsize(), self.batch_size - len(batch))
@@ -348,10 +350,29 @@ class Ingest:
                     "device_id": event.device_id, "event_id": event.event_id,
                     "type": event.type, "senior_id": senior_id,
                     "occurred_at": event.occurred_at.isoformat()})
-        await asyncio.gather(*(
-            client.publish(topic_for(event.device_id, Channel.ACK), qos=1, payload=json.dumps(
-                {"event_id": event.event_id, "result": result}))
-            for event, result in outcome.acks))
+        # Handed to paho now, so each goes out ahead of the broker acknowledgements that
+        # follow; their own PUBACKs are not waited for (that wait, a broker round trip per
+        # batch, was what limited a backlog's drain). A device that misses one sends the
+        # event again and the dedup answers it again.
+        for event, result in outcome.acks:
+            sent = client._client.publish(
+                topic_for(event.device_id, Channel.ACK), qos=1,
+                payload=json.dumps({"event_id": event.event_id, "result": result}))
+            if sent.rc != mqtt.MQTT_ERR_SUCCESS:
+                log.warning("acknowledgement of %s to %s not sent (%s)", event.event_id,
+                            event.device_id, mqtt.error_string(sent.rc))
+
+
+def _read_waiting(client: aiomqtt.Client, most: int) -> None:
+    """Read up to ``most`` packets the broker already sent. aiomqtt reads one packet each time
+    the socket wakes the loop, so a backlog would arrive one loop turn per message; paho's
+    ``loop_read`` stops by itself when the socket has nothing more."""
+    queue = client._queue
+    for _ in range(max(most, 0)):
+        before = queue.qsize()
+        client._client.loop_read()
+        if queue.qsize() == before:
+            return
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
