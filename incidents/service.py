@@ -6,7 +6,7 @@ so an alarm's acknowledgement and its incident link are stored together or not a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -49,6 +49,16 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
 async def open_incident_of(session: AsyncSession, *, senior_id: int) -> Incident | None:
     return await session.scalar(select(Incident).where(
         Incident.open_key == _open_key(senior_id)))
+
+
+async def owners_of_open(session: AsyncSession, senior_ids: Iterable[int]) -> dict[int, str]:
+    """Who owns each of these seniors' open incident (seniors without one are left out)."""
+    keys = [_open_key(senior_id) for senior_id in set(senior_ids)]
+    if not keys:
+        return {}
+    rows = (await session.execute(select(Incident.senior_id, Incident.owner).where(
+        Incident.open_key.in_(keys)))).all()
+    return {row.senior_id: row.owner for row in rows}
 
 
 def check_may_act(incident: Incident, user: StaffUser) -> None:

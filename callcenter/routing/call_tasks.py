@@ -22,6 +22,7 @@ from callcenter.routing.desk import NewTask, RoutingDesk
 from callcenter.routing.engine import RoutingError, Task, TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
+from incidents import service as incidents_service
 from runtime.context import Runtime
 
 CALL_REF = "call:"
@@ -41,6 +42,7 @@ class CallWork:
     priority: int
     skills: frozenset[str]
     language: str | None
+    senior_id: int | None
 
 
 def work_for(call: CallLeg) -> CallWork:
@@ -54,7 +56,7 @@ def work_for(call: CallLeg) -> CallWork:
         kind = TaskKind.CALL
     return CallWork(ref=f"{CALL_REF}{call.id}", kind=kind, priority=call.priority,
                     skills=QUEUE_SKILLS.get(call.queue or "", frozenset()),
-                    language=service.ivr_state_of(call).language)
+                    language=service.ivr_state_of(call).language, senior_id=call.senior_id)
 
 
 def ref_id(ref: str) -> int:
@@ -62,8 +64,9 @@ def ref_id(ref: str) -> int:
 
 
 async def sync_call_tasks(runtime: Runtime, desk: RoutingDesk) -> None:
-    """Queue new waiting calls and call-back tasks; withdraw those no longer waiting; complete
-    in-hand ones whose call ended or whose call-back was done."""
+    """Queue new waiting calls and call-back tasks (a known senior's call offered first to the
+    owner of their open incident); withdraw those no longer waiting; complete in-hand ones
+    whose call ended or whose call-back was done."""
     tracked_calls = [ref_id(t.ref) for t in desk.router.tasks.values()
                      if t.ref.startswith(CALL_REF)]
     tracked_cases = [ref_id(t.ref) for t in desk.router.tasks.values()
@@ -79,9 +82,13 @@ async def sync_call_tasks(runtime: Runtime, desk: RoutingDesk) -> None:
         known = set((await session.execute(select(RoutingTask.open_ref).where(or_(
             RoutingTask.open_ref.like(f"{CALL_REF}%"),
             RoutingTask.open_ref.like(f"{CASE_REF}%"))))).scalars())
+        new = [work for work in waiting if work.ref not in known]
+        owners = await incidents_service.owners_of_open(
+            session, [work.senior_id for work in new if work.senior_id is not None])
     await desk.add_tasks(
-        [NewTask(work.kind, work.priority, work.ref, tuple(sorted(work.skills)), work.language)
-         for work in waiting if work.ref not in known]
+        [NewTask(work.kind, work.priority, work.ref, tuple(sorted(work.skills)), work.language,
+                 preferred=owners.get(work.senior_id) if work.senior_id else None)
+         for work in new]
         + [NewTask(TaskKind.CALLBACK, CALLBACK_PRIORITY, f"{CASE_REF}{case_id}")
            for case_id in callbacks if f"{CASE_REF}{case_id}" not in known])
     still_waiting = {work.ref for work in waiting} | {f"{CASE_REF}{i}" for i in callbacks}

@@ -43,6 +43,7 @@ class NewTask:
     ref: str
     skills: tuple[str, ...] = ()
     language: str | None = None
+    preferred: str | None = None  # offered first when available (the incident's owner)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class RoutingDesk:
                 rows.append(RoutingTask(
                     kind=item.kind.value, priority=item.priority, ref=item.ref,
                     open_ref=item.ref, skills=list(item.skills), language=item.language,
-                    created_at=now, state=TaskState.WAITING.value))
+                    preferred=item.preferred, created_at=now, state=TaskState.WAITING.value))
             if not rows:
                 return []
             session.add_all(rows)
@@ -228,7 +229,7 @@ def _task(row: RoutingTask) -> Task:
     return Task(
         id=row.id, kind=TaskKind(row.kind), priority=row.priority, created_at=row.created_at,
         ref=row.ref, skills=frozenset(row.skills), language=row.language,
-        state=TaskState(row.state), step=row.step, exclusive=row.exclusive,
+        preferred=row.preferred, state=TaskState(row.state), step=row.step, exclusive=row.exclusive,
         offered_to=frozenset(row.offered_to), refused_by=frozenset(row.refused_by),
         reserved_to=row.reserved_to, reservation_expires=row.reservation_expires,
         assigned_to=row.assigned_to,

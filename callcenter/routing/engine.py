@@ -56,6 +56,7 @@ class Task:
     ref: str = ""
     skills: frozenset[str] = frozenset()
     language: str | None = None
+    preferred: str | None = None  # the owner of the senior's open incident
     state: TaskState = TaskState.WAITING
     step: int = -1  # the last rule step applied
     exclusive: bool = False  # a longest-idle step has started
@@ -317,10 +318,11 @@ class Router:
         return actions
 
     def _broadcast(self, task: Task, *, skill: str | None) -> list[Action]:
+        # The incident's owner knows the senior: they ring too, skilled or not.
         audience = frozenset(
             op.username for op in self.operators.values()
             if op.state == OperatorState.AVAILABLE and op.speaks(task.language)
-            and (skill is None or skill in op.skills)
+            and (skill is None or skill in op.skills or op.username == task.preferred)
         )
         new = audience - task.offered_to
         task.offered_to |= audience
@@ -369,9 +371,11 @@ class Router:
         return actions
 
     def _longest_idle(self, task: Task, available: list[Operator]) -> Operator | None:
+        """The qualified operator idle longest; the incident's owner first if qualified."""
         qualified = [op for op in available if task.skills <= op.skills and
                      op.speaks(task.language) and op.username not in task.refused_by]
-        return min(qualified, key=lambda op: op.idle_since or EPOCH, default=None)
+        owner = next((op for op in qualified if op.username == task.preferred), None)
+        return owner or min(qualified, key=lambda op: op.idle_since or EPOCH, default=None)
 
     def _reserve(self, task: Task, operator: Operator, now: datetime) -> Offer:
         task.state = TaskState.RESERVED

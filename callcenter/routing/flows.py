@@ -14,6 +14,7 @@ from callcenter.routing.desk import NewTask, RoutingDesk
 from callcenter.routing.engine import TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
+from incidents import service as incidents_service
 from runtime.context import Runtime
 
 TICK_SECONDS = 1.0
@@ -39,6 +40,7 @@ def desk_of(runtime: Runtime) -> RoutingDesk:
 
 async def sync_alarm_tasks(runtime: Runtime) -> None:
     """Every unacknowledged alarm waits as a task; acknowledged or resolved ones stop waiting.
+    A senior with an open incident has their new alarms offered to its owner first.
 
     Read from the database each tick, so an alarm raised by any process (or while this one
     restarted) still reaches an operator.
@@ -46,11 +48,14 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
     desk = desk_of(runtime)
     async with runtime.sessions() as session:
         raised = (await session.execute(
-            select(Alarm.id, Alarm.priority).where(Alarm.state == AlarmState.RAISED)
+            select(Alarm.id, Alarm.priority, Alarm.senior_id)
+            .where(Alarm.state == AlarmState.RAISED)
         )).all()
         queued = set((await session.execute(
             select(RoutingTask.open_ref).where(RoutingTask.open_ref.like("alarm:%"))
         )).scalars())
+        new = [row for row in raised if f"alarm:{row.id}" not in queued]
+        owners = await incidents_service.owners_of_open(session, [row.senior_id for row in new])
         resolved = set((await session.execute(
             select(Alarm.id).where(Alarm.state == AlarmState.RESOLVED, Alarm.id.in_(
                 [int(t.ref.split(":")[1]) for t in desk.router.tasks.values()
@@ -58,8 +63,8 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
         )).scalars())
     raised_refs = {f"alarm:{row.id}": row.priority for row in raised}
     resolved_refs = {f"alarm:{alarm_id}" for alarm_id in resolved}
-    await desk.add_tasks([NewTask(TaskKind.ALARM, priority, ref)
-                          for ref, priority in raised_refs.items() if ref not in queued])
+    await desk.add_tasks([NewTask(TaskKind.ALARM, row.priority, f"alarm:{row.id}",
+                                  preferred=owners.get(row.senior_id)) for row in new])
     for task in list(desk.router.tasks.values()):
         if task.ref.startswith("alarm:") and task.open and task.ref not in raised_refs:
             await desk.cancel_ref(task.ref)

@@ -42,6 +42,8 @@ class RoutingTask(Base):
     open_ref: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The operator who owns the senior's open incident, offered the work first if available.
+    preferred: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     step: Mapped[int] = mapped_column(Integer, default=-1)

@@ -15,6 +15,8 @@ from alarms import service as alarms_service
 from callcenter.routing.flows import desk_of, sync_alarm_tasks
 from config.settings import Settings
 from dashboard.app import create_app
+from incidents import service as incidents_service
+from incidents.kinds import OpenedVia
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from seniors import service as seniors_service
@@ -145,3 +147,24 @@ async def test_acknowledging_in_the_alarm_queue_stops_the_offer(
     bad = await client.post("/api/v1/routing/me/state", json={"state": "busy"},
                             headers=team[0])
     assert bad.status_code == 422 and "state" in bad.json()["detail"]
+
+
+async def test_a_new_alarm_of_a_senior_in_an_open_incident_goes_to_its_owner(
+    app: object, client: httpx.AsyncClient, runtime: Runtime,
+) -> None:
+    """op1 owns the senior's incident; the senior's next alarm is reserved for op1 although
+    op0 has been idle longer, and survives a restart of the desk with that preference."""
+    senior_id = await make_senior(runtime)
+    await operators(runtime, client, 2, [])
+    async with runtime.sessions() as session:
+        await incidents_service.open_incident(session, senior_id=senior_id, owner="op1",
+                                              via=OpenedVia.MANUAL, now=runtime.clock.now())
+        await session.commit()
+    raised = await alarm_flows.raise_and_announce(runtime, senior_id=senior_id,
+                                                  kind="low_battery", at=runtime.clock.now())
+    await sync_alarm_tasks(runtime)
+    desk = desk_of(runtime)
+    task = next(t for t in desk.router.tasks.values() if t.ref == f"alarm:{raised.alarm.id}")
+    assert (task.state, task.reserved_to, task.preferred) == ("reserved", "op1", "op1")
+    await desk.load()
+    assert desk.router.tasks[task.id].preferred == "op1"

@@ -79,6 +79,26 @@ def test_other_work_goes_to_the_longest_idle_qualified_operator() -> None:
     assert offers(second) == [Offer(2, ("li",), True, at(16))]
 
 
+def test_the_incident_owner_gets_the_senior_s_work_first() -> None:
+    """Work about a senior whose incident an operator owns is reserved for that operator even
+    if someone else has been idle longer; if the owner is not free it goes on as usual."""
+    router = Router()
+    team(router, ("li", set(), {"zh-CN"}), ("wang", set(), {"zh-CN"}),
+         ("zhao", set(), {"zh-CN"}))
+    first = router.add_task(Task(1, TaskKind.ALARM, 4, at(0), preferred="wang"), at(0))
+    assert offers(first) == [Offer(1, ("wang",), True, at(15))]
+    second = router.add_task(Task(2, TaskKind.CALL, 3, at(1), preferred="wang"), at(1))
+    assert offers(second) == [Offer(2, ("li",), True, at(16))]
+
+
+def test_the_incident_owner_rings_with_the_skilled_for_an_emergency() -> None:
+    router = Router()
+    team(router, ("li", {"emergency"}, {"zh-CN"}), ("zhang", set(), {"zh-CN"}),
+         ("wang", set(), {"zh-CN"}))
+    actions = router.add_task(Task(1, TaskKind.ALARM, 1, at(0), preferred="zhang"), at(0))
+    assert offers(actions) == [Offer(1, ("li", "zhang"), False, None)]
+
+
 def test_missed_reservations_move_on_and_two_misses_mean_a_break() -> None:
     """An unanswered reservation goes to the next operator; two misses in a row: a break."""
     router = Router()
