@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -203,6 +204,11 @@ class VisitSchedule(Base):
     service: Mapped[str] = mapped_column(String(32))
     weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     local_minute: Mapped[int] = mapped_column(Integer)  # start, in the centre's time zone
+    # The local dates it runs between (both included; None = open-ended), and local dates
+    # with no visit (holidays, a stay in hospital), as ISO strings.
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    skip_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_by: Mapped[str] = mapped_column(String(64))

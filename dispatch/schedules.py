@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import flows
 from dispatch.batch import assign_batch
-from dispatch.exceptions import NotFound
+from dispatch.exceptions import InvalidRequest, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import ServiceOrder, VisitSchedule
 from dispatch.schemas import (
@@ -29,6 +29,7 @@ from dispatch.schemas import (
     ScheduleCreate,
     ScheduleUpdate,
     Urgency,
+    check_schedule_dates,
 )
 from runtime.context import Runtime
 from seniors import service as seniors_service
@@ -57,6 +58,9 @@ async def create_schedule(
         service=data.service.value,
         weekdays=sorted(data.weekdays),
         local_minute=data.at.hour * 60 + data.at.minute,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        skip_dates=sorted({day.isoformat() for day in data.skip_dates}),
         notes=data.notes,
         active=True,
         created_by=actor,
@@ -86,8 +90,19 @@ async def list_schedules(
 async def update_schedule(
     session: AsyncSession, *, schedule_id: int, changes: ScheduleUpdate
 ) -> VisitSchedule:
-    """Change days, time, notes, or pause/resume; orders already made stay as they are."""
+    """Change days, time, dates, notes, or pause/resume; orders already made stay as they
+    are. InvalidRequest if the dates end before they start."""
     schedule = await get_schedule(session, schedule_id)
+    given = changes.model_fields_set
+    starts_on = changes.starts_on if "starts_on" in given else schedule.starts_on
+    ends_on = changes.ends_on if "ends_on" in given else schedule.ends_on
+    try:
+        check_schedule_dates(starts_on, ends_on)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from error
+    schedule.starts_on, schedule.ends_on = starts_on, ends_on
+    if changes.skip_dates is not None:
+        schedule.skip_dates = sorted({day.isoformat() for day in changes.skip_dates})
     if changes.weekdays is not None:
         schedule.weekdays = sorted(set(changes.weekdays))
     if changes.at is not None:
@@ -112,9 +127,17 @@ def visits_due(
         start = time(schedule.local_minute // 60, schedule.local_minute % 60)
         for day in days:
             at = datetime.combine(day, start, zone).astimezone(UTC)
-            if day.weekday() in schedule.weekdays and at > now:
+            if runs_on(schedule, day) and at > now:
                 visits.append(Visit(schedule, at, day))
     return visits
+
+
+def runs_on(schedule: VisitSchedule, day: date) -> bool:
+    """A visit on this local date: one of its weekdays, within its dates, not skipped."""
+    return (day.weekday() in schedule.weekdays
+            and (schedule.starts_on is None or schedule.starts_on <= day)
+            and (schedule.ends_on is None or day <= schedule.ends_on)
+            and day.isoformat() not in schedule.skip_dates)
 
 
 async def plan_visits(runtime: Runtime) -> list[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
@@ -303,12 +303,21 @@ class ScheduleCreate(BaseModel):
     weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
     at: time
     notes: Annotated[str, Field(max_length=2000)] = ""
+    starts_on: date | None = None  # local dates, both included
+    ends_on: date | None = None
+    skip_dates: Annotated[list[date], Field(max_length=366)] = []  # holidays, a hospital stay
 
     @model_validator(mode="after")
     def _distinct_days(self) -> ScheduleCreate:
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError("weekdays lists a day twice")
+        check_schedule_dates(self.starts_on, self.ends_on)
         return self
+
+
+def check_schedule_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise ValueError(f"ends_on {ends_on} is before starts_on {starts_on}")
 
 
 class ScheduleUpdate(BaseModel):
@@ -318,6 +327,10 @@ class ScheduleUpdate(BaseModel):
     at: time | None = None
     notes: Annotated[str, Field(max_length=2000)] | None = None
     active: bool | None = None
+    # Sent as null, starts_on/ends_on make the schedule open-ended again.
+    starts_on: date | None = None
+    ends_on: date | None = None
+    skip_dates: Annotated[list[date], Field(max_length=366)] | None = None
 
 
 class ScheduleOut(BaseModel):
@@ -328,6 +341,9 @@ class ScheduleOut(BaseModel):
     service: str
     weekdays: list[int]
     local_minute: int
+    starts_on: date | None
+    ends_on: date | None
+    skip_dates: list[date]
     notes: str
     active: bool
     created_by: str

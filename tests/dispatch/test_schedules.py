@@ -158,3 +158,53 @@ async def test_bad_schedules_are_refused(
         "/api/v1/schedules/999", json={"active": False}, headers=dispatcher
     )
     assert missing.status_code == 404
+
+
+async def test_a_schedule_runs_between_its_dates_and_skips_holidays(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    dispatcher: dict[str, str],
+    login_as: LoginAs,
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
+    """A daily meal with Tuesday skipped and ending on Wednesday makes only Wednesday's order;
+    made open-ended again, it carries on from Friday."""
+    await add_provider("食堂", services=["meals"], capacity=5)
+    meal = await new_schedule(
+        client, dispatcher, senior_id=senior_id, service="meals", weekdays=list(range(7)),
+        at="11:30", ends_on="2026-01-07", skip_dates=["2026-01-06"],
+    )
+    assert (meal["ends_on"], meal["skip_dates"]) == ("2026-01-07", ["2026-01-06"])
+    for _ in range(3):  # the evenings of Monday, Tuesday and Wednesday
+        clock.advance(HOUR if _ == 0 else 24 * HOUR)
+        await schedules.plan_visits(runtime)
+    made = [o.source_ref for o in await schedule_orders(runtime)]
+    assert made == [f"schedule:{meal['id']}:2026-01-07"]
+    reopened = await client.patch(  # days later: a fresh login
+        f"/api/v1/schedules/{meal['id']}", json={"ends_on": None},
+        headers=await login_as(Role.DISPATCHER),
+    )
+    assert reopened.status_code == 200 and reopened.json()["ends_on"] is None
+    clock.advance(24 * HOUR)  # Thursday 18:00
+    await schedules.plan_visits(runtime)
+    made = [o.source_ref for o in await schedule_orders(runtime)]
+    assert made[-1] == f"schedule:{meal['id']}:2026-01-09"
+
+
+async def test_dates_that_end_before_they_start_are_refused(
+    client: httpx.AsyncClient, dispatcher: dict[str, str], senior_id: int
+) -> None:
+    body = {"senior_id": senior_id, "service": "meals", "weekdays": [1], "at": "12:00",
+            "starts_on": "2026-02-01", "ends_on": "2026-01-31"}
+    refused = await client.post("/api/v1/schedules", json=body, headers=dispatcher)
+    assert refused.status_code == 422 and "before starts_on" in refused.json()["detail"]
+    made = await new_schedule(client, dispatcher, **(body | {"ends_on": None}))
+    changed = await client.patch(
+        f"/api/v1/schedules/{made['id']}", json={"ends_on": "2026-01-01"}, headers=dispatcher
+    )
+    assert changed.status_code == 422 and "before starts_on" in changed.json()["detail"]
+    listed = await client.get(f"/api/v1/schedules?senior_id={senior_id}", headers=dispatcher)
+    assert listed.json()[0]["ends_on"] is None
