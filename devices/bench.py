@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,7 +41,13 @@ BENCH_USER = "anxin-bench"
 SOS_EVERY = 50
 BACKLOG_SEQ = 10_000_000  # phase 2's sequence numbers start here
 DRAIN_GROUP = "anxin-bench-drain"
-NOW = "2026-01-05T09:00:00+00:00"
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def stamp(seq: int) -> str:
+    """Message ``seq``'s measurement time: one millisecond apart, as distinct as a device's
+    own readings are (a reading is stored once per device, time and metric)."""
+    return (START + timedelta(milliseconds=seq)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -80,10 +87,10 @@ class Observed:
 def message_for(seq: int, device_id: str) -> tuple[str, bytes]:
     """Telemetry stamped with its sequence number and send time; every 50th an SOS event."""
     if seq % SOS_EVERY == 0:
-        body: dict[str, Any] = {"event_id": f"bench-{seq}", "ts": NOW, "type": "sos",
+        body: dict[str, Any] = {"event_id": f"bench-{seq}", "ts": stamp(seq), "type": "sos",
                                 "sent_at": time.time()}
         return f"anxin/v1/devices/{device_id}/event", json.dumps(body).encode()
-    body = {"ts": NOW, "values": {"heart_rate": 60 + seq % 40}, "seq": seq,
+    body = {"ts": stamp(seq), "values": {"heart_rate": 60 + seq % 40}, "seq": seq,
             "sent_at": time.time()}
     return f"anxin/v1/devices/{device_id}/telemetry", json.dumps(body).encode()
 

@@ -281,8 +281,9 @@ class Ingest:
             for inbound, device in parsed for r in inbound.readings
         ]
         if readings:
-            # Core inserts: the ORM's bulk path costs more than the rows themselves here.
-            await session.execute(insert(cast(Table, DeviceReading.__table__)), readings)
+            # Core inserts (the ORM's bulk path costs more than the rows themselves here); a
+            # reading already stored (a redelivered message) is skipped by the database.
+            await session.execute(_insert_ignoring_duplicates(session, DeviceReading), readings)
         await self._write_events(session, parsed, now, outcome)
         await self._touch_devices(session, [inbound for inbound, _ in parsed], now)
 
@@ -299,7 +300,7 @@ class Ingest:
         # Stored once: a (device, event_id) already there (a redelivery, or another worker's
         # copy) is skipped by the database, and RETURNING names only the rows really added.
         result = await session.execute(
-            _insert_ignoring_duplicates(session).returning(
+            _insert_ignoring_duplicates(session, StoredDeviceEvent).returning(
                 StoredDeviceEvent.id, StoredDeviceEvent.device_id, StoredDeviceEvent.event_id),
             rows)
         added = {(device_id, event_id): row_id for row_id, device_id, event_id in result}
@@ -375,14 +376,20 @@ def _read_waiting(client: aiomqtt.Client, most: int) -> None:
             return
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    """An INSERT that skips rows whose (device, event_id) another worker stored meanwhile."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(StoredDeviceEvent).on_conflict_do_nothing(
-            constraint="uq_device_events_device_event")
-    return sqlite_insert(StoredDeviceEvent).on_conflict_do_nothing(
-        index_elements=["device_id", "event_id"])
+def _insert_ignoring_duplicates(session: AsyncSession,
+                                model: type[DeviceReading] | type[StoredDeviceEvent]) -> Any:
+    """An INSERT that skips rows already stored: a reading of the same device, time and metric,
+    or an event with the same (device, event_id), from a redelivery or another worker."""
+    unique = UNIQUE_KEYS[model]
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model).on_conflict_do_nothing(index_elements=unique)
+    return sqlite_insert(model).on_conflict_do_nothing(index_elements=unique)
+
+
+UNIQUE_KEYS: dict[type[Any], list[str]] = {
+    DeviceReading: ["device_id", "measured_at", "metric"],
+    StoredDeviceEvent: ["device_id", "event_id"],
+}
 
 
 def _payload_bytes(payload: object) -> bytes:

@@ -43,10 +43,14 @@ class Device(Base):
 
 
 class DeviceReading(Base):
-    """One telemetry value; written in batches by the ingest."""
+    """One telemetry value; written in batches by the ingest, once per device, time and
+    metric."""
 
     __tablename__ = "device_readings"
-    __table_args__ = (Index("ix_device_readings_device_measured", "device_id", "measured_at"),)
+    # One row per device, time and metric: a message the broker delivers again (the ingest
+    # died between its commit and its PUBACK) adds nothing.
+    __table_args__ = (Index("uq_device_readings_device_measured_metric", "device_id",
+                            "measured_at", "metric", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64))

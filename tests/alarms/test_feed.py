@@ -30,12 +30,16 @@ async def _watch(runtime: Runtime, senior_id: int, device_id: str = "watch-1",
 
 async def _store_readings(runtime: Runtime, senior_id: int, values: list[tuple[str, float]],
                           device_id: str = "watch-1") -> None:
-    """Readings as the ingest stores them, one second apart."""
-    start = runtime.clock.now()
-    rows = [{"device_id": device_id, "senior_id": senior_id, "metric": metric, "value": value,
-             "measured_at": start + timedelta(seconds=n), "received_at": start, "seq": n}
-            for n, (metric, value) in enumerate(values)]
+    """Readings as the ingest stores them, one second apart and after the device's last one
+    (a device measures each moment once)."""
+    now = runtime.clock.now()
     async with runtime.sessions() as session:
+        last = await session.scalar(select(func.max(DeviceReading.measured_at)).where(
+            DeviceReading.device_id == device_id))
+        start = max(now, last + timedelta(seconds=1)) if last else now
+        rows = [{"device_id": device_id, "senior_id": senior_id, "metric": metric,
+                 "value": value, "measured_at": start + timedelta(seconds=n),
+                 "received_at": now, "seq": n} for n, (metric, value) in enumerate(values)]
         await session.execute(insert(DeviceReading), rows)
         await session.commit()
 

@@ -101,6 +101,31 @@ async def test_telemetry_and_wristband_keys_become_readings(
     assert batteries == {"band-1": (50.0, True), "watch-1": (64.0, True)}
 
 
+async def test_a_reading_delivered_twice_is_stored_once(
+        mqtt_client: httpx.AsyncClient, supervisor: dict[str, str], runtime_of: Runtime,
+        broker: MosquittoProcess) -> None:
+    """The same telemetry arriving again (as after an ingest crash between its commit and its
+    PUBACK) adds no rows; the next measurement does."""
+    watch = await provision(mqtt_client, supervisor, runtime_of, broker,
+                            model="anxin-watch", id="watch-2")
+    first = json.dumps({"ts": NOW, "values": {"heart_rate": 71, "spo2": 97}})
+    later = json.dumps({"ts": "2026-01-05T09:01:00+00:00", "values": {"heart_rate": 74}})
+    async with device_client(broker, *watch) as device:
+        for payload in (first, first, later):
+            await device.publish("anxin/v1/devices/watch-2/telemetry", qos=1, payload=payload)
+
+    async def later_stored() -> bool:
+        async with runtime_of.sessions() as session:
+            return bool(await session.scalar(select(func.count()).where(
+                DeviceReading.device_id == "watch-2", DeviceReading.value == 74)))
+
+    await wait_for(later_stored)
+    async with runtime_of.sessions() as session:
+        rows = (await session.execute(select(DeviceReading.metric, DeviceReading.value).where(
+            DeviceReading.device_id == "watch-2").order_by(DeviceReading.id))).all()
+    assert [tuple(row) for row in rows] == [("heart_rate", 71), ("spo2", 97), ("heart_rate", 74)]
+
+
 async def test_bad_messages_become_dead_letters_with_reasons(
         mqtt_client: httpx.AsyncClient, supervisor: dict[str, str], runtime_of: Runtime,
         broker: MosquittoProcess) -> None:
