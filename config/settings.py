@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     timezone: str = "Asia/Shanghai"  # the centre's local time: day, night, schedules
     run_background_tasks: bool = True  # off only for tests that drive the loops by hand
+    # Freeze start-up's objects out of full garbage collections (runtime/heap.py); the tests
+    # turn it off, as they start hundreds of apps in one process.
+    settle_heap: bool = True
     # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
     telephony: Literal["simulator", "twilio"] = "simulator"
     twilio_account_sid: str | None = None

@@ -43,6 +43,7 @@ from liveness.loops import liveness_housekeeping
 from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
+from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
@@ -123,8 +124,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             for part in LIFESPAN_PARTS:
                 await parts.enter_async_context(part(runtime))
             app.state.runtime = runtime
-            async with run_background(runtime):
-                yield
+            with heap.settled(runtime.settings.settle_heap):
+                async with run_background(runtime):
+                    yield
 
     app = FastAPI(title="Anxin 12349", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)

@@ -43,25 +43,27 @@ async def serve(settings: Settings, worker: int | None, *, parent: int) -> None:
     broker session (same client id)."""
     from devices.ingest import BrokerAddress, Ingest
     from devices.notices import run_with_notices
+    from runtime import heap
     from runtime.clock import SystemClock
     from storage.engine import create_engine, create_sessionmaker
 
     engine = create_engine(settings.resolved_database_url)
-    try:
-        ingest = asyncio.create_task(run_with_notices(Ingest(
-            sessions=create_sessionmaker(engine), clock=SystemClock(),
-            broker=BrokerAddress.from_settings(settings),
-            batch_size=settings.mqtt_ingest_batch_size, client_id=client_id(worker),
-            share_group=None if worker is None else SHARE_GROUP)))
-        while os.getppid() == parent and not ingest.done():
-            await asyncio.wait({ingest}, timeout=CHECK_SECONDS)
-        if not ingest.done():
-            log.warning("the app that started ingest %s is gone; stopping", client_id(worker))
-            ingest.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ingest
-    finally:
-        await engine.dispose()
+    with heap.settled(settings.settle_heap):  # runtime/heap.py
+        try:
+            ingest = asyncio.create_task(run_with_notices(Ingest(
+                sessions=create_sessionmaker(engine), clock=SystemClock(),
+                broker=BrokerAddress.from_settings(settings),
+                batch_size=settings.mqtt_ingest_batch_size, client_id=client_id(worker),
+                share_group=None if worker is None else SHARE_GROUP)))
+            while os.getppid() == parent and not ingest.done():
+                await asyncio.wait({ingest}, timeout=CHECK_SECONDS)
+            if not ingest.done():
+                log.warning("the app that started ingest %s is gone; stopping", client_id(worker))
+                ingest.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ingest
+        finally:
+            await engine.dispose()
 
 
 def _start(settings: Settings, worker: int | None) -> BaseProcess:

@@ -35,6 +35,7 @@ def settings(tmp_path: Path) -> Settings:
         login_failure_delay_seconds=0.0,
         demo=False,
         mqtt_enabled=False,  # devices tests start their own broker
+        settle_heap=False,  # a full collection of the test process at every app start
     )
 
 
