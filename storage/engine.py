@@ -1,4 +1,4 @@
-"""The async engine: SQLite gets WAL mode, a busy timeout, foreign keys and a write gate."""
+"""The async engine: SQLite gets WAL mode, foreign keys, inline statements and a write gate."""
 
 from __future__ import annotations
 
@@ -25,17 +25,16 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     """An engine for ``url``. A SQLite file gets its folder made and runs inline on the event
     loop (storage/inline_sqlite.py); an in-memory SQLite database keeps aiosqlite."""
-    if is_sqlite(url):
-        database = sqlite_file(url)
-        if database is None:
-            engine = create_async_engine(url, connect_args={"timeout": 30})
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            return engine
+    if not is_sqlite(url):
+        return create_async_engine(url, pool_pre_ping=True)
+    database = sqlite_file(url)
+    if database is None:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+    else:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, async_creator=inline_creator(database))
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def sqlite_file(url: str | URL) -> str | None:

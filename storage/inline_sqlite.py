@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 BUSY_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02)
@@ -129,10 +129,6 @@ class InlineConnection:
             await asyncio.sleep(BUSY_STEPS[min(step, len(BUSY_STEPS) - 1)])
             step += 1
 
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        cursor = self.cursor()
-        return await cursor.execute(sql, parameters)
-
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self.sqlite.create_function(*args, **kwargs)
 
@@ -143,11 +139,10 @@ class InlineConnection:
         self.sqlite.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
+        """Close now (SQLAlchemy's forced termination calls this one)."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None

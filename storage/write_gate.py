@@ -9,8 +9,8 @@ waiter wakes the moment the gate frees, and a task cancelled while waiting has w
 so nothing is left half-done. Writers hold their connection while they queue, so the gate's
 holder never waits for the pool.
 
-Reads are never gated (WAL readers do not block writers). Other processes writing the same file
-still meet SQLite's busy handler; this gate only orders the writers of one process.
+Reads are never gated (WAL readers do not block writers). The gate only orders the writers of
+one process; another process's lock is waited for in storage/inline_sqlite.py.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class WriteGateTimeout(RuntimeError):
 
 
 class WriteGate:
-    """A first-come first-served lock for one engine's writing transactions."""
+    """A first-come first-served lock for the writing transactions on one database file."""
 
     def __init__(self, wait_seconds: float = 30.0) -> None:
         self.wait_seconds = wait_seconds
