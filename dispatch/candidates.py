@@ -213,37 +213,34 @@ class CandidateIndex:
         self._forget_pools_of(candidate)
         self.candidates[pid] = candidate
         self.highest_id = max(self.highest_id, pid)
-        services = able_services(candidate)
-        for service in services:
-            for district in candidate.districts:
-                self.by_place[(service, district)].add(pid)
-        lat, lon, radius = (
-            candidate.area_latitude,
-            candidate.area_longitude,
-            candidate.area_radius_km,
-        )
-        if lat is not None and lon is not None and radius is not None:
-            for row, column in cells_covered(lat, lon, radius):
-                for service in services:
-                    self.by_cell[(service, row, column)].add(pid)
+        places, cells = _keys_of(candidate)
+        for place in places:
+            self.by_place[place].add(pid)
+        for cell in cells:
+            self.by_cell[cell].add(pid)
 
     def _drop(self, provider_id: int) -> None:
         candidate = self.candidates.pop(provider_id, None)
         if candidate is None:
             return
         self._forget_pools_of(candidate)
-        for service in able_services(candidate):
-            for district in candidate.districts:
-                self.by_place[(service, district)].discard(provider_id)
-        lat, lon, radius = (
-            candidate.area_latitude,
-            candidate.area_longitude,
-            candidate.area_radius_km,
-        )
-        if lat is not None and lon is not None and radius is not None:
-            for row, column in cells_covered(lat, lon, radius):
-                for service in able_services(candidate):
-                    self.by_cell[(service, row, column)].discard(provider_id)
+        places, cells = _keys_of(candidate)
+        for place in places:
+            self.by_place[place].discard(provider_id)
+        for cell in cells:
+            self.by_cell[cell].discard(provider_id)
+
+
+def _keys_of(candidate: Candidate) -> tuple[list[Place], list[Cell]]:
+    """Where the index files a candidate: (service, district) and (service, grid cell)."""
+    services = able_services(candidate)
+    places = [(service, district) for service in services for district in candidate.districts]
+    lat, lon, radius = candidate.area_latitude, candidate.area_longitude, candidate.area_radius_km
+    if lat is None or lon is None or radius is None:
+        return places, []
+    cells = [(service, row, column) for row, column in cells_covered(lat, lon, radius)
+             for service in services]
+    return places, cells
 
 
 def attach(session: AsyncSession, index: CandidateIndex) -> None:

@@ -36,16 +36,7 @@ async def create_provider(
     provider = Provider(**fields, created_at=now)
     session.add(provider)
     await session.flush()
-    session.add_all(
-        ProviderCoverage(**row)
-        for row in coverage_rows(
-            provider_id=provider.id,
-            services=provider.services,
-            certifications=provider.certifications,
-            districts=provider.districts,
-            has_radius=provider.area_radius_km is not None,
-        )
-    )
+    session.add_all(coverage_of(provider))
     return provider
 
 
@@ -67,6 +58,20 @@ def coverage_rows(
         s for s in services if CATALOGUE[ServiceCode(s)].certification in (None, *certifications)
     ]
     return [{"provider_id": provider_id, "service": s, "district": d} for s in able for d in places]
+
+
+def coverage_of(provider: Provider) -> list[ProviderCoverage]:
+    """The coverage index rows of a provider as it stands."""
+    return [
+        ProviderCoverage(**row)
+        for row in coverage_rows(
+            provider_id=provider.id,
+            services=provider.services,
+            certifications=provider.certifications,
+            districts=provider.districts,
+            has_radius=provider.area_radius_km is not None,
+        )
+    ]
 
 
 async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
@@ -140,16 +145,7 @@ async def update_provider(
         await session.execute(
             delete(ProviderCoverage).where(ProviderCoverage.provider_id == provider.id)
         )
-        session.add_all(
-            ProviderCoverage(**row)
-            for row in coverage_rows(
-                provider_id=provider.id,
-                services=provider.services,
-                certifications=provider.certifications,
-                districts=provider.districts,
-                has_radius=provider.area_radius_km is not None,
-            )
-        )
+        session.add_all(coverage_of(provider))
     return changed
 
 
