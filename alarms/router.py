@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import JSONResponse
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms import events, flows, service
-from alarms.exceptions import AlarmNotFoundError, AlarmStateError
+from alarms.exceptions import AlarmNotFoundError, AlarmOwnedError, AlarmStateError
 from alarms.kinds import AlarmState
 from alarms.models import Alarm, AlarmProfile
 from alarms.schemas import (
@@ -21,9 +22,11 @@ from alarms.schemas import (
     AlarmProfileIn,
     AlarmProfileOut,
     AlarmStepOut,
+    OwnedConflict,
     ResolveIn,
     VitalOverride,
 )
+from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
@@ -62,15 +65,28 @@ async def read_alarm(alarm_id: int, user: Reader, session: SessionDep) -> AlarmD
                        timeline=[AlarmStepOut.model_validate(s) for s in steps])
 
 
-@router.post("/{alarm_id}/ack", response_model=AlarmOut)
-async def acknowledge(alarm_id: int, user: Handler, runtime: RuntimeDep) -> Alarm:
-    """Take ownership of an alarm; 409 if another operator already owns it."""
+@router.post("/{alarm_id}/ack", response_model=AlarmOut,
+             responses={409: {"model": OwnedConflict}})
+async def acknowledge(alarm_id: int, user: Handler, runtime: RuntimeDep) -> Alarm | JSONResponse:
+    """Take ownership of an alarm; 409 naming the owner if another operator already owns it."""
     try:
         return await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
     except AlarmNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except AlarmOwnedError as error:
+        return await owned_conflict(runtime, error)
     except AlarmStateError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+
+
+async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> JSONResponse:
+    """409 with the owner's name, so that the page can say who has the alarm."""
+    async with runtime.sessions() as session:
+        owner = await accounts_service.get_user_by_username(session, error.owner)
+    name = owner.display_name if owner else error.owner
+    body = OwnedConflict(detail=f"alarm {error.alarm_id} is already owned by {name}",
+                         owner=error.owner, owner_name=name)
+    return JSONResponse(body.model_dump(), status_code=status.HTTP_409_CONFLICT)
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)

@@ -80,3 +80,11 @@ class AlarmProfileIn(BaseModel):
 class AlarmProfileOut(AlarmProfileIn):
     senior_id: int
     updated_by: str | None = None
+
+
+class OwnedConflict(BaseModel):
+    """Someone else owns the alarm: who, by account and by name."""
+
+    detail: str
+    owner: str
+    owner_name: str

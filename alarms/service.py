@@ -6,6 +6,7 @@ publishes (see ``alarms.events``), so nothing is announced that was not stored.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from alarms.exceptions import AlarmNotFoundError, AlarmStateError, UnknownAlarmKindError
+from alarms.exceptions import (
+    AlarmNotFoundError,
+    AlarmOwnedError,
+    AlarmStateError,
+    UnknownAlarmKindError,
+)
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
 from alarms.models import Alarm, AlarmStep
 
@@ -136,15 +142,19 @@ async def _open_alarm(session: AsyncSession, *, senior_id: int, kind: str) -> Al
 
 async def escalate_priority(session: AsyncSession, *, alarm_id: int, priority: Priority,
                             at: datetime, reason: str) -> Alarm:
-    """Raise an open alarm's priority (correlation: a fall then no movement, repeated SOS)."""
-    alarm = await get_alarm(session, alarm_id)
-    if alarm.state == AlarmState.RESOLVED:
-        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
-    if priority < alarm.priority:
-        alarm.priority = int(priority)
+    """Raise an open alarm's priority (correlation: a fall then no movement, repeated SOS).
+    One guarded UPDATE: concurrent raises never lower it again or step it twice."""
+    raised = await session.execute(
+        update(Alarm).where(Alarm.id == alarm_id, Alarm.state != AlarmState.RESOLVED,
+                            Alarm.priority > int(priority))
+        .values(priority=int(priority)).execution_options(synchronize_session=False))
+    alarm = await _reloaded(session, alarm_id)
+    if getattr(raised, "rowcount", 0) == 1:
         session.add(_step(alarm, at=at, action="priority_raised", actor=SYSTEM,
                           detail={"priority": int(priority), "reason": reason}))
         await session.flush()
+    elif alarm.state == AlarmState.RESOLVED:
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
     return alarm
 
 
@@ -168,17 +178,23 @@ async def get_alarm(session: AsyncSession, alarm_id: int) -> Alarm:
 
 
 async def acknowledge(session: AsyncSession, *, alarm_id: int, by: str, at: datetime) -> Alarm:
-    """An operator takes ownership of a raised alarm."""
-    alarm = await get_alarm(session, alarm_id)
-    if alarm.state == AlarmState.RESOLVED:
-        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
-    if alarm.state == AlarmState.ACKNOWLEDGED:
+    """An operator takes ownership of a raised alarm.
+
+    One guarded UPDATE claims it, so of any number of concurrent attempts (other requests, the
+    routing desk, another process) exactly one wins; the others get ``AlarmOwnedError`` naming
+    the owner. Acknowledging an alarm one already owns changes nothing.
+    """
+    claimed = await session.execute(
+        update(Alarm).where(Alarm.id == alarm_id, Alarm.state == AlarmState.RAISED)
+        .values(state=AlarmState.ACKNOWLEDGED, acknowledged_at=at, acknowledged_by=by)
+        .execution_options(synchronize_session=False))
+    alarm = await _reloaded(session, alarm_id)
+    if getattr(claimed, "rowcount", 0) != 1:
+        if alarm.state == AlarmState.RESOLVED:
+            raise AlarmStateError(f"alarm {alarm_id} is already resolved")
         if alarm.acknowledged_by == by:
             return alarm
-        raise AlarmStateError(f"alarm {alarm_id} is already owned by {alarm.acknowledged_by}")
-    alarm.state = AlarmState.ACKNOWLEDGED
-    alarm.acknowledged_at = at
-    alarm.acknowledged_by = by
+        raise AlarmOwnedError(alarm_id, alarm.acknowledged_by or SYSTEM)
     session.add(_step(alarm, at=at, action="acknowledged", actor=by,
                       detail={"waited_seconds": (at - alarm.first_at).total_seconds()}))
     await session.flush()
@@ -187,21 +203,32 @@ async def acknowledge(session: AsyncSession, *, alarm_id: int, by: str, at: date
 
 async def resolve(session: AsyncSession, *, alarm_id: int, by: str, at: datetime,
                   disposition: Disposition, notes: str = "") -> Alarm:
-    """Close an alarm with a disposition; an unacknowledged one is acknowledged on the way."""
+    """Close an alarm with a disposition; an unacknowledged one is acknowledged on the way.
+    Claimed by one guarded UPDATE: of concurrent attempts exactly one resolves it."""
     alarm = await get_alarm(session, alarm_id)
-    if alarm.state == AlarmState.RESOLVED:
-        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
     if alarm.state == AlarmState.RAISED:
-        await acknowledge(session, alarm_id=alarm_id, by=by, at=at)
-    alarm.state = AlarmState.RESOLVED
-    alarm.open_key = None
-    alarm.resolved_at = at
-    alarm.resolved_by = by
-    alarm.disposition = disposition.value
-    alarm.notes = notes
+        with contextlib.suppress(AlarmOwnedError):  # someone took it meanwhile: still close it
+            await acknowledge(session, alarm_id=alarm_id, by=by, at=at)
+    claimed = await session.execute(
+        update(Alarm).where(Alarm.id == alarm_id, Alarm.state == AlarmState.ACKNOWLEDGED)
+        .values(state=AlarmState.RESOLVED, open_key=None, resolved_at=at, resolved_by=by,
+                disposition=disposition.value, notes=notes)
+        .execution_options(synchronize_session=False))
+    alarm = await _reloaded(session, alarm_id)
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved"
+                              + (f" by {alarm.resolved_by}" if alarm.resolved_by else ""))
     session.add(_step(alarm, at=at, action="resolved", actor=by,
                       detail={"disposition": disposition.value}))
     await session.flush()
+    return alarm
+
+
+async def _reloaded(session: AsyncSession, alarm_id: int) -> Alarm:
+    """The alarm as stored now (after a guarded UPDATE the session's copy may be stale)."""
+    alarm = await session.get(Alarm, alarm_id, populate_existing=True)
+    if alarm is None:
+        raise AlarmNotFoundError(alarm_id)
     return alarm
 
 

@@ -20,6 +20,8 @@ from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
 from alarms.health import router as health_router
 from alarms.router import router as alarms_router
+from alerts import flows as alert_flows
+from alerts.router import router as alerts_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
@@ -64,6 +66,7 @@ ROUTERS = [
     accounts_router,
     seniors_router,
     alarms_router,
+    alerts_router,
     health_router,
     staffing_router,
     knowledge_router,
@@ -102,6 +105,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     alarm_flows.time_rules_loop,
     alarm_feed.feed_loop,
     routing_flows.routing_loop,
+    alert_flows.watch_health,
     callcenter_flows.sweep_forever,
     callcenter_flows.follow_alarms,
     dispatch_flows.run_dispatch_timers,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -19,7 +20,9 @@ from accounts.deps import presented_token
 from accounts.exceptions import AuthenticationError
 from accounts.models import StaffUser
 from alarms import events as alarm_events
+from alerts import events as alert_events
 from callcenter import events as callcenter_events
+from callcenter.routing import flows as routing_flows
 from devices import live as devices_live
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
@@ -52,6 +55,7 @@ SNAPSHOT_PARTS: dict[str, SnapshotPart] = {
     "alarms": alarm_events.snapshot_part,
     "calls": callcenter_events.snapshot_part,
     "devices": devices_live.snapshot_part,
+    "alerts": alert_events.snapshot_part,
 }
 
 
@@ -88,7 +92,7 @@ async def live(websocket: WebSocket) -> None:
     if user is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not logged in")
         return
-    async with runtime.bus.subscribe() as subscription:
+    async with runtime.bus.subscribe() as subscription, _present(runtime, user):
         # Subscribed first, so nothing published while the snapshot is built goes missing.
         sent_up_to = await _send_start(websocket, runtime, user,
                                         _replay_for(websocket, runtime))
@@ -99,6 +103,28 @@ async def live(websocket: WebSocket) -> None:
             forward.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await forward
+
+
+# Open live connections per user: the routing desk rings only people who are there.
+_connections: Counter[str] = Counter()
+_leaving: set[asyncio.Task[None]] = set()
+
+
+@contextlib.asynccontextmanager
+async def _present(runtime: Runtime, user: StaffUser) -> AsyncIterator[None]:
+    username = user.username
+    _connections[username] += 1
+    routing_flows.desk_opened(runtime, username)
+    try:
+        yield
+    finally:
+        _connections[username] -= 1
+        if _connections[username] <= 0:
+            del _connections[username]
+            leaving = asyncio.create_task(routing_flows.desk_closed(
+                runtime, username, still_open=lambda: _connections[username] > 0))
+            _leaving.add(leaving)
+            leaving.add_done_callback(_leaving.discard)
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

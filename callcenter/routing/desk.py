@@ -15,6 +15,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts_service
+from accounts.roles import Role
+from alerts import events as alert_events
+from alerts import service as alerts_service
+from alerts.models import SupervisorAlert as StoredAlert
 from callcenter.routing.engine import (
     Action,
     Offer,
@@ -28,9 +33,9 @@ from callcenter.routing.engine import (
 )
 from callcenter.routing.models import OperatorStateChange, RoutingOperator, RoutingTask
 from callcenter.routing.rules import OperatorState, TaskKind
+from callcenter.routing.subjects import Subject, subjects_of
 from runtime.context import Runtime
 
-SUPERVISORS = ("supervisor",)
 ADD_SLICE = 25  # tasks queued per transaction
 
 
@@ -51,6 +56,8 @@ class RoutingDesk:
     runtime: Runtime
     router: Router = field(default_factory=Router)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What each task is about, in words (read when it is queued).
+    subjects: dict[str, Subject] = field(default_factory=dict)
 
     async def load(self) -> None:
         """Read the stored operators and open tasks into the engine (start-up, restart)."""
@@ -59,7 +66,12 @@ class RoutingDesk:
             tasks = (await session.execute(select(RoutingTask).where(RoutingTask.state.in_(
                 [s.value for s in (TaskState.WAITING, TaskState.OFFERED, TaskState.RESERVED,
                                    TaskState.ASSIGNED)])))).scalars().all()
+            self.subjects = await subjects_of(session, [row.ref for row in tasks])
+            self.router.supervisors = await _supervisors(session)
         self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
+
+    def subject_of(self, task: Task) -> Subject | None:
+        return self.subjects.get(task.ref)
 
     async def add_task(self, *, kind: TaskKind, priority: int, ref: str,
                        skills: Sequence[str] = (), language: str | None = None) -> Task | None:
@@ -95,10 +107,12 @@ class RoutingDesk:
             session.add_all(rows)
             await session.flush()
             tasks = [_task(row) for row in rows]
+            self.subjects |= await subjects_of(session, [task.ref for task in tasks])
             actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
+            alerts = await self._store_alerts(session, actions)
             await session.commit()
-        self._announce(actions)
+        self._announce(actions, alerts)
         return tasks
 
     async def accept(self, task_id: int, username: str) -> Task:
@@ -118,7 +132,7 @@ class RoutingDesk:
             actions = self.router.accept(task_id, username, now)
             await self._save(session)
             await session.commit()
-        self._announce(actions)
+        self._announce(actions, [])
         self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username})
         return self.router.tasks[task_id]
 
@@ -153,16 +167,48 @@ class RoutingDesk:
             row.phone_endpoint = endpoint
             await session.commit()
 
+    async def leave(self, username: str) -> None:
+        """The person's desk went away (browser closed): their offers go to others now."""
+        await self._apply(lambda now: self.router.leave(username, now))
+
+    def arrive(self, username: str) -> None:
+        self.router.arrive(username)
+
     async def tick(self) -> None:
         await self._apply(self.router.tick)
+        live = {task.ref for task in self.router.tasks.values()}
+        for ref in [ref for ref in self.subjects if ref not in live]:
+            del self.subjects[ref]
 
     async def _apply(self, change: Callable[[datetime], list[Action]]) -> None:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
             actions: list[Action] = change(now)
             await self._save(session)
+            alerts = await self._store_alerts(session, actions)
             await session.commit()
-        self._announce(actions)
+        self._announce(actions, alerts)
+
+    async def _store_alerts(self, session: AsyncSession,
+                            actions: Sequence[Action]) -> list[StoredAlert]:
+        """Supervisor alerts go into the same transaction as the change that raised them."""
+        stored = []
+        for action in actions:
+            if isinstance(action, SupervisorAlert):
+                task = self.router.tasks.get(action.task_id) if action.task_id else None
+                subject = self.subject_of(task) if task else None
+                what = " · ".join(part for part in (
+                    subject.senior_name if subject else None,
+                    subject.what_zh if subject else None) if part) or (task.ref if task else "")
+                ref = task.ref if task else f"operator:{action.operator}"
+                stored.append(await alerts_service.raise_alert(
+                    session, kind=action.kind.value, ref=ref, now=self.runtime.clock.now(),
+                    senior_id=subject.senior_id if subject else None,
+                    detail={"what": what, "waited": action.waited_seconds,
+                            "operator": action.operator or "",
+                            "misses": self.router.operators[action.operator].misses
+                            if action.operator in self.router.operators else ""}))
+        return stored
 
     async def _save(self, session: AsyncSession) -> None:
         """Write what the engine changed: all tasks in one statement, operators by row."""
@@ -186,26 +232,27 @@ class RoutingDesk:
             row.idle_since = operator.idle_since
             row.misses = operator.misses
             row.wrap_until = operator.wrap_until
+            row.stand_in = operator.stand_in
             session.add(row)
 
-    def _announce(self, actions: Sequence[Action]) -> None:
+    def _announce(self, actions: Sequence[Action], alerts: Sequence[StoredAlert]) -> None:
         for action in actions:
             if isinstance(action, Offer):
                 task = self.router.tasks.get(action.task_id)
+                subject = self.subject_of(task) if task else None
                 self.runtime.bus.publish("routing.offer", {
                     "task_id": action.task_id, "to": list(action.operators),
                     "exclusive": action.exclusive,
                     "expires_at": action.expires_at.isoformat() if action.expires_at else None,
                     "kind": task.kind.value if task else None, "ref": task.ref if task else None,
                     "priority": task.priority if task else None,
+                    "subject": subject.as_json() if subject else None,
                 })
             elif isinstance(action, Withdrawn):
                 self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
                                                                "to": list(action.operators)})
-            elif isinstance(action, SupervisorAlert):
-                self.runtime.bus.publish("routing.alert", {"task_id": action.task_id,
-                                                           "summary": action.reason},
-                                         roles=SUPERVISORS)
+        for alert in alerts:
+            alert_events.publish(self.runtime.bus, alert)
 
 
 def _task_columns(task: Task) -> dict[str, object]:
@@ -222,7 +269,14 @@ def _task_columns(task: Task) -> dict[str, object]:
 
 def _operator(row: RoutingOperator) -> Operator:
     return Operator(row.username, frozenset(row.skills), frozenset(row.languages),
-                    OperatorState(row.state), row.idle_since, row.misses, row.wrap_until)
+                    OperatorState(row.state), row.idle_since, row.misses, row.wrap_until,
+                    stand_in=row.stand_in)
+
+
+async def _supervisors(session: AsyncSession) -> frozenset[str]:
+    """Active supervisor accounts: offered emergencies nobody took in time."""
+    return frozenset(user.username for user in await accounts_service.list_users(session)
+                     if user.role == Role.SUPERVISOR and user.active)
 
 
 def _task(row: RoutingTask) -> Task:

@@ -18,6 +18,7 @@ from callcenter.routing.rules import (
     RESERVATION_SECONDS,
     WRAP_UP_SECONDS,
     OperatorState,
+    Step,
     StepKind,
     TaskKind,
     rule_for,
@@ -42,6 +43,8 @@ class Operator:
     idle_since: datetime | None = None
     misses: int = 0
     wrap_until: datetime | None = None
+    # A supervisor who took an emergency without being on the desk: leaves it afterwards.
+    stand_in: bool = False
 
     def speaks(self, language: str | None) -> bool:
         return language is None or language in self.languages
@@ -89,16 +92,33 @@ class Withdrawn:
     operators: tuple[str, ...]
 
 
+class AlertKind(StrEnum):
+    P1_WAITING = "p1_waiting"  # an emergency nobody took within the all-hands step (20 s)
+    P1_UNANSWERED = "p1_unanswered"  # still nobody at the supervisor step (60 s)
+    TASK_WAITING = "task_waiting"  # other work past its supervisor step
+    OPERATOR_BREAK = "operator_break"  # put on a break after missed reservations
+
+
 @dataclass(frozen=True)
 class SupervisorAlert:
     task_id: int | None
     reason: str
+    kind: AlertKind = AlertKind.TASK_WAITING
+    operator: str | None = None
+    waited_seconds: int = 0
 
 
 Action = Offer | Withdrawn | SupervisorAlert
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _broadcast_step(task: Task) -> Step | None:
+    """The widest broadcast step the task has reached, if it is rung at all."""
+    steps = rule_for(task.kind, task.priority).steps[:task.step + 1]
+    broadcast = (StepKind.SKILLED, StepKind.EVERYONE, StepKind.ALL_HANDS)
+    return next((step for step in reversed(steps) if step.kind in broadcast), None)
 
 
 def _holds_offer(task: Task, username: str) -> bool:
@@ -122,6 +142,10 @@ class Router:
     _held: dict[str, int] = field(default_factory=dict)  # operator → task reserved for them
     _assigned: dict[str, int] = field(default_factory=dict)  # operator → task they work on
     _ringing: set[int] = field(default_factory=set)  # open tasks in a broadcast step
+    # Supervisors are offered emergencies nobody took in time, on the desk or not.
+    supervisors: frozenset[str] = frozenset()
+    # People whose desk went away (browser closed): rung for nothing until they come back.
+    away: set[str] = field(default_factory=set)
 
     # --- loading and bookkeeping -------------------------------------------------------
     def load(self, operators: list[Operator], tasks: list[Task]) -> None:
@@ -182,6 +206,30 @@ class Router:
                 self._touch(task)
         return actions
 
+    def leave(self, username: str, now: datetime) -> list[Action]:
+        """The person's desk closed: every offer to them goes back at once, and an operator
+        who was free is logged off the queue (a closed browser answers nothing)."""
+        self.away.add(username)
+        actions: list[Action] = []
+        for task_id in list(self._ringing):
+            task = self.tasks[task_id]
+            if username in task.offered_to:
+                task.offered_to -= {username}
+                task.state = TaskState.OFFERED if task.offered_to else TaskState.WAITING
+                actions.append(Withdrawn(task.id, (username,)))
+                self._touch(task)
+        operator = self.operators.get(username)
+        if operator is not None and operator.state in (
+                OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.WRAP_UP):
+            actions += self._release_reservations_of(operator, now)
+            operator.state = OperatorState.OFFLINE
+            self._touch(operator=operator)
+        return actions + self._match(now)
+
+    def arrive(self, username: str) -> None:
+        """The person's desk is connected again."""
+        self.away.discard(username)
+
     # --- tasks -------------------------------------------------------------------------
     def add_task(self, task: Task, now: datetime) -> list[Action]:
         self.tasks[task.id] = task
@@ -207,6 +255,10 @@ class Router:
         """The operator takes the task; raises RoutingError if it was not theirs to take."""
         task = self.tasks.get(task_id)
         operator = self.operators.get(username)
+        if operator is None and task is not None and username in self.supervisors \
+                and _holds_offer(task, username):
+            operator = Operator(username, frozenset(), frozenset(), stand_in=True)
+            self.operators[username] = operator
         if task is None or operator is None:
             raise RoutingError(f"task {task_id} or operator {username} is unknown")
         if task.state == TaskState.ASSIGNED:
@@ -262,8 +314,11 @@ class Router:
         task.done_at = now
         self._assigned.pop(username, None)
         operator = self.operators[username]
-        operator.state = OperatorState.WRAP_UP
-        operator.wrap_until = now + timedelta(seconds=WRAP_UP_SECONDS[task.kind])
+        if operator.stand_in:
+            operator.state, operator.stand_in = OperatorState.OFFLINE, False
+        else:
+            operator.state = OperatorState.WRAP_UP
+            operator.wrap_until = now + timedelta(seconds=WRAP_UP_SECONDS[task.kind])
         self._touch(task, operator)
         del self.tasks[task_id]
         return []
@@ -290,10 +345,12 @@ class Router:
         self._requeue(task)
         operator.misses += 1
         actions: list[Action] = [Withdrawn(task.id, (operator.username,))]
-        if operator.misses >= MISSES_BEFORE_BREAK:
+        # Nobody leaves the desk by themselves while an emergency waits for someone.
+        if operator.misses >= MISSES_BEFORE_BREAK and not self._emergency_waiting():
             operator.state = OperatorState.BREAK
-            actions.append(SupervisorAlert(None, f"{operator.username} missed "
-                                                 f"{operator.misses} offers in a row: on break"))
+            actions.append(SupervisorAlert(
+                None, f"{operator.username} missed {operator.misses} offers in a row: on break",
+                AlertKind.OPERATOR_BREAK, operator=operator.username))
         else:
             self._free(operator, now)
         self._touch(task, operator)
@@ -309,33 +366,88 @@ class Router:
             step = rule.steps[task.step]
             self._touch(task)
             if step.kind == StepKind.SUPERVISOR:
-                actions.append(SupervisorAlert(task.id, f"{task.ref or task.kind} has waited "
-                                                        f"{int(waited)} s"))
+                actions.append(self._waiting_alert(task, emergency=task.priority == 1,
+                                                   waited=waited, final=True))
             elif step.kind == StepKind.LONGEST_IDLE:
                 task.exclusive = True
             elif task.state in (TaskState.WAITING, TaskState.OFFERED):
-                actions += self._broadcast(task, skill=step.skill)
+                actions += self._broadcast(task, step=step)
+                if step.kind == StepKind.ALL_HANDS:
+                    actions.append(self._waiting_alert(task, emergency=True, waited=waited,
+                                                       final=False))
         return actions
 
-    def _broadcast(self, task: Task, *, skill: str | None) -> list[Action]:
-        # The incident's owner knows the senior: they ring too, skilled or not.
-        audience = frozenset(
-            op.username for op in self.operators.values()
-            if op.state == OperatorState.AVAILABLE and op.speaks(task.language)
-            and (skill is None or skill in op.skills or op.username == task.preferred)
-        )
+    @staticmethod
+    def _waiting_alert(task: Task, *, emergency: bool, waited: float,
+                       final: bool) -> SupervisorAlert:
+        kind = (AlertKind.P1_UNANSWERED if final else AlertKind.P1_WAITING) if emergency \
+            else AlertKind.TASK_WAITING
+        return SupervisorAlert(task.id, f"{task.ref or task.kind} has waited {int(waited)} s",
+                               kind, waited_seconds=int(waited))
+
+    def _emergency_waiting(self) -> bool:
+        return any(self.tasks[i].priority == 1 and self.tasks[i].open for i in self._ringing)
+
+    def _broadcast(self, task: Task, *, step: Step) -> list[Action]:
+        """Ring every operator the step reaches at once; first accept wins. Operators holding
+        a reservation of less urgent work hand it back to ring for this one."""
+        audience = self._audience(task, step)
         new = audience - task.offered_to
         task.offered_to |= audience
         self._ringing.add(task.id)
         task.state = TaskState.OFFERED if task.offered_to else task.state
         task.exclusive = False
         self._touch(task)
-        return [Offer(task.id, tuple(sorted(new)), False, None)] if new else []
+        actions: list[Action] = []
+        for username in sorted(new):
+            actions += self._hand_back(username, below=task.priority)
+        return actions + ([Offer(task.id, tuple(sorted(new)), False, None)] if new else [])
+
+    def _audience(self, task: Task, step: Step) -> frozenset[str]:
+        free = [op for op in self.operators.values() if self._free_for(op, task)]
+        if step.kind == StepKind.ALL_HANDS:
+            resting = [op.username for op in self.operators.values()
+                       if op.state == OperatorState.BREAK and op.username not in self._assigned]
+            absent = [name for name in self.supervisors if name not in self.operators
+                      or self.operators[name].state == OperatorState.OFFLINE]
+            return frozenset([op.username for op in free] + resting + absent) - self.away
+        free = [op for op in free if op.username not in task.refused_by]
+        if step.kind == StepKind.SKILLED:
+            # The incident's owner knows the senior: they ring too, skilled or not.
+            skilled = [op for op in free if op.speaks(task.language) and (
+                step.skill in op.skills or op.username == task.preferred)]
+            free = skilled or free
+        return frozenset(op.username for op in free)
+
+    def _free_for(self, operator: Operator, task: Task) -> bool:
+        """Whether the operator can be rung for this task now."""
+        if operator.username in self.away:
+            return False
+        if operator.state in (OperatorState.AVAILABLE, OperatorState.WRAP_UP):
+            return True
+        held = self._held.get(operator.username)
+        return operator.state == OperatorState.RESERVED and held is not None and \
+            self.tasks[held].priority > task.priority
+
+    def _hand_back(self, username: str, *, below: int) -> list[Action]:
+        """Withdraw a reservation of work less urgent than ``below`` (no miss counted)."""
+        held = self._held.get(username)
+        if held is None or self.tasks[held].priority <= below:
+            return []
+        self._requeue(self.tasks[held])
+        operator = self.operators[username]
+        operator.state = OperatorState.AVAILABLE
+        self._touch(operator=operator)
+        return [Withdrawn(held, (username,))]
 
     # --- matching ------------------------------------------------------------------------
     def _match(self, now: datetime) -> list[Action]:
         actions = self._widen_broadcasts()
-        available = [op for op in self.operators.values() if op.state == OperatorState.AVAILABLE]
+        # An operator rung for an emergency is not reserved for anything less urgent meanwhile.
+        ringing = {name for i in self._ringing if self.tasks[i].open
+                   for name in self.tasks[i].offered_to}
+        available = [op for op in self.operators.values()
+                     if op.state == OperatorState.AVAILABLE and op.username not in ringing]
         if not available:
             return actions
         skipped: list[tuple[float, int]] = []
@@ -359,15 +471,15 @@ class Router:
         return actions
 
     def _widen_broadcasts(self) -> list[Action]:
-        """Operators who became available join the audience of broadcasts still waiting."""
+        """Operators who became free join the audience of broadcasts still waiting, the most
+        urgent first."""
         actions: list[Action] = []
-        for task_id in list(self._ringing):
+        for task_id in sorted(self._ringing, key=lambda i: self.tasks[i].sort_key()):
             task = self.tasks[task_id]
             if task.state in (TaskState.OFFERED, TaskState.WAITING):
-                rule = rule_for(task.kind, task.priority)
-                step = rule.steps[task.step]
-                if step.kind in (StepKind.SKILLED, StepKind.EVERYONE):
-                    actions += self._broadcast(task, skill=step.skill)
+                step = _broadcast_step(task)
+                if step is not None:
+                    actions += self._broadcast(task, step=step)
         return actions
 
     def _longest_idle(self, task: Task, available: list[Operator]) -> Operator | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from callcenter.routing.engine import TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
 from incidents import service as incidents_service
+from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
 TICK_SECONDS = 1.0
@@ -30,6 +33,22 @@ async def open_desk(runtime: Runtime) -> AsyncIterator[None]:
         yield
     finally:
         runtime.routing = None
+
+
+PRESENCE_GRACE_SECONDS = 5.0  # a page reload reconnects well within this
+
+
+async def desk_closed(runtime: Runtime, username: str, still_open: Callable[[], bool]) -> None:
+    """A person's last live connection closed: unless they are back within the grace, their
+    offers go to others and a free operator is logged off the queue."""
+    await asyncio.sleep(PRESENCE_GRACE_SECONDS)
+    if not still_open() and runtime.routing is not None:
+        await runtime.routing.leave(username)
+
+
+def desk_opened(runtime: Runtime, username: str) -> None:
+    if runtime.routing is not None:
+        runtime.routing.arrive(username)
 
 
 def desk_of(runtime: Runtime) -> RoutingDesk:
@@ -72,11 +91,38 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
             await desk.complete(task.id, task.assigned_to or "")
 
 
+# Published when there may be new work: the desk looks at once instead of at its next tick.
+NEW_WORK_TOPICS = frozenset({"alarm.raised", "alarm.updated", "call.updated", "call.case"})
+
+
 async def routing_loop(runtime: Runtime) -> None:
-    """Once a second: queue new alarms and calls, expire reservations, widen offers, end
-    wrap-ups."""
+    """Queue new alarms and calls, expire reservations, widen offers, end wrap-ups: once a
+    second, and at once when an alarm is raised or a call starts waiting."""
+    wake = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_wake_on_new_work(runtime, wake), name="routing-wake")
+        while True:
+            wake.clear()
+            await sync_alarm_tasks(runtime)
+            await call_tasks.sync_call_tasks(runtime, desk_of(runtime))
+            await desk_of(runtime).tick()
+            await _sleep_or_wake(runtime, wake)
+
+
+async def _wake_on_new_work(runtime: Runtime, wake: asyncio.Event) -> None:
     while True:
-        await sync_alarm_tasks(runtime)
-        await call_tasks.sync_call_tasks(runtime, desk_of(runtime))
-        await desk_of(runtime).tick()
-        await runtime.clock.sleep(TICK_SECONDS)
+        async with runtime.bus.subscribe() as subscription:
+            with contextlib.suppress(SubscriberOverflow):  # the tick covers what it missed
+                while True:
+                    if (await subscription.next()).topic in NEW_WORK_TOPICS:
+                        wake.set()
+
+
+async def _sleep_or_wake(runtime: Runtime, wake: asyncio.Event) -> None:
+    sleeping = asyncio.ensure_future(runtime.clock.sleep(TICK_SECONDS))
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeping.cancel()
+        woken.cancel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -21,6 +21,8 @@ class RoutingOperator(Base):
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     misses: Mapped[int] = mapped_column(Integer, default=0)
     wrap_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A supervisor who took an emergency without being on the desk (leaves it afterwards).
+    stand_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Where the phone network reaches this operator (or supervisor): a number, a SIP URI or a
     # Twilio client identity. Only networks that carry audio to staff phones dial it.
     phone_endpoint: Mapped[str | None] = mapped_column(String(128), nullable=True)

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms import flows as alarm_flows
-from alarms.exceptions import AlarmStateError
+from alarms import router as alarms_router
+from alarms.exceptions import AlarmOwnedError, AlarmStateError
+from alarms.schemas import OwnedConflict
 from callcenter.routing import call_tasks
 from callcenter.routing.desk import phone_endpoint_of, waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
 from callcenter.routing.flows import desk_of
 from callcenter.routing.models import RoutingOperator
 from callcenter.routing.rules import OperatorState
-from callcenter.routing.schemas import MyDesk, OperatorOut, OperatorSetup, StateIn, TaskOut
+from callcenter.routing.schemas import (
+    MyDesk,
+    OperatorOut,
+    OperatorSetup,
+    StateIn,
+    SubjectOut,
+    TaskOut,
+)
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep
 
@@ -29,7 +38,9 @@ Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 
 
 def _task_out(task: Task, runtime: Runtime) -> TaskOut:
+    subject = desk_of(runtime).subject_of(task)
     return TaskOut(
+        subject=SubjectOut.model_validate(subject, from_attributes=True) if subject else None,
         id=task.id, kind=task.kind.value, priority=task.priority, ref=task.ref,
         state=task.state.value, created_at=task.created_at,
         waited_seconds=round(waited_seconds(task, runtime.clock.now()), 1),
@@ -49,6 +60,7 @@ def _operator_out(operator: Operator, phone_endpoint: str | None = None) -> Oper
 async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
     """My state, what is offered to me now, and what I am working on."""
     desk = desk_of(runtime)
+    desk.arrive(user.username)
     operator = desk.router.operators.get(user.username)
     tasks = list(desk.router.tasks.values())
     return MyDesk(
@@ -62,6 +74,7 @@ async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
 @router.post("/me/state", response_model=OperatorOut)
 async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> OperatorOut:
     """Go available, take a break, or log off the queue."""
+    desk_of(runtime).arrive(user.username)
     try:
         operator = await desk_of(runtime).set_state(user.username, OperatorState(body.state))
     except RoutingError as error:
@@ -69,27 +82,31 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
     return _operator_out(operator)
 
 
-@router.post("/tasks/{task_id}/accept", response_model=TaskOut)
-async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
-    """Take an offered task; 409 if someone else was first. An alarm task owns the alarm."""
+@router.post("/tasks/{task_id}/accept", response_model=TaskOut,
+             responses={409: {"model": OwnedConflict}})
+async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut | JSONResponse:
+    """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
+    if another operator acknowledged it from the queue meanwhile, 409 names them."""
     desk = desk_of(runtime)
     try:
         task = await desk.accept(task_id, user.username)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     if task.ref.startswith("alarm:"):
-        await _own_alarm(runtime, int(task.ref.split(":")[1]), user)
+        try:
+            await alarm_flows.acknowledge_and_announce(
+                runtime, alarm_id=int(task.ref.split(":")[1]), by=user.username, via="routing")
+        except AlarmOwnedError as error:
+            await desk.complete(task.id, user.username)
+            return await alarms_router.owned_conflict(runtime, error)
+        except AlarmStateError as error:  # resolved meanwhile: nothing left to do
+            await desk.complete(task.id, user.username)
+            raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     try:
         await call_tasks.take_accepted(runtime, desk, task, user.username)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return _task_out(task, runtime)
-
-
-async def _own_alarm(runtime: Runtime, alarm_id: int, user: StaffUser) -> None:
-    with contextlib.suppress(AlarmStateError):  # taken meanwhile from the alarm queue
-        await alarm_flows.acknowledge_and_announce(runtime, alarm_id=alarm_id,
-                                                   by=user.username, via="routing")
 
 
 @router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)

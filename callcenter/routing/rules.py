@@ -3,8 +3,11 @@
 The first rule whose ``matches`` accepts a task decides its steps. Each step starts after the
 task has waited ``after_seconds``:
 
-- ``skilled``: offer to every available operator with the rule's skill at once; first accept wins;
-- ``everyone``: offer to every available operator (any skill);
+- ``skilled``: offer at once to every free operator with the rule's skill (or, when none of them
+  is free, to every free operator: skills narrow who is offered first, never who is offered);
+  first accept wins;
+- ``everyone``: offer to every free operator (any skill or language);
+- ``all_hands``: offer also to operators on a break and to supervisors, and alert supervisors;
 - ``supervisor``: tell the supervisors that the task is still waiting;
 - ``longest_idle``: an exclusive reservation for the qualified operator idle longest, who has
   ``reservation_seconds`` to accept before it moves on.
@@ -36,6 +39,7 @@ class OperatorState(StrEnum):
 class StepKind(StrEnum):
     SKILLED = "skilled"
     EVERYONE = "everyone"
+    ALL_HANDS = "all_hands"
     SUPERVISOR = "supervisor"
     LONGEST_IDLE = "longest_idle"
 
@@ -55,9 +59,12 @@ class RoutingRule:
     steps: tuple[Step, ...]
 
 
+# "Free" for an emergency: available, wrapping up, or holding a reservation of less urgent work
+# (which is handed back). Targets: answered within 15-20 s (GB/T 33358, NENA), see domain.md.
 EMERGENCY_STEPS = (
     Step(0, StepKind.SKILLED, skill="emergency"),
-    Step(20, StepKind.EVERYONE),
+    Step(5, StepKind.EVERYONE),
+    Step(20, StepKind.ALL_HANDS),
     Step(60, StepKind.SUPERVISOR),
 )
 RULES: tuple[RoutingRule, ...] = (

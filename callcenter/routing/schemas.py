@@ -59,6 +59,20 @@ class OperatorOut(BaseModel):
     phone_endpoint: str | None = None
 
 
+class SubjectOut(BaseModel):
+    """What the task is about, in words: who, what, where, since when."""
+
+    kind: str
+    senior_id: int | None
+    senior_name: str | None
+    what_zh: str
+    what_en: str
+    address: str | None
+    district: str | None
+    since: datetime
+    priority: int
+
+
 class TaskOut(BaseModel):
     id: int
     kind: str
@@ -71,6 +85,7 @@ class TaskOut(BaseModel):
     reserved_to: str | None
     reservation_expires: datetime | None
     assigned_to: str | None
+    subject: SubjectOut | None = None
 
 
 class MyDesk(BaseModel):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callcenter.routing.engine import (
+    AlertKind,
     Offer,
     Router,
     RoutingError,
@@ -40,19 +41,106 @@ def offers(actions: Sequence[object]) -> list[Offer]:
     return [a for a in actions if isinstance(a, Offer)]
 
 
-def test_emergency_rings_skilled_then_everyone_then_supervisor() -> None:
-    """A P1 alarm goes to emergency-skilled operators, after 20 s to all, after 60 s up."""
-    router = Router()
+def test_emergency_rings_skilled_then_everyone_then_all_hands() -> None:
+    """A P1 alarm rings the emergency-skilled at once, everyone free after 5 s, operators on
+    a break and supervisors after 20 s (with an alert), and alerts again at 60 s."""
+    router = Router(supervisors=frozenset({"boss"}))
     team(router, ("li", {"emergency"}, {"zh-CN"}), ("zhang", set(), {"zh-CN"}),
          ("wang", {"emergency"}, {"zh-CN"}))
+    router.set_operator("zhao", skills=frozenset(), languages=frozenset({"zh-CN"}),
+                        state=OperatorState.BREAK, now=at(-10))
     first = router.add_task(Task(1, TaskKind.ALARM, 1, at(0), ref="alarm:9"), at(0))
     assert offers(first) == [Offer(1, ("li", "wang"), False, None)]
-    assert router.tick(at(19)) == []
-    widened = router.tick(at(20))
-    assert offers(widened) == [Offer(1, ("zhang",), False, None)]
-    alert = router.tick(at(60))
-    assert [type(a) for a in alert] == [SupervisorAlert]
-    assert router.tasks[1].offered_to == {"li", "zhang", "wang"}
+    assert router.tick(at(4)) == []
+    assert offers(router.tick(at(5))) == [Offer(1, ("zhang",), False, None)]
+    all_hands = router.tick(at(20))
+    assert offers(all_hands) == [Offer(1, ("boss", "zhao"), False, None)]
+    assert [a.kind for a in all_hands if isinstance(a, SupervisorAlert)] == [
+        AlertKind.P1_WAITING]
+    late = router.tick(at(60))
+    assert [a.kind for a in late if isinstance(a, SupervisorAlert)] == [AlertKind.P1_UNANSWERED]
+    assert router.tasks[1].offered_to == {"li", "zhang", "wang", "zhao", "boss"}
+
+
+def test_an_emergency_rings_everyone_free_when_nobody_has_the_skill() -> None:
+    """Skills narrow who is offered first, never who is offered: with no emergency-skilled
+    operator free, every free operator rings at once."""
+    router = Router()
+    team(router, ("li", set(), {"zh-CN"}), ("zhang", set(), {"zh-CN"}))
+    actions = router.add_task(Task(1, TaskKind.ALARM, 1, at(0)), at(0))
+    assert offers(actions) == [Offer(1, ("li", "zhang"), False, None)]
+
+
+def test_an_operator_ringing_a_p3_reservation_is_offered_the_sos_at_once() -> None:
+    """Finding: an operator holding a P3 reservation was not offered an SOS for 15 s. Now the
+    reservation is handed back (re-queued, no miss counted) and the SOS rings at once."""
+    router = Router()
+    team(router, ("li", {"emergency"}, {"zh-CN"}))
+    router.add_task(Task(1, TaskKind.CALL, 3, at(0), ref="call:1"), at(0))
+    assert router.tasks[1].reserved_to == "li"
+    actions = router.add_task(Task(2, TaskKind.ALARM, 1, at(2), ref="alarm:5"), at(2))
+    assert Withdrawn(1, ("li",)) in actions
+    assert offers(actions) == [Offer(2, ("li",), False, None)]
+    assert router.tasks[1].state == TaskState.WAITING
+    assert router.operators["li"].misses == 0
+    router.accept(2, "li", at(3))
+    assert router.tasks[1].state == TaskState.WAITING  # still waits for the next operator
+
+
+def test_a_waiting_emergency_goes_before_less_urgent_work() -> None:
+    """An operator who comes free while a P1 rings is rung for it, never reserved for a P3."""
+    router = Router()
+    router.add_task(Task(1, TaskKind.CALL, 3, at(0)), at(0))
+    router.add_task(Task(2, TaskKind.ALARM, 1, at(1)), at(1))
+    team(router, ("li", set(), {"zh-CN"}))
+    assert router.tasks[2].offered_to == {"li"}
+    assert router.tasks[1].state == TaskState.WAITING
+    assert router.operators["li"].state == OperatorState.AVAILABLE
+
+
+def test_an_operator_wrapping_up_is_rung_for_an_emergency() -> None:
+    """Wrap-up is no reason to wait: an SOS rings an operator still wrapping up a call."""
+    router = Router()
+    team(router, ("li", set(), {"zh-CN"}))
+    router.add_task(Task(1, TaskKind.CALL, 3, at(0)), at(0))
+    router.accept(1, "li", at(1))
+    router.complete(1, "li", at(10))
+    assert router.operators["li"].state == OperatorState.WRAP_UP
+    actions = router.add_task(Task(2, TaskKind.ALARM, 1, at(11)), at(11))
+    assert offers(actions) == [Offer(2, ("li",), False, None)]
+
+
+def test_nobody_is_put_on_a_break_while_an_emergency_waits() -> None:
+    """Finding: two missed P3 reservations put the only free operator on a break, and then no
+    desk was offered the SOS. While a P1 waits, misses send nobody on a break, and the SOS
+    rings them again at the all-hands step."""
+    router = Router()
+    team(router, ("li", set(), {"zh-CN"}), ("wang", set(), {"zh-CN"}))
+    router.add_task(Task(1, TaskKind.CALL, 3, at(0)), at(0))
+    router.tick(at(15))  # li's first miss; the call goes to wang, who takes it
+    router.accept(1, "wang", at(16))
+    router.add_task(Task(2, TaskKind.ALARM, 1, at(17)), at(17))
+    router.refuse(2, "li", at(18))
+    router.add_task(Task(3, TaskKind.CALL, 3, at(19)), at(19))
+    assert router.tasks[3].reserved_to == "li"
+    missed = router.tick(at(34))  # li's second miss in a row
+    assert router.operators["li"].state == OperatorState.AVAILABLE
+    assert not [a for a in missed if isinstance(a, SupervisorAlert)]
+    assert "li" in router.tasks[2].offered_to or offers(router.tick(at(37))) == [
+        Offer(2, ("li",), False, None)]
+
+
+def test_a_supervisor_off_the_desk_can_take_an_all_hands_emergency() -> None:
+    """A supervisor offered an emergency at the all-hands step takes it, and leaves the desk
+    again when it is done (no wrap-up, no further offers)."""
+    router = Router(supervisors=frozenset({"boss"}))
+    router.add_task(Task(1, TaskKind.ALARM, 1, at(0)), at(0))
+    router.tick(at(20))
+    router.accept(1, "boss", at(21))
+    states = [router.operators["boss"].state]
+    router.complete(1, "boss", at(60))
+    states.append(router.operators["boss"].state)
+    assert states == [OperatorState.BUSY, OperatorState.OFFLINE]
 
 
 def test_first_accept_wins_the_broadcast() -> None:

@@ -1,0 +1,28 @@
+"""What the alerts publish on the live feed (after the commit), and their snapshot part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import StaffUser
+from alerts import service
+from alerts.models import SupervisorAlert
+from alerts.schemas import AlertOut
+from runtime.bus import EventBus
+from runtime.context import Runtime
+
+# Operators see them too: an emergency nobody took is everyone's business.
+AUDIENCE = ("supervisor", "operator")
+
+
+def publish(bus: EventBus, alert: SupervisorAlert) -> None:
+    bus.publish("alert.changed", AlertOut.of(alert).model_dump(mode="json"), roles=AUDIENCE)
+
+
+async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:
+    """Every alert not yet closed, newest first."""
+    if user.role not in (*AUDIENCE, "admin"):
+        return {"open": []}
+    async with runtime.sessions() as session:
+        alerts = await service.list_alerts(session)
+    return {"open": [AlertOut.of(alert).model_dump(mode="json") for alert in alerts]}

@@ -1,0 +1,86 @@
+"""What a routing task is about, in words for the desk: who, what, where, since when.
+
+Read once when a task is queued (and again at start-up), so an offer shows the senior's name,
+the alarm or call in words and the address without a look-up per offer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms.kinds import ALARM_KINDS
+from alarms.models import Alarm
+from callcenter import ivr
+from callcenter.models import CallCase, CallLeg
+from seniors.models import Senior
+
+# What a waiting call is, by the queue the menu put it in.
+QUEUE_WORDS: dict[str, tuple[str, str]] = {
+    ivr.EMERGENCY_QUEUE: ("紧急求助来电", "Emergency call"),
+    "policy": ("政务咨询来电", "Call: policy question"),
+    "service": ("服务申请来电", "Call: service request"),
+    "complaint": ("投诉建议来电", "Call: complaint"),
+    ivr.GENERAL_QUEUE: ("人工服务来电", "Call for an operator"),
+}
+CALLBACK_WORDS = ("回拨请求", "Call-back request")
+CALL_WORDS = ("来电", "Call")
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str  # "alarm" or "call"
+    senior_id: int | None
+    senior_name: str | None
+    what_zh: str
+    what_en: str
+    address: str | None
+    district: str | None
+    since: datetime
+    priority: int
+
+    def as_json(self) -> dict[str, object]:
+        return {**asdict(self), "since": self.since.isoformat()}
+
+
+async def subjects_of(session: AsyncSession, refs: Iterable[str]) -> dict[str, Subject]:
+    """The subject of each ``alarm:N``, ``call:N`` and ``case:N`` ref that still exists."""
+    ids: dict[str, list[int]] = {"alarm": [], "call": [], "case": []}
+    for ref in refs:
+        prefix, _, number = ref.partition(":")
+        if prefix in ids and number.isdigit():
+            ids[prefix].append(int(number))
+    found: dict[str, Subject] = {}
+    if ids["alarm"]:
+        rows = await session.execute(select(Alarm, Senior).join(
+            Senior, Senior.id == Alarm.senior_id).where(Alarm.id.in_(ids["alarm"])))
+        for alarm, senior in rows.tuples():
+            kind = ALARM_KINDS[alarm.kind]
+            found[f"alarm:{alarm.id}"] = Subject(
+                "alarm", senior.id, senior.name, kind.label_zh, kind.label_en, senior.address,
+                senior.district, alarm.first_at, alarm.priority)
+    if ids["call"]:
+        calls = await session.execute(select(CallLeg, Senior).outerjoin(
+            Senior, Senior.id == CallLeg.senior_id).where(CallLeg.id.in_(ids["call"])))
+        for call, senior in calls.tuples():
+            zh, en = QUEUE_WORDS.get(call.queue or "", CALL_WORDS)
+            found[f"call:{call.id}"] = _with_senior("call", senior, zh, en, call.created_at,
+                                                    call.priority)
+    if ids["case"]:
+        cases = await session.execute(select(CallCase, Senior).outerjoin(
+            Senior, Senior.id == CallCase.senior_id).where(CallCase.id.in_(ids["case"])))
+        for case, senior in cases.tuples():
+            found[f"case:{case.id}"] = _with_senior("call", senior, *CALLBACK_WORDS,
+                                                    case.created_at, 3)
+    return found
+
+
+def _with_senior(kind: str, senior: Senior | None, what_zh: str, what_en: str,
+                 since: datetime, priority: int) -> Subject:
+    return Subject(kind, senior.id if senior else None, senior.name if senior else None,
+                   what_zh, what_en, senior.address if senior else None,
+                   senior.district if senior else None, since, priority)
