@@ -84,7 +84,8 @@ async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> JSONRespon
     async with runtime.sessions() as session:
         owner = await accounts_service.get_user_by_username(session, error.owner)
     name = owner.display_name if owner else error.owner
-    body = OwnedConflict(detail=f"alarm {error.alarm_id} is already owned by {name}",
+    who = name if name == error.owner else f"{name} ({error.owner})"
+    body = OwnedConflict(detail=f"alarm {error.alarm_id} is already owned by {who}",
                          owner=error.owner, owner_name=name)
     return JSONResponse(body.model_dump(), status_code=status.HTTP_409_CONFLICT)
 

@@ -58,7 +58,7 @@ async def subjects_of(session: AsyncSession, refs: Iterable[str]) -> dict[str, S
     if ids["alarm"]:
         rows = await session.execute(select(Alarm, Senior).join(
             Senior, Senior.id == Alarm.senior_id).where(Alarm.id.in_(ids["alarm"])))
-        for alarm, senior in rows.tuples():
+        for alarm, senior in rows:
             kind = ALARM_KINDS[alarm.kind]
             found[f"alarm:{alarm.id}"] = Subject(
                 "alarm", senior.id, senior.name, kind.label_zh, kind.label_en, senior.address,
@@ -66,14 +66,14 @@ async def subjects_of(session: AsyncSession, refs: Iterable[str]) -> dict[str, S
     if ids["call"]:
         calls = await session.execute(select(CallLeg, Senior).outerjoin(
             Senior, Senior.id == CallLeg.senior_id).where(CallLeg.id.in_(ids["call"])))
-        for call, senior in calls.tuples():
+        for call, senior in calls:
             zh, en = QUEUE_WORDS.get(call.queue or "", CALL_WORDS)
             found[f"call:{call.id}"] = _with_senior("call", senior, zh, en, call.created_at,
                                                     call.priority)
     if ids["case"]:
         cases = await session.execute(select(CallCase, Senior).outerjoin(
             Senior, Senior.id == CallCase.senior_id).where(CallCase.id.in_(ids["case"])))
-        for case, senior in cases.tuples():
+        for case, senior in cases:
             found[f"case:{case.id}"] = _with_senior("call", senior, *CALLBACK_WORDS,
                                                     case.created_at, 3)
     return found

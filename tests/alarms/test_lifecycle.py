@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from accounts.roles import Role
 from alarms import flows, service
+from alarms.exceptions import AlarmOwnedError, AlarmStateError
 from alarms.kinds import Disposition, Priority
 from alarms.models import Alarm
 from runtime.clock import ManualClock
@@ -161,3 +162,49 @@ async def test_operator_acknowledges_and_resolves_over_http(
     dispatcher = await login_as(Role.DISPATCHER)
     assert (await client.post(f"/api/v1/alarms/{raised.alarm.id}/ack",
                               headers=dispatcher)).status_code == 403
+
+
+async def test_an_acknowledgement_that_read_the_alarm_before_another_won_gets_409(
+        runtime: Runtime, senior_id: int, clock: ManualClock) -> None:
+    """Finding: the acknowledgement read the state, then updated without a guard, so an
+    operator whose request read 'raised' just before a colleague's committed also got 200.
+    Now the second attempt is refused with the owner's name and nothing changes."""
+    raised = await flows.raise_and_announce(runtime, senior_id=senior_id, kind="sos",
+                                            at=clock.now())
+    async with runtime.sessions() as late:
+        seen = await service.get_alarm(late, raised.alarm.id)  # read while still raised
+        assert seen.state == "raised"
+        await late.commit()  # end the read transaction; the object stays in the session
+        async with runtime.sessions() as first:
+            await service.acknowledge(first, alarm_id=raised.alarm.id, by="li", at=clock.now())
+            await first.commit()
+        with pytest.raises(AlarmOwnedError, match="owned by li"):
+            await service.acknowledge(late, alarm_id=raised.alarm.id, by="wang",
+                                      at=clock.now())
+        await late.rollback()
+    async with runtime.sessions() as session:
+        alarm = await service.get_alarm(session, raised.alarm.id)
+        steps = [s.action for s in await service.timeline(session, alarm_id=alarm.id)]
+    assert alarm.acknowledged_by == "li"
+    assert steps.count("acknowledged") == 1
+
+
+async def test_two_concurrent_resolutions_close_an_alarm_once(
+        runtime: Runtime, senior_id: int, clock: ManualClock) -> None:
+    """Two operators resolving at once: one resolves it, the other is told it already is."""
+    raised = await flows.raise_and_announce(runtime, senior_id=senior_id, kind="fall",
+                                            at=clock.now())
+
+    async def resolve(by: str) -> str:
+        async with runtime.sessions() as session:
+            try:
+                await service.resolve(session, alarm_id=raised.alarm.id, by=by, at=clock.now(),
+                                      disposition=Disposition.FALSE_ALARM)
+            except AlarmStateError as error:
+                return str(error)
+            await session.commit()
+            return "resolved"
+
+    outcomes = sorted(await asyncio.gather(resolve("li"), resolve("wang")))
+    assert outcomes[0].startswith("alarm") and "already resolved" in outcomes[0]
+    assert outcomes[1] == "resolved"
