@@ -30,6 +30,7 @@ class AlarmView:
     voice_path: bool
     state: str
     acknowledged_by: str | None
+    resolved_by: str | None = None
 
     @property
     def urgent(self) -> bool:
@@ -50,7 +51,7 @@ class NoAlarmDevices:
 def _view(alarm: Alarm) -> AlarmView:
     return AlarmView(id=alarm.id, senior_id=alarm.senior_id, priority=alarm.priority,
                      voice_path=alarm.voice_path, state=alarm.state,
-                     acknowledged_by=alarm.acknowledged_by)
+                     acknowledged_by=alarm.acknowledged_by, resolved_by=alarm.resolved_by)
 
 
 async def open_alarms(session: AsyncSession, *, senior_id: int) -> Sequence[AlarmView]:
@@ -77,3 +78,8 @@ async def alarm_state(session: AsyncSession, *, alarm_id: int) -> str | None:
     """The alarm's state, or None when it is unknown."""
     alarm = await session.get(Alarm, alarm_id)
     return alarm.state if alarm else None
+
+
+async def alarm_view(session: AsyncSession, *, alarm_id: int) -> AlarmView | None:
+    alarm = await session.get(Alarm, alarm_id)
+    return _view(alarm) if alarm else None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter import alarm_link, campaigns, dialling, events, ivr, service
+from callcenter import alarm_link, campaigns, dialling, events, ivr, notices, service
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, TextMessage
 from callcenter.port import (
@@ -39,11 +39,10 @@ SENIOR_ANSWERED = ("这里是12349养老服务热线。我们收到了您的求�
                    "正在为您接通值班员，请不要挂机。")
 CONTACT_ANSWERED = ("这里是12349养老服务热线。{name}发出了求助信号，我们联系不上本人。"
                     "正在为您接通值班员，请不要挂机。")
-SMS_OPENED = "【12349】{name}发出求助信号，本人未接电话，我们正在联系家属。请留意来电。"
-SMS_CLOSED = "【12349】{name}的求助已处理：{outcome}。"
-OUTCOME_WORDS = {"senior_reached": "已联系上本人", "contact_reached": "已联系上家属",
-                 "unreached": "未能联系上，已安排上门", "alarm_resolved": "警报已解除",
-                 "senior_called_in": "本人已来电"}
+# Which notice a closed case may send the family (see callcenter/notices.py for the words).
+CLOSING_NOTICES = {"senior_reached": "reached", "contact_reached": "reached",
+                   "senior_called_in": "reached", "unreached": "still_trying",
+                   "alarm_resolved": "case_closed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +141,10 @@ async def _next_attempt(runtime: Runtime, case_id: int) -> int | None:
             events.publish_case(runtime.bus, case)  # dispatch sends a responder
             return None
         target = targets[case.step]
+        if case.step == 0 and case.kind == ALARM_CALLBACK:
+            await send_case_sms(runtime, session, case, reason="alarm_received")
         if target.contact_position is not None and case.step == 1:
-            await send_case_sms(runtime, session, case, reason="case_opened")
+            await send_case_sms(runtime, session, case, reason="contacting_family")
         call = CallLeg(provider=callcenter_of(runtime).provider.name, direction="outbound",
                        purpose=case.kind if target.contact_position is None else "contact",
                        from_number=runtime.settings.hotline_number, to_number=target.number,
@@ -166,30 +167,50 @@ async def _senior_on_the_line(session: AsyncSession, senior_id: int) -> bool:
 
 async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
                      outcome: str) -> None:
-    """Close the case in the caller's transaction (the caller commits, then publishes)."""
+    """Close the case in the caller's transaction (the caller commits, then publishes). A
+    family already told about the case hears how it ended, in words that are true now."""
     case.state = "closed"
     case.outcome = outcome
     case.closed_at = runtime.clock.now()
-    opened = await session.scalar(select(TextMessage.id).where(
-        TextMessage.case_id == case.id, TextMessage.reason == "case_opened"))
-    if opened is not None:
-        await send_case_sms(runtime, session, case, reason="case_closed")
+    told = await session.scalar(select(TextMessage.id).where(
+        TextMessage.case_id == case.id, TextMessage.reason == "contacting_family"))
+    if told is not None and outcome in CLOSING_NOTICES:
+        await send_case_sms(runtime, session, case, reason=CLOSING_NOTICES[outcome])
+
+
+async def case_facts(session: AsyncSession, case: CallCase, senior: Senior, *,
+                     provider_name: str | None = None,
+                     arrival_local: datetime | None = None) -> notices.NoticeFacts:
+    """What is true about the case now, read from the alarm and the case's own attempts."""
+    alarm = await alarm_link.alarm_view(session, alarm_id=case.alarm_id) \
+        if case.alarm_id is not None else None
+    reached = {"senior_reached": "senior", "senior_called_in": "senior",
+               "contact_reached": "contact"}.get(case.outcome or "")
+    return notices.NoticeFacts(
+        senior_name=senior.name, alarm_state=alarm.state if alarm else None,
+        resolved_by_person=bool(alarm and alarm.resolved_by not in (None, "system")),
+        reached=reached, cascade_done=case.outcome == "unreached",
+        provider_name=provider_name, arrival_local=arrival_local)
 
 
 async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase, *,
-                        reason: str) -> None:
-    """Text the first emergency contact about the case (once per reason)."""
+                        reason: str, provider_name: str | None = None,
+                        arrival_local: datetime | None = None) -> None:
+    """Text the first emergency contact about the case (once per notice), only if what the
+    notice says is true now."""
     already = await session.scalar(select(TextMessage.id).where(
         TextMessage.case_id == case.id, TextMessage.reason == reason))
     senior = await session.get(Senior, case.senior_id) if case.senior_id else None
     contact = next((c for c in senior.contacts if c.phones), None) if senior else None
     if already is not None or senior is None or contact is None:
         return
-    if reason == "case_opened":
-        body = SMS_OPENED.format(name=senior.name)
-    else:
-        body = SMS_CLOSED.format(name=senior.name,
-                                 outcome=OUTCOME_WORDS.get(case.outcome or "", case.outcome))
+    try:
+        facts = await case_facts(session, case, senior, provider_name=provider_name,
+                                 arrival_local=arrival_local)
+        body = notices.render(reason, facts)
+    except notices.UntrueNotice as untrue:
+        log.info("case %s: %s; not sent", case.id, untrue)
+        return
     message = TextMessage(case_id=case.id, to_number=contact.phones[0], body=body, reason=reason,
                           sent_at=runtime.clock.now())
     try:

@@ -118,7 +118,8 @@ async def test_data_sos_calls_back_then_contacts_in_order_with_texts(
         (SENIOR_PHONE, "no_answer"), (SON_PHONE, "busy"), (DAUGHTER_PHONE, None)]
     assert case["state"] == "closed" and case["outcome"] == "contact_reached"
     assert [(t["to"], t["reason"]) for t in case["texts"]] == [
-        (SON_PHONE, "case_opened"), (SON_PHONE, "case_closed")]
+        (SON_PHONE, "alarm_received"), (SON_PHONE, "contacting_family"), (SON_PHONE, "reached")]
+    assert "已处理" not in " ".join(t["body"] for t in case["texts"])
     queue = (await client.get("/api/v1/calls/queue", headers=operator)).json()
     assert [c["id"] for c in queue] == [daughter_leg["id"]]
 
