@@ -110,6 +110,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     callcenter_flows.follow_alarms,
     dispatch_flows.run_dispatch_timers,
     dispatch_responders.responder_loop,
+    dispatch_responders.tell_family_loop,
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
 ]

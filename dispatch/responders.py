@@ -8,18 +8,26 @@ order's ``source_ref`` (``case:<id>``) makes the sweep idempotent.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from callcenter import flows as callcenter_flows
 from callcenter.models import CallCase
 from dispatch import flows
 from dispatch.catalogue import ServiceCode
-from dispatch.models import ServiceOrder
+from dispatch.events import ORDER_CHANGED
+from dispatch.models import Provider, ServiceOrder
 from dispatch.schemas import OrderCreate, OrderSource, Urgency
+from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
 SWEEP_SECONDS = 5.0
 ACTOR = "system"
+log = logging.getLogger(__name__)
 
 
 async def send_responders(runtime: Runtime) -> list[int]:
@@ -52,3 +60,36 @@ async def responder_loop(runtime: Runtime) -> None:
     while True:
         await send_responders(runtime)
         await runtime.clock.sleep(SWEEP_SECONDS)
+
+
+async def tell_family_loop(runtime: Runtime) -> None:
+    """When a provider accepts an alarm's responder order, the family hears who is coming and
+    by when (and only then: nothing says "on the way" before someone is)."""
+    while True:
+        async with runtime.bus.subscribe() as subscription:
+            try:
+                while True:
+                    event = await subscription.next()
+                    data = event.data
+                    if event.topic == ORDER_CHANGED and data.get("state") == "accepted" \
+                            and data.get("source") == OrderSource.ALARM.value \
+                            and str(data.get("source_ref", "")).startswith("case:"):
+                        await tell_family(runtime, case_id=int(str(data["source_ref"])[5:]),
+                                          provider_id=int(str(data["provider_id"])),
+                                          due_by=datetime.fromisoformat(str(data["due_by"])))
+            except SubscriberOverflow:
+                log.warning("family notices fell behind the bus; resubscribing")
+
+
+async def tell_family(runtime: Runtime, *, case_id: int, provider_id: int,
+                      due_by: datetime) -> None:
+    zone = ZoneInfo(runtime.settings.timezone)
+    async with runtime.sessions() as session:
+        case = await session.get(CallCase, case_id)
+        provider = await session.get(Provider, provider_id)
+        if case is None or provider is None:
+            return
+        await callcenter_flows.send_case_sms(
+            runtime, session, case, reason="visit_arranged", provider_name=provider.name,
+            arrival_local=due_by.astimezone(zone))
+        await session.commit()

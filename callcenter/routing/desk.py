@@ -37,6 +37,7 @@ from callcenter.routing.subjects import Subject, subjects_of
 from runtime.context import Runtime
 
 ADD_SLICE = 25  # tasks queued per transaction
+SUPERVISORS_REREAD_SECONDS = 30.0  # supervisor accounts added or disabled reach the desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class RoutingDesk:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What each task is about, in words (read when it is queued).
     subjects: dict[str, Subject] = field(default_factory=dict)
+    _supervisors_read_at: datetime | None = None
 
     async def load(self) -> None:
         """Read the stored operators and open tasks into the engine (start-up, restart)."""
@@ -175,6 +177,12 @@ class RoutingDesk:
         self.router.arrive(username)
 
     async def tick(self) -> None:
+        now = self.runtime.clock.now()
+        if self._supervisors_read_at is None or \
+                (now - self._supervisors_read_at).total_seconds() >= SUPERVISORS_REREAD_SECONDS:
+            async with self.runtime.sessions() as session:
+                self.router.supervisors = await _supervisors(session)
+            self._supervisors_read_at = now
         await self._apply(self.router.tick)
         live = {task.ref for task in self.router.tasks.values()}
         for ref in [ref for ref in self.subjects if ref not in live]:
