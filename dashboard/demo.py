@@ -6,6 +6,7 @@ import logging
 
 from accounts import demo as accounts_demo
 from callcenter.knowledge import demo as knowledge_demo
+from callcenter.routing import demo as routing_demo
 from dispatch import demo as dispatch_demo
 from liveness import demo as liveness_demo
 from runtime.context import Runtime
@@ -20,6 +21,7 @@ async def seed(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         accounts = await accounts_demo.seed_accounts(session, settings=runtime.settings, now=now)
         seniors = await seniors_demo.seed_seniors(session, now=now)
+        await routing_demo.seed_operators(session)
         await knowledge_demo.seed_articles(session, now=now)
         await liveness_demo.seed_certifications(session, today=now.date())
         await session.commit()

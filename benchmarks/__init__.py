@@ -1,0 +1,1 @@
+"""Benchmarks that drive the whole system from outside, as its users would."""
