@@ -41,6 +41,7 @@ EVENTS_BATCH = 500
 # Small enough that an event arriving meanwhile waits only a few milliseconds for the batch.
 READINGS_BATCH = 200
 IDLE_WAIT_SECONDS = 0.5
+FEED_HEALTH = "feed.health"
 
 
 async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Observation]]:
@@ -174,8 +175,14 @@ async def feed_loop(runtime: Runtime) -> None:
                 wake=wake.set), name="rules-feed-notices")
         progress = ReadingsProgress()
         while True:
-            while await drain_once(runtime, progress):
-                pass
+            try:
+                while await drain_once(runtime, progress):
+                    pass
+            except Exception as error:  # the supervisor restarts the loop; a person is told
+                runtime.bus.publish(FEED_HEALTH, {
+                    "consuming": False, "reason": f"{type(error).__name__}: {error}"[:200]},
+                    roles=("supervisor",))
+                raise
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_WAIT_SECONDS):
                     await wake.wait()
