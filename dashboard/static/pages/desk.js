@@ -1,8 +1,7 @@
 import { api, el } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
-import { alarmById, serverNow } from "/static/components/alarm-store.js";
-import { clock, place, subjectWhat } from "/static/components/words.js";
+import { subjectLine } from "/static/components/task-subject.js";
 import { seniorPanel } from "/static/pages/incident.js";
 import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
 
@@ -11,44 +10,13 @@ addStrings("zh-CN", {
   "desk.offline": "下线", "desk.offers": "待接任务", "desk.working": "处理中", "desk.accept": "接受",
   "desk.refuse": "拒绝", "desk.complete": "完成", "desk.none": "暂无", "desk.seconds_left": "秒后转给他人",
   "desk.broadcast": "紧急任务，先接先得", "desk.wrap_left": "秒后自动恢复接单", "desk.ready": "整理完毕，接单",
-  "desk.waited": "已等待",
 });
 addStrings("en", {
   "desk.title": "My desk", "desk.state": "State", "desk.available": "Available", "desk.break": "Break",
   "desk.offline": "Offline", "desk.offers": "Offered to me", "desk.working": "Working on", "desk.accept": "Accept",
   "desk.refuse": "Refuse", "desk.complete": "Complete", "desk.none": "Nothing", "desk.seconds_left": "s left",
   "desk.broadcast": "Emergency: first to accept takes it", "desk.wrap_left": "s of wrap-up left", "desk.ready": "Done, take work",
-  "desk.waited": "waited",
 });
-
-// Who and what a task is about: the server's subject, or (from an older server) what the
-// session's alarm store knows of the alarm, or at least the kind of work in words.
-function subjectOf(task) {
-  if (task.subject) return task.subject;
-  const [kind, id] = (task.ref || "").split(":");
-  const alarm = kind === "alarm" ? alarmById(Number(id)) : null;
-  if (alarm) {
-    return { kind, senior_id: alarm.senior_id, senior_name: alarm.senior_name, what_zh: alarm.label,
-      what_en: alarm.label_en, address: alarm.address, district: alarm.district, since: alarm.first_at,
-      priority: alarm.priority };
-  }
-  return { kind: task.kind, senior_id: null, senior_name: null, what_zh: "", what_en: "", address: null,
-    district: null, since: task.created_at, priority: task.priority };
-}
-
-function subjectLine(task) {
-  const subject = subjectOf(task);
-  const waited = Math.max(0, (serverNow() - new Date(subject.since)) / 1000);
-  // A subject from the server without a senior is a caller the registry does not know.
-  const who = subject.senior_name || (task.subject ? t("task.unknown_caller") : null);
-  return [
-    el("span", { class: `badge p${subject.priority ?? task.priority}` }, `P${subject.priority ?? task.priority}`), " ",
-    who ? el("strong", { class: "who" }, who) : null, " ",
-    el("span", { class: "what" }, subjectWhat(subject)), " ",
-    el("span", { class: "place" }, place(subject.address, subject.district)), " ",
-    el("span", { class: "tag waited" }, `${t("desk.waited")} ${clock(waited)}`),
-  ];
-}
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
 export default async function desk(main) {

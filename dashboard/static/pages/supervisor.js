@@ -1,6 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { addStrings, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { subjectParts } from "/static/components/task-subject.js";
 
 addStrings("zh-CN", {
   "sup.title": "值班长看板", "sup.waiting": "等待中的任务", "sup.longest": "最长等待",
@@ -93,7 +94,7 @@ export default async function supervisor(main) {
     callsSl.textContent = percent(kpis.calls.service_level);
     tasks.replaceChildren(...open.map((task) => el("tr", { "data-id": task.id },
       el("td", {}, el("span", { class: `badge p${task.priority}` }, `P${task.priority}`)),
-      el("td", {}, task.ref || task.kind), el("td", {}, task.state),
+      el("td", { "data-ref": task.ref }, ...subjectParts(task)), el("td", {}, task.state),
       el("td", {}, `${Math.round(task.waited_seconds)} s`),
       el("td", {}, task.reserved_to || task.offered_to.join(", ")))));
     operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
