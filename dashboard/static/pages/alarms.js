@@ -1,28 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { alarmById, answerTargets, isLate, mergeAlarm, onAlarms, openAlarms, waitedSeconds } from "/static/components/alarm-store.js";
 import { alarmWhat, clock, duration, place } from "/static/components/words.js";
-
-addStrings("zh-CN", {
-  "alarms.title": "报警队列", "alarms.kind": "类型", "alarms.none": "当前没有未处理的报警",
-  "alarms.waiting": "等待", "alarms.ack": "接警", "alarms.resolve": "结案",
-  "alarms.owner": "处理人", "alarms.count": "次数", "alarms.target": "接警时限",
-  "alarms.taken_by": "该报警已由 {name} 接警", "alarms.failed": "操作未成功：{reason}",
-  "alarms.readings": "触发数据", "alarms.notes": "处理记录", "alarms.cleared": "状况已解除",
-  "disposition.genuine_handled": "真实报警，已处置", "disposition.false_alarm": "误报",
-  "disposition.test": "测试", "disposition.no_action": "无需处理",
-  "state.raised": "待接警", "state.acknowledged": "处理中",
-});
-addStrings("en", {
-  "alarms.title": "Alarm queue", "alarms.kind": "Kind", "alarms.none": "No open alarms",
-  "alarms.waiting": "Waiting", "alarms.ack": "Acknowledge", "alarms.resolve": "Resolve",
-  "alarms.owner": "Owner", "alarms.count": "Count", "alarms.target": "Answer within",
-  "alarms.taken_by": "{name} has already acknowledged this alarm", "alarms.failed": "That did not work: {reason}",
-  "alarms.readings": "What fired it", "alarms.notes": "Notes", "alarms.cleared": "condition cleared",
-  "disposition.genuine_handled": "Genuine, handled", "disposition.false_alarm": "False alarm",
-  "disposition.test": "Test", "disposition.no_action": "No action needed",
-  "state.raised": "Waiting", "state.acknowledged": "In hand",
-});
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
