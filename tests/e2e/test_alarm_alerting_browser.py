@@ -45,8 +45,8 @@ async def demo_server(settings: Settings, server_clock: SkewedClock) -> AsyncIte
 
 
 async def operator_page(browser: Browser, server: LiveServer, username: str,
-                        language: str = "zh-CN") -> Page:
-    context = await browser.new_context()
+                        language: str = "zh-CN", permissions: list[str] | None = None) -> Page:
+    context = await browser.new_context(permissions=permissions or [])
     await context.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
     page = await context.new_page()
     await log_in(page, server, username)
@@ -116,10 +116,10 @@ async def test_name_and_address_survive_acknowledgement(demo_server: LiveServer,
 
 async def test_p1_alerts_on_another_page_until_acknowledged(demo_server: LiveServer,
                                                             browser: Browser) -> None:
-    """Sound turned on once; on the knowledge base a P1 starts the tone and flashes the title
-    and favicon; an acknowledgement elsewhere stops all of it."""
+    """Sound turned on once; on the knowledge base a P1 starts the tone, flashes the title and
+    favicon and shows a desktop notification; an acknowledgement elsewhere stops all of it."""
     runtime = demo_server.runtime
-    page = await operator_page(browser, demo_server, "operator1")
+    page = await operator_page(browser, demo_server, "operator1", permissions=["notifications"])
     await page.click("#sound-toggle")
     await page.wait_for_selector("#sound-toggle[data-sound=on]")
     await page.click("#nav a[data-page=knowledge]")
@@ -133,6 +133,7 @@ async def test_p1_alerts_on_another_page_until_acknowledged(demo_server: LiveSer
     await page.wait_for_function(
         f"document.title.includes('P1') && document.title.includes('{name}')")
     await page.wait_for_function(f"document.getElementById('favicon').href !== {quiet_icon!r}")
+    assert await page.get_attribute("body", "data-notified") == "1"
     await flows.acknowledge_and_announce(runtime, alarm_id=raised.alarm.id, by="operator2")
     await page.wait_for_selector("body[data-alerting=off]")
     tones = await page.evaluate("Number(document.body.dataset.tones)")
@@ -173,3 +174,21 @@ async def test_two_operators_acknowledge_at_once(demo_server: LiveServer,
     await notice.wait_for()
     text = await notice.inner_text()
     assert words in text and (owner in text or staff.display_name in text), text
+
+
+async def test_sound_is_turned_on_once_per_log_in(demo_server: LiveServer,
+                                                  browser: Browser) -> None:
+    """Turned on, sound survives a reload (resuming on the next click anywhere, as browsers
+    require a gesture); logging out and in again asks once more."""
+    page = await operator_page(browser, demo_server, "operator1", language="en")
+    await page.click("#sound-toggle")
+    await page.wait_for_selector("#sound-toggle[data-sound=on]")
+    await page.reload()
+    await page.wait_for_selector("#live-status[data-state=open]")
+    assert await page.inner_text("#sound-toggle") == "🔔 Click anywhere to resume the sound"
+    await page.click("#page")
+    await page.wait_for_selector("#sound-toggle[data-sound=on]")
+    await page.click("#logout")
+    await page.wait_for_url("**/login")
+    await log_in(page, demo_server, "operator1")
+    assert await page.inner_text("#sound-toggle") == "🔔 Turn on alarm sound"

@@ -1,7 +1,8 @@
 // P1 alerting on every page until someone acknowledges: a WebAudio tone (once the operator has
 // turned sound on, one click per log-in, since browsers start audio only after a gesture), the
 // tab title and favicon flashing, and a desktop notification where the browser allows it.
-// Test hooks: body[data-alerting=on|off], body[data-tones] counts the oscillators started.
+// Test hooks: body[data-alerting=on|off], body[data-tones] counts the oscillators started,
+// body[data-notified] the desktop notifications shown.
 import { onAlarms, openAlarms } from "/static/components/alarm-store.js";
 import { alarmWhat } from "/static/components/words.js";
 import { t } from "/static/i18n.js";
@@ -75,6 +76,7 @@ export function startAlerting(user, button) {
         { body: `${alarm.senior_name || ""} ${alarm.address || ""}`.trim(), tag: `alarm-${alarm.id}`, requireInteraction: true });
       notice.onclick = () => { window.focus(); location.hash = "#/alarms"; };
       notices.set(alarm.id, notice);
+      document.body.dataset.notified = String(Number(document.body.dataset.notified || 0) + 1);
     }
     for (const [id, notice] of notices) {
       if (!waiting.some((alarm) => alarm.id === id)) { notice.close(); notices.delete(id); }
