@@ -92,10 +92,17 @@ export function startAlerting(user, button) {
     if (flash) tone.beep();
   }
 
+  // The beat restarts only when the set of waiting P1 alarms changes, not on every update.
+  let waiting = [];
+  let beating = "";
   function update() {
-    const waiting = openAlarms().filter((alarm) => alarm.priority === 1 && alarm.state === "raised");
+    waiting = openAlarms().filter((alarm) => alarm.priority === 1 && alarm.state === "raised");
     document.body.dataset.alerting = waiting.length ? "on" : "off";
     notify(waiting);
+    showButton();
+    const ids = waiting.map((alarm) => alarm.id).join(",");
+    if (ids === beating) return;
+    beating = ids;
     clearInterval(timer);
     timer = null;
     if (waiting.length) {
@@ -105,7 +112,6 @@ export function startAlerting(user, button) {
       document.title = quietTitle;
       if (favicon) favicon.href = QUIET_ICON;
     }
-    showButton();
   }
 
   onAlarms(update);

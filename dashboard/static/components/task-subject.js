@@ -1,7 +1,7 @@
 // What a routing task is about, from the subject the server sends with each offer:
 // {kind, senior_id, senior_name, what_zh, what_en, address, district, since, priority}.
 import { el } from "/static/api.js";
-import { alarmById, serverNow } from "/static/components/alarm-store.js";
+import { alarmById, answerTarget, serverNow } from "/static/components/alarm-store.js";
 import { clock, place, subjectWhat } from "/static/components/words.js";
 import { t } from "/static/i18n.js";
 
@@ -39,6 +39,6 @@ export function subjectLine(task) {
   const waited = Math.max(0, (serverNow() - new Date(subject.since)) / 1000);
   return [
     el("span", { class: `badge p${priority}` }, `P${priority}`), " ", ...subjectParts(task), " ",
-    el("span", { class: "tag waited" }, `${t("task.waited")} ${clock(waited)}`),
+    el("span", { class: `tag waited ${waited >= answerTarget(priority) ? "late" : ""}` }, `${t("task.waited")} ${clock(waited)}`),
   ];
 }
