@@ -111,9 +111,9 @@ async def drain_events(runtime: Runtime) -> int:
         changes = await _apply_all(runtime, session, observations)
         await devices_service.mark_events_processed(session, ids=event_ids,
                                                     now=runtime.clock.now())
-        names = await flows.names_of(session, changes)
+        seniors = await flows.seniors_of(session, changes)
         await session.commit()
-    flows.publish_changes(runtime, changes, names)
+    flows.publish_changes(runtime, changes, seniors)
     return len(event_ids)
 
 
@@ -151,10 +151,10 @@ async def drain_readings(runtime: Runtime, progress: ReadingsProgress | None = N
             return end - start  # nothing to write: the session closes without a transaction
         cursor.position = end
         session.add(cursor)
-        names = await flows.names_of(session, changes)
+        seniors = await flows.seniors_of(session, changes)
         await session.commit()
     progress.unstored_batches = 0
-    flows.publish_changes(runtime, changes, names)
+    flows.publish_changes(runtime, changes, seniors)
     return end - start
 
 

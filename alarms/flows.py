@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
@@ -18,8 +17,6 @@ from alarms.service import RaiseResult
 from incidents import events as incident_events
 from incidents import service as incidents_service
 from runtime.context import Runtime
-from seniors import service as seniors_service
-from seniors.models import Senior
 
 ESCALATION_CHECK_SECONDS = 1.0
 TIME_RULES_CHECK_SECONDS = 30.0
@@ -42,12 +39,12 @@ async def raise_and_announce(
             session, senior_id=senior_id, kind=kind, at=at, details=details,
             priority=priority, device_id=device_id, voice_path=voice_path,
         )
-        senior = await seniors_service.get_senior(session, senior_id)
+        senior = await events.senior_of(session, senior_id)
         await session.commit()
     if result.created:
-        events.publish_raised(runtime.bus, result.alarm, senior.name)
+        events.publish_raised(runtime.bus, result.alarm, senior)
     else:
-        events.publish_updated(runtime.bus, result.alarm, senior.name)
+        events.publish_updated(runtime.bus, result.alarm, senior)
     return result
 
 
@@ -65,8 +62,9 @@ async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
             subject_id=str(alarm.senior_id), now=now, detail=detail)
         # The alarm joins the senior's open incident, or opens one owned by this operator.
         incident = await incidents_service.link_alarm(session, alarm=alarm, operator=by, now=now)
+        senior = await events.senior_of(session, alarm.senior_id)
         await session.commit()
-    events.publish_acknowledged(runtime.bus, alarm)
+    events.publish_acknowledged(runtime.bus, alarm, senior)
     incident_events.publish_updated(runtime.bus, incident, what="alarm")
     return alarm
 
@@ -75,9 +73,11 @@ async def escalate_once(runtime: Runtime) -> int:
     """Escalate every P1 alarm left unacknowledged past its next step; returns how many."""
     async with runtime.sessions() as session:
         due = await service.due_escalations(session, now=runtime.clock.now())
+        seniors = await events.seniors_of(session, (alarm.senior_id for alarm, _ in due))
         await session.commit()
     for alarm, level in due:
-        events.publish_escalated(runtime.bus, alarm, level)
+        events.publish_escalated(runtime.bus, alarm, events.senior_in(seniors, alarm.senior_id),
+                                 level)
     return len(due)
 
 
@@ -89,7 +89,7 @@ async def escalation_loop(runtime: Runtime) -> None:
 
 
 def publish_changes(runtime: Runtime, changes: Sequence[Change],
-                    names: dict[int, str]) -> None:
+                    seniors: dict[int, events.AlarmSenior]) -> None:
     """Announce committed changes; each alarm once, with its latest state."""
     latest: dict[int, Change] = {}
     for change in changes:
@@ -97,19 +97,16 @@ def publish_changes(runtime: Runtime, changes: Sequence[Change],
         raised = change.what == "raised" or (first is not None and first.what == "raised")
         latest[change.alarm.id] = Change(change.alarm, "raised" if raised else change.what)
     for change in latest.values():
-        name = names.get(change.alarm.senior_id)
+        senior = events.senior_in(seniors, change.alarm.senior_id)
         if change.what == "raised":
-            events.publish_raised(runtime.bus, change.alarm, name)
+            events.publish_raised(runtime.bus, change.alarm, senior)
         else:
-            events.publish_updated(runtime.bus, change.alarm, name)
+            events.publish_updated(runtime.bus, change.alarm, senior)
 
 
-async def names_of(session: AsyncSession, changes: Sequence[Change]) -> dict[int, str]:
-    ids = {change.alarm.senior_id for change in changes}
-    if not ids:
-        return {}
-    rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(ids)))
-    return {row.id: row.name for row in rows}
+async def seniors_of(session: AsyncSession, changes: Sequence[Change]
+                     ) -> dict[int, events.AlarmSenior]:
+    return await events.seniors_of(session, (change.alarm.senior_id for change in changes))
 
 
 async def process_observations(runtime: Runtime, observations: Sequence[Observation]
@@ -120,9 +117,9 @@ async def process_observations(runtime: Runtime, observations: Sequence[Observat
     async with runtime.sessions() as session:
         for observation in observations:
             changes += await engine.apply(session, observation, zone=zone)
-        names = await names_of(session, changes)
+        seniors = await seniors_of(session, changes)
         await session.commit()
-    publish_changes(runtime, changes, names)
+    publish_changes(runtime, changes, seniors)
     return changes
 
 
@@ -130,9 +127,9 @@ async def check_time_rules_once(runtime: Runtime) -> list[Change]:
     async with runtime.sessions() as session:
         changes = await engine.check_time_rules(session, now=runtime.clock.now(),
                                                 zone=ZoneInfo(runtime.settings.timezone))
-        names = await names_of(session, changes)
+        seniors = await seniors_of(session, changes)
         await session.commit()
-    publish_changes(runtime, changes, names)
+    publish_changes(runtime, changes, seniors)
     return changes
 
 

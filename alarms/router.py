@@ -107,8 +107,9 @@ async def resolve(alarm_id: int, body: ResolveIn, user: Handler, runtime: Runtim
         subject_id=str(alarm.senior_id), now=now,
         detail={"alarm_id": alarm_id, "disposition": body.disposition.value},
     )
+    senior = await events.senior_of(session, alarm.senior_id)
     await session.commit()
-    events.publish_resolved(runtime.bus, alarm)
+    events.publish_resolved(runtime.bus, alarm, senior)
     return alarm
 
 

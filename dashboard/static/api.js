@@ -12,8 +12,10 @@ export async function api(path, options = {}) {
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error((data && data.detail) || response.statusText);
+    const detail = data && data.detail;
+    const error = new Error(typeof detail === "string" ? detail : (detail && detail.message) || response.statusText);
     error.status = response.status;
+    error.body = data;
     throw error;
   }
   return data;

@@ -1,6 +1,8 @@
 import { api } from "/static/api.js";
 import { applyTranslations, currentLanguage, t, toggleLanguage } from "/static/i18n.js";
 import { connectLive } from "/static/live.js";
+import "/static/components/alarm-store.js"; // listens from the first live message on
+import { forgetSound, startAlerting } from "/static/components/p1-alert.js";
 import overview from "/static/pages/overview.js";
 import seniors from "/static/pages/seniors.js";
 import alarms from "/static/pages/alarms.js";
@@ -37,8 +39,12 @@ const PAGES = [
   { path: "liveness", label: "nav.liveness", roles: ["subsidy_staff", "supervisor", "admin"], page: liveness },
 ];
 
+// Who must not miss a P1: the roles that may acknowledge alarms.
+const ALARM_HANDLERS = ["operator", "supervisor"];
+
 let user = null;
 let cleanup = null;
+let alerting = null;
 
 function allowedPages() {
   return PAGES.filter((entry) => entry.roles.includes(user.role));
@@ -83,16 +89,23 @@ function refreshLanguage() {
   document.getElementById("lang-switch").textContent = currentLanguage() === "zh-CN" ? "English" : "中文";
   document.getElementById("who").textContent = `${user.display_name} · ${t(`role.${user.role}`)}`;
   renderNav();
+  if (alerting) alerting.refresh();
 }
 
 async function start() {
   user = await api("/api/v1/auth/me");
   document.body.dataset.role = user.role;
+  if (ALARM_HANDLERS.includes(user.role)) {
+    const soundButton = document.getElementById("sound-toggle");
+    soundButton.hidden = false;
+    alerting = startAlerting(user, soundButton);
+  }
   refreshLanguage();
   document.getElementById("lang-switch").addEventListener("click", () => {
     toggleLanguage(); refreshLanguage(); route();
   });
   document.getElementById("logout").addEventListener("click", async () => {
+    forgetSound();
     await api("/api/v1/auth/logout", { method: "POST" });
     window.location.assign("/login");
   });

@@ -3,6 +3,7 @@ const listeners = new Set();
 let snapshot = null;
 let lastSeq = 0;
 let epoch = null;
+let resumedUpTo = 0; // updates numbered up to here are replays of what this tab missed
 let retry = 500;
 
 export function onLive(listener) {
@@ -37,8 +38,10 @@ export function connectLive() {
       lastSeq = message.seq;
     } else if (message.type === "resume") {
       epoch = message.epoch;
+      resumedUpTo = message.seq;
     } else if (message.type === "update") {
       lastSeq = message.seq;
+      message.replayed = message.seq <= resumedUpTo;
     }
     emit(message);
   });

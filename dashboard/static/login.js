@@ -1,4 +1,7 @@
 import { applyTranslations, t, toggleLanguage, currentLanguage } from "/static/i18n.js";
+import { forgetSound } from "/static/components/p1-alert.js";
+
+forgetSound(); // sound is turned on once per log-in
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");

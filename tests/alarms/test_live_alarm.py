@@ -41,7 +41,7 @@ async def test_alarm_reaches_the_live_feed_and_the_snapshot(server: LiveServer) 
     url = f"ws://127.0.0.1:{server.port}/api/v1/live"
     async with websockets.connect(url, additional_headers=headers) as ws:
         snapshot = json.loads(await ws.recv())
-        assert snapshot["data"]["alarms"] == {"open": []}
+        assert snapshot["data"]["alarms"]["open"] == []
         await flows.raise_and_announce(runtime, senior_id=senior.id, kind="sos",
                                        at=runtime.clock.now(), device_id="pendant-7")
         update = json.loads(await ws.recv())

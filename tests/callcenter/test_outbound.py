@@ -31,9 +31,10 @@ async def raise_sos(runtime: Runtime, senior_id: int, *, publish: bool = False) 
     async with runtime.sessions() as session:
         raised = await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
                                                   at=runtime.clock.now())
+        senior = await alarm_events.senior_of(session, senior_id)
         await session.commit()
     if publish:
-        alarm_events.publish_raised(runtime.bus, raised.alarm, "王秀英")
+        alarm_events.publish_raised(runtime.bus, raised.alarm, senior)
     return raised.alarm.id
 
 

@@ -34,12 +34,12 @@ async def test_ack_by_one_operator_moves_for_the_other(demo_server: LiveServer,
         priorities = await page.locator("#alarm-rows tr").evaluate_all(
             "rows => rows.map(r => r.dataset.priority)")
         assert priorities == ["1", "4"]
-        assert await page.get_attribute("body", "data-siren") == "on"
+        assert await page.get_attribute("body", "data-alerting") == "on"
     await first.click("#alarm-rows tr[data-priority='1'] button.ack")
     await second.wait_for_selector("#alarm-rows tr[data-priority='1'][data-state=acknowledged]",
                                    timeout=3000)
     assert "operator1" in await second.locator("#alarm-rows tr[data-priority='1']").inner_text()
-    assert await second.get_attribute("body", "data-siren") == "off"
+    assert await second.get_attribute("body", "data-alerting") == "off"
     await first.wait_for_selector("#alarm-detail:not([hidden]) #resolve")
     await first.select_option("#disposition", "false_alarm")
     await first.click("#resolve")

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 async def test_operator_takes_a_reserved_alarm_from_the_desk(demo_server: LiveServer,
                                                             browser: Browser) -> None:
-    """A low-battery alarm is reserved for the idle operator, who accepts and owns the alarm;
+    """A low-battery alarm is reserved for the idle operator (the row names the senior and the
+    alarm), who accepts and owns the alarm;
     the senior's record pops up with a link to the incident; wrap-up can be ended early."""
     runtime = demo_server.runtime
     page = await browser.new_page()
@@ -30,7 +31,11 @@ async def test_operator_takes_a_reserved_alarm_from_the_desk(demo_server: LiveSe
                                             at=runtime.clock.now())
     offer = page.locator("#desk-offers li[data-id]")
     await offer.wait_for(timeout=15000)
-    assert "alarm:" in await offer.inner_text()
+    async with runtime.sessions() as session:
+        name = (await seniors_service.get_senior(session, 4)).name
+    text = await offer.inner_text()
+    # Who and what, in words: never the raw reference.
+    assert name in text and "电量低" in text and "alarm:" not in text, text
     assert await offer.locator(".countdown").count() == 1
     await offer.locator("button.accept").click()
     await page.wait_for_selector("#desk-working li[data-id]")
@@ -71,7 +76,7 @@ async def test_operator_takes_a_waiting_call_from_the_desk(demo_server: LiveServ
     pressed = await page.request.post(
         f"{demo_server.url}/telephony/simulator/calls/{call_id}/input", data={"digits": "2"})
     assert pressed.ok, await pressed.text()
-    offer = page.locator(f"#desk-offers li[data-id]:has-text('call:{call_id}')")
+    offer = page.locator(f"#desk-offers li[data-ref='call:{call_id}']")
     await offer.wait_for(timeout=15000)
     await offer.locator("button.accept").click()
     await page.wait_for_selector("#desk-working li[data-id]")

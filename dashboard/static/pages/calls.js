@@ -1,38 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { seniorPanel } from "/static/pages/incident.js";
-
-addStrings("zh-CN", {
-  "nav.calls": "来电队列",
-  "calls.title": "来电队列",
-  "calls.waiting": "等待接听",
-  "calls.none": "没有等待的来电",
-  "calls.from": "来电号码",
-  "calls.queue": "队列",
-  "calls.since": "开始等待",
-  "calls.path": "菜单路径",
-  "calls.answer": "接听",
-  "calls.hangup": "挂断",
-  "calls.current": "当前通话",
-  "calls.unknown_caller": "未登记的来电人",
-  "calls.cases": "回拨与联系人",
-});
-addStrings("en", {
-  "nav.calls": "Calls",
-  "calls.title": "Call queue",
-  "calls.waiting": "Waiting",
-  "calls.none": "No calls waiting",
-  "calls.from": "From",
-  "calls.queue": "Queue",
-  "calls.since": "Waiting since",
-  "calls.path": "Menu path",
-  "calls.answer": "Answer",
-  "calls.hangup": "Hang up",
-  "calls.current": "Current call",
-  "calls.unknown_caller": "Caller not registered",
-  "calls.cases": "Call-backs and contacts",
-});
 
 // Operators: the waiting calls, answer one, see who is calling, hang up.
 export default async function calls(main, { user }) {

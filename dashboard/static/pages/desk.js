@@ -1,21 +1,9 @@
 import { api, el } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { subjectLine } from "/static/components/task-subject.js";
 import { seniorPanel } from "/static/pages/incident.js";
 import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
-
-addStrings("zh-CN", {
-  "desk.title": "我的工作台", "desk.state": "状态", "desk.available": "空闲接单", "desk.break": "休息",
-  "desk.offline": "下线", "desk.offers": "待接任务", "desk.working": "处理中", "desk.accept": "接受",
-  "desk.refuse": "拒绝", "desk.complete": "完成", "desk.none": "暂无", "desk.seconds_left": "秒后转给他人",
-  "desk.broadcast": "紧急任务，先接先得", "desk.wrap_left": "秒后自动恢复接单", "desk.ready": "整理完毕，接单",
-});
-addStrings("en", {
-  "desk.title": "My desk", "desk.state": "State", "desk.available": "Available", "desk.break": "Break",
-  "desk.offline": "Offline", "desk.offers": "Offered to me", "desk.working": "Working on", "desk.accept": "Accept",
-  "desk.refuse": "Refuse", "desk.complete": "Complete", "desk.none": "Nothing", "desk.seconds_left": "s left",
-  "desk.broadcast": "Emergency: first to accept takes it", "desk.wrap_left": "s of wrap-up left", "desk.ready": "Done, take work",
-});
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
 export default async function desk(main) {
@@ -76,13 +64,13 @@ export default async function desk(main) {
 
   function render() {
     renderWrapUp();
-    offers.replaceChildren(...(current.offers.length ? current.offers.map((task) => el("li", { "data-id": task.id },
-      el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ", countdown(task), " ",
+    offers.replaceChildren(...(current.offers.length ? current.offers.map((task) => el("li", { "data-id": task.id, "data-ref": task.ref, class: "desk-task" },
+      ...subjectLine(task), " ", countdown(task), " ",
       el("button", { type: "button", class: "primary accept", onclick: () => act(task, "accept") }, t("desk.accept")), " ",
       el("button", { type: "button", class: "refuse", onclick: () => act(task, "refuse") }, t("desk.refuse"))))
       : [el("li", { class: "muted" }, t("desk.none"))]));
-    working.replaceChildren(...(current.working_on.length ? current.working_on.map((task) => el("li", { "data-id": task.id },
-      el("span", { class: `badge p${task.priority}` }, `P${task.priority}`), " ", task.ref || task.kind, " ",
+    working.replaceChildren(...(current.working_on.length ? current.working_on.map((task) => el("li", { "data-id": task.id, "data-ref": task.ref, class: "desk-task" },
+      ...subjectLine(task), " ",
       el("button", { type: "button", class: "complete", onclick: () => act(task, "complete") }, t("desk.complete"))))
       : [el("li", { class: "muted" }, t("desk.none"))]));
   }

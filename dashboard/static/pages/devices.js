@@ -1,33 +1,6 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
-
-addStrings("zh-CN", {
-  "nav.devices": "设备",
-  "devices.title": "穿戴设备与居家传感器",
-  "devices.id": "设备编号", "devices.model": "型号", "devices.senior": "老人",
-  "devices.location": "位置", "devices.status": "状态", "devices.battery": "电量",
-  "devices.last_seen": "最近上报", "devices.online": "在线", "devices.offline": "离线",
-  "devices.retired": "已停用", "devices.none": "尚无设备",
-  "devices.dead_letters": "无法处理的消息", "devices.reason": "原因", "devices.topic": "主题",
-  "devices.at": "时间", "devices.phone": "SIM 号码", "devices.heartbeat": "心跳（秒）",
-  "devices.grace": "宽限（秒）", "devices.edit": "编辑", "devices.save": "保存",
-  "devices.cancel": "取消", "devices.retire": "停用", "devices.reactivate": "重新启用",
-  "devices.saved": "已保存",
-});
-addStrings("en", {
-  "nav.devices": "Devices",
-  "devices.title": "Wearables and home sensors",
-  "devices.id": "Device", "devices.model": "Model", "devices.senior": "Senior",
-  "devices.location": "Location", "devices.status": "Status", "devices.battery": "Battery",
-  "devices.last_seen": "Last seen", "devices.online": "online", "devices.offline": "offline",
-  "devices.retired": "retired", "devices.none": "No devices yet",
-  "devices.dead_letters": "Messages that could not be used", "devices.reason": "Reason",
-  "devices.topic": "Topic", "devices.at": "At", "devices.phone": "SIM number",
-  "devices.heartbeat": "Heartbeat (s)", "devices.grace": "Grace (s)", "devices.edit": "Edit",
-  "devices.save": "Save", "devices.cancel": "Cancel", "devices.retire": "Retire",
-  "devices.reactivate": "Reactivate", "devices.saved": "Saved",
-});
 
 function statusOf(device) {
   if (device.state !== "active") return t("devices.retired");

@@ -1,16 +1,5 @@
 import { api, el } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
-
-addStrings("zh-CN", {
-  "health.title": "健康管理", "health.pick": "输入老人姓名", "health.day": "近一天", "health.week": "近一周",
-  "health.none": "暂无数据", "health.heart_rate": "心率", "health.body_temperature": "体温",
-  "health.spo2": "血氧", "health.blood_pressure": "收缩压", "health.warning": "预警线", "health.critical": "危急线",
-});
-addStrings("en", {
-  "health.title": "Health", "health.pick": "Type a senior's name", "health.day": "Last day", "health.week": "Last week",
-  "health.none": "No readings", "health.heart_rate": "Heart rate", "health.body_temperature": "Body temperature",
-  "health.spo2": "SpO2", "health.blood_pressure": "Systolic pressure", "health.warning": "warning", "health.critical": "critical",
-});
+import { t } from "/static/i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640, H = 180, PAD = 36;

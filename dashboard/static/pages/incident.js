@@ -1,52 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, currentLanguage, t } from "/static/i18n.js";
+import { currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { serviceOrderForm } from "/static/pages/service-order.js";
-
-addStrings("zh-CN", {
-  "nav.incidents": "事件处置", "incident.title": "事件", "incident.list": "处理中的事件", "incident.none": "当前没有处理中的事件",
-  "incident.owner": "负责人", "incident.opened": "立案时间", "incident.state.open": "处理中", "incident.state.closed": "已结案",
-  "incident.via.alarm": "接警立案", "incident.via.call": "来电立案", "incident.via.manual": "手动立案",
-  "incident.timeline": "处置时间线", "incident.note": "添加备注", "incident.note_placeholder": "记录情况、处置经过…",
-  "incident.save_note": "保存备注",
-  "incident.resolve": "结案", "incident.summary": "结案小结（必填）",
-  "incident.call_senior": "📞 呼叫老人", "incident.call": "呼叫", "incident.conference": "加入通话",
-  "incident.conference_120": "🚑 接入120", "incident.contacts_reached": "已联系的家属",
-  "incident.record_contact": "记录联系结果", "incident.handover": "转交给", "incident.handover_button": "转交",
-  "incident.closed_note": "事件已结案", "incident.open_link": "打开事件", "incident.open_new": "为该老人立案",
-  "record.profile": "基本信息", "record.devices": "设备", "record.online": "在线", "record.offline": "离线",
-  "record.battery": "电量", "record.last_alarms": "最近报警", "record.last_calls": "最近通话", "record.last_orders": "最近工单",
-  "tl.opened": "立案", "tl.note": "备注", "tl.contact": "联系家属", "tl.owner": "转交", "tl.closed": "结案",
-  "tl.alarm.raised": "报警触发", "tl.alarm.repeated": "重复报警", "tl.alarm.escalated": "报警升级",
-  "tl.alarm.acknowledged": "接警", "tl.alarm.resolved": "报警解除", "tl.alarm.priority_raised": "报警升为更高级别",
-  "tl.alarm.confirmed": "报警确认", "tl.alarm.condition_cleared": "读数恢复正常", "tl.call.started": "发起/来电", "tl.call.answered": "接通", "tl.call.ended": "通话结束",
-  "tl.order": "工单",
-  "outcome.reached": "已接通", "outcome.not_reached": "未联系上", "outcome.left_message": "已留言", "outcome.busy": "占线",
-  "outcome.no_answer": "无人接听", "outcome.failed": "呼叫失败", "outcome.queued": "拨号中", "outcome.ringing": "振铃中",
-  "outcome.canceled": "已取消", "outcome.in_progress": "通话中",
-});
-addStrings("en", {
-  "nav.incidents": "Incidents", "incident.title": "Incident", "incident.list": "Open incidents", "incident.none": "No open incidents",
-  "incident.owner": "Owner", "incident.opened": "Opened", "incident.state.open": "open", "incident.state.closed": "closed",
-  "incident.via.alarm": "from an alarm", "incident.via.call": "from a call", "incident.via.manual": "opened by hand",
-  "incident.timeline": "Timeline", "incident.note": "Add a note", "incident.note_placeholder": "What happened, what was done…",
-  "incident.save_note": "Save note",
-  "incident.resolve": "Resolve", "incident.summary": "Summary (required)",
-  "incident.call_senior": "📞 Call the senior", "incident.call": "Call", "incident.conference": "Add to call",
-  "incident.conference_120": "🚑 Conference 120", "incident.contacts_reached": "Contacts reached",
-  "incident.record_contact": "Record a contact's outcome", "incident.handover": "Hand over to", "incident.handover_button": "Hand over",
-  "incident.closed_note": "This incident is closed", "incident.open_link": "Open the incident", "incident.open_new": "Open an incident",
-  "record.profile": "Profile", "record.devices": "Devices", "record.online": "online", "record.offline": "offline",
-  "record.battery": "battery", "record.last_alarms": "Last alarms", "record.last_calls": "Last calls", "record.last_orders": "Last orders",
-  "tl.opened": "Opened", "tl.note": "Note", "tl.contact": "Contact", "tl.owner": "Handed over", "tl.closed": "Closed",
-  "tl.alarm.raised": "Alarm raised", "tl.alarm.repeated": "Alarm repeated", "tl.alarm.escalated": "Alarm escalated",
-  "tl.alarm.acknowledged": "Alarm acknowledged", "tl.alarm.resolved": "Alarm resolved", "tl.alarm.priority_raised": "Alarm priority raised",
-  "tl.alarm.confirmed": "Alarm confirmed", "tl.alarm.condition_cleared": "Condition cleared", "tl.call.started": "Call placed / came in", "tl.call.answered": "Answered", "tl.call.ended": "Call ended",
-  "tl.order": "Order",
-  "outcome.reached": "reached", "outcome.not_reached": "not reached", "outcome.left_message": "left a message", "outcome.busy": "busy",
-  "outcome.no_answer": "no answer", "outcome.failed": "failed", "outcome.queued": "dialling", "outcome.ringing": "ringing",
-  "outcome.canceled": "cancelled", "outcome.in_progress": "on the line",
-});
 
 function outcomeLabel(value) {
   const key = `outcome.${value}`;

@@ -1,22 +1,5 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, currentLanguage, t } from "/static/i18n.js";
-
-addStrings("zh-CN", {
-  "kb.title": "政策知识库", "kb.search": "搜索政策，如：高龄津贴怎么申请", "kb.go": "搜索",
-  "kb.none": "没有找到相关内容", "kb.new": "新建条目", "kb.edit": "编辑", "kb.save": "保存",
-  "kb.delete": "删除", "kb.demo": "示例内容", "kb.article_title": "标题", "kb.body": "正文",
-  "kb.category": "类别", "kb.tags": "标签（逗号分隔）", "kb.updated": "更新",
-  "kb.cat.subsidy": "补贴政策", "kb.cat.how_to_apply": "办理流程", "kb.cat.where_to_go": "办理地点",
-  "kb.cat.service_prices": "服务价格", "kb.cat.hotline": "热线服务", "kb.cat.other": "其他",
-});
-addStrings("en", {
-  "kb.title": "Policy knowledge base", "kb.search": "Search policies, e.g. old-age allowance", "kb.go": "Search",
-  "kb.none": "Nothing found", "kb.new": "New article", "kb.edit": "Edit", "kb.save": "Save",
-  "kb.delete": "Delete", "kb.demo": "demo content", "kb.article_title": "Title", "kb.body": "Text",
-  "kb.category": "Category", "kb.tags": "Tags (comma separated)", "kb.updated": "Updated",
-  "kb.cat.subsidy": "Subsidies", "kb.cat.how_to_apply": "How to apply", "kb.cat.where_to_go": "Where to go",
-  "kb.cat.service_prices": "Service prices", "kb.cat.hotline": "Hotline", "kb.cat.other": "Other",
-});
+import { currentLanguage, t } from "/static/i18n.js";
 
 const CATEGORIES = ["subsidy", "how_to_apply", "where_to_go", "service_prices", "hotline", "other"];
 

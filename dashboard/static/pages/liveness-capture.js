@@ -1,32 +1,8 @@
-import { addStrings, currentLanguage, t } from "/static/i18n.js";
+import { currentLanguage, t } from "/static/i18n.js";
 
 // The capture page: a signed link starts a one-time challenge, the camera's frames are taken
 // at ~12 fps, each action is shown in large characters and spoken, and the frames go to the
 // server bound to the session's nonce. Frames are sent as the camera sees them (not mirrored).
-addStrings("zh-CN", {
-  "capture.title": "生存认证",
-  "capture.start": "开始认证",
-  "capture.hold": "请把脸放进框里，看着屏幕，不要动",
-  "capture.sending": "正在核验，请稍候…",
-  "capture.pass": "认证通过",
-  "capture.review": "需要工作人员复核",
-  "capture.fail": "认证未通过",
-  "capture.camera": "无法打开摄像头",
-  "capture.error": "出错了：{message}",
-  "capture.retry": "工作人员会联系您",
-});
-addStrings("en", {
-  "capture.title": "Proof of life",
-  "capture.start": "Start",
-  "capture.hold": "Put your face in the oval, look at the screen and hold still",
-  "capture.sending": "Checking, please wait…",
-  "capture.pass": "Certified",
-  "capture.review": "A staff member will review this check",
-  "capture.fail": "Not certified",
-  "capture.camera": "The camera could not be opened",
-  "capture.error": "Something went wrong: {message}",
-  "capture.retry": "A staff member will contact you",
-});
 
 const FPS = 12;
 const token = new URLSearchParams(location.search).get("token") || "";

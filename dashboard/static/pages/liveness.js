@@ -1,66 +1,8 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 
 // Proof of life: the certification roster, staff tasks, reviews awaiting a second pair of eyes,
 // the CSV exports for finance, enrolment uploads and kiosk checks through a signed link.
-addStrings("zh-CN", {
-  "nav.liveness": "生存认证",
-  "liveness.title": "生存认证名册",
-  "liveness.roster_csv": "导出名册 CSV",
-  "liveness.holds_csv": "导出停发名单 CSV",
-  "liveness.senior": "老人",
-  "liveness.category": "补贴类别",
-  "liveness.until": "认证有效期至",
-  "liveness.standing": "状态",
-  "liveness.under_review": "处理中",
-  "liveness.held": "停发自",
-  "liveness.back_pay": "应补发",
-  "liveness.actions": "操作",
-  "liveness.kiosk": "现场认证",
-  "liveness.phone_link": "发送手机链接",
-  "liveness.enrol": "采集照片",
-  "liveness.enrolled": "已录入 {n} 张照片",
-  "liveness.tasks": "待办（电话 / 上门）",
-  "liveness.reviews": "待复核（需第二人批准）",
-  "liveness.approve": "批准",
-  "liveness.done": "已处理",
-  "liveness.none": "无",
-  "liveness.link_ready": "链接（{until} 前有效）：",
-  "standing.certified": "已认证",
-  "standing.due_soon": "即将到期",
-  "standing.overdue": "已逾期",
-  "task.call": "电话联系",
-  "task.home_visit": "上门核实",
-});
-addStrings("en", {
-  "nav.liveness": "Proof of life",
-  "liveness.title": "Proof-of-life roster",
-  "liveness.roster_csv": "Roster CSV",
-  "liveness.holds_csv": "Payment hold list CSV",
-  "liveness.senior": "Senior",
-  "liveness.category": "Subsidy",
-  "liveness.until": "Certified until",
-  "liveness.standing": "Standing",
-  "liveness.under_review": "In hand",
-  "liveness.held": "Held since",
-  "liveness.back_pay": "Back-pay due",
-  "liveness.actions": "Actions",
-  "liveness.kiosk": "Kiosk check",
-  "liveness.phone_link": "Phone link",
-  "liveness.enrol": "Enrol photos",
-  "liveness.enrolled": "{n} photos enrolled",
-  "liveness.tasks": "Tasks (call / home visit)",
-  "liveness.reviews": "Reviews awaiting a second approval",
-  "liveness.approve": "Approve",
-  "liveness.done": "Done",
-  "liveness.none": "None",
-  "liveness.link_ready": "Link (valid until {until}): ",
-  "standing.certified": "Certified",
-  "standing.due_soon": "Due soon",
-  "standing.overdue": "Overdue",
-  "task.call": "Call",
-  "task.home_visit": "Home visit",
-});
 
 export default async function liveness(main) {
   const message = el("p", { id: "liveness-message", class: "muted", role: "status" });

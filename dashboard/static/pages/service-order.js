@@ -1,22 +1,5 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
-
-addStrings("zh-CN", {
-  "order.new": "新建服务订单", "order.service": "服务", "order.urgency": "紧急程度",
-  "order.urgent": "紧急", "order.same_day": "当天", "order.scheduled": "预约",
-  "order.when": "上门时间", "order.notes": "备注", "order.create": "派单",
-  "order.created": "订单 #{id}：{state}", "order.recent": "服务订单",
-  "order.rate": "评价", "order.complain": "投诉", "order.complaint": "投诉内容",
-  "order.rated": "已评价订单 #{id}", "order.complained": "已记录订单 #{id} 的投诉", "order.none": "暂无订单",
-});
-addStrings("en", {
-  "order.new": "New service order", "order.service": "Service", "order.urgency": "Urgency",
-  "order.urgent": "Urgent", "order.same_day": "Same day", "order.scheduled": "Scheduled",
-  "order.when": "Visit at", "order.notes": "Notes", "order.create": "Dispatch",
-  "order.created": "Order #{id}: {state}", "order.recent": "Service orders",
-  "order.rate": "Rate", "order.complain": "Complain", "order.complaint": "Complaint",
-  "order.rated": "Order #{id} rated", "order.complained": "Complaint on order #{id} recorded", "order.none": "No orders",
-});
+import { t } from "/static/i18n.js";
 
 export const ORDER_ROLES = ["operator", "dispatcher", "supervisor"];
 let catalogue = null;

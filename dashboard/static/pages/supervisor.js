@@ -1,29 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
-import { addStrings, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
-
-addStrings("zh-CN", {
-  "sup.title": "值班长看板", "sup.waiting": "等待中的任务", "sup.longest": "最长等待",
-  "sup.alarms60": "今日报警60秒内接警率", "sup.alarms180": "180秒内接警率", "sup.calls_sl": "今日来电服务水平",
-  "sup.operators": "值班员状态", "sup.alerts": "告警", "sup.late": "超过180秒的报警", "sup.none": "无",
-  "sup.plan": "排班测算（Erlang C）", "sup.calls_per_hour": "每小时来电", "sup.handle_minutes": "平均处理时长（分钟）",
-  "sup.target": "目标比例", "sup.within": "秒内接听", "sup.compute": "测算", "sup.need": "需要值班员",
-  "sup.kpi_csv": "导出今日KPI（CSV）", "sup.slipping": "低于目标",
-  "sup.live_calls": "进行中的通话", "sup.monitor": "监听", "sup.listening": "您的电话将静音接入通话 {leg}",
-  "sup.watching": "正在查看通话 #{id}（只读）",
-  "op.available": "空闲", "op.reserved": "振铃中", "op.busy": "通话中", "op.wrap_up": "整理", "op.break": "休息", "op.offline": "离线",
-});
-addStrings("en", {
-  "sup.title": "Supervisor", "sup.waiting": "Waiting tasks", "sup.longest": "Longest wait",
-  "sup.alarms60": "Alarms answered in 60 s today", "sup.alarms180": "in 180 s", "sup.calls_sl": "Call service level today",
-  "sup.operators": "Operators", "sup.alerts": "Alerts", "sup.late": "Alarms that waited over 180 s", "sup.none": "none",
-  "sup.plan": "Staffing (Erlang C)", "sup.calls_per_hour": "Calls per hour", "sup.handle_minutes": "Handle time (min)",
-  "sup.target": "Target share", "sup.within": "within seconds", "sup.compute": "Compute", "sup.need": "Operators needed",
-  "sup.kpi_csv": "Today's KPIs (CSV)", "sup.slipping": "below target",
-  "sup.live_calls": "Live calls", "sup.monitor": "Monitor", "sup.listening": "Your phone joins the call muted (leg {leg})",
-  "sup.watching": "Watching call #{id} (read-only)",
-  "op.available": "available", "op.reserved": "ringing", "op.busy": "busy", "op.wrap_up": "wrap-up", "op.break": "break", "op.offline": "offline",
-});
+import { subjectParts } from "/static/components/task-subject.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -93,7 +71,7 @@ export default async function supervisor(main) {
     callsSl.textContent = percent(kpis.calls.service_level);
     tasks.replaceChildren(...open.map((task) => el("tr", { "data-id": task.id },
       el("td", {}, el("span", { class: `badge p${task.priority}` }, `P${task.priority}`)),
-      el("td", {}, task.ref || task.kind), el("td", {}, task.state),
+      el("td", { "data-ref": task.ref }, ...subjectParts(task)), el("td", {}, task.state),
       el("td", {}, `${Math.round(task.waited_seconds)} s`),
       el("td", {}, task.reserved_to || task.offered_to.join(", ")))));
     operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
