@@ -85,3 +85,34 @@ async def test_operator_takes_a_waiting_call_from_the_desk(demo_server: LiveServ
     async with runtime.sessions() as session:
         call = await session.get(CallLeg, call_id)
     assert call is not None and call.operator == "operator1"
+
+
+async def test_the_desk_offers_an_sos_while_a_p3_rings(demo_server: LiveServer,
+                                                       browser: Browser) -> None:
+    """Finding: an operator ringing a P3 reservation was not offered an SOS until the
+    reservation ran out. Now the SOS appears on the desk at once, naming the senior and the
+    alarm in words, and the P3 leaves the desk."""
+    runtime = demo_server.runtime
+    page = await browser.new_page()
+    await log_in(page, demo_server, "operator2")
+    await page.click("#nav a[data-page=desk]")
+    await page.click("button[data-set=available]")
+    await page.wait_for_selector("#desk-state[data-state=available]")
+    await flows.raise_and_announce(runtime, senior_id=4, kind="low_battery",
+                                   at=runtime.clock.now())
+    await page.locator("#desk-offers li[data-id]").wait_for(timeout=15000)
+    sos = await flows.raise_and_announce(runtime, senior_id=5, kind="sos",
+                                         at=runtime.clock.now())
+    offer = page.locator(f"#desk-offers li[data-ref='alarm:{sos.alarm.id}']")
+    await offer.wait_for(timeout=3000)
+    async with runtime.sessions() as session:
+        name = (await seniors_service.get_senior(session, 5)).name
+    text = await offer.inner_text()
+    assert name in text and "紧急呼救" in text, text
+    await page.wait_for_function(
+        "document.querySelectorAll('#desk-offers li[data-id]').length === 1")
+    await offer.locator("button.accept").click()
+    await page.wait_for_selector("#desk-working li[data-id]")
+    async with runtime.sessions() as session:
+        alarm = await alarms_service.get_alarm(session, sos.alarm.id)
+    assert alarm.acknowledged_by == "operator2"

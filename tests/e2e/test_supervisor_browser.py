@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Browser
 
 from alarms import flows
+from alerts import flows as alert_flows
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 
@@ -47,3 +48,27 @@ async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,
         method: "POST", headers: {{"Content-Type": "application/json"}},
         body: JSON.stringify({{digits: "1"}})}})""")
     await page.wait_for_selector("#sup-monitor-path:has-text('key:1')", timeout=15000)
+
+
+async def test_an_alert_stays_on_the_supervisor_page_until_closed(demo_server: LiveServer,
+                                                                   browser: Browser) -> None:
+    """An emergency-visit alert raised while the page is open appears in words; marking it
+    seen keeps it, closing it removes it (and it does not come back on reload)."""
+    runtime = demo_server.runtime
+    page = await browser.new_page()
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    await page.wait_for_selector("#sup-alerts li.muted")
+    await alert_flows.raise_and_announce(
+        runtime, kind="order_unassigned", ref="order:9", senior_id=2,
+        detail={"what": "王秀英 · 新城区", "reason": "no provider accepted"})
+    row = page.locator("#sup-alerts li[data-alert]")
+    await row.wait_for(timeout=10000)
+    assert "紧急上门工单无服务商接单：王秀英 · 新城区" in await row.inner_text()
+    await row.locator(".alert-seen").click()
+    await page.wait_for_selector("#sup-alerts li[data-state=seen]")
+    await page.locator("#sup-alerts .alert-close").click()
+    await page.wait_for_selector("#sup-alerts li.muted")
+    await page.reload()
+    await page.wait_for_selector("#sup-alerts li.muted")
+    assert await page.locator("#sup-alerts li[data-alert]").count() == 0

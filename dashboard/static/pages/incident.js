@@ -2,6 +2,7 @@ import { api, el, formatTime } from "/static/api.js";
 import { currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { serviceOrderForm } from "/static/pages/service-order.js";
+import { alertList } from "/static/components/alert-list.js";
 
 function outcomeLabel(value) {
   const key = `outcome.${value}`;
@@ -84,6 +85,7 @@ export default async function incident(main, { user }) {
   const reached = el("ul", { class: "compact", id: "incident-contacts" });
   const actions = el("div", { id: "incident-actions" });
   const message = el("p", { class: "error", id: "incident-error", hidden: true });
+  const alerts = el("ul", { class: "compact", id: "incident-alerts" });
   let current = null;
 
   async function act(run) {
@@ -176,8 +178,10 @@ export default async function incident(main, { user }) {
   }
 
   main.append(head, message, el("div", { class: "split" }, record,
-    el("div", { class: "grow" }, actions, section("incident.timeline", timeline), section("incident.contacts_reached", reached))));
+    el("div", { class: "grow" }, section("incident.alerts", alerts), actions, section("incident.timeline", timeline),
+      section("incident.contacts_reached", reached))));
   await refresh();
+  const stopAlerts = await alertList(alerts, { canClose: user.role !== "operator", seniorId: current.senior_id });
   let pending = null;
   const later = () => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); };
   const stop = onLive((update) => {
@@ -186,5 +190,5 @@ export default async function incident(main, { user }) {
     if (update.topic === "incident.updated" && data.id === id) later();
     else if ((update.topic === "call.updated" || update.topic.startsWith("alarm.")) && data.senior_id === current.senior_id) later();
   });
-  return () => { clearTimeout(pending); stop(); };
+  return () => { clearTimeout(pending); stop(); stopAlerts(); };
 }

@@ -1,7 +1,8 @@
-import { api, el, formatTime } from "/static/api.js";
+import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectParts } from "/static/components/task-subject.js";
+import { alertList } from "/static/components/alert-list.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -129,10 +130,6 @@ export default async function supervisor(main) {
   const soon = () => { if (!pending) pending = setTimeout(async () => { pending = null; await refresh(); }, 500); };
   const stop = onLive((message) => {
     if (message.type !== "update") return;
-    if (message.topic === "routing.alert" || (message.topic === "alarm.escalated" && message.data.level >= 3)) {
-      alerts.prepend(el("li", { class: "alert" }, el("span", { class: "feed-time" }, formatTime(message.at)), " ",
-        message.data.summary || ""));
-    }
     if (message.topic.startsWith("routing.") || message.topic.startsWith("alarm.")) soon();
     if (message.topic === "call.updated") {
       if (message.data.id === watched) showWatched(message.data);
@@ -140,6 +137,7 @@ export default async function supervisor(main) {
     }
   });
   const timer = setInterval(refresh, 10000);
+  const stopAlerts = await alertList(alerts, { canClose: true });
   await Promise.all([refresh(), refreshCalls()]);
-  return () => { stop(); clearInterval(timer); if (pending) clearTimeout(pending); if (pendingCalls) clearTimeout(pendingCalls); };
+  return () => { stop(); stopAlerts(); clearInterval(timer); if (pending) clearTimeout(pending); if (pendingCalls) clearTimeout(pendingCalls); };
 }
