@@ -163,12 +163,13 @@ async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, sessi
 
 async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
                  session_id: str, body: FramesIn, actor: str,
-                 senior_id: int | None = None) -> DecisionRecord:
-    """Spend the session, analyse its frames, record (audited) and announce the decision."""
+                 link: CaptureLink | None = None) -> DecisionRecord:
+    """Spend the session (and its link), analyse its frames, record (audited) and announce the
+    decision."""
     settings, now = runtime.settings, runtime.clock.now()
     try:
         challenge = await service.claim_session(session, session_id=session_id,
-                                                nonce=body.nonce, now=now, senior_id=senior_id)
+                                                nonce=body.nonce, now=now, link=link)
         await session.commit()
         record = await service.run_check(
             session, liveness, challenge=challenge,
@@ -231,7 +232,8 @@ async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
         challenge = await service.start_session(
             session, senior_id=link.senior_id, channel=link.channel, category=None,
             staff=link.staff, now=now,
-            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings),
+            link=link)
     except LivenessError as error:
         await session.commit()
         raise http_error(error) from error
@@ -244,7 +246,7 @@ async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: R
                          liveness: Liveness, session: SessionDep) -> CaptureResultOut:
     link = _link(token, runtime, liveness)
     record = await _check(session, runtime, liveness, session_id=session_id, body=body,
-                          actor=f"link:{link.staff}", senior_id=link.senior_id)
+                          actor=f"link:{link.staff}", link=link)
     return CaptureResultOut(decision_id=record.id, outcome=record.outcome,
                             reasons=record.reasons)
 
