@@ -35,6 +35,7 @@ from liveness.exceptions import (
     SessionRefusedError,
     TemplateKeyError,
 )
+from liveness.image_format import PHOTO_LIMITS
 from liveness.imaging import PhotoRules, TimedFrame
 from liveness.links import CaptureLink, read_link, sign_link
 from liveness.models import ChallengeSession, DecisionRecord
@@ -113,7 +114,8 @@ async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], use
                 runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
     """Replace the senior's face templates with those of 1–5 usable photos."""
     now = runtime.clock.now()
-    data = [await photo.read() for photo in photos]
+    # One byte past the limit is enough to refuse a photo as too large.
+    data = [await photo.read(PHOTO_LIMITS.max_bytes + 1) for photo in photos]
     try:
         rows = await service.enrol(session, liveness, senior_id=senior_id, photos=data,
                                    staff=user.username, now=now, rules=PhotoRules())

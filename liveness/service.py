@@ -32,6 +32,7 @@ from liveness.exceptions import (
     SessionRefusedError,
     TemplateKeyError,
 )
+from liveness.image_format import PHOTO_LIMITS, ImageRefused, check_image
 from liveness.imaging import PhotoRules, TimedFrame
 from liveness.links import CaptureLink
 from liveness.models import (
@@ -92,6 +93,11 @@ async def enrol(session: AsyncSession, runtime: LivenessRuntime, *, senior_id: i
     await require_consent(session, senior_id=senior_id, now=now)
     if not 1 <= len(photos) <= 5:
         raise PhotoRefusedError("upload between 1 and 5 photos")
+    for number, photo in enumerate(photos, start=1):
+        try:
+            check_image(photo, PHOTO_LIMITS)
+        except ImageRefused as error:
+            raise PhotoRefusedError(f"photo {number} refused: {error}") from None
     loop = asyncio.get_running_loop()
     verdicts = await asyncio.gather(*(
         loop.run_in_executor(runtime.pool, imaging.judge_photo, photo, rules) for photo in photos))
