@@ -176,3 +176,43 @@ def test_keys_are_kept_apart(tmp_path: Path) -> None:
     assert len(keys) == len(Purpose)
     assert settings.secret().encode() not in keys
     assert BiometricKey.of(OLD).key_id != BiometricKey.of(NEW).key_id
+
+
+async def test_upgrading_seals_the_plain_audit_frames_of_an_older_database(
+        settings: Settings) -> None:
+    """A database at the first liveness revision, with a plain thumbnail, is migrated and the
+    thumbnail sealed at the first start."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.engine import Connection
+
+    from storage.engine import create_engine
+    from storage.migrate import alembic_config
+
+    settings.data_dir.mkdir(parents=True)
+    url = settings.resolved_database_url
+    engine = create_engine(url)
+
+    def to_first_liveness_revision(connection: Connection) -> None:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0400_liveness")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(to_first_liveness_revision)
+        await connection.execute(text(
+            "INSERT INTO liveness_decisions (id, kind, senior_id, outcome, reasons, scores, "
+            "thresholds, versions, channel, category, staff, note, decided_at, previous_hash, "
+            "record_hash) VALUES (1, 'check', 1, 'fail', '[]', '{}', '{}', '{}', 'kiosk', 'c', "
+            "'t', '', '2026-01-05 09:00:00.000000', '0', '1')"))
+        await connection.execute(text(
+            "INSERT INTO liveness_audit_frames (decision_id, jpeg, purge_after) "
+            "VALUES (1, :jpeg, '2027-01-05 09:00:00.000000')"), {"jpeg": b"\xff\xd8old"})
+    await engine.dispose()
+    async for runtime in started(settings):
+        assert runtime.liveness is not None
+        key = runtime.liveness.keys.current
+        async with runtime.sessions() as session:
+            frame = await session.scalar(select(AuditFrame))
+    assert frame is not None and frame.key_id == key.key_id
+    assert open_frame(key.audit_frames, frame.sealed, decision_id=1) == b"\xff\xd8old"
