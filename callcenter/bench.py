@@ -34,6 +34,7 @@ ACCOUNT = "AC" + "0" * 32
 
 def _settings(data_dir: Path, token: str) -> Settings:
     return Settings(data_dir=data_dir, secret_key=SecretStr(secrets.token_urlsafe(40)),
+                    biometric_key=SecretStr(secrets.token_urlsafe(40)),
                     telephony="twilio", twilio_account_sid=ACCOUNT,
                     twilio_auth_token=SecretStr(token), twilio_from_number="+15005550006",
                     public_base_url=BASE, log_level="WARNING",

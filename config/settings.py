@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     dispatch_plan_minute: Annotated[int, Field(ge=0, lt=24 * 60)] = 18 * 60
 
     # liveness (proof-of-life for subsidies): see docs/liveness.md
-    biometric_key: SecretStr | None = None  # HKDF source for template keys; else secret_key
+    # The root of the biometric keys (templates, audit frames): required outside demo mode,
+    # apart from secret_key. While rotating, the old value goes in biometric_key_previous.
+    biometric_key: SecretStr | None = None
+    biometric_key_previous: SecretStr | None = None
     liveness_accept_distance: Annotated[float, Field(gt=0)] = 0.45
     liveness_review_distance: Annotated[float, Field(gt=0)] = 0.55
     liveness_replay_distance: Annotated[float, Field(ge=0)] = 0.12
@@ -149,6 +152,12 @@ class Settings(BaseSettings):
             raise InsecureSettingsError("ANXIN_SECRET_KEY is not set")
         return self.secret_key.get_secret_value()
 
+    def biometric_secret(self) -> str:
+        """The biometric key's root; call only after :func:`prepare_secrets`."""
+        if self.biometric_key is None:
+            raise InsecureSettingsError("ANXIN_BIOMETRIC_KEY is not set")
+        return self.biometric_key.get_secret_value()
+
 
 def _config_file() -> Path | None:
     explicit = os.environ.get(CONFIG_FILE_ENV)
@@ -167,19 +176,32 @@ def is_placeholder(value: str | None) -> bool:
 
 def prepare_secrets(settings: Settings) -> Settings:
     """Refuse weak secrets outside demo mode; in demo mode make and keep missing ones."""
-    current = settings.secret_key.get_secret_value() if settings.secret_key else None
-    if not is_placeholder(current):
+    settings = _prepared(settings, "secret_key", "ANXIN_SECRET_KEY", "demo-secret-key")
+    settings = _prepared(settings, "biometric_key", "ANXIN_BIOMETRIC_KEY",
+                         "demo-biometric-key")
+    assert settings.secret_key is not None and settings.biometric_key is not None
+    if settings.biometric_key.get_secret_value() == settings.secret_key.get_secret_value():
+        raise InsecureSettingsError(
+            "ANXIN_BIOMETRIC_KEY must differ from ANXIN_SECRET_KEY (biometric data has its "
+            "own key)")
+    return settings
+
+
+def _prepared(settings: Settings, field: str, name: str, demo_file: str) -> Settings:
+    value: SecretStr | None = getattr(settings, field)
+    if not is_placeholder(value.get_secret_value() if value else None):
         return settings
     if not settings.demo:
         raise InsecureSettingsError(
-            "ANXIN_SECRET_KEY is missing or a placeholder; set a random value of at least "
+            f"{name} is missing or a placeholder; set a random value of at least "
             f"{MIN_SECRET_LENGTH} characters (or ANXIN_DEMO=1 for a demo)"
         )
-    return settings.model_copy(update={"secret_key": SecretStr(_demo_secret(settings.data_dir))})
+    return settings.model_copy(update={field: SecretStr(_demo_secret(settings.data_dir,
+                                                                     demo_file))})
 
 
-def _demo_secret(data_dir: Path) -> str:
-    path = data_dir / "demo-secret-key"
+def _demo_secret(data_dir: Path, name: str) -> str:
+    path = data_dir / name
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)

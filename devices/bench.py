@@ -383,7 +383,8 @@ async def run_bench(*, devices: int, rate: float, seconds: float, publishers: in
     with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
         workdir = Path(scratch)
         settings = Settings(data_dir=workdir / "var", demo=False, mqtt_enabled=False,
-                            secret_key=SecretStr(secrets.token_urlsafe(40)))
+                            secret_key=SecretStr(secrets.token_urlsafe(40)),
+                            biometric_key=SecretStr(secrets.token_urlsafe(40)))
         service_password = credentials.service_password(settings.data_dir)
         with bench_broker(workdir, mqtt_url, service_password) as target:
             async with open_runtime(settings, SystemClock()) as runtime:

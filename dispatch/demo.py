@@ -152,6 +152,7 @@ async def seed_orders(session: AsyncSession, *, policy: DispatchPolicy, now: dat
             session,
             token=open_now[0].token,
             provider_id=open_now[0].provider_id,
+            order_id=created[1].id,
             now=now,
             outbox=outbox,
         )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import service as accounts_service
 from dispatch import candidates, offers, orders, service, timers
@@ -56,13 +56,28 @@ class DispatchRuntime:
     candidates: CandidateIndex = field(default_factory=CandidateIndex)
 
 
+@dataclass(frozen=True)
+class StoredWebhookSecrets:
+    """Providers' webhook secrets, read from their rows and opened when a webhook goes out."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    key: bytes
+
+    async def secret_of(self, provider_id: int) -> str | None:
+        async with self.sessions() as session:
+            return await provider_service.webhook_secret_of(
+                session, provider_id=provider_id, key=self.key
+            )
+
+
 @asynccontextmanager
 async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
     """Open the webhook HTTP client; SMS goes out through the call centre's telephony port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
+    webhook_secrets = StoredWebhookSecrets(runtime.sessions, policy.webhook_secret_key)
     async with httpx.AsyncClient(timeout=5.0) as client:
         runtime.dispatch = DispatchRuntime(
-            policy=policy, webhook=WebhookNotifier(client, policy.secret),
+            policy=policy, webhook=WebhookNotifier(client, webhook_secrets),
             sms=TelephonySmsSender(runtime.callcenter.provider) if runtime.callcenter
             else LoggingSmsSender(),
         )
@@ -141,13 +156,19 @@ async def create_order(runtime: Runtime, *, data: OrderCreate, actor: str) -> Se
     return await run_step(runtime, step)
 
 
-async def register_provider(runtime: Runtime, *, data: ProviderCreate, actor: str) -> Provider:
-    """A new provider, audited; matching finds them at once."""
+async def register_provider(
+    runtime: Runtime, *, data: ProviderCreate, actor: str
+) -> tuple[Provider, str]:
+    """A new provider with its own webhook secret (returned this once), audited; matching
+    finds them at once."""
 
     async def step(
         session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
-    ) -> Provider:
+    ) -> tuple[Provider, str]:
         provider = await provider_service.create_provider(session, data=data, now=now)
+        secret = await provider_service.issue_webhook_secret(
+            session, provider_id=provider.id, key=policy.webhook_secret_key
+        )
         await accounts_service.record_audit(
             session,
             actor=actor,
@@ -157,7 +178,29 @@ async def register_provider(runtime: Runtime, *, data: ProviderCreate, actor: st
             now=now,
         )
         outbox.provider_changed(provider.id)
-        return provider
+        return provider, secret
+
+    return await run_step(runtime, step)
+
+
+async def rotate_webhook_secret(runtime: Runtime, *, provider_id: int, actor: str) -> str:
+    """Replace a provider's webhook secret (audited); the new one is returned this once."""
+
+    async def step(
+        session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
+    ) -> str:
+        secret = await provider_service.issue_webhook_secret(
+            session, provider_id=provider_id, key=policy.webhook_secret_key
+        )
+        await accounts_service.record_audit(
+            session,
+            actor=actor,
+            action="dispatch.webhook_secret_rotated",
+            subject_type="provider",
+            subject_id=str(provider_id),
+            now=now,
+        )
+        return secret
 
     return await run_step(runtime, step)
 
@@ -226,13 +269,19 @@ async def provider_acts(
     ) -> ServiceOrder:
         if action == ProviderAction.ACCEPT:
             return await offers.accept_offer(
-                session, token=offer_token, provider_id=provider_id, now=now, outbox=outbox
+                session,
+                token=offer_token,
+                provider_id=provider_id,
+                order_id=order_id,
+                now=now,
+                outbox=outbox,
             )
         if action == ProviderAction.DECLINE:
             return await offers.decline_offer(
                 session,
                 token=offer_token,
                 provider_id=provider_id,
+                order_id=order_id,
                 policy=policy,
                 now=now,
                 outbox=outbox,

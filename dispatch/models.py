@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -49,6 +50,9 @@ class Provider(Base):
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     channel: Mapped[str] = mapped_column(String(8), default="page")  # sms | webhook | page
     webhook_url: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The provider's own webhook secret, AES-GCM sealed (dispatch/signing.py); shown only when
+    # issued. None for providers registered before secrets were per provider.
+    webhook_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # Running figures the KPIs and the score read; updated as orders move.
     rating_sum: Mapped[float] = mapped_column(Float, default=0.0)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -63,6 +67,10 @@ class Provider(Base):
     active_jobs: Mapped[int] = mapped_column(Integer, default=0)
     last_job_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def webhook_secret_set(self) -> bool:
+        return self.webhook_secret_sealed is not None
 
 
 class ProviderCoverage(Base):

@@ -47,23 +47,34 @@ class SmsSender(Protocol):
     async def send_sms(self, *, to: str, text: str) -> None: ...
 
 
+class WebhookSecrets(Protocol):
+    """Each provider's own webhook secret, or None when it has none (or it does not open)."""
+
+    async def secret_of(self, provider_id: int) -> str | None: ...
+
+
 @dataclass
 class WebhookNotifier:
-    """POSTs the offer as JSON to the provider's URL, signed with the secret key."""
+    """POSTs the offer as JSON to the provider's URL, signed with that provider's secret."""
 
     client: httpx.AsyncClient
-    secret: str
+    secrets: WebhookSecrets
 
     async def send_offer(self, notice: OfferNotice) -> None:
         if not notice.webhook_url:
             raise ValueError(f"provider {notice.provider_id} has no webhook URL")
+        secret = await self.secrets.secret_of(notice.provider_id)
+        if secret is None:
+            raise ValueError(
+                f"provider {notice.provider_id} has no webhook secret; issue one with "
+                f"POST /api/v1/providers/{notice.provider_id}/webhook-secret")
         body = json.dumps({"type": "offer", **asdict(notice)}, ensure_ascii=False).encode()
         response = await self.client.post(
             notice.webhook_url,
             content=body,
             headers={
                 "content-type": "application/json",
-                SIGNATURE_HEADER: sign_body(body, secret=self.secret),
+                SIGNATURE_HEADER: sign_body(body, secret=secret),
             },
         )
         response.raise_for_status()

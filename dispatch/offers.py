@@ -221,7 +221,7 @@ async def make_offers(
 
 def provider_link(*, provider_id: int, order_id: int, policy: DispatchPolicy, now: datetime) -> str:
     link = ProviderLink(provider_id, order_id, now + policy.link_lifetime)
-    return f"{policy.public_base_url}/p/{sign_link(link, secret=policy.secret)}"
+    return f"{policy.public_base_url}/p/{sign_link(link, key=policy.link_key)}"
 
 
 def offer_notice(
@@ -254,14 +254,25 @@ async def open_offers(session: AsyncSession, order_id: int) -> Sequence[Offer]:
     ).all()
 
 
+async def _fresh(session: AsyncSession, offer: Offer) -> Offer:
+    await session.refresh(offer)
+    return offer
+
+
 def _rows(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
 async def accept_offer(
-    session: AsyncSession, *, token: str, provider_id: int, now: datetime, outbox: Outbox
+    session: AsyncSession,
+    *,
+    token: str,
+    provider_id: int,
+    order_id: int,
+    now: datetime,
+    outbox: Outbox,
 ) -> ServiceOrder:
-    """The provider takes the order; of two accepting at once, exactly one wins.
+    """The provider takes the order of their link; of two accepting at once, exactly one wins.
 
     The conditional UPDATEs come first in the transaction so that racing replies queue on the
     database's write lock and the second one finds the order no longer 'offered'.
@@ -271,16 +282,20 @@ async def accept_offer(
         .where(
             Offer.token == token,
             Offer.provider_id == provider_id,
+            Offer.order_id == order_id,
             Offer.state == "offered",
             Offer.expires_at > now,
         )
         .values(state="accepted", answered_at=now)
-        .returning(Offer.order_id, Offer.offered_at)
+        .returning(Offer.offered_at)
     )
-    row = claimed.first()
-    if row is None:
-        raise OfferClosed(await why_closed(session, token=token, provider_id=provider_id, now=now))
-    order_id, offered_at = row
+    offered_at = claimed.scalar()
+    if offered_at is None:
+        raise OfferClosed(
+            await why_closed(
+                session, token=token, provider_id=provider_id, order_id=order_id, now=now
+            )
+        )
     room = await session.execute(
         update(Provider)
         .where(Provider.id == provider_id, Provider.active_jobs < Provider.capacity)
@@ -328,10 +343,12 @@ async def accept_offer(
     return order
 
 
-async def why_closed(session: AsyncSession, *, token: str, provider_id: int, now: datetime) -> str:
+async def why_closed(
+    session: AsyncSession, *, token: str, provider_id: int, order_id: int, now: datetime
+) -> str:
     offer = await session.scalar(select(Offer).where(Offer.token == token))
-    if offer is None or offer.provider_id != provider_id:
-        return "no such offer for you; your reply was ignored"
+    if offer is None or offer.provider_id != provider_id or offer.order_id != order_id:
+        return "no such offer for you on this order; your reply was ignored"
     if offer.state == "offered" and offer.expires_at <= now:
         return "this offer has expired; your reply was ignored"
     explanations = {
@@ -354,9 +371,18 @@ async def close_offer(
     actor: str,
     outbox: Outbox,
 ) -> None:
-    """A decline or an expiry; when no offer of the round is left open, match again."""
-    offer.state = outcome
-    offer.answered_at = now
+    """A decline or an expiry; when no offer of the round is left open, match again.
+
+    The offer is claimed by a conditional UPDATE first, so a replayed or racing decline (or a
+    decline racing the expiry) closes it once.
+    """
+    claimed = await session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.state == "offered")
+        .values(state=outcome, answered_at=now)
+    )
+    if _rows(claimed) != 1:
+        raise OfferClosed(f"this offer is already {(await _fresh(session, offer)).state}")
     order = await orders.get_order(session, offer.order_id)
     if order.state != OrderState.OFFERED.value or await open_offers(session, order.id):
         outbox.order_changed(orders.order_summary(order))
@@ -380,6 +406,7 @@ async def decline_offer(
     *,
     token: str,
     provider_id: int,
+    order_id: int,
     policy: DispatchPolicy,
     now: datetime,
     outbox: Outbox,
@@ -388,12 +415,17 @@ async def decline_offer(
         select(Offer).where(
             Offer.token == token,
             Offer.provider_id == provider_id,
+            Offer.order_id == order_id,
             Offer.state == "offered",
             Offer.expires_at > now,
         )
     )
     if offer is None:
-        raise OfferClosed(await why_closed(session, token=token, provider_id=provider_id, now=now))
+        raise OfferClosed(
+            await why_closed(
+                session, token=token, provider_id=provider_id, order_id=order_id, now=now
+            )
+        )
     await close_offer(
         session,
         offer,
@@ -412,9 +444,12 @@ async def expire_offer(
     offer = await session.get(Offer, offer_id)
     if offer is None or offer.state != "offered":
         return  # answered, taken or withdrawn before it ran out
-    await close_offer(
-        session, offer, outcome="expired", policy=policy, now=now, actor=SYSTEM, outbox=outbox
-    )
+    try:
+        await close_offer(
+            session, offer, outcome="expired", policy=policy, now=now, actor=SYSTEM, outbox=outbox
+        )
+    except OfferClosed:
+        return  # answered in the meantime
 
 
 async def withdraw_offers_to(
@@ -434,15 +469,18 @@ async def withdraw_offers_to(
         )
     ).all()
     for offer in waiting:
-        await close_offer(
-            session,
-            offer,
-            outcome="superseded",
-            policy=policy,
-            now=now,
-            actor=SYSTEM,
-            outbox=outbox,
-        )
+        try:
+            await close_offer(
+                session,
+                offer,
+                outcome="superseded",
+                policy=policy,
+                now=now,
+                actor=SYSTEM,
+                outbox=outbox,
+            )
+        except OfferClosed:
+            continue  # answered in the meantime
 
 
 async def supersede_open_offers(session: AsyncSession, order_id: int, now: datetime) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from config.keys import Purpose, purpose_key
 from config.settings import Settings
 from dispatch.matching import Weights
 
@@ -19,7 +20,8 @@ class DispatchPolicy:
     link_lifetime: timedelta
     timezone: ZoneInfo
     weights: Weights
-    secret: str
+    link_key: bytes
+    webhook_secret_key: bytes  # seals each provider's webhook secret at rest
     public_base_url: str
 
     @classmethod
@@ -50,7 +52,8 @@ class DispatchPolicy:
                 reliability=s.dispatch_weight_reliability,
                 speed_kmh=s.dispatch_speed_kmh,
             ),
-            secret=s.secret(),
+            link_key=purpose_key(s, Purpose.PROVIDER_LINKS),
+            webhook_secret_key=purpose_key(s, Purpose.WEBHOOK_SECRETS),
             public_base_url=(s.public_base_url or f"http://{s.http_host}:{s.http_port}").rstrip(
                 "/"
             ),

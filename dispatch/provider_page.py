@@ -41,7 +41,8 @@ BUTTONS: dict[str, tuple[tuple[ProviderAction, str], ...]] = {
 
 def _link(runtime: Runtime, token: str) -> ProviderLink:
     with translated():
-        return read_link(token, secret=runtime.settings.secret(), now=runtime.clock.now())
+        key = flows.dispatch_of(runtime).policy.link_key
+        return read_link(token, key=key, now=runtime.clock.now())
 
 
 @router.get("/p/{token}", response_class=HTMLResponse)

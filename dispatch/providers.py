@@ -23,6 +23,7 @@ from dispatch.matching import (
 )
 from dispatch.models import Provider, ProviderBlock, ProviderCoverage
 from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus, ProviderUpdate
+from dispatch.signing import new_webhook_secret, open_webhook_secret, seal_webhook_secret
 
 
 async def create_provider(
@@ -38,6 +39,21 @@ async def create_provider(
     await session.flush()
     session.add_all(coverage_of(provider))
     return provider
+
+
+async def issue_webhook_secret(session: AsyncSession, *, provider_id: int, key: bytes) -> str:
+    """A new webhook secret for the provider (the old one stops working); returned once."""
+    provider = await get_provider(session, provider_id)
+    secret = new_webhook_secret()
+    provider.webhook_secret_sealed = seal_webhook_secret(key, secret, provider_id=provider.id)
+    return secret
+
+
+async def webhook_secret_of(session: AsyncSession, *, provider_id: int, key: bytes) -> str | None:
+    sealed = await session.scalar(
+        select(Provider.webhook_secret_sealed).where(Provider.id == provider_id)
+    )
+    return None if sealed is None else open_webhook_secret(key, sealed, provider_id=provider_id)
 
 
 ANY_DISTRICT = "*"

@@ -31,6 +31,7 @@ from dispatch.schemas import (
     OrderCreate,
     OrderOut,
     ProviderCreate,
+    ProviderCreated,
     ProviderDetail,
     ProviderKpis,
     ProviderOut,
@@ -43,6 +44,7 @@ from dispatch.schemas import (
     ScheduleOut,
     ScheduleUpdate,
     TransitionOut,
+    WebhookSecretOut,
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
@@ -100,10 +102,25 @@ async def catalogue(user: AnyStaff) -> list[dict[str, Any]]:
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
 async def create_provider(
     body: ProviderCreate, user: Dispatcher, runtime: RuntimeDep
-) -> ProviderOut:
+) -> ProviderCreated:
+    """A new provider; the answer carries its webhook secret, shown this once."""
     with translated():
-        provider = await flows.register_provider(runtime, data=body, actor=user.username)
-    return ProviderOut.model_validate(provider)
+        provider, secret = await flows.register_provider(runtime, data=body, actor=user.username)
+    return ProviderCreated(
+        **ProviderOut.model_validate(provider).model_dump(), webhook_secret=secret
+    )
+
+
+@router.post("/providers/{provider_id}/webhook-secret")
+async def rotate_webhook_secret(
+    provider_id: int, user: Dispatcher, runtime: RuntimeDep
+) -> WebhookSecretOut:
+    """A new webhook secret for the provider, shown this once; the old one stops working."""
+    with translated():
+        secret = await flows.rotate_webhook_secret(
+            runtime, provider_id=provider_id, actor=user.username
+        )
+    return WebhookSecretOut(provider_id=provider_id, webhook_secret=secret)
 
 
 @router.get("/providers")

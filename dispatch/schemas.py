@@ -155,8 +155,22 @@ class ProviderOut(BaseModel):
     status: str
     channel: str
     webhook_url: str | None
+    webhook_secret_set: bool
     latitude: float | None
     longitude: float | None
+
+
+class WebhookSecretOut(BaseModel):
+    """A provider's new webhook secret: shown this once, stored only sealed."""
+
+    provider_id: int
+    webhook_secret: str
+
+
+class ProviderCreated(ProviderOut):
+    """A new provider and its webhook secret, shown this once."""
+
+    webhook_secret: str
 
 
 class OrderCreate(BaseModel):

@@ -4,8 +4,9 @@ rate, complain."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import offers, orders
@@ -50,15 +51,17 @@ async def provider_step(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> None:
-    """On my way, arrived, completed, could not complete, or abort — by the assigned provider."""
+    """On my way, arrived, completed, could not complete, or abort — by the assigned provider,
+    once: a replayed or racing report finds the order moved on and changes nothing."""
     if order.provider_id != provider_id:
         raise InvalidTransition("this order is not assigned to you")
+    next_state(OrderState(order.state), event)  # refuse early, before any side effect
+    await claim_order(session, order, provider_id=provider_id, event=event, now=now)
     provider = await provider_service.get_provider(session, provider_id)
     outbox.provider_changed(provider_id)
     if latitude is not None and longitude is not None:
         provider.latitude, provider.longitude = latitude, longitude
     actor = f"provider:{provider_id}"
-    next_state(OrderState(order.state), event)  # refuse early, before any side effect
     if event == OrderEvent.ARRIVE:
         provider.arrivals += 1
         provider.arrivals_on_time += int(now <= order.due_by)
@@ -95,6 +98,30 @@ async def provider_step(
         )
     if event == OrderEvent.COULD_NOT_COMPLETE:
         outbox.alert({"kind": "follow_up", "order_id": order.id, "reason": note})
+
+
+async def claim_order(
+    session: AsyncSession, order: ServiceOrder, *, provider_id: int, event: OrderEvent,
+    now: datetime,
+) -> None:
+    """Take the order's row as read (state and provider) with a conditional UPDATE, the
+    transaction's first write: of two identical reports, the second finds it changed."""
+    claimed = await session.execute(
+        update(ServiceOrder)
+        .where(
+            ServiceOrder.id == order.id,
+            ServiceOrder.state == order.state,
+            ServiceOrder.provider_id == provider_id,
+        )
+        .values(updated_at=now)
+    )
+    if cast(CursorResult[Any], claimed).rowcount == 1:
+        return
+    await session.refresh(order)
+    if order.provider_id != provider_id:
+        raise InvalidTransition("this order is not assigned to you")
+    next_state(OrderState(order.state), event)
+    raise InvalidTransition(f"this order is already {order.state.replace('_', ' ')}")
 
 
 # --- staff actions ---------------------------------------------------------------------------

@@ -18,6 +18,42 @@ liveness_app = typer.Typer(help="Proof-of-life for subsidies", no_args_is_help=T
 FacesOption = Annotated[Path, typer.Option(help="folder with the shared test photos")]
 
 
+@liveness_app.command("rotate-key")
+def rotate_key_command() -> None:
+    """Re-encrypt every template and audit frame under ANXIN_BIOMETRIC_KEY (opening them with
+    ANXIN_BIOMETRIC_KEY_PREVIOUS); prints one JSON line, exits 1 if some rows stay unreadable."""
+    from config.exceptions import InsecureSettingsError
+    from config.keys import biometric_keys
+    from config.settings import Settings, prepare_secrets
+    from liveness.rotation import ResealReport, reseal_all
+    from storage.engine import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+
+    try:
+        settings = prepare_secrets(Settings())
+    except InsecureSettingsError as error:
+        typer.echo(f"anxin: refusing to start: {error}", err=True)
+        raise typer.Exit(2) from error
+
+    async def run() -> ResealReport:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine)
+            async with create_sessionmaker(engine)() as session:
+                report = await reseal_all(session, biometric_keys(settings))
+                await session.commit()
+            return report
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    typer.echo(json.dumps({"key_id": report.key_id, "templates": report.templates,
+                           "audit_frames": report.audit_frames,
+                           "unreadable": report.unreadable}))
+    if report.unreadable:
+        raise typer.Exit(1)
+
+
 @liveness_app.command("eval")
 def evaluate_command(faces: FacesOption = DEFAULT_FACES,
                      rounds: Annotated[int, typer.Option(min=1)] = 10,

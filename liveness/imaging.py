@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from liveness.image_format import PHOTO_LIMITS, ImageRefused, check_image
 from liveness.landmarks import FaceFrame, LandmarkSequence
 
 Image = npt.NDArray[np.uint8]
@@ -49,7 +50,12 @@ def _models() -> Any:
 
 
 def decode(jpeg: bytes) -> Image | None:
-    """RGB pixels, or None when the bytes are not an image."""
+    """RGB pixels, or None when the bytes are not a whole JPEG or PNG within the photo limits
+    (checked from the header first: OpenCV would decode any format, at any claimed size)."""
+    try:
+        check_image(jpeg, PHOTO_LIMITS)
+    except ImageRefused:
+        return None
     array = np.frombuffer(jpeg, dtype=np.uint8)
     bgr = cv2.imdecode(array, cv2.IMREAD_COLOR)
     if bgr is None:

@@ -1,5 +1,6 @@
-"""Signed, expiring capture links: the senior's phone (or the kiosk) runs a check without a
-staff log-in; the link names the senior, the channel and the staff member who sent it."""
+"""Signed, expiring, single-use capture links: the senior's phone (or the kiosk) runs a check
+without a staff log-in; the link names the senior, the channel and the staff member who sent
+it, and carries a random id that the check spends (``liveness_link_uses``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from liveness.exceptions import SessionRefusedError
@@ -19,6 +21,7 @@ class CaptureLink:
     channel: str
     staff: str
     expires_at: datetime
+    link_id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
 
 
 def _b64(data: bytes) -> str:
@@ -31,7 +34,8 @@ def _unb64(text: str) -> bytes:
 
 def sign_link(key: bytes, link: CaptureLink) -> str:
     body = _b64(json.dumps({"s": link.senior_id, "c": link.channel, "u": link.staff,
-                            "e": int(link.expires_at.timestamp())}).encode())
+                            "e": int(link.expires_at.timestamp()),
+                            "n": link.link_id}).encode())
     mac = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{mac}"
 
@@ -44,7 +48,7 @@ def read_link(key: bytes, token: str, *, now: datetime) -> CaptureLink:
         raise SessionRefusedError("this capture link is not valid")
     fields = json.loads(_unb64(body))
     link = CaptureLink(int(fields["s"]), str(fields["c"]), str(fields["u"]),
-                       datetime.fromtimestamp(int(fields["e"]), tz=UTC))
+                       datetime.fromtimestamp(int(fields["e"]), tz=UTC), str(fields["n"]))
     if now >= link.expires_at:
         raise SessionRefusedError("this capture link has expired")
     return link

@@ -31,6 +31,8 @@ class FaceTemplate(Base):
     senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"),
                                            index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Which ANXIN_BIOMETRIC_KEY sealed it (config/keys.py); None: sealed before key ids.
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     photo_sha256: Mapped[str] = mapped_column(String(64))
     enrolled_by: Mapped[str] = mapped_column(String(64))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -52,6 +54,18 @@ class ChallengeSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    link_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # from a link
+
+
+class CaptureLinkUse(Base):
+    """A capture link spent by the check of one of its sessions; kept until the link expires."""
+
+    __tablename__ = "liveness_link_uses"
+
+    link_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class DecisionRecord(Base):
@@ -95,13 +109,16 @@ class ReviewRequest(Base):
 
 
 class AuditFrame(Base):
-    """At most two downscaled frames of an attempt, for disputes; purged on schedule."""
+    """At most two downscaled frames of an attempt, sealed like templates, for disputes;
+    purged on schedule."""
 
     __tablename__ = "liveness_audit_frames"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("liveness_decisions.id"), index=True)
-    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Which ANXIN_BIOMETRIC_KEY sealed it; None: a plain JPEG kept before frames were sealed.
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     purge_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 

@@ -35,6 +35,7 @@ from liveness.exceptions import (
     SessionRefusedError,
     TemplateKeyError,
 )
+from liveness.image_format import PHOTO_LIMITS
 from liveness.imaging import PhotoRules, TimedFrame
 from liveness.links import CaptureLink, read_link, sign_link
 from liveness.models import ChallengeSession, DecisionRecord
@@ -113,7 +114,8 @@ async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], use
                 runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
     """Replace the senior's face templates with those of 1–5 usable photos."""
     now = runtime.clock.now()
-    data = [await photo.read() for photo in photos]
+    # One byte past the limit is enough to refuse a photo as too large.
+    data = [await photo.read(PHOTO_LIMITS.max_bytes + 1) for photo in photos]
     try:
         rows = await service.enrol(session, liveness, senior_id=senior_id, photos=data,
                                    staff=user.username, now=now, rules=PhotoRules())
@@ -163,12 +165,13 @@ async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, sessi
 
 async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
                  session_id: str, body: FramesIn, actor: str,
-                 senior_id: int | None = None) -> DecisionRecord:
-    """Spend the session, analyse its frames, record (audited) and announce the decision."""
+                 link: CaptureLink | None = None) -> DecisionRecord:
+    """Spend the session (and its link), analyse its frames, record (audited) and announce the
+    decision."""
     settings, now = runtime.settings, runtime.clock.now()
     try:
         challenge = await service.claim_session(session, session_id=session_id,
-                                                nonce=body.nonce, now=now, senior_id=senior_id)
+                                                nonce=body.nonce, now=now, link=link)
         await session.commit()
         record = await service.run_check(
             session, liveness, challenge=challenge,
@@ -231,7 +234,8 @@ async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
         challenge = await service.start_session(
             session, senior_id=link.senior_id, channel=link.channel, category=None,
             staff=link.staff, now=now,
-            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings))
+            lifetime=timedelta(minutes=settings.liveness_session_minutes), limit=_limit(settings),
+            link=link)
     except LivenessError as error:
         await session.commit()
         raise http_error(error) from error
@@ -244,7 +248,7 @@ async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: R
                          liveness: Liveness, session: SessionDep) -> CaptureResultOut:
     link = _link(token, runtime, liveness)
     record = await _check(session, runtime, liveness, session_id=session_id, body=body,
-                          actor=f"link:{link.staff}", senior_id=link.senior_id)
+                          actor=f"link:{link.staff}", link=link)
     return CaptureResultOut(decision_id=record.id, outcome=record.outcome,
                             reasons=record.reasons)
 

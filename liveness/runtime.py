@@ -1,25 +1,29 @@
-"""The liveness resources on the Runtime: the analysis pool, the template key, the reminder
-port; opened by the lifespan part ``open_liveness``."""
+"""The liveness resources on the Runtime: the analysis pool, the biometric and link keys, the
+reminder port; opened by the lifespan part ``open_liveness``."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from config.keys import BiometricKeys, Purpose, biometric_keys, purpose_key
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
 from liveness.reminders import LoggingReminderSender, ReminderSender, TelephonyReminderSender
-from liveness.templates import derive_key, derive_template_key
+from liveness.rotation import ResealReport, reseal_all
 from runtime.context import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class LivenessRuntime:
     pool: Executor
-    template_key: bytes
+    keys: BiometricKeys
     link_key: bytes
     reminders: ReminderSender
     thresholds: Thresholds
@@ -32,15 +36,14 @@ class LivenessRuntime:
 
 @asynccontextmanager
 async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
-    """Start the analysis pool (workers spawn on first use) and derive the template key:
-    HKDF-SHA256 of ANXIN_BIOMETRIC_KEY when set, else of ANXIN_SECRET_KEY."""
+    """Derive the keys, move biometric rows to the current key, and start the analysis pool
+    (workers spawn on first use)."""
     settings = runtime.settings
-    source = settings.biometric_key.get_secret_value() if settings.biometric_key else \
-        settings.secret()
+    keys = biometric_keys(settings)
+    await reseal_at_start(runtime, keys)
     async with pool_of(settings.liveness_workers) as pool:
         runtime.liveness = LivenessRuntime(
-            pool=pool, template_key=derive_template_key(source),
-            link_key=derive_key(settings.secret(), b"anxin liveness capture links v1"),
+            pool=pool, keys=keys, link_key=purpose_key(settings, Purpose.CAPTURE_LINKS),
             reminders=TelephonyReminderSender(runtime.callcenter.provider)
             if runtime.callcenter else LoggingReminderSender(),
             thresholds=Thresholds(settings.liveness_accept_distance,
@@ -51,3 +54,18 @@ async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
             yield
         finally:
             runtime.liveness = None
+
+
+async def reseal_at_start(runtime: Runtime, keys: BiometricKeys) -> ResealReport:
+    """Re-encrypt what a rotation (or an upgrade) left under another key, before any check."""
+    async with runtime.sessions() as session:
+        report = await reseal_all(session, keys)
+        await session.commit()
+    if report.templates or report.audit_frames:
+        log.info("biometric rows re-sealed under key %s: %d templates, %d audit frames",
+                 report.key_id, report.templates, report.audit_frames)
+    if report.unreadable:
+        log.error("%d biometric rows open with neither ANXIN_BIOMETRIC_KEY nor "
+                  "ANXIN_BIOMETRIC_KEY_PREVIOUS; set the key they were sealed with as "
+                  "ANXIN_BIOMETRIC_KEY_PREVIOUS and restart, or re-enrol", report.unreadable)
+    return report

@@ -10,10 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from liveness.decision import Outcome
+from liveness.image_format import FRAME_LIMITS, ImageRefused, check_image
 
 Channel = Literal["kiosk", "home", "home_visit"]
 MAX_FRAMES = 400
-MAX_FRAME_BYTES = 400_000
 
 
 class SessionIn(BaseModel):
@@ -41,7 +41,7 @@ class SessionOut(BaseModel):
 
 
 class FrameIn(BaseModel):
-    """One camera frame: seconds since the first frame and the JPEG, base64-encoded."""
+    """One camera frame: seconds since the first frame and the JPEG (or PNG), base64-encoded."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -57,8 +57,10 @@ class FrameIn(BaseModel):
             data = base64.b64decode(value.split(",")[-1], validate=True)
         except binascii.Error as error:
             raise ValueError("a frame is not valid base64") from error
-        if len(data) > MAX_FRAME_BYTES:
-            raise ValueError(f"a frame is larger than {MAX_FRAME_BYTES} bytes")
+        try:
+            check_image(data, FRAME_LIMITS)
+        except ImageRefused as error:
+            raise ValueError(f"a frame is refused: {error}") from None
         return data
 
 

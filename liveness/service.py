@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib.metadata import version
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
+from config.keys import BiometricKey
 from liveness import chain, imaging
 from liveness.actions import Action, random_actions, script_for
 from liveness.analysis import Analysis, analyse
@@ -28,10 +30,14 @@ from liveness.exceptions import (
     ReviewError,
     SessionNotFoundError,
     SessionRefusedError,
+    TemplateKeyError,
 )
+from liveness.image_format import PHOTO_LIMITS, ImageRefused, check_image
 from liveness.imaging import PhotoRules, TimedFrame
+from liveness.links import CaptureLink
 from liveness.models import (
     AuditFrame,
+    CaptureLinkUse,
     Certification,
     ChallengeSession,
     DecisionRecord,
@@ -40,7 +46,7 @@ from liveness.models import (
     ReviewRequest,
 )
 from liveness.runtime import LivenessRuntime
-from liveness.templates import open_template, photo_digest, seal_template
+from liveness.templates import open_template, photo_digest, seal_frame, seal_template
 from seniors import service as seniors_service
 
 BIOMETRIC_PURPOSE = "biometric"
@@ -87,6 +93,11 @@ async def enrol(session: AsyncSession, runtime: LivenessRuntime, *, senior_id: i
     await require_consent(session, senior_id=senior_id, now=now)
     if not 1 <= len(photos) <= 5:
         raise PhotoRefusedError("upload between 1 and 5 photos")
+    for number, photo in enumerate(photos, start=1):
+        try:
+            check_image(photo, PHOTO_LIMITS)
+        except ImageRefused as error:
+            raise PhotoRefusedError(f"photo {number} refused: {error}") from None
     loop = asyncio.get_running_loop()
     verdicts = await asyncio.gather(*(
         loop.run_in_executor(runtime.pool, imaging.judge_photo, photo, rules) for photo in photos))
@@ -97,12 +108,13 @@ async def enrol(session: AsyncSession, runtime: LivenessRuntime, *, senior_id: i
             FaceTemplate.senior_id == senior_id))).all():
         await session.delete(old)
     rows = []
+    key = runtime.keys.current
     for photo, verdict in zip(photos, verdicts, strict=True):
         assert verdict.template is not None
         rows.append(FaceTemplate(
             senior_id=senior_id, photo_sha256=photo_digest(photo), enrolled_by=staff,
-            enrolled_at=now,
-            sealed=seal_template(runtime.template_key, verdict.template, senior_id=senior_id)))
+            enrolled_at=now, key_id=key.key_id,
+            sealed=seal_template(key.templates, verdict.template, senior_id=senior_id)))
     session.add_all(rows)
     await session.flush()
     return rows
@@ -112,7 +124,18 @@ async def templates_of(session: AsyncSession, runtime: LivenessRuntime, *, senio
                        ) -> list[list[float]]:
     rows = (await session.scalars(select(FaceTemplate).where(
         FaceTemplate.senior_id == senior_id))).all()
-    return [open_template(runtime.template_key, row.sealed, senior_id=senior_id) for row in rows]
+    return [open_template(_key_of(runtime, row).templates, row.sealed, senior_id=senior_id)
+            for row in rows]
+
+
+def _key_of(runtime: LivenessRuntime, row: FaceTemplate) -> BiometricKey:
+    key = runtime.keys.by_id(row.key_id)
+    if key is None:
+        raise TemplateKeyError(
+            f"a face template of senior {row.senior_id} is sealed with key id "
+            f"{row.key_id or '(none)'}, which is neither ANXIN_BIOMETRIC_KEY nor "
+            "ANXIN_BIOMETRIC_KEY_PREVIOUS")
+    return key
 
 
 async def check_rate_limit(session: AsyncSession, *, senior_id: int, now: datetime,
@@ -133,8 +156,11 @@ async def check_rate_limit(session: AsyncSession, *, senior_id: int, now: dateti
 
 async def start_session(session: AsyncSession, *, senior_id: int, channel: str,
                         category: str | None, staff: str, now: datetime, lifetime: timedelta,
-                        limit: RateLimit, actions: list[Action] | None = None
-                        ) -> ChallengeSession:
+                        limit: RateLimit, actions: list[Action] | None = None,
+                        link: CaptureLink | None = None) -> ChallengeSession:
+    """A challenge for the senior; from a capture link, only while the link is unspent."""
+    if link is not None and await session.get(CaptureLinkUse, link.link_id) is not None:
+        raise SessionRefusedError(SPENT_LINK)
     await require_consent(session, senior_id=senior_id, now=now)
     await check_rate_limit(session, senior_id=senior_id, now=now, limit=limit)
     if await session.scalar(select(func.count()).select_from(FaceTemplate).where(
@@ -145,7 +171,8 @@ async def start_session(session: AsyncSession, *, senior_id: int, channel: str,
         id=secrets.token_hex(16), senior_id=senior_id, nonce=secrets.token_urlsafe(24),
         actions=[a.value for a in (actions or random_actions())], channel=channel,
         category=category or (senior.subsidy_categories or ["general"])[0], staff=staff,
-        created_at=now, expires_at=now + lifetime)
+        created_at=now, expires_at=now + lifetime,
+        link_id=link.link_id if link is not None else None)
     session.add(challenge)
     await session.flush()
     return challenge
@@ -162,18 +189,40 @@ def refusal(challenge: ChallengeSession, *, nonce: str, now: datetime) -> str | 
     return None
 
 
+SPENT_LINK = "this capture link has already been used; ask the staff for a new one"
+
+
 async def claim_session(session: AsyncSession, *, session_id: str, nonce: str, now: datetime,
-                        senior_id: int | None = None) -> ChallengeSession:
-    """Mark the session used before any analysis, so a replay is refused even mid-check."""
+                        link: CaptureLink | None = None) -> ChallengeSession:
+    """Mark the session used before any analysis, so a replay is refused even mid-check; a
+    session from a capture link must be that link's, and spends it."""
     challenge = await session.get(ChallengeSession, session_id)
-    if challenge is None or (senior_id is not None and challenge.senior_id != senior_id):
+    if challenge is None or (link is not None and (
+            challenge.senior_id != link.senior_id or challenge.link_id != link.link_id)):
         raise SessionNotFoundError(f"no liveness session {session_id}")
     reason = refusal(challenge, nonce=nonce, now=now)
     if reason is not None:
         raise SessionRefusedError(reason)
     challenge.used_at = now
+    if link is not None:
+        await spend_link(session, link=link, session_id=session_id, now=now)
     await session.flush()
     return challenge
+
+
+async def spend_link(session: AsyncSession, *, link: CaptureLink, session_id: str,
+                     now: datetime) -> None:
+    """Record the link as used. The flush before the look-up takes the write lock, so of two
+    racing checks the second sees the first's row (or, on PostgreSQL, hits its primary key)."""
+    await session.flush()
+    if await session.get(CaptureLinkUse, link.link_id) is not None:
+        raise SessionRefusedError(SPENT_LINK)
+    session.add(CaptureLinkUse(link_id=link.link_id, session_id=session_id, used_at=now,
+                               expires_at=link.expires_at))
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise SessionRefusedError(SPENT_LINK) from None
 
 
 def library_versions() -> dict[str, str]:
@@ -202,6 +251,7 @@ async def run_check(session: AsyncSession, runtime: LivenessRuntime, *, challeng
                            thresholds=runtime.thresholds, workers=runtime.workers,
                            width=runtime.analysis_width)
     thumbnails = await audit_thumbnails(runtime, frames=frames, result=result)
+    key = runtime.keys.current
     async with runtime.chain_lock:
         record = await append_decision(session, DecisionRecord(
             kind="check", senior_id=challenge.senior_id, session_id=challenge.id,
@@ -210,7 +260,9 @@ async def run_check(session: AsyncSession, runtime: LivenessRuntime, *, challeng
             thresholds=runtime.thresholds.as_dict(), versions=library_versions(),
             channel=challenge.channel, category=challenge.category, staff=challenge.staff,
             approved_by=None, note="", decided_at=now))
-        session.add_all(AuditFrame(decision_id=record.id, jpeg=jpeg,
+        session.add_all(AuditFrame(decision_id=record.id, key_id=key.key_id,
+                                   sealed=seal_frame(key.audit_frames, jpeg,
+                                                     decision_id=record.id),
                                    purge_after=now + timedelta(days=audit_days))
                         for jpeg in thumbnails)
         await act_on(session, record=record, today=now.date(), months=certification_months,
@@ -322,6 +374,7 @@ async def purge_audit_frames(session: AsyncSession, *, now: datetime) -> int:
               ).all()
     for frame in frames:
         await session.delete(frame)
+    await session.execute(delete(CaptureLinkUse).where(CaptureLinkUse.expires_at <= now))
     await session.flush()
     return len(frames)
 

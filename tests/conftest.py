@@ -32,6 +32,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "var",
         secret_key=SecretStr(secrets.token_urlsafe(40)),
+        biometric_key=SecretStr(secrets.token_urlsafe(40)),
         login_failure_delay_seconds=0.0,
         demo=False,
         mqtt_enabled=False,  # devices tests start their own broker

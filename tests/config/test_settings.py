@@ -48,3 +48,29 @@ def test_serve_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ANXIN_SECRET_KEY" in lines[0]
+
+
+def test_serve_refuses_to_start_without_a_biometric_key(tmp_path: Path) -> None:
+    """Outside demo mode a good secret key alone is not enough: exit 2 naming the setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANXIN_")}
+    env.update(ANXIN_DATA_DIR=str(tmp_path), ANXIN_HTTP_PORT="1", ANXIN_SECRET_KEY="k" * 40)
+    result = subprocess.run([sys.executable, "-m", "dashboard", "serve"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ANXIN_BIOMETRIC_KEY" in lines[0]
+
+
+def test_the_biometric_key_must_differ_from_the_secret_key(tmp_path: Path) -> None:
+    """One value for both keys is refused: biometric data must not share the link key's root."""
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 40, biometric_key="k" * 40)
+    with pytest.raises(InsecureSettingsError, match="must differ"):
+        prepare_secrets(settings)
+
+
+def test_demo_makes_and_keeps_its_own_biometric_key(tmp_path: Path) -> None:
+    """Demo mode generates a biometric key apart from the secret key and reuses it."""
+    first = prepare_secrets(Settings(data_dir=tmp_path, demo=True))
+    second = prepare_secrets(Settings(data_dir=tmp_path, demo=True))
+    assert first.biometric_secret() == second.biometric_secret() != first.secret()
+    assert (tmp_path / "demo-biometric-key").stat().st_mode & 0o777 == 0o600

@@ -30,9 +30,10 @@ BURST = 500
 
 
 def start_ingest(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    assert settings.secret_key is not None
+    assert settings.secret_key is not None and settings.biometric_key is not None
     env = {**os.environ, "ANXIN_DATA_DIR": str(settings.data_dir), "ANXIN_DEMO": "0",
            "ANXIN_SECRET_KEY": settings.secret_key.get_secret_value(),
+           "ANXIN_BIOMETRIC_KEY": settings.biometric_key.get_secret_value(),
            "ANXIN_MQTT_URL": settings.mqtt_url or "", "ANXIN_LOG_LEVEL": "WARNING",
            # small batches, so the kill finds received but uncommitted messages in the process
            "ANXIN_MQTT_INGEST_BATCH_SIZE": "20"}

@@ -77,5 +77,6 @@ def add_provider(client: httpx.AsyncClient, dispatcher: dict[str, str]) -> AddPr
 
 
 def link_for(runtime: Runtime, *, provider_id: int, order_id: int, hours: float = 1.0) -> str:
+    assert runtime.dispatch is not None
     link = ProviderLink(provider_id, order_id, runtime.clock.now() + timedelta(hours=hours))
-    return sign_link(link, secret=runtime.settings.secret())
+    return sign_link(link, key=runtime.dispatch.policy.link_key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -138,6 +139,16 @@ async def test_webhook_provider_answers_through_the_api(
     assert again.status_code == 409 and "already accepted" in again.json()["detail"]
 
 
+@dataclass
+class FixedSecrets:
+    """Webhook secrets by provider id (the outer seam of the notifier)."""
+
+    by_provider: dict[int, str]
+
+    async def secret_of(self, provider_id: int) -> str | None:
+        return self.by_provider.get(provider_id)
+
+
 async def test_webhook_adapter_signs_the_body() -> None:
     """The HTTP adapter POSTs JSON whose HMAC signature the provider can check."""
     received: list[httpx.Request] = []
@@ -147,7 +158,7 @@ async def test_webhook_adapter_signs_the_body() -> None:
         return httpx.Response(204)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(provider_system)) as http:
-        notifier = WebhookNotifier(http, secret="s" * 40)
+        notifier = WebhookNotifier(http, FixedSecrets({1: "s" * 40}))
         await notifier.send_offer(
             OfferNotice(
                 provider_id=1,

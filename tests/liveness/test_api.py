@@ -34,11 +34,12 @@ async def new_senior(client: httpx.AsyncClient, headers: dict[str, str], *,
 
 async def enrol_directly(runtime: Runtime, senior_id: int, template: list[float]) -> None:
     assert runtime.liveness is not None
+    key = runtime.liveness.keys.current
     async with runtime.sessions() as session:
         session.add(FaceTemplate(
             senior_id=senior_id, photo_sha256=photo_digest(b"x"), enrolled_by="test",
-            enrolled_at=runtime.clock.now(),
-            sealed=seal_template(runtime.liveness.template_key, template, senior_id=senior_id)))
+            enrolled_at=runtime.clock.now(), key_id=key.key_id,
+            sealed=seal_template(key.templates, template, senior_id=senior_id)))
         await session.commit()
 
 
@@ -266,7 +267,7 @@ async def test_audit_frames_are_purged_and_reminders_sent_once(
     decision_id = await record_check(runtime, senior_id, "fail")
     sender = LoggingReminderSender()
     async with runtime.sessions() as session:
-        session.add(AuditFrame(decision_id=decision_id, jpeg=b"jpeg",
+        session.add(AuditFrame(decision_id=decision_id, sealed=b"jpeg",
                                purge_after=clock.now() + timedelta(days=30)))
         session.add(Certification(senior_id=senior_id, category="old_age_allowance",
                                   certified_until=clock.now().date() + timedelta(days=20),

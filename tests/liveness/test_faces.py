@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from config.keys import BiometricKey
 from liveness.decision import Outcome, Thresholds, judge_identity
 from liveness.exceptions import TemplateKeyError
 from liveness.imaging import PhotoVerdict
-from liveness.templates import derive_template_key, open_template, seal_template
+from liveness.templates import open_template, seal_template
 
 
 def test_two_people_photo_is_refused(judged: dict[str, PhotoVerdict]) -> None:
@@ -43,10 +44,10 @@ def test_swap_mid_session_and_photo_replay_are_caught(templates: dict[str, list[
 
 def test_template_round_trip_and_wrong_key(templates: dict[str, list[float]]) -> None:
     """A sealed template opens with its key and senior, and not with another key or senior."""
-    key = derive_template_key("a" * 40)
+    key = BiometricKey.of("a" * 40).templates
     sealed = seal_template(key, templates["obama"], senior_id=7)
     assert open_template(key, sealed, senior_id=7) == templates["obama"]
     with pytest.raises(TemplateKeyError):
-        open_template(derive_template_key("b" * 40), sealed, senior_id=7)
+        open_template(BiometricKey.of("b" * 40).templates, sealed, senior_id=7)
     with pytest.raises(TemplateKeyError):
         open_template(key, sealed, senior_id=8)
