@@ -220,6 +220,7 @@ async def run(*, operators: int, sos: int, sos_rate: float, background_rate: flo
         data_dir = Path(scratch) / "var"
         with bench_broker(Path(scratch), None, credentials.service_password(data_dir)) as target:
             settings = Settings(data_dir=data_dir, secret_key=SecretStr(secrets.token_urlsafe(40)),
+                                biometric_key=SecretStr(secrets.token_urlsafe(40)),
                                 mqtt_url=f"mqtt://{target.host}:{target.port}",
                                 mqtt_ingest_processes=ingest_processes, demo_fleet_devices=0,
                                 log_level="WARNING", login_failure_delay_seconds=0.0)
