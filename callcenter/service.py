@@ -32,11 +32,12 @@ from seniors.phones import try_normalise_phone
 LEG_COLUMNS = tuple(c for c in CallLeg.__table__.columns if c.key != "id")
 CALLBACK_KEY = "1"
 REQUESTED_CALLBACK = "requested_callback"
+# The hold words are true whether or not an operator is free (an offer may be ringing already).
 WAIT_PROMPTS = {
-    ivr.ZH: {"hold": "值班员正在接听其他来电，请稍候。",
+    ivr.ZH: {"hold": "正在为您接通值班员，请稍候。",
              "offer": "等候时间较长。需要我们给您回电，请按1；继续等候，请不要挂机。",
              "promised": "好的，我们会尽快给您回电。再见。"},
-    ivr.EN: {"hold": "All operators are busy. Please hold.",
+    ivr.EN: {"hold": "Connecting you to an operator. Please hold.",
              "offer": "The wait is long. To be called back, press 1. Or stay on the line.",
              "promised": "Thank you. We will call you back soon. Goodbye."},
 }
