@@ -10,7 +10,7 @@ import httpx
 
 from accounts.roles import Role
 from alarms import service as alarms_service
-from callcenter import ivr, prompt_timing
+from callcenter import flows, ivr, prompt_timing
 from runtime.bus import Subscription
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -144,3 +144,26 @@ async def test_shared_landline_is_greeted_without_a_name(
     assert spoken(call).startswith("您好，这里是12349")
     assert "王秀英" not in spoken(call) and "李建国" not in spoken(call)
     assert await waiting(client, operator) == [(call["call"]["id"], "general", 2)]
+
+
+async def test_silence_to_the_wellbeing_question_reaches_a_person_by_itself(
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock,
+    senior_id: int
+) -> None:
+    """A senior who answers a wellbeing call but says nothing is queued for the service team
+    once the question's timeout has passed, as on Twilio."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    created = await client.post("/api/v1/calls/campaigns", headers=supervisor,
+                                json={"kind": "wellbeing", "name": "周一关怀回访"})
+    assert created.status_code == 201, created.text
+    await flows.sweep(runtime)
+    (call,) = (await client.get("/api/v1/calls", headers=supervisor)).json()
+    async with runtime.bus.subscribe() as subscription:
+        answered = await phone_event(client, supervisor, call["id"], "answered")
+        question = next(a for a in answered["actions"] if a["type"] == "gather")
+        assert question["timeout_seconds"] == ivr.GATHER_TIMEOUTS["wellbeing"]
+        clock.advance(prompt_timing.spoken_seconds(question["prompt"])
+                      + question["timeout_seconds"] + 0.5)
+        helped = await heard(subscription, call["id"])
+    assert helped["actions"][-1] == {"type": "enqueue", "queue": "service", "priority": 2}
+    assert await waiting(client, supervisor) == [(call["id"], "service", 2)]
