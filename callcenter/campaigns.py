@@ -83,7 +83,7 @@ async def _finish_done(session: AsyncSession, now: datetime) -> None:
 async def answered_actions(session: AsyncSession, *, call: CallLeg) -> tuple[CallAction, ...]:
     campaign = await session.get(CallCampaign, call.campaign_id)
     if campaign is None or campaign.kind == "wellbeing":
-        return (Gather(WELLBEING_PROMPT, ivr.ZH),)
+        return (Gather(WELLBEING_PROMPT, ivr.ZH, ivr.GATHER_TIMEOUTS["wellbeing"]),)
     call.outcome = "delivered"
     return (Say(campaign.message, ivr.ZH), Say(campaign.message, ivr.ZH), Hangup())
 

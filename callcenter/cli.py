@@ -1,4 +1,4 @@
-"""The call centre's commands: ``anxin bench webhooks``."""
+"""The call centre's commands: ``anxin bench webhooks`` and ``anxin bench ivr``."""
 
 from __future__ import annotations
 
@@ -19,3 +19,11 @@ def bench_webhooks(
 
     result = asyncio.run(bench.run(calls, ramp=ramp, think=think))
     typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+def bench_ivr() -> None:
+    """Seconds from answer to the queue along the IVR's own paths, computed from its prompts'
+    spoken length and Gather timeouts (no calls are placed)."""
+    from callcenter import prompt_timing
+
+    typer.echo(json.dumps({"bench": "ivr", **prompt_timing.queue_times()}, ensure_ascii=False))

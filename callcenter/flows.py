@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter import alarm_link, campaigns, dialling, events, ivr, notices, service
+from callcenter import (
+    alarm_link,
+    campaigns,
+    dialling,
+    events,
+    ivr,
+    notices,
+    service,
+    simulated_calls,
+)
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, TextMessage
 from callcenter.port import (
@@ -242,16 +251,6 @@ async def answered_actions(session: AsyncSession, *, call: CallLeg,
     return (Say(text, ivr.ZH), Enqueue(ivr.EMERGENCY_QUEUE, ivr.EMERGENCY_PRIORITY))
 
 
-async def call_input(session: AsyncSession, *, call_id: int, digits: str | None,
-                     speech: str | None, now: datetime) -> tuple[CallAction, ...]:
-    """A key or words on any call: the menu, the waiting queue, or a campaign question."""
-    call = await service.get_call(session, call_id)
-    if call.campaign_id is not None and call.offered_at is None:
-        return await campaigns.on_input(session, call=call, digits=digits, now=now)
-    return await service.menu_input(session, call_id=call_id, digits=digits, speech=speech,
-                                    now=now)
-
-
 def needs_follow_up(call: CallLeg) -> bool:
     """Whether a status change on this leg may move outbound work on."""
     return call.case_id is not None or (
@@ -317,7 +316,7 @@ async def _expire_ringing(runtime: Runtime) -> None:
 async def _offer_callbacks(runtime: Runtime) -> None:
     """Simulated callers hear the call-back offer from here (Twilio asks on its wait URL)."""
     offer_after = timedelta(seconds=runtime.settings.callback_offer_after_seconds)
-    async with runtime.sessions() as session:
+    async with callcenter_of(runtime).phone_lock, runtime.sessions() as session:
         waiting = [c for c in await service.waiting_calls(session)
                    if c.provider == "simulator" and c.direction == "inbound"]
         offers = []
@@ -327,6 +326,7 @@ async def _offer_callbacks(runtime: Runtime) -> None:
                 offers.append((call, actions))
         await session.commit()
         for call, actions in offers:
+            simulated_calls.listen(runtime, call, actions)  # silence keeps them waiting
             events.publish_phone_actions(runtime.bus, call, actions)
 
 

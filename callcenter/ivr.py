@@ -1,11 +1,13 @@
 """The 12349 voice menu as data, and the pure step function that walks it.
 
-Short, slow prompts; one repeat of the menu; 0, silence or a second wrong key reach a person.
-The caller is never hung up on from the menu.
+A senior calling from a registered number skips the menu: a greeting by name and straight to
+an operator. Everyone else hears short, slow prompts; a wrong key or silence repeats the menu
+once, and the second wrong key or silence reaches a person. Nobody is hung up on from the menu.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from callcenter.port import CallAction, Enqueue, Gather, Say
@@ -17,7 +19,16 @@ HUMAN_KEY = "0"
 EMERGENCY_QUEUE = "emergency"
 GENERAL_QUEUE = "general"
 EMERGENCY_PRIORITY = 1
+KNOWN_CALLER_PRIORITY = 2  # a registered senior: ahead of strangers, behind emergencies
 DEFAULT_PRIORITY = 3  # a call that has not chosen yet
+# Seconds of silence after each prompt before it counts as no input: the one table both
+# networks apply (Twilio renders it as <Gather timeout>, the simulator waits it out itself).
+GATHER_TIMEOUTS: dict[str, int] = {
+    "menu": 4,
+    "menu_repeat": 3,  # the repeat has just said that waiting reaches a person
+    "callback_offer": 6,
+    "wellbeing": 8,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +56,26 @@ HUMAN = MenuOption(HUMAN_KEY, GENERAL_QUEUE, 3, {ZH: "人工服务", EN: "an ope
 
 PROMPTS: dict[str, dict[str, str]] = {
     ZH: {
-        "welcome": "您好，这里是12349养老服务热线。",
-        "menu": "紧急求助，请按1。政务咨询，请按2。服务申请，请按3。投诉建议，请按4。"
-                "人工服务，请按0。For English, press 9。",
+        "menu": "12349您好。紧急求助，请按1。政务咨询按2，服务申请按3，投诉建议按4，"
+                "人工服务按0。For English, press 9.",
+        "menu_repeat": "紧急求助请按1，稍候转人工。",
         "again": "没有听清，请再选一次。",
-        "connecting": "正在为您转接{label}，请稍候，不要挂机。",
+        "connecting": "正在为您转接{label}，请稍候。",
         "urgent": "正在为您紧急转接值班员，请不要挂机。",
+        "urgent_named": "{name}您好，正在为您紧急转接值班员，请不要挂机。",
+        "known": "您好，这里是12349，马上为您接通值班员，请不要挂机。",
+        "known_named": "{name}您好，这里是12349，马上为您接通值班员，请不要挂机。",
     },
     EN: {
-        "welcome": "Hello, this is the 12349 senior services line.",
-        "menu": "For an emergency, press 1. Policy questions, press 2. Service requests, "
-                "press 3. Complaints, press 4. For an operator, press 0.",
+        "menu": "Hello, this is 12349. For an emergency, press 1. Policy questions, press 2. "
+                "Service requests, press 3. Complaints, press 4. An operator, press 0.",
+        "menu_repeat": "For an emergency, press 1, or hold for an operator.",
         "again": "Sorry, I did not catch that. Please choose again.",
         "connecting": "Connecting you to {label}. Please hold.",
         "urgent": "Connecting you to an operator now. Please stay on the line.",
+        "urgent_named": "Hello {name}. Connecting you to an operator now. Please stay on the line.",
+        "known": "Hello. Putting you through to an operator now. Please hold.",
+        "known_named": "Hello {name}. Putting you through to an operator now. Please hold.",
     },
 }
 MENU_PLAYS = 2  # the menu once, then repeated once
@@ -84,18 +101,35 @@ class IvrStep:
     chose: str
 
 
-def start(*, emergency: bool) -> IvrStep:
-    """The first words on an inbound call; a known emergency skips the menu."""
-    state = IvrState()
+def start(*, emergency: bool = False, known: bool = False, name: str | None = None,
+          language: str = ZH) -> IvrStep:
+    """The first words on an inbound call. A known emergency (an alarm unit, an open alarm) and
+    a registered senior skip the menu: a greeting, by name when the number is theirs alone, and
+    an operator at once."""
+    state = IvrState(language=language if language in PROMPTS else ZH)
     if emergency:
-        return _route(state, MENU[0], urgent=True, chose="fast-path:emergency")
-    return _play_menu(state, chose="menu", greeting=True)
+        text = _greeting(state.language, "urgent", name)
+        return _queue(state, text, EMERGENCY_QUEUE, EMERGENCY_PRIORITY, chose="fast-path:emergency")
+    if known:
+        text = _greeting(state.language, "known", name)
+        return _queue(state, text, GENERAL_QUEUE, KNOWN_CALLER_PRIORITY, chose="fast-path:known")
+    return _play_menu(state, chose="menu")
+
+
+def prompt_language(languages: Sequence[str]) -> str:
+    """The first of a senior's languages the prompts are written in (zh-CN otherwise)."""
+    for language in languages:
+        found = next((p for p in PROMPTS if p.split("-")[0] == language.split("-")[0].lower()),
+                     None)
+        if found is not None:
+            return found
+    return ZH
 
 
 def on_digits(state: IvrState, digits: str) -> IvrStep:
     key = digits.strip()[:1]
     if key == ENGLISH_KEY and state.language != EN:
-        return _play_menu(replace(state, language=EN, plays=0), chose="key:9", greeting=True)
+        return _play_menu(replace(state, language=EN, plays=0), chose="key:9")
     option = _option_for_key(key)
     if option is None:
         return _wrong(state, chose=f"key:{key or '?'}")
@@ -110,10 +144,16 @@ def on_speech(state: IvrState, text: str) -> IvrStep:
 
 
 def on_no_input(state: IvrState) -> IvrStep:
-    """Silence: play the menu once more, then hand the caller to a person."""
+    """Silence: a short repeat that says waiting reaches a person, then a person (the repeat
+    has told them, and the queue's hold message follows at once)."""
     if state.plays < MENU_PLAYS:
-        return _play_menu(state, chose="silence")
-    return _route(state, HUMAN, chose="silence:human")
+        return _play_menu(state, chose="silence", prompt="menu_repeat")
+    return _queue(state, None, HUMAN.queue, HUMAN.priority, chose="silence:human")
+
+
+def _greeting(language: str, kind: str, name: str | None) -> str:
+    prompts = PROMPTS[language]
+    return prompts[f"{kind}_named"].format(name=name) if name else prompts[kind]
 
 
 def _option_for_key(key: str) -> MenuOption | None:
@@ -139,21 +179,23 @@ def _wrong(state: IvrState, *, chose: str) -> IvrStep:
     return IvrStep(again.state, (Say(prompts["again"], state.language), *again.actions), chose)
 
 
-def _play_menu(state: IvrState, *, chose: str, greeting: bool = False) -> IvrStep:
-    prompts = PROMPTS[state.language]
+def _play_menu(state: IvrState, *, chose: str, prompt: str = "menu") -> IvrStep:
     hints = tuple(word for option in (*MENU, HUMAN) for word in option.keywords)
-    actions: list[CallAction] = []
-    if greeting:
-        actions.append(Say(prompts["welcome"], state.language))
-    actions.append(Gather(prompts["menu"], state.language, speech_hints=hints))
-    return IvrStep(replace(state, plays=state.plays + 1), tuple(actions), chose)
+    gather = Gather(PROMPTS[state.language][prompt], state.language,
+                    timeout_seconds=GATHER_TIMEOUTS[prompt], speech_hints=hints)
+    return IvrStep(replace(state, plays=state.plays + 1), (gather,), chose)
 
 
-def _route(state: IvrState, option: MenuOption, *, chose: str, urgent: bool = False) -> IvrStep:
+def _route(state: IvrState, option: MenuOption, *, chose: str) -> IvrStep:
     prompts = PROMPTS[state.language]
-    if urgent or option.priority == EMERGENCY_PRIORITY:
+    if option.priority == EMERGENCY_PRIORITY:
         text = prompts["urgent"]
     else:
         text = prompts["connecting"].format(label=option.label[state.language])
-    actions = (Say(text, state.language), Enqueue(option.queue, option.priority))
-    return IvrStep(replace(state, done=True), actions, chose)
+    return _queue(state, text, option.queue, option.priority, chose=chose)
+
+
+def _queue(state: IvrState, text: str | None, queue: str, priority: int, *,
+           chose: str) -> IvrStep:
+    said = (Say(text, state.language),) if text else ()
+    return IvrStep(replace(state, done=True), (*said, Enqueue(queue, priority)), chose)

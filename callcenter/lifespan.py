@@ -21,13 +21,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CallCenterRuntime:
-    """The provider, the device lookup, and the short tasks webhooks hand slow work to."""
+    """The provider, the device lookup, the short tasks webhooks hand slow work to, and the
+    timers that wait out silence on simulated calls (one per call)."""
 
     provider: TelephonyProvider
     devices: AlarmDeviceLookup = field(default_factory=NoAlarmDevices)
     sweep_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     case_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One step at a time on a simulated call: a key press and its silence timer never race.
+    phone_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Not in ``tasks``: a timer sleeps until its deadline, and drain() must not wait for it.
+    timers: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run slow work after the webhook has answered; failures are logged, not lost."""
@@ -39,6 +44,25 @@ class CallCenterRuntime:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("call-centre task failed", exc_info=task.exception())
+
+    def arm(self, call_id: int, timer: Coroutine[Any, Any, None]) -> None:
+        """Start ``timer`` as the call's timer, cancelling the one before (unless that is the
+        caller itself: a timer that ran out arms the next one)."""
+        self.disarm(call_id)
+        task = asyncio.create_task(timer)
+        self.timers[call_id] = task
+        task.add_done_callback(lambda done: self._timer_finished(call_id, done))
+
+    def disarm(self, call_id: int) -> None:
+        task = self.timers.pop(call_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def _timer_finished(self, call_id: int, task: asyncio.Task[None]) -> None:
+        if self.timers.get(call_id) is task:
+            del self.timers[call_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call timer failed", exc_info=task.exception())
 
     async def drain(self) -> None:
         """Wait until every spawned task (and any it spawned) has finished."""
@@ -65,7 +89,7 @@ async def open_callcenter(runtime: Runtime) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        pending = list(runtime.callcenter.tasks)
+        pending = [*runtime.callcenter.tasks, *runtime.callcenter.timers.values()]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

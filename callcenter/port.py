@@ -21,11 +21,12 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Gather:
-    """Play a prompt and wait for one key or a spoken answer."""
+    """Play a prompt and wait for one key or a spoken answer; ``timeout_seconds`` of silence
+    after the prompt is no input (the value comes from ``ivr.GATHER_TIMEOUTS``)."""
 
     prompt: str
     language: str
-    timeout_seconds: int = 8
+    timeout_seconds: int
     speech_hints: tuple[str, ...] = ()
 
 

@@ -25,16 +25,19 @@ from callcenter.port import (
 )
 from incidents import service as incidents_service
 from seniors import service as seniors_service
+from seniors.exceptions import SeniorNotFoundError
+from seniors.models import Senior
 from seniors.phones import try_normalise_phone
 
 LEG_COLUMNS = tuple(c for c in CallLeg.__table__.columns if c.key != "id")
 CALLBACK_KEY = "1"
 REQUESTED_CALLBACK = "requested_callback"
+# The hold words are true whether or not an operator is free (an offer may be ringing already).
 WAIT_PROMPTS = {
-    ivr.ZH: {"hold": "值班员正在接听其他来电，请稍候。",
+    ivr.ZH: {"hold": "正在为您接通值班员，请稍候。",
              "offer": "等候时间较长。需要我们给您回电，请按1；继续等候，请不要挂机。",
              "promised": "好的，我们会尽快给您回电。再见。"},
-    ivr.EN: {"hold": "All operators are busy. Please hold.",
+    ivr.EN: {"hold": "Connecting you to an operator. Please hold.",
              "offer": "The wait is long. To be called back, press 1. Or stay on the line.",
              "promised": "Thank you. We will call you back soon. Goodbye."},
 }
@@ -42,32 +45,69 @@ WAIT_PROMPTS = {
 
 @dataclass(frozen=True, slots=True)
 class CallerLookup:
-    """Who is calling and whether the call must skip the menu."""
+    """Who is calling, and whether the call skips the menu: an emergency (an alarm unit, an
+    open P1/P2 alarm) or a registered senior. ``name`` is said in the greeting, only when the
+    number is one senior's alone (a shared landline could be either of them)."""
 
     senior_id: int | None
     emergency: bool
     reason: str
+    name: str | None = None
+    language: str = ivr.ZH
+
+    @property
+    def known(self) -> bool:
+        return self.senior_id is not None
+
+    def first_step(self) -> ivr.IvrStep:
+        """The call's first words: the fast path (by name) or the menu."""
+        step = ivr.start(emergency=self.emergency, known=self.known, name=self.name,
+                         language=self.language)
+        if self.emergency or self.known:
+            return ivr.IvrStep(step.state, step.actions, f"fast-path:{self.reason}")
+        return step
 
 
 async def lookup_caller(session: AsyncSession, *, number: str,
                         devices: alarm_link.AlarmDeviceLookup) -> CallerLookup:
-    """Caller ID → senior; an alarm device or an open P1/P2 alarm means emergency."""
+    """Caller ID → senior; an alarm device or an open P1/P2 alarm means emergency, any other
+    registered senior a greeting and an operator."""
     from devices import service as devices_service  # local: the devices registry's SIMs
 
     device = await devices_service.find_by_phone(session, number)
     seniors = await seniors_service.find_by_phone(session, number)
-    senior_id = seniors[0].id if seniors else None
-    if device is not None:  # a registered alarm unit dialling: its senior, no menu
-        owner = device.senior_id if device.senior_id is not None else senior_id
-        return CallerLookup(owner, True, "alarm-device")
+    if device is not None and device.senior_id is not None:  # an alarm unit: its senior's
+        owner = await _active_senior(session, device.senior_id)
+        if owner is None:
+            return CallerLookup(device.senior_id, True, "alarm-device")
+        return _caller(owner, "alarm-device", alone=True)
+    if device is not None:
+        return _caller(seniors[0] if seniors else None, "alarm-device", alone=len(seniors) == 1)
     normalised = try_normalise_phone(number)
     if normalised and await devices.is_alarm_device(session, number=normalised):
-        return CallerLookup(senior_id, True, "alarm-device")
+        return _caller(seniors[0] if seniors else None, "alarm-device", alone=len(seniors) == 1)
     for senior in seniors:
         alarms = await alarm_link.open_alarms(session, senior_id=senior.id)
         if any(alarm.urgent for alarm in alarms):
-            return CallerLookup(senior.id, True, "open-alarm")
-    return CallerLookup(senior_id, False, "known" if senior_id else "unknown")
+            return _caller(senior, "open-alarm", alone=len(seniors) == 1)
+    if seniors:
+        return _caller(seniors[0], "known", alone=len(seniors) == 1)
+    return CallerLookup(None, False, "unknown")
+
+
+async def _active_senior(session: AsyncSession, senior_id: int) -> Senior | None:
+    try:
+        return await seniors_service.get_senior(session, senior_id)
+    except SeniorNotFoundError:
+        return None
+
+
+def _caller(senior: Senior | None, reason: str, *, alone: bool) -> CallerLookup:
+    emergency = reason != "known"
+    if senior is None:
+        return CallerLookup(None, emergency, reason)
+    return CallerLookup(senior.id, emergency, reason, senior.name if alone else None,
+                        ivr.prompt_language(senior.languages))
 
 
 async def get_call(session: AsyncSession, call_id: int) -> CallLeg:
@@ -98,9 +138,7 @@ async def begin_inbound(
                    to_number=to_number, senior_id=caller.senior_id,
                    status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={},
                    priority=ivr.DEFAULT_PRIORITY, callback_offered=False)
-    step = ivr.start(emergency=caller.emergency)
-    if caller.emergency:
-        step = ivr.IvrStep(step.state, step.actions, f"fast-path:{caller.reason}")
+    step = caller.first_step()
     apply_step(call, step, now=now)
     try:
         call.id = await insert_leg(session, call)
@@ -109,11 +147,20 @@ async def begin_inbound(
         existing = await find_by_sid(session, sid)
         if existing is None:
             raise
-        step = ivr.start(emergency=existing.priority == ivr.EMERGENCY_PRIORITY)
-        return existing, step.actions
+        return existing, _start_again(existing, step)
     await session.execute(insert(CallStatusChange).values(
         call_id=call.id, status=CallStatus.IN_PROGRESS, at=now))
     return call, step.actions
+
+
+def _start_again(call: CallLeg, step: ivr.IvrStep) -> tuple[CallAction, ...]:
+    """The first words again for a repeated webhook: the same, unless the stored leg started
+    the other way (queued, or in the menu) because the lookup changed in between."""
+    if (call.offered_at is not None) == any(isinstance(a, Enqueue) for a in step.actions):
+        return step.actions
+    if call.offered_at is not None:
+        return (Enqueue(call.queue or ivr.GENERAL_QUEUE, call.priority),)
+    return ivr.start(language=ivr_state_of(call).language).actions
 
 
 async def insert_leg(session: AsyncSession, call: CallLeg) -> int:
@@ -175,7 +222,7 @@ def wait_actions(call: CallLeg, *, now: datetime, offer_after: timedelta) -> tup
             and waited >= offer_after):
         call.callback_offered = True
         call.ivr_path = [*call.ivr_path, "callback-offered"]
-        return (Gather(prompts["offer"], language, timeout_seconds=6),)
+        return (Gather(prompts["offer"], language, ivr.GATHER_TIMEOUTS["callback_offer"]),)
     return (Say(prompts["hold"], language),)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from callcenter import events, flows, service
+from callcenter import events, flows, service, simulated_calls
 from callcenter.exceptions import CallNotFoundError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
@@ -55,26 +55,22 @@ async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDe
         from_number=parse_number(body.from_number), to_number=runtime.settings.hotline_number,
         devices=callcenter_of(runtime).devices, now=runtime.clock.now())
     await session.commit()
+    simulated_calls.listen(runtime, call, actions)
     events.publish_call(runtime.bus, call)
     return _phone_answer(call, actions)
 
 
 @router.post("/calls/{call_id}/input")
 async def simulated_input(call_id: int, body: SimulatedInput, user: AnyStaff,
-                          runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
-    """A key press, spoken words, or silence (neither) on the phone page."""
+                          runtime: RuntimeDep) -> PhoneAnswer:
+    """A key press, spoken words, or silence (neither) on the phone page; silence also comes
+    by itself once a prompt's Gather timeout has passed."""
     _simulator_only(runtime)
     try:
-        actions = await flows.call_input(session, call_id=call_id, digits=body.digits,
-                                         speech=body.speech, now=runtime.clock.now())
-        call = await service.get_call(session, call_id)
+        call, actions = await simulated_calls.send_input(
+            runtime, call_id=call_id, digits=body.digits, speech=body.speech)
     except CallNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-    if call.outcome == "callback_requested":
-        await service.record_status(session, call=call, status=CallStatus.COMPLETED,
-                                    now=runtime.clock.now())
-    await session.commit()
-    events.publish_call(runtime.bus, call)
     return _phone_answer(call, actions)
 
 
@@ -83,17 +79,20 @@ async def simulated_event(call_id: int, body: SimulatedEvent, user: AnyStaff,
                           runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
     """The phone rang, was answered, declined, rang out, or hung up."""
     _simulator_only(runtime)
-    try:
-        call = await service.get_call(session, call_id)
-    except CallNotFoundError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-    new_status = EVENT_STATUS[CallEventKind(body.kind)]
-    changed = await service.record_status(session, call=call, status=new_status,
-                                          now=runtime.clock.now())
-    actions: tuple[CallAction, ...] = ()
-    if changed and new_status == CallStatus.IN_PROGRESS and call.direction == "outbound":
-        actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
-    await session.commit()
+    async with callcenter_of(runtime).phone_lock:  # not in the middle of a silence step
+        try:
+            call = await service.get_call(session, call_id)
+        except CallNotFoundError as error:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+        new_status = EVENT_STATUS[CallEventKind(body.kind)]
+        changed = await service.record_status(session, call=call, status=new_status,
+                                              now=runtime.clock.now())
+        actions: tuple[CallAction, ...] = ()
+        if changed and new_status == CallStatus.IN_PROGRESS and call.direction == "outbound":
+            actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
+        await session.commit()
+        if actions or call.ended_at is not None:
+            simulated_calls.listen(runtime, call, actions)
     events.publish_call(runtime.bus, call)
     if changed and flows.needs_follow_up(call):
         callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))

@@ -7,6 +7,7 @@ demos. The twilio client is synchronous, so its requests run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from callcenter import ivr
+from callcenter import ivr, prompt_timing
 from callcenter.port import (
     CallAction,
     CallStatus,
@@ -37,7 +38,8 @@ VOICES: dict[str, tuple[str, str, str]] = {
     ivr.ZH: ("Polly.Zhiyu", "cmn-CN", "cmn-Hans-CN"),
     ivr.EN: ("Polly.Joanna", "en-US", "en-US"),
 }
-SLOW = "85%"
+SLOW = f"{round(prompt_timing.SPEECH_RATE * 100)}%"
+DIGIT_RUN = re.compile(r"(\d{2,})")  # read one by one: 12349 is a number to dial, not a sum
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 TWILIO_STATUS: dict[str, CallStatus] = {
     "queued": CallStatus.QUEUED,
@@ -136,7 +138,12 @@ def _render_one(response: VoiceResponse, action: CallAction, *, base_url: str,
 
 def _say(parent: Any, text: str, language: str) -> None:
     voice, say_language, _ = VOICES[language]
-    parent.say(voice=voice, language=say_language).prosody(text, rate=SLOW)
+    prosody = parent.say(voice=voice, language=say_language).prosody(rate=SLOW)
+    for piece in DIGIT_RUN.split(text):
+        if DIGIT_RUN.fullmatch(piece):
+            prosody.say_as(piece, interpret_as="digits")
+        elif piece:
+            prosody.append(piece)
 
 
 @dataclass

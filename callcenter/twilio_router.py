@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter import events, flows, service
+from callcenter import caller_input, events, flows, service
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallAction, CallStatus
@@ -71,11 +71,12 @@ async def incoming(request: Request) -> Response:
 
 @router.post("/gather")
 async def gather(call_id: int, request: Request) -> Response:
-    """A key, words or silence after a prompt."""
+    """A key, words or silence after a prompt (Twilio waited out the Gather's timeout)."""
     runtime, form = await signed_request(request)
     async with runtime.sessions() as session:
-        actions = await flows.call_input(session, call_id=call_id, digits=form.digits,
-                                         speech=form.speech, now=runtime.clock.now())
+        actions = await caller_input.next_actions(
+            session, call_id=call_id, digits=form.digits, speech=form.speech,
+            now=runtime.clock.now())
         call = await service.get_call(session, call_id)
         await session.commit()
     events.publish_call(runtime.bus, call)

@@ -66,3 +66,39 @@ def test_known_emergency_skips_the_menu() -> None:
     assert not any(isinstance(a, Gather) for a in step.actions)
     assert queued(step) == Enqueue("emergency", 1)
 
+
+
+def test_registered_senior_is_greeted_by_name_and_queued_at_priority_two() -> None:
+    """A registered caller hears no menu: a greeting with their name, then the queue at P2."""
+    step = ivr.start(known=True, name="张桂英")
+    assert not any(isinstance(a, Gather) for a in step.actions)
+    assert step.actions[0] == Say("张桂英您好，这里是12349，马上为您接通值班员，请不要挂机。",
+                                  ivr.ZH)
+    assert queued(step) == Enqueue("general", 2)
+
+
+def test_emergency_outranks_a_registered_number_and_keeps_the_name() -> None:
+    """A registered senior with an open alarm is queued as an emergency, greeted by name."""
+    step = ivr.start(emergency=True, known=True, name="张桂英")
+    assert queued(step) == Enqueue("emergency", 1)
+    assert step.actions[0].text.startswith("张桂英您好")  # type: ignore[union-attr]
+
+
+def test_greeting_in_the_seniors_own_language() -> None:
+    """A senior whose first prompt language is English is greeted in English; languages the
+    prompts lack fall back to Mandarin."""
+    assert ivr.prompt_language(["mn", "en"]) == ivr.EN
+    assert ivr.prompt_language(["mn"]) == ivr.ZH
+    step = ivr.start(known=True, name="Mary Chen", language=ivr.prompt_language(["en-GB"]))
+    assert step.actions[0] == Say("Hello Mary Chen. Putting you through to an operator now. "
+                                  "Please hold.", ivr.EN)
+
+
+def test_every_gather_waits_the_time_in_the_timing_table() -> None:
+    """The menu and its repeat take their silence timeouts from GATHER_TIMEOUTS."""
+    first = ivr.start()
+    repeat = ivr.on_no_input(first.state)
+    gathers = [a for step in (first, repeat) for a in step.actions if isinstance(a, Gather)]
+    assert [g.timeout_seconds for g in gathers] == \
+        [ivr.GATHER_TIMEOUTS["menu"], ivr.GATHER_TIMEOUTS["menu_repeat"]]
+    assert "稍候转人工" in gathers[1].prompt

@@ -18,7 +18,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 
 from accounts.roles import Role
-from callcenter import conferencing
+from callcenter import conferencing, ivr
 from callcenter.ivr import EN
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallCase, CallLeg, CallStatusChange
@@ -29,7 +29,10 @@ from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
 from runtime.context import Runtime
+from seniors import service as seniors_service
+from seniors.schemas import SeniorCreate
 from tests.conftest import LoginAs
+from tests.seniors.test_api import senior_body
 
 BASE = "https://hotline.example.org"
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -145,6 +148,47 @@ async def test_gather_routes_by_key_and_enqueues(client: httpx.AsyncClient,
     assert response.status_code == 200
     assert "<Enqueue" in response.text and ">emergency</Enqueue>" in response.text
     assert f"{BASE}/telephony/twilio/wait?call_id=1" in response.text
+
+
+async def test_silent_caller_on_twilio_reaches_a_person_after_two_timeouts(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """Each Gather carries its timeout from the IVR's timing table; Twilio's two empty results
+    (the caller said nothing) give the short repeat, then the general queue."""
+    first = await post(client, "/telephony/twilio/incoming", INCOMING,
+                       signed("/telephony/twilio/incoming", INCOMING))
+    assert f'timeout="{ivr.GATHER_TIMEOUTS["menu"]}"' in first.text
+    assert '<say-as interpret-as="digits">12349</say-as>' in first.text
+    silence = {"CallSid": INCOMING["CallSid"]}
+    path = "/telephony/twilio/gather?call_id=1"
+    repeat = await post(client, path, silence, signed(path, silence))
+    assert f'timeout="{ivr.GATHER_TIMEOUTS["menu_repeat"]}"' in repeat.text
+    assert "稍候转人工" in repeat.text
+    queued = await post(client, path, silence, signed(path, silence))
+    assert "<Gather" not in queued.text and ">general</Enqueue>" in queued.text
+    async with runtime.sessions() as session:
+        call = await session.get(CallLeg, 1)
+    assert call is not None and call.ivr_path == ["menu", "silence", "silence:human"]
+
+
+async def test_registered_senior_on_twilio_is_greeted_and_queued_without_a_menu(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """The same fast path on Twilio: the greeting by name, then <Enqueue> at priority 2."""
+    async with runtime.sessions() as session:
+        await seniors_service.create_senior(
+            session, data=SeniorCreate.model_validate(senior_body()), now=runtime.clock.now())
+        await session.commit()
+    known = {**INCOMING, "From": "+8613804710001"}
+    response = await post(client, "/telephony/twilio/incoming", known,
+                          signed("/telephony/twilio/incoming", known))
+    assert "<Gather" not in response.text and "王秀英您好" in response.text
+    assert ">general</Enqueue>" in response.text
+    async with runtime.sessions() as session:
+        call = await session.get(CallLeg, 1)
+    assert call is not None and (call.queue, call.priority, call.ivr_path) == \
+        ("general", 2, ["fast-path:known"])
+    again = await post(client, "/telephony/twilio/incoming", known,
+                       signed("/telephony/twilio/incoming", known))
+    assert again.text == response.text  # a repeated webhook hears the same start
 
 
 async def test_status_callbacks_out_of_order_and_repeated(
@@ -285,12 +329,12 @@ async def test_abandoned_emergency_on_twilio_is_called_back_through_the_client(
 
 def test_every_action_renders_as_twiml() -> None:
     """Say, Gather, Enqueue, ConnectOperator, Conference and Hangup each become their verb."""
-    twiml = render((Say("Hello", EN), Gather("Press 1", EN, speech_hints=("help",)),
+    twiml = render((Say("Hello", EN), Gather("Press 1", EN, 4, speech_hints=("help",)),
                     Enqueue("policy", 3), ConnectOperator("operator1"),
                     Conference("anxin-call-5"), Hangup()),
                    base_url="https://h.example/", call_id=5)
     assert '<Say language="en-US" voice="Polly.Joanna"><prosody rate="85%">Hello' in twiml
-    assert 'hints="help"' in twiml and 'language="en-US"' in twiml
+    assert 'hints="help"' in twiml and 'language="en-US"' in twiml and 'timeout="4"' in twiml
     assert 'waitUrl="https://h.example/telephony/twilio/wait?call_id=5"' in twiml
     assert "<Client>operator1</Client>" in twiml
     assert "<Conference>anxin-call-5</Conference>" in twiml

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from tests.conftest import LiveServer
+from callcenter import ivr
+from config.settings import Settings
+from dashboard.app import create_app
+from runtime.clock import ManualClock
+from tests.callcenter.test_simulated_calls import FIRST_SILENCE, SECOND_SILENCE
+from tests.conftest import LiveServer, serve
 
 pytestmark = pytest.mark.browser
 
@@ -45,4 +52,41 @@ async def test_phone_page_caller_reaches_an_operator(demo_server: LiveServer,
     assert "operator1" in await phone.locator("#phone-status").inner_text()
     await desk.click("#calls-hangup")
     await phone.wait_for_selector("#phone-status[data-state=ended]")
+    await context.close()
+
+
+@pytest.fixture
+async def demo_on_manual_clock(settings: Settings, clock: ManualClock
+                               ) -> AsyncIterator[LiveServer]:
+    """The demo server on the test's ManualClock: the test decides when prompts time out."""
+    demo = settings.model_copy(update={"demo": True})
+    async for server in serve(create_app(demo, clock=clock)):
+        yield server
+
+
+async def test_phone_page_moves_on_by_itself_when_nobody_presses(
+        demo_on_manual_clock: LiveServer, browser: Browser, clock: ManualClock) -> None:
+    """Like a real phone: a stranger who presses nothing hears the short repeat once the
+    menu's timeout has passed, then waits for an operator; a senior's own number is greeted
+    and waits for an operator at once."""
+    server = demo_on_manual_clock
+    context = await browser.new_context()
+    phone = await log_in(context, server, "operator1")
+    await phone.goto(f"{server.url}/app#/phone")
+    await phone.wait_for_selector("#phone-call")
+    await phone.click("#phone-call")
+    await phone.wait_for_selector("#phone-screen li:has-text('紧急求助，请按1')")
+    assert f"{ivr.GATHER_TIMEOUTS['menu']} 秒" in await phone.locator("#phone-timeout").inner_text()
+    clock.advance(FIRST_SILENCE + 0.5)
+    await phone.wait_for_selector("#phone-screen li:has-text('稍候转人工')")
+    clock.advance(SECOND_SILENCE + 0.5)
+    await phone.wait_for_selector("#phone-status[data-state=waiting]")
+    await phone.click("#phone-hangup")
+    await phone.wait_for_selector("#phone-status[data-state=ended]")
+
+    await phone.select_option("#phone-from", index=1)  # the first senior's own number
+    await phone.click("#phone-call")
+    await phone.wait_for_selector("#phone-status[data-state=waiting]")
+    assert "这里是12349" in await phone.locator("#phone-screen").inner_text()
+    assert await phone.locator("#phone-screen li.gather").count() == 0
     await context.close()

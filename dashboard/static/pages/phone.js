@@ -9,7 +9,8 @@ addStrings("zh-CN", {
   "phone.unknown": "陌生号码",
   "phone.call": "拨打 12349",
   "phone.hangup": "挂断",
-  "phone.silence": "不按键",
+  "phone.silence": "不按键（不等了）",
+  "phone.timeout": "不按键时，提示播完约 {seconds} 秒后自动继续，和真实电话一样。",
   "phone.say": "说话",
   "phone.idle": "空闲",
   "phone.in_menu": "语音菜单",
@@ -31,7 +32,8 @@ addStrings("en", {
   "phone.unknown": "Unknown number",
   "phone.call": "Call 12349",
   "phone.hangup": "Hang up",
-  "phone.silence": "Say nothing",
+  "phone.silence": "Say nothing (now)",
+  "phone.timeout": "Press nothing and the call moves on about {seconds} s after the prompt, as on a real phone.",
   "phone.say": "Speak",
   "phone.idle": "Idle",
   "phone.in_menu": "In the voice menu",
@@ -53,7 +55,7 @@ function speak(action) {
   if (!("speechSynthesis" in window)) return;
   const utterance = new SpeechSynthesisUtterance(action.text || action.prompt);
   utterance.lang = action.language;
-  utterance.rate = 0.8;  // slow, as a senior hears it
+  utterance.rate = 0.85;  // slow, as a senior hears it (the server's prompt timing uses 0.85)
   window.speechSynthesis.speak(utterance);
 }
 
@@ -93,6 +95,8 @@ export default async function phone(main) {
   const incoming = el("div", { id: "phone-incoming", class: "card", hidden: true });
   const texts = el("ul", { id: "phone-sms" });
   const speech = el("input", { id: "phone-speech", placeholder: "救命 / 政策 / …" });
+  // Silence moves on by itself: the server waits out each prompt's Gather timeout.
+  const waitHint = el("p", { id: "phone-timeout", class: "muted", hidden: true });
 
   function setStatus(state, text) {
     status.dataset.state = state;
@@ -101,10 +105,15 @@ export default async function phone(main) {
 
   function show(answer) {
     call = answer.call;
+    if (answer.actions.length) waitHint.hidden = true;
     for (const action of answer.actions) {
       if (action.type === "say" || action.type === "gather") {
         screen.append(el("li", { class: action.type }, action.text || action.prompt));
         speak(action);
+      }
+      if (action.type === "gather") {
+        waitHint.textContent = t("phone.timeout", { seconds: action.timeout_seconds });
+        waitHint.hidden = false;
       }
       if (action.type === "hangup") setStatus("ended", t("phone.ended"));
     }
@@ -114,6 +123,7 @@ export default async function phone(main) {
   function follow(data) {
     if (!call || data.id !== call.id) return;
     call = data;
+    if (data.ended_at || data.operator) waitHint.hidden = true;
     if (data.ended_at) setStatus("ended", t("phone.ended"));
     else if (data.operator) setStatus("connected", t("phone.connected", { who: data.operator }));
     else if (data.offered_at) setStatus("waiting", t("phone.waiting"));
@@ -166,7 +176,8 @@ export default async function phone(main) {
       el("p", {},
         el("button", { id: "phone-silence", onclick: () => send({}) }, t("phone.silence")), " ",
         speech, " ",
-        el("button", { id: "phone-speak", onclick: () => send({ speech: speech.value }) }, t("phone.say")))),
+        el("button", { id: "phone-speak", onclick: () => send({ speech: speech.value }) }, t("phone.say"))),
+      waitHint),
     incoming,
     el("section", { class: "card" }, screen),
     el("section", { class: "card" }, el("h3", {}, t("phone.sms")), texts),
