@@ -168,7 +168,7 @@ async def test_nobody_reached_closes_the_case_for_dispatch(
     client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
 ) -> None:
     """Senior and both contacts fail to answer: the case closes 'unreached', announced on the
-    bus for dispatch, and the first contact's second text says so."""
+    bus for dispatch, and the first contact's last text says so without promising a visit."""
     operator = await login_as(Role.OPERATOR)
     await raise_sos(runtime, senior_id)
     async with runtime.bus.subscribe() as subscription:
@@ -185,4 +185,7 @@ async def test_nobody_reached_closes_the_case_for_dispatch(
     cases = (await client.get("/api/v1/calls/cases", headers=operator)).json()
     assert [a["outcome"] for a in cases[0]["attempts"]] == ["no_answer", "failed", "busy"]
     assert cases[0]["outcome"] == "unreached"
-    assert "未能联系上" in cases[0]["texts"][-1]["body"]
+    # True at that moment: nobody reached yet, the operator still on it; no visit promised
+    # before a provider has accepted one.
+    last = cases[0]["texts"][-1]["body"]
+    assert "暂未联系上" in last and "继续处理" in last and "上门" not in last
