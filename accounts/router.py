@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from accounts import service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
@@ -13,6 +13,7 @@ from accounts.models import StaffUser
 from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
 from runtime.deps import RuntimeDep, SessionDep
+from storage.bounds import Limit
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[StaffUser, Depends(require_roles(STAFF_ADMINS))]
@@ -97,7 +98,7 @@ async def audit_log(
     subject_type: str | None = None,
     subject_id: str | None = None,
     actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[AuditOut]:
     """The newest audit entries, filtered by subject or actor (supervisor, admin)."""
     entries = await service.list_audit(session, subject_type=subject_type, subject_id=subject_id,

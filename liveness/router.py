@@ -58,6 +58,7 @@ from liveness.schemas import (
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
 pages = APIRouter(include_in_schema=False)
@@ -109,7 +110,7 @@ def _limit(settings: Settings) -> service.RateLimit:
 
 
 @router.post("/seniors/{senior_id}/enrolment", status_code=201)
-async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], user: Staff,
+async def enrol(senior_id: RowId, photos: Annotated[list[UploadFile], File()], user: Staff,
                 runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
     """Replace the senior's face templates with those of 1–5 usable photos."""
     now = runtime.clock.now()
@@ -163,7 +164,7 @@ async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, sessi
 
 async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRuntime, *,
                  session_id: str, body: FramesIn, actor: str,
-                 senior_id: int | None = None) -> DecisionRecord:
+                 senior_id: RowId | None = None) -> DecisionRecord:
     """Spend the session, analyse its frames, record (audited) and announce the decision."""
     settings, now = runtime.settings, runtime.clock.now()
     try:
@@ -250,7 +251,7 @@ async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: R
 
 
 @router.post("/decisions/{decision_id}/reviews", status_code=201)
-async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime: RuntimeDep,
+async def request_review(decision_id: RowId, body: ReviewIn, user: Staff, runtime: RuntimeDep,
                          session: SessionDep) -> ReviewOut:
     """Propose another outcome with a reason; a second staff member must approve it."""
     now = runtime.clock.now()
@@ -269,7 +270,7 @@ async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime:
 
 
 @router.post("/reviews/{review_id}/approve")
-async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liveness: Liveness,
                          session: SessionDep) -> DecisionOut:
     now = runtime.clock.now()
     async with liveness.chain_lock:
@@ -293,7 +294,7 @@ async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/done")
-async def finish_task(task_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
+async def finish_task(task_id: RowId, user: Staff, runtime: RuntimeDep, session: SessionDep
                       ) -> TaskOut:
     """Close a call or visit that did not end in a certification."""
     now = runtime.clock.now()

@@ -22,6 +22,7 @@ from callcenter.routing.rules import OperatorState
 from callcenter.routing.schemas import MyDesk, OperatorOut, OperatorSetup, StateIn, TaskOut
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 Agent = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
@@ -70,7 +71,7 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
 
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut)
-async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut:
+async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm."""
     desk = desk_of(runtime)
     try:
@@ -93,7 +94,7 @@ async def _own_alarm(runtime: Runtime, alarm_id: int, user: StaffUser) -> None:
 
 
 @router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)
-async def refuse(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+async def refuse(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
     """Decline an offer; it goes to the next operator."""
     try:
         await desk_of(runtime).refuse(task_id, user.username)
@@ -102,7 +103,7 @@ async def refuse(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
 
 
 @router.post("/tasks/{task_id}/complete", status_code=status.HTTP_204_NO_CONTENT)
-async def complete(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+async def complete(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
     """Finish a task; wrap-up time follows before the next offer."""
     try:
         await desk_of(runtime).complete(task_id, user.username)
