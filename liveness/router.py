@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
@@ -56,6 +54,7 @@ from liveness.schemas import (
     TaskOut,
 )
 from runtime.context import Runtime
+from runtime.csv_export import CsvExport
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import RowId
@@ -334,15 +333,13 @@ CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "u
 
 
 def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+    export = CsvExport()
+    export.row(CSV_HEADER)
     for row in rows:
-        writer.writerow([row.senior_id, row.name, row.category, row.certified_until or "",
-                         row.standing.value, int(row.under_review), row.held_since or "",
-                         int(row.back_pay_due)])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        export.row([row.senior_id, row.name, row.category, row.certified_until or "",
+                    row.standing.value, int(row.under_review), row.held_since or "",
+                    int(row.back_pay_due)])
+    return export.response(filename)
 
 
 @router.get("/roster.csv")

@@ -10,16 +10,25 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from liveness.decision import Outcome
+from storage.bounds import RowId
 
 Channel = Literal["kiosk", "home", "home_visit"]
-MAX_FRAMES = 400
-MAX_FRAME_BYTES = 400_000
+# The capture page sends 320×240 JPEGs at 12 fps for at most ~20 s (three actions after the
+# baseline): about 240 frames of 10–30 kB each.
+MAX_FRAMES = 300
+MAX_FRAME_BYTES = 120_000
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 4 * 1024 * 1024
+# Request body limits of the upload routes (dashboard/body_limit.py): the largest valid upload
+# (base64 costs 4/3, JSON and multipart framing a little) and no more.
+FRAMES_BODY_LIMIT = MAX_FRAMES * (MAX_FRAME_BYTES * 4 // 3 + 64) + 4096
+ENROLMENT_BODY_LIMIT = MAX_PHOTOS * (MAX_PHOTO_BYTES + 1024) + 4096
 
 
 class SessionIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    senior_id: int
+    senior_id: RowId
     channel: Channel = "kiosk"
     category: str | None = None
 
@@ -35,7 +44,7 @@ class StepOut(BaseModel):
 class SessionOut(BaseModel):
     id: str
     nonce: str
-    senior_id: int
+    senior_id: RowId
     expires_at: datetime
     steps: list[StepOut]
 
@@ -74,9 +83,9 @@ class DecisionOut(BaseModel):
 
     id: int
     kind: str
-    senior_id: int
+    senior_id: RowId
     session_id: str | None
-    overrides_id: int | None
+    overrides_id: RowId | None
     outcome: str
     reasons: list[str]
     scores: dict[str, float]
@@ -102,7 +111,7 @@ class ReviewOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    decision_id: int
+    decision_id: RowId
     outcome: str
     reason: str
     requested_by: str
@@ -110,20 +119,20 @@ class ReviewOut(BaseModel):
 
 
 class EnrolmentOut(BaseModel):
-    senior_id: int
+    senior_id: RowId
     templates: int
     photo_sha256: list[str]
 
 
 class ChainOut(BaseModel):
     intact: bool
-    first_broken_id: int | None
+    first_broken_id: RowId | None
 
 
 class RosterRowOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    senior_id: int
+    senior_id: RowId
     name: str
     category: str
     certified_until: date | None
@@ -136,7 +145,7 @@ class RosterRowOut(BaseModel):
 class LinkIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    senior_id: int
+    senior_id: RowId
     channel: Channel = "home"
 
 
@@ -148,7 +157,7 @@ class LinkOut(BaseModel):
 class CaptureResultOut(BaseModel):
     """What the capture page shows: the verdict and why, nothing about templates."""
 
-    decision_id: int
+    decision_id: RowId
     outcome: str
     reasons: list[str]
 
@@ -157,9 +166,9 @@ class TaskOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     kind: str
     reason: str
-    decision_id: int | None
+    decision_id: RowId | None
     created_at: datetime
     done_at: datetime | None
