@@ -94,7 +94,8 @@ async def list_staff(user: Admin, runtime: RuntimeDep, session: SessionDep) -> l
         for staff in await service.list_users(session)]
 
 
-async def _staff(session: SessionDep, staff_id: RowId) -> StaffUser:
+async def _staff(admin: Admin, session: SessionDep, staff_id: RowId) -> StaffUser:
+    """The account the route acts on; the admin check comes first, so strangers learn no ids."""
     try:
         return await service.get_user(session, staff_id)
     except StaffNotFoundError as error:
