@@ -20,9 +20,27 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Unused since lock-outs are kept per client address (LoginFailures); dropping the columns
+    # would make SQLite rebuild the table, and the rebuild cascade to every session.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailures(Base):
+    """Failed log-ins in a row for one username from one client address, and its lock.
+
+    Kept by the name typed, whether or not such an account exists: unknown names take the
+    same path as known ones, and a lock here shuts out only that address.
+    """
+
+    __tablename__ = "login_failures"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class StaffSession(Base):

@@ -4,39 +4,60 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from accounts import service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
-from accounts.exceptions import AccountLockedError, AuthenticationError, UsernameTakenError
+from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
 from accounts.models import StaffUser
 from accounts.roles import AUDIT_READERS, STAFF_ADMINS
+from accounts.runtime import AccountsRuntime
 from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
 from runtime.deps import RuntimeDep, SessionDep
+from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[StaffUser, Depends(require_roles(STAFF_ADMINS))]
 AuditReader = Annotated[StaffUser, Depends(require_roles(AUDIT_READERS))]
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+def _accounts(runtime: RuntimeDep) -> AccountsRuntime:
+    if runtime.accounts is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "log-in is not running")
+    return runtime.accounts
+
+
+Accounts = Annotated[AccountsRuntime, Depends(_accounts)]
+
+
+@router.post("/auth/login", response_model=LoginResponse, responses={
+    401: {"description": "Refused: the same answer for every reason"},
+    429: {"description": "Too many log-ins from this address; see Retry-After"},
+})
 async def login(
-    body: LoginRequest, response: Response, runtime: RuntimeDep, session: SessionDep
+    body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep,
+    accounts: Accounts, session: SessionDep,
 ) -> LoginResponse:
     """Exchange a username and password for a bearer token and a session cookie."""
     now = runtime.clock.now()
+    address = request.client.host if request.client else "unknown"
+    wait = accounts.throttle.take(address, now=now.timestamp())
+    if wait > 0:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many log-ins from this address; try again later",
+                            headers={"Retry-After": accounts.throttle.retry_after(wait)})
     policy = login_policy(runtime.settings)
     try:
         user = await service.authenticate(
-            session, username=body.username, password=body.password, now=now, policy=policy
+            session, username=body.username, password=body.password, address=address, now=now,
+            policy=policy, hashing=accounts.hashing,
         )
-    except AccountLockedError as error:
-        raise HTTPException(status.HTTP_423_LOCKED, str(error)) from error
     except AuthenticationError as error:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error)) from error
     token, expires_at = await service.open_session(session, user=user, now=now, policy=policy)
     await service.record_audit(session, actor=user.username, action="auth.login",
-                               subject_type="staff", subject_id=str(user.id), now=now)
+                               subject_type="staff", subject_id=str(user.id), now=now,
+                               detail={"address": address})
     await session.commit()
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
@@ -64,10 +85,65 @@ async def me(user: CurrentUser) -> StaffUser:
     return user
 
 
-@router.get("/staff", response_model=list[StaffOut])
-async def list_staff(user: Admin, session: SessionDep) -> list[StaffUser]:
-    """Every staff account (admin only)."""
-    return list(await service.list_users(session))
+@router.get("/staff")
+async def list_staff(user: Admin, runtime: RuntimeDep, session: SessionDep) -> list[StaffOut]:
+    """Every staff account, and whether some address is locked out of it (admin only)."""
+    now = runtime.clock.now()
+    return [StaffOut.model_validate(staff).model_copy(update={
+        "locked": await service.is_locked(session, username=staff.username, now=now)})
+        for staff in await service.list_users(session)]
+
+
+async def _staff(admin: Admin, session: SessionDep, staff_id: RowId) -> StaffUser:
+    """The account the route acts on; the admin check comes first, so strangers learn no ids."""
+    try:
+        return await service.get_user(session, staff_id)
+    except StaffNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+
+Target = Annotated[StaffUser, Depends(_staff)]
+
+
+@router.post("/staff/{staff_id}/unlock", responses={404: {"description": "No such account"}})
+async def unlock_staff(target: Target, user: Admin, runtime: RuntimeDep,
+                       session: SessionDep) -> StaffOut:
+    """Lift every log-in lock and failure count of the account (admin only; audited)."""
+    lifted = await service.unlock(session, user=target)
+    await service.record_audit(session, actor=user.username, action="staff.unlock",
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now(), detail={"locks": lifted})
+    await session.commit()
+    return StaffOut.model_validate(target)
+
+
+@router.post("/staff/{staff_id}/disable", responses={
+    404: {"description": "No such account"},
+    409: {"description": "Admins cannot disable themselves"},
+})
+async def disable_staff(target: Target, user: Admin, runtime: RuntimeDep,
+                        session: SessionDep) -> StaffOut:
+    """Disable the account and end all its sessions at once (admin only; audited)."""
+    if target.id == user.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot disable your own account")
+    ended = await service.set_active(session, user=target, active=False)
+    await service.record_audit(session, actor=user.username, action="staff.disable",
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now(), detail={"sessions_ended": ended})
+    await session.commit()
+    return StaffOut.model_validate(target)
+
+
+@router.post("/staff/{staff_id}/enable", responses={404: {"description": "No such account"}})
+async def enable_staff(target: Target, user: Admin, runtime: RuntimeDep,
+                       session: SessionDep) -> StaffOut:
+    """Let a disabled account log in again (admin only; audited)."""
+    await service.set_active(session, user=target, active=True)
+    await service.record_audit(session, actor=user.username, action="staff.enable",
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now())
+    await session.commit()
+    return StaffOut.model_validate(target)
 
 
 @router.post("/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED)
@@ -97,7 +173,7 @@ async def audit_log(
     subject_type: str | None = None,
     subject_id: str | None = None,
     actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[AuditOut]:
     """The newest audit entries, filtered by subject or actor (supervisor, admin)."""
     entries = await service.list_audit(session, subject_type=subject_type, subject_id=subject_id,

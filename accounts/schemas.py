@@ -32,6 +32,7 @@ class StaffOut(BaseModel):
     display_name: str
     role: Role
     active: bool
+    locked: bool = False  # some client address is locked out after failed log-ins
 
 
 class StaffCreate(BaseModel):

@@ -9,24 +9,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.exceptions import AccountLockedError, AuthenticationError, UsernameTakenError
-from accounts.models import AuditEntry, StaffSession, StaffUser
-from accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
+from accounts.models import AuditEntry, LoginFailures, StaffSession, StaffUser
+from accounts.passwords import DUMMY_HASH, PasswordWork, hash_password
 from accounts.roles import Role
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How log-ins are throttled: each failure waits longer; enough failures lock the account."""
+    """How log-ins are throttled: each failure from an address waits longer; enough failures
+    lock that username for that address."""
 
     max_failures: int = 5
     lock_for: timedelta = timedelta(minutes=15)
     failure_delay_seconds: float = 0.5
     session_lifetime: timedelta = timedelta(hours=12)
+
+
+# The one answer to every failed log-in: unknown user, wrong password, disabled or locked.
+LOGIN_REFUSED = "wrong username or password, or too many failed log-ins; try again later"
 
 
 async def create_user(
@@ -42,7 +47,7 @@ async def create_user(
         username=username,
         display_name=display_name,
         role=role.value,
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),
         active=True,
         failed_logins=0,
         created_at=now,
@@ -69,40 +74,92 @@ async def authenticate(
     *,
     username: str,
     password: str,
+    address: str,
     now: datetime,
     policy: LoginPolicy,
+    hashing: PasswordWork,
 ) -> StaffUser:
-    """The user, if the password is right and the account is neither locked nor disabled."""
+    """The user, if the password is right, the account active and (username, address) unlocked.
+
+    Every failure takes the same path (a hash is always verified, a failure always recorded)
+    and raises the same error, so the answer says nothing about which names exist.
+    """
     user = await get_user_by_username(session, username)
-    if user is None:
-        verify_password(DUMMY_HASH, password)
-        await asyncio.sleep(policy.failure_delay_seconds)
-        raise AuthenticationError("wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLockedError(user.locked_until.isoformat())
-    if not user.active or not verify_password(user.password_hash, password):
-        await _record_failure(session, user, now=now, policy=policy)
-        raise AuthenticationError("wrong username or password")
-    user.failed_logins = 0
-    user.locked_until = None
+    record = await session.get(LoginFailures, (username, address))
+    matches = await hashing.verify(user.password_hash if user else DUMMY_HASH, password)
+    locked = record is not None and record.locked_until is not None and record.locked_until > now
+    if user is None or not user.active or locked or not matches:
+        failures = await _record_failure(session, username=username, address=address, user=user,
+                                         record=record, now=now, policy=policy)
+        await session.commit()
+        # Each further failure in a row waits a little longer before it is answered.
+        await asyncio.sleep(policy.failure_delay_seconds * min(failures, policy.max_failures))
+        raise AuthenticationError(LOGIN_REFUSED)
+    if record is not None:
+        await session.delete(record)
     return user
 
 
 async def _record_failure(
-    session: AsyncSession, user: StaffUser, *, now: datetime, policy: LoginPolicy
-) -> None:
-    user.failed_logins += 1
-    failures = user.failed_logins
-    if failures >= policy.max_failures:
-        user.locked_until = now + policy.lock_for
-        user.failed_logins = 0
+    session: AsyncSession, *, username: str, address: str, user: StaffUser | None,
+    record: LoginFailures | None, now: datetime, policy: LoginPolicy,
+) -> int:
+    """Count one more failure for (username, address); lock it after ``max_failures``."""
+    if record is None:
+        record = LoginFailures(username=username, address=address, failures=0, last_failed_at=now)
+        session.add(record)
+    if record.locked_until is not None and record.locked_until <= now:
+        record.failures, record.locked_until = 0, None  # an expired lock starts afresh
+    record.failures += 1
+    record.last_failed_at = now
+    if record.failures >= policy.max_failures and record.locked_until is None:
+        record.locked_until = now + policy.lock_for
     await record_audit(
-        session, actor=user.username, action="auth.login_failed", subject_type="staff",
-        subject_id=str(user.id), now=now, detail={"failures": failures},
+        session, actor=username, action="auth.login_failed", subject_type="staff",
+        subject_id=str(user.id) if user else None, now=now,
+        detail={"failures": record.failures, "address": address,
+                "locked": record.locked_until is not None},
     )
-    await session.commit()
-    # Each further failure in a row waits a little longer before it is answered.
-    await asyncio.sleep(policy.failure_delay_seconds * failures)
+    return record.failures
+
+
+async def unlock(session: AsyncSession, *, user: StaffUser) -> int:
+    """Lift every lock and failure count of ``user``; how many addresses were locked."""
+    result = await session.execute(
+        delete(LoginFailures).where(LoginFailures.username == user.username,
+                                    LoginFailures.locked_until.is_not(None)))
+    await session.execute(delete(LoginFailures).where(LoginFailures.username == user.username))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def is_locked(session: AsyncSession, *, username: str, now: datetime) -> bool:
+    """Whether some address is locked out of ``username`` right now."""
+    found = await session.scalar(select(LoginFailures.address).where(
+        LoginFailures.username == username, LoginFailures.locked_until > now).limit(1))
+    return found is not None
+
+
+async def set_active(session: AsyncSession, *, user: StaffUser, active: bool) -> int:
+    """Enable or disable ``user``; disabling ends every session. How many sessions ended."""
+    user.active = active
+    if active:
+        return 0
+    result = await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def get_user(session: AsyncSession, user_id: int) -> StaffUser:
+    user = await session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffNotFoundError(f"no staff account with id {user_id}")
+    return user
+
+
+async def forget_old_failures(session: AsyncSession, *, before: datetime) -> None:
+    """Drop failure counts and locks whose last failure is older than ``before``."""
+    await session.execute(delete(LoginFailures).where(LoginFailures.last_failed_at < before,
+                                                      or_(LoginFailures.locked_until.is_(None),
+                                                          LoginFailures.locked_until < before)))
 
 
 def _token_hash(token: str) -> str:

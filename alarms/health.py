@@ -21,6 +21,7 @@ from devices.models import Device, DeviceReading
 from runtime.deps import RuntimeDep, SessionDep
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/health", tags=["health view"])
 Viewer = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
@@ -42,14 +43,14 @@ class Series(BaseModel):
 
 
 class VitalsView(BaseModel):
-    senior_id: int
+    senior_id: RowId
     senior_name: str
     days: int
     series: list[Series]
 
 
 @router.get("/{senior_id}/vitals", response_model=VitalsView)
-async def vitals(senior_id: int, user: Viewer, runtime: RuntimeDep, session: SessionDep,
+async def vitals(senior_id: RowId, user: Viewer, runtime: RuntimeDep, session: SessionDep,
                  days: Annotated[int, Query(ge=1, le=31)] = 1) -> VitalsView:
     """Heart rate, temperature, SpO2 and blood pressure with the senior's own limits."""
     try:

@@ -30,6 +30,7 @@ from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 ALARM_HANDLERS = {Role.OPERATOR, Role.SUPERVISOR}
@@ -44,10 +45,10 @@ async def list_alarms(
     session: SessionDep,
     state: Annotated[list[AlarmState] | None, Query()] = None,
     max_priority: Annotated[int | None, Query(ge=1, le=5)] = None,
-    senior_id: int | None = None,
+    senior_id: RowId | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[Alarm]:
     """Alarms, most urgent and oldest first; filter by state, priority, senior and time."""
     return list(await service.list_alarms(
@@ -57,7 +58,7 @@ async def list_alarms(
 
 
 @router.get("/{alarm_id}", response_model=AlarmDetail)
-async def read_alarm(alarm_id: int, user: Reader, session: SessionDep) -> AlarmDetail:
+async def read_alarm(alarm_id: RowId, user: Reader, session: SessionDep) -> AlarmDetail:
     """One alarm with every timed, attributed step."""
     alarm = await _load(session, alarm_id)
     steps = await service.timeline(session, alarm_id=alarm_id)
@@ -67,7 +68,7 @@ async def read_alarm(alarm_id: int, user: Reader, session: SessionDep) -> AlarmD
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut,
              responses={409: {"model": OwnedConflict}})
-async def acknowledge(alarm_id: int, user: Handler, runtime: RuntimeDep) -> Alarm | JSONResponse:
+async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> Alarm | JSONResponse:
     """Take ownership of an alarm; 409 naming the owner if another operator already owns it."""
     try:
         return await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
@@ -91,7 +92,7 @@ async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> JSONRespon
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)
-async def resolve(alarm_id: int, body: ResolveIn, user: Handler, runtime: RuntimeDep,
+async def resolve(alarm_id: RowId, body: ResolveIn, user: Handler, runtime: RuntimeDep,
                   session: SessionDep) -> Alarm:
     """Close an alarm with a disposition and notes."""
     now = runtime.clock.now()
@@ -121,7 +122,7 @@ async def _load(session: SessionDep, alarm_id: int) -> Alarm:
 
 
 @router.get("/profiles/{senior_id}", response_model=AlarmProfileOut)
-async def read_profile(senior_id: int, user: Reader, session: SessionDep) -> AlarmProfileOut:
+async def read_profile(senior_id: RowId, user: Reader, session: SessionDep) -> AlarmProfileOut:
     """The senior's own alarm settings (defaults where none are set)."""
     profile = await session.get(AlarmProfile, senior_id)
     if profile is None:
@@ -135,7 +136,7 @@ async def read_profile(senior_id: int, user: Reader, session: SessionDep) -> Ala
 
 
 @router.put("/profiles/{senior_id}", response_model=AlarmProfileOut)
-async def put_profile(senior_id: int, body: AlarmProfileIn, user: ProfileEditor,
+async def put_profile(senior_id: RowId, body: AlarmProfileIn, user: ProfileEditor,
                       runtime: RuntimeDep, session: SessionDep) -> AlarmProfileOut:
     """Set the senior's inactivity window, night watching, geofence and vital-sign limits."""
     try:

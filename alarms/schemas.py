@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from alarms.kinds import Disposition
+from storage.bounds import RowId
 
 
 class AlarmOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     kind: str
     priority: int
     state: str
@@ -78,7 +79,7 @@ class AlarmProfileIn(BaseModel):
 
 
 class AlarmProfileOut(AlarmProfileIn):
-    senior_id: int
+    senior_id: RowId
     updated_by: str | None = None
 
 

@@ -40,6 +40,7 @@ from callcenter.schemas import (
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
+from storage.bounds import Limit, RowId
 
 CALL_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 CAMPAIGN_STAFF = frozenset({Role.SUPERVISOR})
@@ -66,7 +67,7 @@ async def queue(user: CallStaff, session: SessionDep) -> list[CallOut]:
 
 
 @router.get("")
-async def recent(user: CallStaff, session: SessionDep, limit: int = 100) -> list[CallOut]:
+async def recent(user: CallStaff, session: SessionDep, limit: Limit = 100) -> list[CallOut]:
     return [events.call_out(call) for call in await service.recent_calls(session, limit=limit)]
 
 
@@ -88,7 +89,7 @@ async def cases(user: CallStaff, session: SessionDep) -> list[CaseOut]:
 
 
 @router.post("/cases/{case_id}/done")
-async def callback_done(case_id: int, body: CallbackDone, user: CallStaff, runtime: RuntimeDep,
+async def callback_done(case_id: RowId, body: CallbackDone, user: CallStaff, runtime: RuntimeDep,
                         session: SessionDep) -> CaseClosed:
     """An operator has made a requested call-back; the task closes with their outcome."""
     case = await session.get(CallCase, case_id)
@@ -119,7 +120,7 @@ async def place_own_call(body: OutboundCallIn, user: CallStaff, runtime: Runtime
 
 
 @router.post("/{call_id}/parties", status_code=201)
-async def add_party(call_id: int, body: PartyIn, user: CallStaff, runtime: RuntimeDep,
+async def add_party(call_id: RowId, body: PartyIn, user: CallStaff, runtime: RuntimeDep,
                     session: SessionDep) -> CallOut:
     """Dial someone into a live call (a contact, 120, a supervisor)."""
     try:
@@ -136,7 +137,7 @@ async def add_party(call_id: int, body: PartyIn, user: CallStaff, runtime: Runti
 
 
 @router.post("/{call_id}/monitor")
-async def monitor(call_id: int, user: Supervisor, runtime: RuntimeDep,
+async def monitor(call_id: RowId, user: Supervisor, runtime: RuntimeDep,
                   session: SessionDep) -> MonitorOut:
     """Listen in on a live call, muted (Twilio), or watch it live (simulator)."""
     try:
@@ -153,7 +154,7 @@ async def monitor(call_id: int, user: Supervisor, runtime: RuntimeDep,
 
 
 @router.get("/{call_id}")
-async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> CallOut:
+async def one_call(call_id: RowId, user: CallStaff, session: SessionDep) -> CallOut:
     try:
         return events.call_out(await service.get_call(session, call_id))
     except CallNotFoundError as error:
@@ -161,7 +162,7 @@ async def one_call(call_id: int, user: CallStaff, session: SessionDep) -> CallOu
 
 
 @router.post("/{call_id}/answer")
-async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
+async def answer(call_id: RowId, user: CallStaff, runtime: RuntimeDep,
                  session: SessionDep) -> CallOut:
     """The operator takes a waiting call; the caller is bridged to them."""
     try:
@@ -178,7 +179,7 @@ async def answer(call_id: int, user: CallStaff, runtime: RuntimeDep,
 
 
 @router.post("/{call_id}/hangup")
-async def hang_up(call_id: int, user: CallStaff, runtime: RuntimeDep,
+async def hang_up(call_id: RowId, user: CallStaff, runtime: RuntimeDep,
                   session: SessionDep) -> CallOut:
     try:
         call = await service.hang_up_call(session, call_id=call_id, operator=user.username,
@@ -206,7 +207,7 @@ async def create_campaign(body: CampaignIn, user: CampaignStaff, runtime: Runtim
 
 
 @router.get("/campaigns/{campaign_id}")
-async def campaign_report(campaign_id: int, user: CampaignStaff,
+async def campaign_report(campaign_id: RowId, user: CampaignStaff,
                           session: SessionDep) -> CampaignOut:
     try:
         return await campaigns.report(session, campaign_id=campaign_id)

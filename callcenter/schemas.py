@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from seniors.phones import normalise_phone
+from storage.bounds import RowId
 
 
 class SimulatedDial(BaseModel):
@@ -51,7 +52,7 @@ class PartyIn(BaseModel):
     to: str = Field(min_length=3, max_length=64)
     purpose: str = Field(min_length=1, max_length=24)
     muted: bool = False
-    senior_id: int | None = None
+    senior_id: RowId | None = None
     contact_position: int | None = Field(default=None, ge=1)
 
 
@@ -61,7 +62,7 @@ class OutboundCallIn(BaseModel):
     model_config = ConfigDict(frozen=True)
     to: str = Field(min_length=3, max_length=64)
     purpose: str = Field(default="operator_call", min_length=1, max_length=24)
-    senior_id: int | None = None
+    senior_id: RowId | None = None
     contact_position: int | None = Field(default=None, ge=1)
 
 
@@ -87,7 +88,7 @@ class CallOut(BaseModel):
     purpose: str
     from_number: str = Field(serialization_alias="from")
     to_number: str = Field(serialization_alias="to")
-    senior_id: int | None
+    senior_id: RowId | None
     status: str
     queue: str | None
     priority: int
@@ -98,10 +99,10 @@ class CallOut(BaseModel):
     answered_at: datetime | None
     ended_at: datetime | None
     outcome: str | None
-    case_id: int | None
-    campaign_id: int | None
+    case_id: RowId | None
+    campaign_id: RowId | None
     conference: str | None = None
-    parent_call_id: int | None = None
+    parent_call_id: RowId | None = None
     requested_by: str | None = None
 
 
@@ -127,8 +128,8 @@ class CaseOut(BaseModel):
     id: int
     kind: str
     state: str
-    senior_id: int | None
-    alarm_id: int | None
+    senior_id: RowId | None
+    alarm_id: RowId | None
     number: str
     outcome: str | None
     attempts: list[AttemptOut]
@@ -163,7 +164,7 @@ class CaseClosed(BaseModel):
 
 class PhoneNumber(BaseModel):
     number: str
-    senior_id: int
+    senior_id: RowId
 
 
 class MonitorOut(BaseModel):

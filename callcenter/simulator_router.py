@@ -30,6 +30,7 @@ from callcenter.simulator import new_sid
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.models import SeniorPhone
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/telephony/simulator", tags=["telephony simulator"])
 AnyStaff = Annotated[StaffUser, Depends(require_roles(frozenset(Role)))]
@@ -61,7 +62,7 @@ async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDe
 
 
 @router.post("/calls/{call_id}/input")
-async def simulated_input(call_id: int, body: SimulatedInput, user: AnyStaff,
+async def simulated_input(call_id: RowId, body: SimulatedInput, user: AnyStaff,
                           runtime: RuntimeDep) -> PhoneAnswer:
     """A key press, spoken words, or silence (neither) on the phone page; silence also comes
     by itself once a prompt's Gather timeout has passed."""
@@ -75,7 +76,7 @@ async def simulated_input(call_id: int, body: SimulatedInput, user: AnyStaff,
 
 
 @router.post("/calls/{call_id}/events")
-async def simulated_event(call_id: int, body: SimulatedEvent, user: AnyStaff,
+async def simulated_event(call_id: RowId, body: SimulatedEvent, user: AnyStaff,
                           runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
     """The phone rang, was answered, declined, rang out, or hung up."""
     _simulator_only(runtime)

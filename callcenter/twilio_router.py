@@ -20,6 +20,7 @@ from callcenter.twilio_adapter import (
     signature_is_valid,
 )
 from runtime.context import Runtime
+from storage.bounds import RowId
 
 router = APIRouter(prefix=WEBHOOK_PREFIX, include_in_schema=False)
 TWIML = "application/xml"
@@ -70,7 +71,7 @@ async def incoming(request: Request) -> Response:
 
 
 @router.post("/gather")
-async def gather(call_id: int, request: Request) -> Response:
+async def gather(call_id: RowId, request: Request) -> Response:
     """A key, words or silence after a prompt (Twilio waited out the Gather's timeout)."""
     runtime, form = await signed_request(request)
     async with runtime.sessions() as session:
@@ -84,7 +85,7 @@ async def gather(call_id: int, request: Request) -> Response:
 
 
 @router.post("/wait")
-async def wait(call_id: int, request: Request) -> Response:
+async def wait(call_id: RowId, request: Request) -> Response:
     """What a queued caller hears while waiting (Twilio asks again after each play)."""
     runtime, _ = await signed_request(request)
     async with runtime.sessions() as session:
@@ -96,7 +97,7 @@ async def wait(call_id: int, request: Request) -> Response:
 
 
 @router.post("/dial")
-async def dial(call_id: int, request: Request) -> Response:
+async def dial(call_id: RowId, request: Request) -> Response:
     """The caller left the queue or the dial ended; the status callback records the end."""
     runtime, _ = await signed_request(request)
     async with runtime.sessions() as session:
@@ -105,7 +106,7 @@ async def dial(call_id: int, request: Request) -> Response:
 
 
 @router.post("/outbound")
-async def outbound(call_id: int, request: Request) -> Response:
+async def outbound(call_id: RowId, request: Request) -> Response:
     """Someone answered a call we placed: what they hear and where the call goes."""
     runtime, _ = await signed_request(request)
     async with runtime.sessions() as session:

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,8 +44,14 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_lock_minutes: Annotated[float, Field(ge=0)] = 15.0
     login_failure_delay_seconds: Annotated[float, Field(ge=0)] = 0.5
+    # Log-ins per client address: a burst, then this many a minute (429 with Retry-After).
+    login_rate_per_minute: Annotated[float, Field(gt=0)] = 10.0
+    login_rate_burst: Annotated[int, Field(ge=1)] = 10
+    # Password hashes computed at once, each in a worker thread (≈64 MiB and one core each).
+    password_hash_workers: Annotated[int, Field(ge=1, le=16)] = 2
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
     metrics_token: SecretStr | None = None
+    # Unset: on when the public base URL is https (see _secure_cookie_behind_https).
     cookie_secure: bool = False
     timezone: str = "Asia/Shanghai"  # the centre's local time: day, night, schedules
     run_background_tasks: bool = True  # off only for tests that drive the loops by hand
@@ -139,6 +145,14 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
 
+    @model_validator(mode="after")
+    def _secure_cookie_behind_https(self) -> Settings:
+        """A site reached over https sends its session cookie over https only, unless told."""
+        public = (self.public_base_url or "").lower()
+        if "cookie_secure" not in self.model_fields_set and public.startswith("https://"):
+            self.cookie_secure = True
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file inside the data directory."""
@@ -200,11 +214,19 @@ def _prepared(settings: Settings, field: str, name: str, demo_file: str) -> Sett
                                                                      demo_file))})
 
 
+def prepare_data_dir(data_dir: Path) -> Path:
+    """The data directory, made (or narrowed to) 0700: it holds the database and secrets."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077:
+        data_dir.chmod(0o700)
+    return data_dir
+
+
 def _demo_secret(data_dir: Path, name: str) -> str:
     path = data_dir / name
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)
     value = secrets.token_urlsafe(48)
     path.write_text(value)
     path.chmod(0o600)

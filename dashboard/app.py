@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete
 
+from accounts import service as accounts_service
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
+from accounts.runtime import open_accounts
 from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
 from alarms.health import router as health_router
@@ -31,8 +33,10 @@ from callcenter.lifespan import open_callcenter
 from callcenter.planning.router import router as staffing_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
-from config.settings import Settings, prepare_secrets
-from dashboard import demo, health, live, metrics, pages
+from config.settings import Settings, prepare_data_dir, prepare_secrets
+from dashboard import api_docs, demo, health, live, metrics, pages
+from dashboard.body_limit import BodyLimit, LimitRequestBodies
+from dashboard.security_headers import SecurityHeaders
 from devices.lifespan import open_devices, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
@@ -45,6 +49,7 @@ from liveness.loops import liveness_housekeeping
 from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
+from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -86,12 +91,12 @@ ROUTERS = [
 
 
 async def purge_expired_sessions(runtime: Runtime) -> None:
-    """Every hour, forget log-in sessions that have expired."""
+    """Every hour, forget log-in sessions that have expired and day-old log-in failures."""
     while True:
         async with runtime.sessions() as session:
-            await session.execute(
-                delete(StaffSession).where(StaffSession.expires_at <= runtime.clock.now())
-            )
+            now = runtime.clock.now()
+            await session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+            await accounts_service.forget_old_failures(session, before=now - timedelta(days=1))
             await session.commit()
         await runtime.clock.sleep(timedelta(hours=1).total_seconds())
 
@@ -114,8 +119,15 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
 ]
-LIFESPAN_PARTS: list[LifespanPart] = [open_devices, routing_flows.open_desk, open_callcenter,
-                                      dispatch_flows.dispatch_lifespan, open_liveness]
+# Only uploads may be larger than the default body limit (1 MiB).
+BODY_LIMITS = [
+    BodyLimit(r"/api/v1/liveness/sessions/[^/]+/frames", FRAMES_BODY_LIMIT),
+    BodyLimit(r"/liveness/capture/[^/]+/sessions/[^/]+/frames", FRAMES_BODY_LIMIT),
+    BodyLimit(r"/api/v1/liveness/seniors/[^/]+/enrolment", ENROLMENT_BODY_LIMIT),
+]
+LIFESPAN_PARTS: list[LifespanPart] = [open_accounts, open_devices, routing_flows.open_desk,
+                                      open_callcenter, dispatch_flows.dispatch_lifespan,
+                                      open_liveness]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -133,12 +145,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 async with run_background(runtime):
                     yield
 
-    app = FastAPI(title="Anxin 12349", version="0.1.0", lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+    open_docs = settings.demo  # outside demo mode the API document is for signed-in staff
+    app = FastAPI(title="Anxin 12349", version="0.1.0", lifespan=lifespan, redoc_url=None,
+                  docs_url="/docs" if open_docs else None,
+                  openapi_url="/openapi.json" if open_docs else None)
+    # The last added runs first: headers on every answer, then measuring, then the body limit.
+    app.add_middleware(LimitRequestBodies, routes=BODY_LIMITS)
     app.add_middleware(metrics.MeasureRequests)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in ROUTERS:
         app.include_router(router)
+    if not open_docs:
+        app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 
@@ -146,6 +165,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 @asynccontextmanager
 async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtime]:
     """Open the database (migrated, and seeded in demo mode) and the event bus."""
+    prepare_data_dir(settings.data_dir)
     engine = create_engine(settings.resolved_database_url)
     try:
         await upgrade(engine)

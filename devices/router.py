@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
@@ -29,6 +29,7 @@ from devices.topics import Channel, topic_for
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 Reader = Annotated[StaffUser, Depends(require_roles(ALL_ROLES))]
@@ -66,9 +67,9 @@ async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
 
 @router.get("", response_model=list[DeviceOut])
 async def list_devices(user: Reader, runtime: RuntimeDep, session: SessionDep,
-                       senior_id: int | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-                       offset: Annotated[int, Query(ge=0)] = 0) -> list[DeviceOut]:
+                       senior_id: RowId | None = None,
+                       limit: Limit = 500,
+                       offset: Offset = 0) -> list[DeviceOut]:
     """Devices with online/offline (from last seen, heartbeat and grace) and battery."""
     now = runtime.clock.now()
     devices = await service.list_devices(session, senior_id=senior_id, limit=limit,
@@ -78,7 +79,7 @@ async def list_devices(user: Reader, runtime: RuntimeDep, session: SessionDep,
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut])
 async def dead_letters(user: Provisioner, session: SessionDep,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeadLetterOut]:
+                       limit: Limit = 100) -> list[DeadLetterOut]:
     """Messages the ingest could not use, newest first, with the reason."""
     return await service.list_dead_letters(session, limit=limit)
 

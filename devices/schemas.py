@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from devices.catalogue import DeviceKind
 from seniors.phones import normalise_phone
+from storage.bounds import RowId
 
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{2,63}$")]
 
@@ -17,7 +18,7 @@ class DeviceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: Annotated[str, Field(max_length=32)]
-    senior_id: int | None = None
+    senior_id: RowId | None = None
     location: Annotated[str, Field(max_length=64)] = ""
     id: DeviceId | None = None
 
@@ -28,7 +29,7 @@ class DeviceUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    senior_id: int | None = None
+    senior_id: RowId | None = None
     location: Annotated[str, Field(max_length=64)] | None = None
     heartbeat_seconds: Annotated[int, Field(ge=10, le=86_400)] | None = None
     grace_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
@@ -45,7 +46,7 @@ class DeviceOut(BaseModel):
     id: str
     model: str
     kind: DeviceKind
-    senior_id: int | None
+    senior_id: RowId | None
     location: str
     heartbeat_seconds: int
     grace_seconds: int

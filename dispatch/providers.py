@@ -24,6 +24,7 @@ from dispatch.matching import (
 from dispatch.models import Provider, ProviderBlock, ProviderCoverage
 from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus, ProviderUpdate
 from dispatch.signing import new_webhook_secret, open_webhook_secret, seal_webhook_secret
+from seniors import service as seniors_service
 
 
 async def create_provider(
@@ -180,6 +181,7 @@ async def block_provider(
     session: AsyncSession, *, senior_id: int, provider_id: int, reason: str
 ) -> None:
     await get_provider(session, provider_id)
+    await seniors_service.get_senior(session, senior_id)  # 404 naming the senior, not an FK error
     exists = await session.scalar(
         select(ProviderBlock.id).where(
             ProviderBlock.senior_id == senior_id, ProviderBlock.provider_id == provider_id

@@ -49,6 +49,7 @@ from dispatch.schemas import (
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
@@ -129,7 +130,7 @@ async def list_providers(user: OrderDesk, session: SessionDep) -> list[ProviderO
 
 
 @router.get("/providers/{provider_id}")
-async def read_provider(provider_id: int, user: OrderDesk, session: SessionDep) -> ProviderDetail:
+async def read_provider(provider_id: RowId, user: OrderDesk, session: SessionDep) -> ProviderDetail:
     """A provider with its KPIs and, for a firm, its workers."""
     with translated():
         provider = await provider_service.get_provider(session, provider_id)
@@ -143,7 +144,7 @@ async def read_provider(provider_id: int, user: OrderDesk, session: SessionDep) 
 
 @router.patch("/providers/{provider_id}")
 async def update_provider(
-    provider_id: int, body: ProviderUpdate, user: Dispatcher, runtime: RuntimeDep
+    provider_id: RowId, body: ProviderUpdate, user: Dispatcher, runtime: RuntimeDep
 ) -> ProviderOut:
     """Edit services, certifications, area, hours, capacity, channel; suspend or reactivate."""
     with translated():
@@ -155,7 +156,7 @@ async def update_provider(
 
 @router.put("/providers/{provider_id}/status")
 async def set_provider_status(
-    provider_id: int, body: ProviderStatusIn, user: Dispatcher, runtime: RuntimeDep
+    provider_id: RowId, body: ProviderStatusIn, user: Dispatcher, runtime: RuntimeDep
 ) -> ProviderOut:
     """The same as a PATCH of ``status`` alone (kept for existing clients)."""
     with translated():
@@ -169,14 +170,14 @@ async def set_provider_status(
 
 
 @router.get("/providers/{provider_id}/kpis")
-async def provider_kpis(provider_id: int, user: OrderDesk, session: SessionDep) -> ProviderKpis:
+async def provider_kpis(provider_id: RowId, user: OrderDesk, session: SessionDep) -> ProviderKpis:
     with translated():
         return provider_service.kpis_of(await provider_service.get_provider(session, provider_id))
 
 
 @router.post("/providers/{provider_id}/blocks", status_code=status.HTTP_204_NO_CONTENT)
 async def block_provider(
-    provider_id: int, body: BlockIn, user: OrderDesk, runtime: RuntimeDep, session: SessionDep
+    provider_id: RowId, body: BlockIn, user: OrderDesk, runtime: RuntimeDep, session: SessionDep
 ) -> None:
     """The senior does not want this provider again; matching will pass them over."""
     with translated():
@@ -211,8 +212,8 @@ async def list_orders(
     runtime: RuntimeDep,
     session: SessionDep,
     state: Annotated[OrderState | None, Query()] = None,
-    senior_id: Annotated[int | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    senior_id: RowId | None = None,
+    limit: Limit = 200,
 ) -> list[OrderOut]:
     """Newest first; with ``senior_id``, one senior's orders (a read of their record: audited)."""
     orders = await board.list_orders(session, state=state, senior_id=senior_id, limit=limit)
@@ -230,21 +231,21 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}")
-async def read_order(order_id: int, user: OrderDesk, session: SessionDep) -> OrderOut:
+async def read_order(order_id: RowId, user: OrderDesk, session: SessionDep) -> OrderOut:
     with translated():
         return OrderOut.model_validate(await orders.get_order(session, order_id))
 
 
 @router.get("/orders/{order_id}/timeline")
 async def order_timeline(
-    order_id: int, user: OrderDesk, session: SessionDep
+    order_id: RowId, user: OrderDesk, session: SessionDep
 ) -> list[TransitionOut]:
     with translated():
         return [TransitionOut.model_validate(t) for t in await orders.timeline(session, order_id)]
 
 
 @router.get("/orders/{order_id}/offers")
-async def order_offers(order_id: int, user: OrderDesk, session: SessionDep) -> list[OfferOut]:
+async def order_offers(order_id: RowId, user: OrderDesk, session: SessionDep) -> list[OfferOut]:
     with translated():
         await orders.get_order(session, order_id)
         return [OfferOut.model_validate(o) for o in await orders.offers_of(session, order_id)]
@@ -259,7 +260,7 @@ StaffWork = Callable[
 async def _staff_step(
     runtime: Runtime,
     *,
-    order_id: int,
+    order_id: RowId,
     user: StaffUser,
     action: str,
     detail: dict[str, Any],
@@ -290,7 +291,7 @@ async def _staff_step(
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(
-    order_id: int, body: ReasonIn, user: OrderDesk, runtime: RuntimeDep
+    order_id: RowId, body: ReasonIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
         session: AsyncSession,
@@ -315,7 +316,7 @@ async def cancel_order(
 
 @router.post("/orders/{order_id}/reassign")
 async def reassign_order(
-    order_id: int, body: ReassignIn, user: Dispatcher, runtime: RuntimeDep
+    order_id: RowId, body: ReassignIn, user: Dispatcher, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
         session: AsyncSession,
@@ -347,7 +348,7 @@ async def reassign_order(
 
 @router.post("/orders/{order_id}/rematch")
 async def rematch_order(
-    order_id: int, body: ReasonIn, user: Dispatcher, runtime: RuntimeDep
+    order_id: RowId, body: ReasonIn, user: Dispatcher, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
         session: AsyncSession,
@@ -378,7 +379,7 @@ async def rematch_order(
 
 @router.post("/orders/{order_id}/rating")
 async def rate_order(
-    order_id: int, body: RatingIn, user: OrderDesk, runtime: RuntimeDep
+    order_id: RowId, body: RatingIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
         session: AsyncSession,
@@ -409,7 +410,7 @@ async def rate_order(
 
 @router.post("/orders/{order_id}/complaints", status_code=status.HTTP_201_CREATED)
 async def add_complaint(
-    order_id: int, body: ComplaintIn, user: OrderDesk, runtime: RuntimeDep
+    order_id: RowId, body: ComplaintIn, user: OrderDesk, runtime: RuntimeDep
 ) -> OrderOut:
     async def work(
         session: AsyncSession,
@@ -462,7 +463,7 @@ async def create_schedule(
 async def list_schedules(
     user: OrderDesk,
     session: SessionDep,
-    senior_id: Annotated[int | None, Query()] = None,
+    senior_id: RowId | None = None,
 ) -> list[ScheduleOut]:
     found = await schedules.list_schedules(session, senior_id=senior_id)
     return [ScheduleOut.model_validate(s) for s in found]
@@ -470,7 +471,7 @@ async def list_schedules(
 
 @router.patch("/schedules/{schedule_id}")
 async def update_schedule(
-    schedule_id: int,
+    schedule_id: RowId,
     body: ScheduleUpdate,
     user: OrderDesk,
     runtime: RuntimeDep,

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from dispatch.catalogue import ServiceCode
+from storage.bounds import RowId
 
 SUBSIDY_CATEGORIES = ("old_age_allowance", "disability", "veterans", "low_income", "care_subsidy")
 
@@ -59,7 +60,7 @@ class ProviderCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ProviderKind = ProviderKind.WORKER
-    firm_id: int | None = None
+    firm_id: RowId | None = None
     name: Annotated[str, Field(min_length=1, max_length=64)]
     phone: Annotated[str, Field(max_length=20)] = ""
     services: Annotated[list[ServiceCode], Field(min_length=1)]
@@ -139,7 +140,7 @@ class ProviderOut(BaseModel):
 
     id: int
     kind: str
-    firm_id: int | None
+    firm_id: RowId | None
     name: str
     phone: str
     services: list[str]
@@ -176,7 +177,7 @@ class ProviderCreated(ProviderOut):
 class OrderCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    senior_id: int
+    senior_id: RowId
     service: ServiceCode
     urgency: Urgency = Urgency.SAME_DAY
     source: OrderSource = OrderSource.OPERATOR
@@ -192,7 +193,7 @@ class OrderOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     service: str
     urgency: str
     source: str
@@ -201,7 +202,7 @@ class OrderOut(BaseModel):
     district: str
     service_at: datetime
     due_by: datetime
-    provider_id: int | None
+    provider_id: RowId | None
     offers_made: int
     escalation_reason: str
     price_fen: int
@@ -230,8 +231,8 @@ class OfferOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    order_id: int
-    provider_id: int
+    order_id: RowId
+    provider_id: RowId
     round: int
     state: str
     score: float
@@ -258,7 +259,7 @@ class ReasonIn(BaseModel):
 class ReassignIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    provider_id: int
+    provider_id: RowId
     reason: Annotated[str, Field(min_length=1, max_length=500)] = "reassigned by dispatcher"
 
 
@@ -284,12 +285,12 @@ class BatchIn(BaseModel):
 class BlockIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    senior_id: int
+    senior_id: RowId
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
 class ProviderKpis(BaseModel):
-    provider_id: int
+    provider_id: RowId
     offers_received: int
     acceptance_rate: float | None
     mean_seconds_to_accept: float | None
@@ -312,7 +313,7 @@ class ScheduleCreate(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    senior_id: int
+    senior_id: RowId
     service: ServiceCode
     weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
     at: time
@@ -351,7 +352,7 @@ class ScheduleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     service: str
     weekdays: list[int]
     local_minute: int

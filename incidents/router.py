@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
@@ -48,6 +48,7 @@ from incidents.schemas import (
 from incidents.senior_record import senior_record
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 Staff = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
@@ -84,9 +85,9 @@ async def translated() -> AsyncIterator[None]:
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
     user: Staff, runtime: RuntimeDep, session: SessionDep,
-    state: IncidentState | None = None, senior_id: int | None = None,
-    owner: str | None = None, alarm_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    state: IncidentState | None = None, senior_id: RowId | None = None,
+    owner: str | None = None, alarm_id: RowId | None = None,
+    limit: Limit = 100,
 ) -> list[IncidentOut]:
     """Incidents, newest first; filter by state, senior, owner or a linked alarm."""
     found = await service.list_incidents(session, state=state, senior_id=senior_id,
@@ -105,7 +106,7 @@ async def open_incident(body: IncidentOpen, user: Staff, runtime: RuntimeDep) ->
 
 
 @router.get("/seniors/{senior_id}/record", response_model=SeniorRecord)
-async def read_senior_record(senior_id: int, user: Staff, runtime: RuntimeDep,
+async def read_senior_record(senior_id: RowId, user: Staff, runtime: RuntimeDep,
                              session: SessionDep) -> SeniorRecord:
     """The senior's record for the call panel: profile, health, contacts, devices, history."""
     async with translated():
@@ -116,7 +117,7 @@ async def read_senior_record(senior_id: int, user: Staff, runtime: RuntimeDep,
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-async def read_incident(incident_id: int, user: Staff, runtime: RuntimeDep) -> IncidentDetail:
+async def read_incident(incident_id: RowId, user: Staff, runtime: RuntimeDep) -> IncidentDetail:
     """The incident with everything linked to it, and the timeline in time order."""
     async with translated():
         return await flows.read(runtime, user, incident_id=incident_id)
@@ -124,7 +125,7 @@ async def read_incident(incident_id: int, user: Staff, runtime: RuntimeDep) -> I
 
 @router.post("/{incident_id}/notes", response_model=IncidentDetail,
              status_code=status.HTTP_201_CREATED)
-async def add_note(incident_id: int, body: NoteIn, user: Staff,
+async def add_note(incident_id: RowId, body: NoteIn, user: Staff,
                    runtime: RuntimeDep) -> IncidentDetail:
     async with translated():
         return await flows.add_note(runtime, user, incident_id=incident_id, text=body.text)
@@ -132,7 +133,7 @@ async def add_note(incident_id: int, body: NoteIn, user: Staff,
 
 @router.post("/{incident_id}/contacts", response_model=IncidentDetail,
              status_code=status.HTTP_201_CREATED)
-async def record_contact(incident_id: int, body: ContactRecordIn, user: Staff,
+async def record_contact(incident_id: RowId, body: ContactRecordIn, user: Staff,
                          runtime: RuntimeDep) -> IncidentDetail:
     """Record a contact reached (or not) outside a call placed from here."""
     async with translated():
@@ -141,7 +142,7 @@ async def record_contact(incident_id: int, body: ContactRecordIn, user: Staff,
 
 @router.post("/{incident_id}/calls/senior", response_model=CallOut,
              status_code=status.HTTP_201_CREATED)
-async def call_senior(incident_id: int, user: Staff, runtime: RuntimeDep) -> CallOut:
+async def call_senior(incident_id: RowId, user: Staff, runtime: RuntimeDep) -> CallOut:
     """Ring the senior; answered, they are straight on with the operator."""
     async with translated():
         leg = await flows.call_senior(runtime, user, incident_id=incident_id)
@@ -150,7 +151,7 @@ async def call_senior(incident_id: int, user: Staff, runtime: RuntimeDep) -> Cal
 
 @router.post("/{incident_id}/calls/contact", response_model=CallOut,
              status_code=status.HTTP_201_CREATED)
-async def call_contact(incident_id: int, body: CallContactIn, user: Staff,
+async def call_contact(incident_id: RowId, body: CallContactIn, user: Staff,
                        runtime: RuntimeDep) -> CallOut:
     """Ring one of the senior's emergency contacts (by position)."""
     async with translated():
@@ -161,7 +162,7 @@ async def call_contact(incident_id: int, body: CallContactIn, user: Staff,
 
 @router.post("/{incident_id}/conference", response_model=CallOut,
              status_code=status.HTTP_201_CREATED)
-async def conference(incident_id: int, body: ConferenceIn, user: Staff,
+async def conference(incident_id: RowId, body: ConferenceIn, user: Staff,
                      runtime: RuntimeDep) -> CallOut:
     """Dial a contact or 120 into the operator's connected call of this incident; 409 when
     no call of the incident is connected."""
@@ -172,7 +173,7 @@ async def conference(incident_id: int, body: ConferenceIn, user: Staff,
 
 @router.post("/{incident_id}/orders", response_model=OrderOut,
              status_code=status.HTTP_201_CREATED)
-async def order_service(incident_id: int, body: OrderIn, user: Staff,
+async def order_service(incident_id: RowId, body: OrderIn, user: Staff,
                         runtime: RuntimeDep) -> OrderOut:
     """Order a service for the senior through dispatch; the order joins the incident."""
     async with translated():
@@ -181,7 +182,7 @@ async def order_service(incident_id: int, body: OrderIn, user: Staff,
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail)
-async def resolve(incident_id: int, body: ResolveIn, user: Staff,
+async def resolve(incident_id: RowId, body: ResolveIn, user: Staff,
                   runtime: RuntimeDep) -> IncidentDetail:
     """Close with a disposition and summary; the incident's open alarms are resolved with it.
     409 while one of its calls is still connected."""
@@ -190,7 +191,7 @@ async def resolve(incident_id: int, body: ResolveIn, user: Staff,
 
 
 @router.put("/{incident_id}/owner", response_model=IncidentDetail)
-async def set_owner(incident_id: int, body: OwnerIn, user: Supervisor,
+async def set_owner(incident_id: RowId, body: OwnerIn, user: Supervisor,
                     runtime: RuntimeDep) -> IncidentDetail:
     """A supervisor hands the incident to another operator."""
     async with translated():

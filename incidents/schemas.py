@@ -15,6 +15,7 @@ from dispatch.catalogue import ServiceCode
 from dispatch.schemas import OrderOut, Urgency
 from incidents.kinds import Disposition
 from seniors.schemas import SeniorOut
+from storage.bounds import RowId
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -24,7 +25,7 @@ class Input(BaseModel):
 
 
 class IncidentOpen(Input):
-    senior_id: int
+    senior_id: RowId
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -60,7 +61,7 @@ class ConferenceIn(Input):
 
     party: ConferenceParty
     position: Annotated[int | None, Field(ge=0)] = None
-    call_id: int | None = None  # which live call; the latest connected one when left out
+    call_id: RowId | None = None  # which live call; the latest connected one when left out
 
 
 class OrderIn(Input):
@@ -83,7 +84,7 @@ class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     senior_name: str = ""
     state: str
     owner: str
@@ -101,7 +102,7 @@ class TimelineItem(BaseModel):
 
     at: datetime
     source: str  # incident | alarm | call | order
-    ref_id: int | None
+    ref_id: RowId | None
     what: str  # e.g. opened, note, alarm.raised, call.answered, order.accepted, closed
     actor: str | None
     text: str = ""
@@ -116,7 +117,7 @@ class ContactReached(BaseModel):
     at: datetime
     outcome: str
     via: str  # call | recorded
-    call_id: int | None = None
+    call_id: RowId | None = None
 
 
 class IncidentDetail(IncidentOut):
@@ -135,4 +136,4 @@ class SeniorRecord(BaseModel):
     recent_alarms: list[AlarmOut]
     recent_calls: list[CallOut]
     recent_orders: list[OrderOut]
-    open_incident_id: int | None
+    open_incident_id: RowId | None

@@ -114,4 +114,4 @@ def _png(data: bytes) -> ImageHeader:
 # Enrolment photos come from phones and cameras (12 Mpx is common); frames come from the
 # capture page at 320×240 and kiosks at most at 1080p.
 PHOTO_LIMITS = ImageLimits(max_bytes=8 * 1024 * 1024, max_side=4096, max_pixels=4096 * 3072)
-FRAME_LIMITS = ImageLimits(max_bytes=400_000, max_side=1920, max_pixels=1920 * 1080)
+FRAME_LIMITS = ImageLimits(max_bytes=120_000, max_side=1920, max_pixels=1920 * 1080)

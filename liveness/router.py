@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
@@ -57,8 +55,10 @@ from liveness.schemas import (
     TaskOut,
 )
 from runtime.context import Runtime
+from runtime.csv_export import CsvExport
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
 pages = APIRouter(include_in_schema=False)
@@ -110,7 +110,7 @@ def _limit(settings: Settings) -> service.RateLimit:
 
 
 @router.post("/seniors/{senior_id}/enrolment", status_code=201)
-async def enrol(senior_id: int, photos: Annotated[list[UploadFile], File()], user: Staff,
+async def enrol(senior_id: RowId, photos: Annotated[list[UploadFile], File()], user: Staff,
                 runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
     """Replace the senior's face templates with those of 1–5 usable photos."""
     now = runtime.clock.now()
@@ -254,7 +254,7 @@ async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: R
 
 
 @router.post("/decisions/{decision_id}/reviews", status_code=201)
-async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime: RuntimeDep,
+async def request_review(decision_id: RowId, body: ReviewIn, user: Staff, runtime: RuntimeDep,
                          session: SessionDep) -> ReviewOut:
     """Propose another outcome with a reason; a second staff member must approve it."""
     now = runtime.clock.now()
@@ -273,7 +273,7 @@ async def request_review(decision_id: int, body: ReviewIn, user: Staff, runtime:
 
 
 @router.post("/reviews/{review_id}/approve")
-async def approve_review(review_id: int, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liveness: Liveness,
                          session: SessionDep) -> DecisionOut:
     now = runtime.clock.now()
     async with liveness.chain_lock:
@@ -297,7 +297,7 @@ async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/done")
-async def finish_task(task_id: int, user: Staff, runtime: RuntimeDep, session: SessionDep
+async def finish_task(task_id: RowId, user: Staff, runtime: RuntimeDep, session: SessionDep
                       ) -> TaskOut:
     """Close a call or visit that did not end in a certification."""
     now = runtime.clock.now()
@@ -337,15 +337,13 @@ CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "u
 
 
 def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+    export = CsvExport()
+    export.row(CSV_HEADER)
     for row in rows:
-        writer.writerow([row.senior_id, row.name, row.category, row.certified_until or "",
-                         row.standing.value, int(row.under_review), row.held_since or "",
-                         int(row.back_pay_due)])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        export.row([row.senior_id, row.name, row.category, row.certified_until or "",
+                    row.standing.value, int(row.under_review), row.held_since or "",
+                    int(row.back_pay_due)])
+    return export.response(filename)
 
 
 @router.get("/roster.csv")

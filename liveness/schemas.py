@@ -10,16 +10,24 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from liveness.decision import Outcome
-from liveness.image_format import FRAME_LIMITS, ImageRefused, check_image
+from liveness.image_format import FRAME_LIMITS, PHOTO_LIMITS, ImageRefused, check_image
+from storage.bounds import RowId
 
 Channel = Literal["kiosk", "home", "home_visit"]
-MAX_FRAMES = 400
+# The capture page sends 320×240 JPEGs at 12 fps for at most ~20 s (three actions after the
+# baseline): about 240 frames of 10–30 kB each. Each frame's own caps: FRAME_LIMITS.
+MAX_FRAMES = 300
+MAX_PHOTOS = 5
+# Request body limits of the upload routes (dashboard/body_limit.py): the largest valid upload
+# (base64 costs 4/3, JSON and multipart framing a little) and no more.
+FRAMES_BODY_LIMIT = MAX_FRAMES * (FRAME_LIMITS.max_bytes * 4 // 3 + 64) + 4096
+ENROLMENT_BODY_LIMIT = MAX_PHOTOS * (PHOTO_LIMITS.max_bytes + 1024) + 4096
 
 
 class SessionIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    senior_id: int
+    senior_id: RowId
     channel: Channel = "kiosk"
     category: str | None = None
 
@@ -35,7 +43,7 @@ class StepOut(BaseModel):
 class SessionOut(BaseModel):
     id: str
     nonce: str
-    senior_id: int
+    senior_id: RowId
     expires_at: datetime
     steps: list[StepOut]
 
@@ -76,9 +84,9 @@ class DecisionOut(BaseModel):
 
     id: int
     kind: str
-    senior_id: int
+    senior_id: RowId
     session_id: str | None
-    overrides_id: int | None
+    overrides_id: RowId | None
     outcome: str
     reasons: list[str]
     scores: dict[str, float]
@@ -104,7 +112,7 @@ class ReviewOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    decision_id: int
+    decision_id: RowId
     outcome: str
     reason: str
     requested_by: str
@@ -112,20 +120,20 @@ class ReviewOut(BaseModel):
 
 
 class EnrolmentOut(BaseModel):
-    senior_id: int
+    senior_id: RowId
     templates: int
     photo_sha256: list[str]
 
 
 class ChainOut(BaseModel):
     intact: bool
-    first_broken_id: int | None
+    first_broken_id: RowId | None
 
 
 class RosterRowOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    senior_id: int
+    senior_id: RowId
     name: str
     category: str
     certified_until: date | None
@@ -138,7 +146,7 @@ class RosterRowOut(BaseModel):
 class LinkIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    senior_id: int
+    senior_id: RowId
     channel: Channel = "home"
 
 
@@ -150,7 +158,7 @@ class LinkOut(BaseModel):
 class CaptureResultOut(BaseModel):
     """What the capture page shows: the verdict and why, nothing about templates."""
 
-    decision_id: int
+    decision_id: RowId
     outcome: str
     reasons: list[str]
 
@@ -159,9 +167,9 @@ class TaskOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    senior_id: int
+    senior_id: RowId
     kind: str
     reason: str
-    decision_id: int | None
+    decision_id: RowId | None
     created_at: datetime
     done_at: datetime | None

@@ -12,6 +12,7 @@ from runtime.bus import EventBus
 from runtime.clock import Clock
 
 if TYPE_CHECKING:
+    from accounts.runtime import AccountsRuntime
     from callcenter.lifespan import CallCenterRuntime
     from callcenter.routing.desk import RoutingDesk
     from devices.lifespan import DevicesRuntime
@@ -29,6 +30,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus
     # Each domain that owns a long-lived resource sets its slot from its lifespan part.
+    accounts: AccountsRuntime | None = None
     routing: RoutingDesk | None = None
     callcenter: CallCenterRuntime | None = None
     devices: DevicesRuntime | None = None

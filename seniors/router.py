@@ -24,6 +24,7 @@ from seniors.schemas import (
     SeniorPage,
     SeniorUpdate,
 )
+from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/seniors", tags=["seniors"])
 Reader = Annotated[StaffUser, Depends(require_roles(SENIOR_READERS))]
@@ -32,7 +33,7 @@ Archiver = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 
 
 async def _audit(session: AsyncSession, runtime: RuntimeDep, user: StaffUser, action: str,
-                 senior_id: int | None, **detail: object) -> None:
+                 senior_id: RowId | None, **detail: object) -> None:
     await accounts_service.record_audit(
         session, actor=user.username, action=action, subject_type="senior",
         subject_id=None if senior_id is None else str(senior_id), now=runtime.clock.now(),
@@ -55,8 +56,8 @@ async def search(
     name: Annotated[str | None, Query(max_length=64)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     district: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SeniorPage:
     """Search active seniors by name, phone and district; resident IDs come masked."""
     total, seniors = await service.search_seniors(
@@ -84,7 +85,7 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
 
 
 @router.get("/{senior_id}", response_model=SeniorOut)
-async def read(senior_id: int, user: Reader, runtime: RuntimeDep,
+async def read(senior_id: RowId, user: Reader, runtime: RuntimeDep,
                session: SessionDep) -> SeniorOut:
     """One senior's whole record."""
     senior = await _load(session, senior_id)
@@ -94,7 +95,7 @@ async def read(senior_id: int, user: Reader, runtime: RuntimeDep,
 
 
 @router.patch("/{senior_id}", response_model=SeniorOut)
-async def update(senior_id: int, body: SeniorUpdate, user: Editor, runtime: RuntimeDep,
+async def update(senior_id: RowId, body: SeniorUpdate, user: Editor, runtime: RuntimeDep,
                  session: SessionDep) -> SeniorOut:
     """Change some fields of a senior's record."""
     try:
@@ -111,7 +112,7 @@ async def update(senior_id: int, body: SeniorUpdate, user: Editor, runtime: Runt
 
 
 @router.put("/{senior_id}/contacts", response_model=SeniorOut)
-async def put_contacts(senior_id: int, body: ContactsReplace, user: Editor,
+async def put_contacts(senior_id: RowId, body: ContactsReplace, user: Editor,
                        runtime: RuntimeDep, session: SessionDep) -> SeniorOut:
     """Replace the ordered list of emergency contacts."""
     try:
@@ -128,7 +129,7 @@ async def put_contacts(senior_id: int, body: ContactsReplace, user: Editor,
 
 @router.post("/{senior_id}/consents", response_model=ConsentOut,
              status_code=status.HTTP_201_CREATED)
-async def post_consent(senior_id: int, body: ConsentIn, user: Editor, runtime: RuntimeDep,
+async def post_consent(senior_id: RowId, body: ConsentIn, user: Editor, runtime: RuntimeDep,
                        session: SessionDep) -> ConsentOut:
     """Record a consent given or withdrawn; earlier records are kept."""
     try:
@@ -143,7 +144,7 @@ async def post_consent(senior_id: int, body: ConsentIn, user: Editor, runtime: R
 
 
 @router.delete("/{senior_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def archive(senior_id: int, user: Archiver, runtime: RuntimeDep,
+async def archive(senior_id: RowId, user: Archiver, runtime: RuntimeDep,
                   session: SessionDep) -> None:
     """Archive a senior (moved away or deceased); the record and its history are kept."""
     try:

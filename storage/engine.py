@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,22 @@ def create_engine(url: str) -> AsyncEngine:
     if database is None:
         engine = create_async_engine(url, connect_args={"timeout": 30})
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database_file(Path(database))
         engine = create_async_engine(url, async_creator=inline_creator(database))
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_database_file(path: Path) -> None:
+    """Make the database file 0600 (and a folder made for it 0700) before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists() and name.stat().st_mode & 0o077:
+            name.chmod(0o600)
 
 
 def sqlite_file(url: str | URL) -> str | None:

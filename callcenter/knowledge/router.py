@@ -15,6 +15,7 @@ from callcenter.knowledge.exceptions import ArticleNotFoundError
 from callcenter.knowledge.models import PolicyArticle
 from callcenter.knowledge.schemas import ArticleIn, ArticleOut, Language, SearchHit
 from runtime.deps import RuntimeDep, SessionDep
+from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 Reader = Annotated[StaffUser, Depends(require_roles(ALL_ROLES))]
@@ -27,14 +28,14 @@ async def search(
     session: SessionDep,
     q: Annotated[str, Query(max_length=200)] = "",
     language: Language | None = None,
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Limit = 10,
 ) -> list[SearchHit]:
     """Search articles (Chinese and English); best matches first."""
     return await service.search(session, query=q, language=language, limit=limit)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
-async def read(article_id: int, user: Reader, session: SessionDep) -> PolicyArticle:
+async def read(article_id: RowId, user: Reader, session: SessionDep) -> PolicyArticle:
     """One article."""
     try:
         return await service.get_article(session, article_id)
@@ -56,7 +57,7 @@ async def create(body: ArticleIn, user: Editor, runtime: RuntimeDep,
 
 
 @router.put("/{article_id}", response_model=ArticleOut)
-async def update(article_id: int, body: ArticleIn, user: Editor, runtime: RuntimeDep,
+async def update(article_id: RowId, body: ArticleIn, user: Editor, runtime: RuntimeDep,
                  session: SessionDep) -> PolicyArticle:
     """Replace an article's text (supervisors)."""
     now = runtime.clock.now()
@@ -73,7 +74,7 @@ async def update(article_id: int, body: ArticleIn, user: Editor, runtime: Runtim
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(article_id: int, user: Editor, runtime: RuntimeDep,
+async def delete(article_id: RowId, user: Editor, runtime: RuntimeDep,
                  session: SessionDep) -> None:
     """Remove an article (supervisors)."""
     try:

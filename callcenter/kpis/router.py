@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -30,6 +28,7 @@ from callcenter.kpis.figures import (
 from callcenter.models import CallLeg
 from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
+from runtime.csv_export import CsvExport
 from runtime.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
@@ -129,19 +128,17 @@ async def kpis_csv(user: Staff, session: SessionDep, span: IntervalDep,
         rows.append(("calls", "all", report["calls"]))
         rows += [("queue", name, figures) for name, figures in report["queues"].items()]
     rows += [("operator", name, figures) for name, figures in report["operators"].items()]
-    buffer = io.StringIO()
+    export = CsvExport()
     columns = ["offered", "answered", "abandoned", "service_level",
                "service_level_excluding_short_abandons", "average_speed_of_answer_s",
                "abandonment_rate", "average_handle_time_s", "occupancy"]
-    writer = csv.writer(buffer)
-    writer.writerow(["scope", "name", *columns])
+    export.row(["scope", "name", *columns])
     for scope, name, figures in rows:
-        writer.writerow([scope, name, *[(figures or {}).get(c, "") for c in columns]])
+        export.row([scope, name, *[(figures or {}).get(c, "") for c in columns]])
     if "alarms" in report:
         alarms = report["alarms"]
-        writer.writerow([])
-        writer.writerow(["alarms", "raised", "share_within_60s", "share_within_180s"])
-        writer.writerow(["alarms", alarms["raised"], alarms["share_within_60s"],
-                         alarms["share_within_180s"]])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="anxin-kpis.csv"'})
+        export.row([])
+        export.row(["alarms", "raised", "share_within_60s", "share_within_180s"])
+        export.row(["alarms", alarms["raised"], alarms["share_within_60s"],
+                    alarms["share_within_180s"]])
+    return export.response("anxin-kpis.csv")

@@ -31,6 +31,7 @@ from callcenter.routing.schemas import (
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep
+from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 Agent = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
@@ -84,7 +85,7 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut,
              responses={409: {"model": OwnedConflict}})
-async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut | JSONResponse:
+async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut | JSONResponse:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
     if another operator acknowledged it from the queue meanwhile, 409 names them."""
     desk = desk_of(runtime)
@@ -110,7 +111,7 @@ async def accept(task_id: int, user: Agent, runtime: RuntimeDep) -> TaskOut | JS
 
 
 @router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)
-async def refuse(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+async def refuse(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
     """Decline an offer; it goes to the next operator."""
     try:
         await desk_of(runtime).refuse(task_id, user.username)
@@ -119,7 +120,7 @@ async def refuse(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
 
 
 @router.post("/tasks/{task_id}/complete", status_code=status.HTTP_204_NO_CONTENT)
-async def complete(task_id: int, user: Agent, runtime: RuntimeDep) -> None:
+async def complete(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
     """Finish a task; wrap-up time follows before the next offer."""
     try:
         await desk_of(runtime).complete(task_id, user.username)

@@ -32,7 +32,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   const detail = (await response.json().catch(() => ({}))).detail;
-  error.textContent = response.status === 423 ? t("login.locked") : t("login.failed");
+  error.textContent = response.status === 429 ? t("login.locked") : t("login.failed");
   if (typeof detail === "string" && response.status !== 401) error.textContent += ` (${detail})`;
   error.hidden = false;
 });

@@ -13,11 +13,12 @@ async def test_probes_answer(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 200 and ready.json()["database"] == "ok"
 
 
-async def test_openapi_lists_the_api(client: httpx.AsyncClient) -> None:
+async def test_openapi_lists_the_api(client: httpx.AsyncClient, login_as: LoginAs) -> None:
     """The OpenAPI document describes the seniors and login routes."""
-    spec = (await client.get("/openapi.json")).json()
+    headers = await login_as(Role.OPERATOR)
+    spec = (await client.get("/openapi.json", headers=headers)).json()
     assert "/api/v1/seniors" in spec["paths"] and "/api/v1/auth/login" in spec["paths"]
-    assert (await client.get("/docs")).status_code == 200
+    assert (await client.get("/docs", headers=headers)).status_code == 200
 
 
 async def test_metrics_need_a_supervisor(client: httpx.AsyncClient, login_as: LoginAs) -> None:

@@ -161,3 +161,13 @@ async def test_a_moved_service_area_changes_who_is_offered(
     assert radius.status_code == 200
     again = await create_order(client, dispatcher, senior_id)
     assert list(await open_offers(runtime, again["id"])) == [provider_id]
+
+
+async def test_block_for_an_unknown_senior_is_404(client: httpx.AsyncClient,
+                                                  add_provider: AddProvider,
+                                                  dispatcher: dict[str, str]) -> None:
+    """Blocking a provider for a senior who does not exist names the senior, and stores nothing."""
+    provider_id = await add_provider("王阿姨")
+    answer = await client.post(f"/api/v1/providers/{provider_id}/blocks",
+                               json={"senior_id": 987654}, headers=dispatcher)
+    assert answer.status_code == 404 and "987654" in answer.json()["detail"]

@@ -44,4 +44,4 @@ async def test_ack_by_one_operator_moves_for_the_other(demo_server: LiveServer,
     await first.select_option("#disposition", "false_alarm")
     await first.click("#resolve")
     await second.wait_for_function(
-        "document.querySelectorAll('#alarm-rows tr[data-priority=\"1\"]').length === 0")
+        "() => document.querySelectorAll('#alarm-rows tr[data-priority=\"1\"]').length === 0")

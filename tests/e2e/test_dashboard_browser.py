@@ -25,14 +25,15 @@ async def test_operator_logs_in_and_sees_the_seniors(demo_server: LiveServer,
     await page.wait_for_url("**/app")
     await page.wait_for_selector("#live-status[data-state=open]")
     # The badge turns "open" when the socket opens; the snapshot that fills the count follows.
-    await page.wait_for_function("document.querySelector('#kpi-seniors').textContent === '50'")
+    await page.wait_for_function(
+        "() => document.querySelector('#kpi-seniors').textContent === '50'")
     await page.click("#nav a[data-page=seniors]")
     await page.wait_for_selector("#seniors-rows tr")
     assert await page.locator("#seniors-rows tr").count() == 50
     await page.fill("#search-name", "秀英")
     await page.click("form.search button[type=submit]")
     await page.wait_for_function(
-        "[...document.querySelectorAll('#seniors-rows tr')]"
+        "() => [...document.querySelectorAll('#seniors-rows tr')]"
         ".every(r => r.textContent.includes('秀英'))"
     )
     await page.locator("#seniors-rows tr").first.click()

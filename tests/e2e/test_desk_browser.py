@@ -110,7 +110,7 @@ async def test_the_desk_offers_an_sos_while_a_p3_rings(demo_server: LiveServer,
     text = await offer.inner_text()
     assert name in text and "紧急呼救" in text, text
     await page.wait_for_function(
-        "document.querySelectorAll('#desk-offers li[data-id]').length === 1")
+        "() => document.querySelectorAll('#desk-offers li[data-id]').length === 1")
     await offer.locator("button.accept").click()
     await page.wait_for_selector("#desk-working li[data-id]")
     async with runtime.sessions() as session:

@@ -77,7 +77,7 @@ async def test_dispatcher_edits_and_suspends_a_provider_from_the_board(
     await form.locator("input[name=start]").fill("07:30")
     await form.locator("button.save").click()
     await page.wait_for_function(
-        "document.querySelector('#dispatch-status').textContent.includes('北疆护理站')"
+        "() => document.querySelector('#dispatch-status').textContent.includes('北疆护理站')"
     )
     async with runtime.sessions() as session:
         saved = await session.get(Provider, nurse.id)

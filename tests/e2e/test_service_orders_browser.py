@@ -64,7 +64,7 @@ async def test_operator_orders_a_service_then_rates_it_and_complains(
     await rated.locator("button.complain").click()
     status = ".senior-orders [role=status]"
     await page.wait_for_function(
-        f"document.querySelector('{status}').textContent.includes('#{order_id} 的投诉')"
+        f"() => document.querySelector('{status}').textContent.includes('#{order_id} 的投诉')"
     )
     async with runtime.sessions() as session:
         done = await session.get(ServiceOrder, order_id)

@@ -54,7 +54,7 @@ async def test_capture_page_runs_a_session_and_shows_the_decision(
     await page.goto(f"{live_server.url}/liveness/capture?token={token}")
     assert await page.locator("#start").inner_text() == "开始认证"
     await page.click("#start")
-    await page.wait_for_function("document.getElementById('action').textContent.length > 2",
+    await page.wait_for_function("() => document.getElementById('action').textContent.length > 2",
                                  timeout=15_000)
     prompts = ("请眨眨眼", "请张开嘴", "请向左转头", "请向右转头", "请点点头")
     assert await page.locator("#action").inner_text() in prompts
@@ -70,7 +70,8 @@ async def test_a_forged_link_is_refused(live_server: LiveServer, camera_browser:
     page = await camera_browser.new_page()
     await page.goto(f"{live_server.url}/liveness/capture?token=e30.forged")
     await page.click("#start")
-    await page.wait_for_function("document.getElementById('hint').textContent.includes('出错')")
+    await page.wait_for_function(
+        "() => document.getElementById('hint').textContent.includes('出错')")
     assert "not valid" in await page.locator("#hint").inner_text()
 
 
