@@ -68,7 +68,7 @@ async def test_queue_shows_what_was_raised_on_another_page(demo_server: LiveServ
     await page.click("#nav a[data-page=overview]")
     raised = await flows.raise_and_announce(
         runtime, senior_id=3, kind="sos", at=runtime.clock.now() - timedelta(minutes=8))
-    await page.wait_for_function("document.body.dataset.alerting === 'on'")
+    await page.wait_for_function("() => document.body.dataset.alerting === 'on'")
     await page.click("#nav a[data-page=alarms]")
     row = page.locator(f"#alarm-rows tr[data-id='{raised.alarm.id}']")
     await row.wait_for(timeout=1000)
@@ -128,17 +128,18 @@ async def test_p1_alerts_on_another_page_until_acknowledged(demo_server: LiveSer
     raised = await flows.raise_and_announce(runtime, senior_id=3, kind="sos",
                                             at=runtime.clock.now())
     await page.wait_for_selector("body[data-alerting=on]")
-    await page.wait_for_function("Number(document.body.dataset.tones || 0) > 0")
+    await page.wait_for_function("() => Number(document.body.dataset.tones || 0) > 0")
     name = await senior_name(demo_server, 3)
     await page.wait_for_function(
-        f"document.title.includes('P1') && document.title.includes('{name}')")
-    await page.wait_for_function(f"document.getElementById('favicon').href !== {quiet_icon!r}")
+        f"() => document.title.includes('P1') && document.title.includes('{name}')")
+    await page.wait_for_function(
+        f"() => document.getElementById('favicon').href !== {quiet_icon!r}")
     assert await page.get_attribute("body", "data-notified") == "1"
     await flows.acknowledge_and_announce(runtime, alarm_id=raised.alarm.id, by="operator2")
     await page.wait_for_selector("body[data-alerting=off]")
-    tones = await page.evaluate("Number(document.body.dataset.tones)")
+    tones = await page.evaluate("() => Number(document.body.dataset.tones)")
     await page.wait_for_timeout(1500)  # two beats of the alert: no more tones, title quiet
-    assert await page.evaluate("Number(document.body.dataset.tones)") == tones
+    assert await page.evaluate("() => Number(document.body.dataset.tones)") == tones
     assert await page.title() == quiet_title
     assert await page.get_attribute("#favicon", "href") == quiet_icon
 

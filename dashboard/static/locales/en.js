@@ -373,7 +373,7 @@ export default {
   "op.busy": "busy",
   "op.wrap_up": "wrap-up",
   "op.break": "break",
-  "op.offline": "offline"
+  "op.offline": "offline",
   "staff.state": "State",
   "staff.actions": "Actions",
   "staff.active": "Active",

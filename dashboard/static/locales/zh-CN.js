@@ -373,7 +373,7 @@ export default {
   "op.busy": "通话中",
   "op.wrap_up": "整理",
   "op.break": "休息",
-  "op.offline": "离线"
+  "op.offline": "离线",
   "staff.state": "状态",
   "staff.actions": "操作",
   "staff.active": "正常",
