@@ -31,7 +31,7 @@ from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_secrets
 from dashboard import demo, health, live, metrics, pages
-from devices.lifespan import open_devices, run_demo_fleet, run_ingest
+from devices.lifespan import open_devices, purge_dead_letters, run_demo_fleet, run_ingest
 from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
 from dispatch import responders as dispatch_responders
@@ -98,6 +98,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     purge_expired_sessions,
     run_ingest,
     run_demo_fleet,
+    purge_dead_letters,
     alarm_flows.escalation_loop,
     alarm_flows.time_rules_loop,
     alarm_feed.feed_loop,

@@ -19,10 +19,17 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """The database answers; 503 with the reason when it does not."""
+    """The database answers and the in-app ingest is consuming; 503 with the reason when
+    not."""
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as error:  # any driver error means "not ready"
         return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+    ingest = runtime.devices.ingest if runtime.devices is not None else None
+    if ingest is not None and not ingest.health.consuming:
+        # The app's own ingest is connected but not taking device messages (SOS included).
+        return JSONResponse({"status": "unavailable", "database": "ok",
+                             "ingest": f"{ingest.health.name} not consuming: "
+                                       f"{ingest.health.reason}"}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok"})
