@@ -35,6 +35,8 @@ def ingest(
                 sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
                 broker=BrokerAddress.from_settings(settings),
                 batch_size=settings.mqtt_ingest_batch_size,
+                stall_seconds=settings.mqtt_ingest_stall_seconds,
+                probe_seconds=settings.mqtt_ingest_stall_seconds / 4,
                 client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
                 share_group=None if worker is None else "anxin-ingest"))
 

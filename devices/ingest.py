@@ -116,7 +116,7 @@ class BatchOutcome:
     new_events: list[tuple[DeviceEvent, int | None]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)  # device_events rows added
     acks: list[tuple[DeviceEvent, str]] = field(default_factory=list)
-    dead_letters: int = 0
+    dead_letters: int = 0  # messages that became dead letters, stored or only counted
     committed_at: float = 0.0
 
 
@@ -310,7 +310,7 @@ class Ingest:
             await self._write(session, batch.inbound, batch.received_at, outcome)
             await self._write_dead_letters(session, batch)
             await session.commit()
-        outcome.dead_letters = len(batch.dead)
+        outcome.dead_letters = len(batch.dead) + sum(batch.repeats.values())
         outcome.stored = [inbound for inbound, _ in batch.inbound]
         outcome.committed_at = time.time()
         return outcome

@@ -104,7 +104,9 @@ async def run_ingest(runtime: Runtime) -> None:
         return
     runtime.devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
                                     bus=runtime.bus, broker=runtime.devices.address,
-                                    batch_size=runtime.settings.mqtt_ingest_batch_size)
+                                    batch_size=runtime.settings.mqtt_ingest_batch_size,
+                                    stall_seconds=runtime.settings.mqtt_ingest_stall_seconds,
+                                    probe_seconds=runtime.settings.mqtt_ingest_stall_seconds / 4)
     await runtime.devices.ingest.run()
 
 
