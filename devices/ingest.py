@@ -206,7 +206,7 @@ class Ingest:
                 raise IngestStalledError(f"the broker refused the subscription to {topic}")
         self.connected.set()
         self._waiting_since = time.monotonic()
-        self.health.set(consuming=True, reason="subscribed, probes answered")
+        self.health.set(consuming=True, reason="subscribed")
         parsed: asyncio.Queue[ParsedBatch] = asyncio.Queue(maxsize=1)
         stages = [asyncio.create_task(self._read(client, parsed)),
                   asyncio.create_task(self._commit_in_order(client, parsed)),

@@ -81,7 +81,7 @@ def export(directory: Path, users: Iterable[BrokerUser], *, service_username: st
     With ``service_listener`` (the default): ``passwords`` and ``acl`` for the device listener
     (devices only) and ``service-passwords`` and ``service-acl`` for the service listener.
     Without: ``passwords`` and ``acl`` hold everyone, for a broker with one listener."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     users = list(users)
     devices = [user for user in users if not user.is_service]
     services = [user for user in users if user.is_service]
@@ -228,7 +228,7 @@ class MosquittoProcess:
                                    f"{SOCKET_PATH_LIMIT} bytes: use a shorter ANXIN_DATA_DIR")
             with contextlib.suppress(FileNotFoundError):
                 socket_path.unlink()  # left by a broker that was killed
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         config = self.directory / "mosquitto.conf"
         config.write_text(config_text(port=self.port, directory=self.directory,
                                       service_socket=socket_path,
@@ -241,7 +241,7 @@ class MosquittoProcess:
     def listening(self) -> bool:
         """True once the broker accepts connections; RuntimeError if it has exited."""
         if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"mosquitto exited: see {self.log_file}")
+            raise RuntimeError(f"mosquitto exited ({self.last_lines(3)}); see {self.log_file}")
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                 pass
