@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # >0: the app runs its ingest in that many child processes instead of on its own loop
     mqtt_ingest_processes: Annotated[int, Field(ge=0, le=16)] = 0
     mqtt_ingest_batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    # the ingest reconnects, and /readyz says so, after this long without any message from the
+    # broker, not even its own probe (sent every quarter of it)
+    mqtt_ingest_stall_seconds: Annotated[float, Field(ge=0.5, le=3600)] = 20.0
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
     # With an external Mosquitto: keep its password/ACL files here and SIGHUP the pid in the
     # pid file whenever a device is provisioned, retired, re-credited or reassigned.

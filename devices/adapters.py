@@ -7,8 +7,9 @@ ThingsBoard assisted-living wristband (pulse, temperature, battery, panicButton,
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -23,6 +24,13 @@ EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 Adapter = Callable[[str, Channel, bytes, DeviceModel, datetime], Inbound]
 M = TypeVar("M", bound=BaseModel)
 WIRE = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+# A device clock may run a little fast; a day ahead is a wrong clock or a wrong unit.
+MOST_AHEAD = timedelta(hours=24)
+# Stored event detail is at most this many bytes of JSON; a larger one is replaced by a note,
+# and the event itself (maybe an SOS) is kept.
+DETAIL_BYTES = 1024
+# Epoch milliseconds below this are before 1973: such a number is a time in seconds.
+SMALLEST_MILLISECONDS = 10**11
 
 
 class TelemetryPayload(BaseModel):
@@ -68,7 +76,7 @@ class WristbandPayload(BaseModel):
     battery: Annotated[float | None, Field(ge=0, le=100)] = None
     noise: float | None = None
     panicButton: bool = False
-    ts: Annotated[int | None, Field(ge=0)] = None
+    ts: Annotated[int | None, Field(ge=0, le=253_402_300_799_999)] = None  # up to year 9999
 
 
 WRISTBAND_METRICS = {"pulse": "heart_rate", "temperature": "temperature", "battery": "battery",
@@ -82,6 +90,27 @@ def _validate(schema: type[M], payload: bytes) -> M:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         raise PayloadError(f"{schema.__name__}: {where}: {first['msg']}"[:300]) from error
+
+
+def check_time(at: datetime, model: DeviceModel, received_at: datetime) -> datetime:
+    """``at`` in UTC, or PayloadError when it is further ahead than a clock may drift or older
+    than the model keeps messages."""
+    at = at.astimezone(UTC)
+    if at - received_at > MOST_AHEAD:
+        raise PayloadError(f"ts {at.isoformat()} is more than 24 h in the future "
+                           f"(server time {received_at.isoformat()})")
+    if received_at - at > timedelta(hours=model.max_age_hours):
+        raise PayloadError(f"ts {at.isoformat()} is older than the {model.max_age_hours} h "
+                           f"model {model.id} may keep a message")
+    return at
+
+
+def capped_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    """The detail as sent, or a note of its size when it is over ``DETAIL_BYTES``."""
+    size = len(json.dumps(detail, ensure_ascii=False).encode())
+    if size <= DETAIL_BYTES:
+        return detail
+    return {"truncated": True, "bytes": size}
 
 
 def _status(device_id: str, payload: bytes) -> Inbound:
@@ -100,12 +129,13 @@ def read_native(device_id: str, channel: Channel, payload: bytes, model: DeviceM
             raise PayloadError(f"event type {event.type!r} is not sent by model {model.id}")
         return Inbound(device_id=device_id, sent_at=event.sent_at, events=(DeviceEvent(
             device_id=device_id, event_id=event.event_id, type=event.type,
-            occurred_at=event.ts.astimezone(UTC), detail=event.detail),))
+            occurred_at=check_time(event.ts, model, received_at),
+            detail=capped_detail(event.detail)),))
     telemetry = _validate(TelemetryPayload, payload)
     unknown = sorted(set(telemetry.values) - model.metrics)
     if unknown:
         raise PayloadError(f"metric {unknown[0]!r} is not reported by model {model.id}")
-    at = telemetry.ts.astimezone(UTC)
+    at = check_time(telemetry.ts, model, received_at)
     return Inbound(device_id=device_id, sent_at=telemetry.sent_at, readings=tuple(
         Reading(device_id=device_id, metric=metric, value=value, measured_at=at,
                 seq=telemetry.seq)
@@ -119,7 +149,11 @@ def read_wristband(device_id: str, channel: Channel, payload: bytes, model: Devi
     if channel is not Channel.TELEMETRY:
         raise PayloadError(f"model {model.id} publishes only telemetry and status")
     data = _validate(WristbandPayload, payload)
-    at = datetime.fromtimestamp(data.ts / 1000, UTC) if data.ts is not None else received_at
+    if data.ts is not None and data.ts < SMALLEST_MILLISECONDS:
+        raise PayloadError(f"ts {data.ts} looks like seconds since the epoch; "
+                           f"model {model.id} sends milliseconds")
+    at = (check_time(datetime.fromtimestamp(data.ts / 1000, UTC), model, received_at)
+          if data.ts is not None else received_at)
     readings = tuple(
         Reading(device_id=device_id, metric=metric, value=value, measured_at=at)
         for key, metric in WRISTBAND_METRICS.items()

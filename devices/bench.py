@@ -220,10 +220,13 @@ def bench_broker(workdir: Path, mqtt_url: str | None, service_password: str
         credentials.BrokerUser(credentials.SERVICE_USERNAME,
                                credentials.hash_password(service_password), is_service=True),
         credentials.BrokerUser(BENCH_USER, credentials.hash_password(publisher_password)),
-    ], service_username=credentials.SERVICE_USERNAME)
+    ], service_username=credentials.SERVICE_USERNAME, service_listener=False)
     with (directory / "acl").open("a") as acl:
         acl.write(f"\nuser {BENCH_USER}\ntopic write anxin/v1/devices/#\n")
-    broker = mosquitto.MosquittoProcess(directory, mosquitto.free_port())
+    # One TCP listener for the service and the publishers (many client ids for one bench
+    # user), unlike the app's broker, which forces device client ids and splits the service off.
+    broker = mosquitto.MosquittoProcess(directory, mosquitto.free_port(),
+                                        service_listener=False)
     broker.start()
     try:
         yield Target("127.0.0.1", broker.port, (credentials.SERVICE_USERNAME, service_password),

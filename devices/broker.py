@@ -1,69 +1,87 @@
-"""The embedded amqtt broker, run in a child process so its work never slows the web app."""
+"""The embedded broker: Mosquitto as a supervised child process of ``anxin serve``.
+
+Started when no ``ANXIN_MQTT_URL`` is set, with a config, password and ACL files in
+``$ANXIN_DATA_DIR/mqtt`` (see ``devices.mosquitto``); restarted, with a log line saying why, if
+it exits; terminated (then killed if it lingers) on shutdown. Persistence keeps the ingest's
+queued messages across a restart.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import socket
-import time
-from multiprocessing.process import BaseProcess
+import signal
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from devices.mosquitto import MosquittoProcess
 
 log = logging.getLogger(__name__)
+CHECK_SECONDS = 1.0
+START_SECONDS = 10.0
+RESTART_PAUSE_SECONDS = (0.5, 15.0)
 
 
-def broker_config(*, port: int, credentials_file: Path) -> dict[str, Any]:
-    plugin_config = {"credentials_file": str(credentials_file)}
-    return {
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-        "plugins": {
-            "devices.broker_plugins.RegistryAuthPlugin": plugin_config,
-            "devices.broker_plugins.DeviceTopicPlugin": plugin_config,
-        },
-    }
+@dataclass
+class EmbeddedBroker:
+    """One Mosquitto child: devices on 127.0.0.1:``port``, the service on a unix socket."""
 
+    directory: Path
+    port: int
+    restarts: int = 0
+    process: MosquittoProcess = field(init=False)
 
-def serve_broker(port: int, credentials_file: str) -> None:
-    """Child-process entry: run the broker until terminated."""
-    from amqtt.broker import Broker
+    def __post_init__(self) -> None:
+        self.process = MosquittoProcess(self.directory, self.port)
 
-    async def run() -> None:
-        broker = Broker(broker_config(port=port, credentials_file=Path(credentials_file)))
-        await broker.start()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await broker.shutdown()
+    @property
+    def service_socket(self) -> Path:
+        return self.process.service_socket
 
-    # The parent's readiness probe opens and closes a bare TCP connection; amqtt would log it.
-    logging.getLogger("amqtt").setLevel(logging.CRITICAL)
-    asyncio.run(run())
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "mosquitto.pid"
 
+    async def start(self) -> None:
+        """Launch and wait until both listeners accept connections."""
+        # Launched on the loop's own thread: the child's "die with the parent" signal follows
+        # the thread that started it.
+        self.process.launch()
+        deadline = asyncio.get_running_loop().time() + START_SECONDS
+        while not self.process.listening():
+            if asyncio.get_running_loop().time() > deadline:
+                await self.stop()
+                raise RuntimeError(f"mosquitto did not listen on 127.0.0.1:{self.port} "
+                                   f"within {START_SECONDS:.0f} s: see {self.process.log_file}")
+            await asyncio.sleep(0.05)
 
-def start_broker(*, port: int, credentials_file: Path, timeout: float = 20.0) -> BaseProcess:
-    """Start the broker process and return once it accepts connections."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=serve_broker, args=(port, str(credentials_file)), name="anxin-mqtt-broker",
-        daemon=True)
-    process.start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not process.is_alive():
-            raise RuntimeError(f"embedded MQTT broker exited with code {process.exitcode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.05)
-    stop_broker(process)
-    raise RuntimeError(f"embedded MQTT broker did not listen on port {port} in {timeout} s")
+    def reload(self) -> None:
+        """Re-read the password and ACL files now (SIGHUP): new devices get in, and
+        connections whose password no longer matches are closed."""
+        child = self.process.process
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGHUP)
 
+    async def supervise(self) -> None:
+        """Start the broker again whenever it exits, until cancelled."""
+        pause = RESTART_PAUSE_SECONDS[0]
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            if self.process.running():
+                pause = RESTART_PAUSE_SECONDS[0]
+                continue
+            code = self.process.exit_code()
+            log.error("embedded MQTT broker exited with code %s (%s); restarting in %.1f s",
+                      code, self.process.last_lines(), pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RESTART_PAUSE_SECONDS[1])
+            try:
+                await self.start()
+            except (RuntimeError, OSError) as error:
+                log.error("embedded MQTT broker did not start again: %s", error)
+                continue
+            self.restarts += 1
+            log.warning("embedded MQTT broker running again (restart %d)", self.restarts)
 
-def stop_broker(process: BaseProcess) -> None:
-    process.terminate()
-    process.join(5)
-    if process.is_alive():
-        process.kill()
-        process.join()
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.process.stop)

@@ -28,25 +28,29 @@ class DeviceModel:
     heartbeat_seconds: int
     grace_seconds: int
     adapter: str
+    # How old a reading or event may be when it arrives: what the device keeps while it
+    # cannot reach the broker. Anything older is a dead letter (a wrong clock, not news).
+    max_age_hours: int
 
 
 def _model(id: str, name: str, kind: DeviceKind, metrics: str, events: str, heartbeat: int,
-           grace: int, adapter: str = "native") -> DeviceModel:
+           grace: int, adapter: str = "native", max_age_hours: int = 24) -> DeviceModel:
     return DeviceModel(id, name, kind, frozenset(metrics.split()), frozenset(events.split()),
-                       heartbeat, grace, adapter)
+                       heartbeat, grace, adapter, max_age_hours)
 
 
 W, H, S = DeviceKind.WEARABLE, DeviceKind.HOME_UNIT, DeviceKind.SENSOR
 DEVICE_MODELS: dict[str, DeviceModel] = {m.id: m for m in (
     _model("anxin-watch", "Anxin health watch", W,
            "heart_rate spo2 temperature steps battery latitude longitude",
-           "sos fall geofence_exit low_battery", 60, 120),
-    _model("anxin-pendant", "Anxin SOS pendant", W, "battery", "sos fall low_battery", 300, 300),
+           "sos fall geofence_exit low_battery", 60, 120, max_age_hours=7 * 24),
+    _model("anxin-pendant", "Anxin SOS pendant", W, "battery", "sos fall low_battery", 300, 300,
+           max_age_hours=7 * 24),
     _model("tb-wristband", "Assisted-living wristband (ThingsBoard keys)", W,
            "heart_rate temperature battery noise", "sos", 60, 120,
            adapter="thingsboard_wristband"),
     _model("anxin-home-hub", "Home unit with SOS button and speaker", H,
-           "temperature humidity battery", "sos power_loss", 60, 120),
+           "temperature humidity battery", "sos power_loss", 60, 120, max_age_hours=7 * 24),
     _model("door-sensor", "Door contact sensor", S, "battery", "door_open door_close", 900, 900),
     _model("motion-sensor", "PIR motion sensor", S, "battery", "motion", 900, 900),
     _model("bed-sensor", "Bed occupancy pad", S, "battery", "bed_enter bed_exit", 900, 900),

@@ -35,6 +35,8 @@ def ingest(
                 sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
                 broker=BrokerAddress.from_settings(settings),
                 batch_size=settings.mqtt_ingest_batch_size,
+                stall_seconds=settings.mqtt_ingest_stall_seconds,
+                probe_seconds=settings.mqtt_ingest_stall_seconds / 4,
                 client_id="anxin-ingest" if worker is None else f"anxin-ingest-{worker}",
                 share_group=None if worker is None else "anxin-ingest"))
 
@@ -45,7 +47,8 @@ def ingest(
 def export_mosquitto(
     directory: Annotated[Path, typer.Argument(help="where to write passwords and acl")],
 ) -> None:
-    """Write Mosquitto's password and ACL files from the device registry."""
+    """Write Mosquitto's password and ACL files from the device registry (device listener and
+    service listener, see docs/operations.md)."""
     from dashboard.app import open_runtime
     from dashboard.cli import load_settings
     from devices import credentials, mosquitto, service
@@ -61,8 +64,8 @@ def export_mosquitto(
         return len(users)
 
     count = asyncio.run(run())
-    typer.echo(f"wrote {directory / 'passwords'} ({count} users) and {directory / 'acl'}; "
-               "send mosquitto SIGHUP to reload them")
+    typer.echo(f"wrote passwords and acl (devices), service-passwords and service-acl (the "
+               f"service) in {directory} ({count} users); send mosquitto SIGHUP to reload them")
 
 
 def simulate(
@@ -88,23 +91,26 @@ def simulate(
 
     from dashboard.app import open_runtime
     from dashboard.cli import load_settings
-    from devices import credentials, simulator
-    from devices.ingest import BrokerAddress
+    from devices import simulator
+    from devices.ingest import BrokerAddress, embedded_broker_dir
     from devices.lifespan import DevicesRuntime
     from runtime.clock import SystemClock
 
     if scenario not in simulator.SCENARIO_NAMES:
         raise typer.BadParameter(f"scenario must be one of {', '.join(simulator.SCENARIO_NAMES)}")
     settings = load_settings()
+    # Devices use the broker's device listener: the embedded one's port, or the URL given.
     url = urlsplit(mqtt_url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.mqtt_port}")
 
     async def run() -> int:
         async with open_runtime(settings, SystemClock()) as runtime:
             fleet = await simulator.ensure_fleet(runtime, count=devices, scenario=scenario)
-            if not (mqtt_url or settings.mqtt_url):
-                # The embedded broker of a running `anxin serve` reads this file on CONNECT.
+            if not settings.mqtt_url:
+                # The embedded Mosquitto of a running `anxin serve`: new files, then SIGHUP.
+                directory = embedded_broker_dir(settings).resolve()
                 await DevicesRuntime(BrokerAddress.from_settings(settings),
-                                     settings.data_dir / credentials.CREDENTIALS_FILE
+                                     mosquitto_dir=directory,
+                                     mosquitto_pid_file=directory / "mosquitto.pid"
                                      ).refresh_credentials(runtime)
         with Progress(TextColumn(f"[bold]{devices} devices · {scenario}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("messages"), TimeElapsedColumn(),

@@ -1,7 +1,7 @@
 """MQTT credentials: random passwords, stored only as PBKDF2-SHA512 hashes in Mosquitto's format.
 
-The same ``$7$`` hash serves the embedded broker, the exported Mosquitto password file and the
-registry. A fast KDF is enough here because every password is 32 random bytes, not a human's.
+The same ``$7$`` hash serves the registry and Mosquitto's password files (embedded or
+external). A fast KDF is enough here because every password is 32 random bytes, not a human's.
 """
 
 from __future__ import annotations
@@ -9,18 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import secrets
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 ITERATIONS = 101  # Mosquitto's own default for $7$ hashes
 SERVICE_USERNAME = "anxin-server"
 SERVICE_SECRET_FILE = "mqtt-service-secret"
-CREDENTIALS_FILE = Path("mqtt") / "credentials.json"
 
 
 def new_password() -> str:
@@ -65,20 +61,3 @@ class BrokerUser:
     username: str
     password_hash: str
     is_service: bool = False
-
-
-def write_credentials_file(path: Path, users: Iterable[BrokerUser]) -> None:
-    """Atomically replace the file the embedded broker's plugin reads on every CONNECT."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = {u.username: {"hash": u.password_hash, "service": u.is_service} for u in users}
-    # A private temporary name per writer: two provisionings at once must not share one.
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".credentials-")
-    with os.fdopen(handle, "w") as file:
-        file.write(json.dumps(body))
-    os.replace(scratch, path)
-
-
-def read_credentials_file(path: Path) -> dict[str, BrokerUser]:
-    body = json.loads(path.read_text())
-    return {name: BrokerUser(name, entry["hash"], bool(entry["service"]))
-            for name, entry in body.items()}

@@ -2,3 +2,5 @@
 
 DEVICE_EVENT = "device.event"
 DEVICE_PROVISIONED = "device.provisioned"
+# {"ingest": client id, "consuming": bool, "reason": str}, on every change, for supervisors
+INGEST_HEALTH = "ingest.health"

@@ -31,3 +31,12 @@ class DeviceEditError(Exception):
 
 class PhoneNumberTakenError(Exception):
     """Another device already has this SIM phone number."""
+
+
+class IngestStalledError(Exception):
+    """The ingest is connected but not consuming (nothing received, or the subscription
+    refused); it reconnects. The text is the reason shown by /readyz."""
+
+
+class ReservedDeviceIdError(Exception):
+    """The device id is one of the names reserved for Anxin's own broker clients."""

@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Float, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,15 +34,24 @@ from config.settings import Settings
 from devices import credentials, events
 from devices.adapters import ADAPTERS
 from devices.catalogue import DEVICE_MODELS, DeviceModel
-from devices.exceptions import PayloadError
+from devices.dead_letters import DeadLetterLimit
+from devices.exceptions import IngestStalledError, PayloadError
+from devices.ingest_health import IngestHealth
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.telemetry import DeviceEvent, Inbound
-from devices.topics import PREFIX, Channel, parse_topic, topic_for
+from devices.topics import PREFIX, Channel, is_reserved, parse_topic, topic_for
 from runtime.bus import EventBus
 from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_BYTES = 4096
+# Payloads larger than this per channel become dead letters unread: no device needs more, and
+# parsing is where a large payload would cost the ingest its time.
+PAYLOAD_LIMITS = {Channel.TELEMETRY: 16 * 1024, Channel.EVENT: 8 * 1024, Channel.STATUS: 1024}
+# The ingest's self-check (devices/ingest_health.py): a probe this often, and "not consuming"
+# after this long without any message from the broker.
+PROBE_SECONDS = 5.0
+STALL_SECONDS = 20.0
 DEVICE_CACHE_SECONDS = 30.0
 # last_seen is rewritten at most this often per device; far below any heartbeat interval.
 LAST_SEEN_RESOLUTION = timedelta(seconds=10)
@@ -51,25 +62,42 @@ SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EV
 
 @dataclass(frozen=True, slots=True)
 class BrokerAddress:
-    """Where the broker is and how the service logs in."""
+    """Where the broker's service listener is and how the service logs in: TCP
+    (``mqtt://host:port``) or a unix socket (``unix:///path``, then ``host`` is the path)."""
 
     host: str
     port: int
     username: str
     password: str
+    transport: Literal["tcp", "unix"] = "tcp"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokerAddress:
         password = credentials.service_password(settings.data_dir)
-        if settings.mqtt_url:
-            url = urlsplit(settings.mqtt_url)
-            return cls(url.hostname or "127.0.0.1", url.port or 1883,
-                       url.username or credentials.SERVICE_USERNAME, url.password or password)
-        return cls("127.0.0.1", settings.mqtt_port, credentials.SERVICE_USERNAME, password)
+        if not settings.mqtt_url:  # the embedded broker's service socket
+            return cls(str(embedded_service_socket(settings)), 1883,
+                       credentials.SERVICE_USERNAME, password, "unix")
+        url = urlsplit(settings.mqtt_url)
+        username = unquote(url.username) if url.username else credentials.SERVICE_USERNAME
+        secret = unquote(url.password) if url.password else password
+        if url.scheme == "unix":
+            return cls(unquote(url.path), 1883, username, secret, "unix")
+        return cls(url.hostname or "127.0.0.1", url.port or 1883, username, secret)
 
     def client(self, identifier: str, **options: Any) -> aiomqtt.Client:
+        # paho wants a valid port even for a unix socket, where it is not used
         return aiomqtt.Client(self.host, self.port, username=self.username,
-                              password=self.password, identifier=identifier, **options)
+                              password=self.password, identifier=identifier,
+                              transport=self.transport, **options)
+
+
+def embedded_broker_dir(settings: Settings) -> Path:
+    """Where the embedded Mosquitto keeps its config, credentials, database and socket."""
+    return settings.data_dir / "mqtt"
+
+
+def embedded_service_socket(settings: Settings) -> Path:
+    return embedded_broker_dir(settings).resolve() / "service.sock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +116,7 @@ class BatchOutcome:
     new_events: list[tuple[DeviceEvent, int | None]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)  # device_events rows added
     acks: list[tuple[DeviceEvent, str]] = field(default_factory=list)
-    dead_letters: int = 0
+    dead_letters: int = 0  # messages that became dead letters, stored or only counted
     committed_at: float = 0.0
 
 
@@ -101,6 +129,8 @@ class ParsedBatch:
     received_at: datetime
     inbound: list[tuple[Inbound, KnownDevice]] = field(default_factory=list)
     dead: list[dict[str, Any]] = field(default_factory=list)
+    # dead letters over their device's limit: counted onto its last stored one, not stored
+    repeats: dict[str, int] = field(default_factory=dict)
 
 
 CommitObserver = Callable[[BatchOutcome], None]
@@ -113,7 +143,9 @@ class Ingest:
                  broker: BrokerAddress, bus: EventBus | None = None,
                  client_id: str = "anxin-ingest", batch_size: int = 500, linger: float = 0.01,
                  share_group: str | None = None,
-                 on_commit: CommitObserver | None = None) -> None:
+                 on_commit: CommitObserver | None = None,
+                 probe_seconds: float = PROBE_SECONDS,
+                 stall_seconds: float = STALL_SECONDS) -> None:
         self.sessions = sessions
         self.clock = clock
         self.broker = broker
@@ -128,6 +160,11 @@ class Ingest:
         self._devices: dict[str, tuple[KnownDevice, float]] = {}
         self._last_seen_written: dict[str, datetime] = {}
         self.connected = asyncio.Event()
+        self.health = IngestHealth(client_id, bus)
+        self.probe_seconds = probe_seconds
+        self.stall_seconds = stall_seconds
+        self.dead_letter_limit = DeadLetterLimit()
+        self._waiting_since: float | None = None  # the reader waits for the broker since then
 
     def forget(self, device_id: str) -> None:
         """Drop a device from the cache after its registry row changed (senior, state)."""
@@ -141,12 +178,15 @@ class Ingest:
                 async with self._client() as client:
                     pause = 0.5
                     await self._consume(client)
-            except (aiomqtt.MqttError, SQLAlchemyError, OSError) as error:
+            except (aiomqtt.MqttError, SQLAlchemyError, OSError, IngestStalledError) as error:
                 # Nothing of the failed batch was acknowledged: the broker sends it again.
                 self.connected.clear()
+                self.health.set(consuming=False, reason=_reason(error))
                 log.warning("MQTT ingest stopped (%s); reconnecting in %.1f s", error, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 15.0)
+            finally:
+                self.connected.clear()
 
     def _client(self) -> aiomqtt.Client:
         client = self.broker.client(self.client_id, clean_session=False,
@@ -161,11 +201,16 @@ class Ingest:
         for the database (its write gate, or another process's lock). The writer alone
         acknowledges, in order."""
         for topic in self.subscriptions:
-            await client.subscribe(topic, qos=1)
+            granted = await client.subscribe(topic, qos=1)
+            if any(_refused(code) for code in granted):
+                raise IngestStalledError(f"the broker refused the subscription to {topic}")
         self.connected.set()
+        self._waiting_since = time.monotonic()
+        self.health.set(consuming=True, reason="subscribed")
         parsed: asyncio.Queue[ParsedBatch] = asyncio.Queue(maxsize=1)
         stages = [asyncio.create_task(self._read(client, parsed)),
-                  asyncio.create_task(self._commit_in_order(client, parsed))]
+                  asyncio.create_task(self._commit_in_order(client, parsed)),
+                  asyncio.create_task(self._watch(client))]
         try:
             done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
             for stage in done:
@@ -178,9 +223,24 @@ class Ingest:
     async def _read(self, client: aiomqtt.Client, parsed: asyncio.Queue[ParsedBatch]) -> None:
         messages = client.messages
         while True:
+            self._waiting_since = time.monotonic()
             batch = [await anext(messages)]
+            self._waiting_since = None  # busy (or held back by the writer), not idle
             await self._fill(client, batch)
             await parsed.put(await self.parse(batch))
+
+    async def _watch(self, client: aiomqtt.Client) -> None:
+        """Probe the subscription; raise (so run() reconnects) when nothing has come from the
+        broker for ``stall_seconds``, not even the probes."""
+        probe = topic_for(self.client_id, Channel.EVENT)
+        while True:
+            await asyncio.sleep(self.probe_seconds)
+            await client.publish(probe, b"", qos=0)
+            waiting = self._waiting_since
+            if waiting is not None and time.monotonic() - waiting > self.stall_seconds:
+                raise IngestStalledError(
+                    f"nothing received from the broker for {time.monotonic() - waiting:.0f} s, "
+                    f"not even the probe on {probe}")
 
     async def _commit_in_order(self, client: aiomqtt.Client,
                                parsed: asyncio.Queue[ParsedBatch]) -> None:
@@ -222,30 +282,62 @@ class Ingest:
             topic, payload = message.topic.value, _payload_bytes(message.payload)
             try:
                 parsed.inbound.append(self._parse(topic, payload, now))
+            except _Probe:
+                continue
             except PayloadError as error:
-                parsed.dead.append(_dead_letter(topic, payload, str(error), now))
+                self._reject(parsed, topic, payload, str(error), now)
             except Exception as error:  # a bug in an adapter must not stop the ingest
                 log.exception("adapter failed on %s", topic)
-                parsed.dead.append(_dead_letter(topic, payload, f"internal error: {error!r}",
-                                                now))
+                self._reject(parsed, topic, payload, f"internal error: {error!r}", now)
         return parsed
+
+    def _reject(self, parsed: ParsedBatch, topic: str, payload: bytes, reason: str,
+                now: datetime) -> None:
+        """A dead letter, stored, or only counted once its device is over its limit."""
+        device_id = _device_part(topic)
+        if self.dead_letter_limit.admit(device_id, now):
+            parsed.dead.append(_dead_letter(topic, payload, reason, now, device_id))
+        else:
+            parsed.repeats[device_id] = parsed.repeats.get(device_id, 0) + 1
 
     async def commit(self, batch: ParsedBatch) -> BatchOutcome:
         """Write one parsed batch in one transaction (readings, new events, dead letters,
         last seen) and commit it."""
         outcome = BatchOutcome()
+        if not (batch.inbound or batch.dead or batch.repeats):
+            return outcome  # probes, retained replays: nothing to write
         async with self.sessions() as session:
             await self._write(session, batch.inbound, batch.received_at, outcome)
-            if batch.dead:
-                await session.execute(insert(cast(Table, DeadLetter.__table__)), batch.dead)
+            await self._write_dead_letters(session, batch)
             await session.commit()
-        outcome.dead_letters = len(batch.dead)
+        outcome.dead_letters = len(batch.dead) + sum(batch.repeats.values())
         outcome.stored = [inbound for inbound, _ in batch.inbound]
         outcome.committed_at = time.time()
         return outcome
 
+    async def _write_dead_letters(self, session: AsyncSession, batch: ParsedBatch) -> None:
+        table = cast(Table, DeadLetter.__table__)
+        if batch.dead:
+            rows = await session.execute(insert(table).returning(table.c.id, table.c.device_id),
+                                         batch.dead)
+            for row_id, device_id in rows:
+                self.dead_letter_limit.stored(device_id or "", row_id)
+        for device_id, count in batch.repeats.items():
+            row_id = self.dead_letter_limit.last_row(device_id)
+            if row_id is not None:
+                await session.execute(update(table).where(table.c.id == row_id)
+                                      .values(repeats=table.c.repeats + count))
+
     def _parse(self, topic: str, payload: bytes, now: datetime) -> tuple[Inbound, KnownDevice]:
         device_id, channel = parse_topic(topic)
+        if is_reserved(device_id):
+            if channel is Channel.EVENT and not payload:
+                raise _Probe  # an ingest's probe (its own or a fellow worker's)
+            raise PayloadError(f"device id {device_id!r} is reserved for Anxin's own clients")
+        limit = PAYLOAD_LIMITS[channel]
+        if len(payload) > limit:
+            raise PayloadError(f"{channel.value} payload of {len(payload)} bytes is over the "
+                               f"{limit // 1024} KiB limit; not read")
         cached = self._devices.get(device_id)  # the batch's devices were just loaded
         if cached is None:
             raise PayloadError(f"unknown device {device_id!r}")
@@ -398,9 +490,35 @@ def _payload_bytes(payload: object) -> bytes:
     return b"" if payload is None else str(payload).encode()
 
 
-def _dead_letter(topic: str, payload: bytes, reason: str, now: datetime) -> dict[str, Any]:
+def _dead_letter(topic: str, payload: bytes, reason: str, now: datetime,
+                 device_id: str) -> dict[str, Any]:
     return {"received_at": now, "topic": topic[:200], "reason": reason[:300],
-            "payload": payload[:DEAD_LETTER_BYTES], "payload_size": len(payload)}
+            "payload": payload[:DEAD_LETTER_BYTES], "payload_size": len(payload),
+            "device_id": device_id[:64], "repeats": 0}
+
+
+def _device_part(topic: str) -> str:
+    """The device id segment of a device topic (what the flood limit counts by)."""
+    parts = topic.split("/")
+    return parts[3] if len(parts) == 5 and topic.startswith(f"{PREFIX}/") else ""
+
+
+class _Probe(Exception):  # a signal inside parse, not an error
+    """The message is an ingest's probe, not a device's."""
+
+
+def _refused(code: object) -> bool:
+    """A SUBACK entry that grants nothing (0x80 and above: refused)."""
+    value = code.value if isinstance(code, ReasonCode) else code
+    return isinstance(value, int) and value >= 0x80
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, IngestStalledError):
+        return str(error)
+    if isinstance(error, SQLAlchemyError):
+        return f"database error: {type(error).__name__}"
+    return f"broker connection: {error}"[:200]
 
 
 async def run_forever(ingest: Ingest) -> None:

@@ -54,6 +54,8 @@ async def serve(settings: Settings, worker: int | None, *, parent: int) -> None:
                 sessions=create_sessionmaker(engine), clock=SystemClock(),
                 broker=BrokerAddress.from_settings(settings),
                 batch_size=settings.mqtt_ingest_batch_size, client_id=client_id(worker),
+                stall_seconds=settings.mqtt_ingest_stall_seconds,
+                probe_seconds=settings.mqtt_ingest_stall_seconds / 4,
                 share_group=None if worker is None else SHARE_GROUP)))
             while os.getppid() == parent and not ingest.done():
                 await asyncio.wait({ingest}, timeout=CHECK_SECONDS)

@@ -1,45 +1,55 @@
-"""The devices domain's resources: the broker (embedded or external) and its credentials file."""
+"""The devices domain's resources: the broker (embedded Mosquitto or external) and its
+credential files, the ingest, and the dead-letter purge."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
+from datetime import timedelta
 from pathlib import Path
 
-from devices import broker, credentials, ingest_processes, mosquitto, service
+from devices import credentials, dead_letters, ingest_processes, mosquitto, service
+from devices.broker import EmbeddedBroker
 from devices.exceptions import BrokerReloadError
-from devices.ingest import BrokerAddress, Ingest
+from devices.ingest import BrokerAddress, Ingest, embedded_broker_dir
 from runtime.context import Runtime
 
 log = logging.getLogger(__name__)
+PURGE_EVERY = timedelta(hours=1)
 
 
 @dataclass
 class DevicesRuntime:
-    """Where the broker is, and the embedded broker's process when we run it."""
+    """Where the broker is (the service's address, and the port devices use), its credential
+    files, and the embedded broker when we run it."""
 
     address: BrokerAddress
-    credentials_file: Path
-    broker_process: BaseProcess | None = None
+    device_port: int | None = None  # the embedded broker's device listener (127.0.0.1)
+    broker: EmbeddedBroker | None = None
     ingest: Ingest | None = None
-    mosquitto_dir: Path | None = None  # an external Mosquitto's password and ACL files
+    mosquitto_dir: Path | None = None  # where the broker's password and ACL files are
     mosquitto_pid_file: Path | None = None
 
     async def refresh_credentials(self, runtime: Runtime) -> None:
-        """Rewrite the broker's credentials from the registry (new devices work at once): the
-        embedded broker's file, and an external Mosquitto's files followed by a SIGHUP."""
+        """Rewrite the broker's password and ACL files from the registry and make the broker
+        re-read them: a new device gets in at once, and Mosquitto closes the connection of a
+        device whose password no longer matches (retired, or given new credentials)."""
+        if self.mosquitto_dir is None:
+            return
         async with runtime.sessions() as session:
             users = await service.broker_users(session, service_password=self.address.password)
-        await asyncio.to_thread(credentials.write_credentials_file, self.credentials_file, users)
-        if self.mosquitto_dir is not None:
-            await asyncio.to_thread(self._sync_mosquitto, self.mosquitto_dir, users)
+        await asyncio.to_thread(mosquitto.export, self.mosquitto_dir, users,
+                                service_username=credentials.SERVICE_USERNAME)
+        self._reload()
 
-    def _sync_mosquitto(self, directory: Path, users: list[credentials.BrokerUser]) -> None:
-        mosquitto.export(directory, users, service_username=credentials.SERVICE_USERNAME)
+    def _reload(self) -> None:
+        if self.broker is not None:
+            self.broker.reload()
+            return
         if self.mosquitto_pid_file is None:
             return
         try:
@@ -51,28 +61,37 @@ class DevicesRuntime:
 
 @asynccontextmanager
 async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
-    """Start the embedded broker unless ANXIN_MQTT_URL names an external one."""
+    """Start the embedded Mosquitto, supervised, unless ANXIN_MQTT_URL names another broker."""
     settings = runtime.settings
     if not settings.mqtt_enabled:
         yield
         return
     devices = DevicesRuntime(address=BrokerAddress.from_settings(settings),
-                             credentials_file=settings.data_dir / credentials.CREDENTIALS_FILE,
                              mosquitto_dir=settings.mosquitto_dir,
                              mosquitto_pid_file=settings.mosquitto_pid_file)
-    await devices.refresh_credentials(runtime)
     if not settings.mqtt_url:
-        devices.broker_process = await asyncio.to_thread(
-            broker.start_broker, port=settings.mqtt_port,
-            credentials_file=devices.credentials_file)
-        log.info("embedded MQTT broker listening on 127.0.0.1:%d", settings.mqtt_port)
+        devices.broker = EmbeddedBroker(embedded_broker_dir(settings).resolve(),
+                                        settings.mqtt_port)
+        devices.mosquitto_dir = devices.broker.directory
+        devices.device_port = settings.mqtt_port
+    await devices.refresh_credentials(runtime)
+    supervisor: asyncio.Task[None] | None = None
+    if devices.broker is not None:
+        await devices.broker.start()
+        supervisor = asyncio.create_task(devices.broker.supervise(), name="mqtt-broker")
+        log.info("embedded MQTT broker (Mosquitto) listening on 127.0.0.1:%d",
+                 settings.mqtt_port)
     runtime.devices = devices
     try:
         yield
     finally:
         runtime.devices = None
-        if devices.broker_process is not None:
-            await asyncio.to_thread(broker.stop_broker, devices.broker_process)
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+        if devices.broker is not None:
+            await devices.broker.stop()
 
 
 async def run_ingest(runtime: Runtime) -> None:
@@ -85,23 +104,38 @@ async def run_ingest(runtime: Runtime) -> None:
         return
     runtime.devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
                                     bus=runtime.bus, broker=runtime.devices.address,
-                                    batch_size=runtime.settings.mqtt_ingest_batch_size)
+                                    batch_size=runtime.settings.mqtt_ingest_batch_size,
+                                    stall_seconds=runtime.settings.mqtt_ingest_stall_seconds,
+                                    probe_seconds=runtime.settings.mqtt_ingest_stall_seconds / 4)
     await runtime.devices.ingest.run()
+
+
+async def purge_dead_letters(runtime: Runtime) -> None:
+    """Every hour, delete dead letters older than 30 days."""
+    while True:
+        async with runtime.sessions() as session:
+            purged = await service.purge_dead_letters(
+                session, before=runtime.clock.now() - dead_letters.RETENTION)
+            await session.commit()
+        if purged:
+            log.info("purged %d dead letters older than %d days", purged,
+                     dead_letters.RETENTION.days)
+        await runtime.clock.sleep(PURGE_EVERY.total_seconds())
 
 
 async def run_demo_fleet(runtime: Runtime) -> None:
     """In demo mode, a few simulated devices keep the dashboard alive (one message a second)."""
     settings = runtime.settings
-    if (runtime.devices is None or not settings.demo or settings.demo_fleet_devices == 0
-            or (settings.mqtt_url and not settings.mosquitto_dir)):
-        # an external broker learns new devices only from ANXIN_MOSQUITTO_DIR (or an export)
+    devices = runtime.devices
+    if (devices is None or devices.device_port is None or not settings.demo
+            or settings.demo_fleet_devices == 0):
+        # only on the embedded broker, whose device listener we know
         return
     from devices import simulator
 
     fleet = await simulator.ensure_fleet(runtime, count=settings.demo_fleet_devices,
                                          scenario="normal")
-    await runtime.devices.refresh_credentials(runtime)
-    address = runtime.devices.address
+    await devices.refresh_credentials(runtime)
     while True:
-        await simulator.run_fleet(fleet, host=address.host, port=address.port, rate=1.0,
+        await simulator.run_fleet(fleet, host="127.0.0.1", port=devices.device_port, rate=1.0,
                                   seconds=3600)

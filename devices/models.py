@@ -81,7 +81,7 @@ class StoredDeviceEvent(Base):
 
 
 class DeadLetter(Base):
-    """A message the ingest could not use, kept with the reason and its first bytes."""
+    """A message the ingest could not use, kept 30 days with the reason and its first bytes."""
 
     __tablename__ = "device_dead_letters"
 
@@ -91,3 +91,7 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(String(300))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     payload_size: Mapped[int] = mapped_column(Integer)
+    # The device segment of the topic ("" when the topic has none): what floods count by.
+    device_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # Further dead letters of this device in the same window, counted but not stored.
+    repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -16,6 +16,7 @@ from devices.exceptions import (
     DeviceIdTakenError,
     DeviceNotFoundError,
     PhoneNumberTakenError,
+    ReservedDeviceIdError,
     UnknownDeviceModelError,
 )
 from devices.schemas import (
@@ -45,7 +46,7 @@ async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
         device, password = await service.provision_device(
             session, model_id=body.model, senior_id=body.senior_id, location=body.location,
             device_id=body.id, now=now)
-    except UnknownDeviceModelError as error:
+    except (UnknownDeviceModelError, ReservedDeviceIdError) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     except SeniorNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
@@ -87,7 +88,8 @@ async def dead_letters(user: Provisioner, session: SessionDep,
 @router.post("/{device_id}/retire", response_model=DeviceOut)
 async def retire(device_id: str, user: Provisioner, runtime: RuntimeDep,
                  session: SessionDep) -> DeviceOut:
-    """Retire a device: the broker refuses its credentials from now on."""
+    """Retire a device: the broker closes its live connection and refuses its credentials
+    from now on."""
     try:
         device = await service.retire_device(session, device_id=device_id)
     except DeviceNotFoundError as error:
@@ -135,7 +137,8 @@ async def edit(device_id: str, body: DeviceUpdate, user: Provisioner, runtime: R
 @router.post("/{device_id}/credentials", response_model=ProvisionedDevice)
 async def new_credentials(device_id: str, user: Provisioner, runtime: RuntimeDep,
                           session: SessionDep) -> ProvisionedDevice:
-    """Give a device a new MQTT password (the old one stops working); shown this once only."""
+    """Give a device a new MQTT password (the old one stops working, and a connection made
+    with it is closed at once); shown this once only."""
     try:
         device, password = await service.rotate_credentials(session, device_id=device_id)
     except DeviceNotFoundError as error:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from devices.catalogue import DeviceKind
+from devices.topics import RESERVED_RULE, is_reserved
 from seniors.phones import normalise_phone
 from storage.bounds import RowId
 
@@ -21,6 +22,13 @@ class DeviceCreate(BaseModel):
     senior_id: RowId | None = None
     location: Annotated[str, Field(max_length=64)] = ""
     id: DeviceId | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str | None) -> str | None:
+        if value is not None and is_reserved(value):
+            raise ValueError(RESERVED_RULE)
+        return value
 
 
 class DeviceUpdate(BaseModel):
@@ -73,3 +81,6 @@ class DeadLetterOut(BaseModel):
     reason: str
     payload_preview: str
     payload_size: int
+    device_id: str | None = None
+    repeats: int = Field(0, description="further dead letters from the same device within the "
+                                        "hour, counted but not stored")

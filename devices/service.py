@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +18,13 @@ from devices.exceptions import (
     DeviceIdTakenError,
     DeviceNotFoundError,
     PhoneNumberTakenError,
+    ReservedDeviceIdError,
     UnknownDeviceModelError,
 )
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.schemas import DeadLetterOut, DeviceOut, DeviceUpdate
 from devices.telemetry import DeviceEvent, Reading
+from devices.topics import RESERVED_RULE, is_reserved
 from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
@@ -43,6 +45,8 @@ async def provision_device(
     if model is None:
         raise UnknownDeviceModelError(
             f"unknown device model {model_id!r}; known: {', '.join(sorted(DEVICE_MODELS))}")
+    if device_id is not None and is_reserved(device_id):
+        raise ReservedDeviceIdError(f"device id {device_id!r} is not allowed: {RESERVED_RULE}")
     if senior_id is not None:
         await seniors_service.get_senior(session, senior_id)
     password = credentials.new_password()
@@ -161,7 +165,9 @@ async def broker_users(session: AsyncSession, *, service_password: str
         select(Device.id, Device.mqtt_password_hash).where(Device.state == "active"))
     users = [credentials.BrokerUser(credentials.SERVICE_USERNAME,
                                     credentials.hash_password(service_password), is_service=True)]
-    users += [credentials.BrokerUser(device_id, password_hash) for device_id, password_hash in rows]
+    # A reserved id registered before the rule existed never reaches the broker's files.
+    users += [credentials.BrokerUser(device_id, password_hash)
+              for device_id, password_hash in rows if not is_reserved(device_id)]
     return users
 
 
@@ -200,7 +206,14 @@ async def list_dead_letters(session: AsyncSession, *, limit: int = 100) -> list[
         select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))).scalars().all()
     return [DeadLetterOut(id=r.id, received_at=r.received_at, topic=r.topic, reason=r.reason,
                           payload_preview=r.payload[:200].decode("utf-8", "replace"),
-                          payload_size=r.payload_size) for r in rows]
+                          payload_size=r.payload_size, device_id=r.device_id or None,
+                          repeats=r.repeats) for r in rows]
+
+
+async def purge_dead_letters(session: AsyncSession, *, before: datetime) -> int:
+    """Delete dead letters received before ``before``; returns how many."""
+    result = await session.execute(delete(DeadLetter).where(DeadLetter.received_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def fleet_summary(session: AsyncSession, *, now: datetime) -> dict[str, int]:

@@ -12,6 +12,10 @@ SUBSCRIPTION = f"{PREFIX}/+/+"
 # Service-only topics between the app's own processes (no device may use them).
 INTERNAL_PREFIX = "anxin/v1/internal"
 DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
+# Client ids and usernames of Anxin's own broker clients (anxin-server, anxin-ingest, its
+# probe topic ...): no device may take one, so none can stand in for the service.
+RESERVED_PREFIX = "anxin-"
+RESERVED_RULE = f"device ids starting with {RESERVED_PREFIX!r} are reserved for Anxin's own clients"
 
 
 class Channel(StrEnum):
@@ -22,6 +26,10 @@ class Channel(StrEnum):
 
 
 DEVICE_CHANNELS = frozenset({Channel.TELEMETRY, Channel.EVENT, Channel.STATUS})
+
+
+def is_reserved(device_id: str) -> bool:
+    return device_id.startswith(RESERVED_PREFIX)
 
 
 def topic_for(device_id: str, channel: Channel) -> str:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from config.settings import Settings
 from dashboard.app import create_app
 from devices import credentials, mosquitto, service
+from devices.ingest import BrokerAddress
 from devices.mosquitto import MosquittoProcess
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -21,7 +22,8 @@ from runtime.context import Runtime
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
-    """Mosquitto on a free loopback port, persistence in the test's own directory."""
+    """Mosquitto as the app runs it: devices on a free loopback port, the service on a unix
+    socket, persistence in the test's own directory."""
     directory = tmp_path / "mosquitto"
     directory.mkdir()
     mosquitto.export(directory, [], service_username=credentials.SERVICE_USERNAME)
@@ -34,7 +36,13 @@ def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
 @pytest.fixture
 def mqtt_settings(settings: Settings, broker: MosquittoProcess) -> Settings:
     return settings.model_copy(update={"mqtt_enabled": True,
-                                       "mqtt_url": f"mqtt://127.0.0.1:{broker.port}"})
+                                       "mqtt_url": f"unix://{broker.service_socket}"})
+
+
+def service_address(settings: Settings, broker: MosquittoProcess) -> BrokerAddress:
+    """How the service account reaches the test's Mosquitto (its unix socket)."""
+    return BrokerAddress(str(broker.service_socket), 1883, credentials.SERVICE_USERNAME,
+                         credentials.service_password(settings.data_dir), "unix")
 
 
 async def sync_broker(runtime: Runtime, broker: MosquittoProcess) -> None:

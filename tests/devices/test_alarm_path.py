@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -148,7 +148,8 @@ async def test_sos_stored_by_an_ingest_process_reaches_the_live_feed(
             username, password = await provision(http, await _supervisor(http, runtime),
                                                  runtime, broker, model="anxin-pendant",
                                                  id="pendant-7", senior_id=senior.id)
-        event = {"event_id": "sos-7", "ts": clock.now().isoformat(), "type": "sos"}
+        # The child process reads the wall clock; the event must be recent by that clock.
+        event = {"event_id": "sos-7", "ts": datetime.now(UTC).isoformat(), "type": "sos"}
         async with runtime.bus.subscribe() as feed, device_client(broker, username,
                                                                   password) as device:
             await device.subscribe(f"anxin/v1/devices/{username}/ack", qos=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -21,6 +22,9 @@ from tests.conftest import TEST_PASSWORD
 from tests.devices.conftest import device_client, provision, started_app, wait_for
 
 BURST = 600
+
+# These ingests read the wall clock, which checks each message's ts against it.
+WALL_NOW = datetime.now(UTC).isoformat()
 
 
 @pytest.fixture
@@ -56,7 +60,7 @@ async def test_broker_restart_mid_burst_loses_nothing(slow_ingest_app: FastAPI,
     async with device_client(broker, *creds) as device:
         await asyncio.gather(*(
             device.publish("anxin/v1/devices/pendant-r/event", qos=1, payload=json.dumps(
-                {"event_id": f"sos-{n}", "ts": "2026-01-05T09:00:00+00:00", "type": "sos"}))
+                {"event_id": f"sos-{n}", "ts": WALL_NOW, "type": "sos"}))
             for n in range(BURST)))
     broker.stop()
     at_restart = await stored_events(runtime)

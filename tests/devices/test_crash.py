@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,9 @@ from tests.devices.conftest import device_client, provision, started_app, wait_f
 
 DEVICES = 5
 BURST = 500
+
+# These ingests read the wall clock, which checks each message's ts against it.
+WALL_NOW = datetime.now(UTC).isoformat()
 
 
 def start_ingest(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -91,7 +95,7 @@ async def test_sigkill_mid_burst_then_restart_stores_every_event_once(
         async def warmed_up() -> bool:
             # Until the ingest has subscribed, nobody keeps messages for it: resend (same id).
             await clients[0].publish("anxin/v1/devices/pendant-0/event", qos=1, payload=json.dumps(
-                {"event_id": "warm-up", "ts": "2026-01-05T09:00:00+00:00", "type": "sos"}))
+                {"event_id": "warm-up", "ts": WALL_NOW, "type": "sos"}))
             await asyncio.sleep(0.2)
             return await stored_events(runtime) == 1
 
@@ -102,7 +106,7 @@ async def test_sigkill_mid_burst_then_restart_stores_every_event_once(
                 clients[n % DEVICES].publish(
                     f"anxin/v1/devices/{clients[n % DEVICES].identifier}/event", qos=1,
                     payload=json.dumps({"event_id": f"sos-{n}", "type": "sos",
-                                        "ts": "2026-01-05T09:00:01+00:00"}))
+                                        "ts": WALL_NOW}))
                 for n in range(BURST)))
 
         sending = asyncio.create_task(burst())

@@ -13,11 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import delete, func, select
 
 from accounts.roles import Role
-from devices import credentials
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.mosquitto import MosquittoProcess
 from runtime.context import Runtime
-from tests.devices.conftest import device_client, provision, wait_for
+from tests.devices.conftest import device_client, provision, service_address, wait_for
 
 NOW = "2026-01-05T09:00:00+00:00"
 
@@ -171,9 +170,7 @@ async def test_broker_refuses_wrong_password_and_foreign_topics(
     with pytest.raises(aiomqtt.MqttError):
         async with device_client(broker, "pendant-a", "not-the-password"):
             pass
-    spy_password = credentials.service_password(runtime_of.settings.data_dir)
-    async with aiomqtt.Client("127.0.0.1", broker.port, username=credentials.SERVICE_USERNAME,
-                              password=spy_password, identifier="anxin-spy") as spy:
+    async with service_address(runtime_of.settings, broker).client("anxin-spy") as spy:
         await spy.subscribe("anxin/v1/devices/#", qos=1)
         async with device_client(broker, *alice) as device:
             forged = json.dumps({"event_id": "f1", "ts": NOW, "type": "sos"})

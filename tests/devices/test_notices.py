@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from amqtt.contexts import Action
+import aiomqtt
+import pytest
 
 from config.settings import Settings
 from devices import credentials, mosquitto
-from devices.broker_plugins import may_use_topic
 from devices.ingest import BatchOutcome, BrokerAddress
 from devices.mosquitto import MosquittoProcess
 from devices.notices import STORED_TOPIC, StoredNotifier, watch_stored
@@ -22,7 +22,8 @@ def _service_address(settings: Settings, broker: MosquittoProcess) -> BrokerAddr
         credentials.SERVICE_USERNAME, credentials.hash_password(password), is_service=True)],
         service_username=credentials.SERVICE_USERNAME)
     broker.reload()
-    return BrokerAddress("127.0.0.1", broker.port, credentials.SERVICE_USERNAME, password)
+    return BrokerAddress(str(broker.service_socket), 1883, credentials.SERVICE_USERNAME,
+                         password, "unix")
 
 
 async def test_a_commit_with_new_events_wakes_the_watcher(settings: Settings,
@@ -45,11 +46,28 @@ async def test_a_commit_with_new_events_wakes_the_watcher(settings: Settings,
         publisher.cancel()
 
 
-def test_only_the_service_may_use_internal_topics() -> None:
-    """The embedded broker lets the service publish and read notices, never a device."""
-    service = credentials.BrokerUser(credentials.SERVICE_USERNAME, "-", is_service=True)
-    device = credentials.BrokerUser("pendant-1", "-")
-    assert may_use_topic(service, topic=STORED_TOPIC, action=Action.PUBLISH)
-    assert may_use_topic(service, topic=STORED_TOPIC, action=Action.SUBSCRIBE)
-    assert not may_use_topic(device, topic=STORED_TOPIC, action=Action.PUBLISH)
-    assert not may_use_topic(device, topic=STORED_TOPIC, action=Action.SUBSCRIBE)
+async def test_only_the_service_may_use_internal_topics(settings: Settings,
+                                                      broker: MosquittoProcess) -> None:
+    """A device can neither read the service's notices nor publish one that the service
+    receives."""
+    address = _service_address(settings, broker)
+    password = "device-secret"
+    mosquitto.export(broker.directory, [
+        credentials.BrokerUser(credentials.SERVICE_USERNAME,
+                               credentials.hash_password(address.password), is_service=True),
+        credentials.BrokerUser("pendant-1", credentials.hash_password(password))],
+        service_username=credentials.SERVICE_USERNAME)
+    broker.reload()
+    async with address.client("anxin-test-watch") as service, aiomqtt.Client(
+            "127.0.0.1", broker.port, username="pendant-1", password=password,
+            identifier="pendant-1") as device:
+        await service.subscribe(STORED_TOPIC, qos=1)
+        await device.subscribe(STORED_TOPIC, qos=1)
+        await device.publish(STORED_TOPIC, b'{"events": 99}', qos=1)  # dropped by the ACL
+        await service.publish(STORED_TOPIC, b'{"events": 1}', qos=1)
+        async for message in service.messages:
+            assert message.payload == b'{"events": 1}'
+            break
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(1):
+                await anext(device.messages)

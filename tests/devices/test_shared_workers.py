@@ -7,12 +7,12 @@ import json
 
 from sqlalchemy import func, select
 
-from devices import credentials, service
-from devices.ingest import BatchOutcome, BrokerAddress, CommitObserver, Ingest
+from devices import service
+from devices.ingest import BatchOutcome, CommitObserver, Ingest
 from devices.models import StoredDeviceEvent
 from devices.mosquitto import MosquittoProcess
 from runtime.context import Runtime
-from tests.devices.conftest import device_client, sync_broker, wait_for
+from tests.devices.conftest import device_client, service_address, sync_broker, wait_for
 
 EVENTS = 200
 
@@ -26,8 +26,7 @@ async def test_shared_subscription_workers_split_the_work(runtime: Runtime,
             device_id="pendant-s", now=runtime.clock.now())
         await session.commit()
     await sync_broker(runtime, broker)
-    address = BrokerAddress("127.0.0.1", broker.port, credentials.SERVICE_USERNAME,
-                            credentials.service_password(runtime.settings.data_dir))
+    address = service_address(runtime.settings, broker)
     counts = [0, 0]
 
     def counter(n: int) -> CommitObserver:
