@@ -37,3 +37,8 @@ class MonitoringUnsupportedError(CallCenterError):
 
 class NoPhoneEndpointError(CallCenterError):
     """A staff member must be dialled but has no phone endpoint on their routing profile."""
+
+
+class NoPhoneNetworkError(CallCenterError):
+    def __init__(self) -> None:
+        super().__init__("no phone network is configured (set ANXIN_TELEPHONY=twilio)")

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     # turn it off, as they start hundreds of apps in one process.
     settle_heap: bool = True
     # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
-    telephony: Literal["simulator", "twilio"] = "simulator"
+    # Unset: the simulator in demo mode, no phone network otherwise (see prepare_secrets).
+    telephony: Literal["simulator", "twilio", "none"] | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
@@ -166,7 +167,9 @@ def is_placeholder(value: str | None) -> bool:
 
 
 def prepare_secrets(settings: Settings) -> Settings:
-    """Refuse weak secrets outside demo mode; in demo mode make and keep missing ones."""
+    """Refuse weak secrets outside demo mode and unsafe combinations; in demo mode make and
+    keep missing secrets."""
+    settings = _resolve_telephony(settings)
     current = settings.secret_key.get_secret_value() if settings.secret_key else None
     if not is_placeholder(current):
         return settings
@@ -176,6 +179,17 @@ def prepare_secrets(settings: Settings) -> Settings:
             f"{MIN_SECRET_LENGTH} characters (or ANXIN_DEMO=1 for a demo)"
         )
     return settings.model_copy(update={"secret_key": SecretStr(_demo_secret(settings.data_dir))})
+
+
+def _resolve_telephony(settings: Settings) -> Settings:
+    """The simulator fakes callers' numbers: only in demo mode or when asked for by name, and
+    never beside a real phone network's credentials."""
+    telephony = settings.telephony or ("simulator" if settings.demo else "none")
+    if telephony == "simulator" and (settings.twilio_account_sid or settings.twilio_auth_token):
+        raise InsecureSettingsError(
+            "ANXIN_TELEPHONY=simulator cannot run beside a real phone network: unset "
+            "ANXIN_TWILIO_ACCOUNT_SID and ANXIN_TWILIO_AUTH_TOKEN, or set ANXIN_TELEPHONY=twilio")
+    return settings.model_copy(update={"telephony": telephony})
 
 
 def _demo_secret(data_dir: Path) -> str:
