@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from accounts import service
+from accounts import events, service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
 from accounts.exceptions import AccountLockedError, AuthenticationError, UsernameTakenError
 from accounts.models import StaffUser
@@ -48,13 +48,15 @@ async def login(
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
-    request: Request, response: Response, user: CurrentUser, session: SessionDep
+    request: Request, response: Response, user: CurrentUser, session: SessionDep,
+    runtime: RuntimeDep,
 ) -> None:
-    """End the current session."""
+    """End the current session; the user's open live feeds close."""
     token = presented_token(request)
     if token:
         await service.close_session(session, token=token)
         await session.commit()
+        events.publish_session_ended(runtime.bus, user_id=user.id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accounts.audiences import audience
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, AlarmState
 from alarms.models import Alarm
@@ -30,25 +31,30 @@ def alarm_payload(alarm: Alarm, senior_name: str | None = None) -> dict[str, obj
 
 
 def publish_raised(bus: EventBus, alarm: Alarm, senior_name: str | None) -> None:
-    bus.publish("alarm.raised", alarm_payload(alarm, senior_name))
+    bus.publish("alarm.raised", alarm_payload(alarm, senior_name),
+                roles=audience("alarm.raised"))
 
 
 def publish_updated(bus: EventBus, alarm: Alarm, senior_name: str | None = None) -> None:
-    bus.publish("alarm.updated", alarm_payload(alarm, senior_name))
+    bus.publish("alarm.updated", alarm_payload(alarm, senior_name),
+                roles=audience("alarm.updated"))
 
 
 def publish_acknowledged(bus: EventBus, alarm: Alarm) -> None:
-    bus.publish("alarm.acknowledged", {**alarm_payload(alarm), "by": alarm.acknowledged_by})
+    bus.publish("alarm.acknowledged", {**alarm_payload(alarm), "by": alarm.acknowledged_by},
+                roles=audience("alarm.acknowledged"))
 
 
 def publish_resolved(bus: EventBus, alarm: Alarm) -> None:
-    bus.publish("alarm.resolved", {**alarm_payload(alarm), "by": alarm.resolved_by})
+    bus.publish("alarm.resolved", {**alarm_payload(alarm), "by": alarm.resolved_by},
+                roles=audience("alarm.resolved"))
 
 
 def publish_escalated(bus: EventBus, alarm: Alarm, level: int) -> None:
     """Levels 1 and 2 re-alert every operator; level 3 goes to supervisors."""
     payload = {**alarm_payload(alarm), "level": level}
-    bus.publish("alarm.escalated", payload, roles=SUPERVISORS if level >= 3 else ())
+    bus.publish("alarm.escalated", payload,
+                roles=SUPERVISORS if level >= 3 else audience("alarm.escalated"))
 
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     login_lock_minutes: Annotated[float, Field(ge=0)] = 15.0
     login_failure_delay_seconds: Annotated[float, Field(ge=0)] = 0.5
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
+    # How often an open live feed re-checks its session (logout closes it at once anyway).
+    live_session_check_seconds: Annotated[float, Field(gt=0)] = 5.0
     metrics_token: SecretStr | None = None
     cookie_secure: bool = False
     timezone: str = "Asia/Shanghai"  # the centre's local time: day, night, schedules

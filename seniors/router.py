@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
+from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
@@ -79,7 +80,8 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     await _audit(session, runtime, user, "senior.create", senior.id)
     await session.commit()
-    runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name})
+    runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
+                        roles=audience("senior.created"))
     return service.detail_of(senior, runtime.clock.now().date())
 
 
@@ -106,7 +108,7 @@ async def update(senior_id: int, body: SeniorUpdate, user: Editor, runtime: Runt
     await _audit(session, runtime, user, "senior.update", senior_id, fields=fields)
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
-                                           "fields": fields})
+                                           "fields": fields}, roles=audience("senior.updated"))
     return service.detail_of(senior, runtime.clock.now().date())
 
 
@@ -152,4 +154,5 @@ async def archive(senior_id: int, user: Archiver, runtime: RuntimeDep,
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     await _audit(session, runtime, user, "senior.archive", senior_id)
     await session.commit()
-    runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)})
+    runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)},
+                        roles=audience("senior.archived"))

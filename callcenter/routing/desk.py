@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.audiences import audience
 from callcenter.routing.engine import (
     Action,
     Offer,
@@ -119,7 +120,8 @@ class RoutingDesk:
             await self._save(session)
             await session.commit()
         self._announce(actions)
-        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username})
+        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username},
+                                roles=audience("routing.assigned"))
         return self.router.tasks[task_id]
 
     async def refuse(self, task_id: int, username: str) -> None:
@@ -198,14 +200,15 @@ class RoutingDesk:
                     "expires_at": action.expires_at.isoformat() if action.expires_at else None,
                     "kind": task.kind.value if task else None, "ref": task.ref if task else None,
                     "priority": task.priority if task else None,
-                })
+                }, roles=audience("routing.offer"))
             elif isinstance(action, Withdrawn):
                 self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
-                                                               "to": list(action.operators)})
+                                                               "to": list(action.operators)},
+                                         roles=audience("routing.withdrawn"))
             elif isinstance(action, SupervisorAlert):
                 self.runtime.bus.publish("routing.alert", {"task_id": action.task_id,
                                                            "summary": action.reason},
-                                         roles=SUPERVISORS)
+                                         roles=audience("routing.alert"))
 
 
 def _task_columns(task: Task) -> dict[str, object]:
