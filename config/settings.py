@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
     hotline_number: str = "12349"
+    # Public services an operator may dial besides seniors, contacts and staff endpoints.
+    service_numbers: list[str] = ["120", "110", "119"]
     callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
 

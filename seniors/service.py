@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,6 +104,17 @@ def _phone_match(phone: str) -> Select[int]:
     if not conditions:
         conditions.append(SeniorPhone.number == phone)
     return select(SeniorPhone.senior_id).where(or_(*conditions))
+
+
+async def is_known_number(session: AsyncSession, number: str) -> bool:
+    """Whether an active senior or one of their emergency contacts has this (E.164) number."""
+    if await session.scalar(select(SeniorPhone.id).join(Senior).where(
+            SeniorPhone.number == number, Senior.archived_at.is_(None)).limit(1)):
+        return True
+    # Contacts keep their numbers as a JSON list: narrow by text, then compare exactly.
+    rows = await session.scalars(select(EmergencyContact.phones).join(Senior).where(
+        cast(EmergencyContact.phones, String).contains(number), Senior.archived_at.is_(None)))
+    return any(number in phones for phones in rows)
 
 
 async def find_by_phone(session: AsyncSession, caller_id: str) -> Sequence[Senior]:
