@@ -25,6 +25,7 @@ from seniors.schemas import (
     SeniorPage,
     SeniorUpdate,
 )
+from seniors.views import audited, view_for
 
 router = APIRouter(prefix="/api/v1/seniors", tags=["seniors"])
 Reader = Annotated[StaffUser, Depends(require_roles(SENIOR_READERS))]
@@ -82,17 +83,18 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
     await session.commit()
     runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
                         roles=audience("senior.created"))
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.get("/{senior_id}", response_model=SeniorOut)
 async def read(senior_id: int, user: Reader, runtime: RuntimeDep,
                session: SessionDep) -> SeniorOut:
-    """One senior's whole record."""
+    """One senior's record, as the reader's role sees it (seniors/views.py)."""
     senior = await _load(session, senior_id)
-    await _audit(session, runtime, user, "senior.read", senior_id)
+    view = view_for(user.role)
+    await _audit(session, runtime, user, "senior.read", senior_id, **audited(view))
     await session.commit()
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.patch("/{senior_id}", response_model=SeniorOut)
@@ -109,7 +111,7 @@ async def update(senior_id: int, body: SeniorUpdate, user: Editor, runtime: Runt
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
                                            "fields": fields}, roles=audience("senior.updated"))
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.put("/{senior_id}/contacts", response_model=SeniorOut)
@@ -125,7 +127,7 @@ async def put_contacts(senior_id: int, body: ContactsReplace, user: Editor,
     await _audit(session, runtime, user, "senior.contacts", senior_id,
                  count=len(body.contacts))
     await session.commit()
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.post("/{senior_id}/consents", response_model=ConsentOut,
