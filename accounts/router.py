@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from accounts import service
+from accounts import events, service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
 from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
 from accounts.models import StaffUser
@@ -69,13 +69,15 @@ async def login(
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
-    request: Request, response: Response, user: CurrentUser, session: SessionDep
+    request: Request, response: Response, user: CurrentUser, session: SessionDep,
+    runtime: RuntimeDep,
 ) -> None:
-    """End the current session."""
+    """End the current session; the user's open live feeds close."""
     token = presented_token(request)
     if token:
         await service.close_session(session, token=token)
         await session.commit()
+        events.publish_session_ended(runtime.bus, user_id=user.id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -131,6 +133,7 @@ async def disable_staff(target: Target, user: Admin, runtime: RuntimeDep,
                                subject_type="staff", subject_id=str(target.id),
                                now=runtime.clock.now(), detail={"sessions_ended": ended})
     await session.commit()
+    events.publish_session_ended(runtime.bus, user_id=target.id)  # open feeds close at once
     return StaffOut.model_validate(target)
 
 

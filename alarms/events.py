@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.audiences import audience
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, ANSWER_TARGET_SECONDS, AlarmState
 from alarms.models import Alarm
@@ -73,26 +74,29 @@ def alarm_payload(alarm: Alarm, senior: AlarmSenior) -> dict[str, object]:
 
 
 def publish_raised(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.raised", alarm_payload(alarm, senior))
+    bus.publish("alarm.raised", alarm_payload(alarm, senior), roles=audience("alarm.raised"))
 
 
 def publish_updated(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.updated", alarm_payload(alarm, senior))
+    bus.publish("alarm.updated", alarm_payload(alarm, senior), roles=audience("alarm.updated"))
 
 
 def publish_acknowledged(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
     bus.publish("alarm.acknowledged", {**alarm_payload(alarm, senior),
-                                       "by": alarm.acknowledged_by})
+                                       "by": alarm.acknowledged_by},
+                roles=audience("alarm.acknowledged"))
 
 
 def publish_resolved(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.resolved", {**alarm_payload(alarm, senior), "by": alarm.resolved_by})
+    bus.publish("alarm.resolved", {**alarm_payload(alarm, senior), "by": alarm.resolved_by},
+                roles=audience("alarm.resolved"))
 
 
 def publish_escalated(bus: EventBus, alarm: Alarm, senior: AlarmSenior, level: int) -> None:
     """Levels 1 and 2 re-alert every operator; level 3 goes to supervisors."""
     payload = {**alarm_payload(alarm, senior), "level": level}
-    bus.publish("alarm.escalated", payload, roles=SUPERVISORS if level >= 3 else ())
+    bus.publish("alarm.escalated", payload,
+                roles=SUPERVISORS if level >= 3 else audience("alarm.escalated"))
 
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:

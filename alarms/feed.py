@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.audiences import audience
 from alarms import engine, flows
 from alarms.engine import Change
 from alarms.models import RuleCursor
@@ -181,7 +182,7 @@ async def feed_loop(runtime: Runtime) -> None:
             except Exception as error:  # the supervisor restarts the loop; a person is told
                 runtime.bus.publish(FEED_HEALTH, {
                     "consuming": False, "reason": f"{type(error).__name__}: {error}"[:200]},
-                    roles=("supervisor",))
+                    roles=audience(FEED_HEALTH))
                 raise
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_WAIT_SECONDS):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.audiences import audience
 from accounts.models import StaffUser
 from alerts import service
 from alerts.models import SupervisorAlert
@@ -11,12 +12,12 @@ from alerts.schemas import AlertOut
 from runtime.bus import EventBus
 from runtime.context import Runtime
 
-# Operators see them too: an emergency nobody took is everyone's business.
-AUDIENCE = ("supervisor", "operator")
+TOPIC = "alert.changed"
+AUDIENCE = audience(TOPIC)
 
 
 def publish(bus: EventBus, alert: SupervisorAlert) -> None:
-    bus.publish("alert.changed", AlertOut.of(alert).model_dump(mode="json"), roles=AUDIENCE)
+    bus.publish(TOPIC, AlertOut.of(alert).model_dump(mode="json"), roles=AUDIENCE)
 
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.audiences import audience
 from accounts.models import StaffUser
 from callcenter import service
 from callcenter.models import CallCase, CallLeg
@@ -33,20 +34,22 @@ def action_data(action: CallAction) -> dict[str, Any]:
 
 
 def publish_call(bus: EventBus, call: CallLeg) -> None:
-    bus.publish(CALL_UPDATED, call_data(call))
+    bus.publish(CALL_UPDATED, call_data(call), roles=audience(CALL_UPDATED))
 
 
 def publish_case(bus: EventBus, case: CallCase) -> None:
     bus.publish(CASE_UPDATED, {"id": case.id, "kind": case.kind, "state": case.state,
                                "senior_id": case.senior_id, "alarm_id": case.alarm_id,
-                               "step": case.step, "outcome": case.outcome})
+                               "step": case.step, "outcome": case.outcome},
+                roles=audience(CASE_UPDATED))
 
 
 def publish_phone_actions(bus: EventBus, call: CallLeg,
                           actions: tuple[CallAction, ...]) -> None:
     """Actions for a simulated call, for the phone page to show and speak."""
     bus.publish(PHONE_ACTIONS, {"call_id": call.id, "number": _phone_side(call),
-                                "actions": [action_data(a) for a in actions]})
+                                "actions": [action_data(a) for a in actions]},
+                roles=audience(PHONE_ACTIONS))
 
 
 def _phone_side(call: CallLeg) -> str:

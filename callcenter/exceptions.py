@@ -37,3 +37,18 @@ class MonitoringUnsupportedError(CallCenterError):
 
 class NoPhoneEndpointError(CallCenterError):
     """A staff member must be dialled but has no phone endpoint on their routing profile."""
+
+
+class NoPhoneNetworkError(CallCenterError):
+    def __init__(self) -> None:
+        super().__init__("no phone network is configured (set ANXIN_TELEPHONY=twilio)")
+
+
+class NumberNotDialableError(CallCenterError):
+    """An operator asked to dial something that is not a senior's, contact's, service's or
+    staff member's number."""
+
+    def __init__(self, to: str, services: list[str]) -> None:
+        super().__init__(
+            f"{to[:64]!r} cannot be dialled: only seniors' and their contacts' numbers, the "
+            f"services {', '.join(services)} and staff phone endpoints")

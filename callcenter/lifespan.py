@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.alarm_link import AlarmDeviceLookup, NoAlarmDevices
+from callcenter.no_network import NoPhoneNetwork
 from callcenter.port import TelephonyProvider
 from callcenter.simulator import SimulatedNetwork
 from callcenter.twilio_adapter import TwilioProvider
@@ -79,7 +80,10 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
                 "ANXIN_TELEPHONY=twilio needs ANXIN_TWILIO_ACCOUNT_SID, ANXIN_TWILIO_AUTH_TOKEN, "
                 "ANXIN_TWILIO_FROM_NUMBER and ANXIN_PUBLIC_BASE_URL")
         return TwilioProvider.from_settings(settings)
-    return SimulatedNetwork(bus=runtime.bus, sessions=runtime.sessions)
+    if settings.telephony == "simulator":
+        return SimulatedNetwork(bus=runtime.bus, sessions=runtime.sessions)
+    log.warning("no phone network is configured: calls and texts fail (ANXIN_TELEPHONY)")
+    return NoPhoneNetwork()
 
 
 @asynccontextmanager

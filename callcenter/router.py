@@ -11,7 +11,7 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from callcenter import campaigns, conferencing, events, flows, service
+from callcenter import campaigns, conferencing, dial_targets, events, flows, service
 from callcenter.exceptions import (
     CallNotFoundError,
     CallNotLiveError,
@@ -20,6 +20,7 @@ from callcenter.exceptions import (
     MonitoringUnsupportedError,
     NoPhoneEndpointError,
     NotYourCallError,
+    NumberNotDialableError,
     UnknownPurposeError,
 )
 from callcenter.lifespan import callcenter_of
@@ -54,7 +55,7 @@ router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 def _translate(error: Exception) -> HTTPException:
     if isinstance(error, CallNotFoundError | CampaignNotFoundError):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
-    if isinstance(error, UnknownPurposeError):
+    if isinstance(error, UnknownPurposeError | NumberNotDialableError):
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
     return HTTPException(status.HTTP_409_CONFLICT, str(error))
 
@@ -107,11 +108,13 @@ async def callback_done(case_id: RowId, body: CallbackDone, user: CallStaff, run
 async def place_own_call(body: OutboundCallIn, user: CallStaff, runtime: RuntimeDep,
                          session: SessionDep) -> CallOut:
     """The operator calls someone; answered, the person is straight on with them."""
+    to = parse_number(body.to)
     try:
+        await dial_targets.check_dialable(runtime, to=to)
         call = await conferencing.call_out(
-            runtime, to=parse_number(body.to), purpose=body.purpose, operator=user.username,
+            runtime, to=to, purpose=body.purpose, operator=user.username,
             senior_id=body.senior_id, contact_position=body.contact_position)
-    except UnknownPurposeError as error:
+    except (UnknownPurposeError, NumberNotDialableError) as error:
         raise _translate(error) from error
     await _audit(session, runtime, user, "call.outbound", call.senior_id,
                  {"call": call.id, "purpose": call.purpose})
@@ -123,12 +126,15 @@ async def place_own_call(body: OutboundCallIn, user: CallStaff, runtime: Runtime
 async def add_party(call_id: RowId, body: PartyIn, user: CallStaff, runtime: RuntimeDep,
                     session: SessionDep) -> CallOut:
     """Dial someone into a live call (a contact, 120, a supervisor)."""
+    to = parse_number(body.to)
     try:
+        await dial_targets.check_dialable(runtime, to=to)
         leg = await conferencing.add_party(
-            runtime, call_id=call_id, to=parse_number(body.to), purpose=body.purpose,
+            runtime, call_id=call_id, to=to, purpose=body.purpose,
             requested_by=user.username, muted=body.muted, senior_id=body.senior_id,
             contact_position=body.contact_position)
-    except (CallNotFoundError, CallNotLiveError, UnknownPurposeError) as error:
+    except (CallNotFoundError, CallNotLiveError, UnknownPurposeError,
+            NumberNotDialableError) as error:
         raise _translate(error) from error
     await _audit(session, runtime, user, "call.add_party", leg.senior_id,
                  {"call": call_id, "leg": leg.id, "purpose": leg.purpose})

@@ -6,15 +6,26 @@ lets it ring out by posting call events back. Inbound calls are placed from the 
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.audiences import audience
 from callcenter import events
 from callcenter.models import CallLeg
 from runtime.bus import EventBus
+
+# A text's links act for whoever holds them (a provider's offer, a senior's capture page): they
+# go to the phone, never onto the live feed.
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+|(?<![\w/])/[\w-]+/[\w.~-]{16,}", re.IGNORECASE)
+LINK_PLACEHOLDER = "[链接已隐藏 link hidden]"
+
+
+def without_links(text: str) -> str:
+    return _LINK.sub(LINK_PLACEHOLDER, text)
 
 
 @dataclass
@@ -29,7 +40,8 @@ class SimulatedNetwork:
 
     async def place_call(self, *, call_id: int, to: str) -> str:
         sid = new_sid("out")
-        self.bus.publish(events.PHONE_RINGING, {"call_id": call_id, "sid": sid, "number": to})
+        self.bus.publish(events.PHONE_RINGING, {"call_id": call_id, "sid": sid, "number": to},
+                         roles=audience(events.PHONE_RINGING))
         return sid
 
     async def dial_into_conference(self, *, call_id: int, to: str, conference: str,
@@ -38,7 +50,7 @@ class SimulatedNetwork:
         sid = new_sid("conf")
         self.bus.publish(events.PHONE_RINGING, {
             "call_id": call_id, "sid": sid, "number": to, "purpose": await self._purpose(call_id),
-            "conference": conference, "muted": muted})
+            "conference": conference, "muted": muted}, roles=audience(events.PHONE_RINGING))
         return sid
 
     async def _purpose(self, call_id: int) -> str | None:
@@ -49,7 +61,8 @@ class SimulatedNetwork:
 
     async def send_sms(self, *, to: str, body: str) -> str:
         sid = new_sid("sms")
-        self.bus.publish(events.PHONE_SMS, {"sid": sid, "number": to, "body": body})
+        self.bus.publish(events.PHONE_SMS, {"sid": sid, "number": to, "body": without_links(body)},
+                         roles=audience(events.PHONE_SMS))
         return sid
 
     async def bridge_to_operator(self, *, call_sid: str, call_id: int, operator: str) -> None:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Password hashes computed at once, each in a worker thread (≈64 MiB and one core each).
     password_hash_workers: Annotated[int, Field(ge=1, le=16)] = 2
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
+    # How often an open live feed re-checks its session (logout closes it at once anyway).
+    live_session_check_seconds: Annotated[float, Field(gt=0)] = 5.0
     metrics_token: SecretStr | None = None
     # Unset: on when the public base URL is https (see _secure_cookie_behind_https).
     cookie_secure: bool = False
@@ -59,11 +61,14 @@ class Settings(BaseSettings):
     # turn it off, as they start hundreds of apps in one process.
     settle_heap: bool = True
     # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
-    telephony: Literal["simulator", "twilio"] = "simulator"
+    # Unset: the simulator in demo mode, no phone network otherwise (see prepare_secrets).
+    telephony: Literal["simulator", "twilio", "none"] | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
     hotline_number: str = "12349"
+    # Public services an operator may dial besides seniors, contacts and staff endpoints.
+    service_numbers: list[str] = ["120", "110", "119"]
     callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
 
@@ -192,7 +197,9 @@ def is_placeholder(value: str | None) -> bool:
 
 
 def prepare_secrets(settings: Settings) -> Settings:
-    """Refuse weak secrets outside demo mode; in demo mode make and keep missing ones."""
+    """Refuse weak secrets outside demo mode and unsafe combinations; in demo mode make and
+    keep missing secrets."""
+    settings = _resolve_telephony(settings)
     settings = _prepared(settings, "secret_key", "ANXIN_SECRET_KEY", "demo-secret-key")
     settings = _prepared(settings, "biometric_key", "ANXIN_BIOMETRIC_KEY",
                          "demo-biometric-key")
@@ -223,6 +230,17 @@ def prepare_data_dir(data_dir: Path) -> Path:
     if data_dir.stat().st_mode & 0o077:
         data_dir.chmod(0o700)
     return data_dir
+
+
+def _resolve_telephony(settings: Settings) -> Settings:
+    """The simulator fakes callers' numbers: only in demo mode or when asked for by name, and
+    never beside a real phone network's credentials."""
+    telephony = settings.telephony or ("simulator" if settings.demo else "none")
+    if telephony == "simulator" and (settings.twilio_account_sid or settings.twilio_auth_token):
+        raise InsecureSettingsError(
+            "ANXIN_TELEPHONY=simulator cannot run beside a real phone network: unset "
+            "ANXIN_TWILIO_ACCOUNT_SID and ANXIN_TWILIO_AUTH_TOKEN, or set ANXIN_TELEPHONY=twilio")
+    return settings.model_copy(update={"telephony": telephony})
 
 
 def _demo_secret(data_dir: Path, name: str) -> str:

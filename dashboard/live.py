@@ -1,7 +1,10 @@
 """The live feed: one authenticated WebSocket per browser, a snapshot, then numbered updates.
 
 A client that reconnects with ``?since=N`` receives every update after N that it may see, in
-order, if the server still holds them; otherwise it gets a fresh snapshot.
+order, if the server still holds them; otherwise it gets a fresh snapshot. Each update and
+each snapshot part goes only to the roles in its audience (accounts/audiences.py). The feed
+re-checks its session every few seconds and at once when the user's session ends, and closes
+with 4401 when it is gone.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import func, select
 
 from accounts import service as accounts_service
+from accounts.audiences import audience, topics_for
 from accounts.deps import presented_token
+from accounts.events import SESSION_ENDED
 from accounts.exceptions import AuthenticationError
 from accounts.models import StaffUser
+from accounts.roles import ALL_ROLES
 from alarms import events as alarm_events
 from alerts import events as alert_events
 from callcenter import events as callcenter_events
 from callcenter.routing import flows as routing_flows
+from devices import events as devices_events
 from devices import live as devices_live
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
@@ -33,11 +40,13 @@ SnapshotPart = Callable[[Runtime, StaffUser], Awaitable[Any]]
 # Close codes in the 4000 range are the application's own.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_SLOW = 4408
+EVERYONE = frozenset(role.value for role in ALL_ROLES)
 
 
 async def _server_part(runtime: Runtime, user: StaffUser) -> Any:
     return {"time": runtime.clock.now().isoformat(), "demo": runtime.settings.demo,
-            "user": {"username": user.username, "role": user.role}}
+            "user": {"username": user.username, "role": user.role},
+            "topics": topics_for(user.role)}
 
 
 async def _seniors_part(runtime: Runtime, user: StaffUser) -> Any:
@@ -48,23 +57,25 @@ async def _seniors_part(runtime: Runtime, user: StaffUser) -> Any:
     return {"active": count}
 
 
-# Each domain adds the part of the snapshot it owns here.
-SNAPSHOT_PARTS: dict[str, SnapshotPart] = {
-    "server": _server_part,
-    "seniors": _seniors_part,
-    "alarms": alarm_events.snapshot_part,
-    "calls": callcenter_events.snapshot_part,
-    "devices": devices_live.snapshot_part,
-    "alerts": alert_events.snapshot_part,
+# Each domain adds the part of the snapshot it owns here, with the roles that may see it: the
+# audience of the topics that keep the part current.
+SNAPSHOT_PARTS: dict[str, tuple[SnapshotPart, frozenset[str]]] = {
+    "server": (_server_part, EVERYONE),
+    "seniors": (_seniors_part, audience("senior.created")),
+    "alarms": (alarm_events.snapshot_part, audience("alarm.raised")),
+    "calls": (callcenter_events.snapshot_part, audience(callcenter_events.CALL_UPDATED)),
+    "devices": (devices_live.snapshot_part, audience(devices_events.DEVICE_PROVISIONED)),
+    "alerts": (alert_events.snapshot_part, audience("alert.changed")),
 }
 
 
 async def build_snapshot(runtime: Runtime, user: StaffUser) -> dict[str, Any]:
-    return {name: await part(runtime, user) for name, part in SNAPSHOT_PARTS.items()}
+    """The parts the user's role may see; the others are left out, not emptied."""
+    return {name: await part(runtime, user) for name, (part, roles) in SNAPSHOT_PARTS.items()
+            if user.role == "admin" or user.role in roles}
 
 
-async def _authenticate(websocket: WebSocket, runtime: Runtime) -> StaffUser | None:
-    token = presented_token(websocket)
+async def _user_for(runtime: Runtime, token: str | None) -> StaffUser | None:
     if token is None:
         return None
     async with runtime.sessions() as session:
@@ -87,22 +98,29 @@ def _replay_for(websocket: WebSocket, runtime: Runtime) -> list[BusEvent] | None
 @router.websocket("/api/v1/live")
 async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    user = await _authenticate(websocket, runtime)
+    token = presented_token(websocket)
+    user = await _user_for(runtime, token)
     await websocket.accept()  # accepted first so that a browser can read the close code
-    if user is None:
+    if user is None or token is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not logged in")
         return
     async with runtime.bus.subscribe() as subscription, _present(runtime, user):
         # Subscribed first, so nothing published while the snapshot is built goes missing.
         sent_up_to = await _send_start(websocket, runtime, user,
                                         _replay_for(websocket, runtime))
-        forward = asyncio.create_task(_forward(websocket, subscription, user, sent_up_to))
+        recheck = asyncio.Event()
+        tasks = [asyncio.create_task(_forward(websocket, subscription, user, sent_up_to,
+                                              recheck)),
+                 asyncio.create_task(_watch_session(websocket, runtime, token, recheck))]
         try:
             await _until_disconnect(websocket)
         finally:
-            forward.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await forward
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect,
+                                         RuntimeError):
+                    await task
 
 
 # Open live connections per user: the routing desk rings only people who are there.
@@ -136,15 +154,30 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 
 async def _forward(websocket: WebSocket, subscription: Subscription, user: StaffUser,
-                   sent_up_to: int) -> None:
+                   sent_up_to: int, recheck: asyncio.Event) -> None:
     """Send each event the user may see; a subscriber that fell behind is told to resume."""
     try:
         while True:
             event = await subscription.next()
+            if event.topic == SESSION_ENDED and event.data.get("user_id") == user.id:
+                recheck.set()
             if event.seq > sent_up_to and event.visible_to(user.role):
                 await websocket.send_json(event.as_message())
     except SubscriberOverflow:
         await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; resume with since")
+
+
+async def _watch_session(websocket: WebSocket, runtime: Runtime, token: str,
+                         recheck: asyncio.Event) -> None:
+    """Close the feed once its session is gone (logged out, expired, account disabled)."""
+    interval = runtime.settings.live_session_check_seconds
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(recheck.wait(), timeout=interval)
+        recheck.clear()
+        if await _user_for(runtime, token) is None:
+            await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="session ended")
+            return
 
 
 async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
@@ -163,4 +196,3 @@ async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
     await websocket.send_json({"type": "snapshot", "epoch": epoch, "seq": seq,
                                "data": await build_snapshot(runtime, user)})
     return seq
-

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.audiences import audience
 from config.settings import Settings
 from devices import credentials, events
 from devices.adapters import ADAPTERS
@@ -442,7 +443,8 @@ class Ingest:
                 self.bus.publish(events.DEVICE_EVENT, {
                     "device_id": event.device_id, "event_id": event.event_id,
                     "type": event.type, "senior_id": senior_id,
-                    "occurred_at": event.occurred_at.isoformat()})
+                    "occurred_at": event.occurred_at.isoformat()},
+                    roles=audience(events.DEVICE_EVENT))
         # Handed to paho now, so each goes out ahead of the broker acknowledgements that
         # follow; their own PUBACKs are not waited for (that wait, a broker round trip per
         # batch, was what limited a backlog's drain). A device that misses one sends the

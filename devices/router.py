@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from accounts import service as accounts_service
+from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import ALL_ROLES, Role
@@ -60,7 +61,8 @@ async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
     if runtime.devices is not None:
         await runtime.devices.refresh_credentials(runtime)
     runtime.bus.publish(events.DEVICE_PROVISIONED, {"id": device.id, "model": device.model,
-                                                    "senior_id": device.senior_id})
+                                                    "senior_id": device.senior_id},
+                        roles=audience(events.DEVICE_PROVISIONED))
     return ProvisionedDevice(
         device=service.device_out(device, now), mqtt_username=device.id, mqtt_password=password,
         topics={c.value: topic_for(device.id, c) for c in Channel})

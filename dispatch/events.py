@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.audiences import audience
 from dispatch.notify import OfferNotice
 
 ORDER_CHANGED = "order.changed"
 DISPATCH_ALERT = "dispatch.alert"
-BOARD_ROLES = ("dispatcher", "supervisor", "operator")
-ALERT_ROLES = ("dispatcher", "supervisor")
 
 
 @dataclass(frozen=True, slots=True)
 class Publication:
     topic: str
     data: dict[str, Any]
-    roles: tuple[str, ...]
+    roles: frozenset[str]
 
 
 @dataclass
@@ -33,7 +32,7 @@ class Outbox:
         self.providers.add(provider_id)
 
     def order_changed(self, data: dict[str, Any]) -> None:
-        self.publications.append(Publication(ORDER_CHANGED, data, BOARD_ROLES))
+        self.publications.append(Publication(ORDER_CHANGED, data, audience(ORDER_CHANGED)))
 
     def alert(self, data: dict[str, Any]) -> None:
-        self.publications.append(Publication(DISPATCH_ALERT, data, ALERT_ROLES))
+        self.publications.append(Publication(DISPATCH_ALERT, data, audience(DISPATCH_ALERT)))

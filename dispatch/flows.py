@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-import httpx
+from pydantic import HttpUrl
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import service as accounts_service
-from dispatch import candidates, offers, orders, service, timers
+from dispatch import candidates, offers, orders, service, timers, webhook_targets
 from dispatch import providers as provider_service
 from dispatch.candidates import CandidateIndex
 from dispatch.events import Outbox
@@ -75,7 +75,7 @@ async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
     """Open the webhook HTTP client; SMS goes out through the call centre's telephony port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
     webhook_secrets = StoredWebhookSecrets(runtime.sessions, policy.webhook_secret_key)
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with webhook_targets.guarded_client(demo=runtime.settings.demo) as client:
         runtime.dispatch = DispatchRuntime(
             policy=policy, webhook=WebhookNotifier(client, webhook_secrets),
             sms=TelephonySmsSender(runtime.callcenter.provider) if runtime.callcenter
@@ -156,11 +156,18 @@ async def create_order(runtime: Runtime, *, data: OrderCreate, actor: str) -> Se
     return await run_step(runtime, step)
 
 
+async def _check_webhook(runtime: Runtime, url: HttpUrl | None) -> None:
+    """Outside demo mode a webhook must reach a public address (InvalidRequest says why)."""
+    if url is not None and not runtime.settings.demo:
+        await webhook_targets.check_webhook_url(str(url))
+
+
 async def register_provider(
     runtime: Runtime, *, data: ProviderCreate, actor: str
 ) -> tuple[Provider, str]:
     """A new provider with its own webhook secret (returned this once), audited; matching
     finds them at once."""
+    await _check_webhook(runtime, data.webhook_url)
 
     async def step(
         session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox
@@ -209,6 +216,7 @@ async def update_provider(
     runtime: Runtime, *, provider_id: int, changes: ProviderUpdate, actor: str
 ) -> Provider:
     """Edit a provider; a suspension also withdraws its open offers (and its workers')."""
+    await _check_webhook(runtime, changes.webhook_url)
 
     async def step(
         session: AsyncSession, policy: DispatchPolicy, now: datetime, outbox: Outbox

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from accounts.audiences import audience
 from incidents.models import Incident
 from runtime.bus import EventBus
 
 INCIDENT_UPDATED = "incident.updated"
-FLOOR = ("operator", "supervisor")
 
 
 def publish_updated(bus: EventBus, incident: Incident, *, what: str) -> None:
@@ -15,4 +15,4 @@ def publish_updated(bus: EventBus, incident: Incident, *, what: str) -> None:
         "id": incident.id, "senior_id": incident.senior_id, "state": incident.state,
         "owner": incident.owner, "what": what,
         "summary": f"incident #{incident.id} · {what}",
-    }, roles=FLOOR)
+    }, roles=audience(INCIDENT_UPDATED))

@@ -48,6 +48,7 @@ from incidents.schemas import (
 from incidents.senior_record import senior_record
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
+from seniors.views import audited, view_for
 from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -109,9 +110,11 @@ async def open_incident(body: IncidentOpen, user: Staff, runtime: RuntimeDep) ->
 async def read_senior_record(senior_id: RowId, user: Staff, runtime: RuntimeDep,
                              session: SessionDep) -> SeniorRecord:
     """The senior's record for the call panel: profile, health, contacts, devices, history."""
+    view = view_for(user.role)
     async with translated():
-        record = await senior_record(session, runtime, senior_id=senior_id)
-    await flows.audit_senior(session, runtime, user, "senior.record", senior_id)
+        record = await senior_record(session, runtime, senior_id=senior_id, view=view)
+    await flows.audit_senior(session, runtime, user, "senior.record", senior_id,
+                             **audited(view))
     await session.commit()
     return record
 

@@ -17,12 +17,13 @@ from incidents import service
 from incidents.schemas import SeniorRecord
 from runtime.context import Runtime
 from seniors import service as seniors_service
+from seniors.views import RecordView
 
 RECENT = 5
 
 
-async def senior_record(session: AsyncSession, runtime: Runtime, *,
-                        senior_id: int) -> SeniorRecord:
+async def senior_record(session: AsyncSession, runtime: Runtime, *, senior_id: int,
+                        view: RecordView) -> SeniorRecord:
     now = runtime.clock.now()
     senior = await seniors_service.get_senior(session, senior_id)
     devices = await devices_service.list_devices(session, senior_id=senior_id)
@@ -35,7 +36,7 @@ async def senior_record(session: AsyncSession, runtime: Runtime, *,
         RECENT))).all()
     incident = await service.open_incident_of(session, senior_id=senior_id)
     return SeniorRecord(
-        senior=seniors_service.detail_of(senior, now.date()),
+        senior=seniors_service.detail_of(senior, now.date(), view=view),
         devices=[devices_service.device_out(device, now) for device in devices],
         recent_alarms=[AlarmOut.model_validate(a) for a in alarms],
         recent_calls=[CallOut.model_validate(c) for c in calls],

@@ -24,16 +24,16 @@ JsonDict = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class BusEvent:
-    """One numbered event; ``roles`` limits who may see it (empty means every staff role)."""
+    """One numbered event; only ``roles`` (and admin) may see it."""
 
     seq: int
     topic: str
     data: JsonDict
     at: datetime
-    roles: frozenset[str] = frozenset()
+    roles: frozenset[str]
 
     def visible_to(self, role: str) -> bool:
-        return not self.roles or role in self.roles or role == "admin"
+        return role in self.roles or role == "admin"
 
     def as_message(self) -> JsonDict:
         return {"type": "update", "seq": self.seq, "topic": self.topic,
@@ -78,9 +78,15 @@ class EventBus:
     def last_seq(self) -> int:
         return self._last_seq
 
-    def publish(self, topic: str, data: JsonDict, *, roles: Iterable[str] = ()) -> BusEvent:
-        """Number the event, keep it for replay and hand it to every subscriber."""
-        event = BusEvent(next(self._counter), topic, data, self.clock.now(), frozenset(roles))
+    def publish(self, topic: str, data: JsonDict, *, roles: Iterable[str]) -> BusEvent:
+        """Number the event, keep it for replay and hand it to every subscriber.
+
+        ``roles`` names who may see it (accounts/audiences.py); there is no "everyone".
+        """
+        audience = frozenset(roles)
+        if not audience:
+            raise ValueError(f"bus event {topic!r} names no roles that may see it")
+        event = BusEvent(next(self._counter), topic, data, self.clock.now(), audience)
         self._last_seq = event.seq
         self._recent.append(event)
         for sub in list(self._subscribers):

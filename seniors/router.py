@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
+from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
@@ -24,6 +25,7 @@ from seniors.schemas import (
     SeniorPage,
     SeniorUpdate,
 )
+from seniors.views import audited, view_for
 from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/seniors", tags=["seniors"])
@@ -80,18 +82,20 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     await _audit(session, runtime, user, "senior.create", senior.id)
     await session.commit()
-    runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name})
-    return service.detail_of(senior, runtime.clock.now().date())
+    runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
+                        roles=audience("senior.created"))
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.get("/{senior_id}", response_model=SeniorOut)
 async def read(senior_id: RowId, user: Reader, runtime: RuntimeDep,
                session: SessionDep) -> SeniorOut:
-    """One senior's whole record."""
+    """One senior's record, as the reader's role sees it (seniors/views.py)."""
     senior = await _load(session, senior_id)
-    await _audit(session, runtime, user, "senior.read", senior_id)
+    view = view_for(user.role)
+    await _audit(session, runtime, user, "senior.read", senior_id, **audited(view))
     await session.commit()
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.patch("/{senior_id}", response_model=SeniorOut)
@@ -107,8 +111,8 @@ async def update(senior_id: RowId, body: SeniorUpdate, user: Editor, runtime: Ru
     await _audit(session, runtime, user, "senior.update", senior_id, fields=fields)
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
-                                           "fields": fields})
-    return service.detail_of(senior, runtime.clock.now().date())
+                                           "fields": fields}, roles=audience("senior.updated"))
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.put("/{senior_id}/contacts", response_model=SeniorOut)
@@ -124,7 +128,7 @@ async def put_contacts(senior_id: RowId, body: ContactsReplace, user: Editor,
     await _audit(session, runtime, user, "senior.contacts", senior_id,
                  count=len(body.contacts))
     await session.commit()
-    return service.detail_of(senior, runtime.clock.now().date())
+    return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
 @router.post("/{senior_id}/consents", response_model=ConsentOut,
@@ -153,4 +157,5 @@ async def archive(senior_id: RowId, user: Archiver, runtime: RuntimeDep,
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     await _audit(session, runtime, user, "senior.archive", senior_id)
     await session.commit()
-    runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)})
+    runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)},
+                        roles=audience("senior.archived"))

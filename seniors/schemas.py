@@ -178,11 +178,15 @@ class SeniorSummary(BaseModel):
 
 
 class SeniorOut(BaseModel):
+    """A senior's record as one role sees it: parts outside the role's ``view`` are null
+    (seniors/views.py)."""
+
     id: int
+    view: str
     name: str
-    resident_id: str
+    resident_id: str | None
     resident_id_masked: str
-    birth_date: date
+    birth_date: date | None
     age: int
     sex: str
     address: str
@@ -191,11 +195,11 @@ class SeniorOut(BaseModel):
     longitude: float | None
     lives_alone: bool
     languages: list[str]
-    medical_notes: str
+    medical_notes: str | None
     subsidy_categories: list[str]
     phones: list[str]
     contacts: list[ContactOut]
-    consents: list[ConsentOut]
+    consents: list[ConsentOut] | None
     created_at: datetime
     updated_at: datetime
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from seniors.schemas import (
     SeniorSummary,
     SeniorUpdate,
 )
+from seniors.views import RecordView
 
 
 def age_on(birth_date: date, today: date) -> int:
@@ -106,6 +107,17 @@ def _phone_match(phone: str) -> Select[int]:
     return select(SeniorPhone.senior_id).where(or_(*conditions))
 
 
+async def is_known_number(session: AsyncSession, number: str) -> bool:
+    """Whether an active senior or one of their emergency contacts has this (E.164) number."""
+    if await session.scalar(select(SeniorPhone.id).join(Senior).where(
+            SeniorPhone.number == number, Senior.archived_at.is_(None)).limit(1)):
+        return True
+    # Contacts keep their numbers as a JSON list: narrow by text, then compare exactly.
+    rows = await session.scalars(select(EmergencyContact.phones).join(Senior).where(
+        cast(EmergencyContact.phones, String).contains(number), Senior.archived_at.is_(None)))
+    return any(number in phones for phones in rows)
+
+
 async def find_by_phone(session: AsyncSession, caller_id: str) -> Sequence[Senior]:
     """Seniors registered with this caller ID (a shared landline may give several)."""
     number = try_normalise_phone(caller_id)
@@ -183,16 +195,21 @@ def summary_of(senior: Senior, today: date) -> SeniorSummary:
     )
 
 
-def detail_of(senior: Senior, today: date) -> SeniorOut:
+def detail_of(senior: Senior, today: date, *, view: RecordView) -> SeniorOut:
+    """The record as ``view`` shows it; withheld parts are None."""
     return SeniorOut(
-        id=senior.id, name=senior.name, resident_id=senior.resident_id,
-        resident_id_masked=mask_resident_id(senior.resident_id), birth_date=senior.birth_date,
+        id=senior.id, view=view.name, name=senior.name,
+        resident_id=senior.resident_id if view.resident_id else None,
+        resident_id_masked=mask_resident_id(senior.resident_id),
+        birth_date=senior.birth_date if view.resident_id else None,
         age=age_on(senior.birth_date, today), sex=senior.sex, address=senior.address,
         district=senior.district, latitude=senior.latitude, longitude=senior.longitude,
         lives_alone=senior.lives_alone, languages=list(senior.languages),
-        medical_notes=senior.medical_notes, subsidy_categories=list(senior.subsidy_categories),
+        medical_notes=senior.medical_notes if view.medical_notes else None,
+        subsidy_categories=list(senior.subsidy_categories),
         phones=[p.number for p in senior.phones],
         contacts=[ContactOut.model_validate(c) for c in senior.contacts],
-        consents=[ConsentOut.model_validate(c) for c in senior.consents],
+        consents=[ConsentOut.model_validate(c) for c in senior.consents]
+        if view.consents else None,
         created_at=senior.created_at, updated_at=senior.updated_at,
     )

@@ -35,6 +35,7 @@ def settings(tmp_path: Path) -> Settings:
         biometric_key=SecretStr(secrets.token_urlsafe(40)),
         login_failure_delay_seconds=0.0,
         demo=False,
+        telephony="simulator",  # asked for by name: outside demo mode it is off by default
         mqtt_enabled=False,  # devices tests start their own broker
         settle_heap=False,  # a full collection of the test process at every app start
     )

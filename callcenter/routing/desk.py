@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
+from accounts.audiences import audience
 from accounts.roles import Role
 from alerts import events as alert_events
 from alerts import service as alerts_service
@@ -135,7 +136,8 @@ class RoutingDesk:
             await self._save(session)
             await session.commit()
         self._announce(actions, [])
-        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username})
+        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username},
+                                 roles=audience("routing.assigned"))
         return self.router.tasks[task_id]
 
     async def refuse(self, task_id: int, username: str) -> None:
@@ -255,10 +257,11 @@ class RoutingDesk:
                     "kind": task.kind.value if task else None, "ref": task.ref if task else None,
                     "priority": task.priority if task else None,
                     "subject": subject.as_json() if subject else None,
-                })
+                }, roles=audience("routing.offer"))
             elif isinstance(action, Withdrawn):
                 self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
-                                                               "to": list(action.operators)})
+                                                               "to": list(action.operators)},
+                                         roles=audience("routing.withdrawn"))
         for alert in alerts:
             alert_events.publish(self.runtime.bus, alert)
 

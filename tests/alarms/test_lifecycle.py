@@ -114,7 +114,8 @@ async def test_p1_escalates_at_20_60_and_180_seconds(runtime: Runtime, senior_id
             event = await sub.next()
             if event.topic == "alarm.escalated":
                 levels.append((event.data["level"], sorted(event.roles)))
-    assert levels == [(1, []), (2, []), (3, ["supervisor"])]
+    floor = ["operator", "supervisor"]
+    assert levels == [(1, floor), (2, floor), (3, ["supervisor"])]
 
 
 async def test_acknowledged_alarm_does_not_escalate(runtime: Runtime, senior_id: int,

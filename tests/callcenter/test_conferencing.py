@@ -38,8 +38,7 @@ def ringing(seen: list[BusEvent]) -> list[dict[str, Any]]:
 
 
 async def test_contact_dialled_into_a_live_call_joins_its_conference(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
-) -> None:
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int) -> None:
     """The operator adds a contact: the phone rings with the purpose and the call's conference;
     answered, the contact hears only that they join it; the leg names its parent call."""
     operator = await login_as(Role.OPERATOR)
@@ -100,8 +99,7 @@ async def test_nobody_joins_a_call_that_has_ended(
 
 
 async def test_unknown_or_misplaced_purpose_is_refused(
-    client: httpx.AsyncClient, login_as: LoginAs
-) -> None:
+    client: httpx.AsyncClient, login_as: LoginAs, senior_id: int) -> None:
     """A purpose the call centre does not know, or an own-call purpose on a live call, is a
     422 that names it, and nothing is dialled."""
     operator = await login_as(Role.OPERATOR)
@@ -118,8 +116,7 @@ async def test_unknown_or_misplaced_purpose_is_refused(
 
 
 async def test_operator_call_connects_straight_to_the_operator(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
-) -> None:
+    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int) -> None:
     """An operator's own call rings the number and, answered, is on with that operator in
     its own conference, never offered in the queue."""
     operator = await login_as(Role.OPERATOR)
@@ -142,8 +139,7 @@ async def test_operator_call_connects_straight_to_the_operator(
 
 
 async def test_an_unanswered_party_is_recorded_as_no_answer(
-    client: httpx.AsyncClient, login_as: LoginAs
-) -> None:
+    client: httpx.AsyncClient, login_as: LoginAs, senior_id: int) -> None:
     """A contact who lets it ring out leaves a no-answer leg; the live call goes on."""
     operator = await login_as(Role.OPERATOR)
     call_id = await answered_emergency(client, operator)

@@ -31,6 +31,7 @@ from runtime.clock import ManualClock
 from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.schemas import SeniorCreate
+from tests.callcenter.conftest import SON_PHONE
 from tests.conftest import LoginAs
 from tests.seniors.test_api import senior_body
 
@@ -414,17 +415,18 @@ async def test_bad_phone_endpoint_is_refused(client: httpx.AsyncClient,
 
 
 async def test_operator_call_on_twilio_rings_callee_and_operator(
-    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp
+    client: httpx.AsyncClient, runtime: Runtime, login_as: LoginAs, fake_http: FakeTwilioHttp,
+    senior_id: int,
 ) -> None:
     """An operator's own call dials the number and the operator's phone into one conference."""
     supervisor = await login_as(Role.SUPERVISOR)
     operator = await login_as(Role.OPERATOR)
     await give_phone(client, supervisor, "test_operator", "+447700900999")
     placed = await client.post("/api/v1/calls/outbound", headers=operator,
-                               json={"to": "+447700900123"})
+                               json={"to": SON_PHONE})
     assert placed.status_code == 201, placed.text
     (_, _, callee), (_, _, own) = fake_http.requests
-    assert callee["To"] == "+447700900123" and own["To"] == "+447700900999"
+    assert callee["To"] == SON_PHONE and own["To"] == "+447700900999"
     conference = f"<Conference beep=\"true\" muted=\"false\">{placed.json()['conference']}"
     assert conference in callee["Twiml"] and conference in own["Twiml"]
 

@@ -125,6 +125,6 @@ async def test_updates_respect_roles(server: LiveServer) -> None:
         await receive(ws)
         server.runtime.bus.publish("supervisor.alert", {"summary": "secret"},
                                    roles={"supervisor"})
-        server.runtime.bus.publish("everyone", {"summary": "hello"})
+        server.runtime.bus.publish("operators", {"summary": "hello"}, roles={"operator"})
         message = await receive(ws)
-    assert message["topic"] == "everyone"
+    assert message["topic"] == "operators"

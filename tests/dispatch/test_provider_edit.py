@@ -41,7 +41,7 @@ async def test_dispatcher_edits_services_hours_capacity_and_contact(
             "work_end_minute": 20 * 60,
             "capacity": 4,
             "channel": "webhook",
-            "webhook_url": "https://provider.example/anxin",
+            "webhook_url": "https://93.184.216.34/anxin",
         },
     )
     assert response.status_code == 200, response.text
@@ -49,7 +49,7 @@ async def test_dispatcher_edits_services_hours_capacity_and_contact(
     assert shown["services"] == ["nursing", "cleaning"]
     assert (shown["work_start_minute"], shown["work_end_minute"]) == (420, 1200)
     assert (shown["capacity"], shown["channel"]) == (4, "webhook")
-    assert shown["webhook_url"] == "https://provider.example/anxin"
+    assert shown["webhook_url"] == "https://93.184.216.34/anxin"
     assert shown["districts"] == ["新城区"] and shown["name"] == "王师傅"
     supervisor = await login_as(Role.SUPERVISOR)
     audit = await client.get(

@@ -96,7 +96,7 @@ async def test_webhook_provider_gets_a_signed_offer(
 ) -> None:
     """A provider with its own system is told by webhook, not SMS, with the offer token."""
     provider = await add_provider(
-        "firm", channel="webhook", webhook_url="https://firm.example/anxin"
+        "firm", channel="webhook", webhook_url="https://93.184.216.34/anxin"
     )
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
     webhook, sms = channels
@@ -117,7 +117,7 @@ async def test_webhook_provider_answers_through_the_api(
     """A provider's own system takes the link and token from the webhook and reports accept,
     on my way (with its position), arrived and completed as JSON."""
     provider = await add_provider(
-        "firm", channel="webhook", webhook_url="https://firm.example/anxin"
+        "firm", channel="webhook", webhook_url="https://93.184.216.34/anxin"
     )
     order_id = (await create_order(client, dispatcher, senior_id))["id"]
     webhook, _ = channels
@@ -164,7 +164,7 @@ async def test_webhook_adapter_signs_the_body() -> None:
                 provider_id=1,
                 channel="webhook",
                 phone="",
-                webhook_url="https://firm.example/h",
+                webhook_url="https://93.184.216.34/h",
                 order_id=7,
                 offer_token="abc",
                 service="meals",

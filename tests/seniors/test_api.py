@@ -48,7 +48,7 @@ async def count_seniors(runtime: Runtime) -> int:
 async def test_register_then_read_the_whole_record(client: httpx.AsyncClient,
                                                    login_as: LoginAs) -> None:
     """A registered senior reads back with normalised phones, ordered contacts and birth date."""
-    headers = await login_as(Role.OPERATOR)
+    headers = await login_as(Role.ADMIN)
     created = await client.post("/api/v1/seniors", json=senior_body(), headers=headers)
     assert created.status_code == 201, created.text
     senior = (await client.get(f"/api/v1/seniors/{created.json()['id']}", headers=headers)).json()
