@@ -32,7 +32,7 @@ from pydantic import SecretStr
 from sqlalchemy import insert, select
 
 from config.settings import Settings
-from devices import credentials
+from devices import credentials, mosquitto
 from devices.bench import Target, bench_broker, percentile
 from devices.models import Device, StoredDeviceEvent
 from runtime.context import Runtime
@@ -214,7 +214,7 @@ async def run(*, devices: int, rate: float, seconds: float, publishers: int,
                                 mqtt_ingest_processes=ingest_processes,
                                 demo_fleet_devices=0, log_level="WARNING")
             app = create_app(settings)
-            port = _free_port()
+            port = mosquitto.free_port()  # any free loopback port
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                                    log_level="warning", ws_ping_interval=None))
             serving = asyncio.create_task(server.serve())
@@ -327,15 +327,6 @@ async def _wait_ingest_connected(runtime: Runtime) -> None:
         await asyncio.wait_for(devices.ingest.connected.wait(), 30)
     else:
         await asyncio.sleep(3)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def command(

@@ -35,7 +35,7 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms.models import Alarm, AlarmStep
 from config.settings import Settings
-from devices import credentials
+from devices import credentials, mosquitto
 from devices.bench import Target, bench_broker, percentile
 from devices.models import Device
 from runtime.context import Runtime
@@ -225,7 +225,7 @@ async def run(*, operators: int, sos: int, sos_rate: float, background_rate: flo
                                 mqtt_ingest_processes=ingest_processes, demo_fleet_devices=0,
                                 log_level="WARNING", login_failure_delay_seconds=0.0)
             app = create_app(settings)
-            port = _free_port()
+            port = mosquitto.free_port()  # any free loopback port
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                                    log_level="warning", ws_ping_interval=None))
             serving = asyncio.create_task(server.serve())
@@ -292,15 +292,6 @@ def _pcts(values: list[float], shares: tuple[float, ...]) -> dict[str, float | N
 
 def _max(values: list[float]) -> float | None:
     return round(max(values) * 1000, 1) if values else None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def command(
