@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from accounts.roles import Role
 from config.exceptions import InsecureSettingsError
@@ -55,9 +56,10 @@ async def test_simulator_is_off_outside_demo_mode(production_app: FastAPI) -> No
 def test_demo_mode_picks_the_simulator(tmp_path: Path) -> None:
     """ANXIN_DEMO=1 without ANXIN_TELEPHONY runs the simulator; outside demo mode it is off."""
     assert prepare_secrets(Settings(data_dir=tmp_path, demo=True)).telephony == "simulator"
-    keys = {"secret_key": "k" * 40, "biometric_key": "b" * 40}
-    assert prepare_secrets(Settings(data_dir=tmp_path, **keys)).telephony == "none"
-    explicit = Settings(data_dir=tmp_path, telephony="simulator", **keys)
+    production = Settings(data_dir=tmp_path, secret_key=SecretStr("k" * 40),
+                          biometric_key=SecretStr("b" * 40))
+    assert prepare_secrets(production).telephony == "none"
+    explicit = production.model_copy(update={"telephony": "simulator"})
     assert prepare_secrets(explicit).telephony == "simulator"
 
 
