@@ -95,7 +95,7 @@ async def test_each_provider_signs_with_its_own_secret_shown_once_and_rotatable(
             runtime.sessions, runtime.dispatch.policy.webhook_secret_key))
         senior_id = await add_senior(staff)
         firm = await add_provider(staff, "firm", channel="webhook",
-                                  webhook_url="https://firm.example/anxin")
+                                  webhook_url="https://93.184.216.34/anxin")
         other = await add_provider(staff, "other", latitude=SENIOR_AT[0] + 0.5)
         first_secret = str(firm["webhook_secret"])
         assert first_secret != other["webhook_secret"]

@@ -384,5 +384,5 @@ export default {
   "staff.enable": "Enable",
   "staff.done_unlock": "{username} is unlocked",
   "staff.done_disable": "{username} is disabled and signed out everywhere",
-  "staff.done_enable": "{username} is enabled again",
+  "staff.done_enable": "{username} is enabled again"
 };

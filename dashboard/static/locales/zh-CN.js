@@ -384,5 +384,5 @@ export default {
   "staff.enable": "重新启用",
   "staff.done_unlock": "已解除 {username} 的登录锁定",
   "staff.done_disable": "已停用 {username}，其登录已全部注销",
-  "staff.done_enable": "已重新启用 {username}",
+  "staff.done_enable": "已重新启用 {username}"
 };
