@@ -45,10 +45,15 @@ async def current_user(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        return await service.user_for_token(session, token=token, now=runtime.clock.now())
+        user = await service.user_for_token(session, token=token, now=runtime.clock.now())
     except AuthenticationError as error:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error),
                             headers={"WWW-Authenticate": "Bearer"}) from error
+    # End the read so the request gives its pooled connection back while it waits elsewhere
+    # (the routing desk's lock, a worker): twenty desks waiting with one connection each
+    # exhausted the pool, and the lock's holder could not get one.
+    await session.commit()
+    return user
 
 
 CurrentUser = Annotated[StaffUser, Depends(current_user)]

@@ -223,7 +223,10 @@ async def run(*, operators: int, sos: int, sos_rate: float, background_rate: flo
                                 biometric_key=SecretStr(secrets.token_urlsafe(40)),
                                 mqtt_url=f"mqtt://{target.host}:{target.port}",
                                 mqtt_ingest_processes=ingest_processes, demo_fleet_devices=0,
-                                log_level="WARNING", login_failure_delay_seconds=0.0)
+                                log_level="WARNING", login_failure_delay_seconds=0.0,
+                                # every desk logs in from 127.0.0.1 at once; call-backs ring the
+                                # simulator's phones
+                                login_rate_burst=operators + 10, telephony="simulator")
             app = create_app(settings)
             port = mosquitto.free_port()  # any free loopback port
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
