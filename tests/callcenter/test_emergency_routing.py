@@ -23,8 +23,9 @@ from tests.conftest import LiveServer, serve
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The routing loop is driven by hand here (sync_alarm_tasks, tick)."""
-    return settings.model_copy(update={"run_background_tasks": False})
+    """The routing loop is driven by hand here (sync_alarm_tasks, tick); a whole shift logs in
+    from one address."""
+    return settings.model_copy(update={"run_background_tasks": False, "login_rate_burst": 50})
 
 
 @pytest.fixture
@@ -120,3 +121,17 @@ async def test_a_desk_that_closes_mid_offer_loses_it_to_the_others(
     assert task.offered_to == {"op1"}
     assert operator.state == "offline"
     assert wang
+
+
+async def test_twenty_desks_changing_state_at_once_all_get_an_answer(
+        server: LiveServer) -> None:
+    """Finding (anxin bench emergency): twenty operators going available at once each held a
+    pooled connection from their log-in check while waiting for the desk's lock, so the lock's
+    holder found no connection and every desk waited 30 s. Now all answer promptly."""
+    runtime = server.runtime
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+        team = await operators(runtime, http, 20, ["emergency"])
+        answers = await asyncio.gather(*(
+            http.post("/api/v1/routing/me/state", json={"state": state}, headers=headers)
+            for headers in team for state in ("break", "available")))
+    assert [answer.status_code for answer in answers] == [200] * 40
