@@ -234,8 +234,10 @@ class MosquittoProcess:
                                       service_socket=socket_path,
                                       device_client_ids=self.device_client_ids))
         with self.log_file.open("ab") as log:
+            # Its own session: a Ctrl-C or a supervisor's signal to the app's process group
+            # reaches the app, which stops the broker after the ingest (not before it).
             self.process = subprocess.Popen([binary, "-c", str(config)], stdout=log,
-                                            stderr=subprocess.STDOUT,
+                                            stderr=subprocess.STDOUT, start_new_session=True,
                                             preexec_fn=_die_with_parent)
 
     def listening(self) -> bool:
