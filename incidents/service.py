@@ -6,16 +6,18 @@ so an alarm's acknowledgement and its incident link are stored together or not a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import StaffUser
 from accounts.roles import Role
 from alarms import service as alarms_service
+from alarms.exceptions import AlarmStateError
 from alarms.kinds import AlarmState
 from alarms.models import Alarm
 from callcenter.models import CallLeg
@@ -173,9 +175,20 @@ async def record_contact(session: AsyncSession, incident: Incident, *, position:
 
 async def set_owner(session: AsyncSession, incident: Incident, *, owner: str, actor: str,
                     now: datetime) -> None:
-    """Hand the incident to another operator (a supervisor's decision, or taking it over)."""
+    """Hand the incident to another operator (a supervisor's decision, or taking it over).
+    One guarded UPDATE: of two hand-overs at once only the first moves it; the other is told
+    who has it now."""
     before = incident.owner
-    incident.owner = owner
+    moved = await session.execute(
+        update(Incident).where(Incident.id == incident.id, Incident.owner == before,
+                               Incident.state == IncidentState.OPEN.value)
+        .values(owner=owner).execution_options(synchronize_session=False))
+    await session.refresh(incident)
+    if getattr(moved, "rowcount", 0) != 1:
+        if incident.state != IncidentState.OPEN.value:
+            raise IncidentConflictError(f"incident {incident.id} is already closed")
+        raise IncidentConflictError(f"incident {incident.id} was just handed to "
+                                    f"{incident.owner}; look again before handing it over")
     await add_entry(session, incident, kind=EntryKind.OWNER, actor=actor, now=now,
                     detail={"from": before, "to": owner})
 
@@ -206,13 +219,23 @@ async def close_incident(session: AsyncSession, incident: Incident, *,
         if call is not None and call.ended_at is None and call.status == CallStatus.IN_PROGRESS:
             raise IncidentConflictError(f"call {call_id} of incident {incident.id} is still "
                                         "connected; hang up before closing the incident")
+    closing = await session.execute(
+        update(Incident).where(Incident.id == incident.id,
+                               Incident.state == IncidentState.OPEN.value)
+        .values(state=IncidentState.CLOSED.value, open_key=None, closed_at=now, closed_by=actor)
+        .execution_options(synchronize_session=False))
+    if getattr(closing, "rowcount", 0) != 1:  # a colleague closed it a moment ago
+        await session.refresh(incident)
+        raise IncidentConflictError(f"incident {incident.id} is already closed"
+                                    + (f" by {incident.closed_by}" if incident.closed_by else ""))
     resolved = []
     for alarm_id in await linked_ids(session, incident.id, EntryKind.ALARM):
         alarm = await alarms_service.get_alarm(session, alarm_id)
         if alarm.state != AlarmState.RESOLVED:
-            resolved.append(await alarms_service.resolve(
-                session, alarm_id=alarm_id, by=actor, at=now, disposition=disposition,
-                notes=f"incident {incident.id}: {summary}"))
+            with contextlib.suppress(AlarmStateError):  # resolved by a colleague meanwhile
+                resolved.append(await alarms_service.resolve(
+                    session, alarm_id=alarm_id, by=actor, at=now, disposition=disposition,
+                    notes=f"incident {incident.id}: {summary}"))
     incident.state = IncidentState.CLOSED.value
     incident.open_key = None
     incident.closed_at = now

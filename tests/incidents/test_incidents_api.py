@@ -6,12 +6,15 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from accounts.models import AuditEntry
 from accounts.roles import Role
 from callcenter.routing.flows import desk_of
 from callcenter.routing.rules import TaskKind
+from incidents import service as incidents_service
+from incidents.exceptions import IncidentConflictError
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from tests.callcenter.conftest import SENIOR_PHONE, dial
@@ -255,3 +258,49 @@ async def test_taking_an_alarm_task_on_the_desk_opens_the_incident(
     assert taken.status_code == 200, taken.text
     incident = await incident_of_alarm(client, anna, alarm_id)
     assert (incident["owner"], incident["opened_via"]) == ("anna", "alarm")
+
+
+async def test_a_hand_over_decided_on_a_stale_view_is_refused(
+        client: httpx.AsyncClient, login_named: LoginNamed, runtime: Runtime,
+        senior_id: int) -> None:
+    """Two supervisors hand the same incident over at once: the one who read it before the
+    other's hand-over landed is told who has it now, and the owner is not overwritten."""
+    anna = await login_named("anna", Role.OPERATOR)
+    await login_named("bo", Role.OPERATOR)
+    await login_named("cy", Role.OPERATOR)
+    sos = await raise_alarm(runtime, senior_id)
+    await client.post(f"/api/v1/alarms/{sos}/ack", headers=anna)
+    incident_id = (await incident_of_alarm(client, anna, sos))["id"]
+    async with runtime.sessions() as late:
+        stale = await incidents_service.get_incident(late, incident_id)  # owner: anna
+        await late.commit()
+        async with runtime.sessions() as first:
+            fresh = await incidents_service.get_incident(first, incident_id)
+            await incidents_service.set_owner(first, fresh, owner="bo", actor="chief",
+                                              now=runtime.clock.now())
+            await first.commit()
+        with pytest.raises(IncidentConflictError, match="just handed to bo"):
+            await incidents_service.set_owner(late, stale, owner="cy", actor="chief2",
+                                              now=runtime.clock.now())
+    detail = (await client.get(f"/api/v1/incidents/{incident_id}", headers=anna)).json()
+    assert detail["owner"] == "bo"
+    assert len([e for e in detail["timeline"] if e["what"] == "owner"]) == 1
+
+
+async def test_two_closing_the_same_incident_at_once_close_it_once(
+        client: httpx.AsyncClient, login_named: LoginNamed, runtime: Runtime,
+        senior_id: int) -> None:
+    """The owner and a supervisor resolve the incident at the same moment: one closes it, the
+    other gets 409 saying it is already closed."""
+    anna = await login_named("anna", Role.OPERATOR)
+    chief = await login_named("chief", Role.SUPERVISOR)
+    sos = await raise_alarm(runtime, senior_id)
+    await client.post(f"/api/v1/alarms/{sos}/ack", headers=anna)
+    incident_id = (await incident_of_alarm(client, anna, sos))["id"]
+    body = {"disposition": "false_alarm", "summary": "按错了"}
+    answers = await asyncio.gather(*(
+        client.post(f"/api/v1/incidents/{incident_id}/resolve", json=body, headers=headers)
+        for headers in (anna, chief)))
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert "closed" in refused.json()["detail"]
