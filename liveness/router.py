@@ -55,7 +55,7 @@ from liveness.schemas import (
     TaskOut,
 )
 from runtime.context import Runtime
-from runtime.csv_export import CsvExport
+from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import RowId
@@ -346,14 +346,14 @@ def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
     return export.response(filename)
 
 
-@router.get("/roster.csv")
+@router.get("/roster.csv", response_class=CsvResponse)
 async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return _csv(rows, "liveness-roster.csv")
 
 
-@router.get("/holds.csv")
+@router.get("/holds.csv", response_class=CsvResponse)
 async def holds_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The payment hold list for finance: overdue and not under review."""
     now = runtime.clock.now()
