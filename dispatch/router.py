@@ -114,7 +114,7 @@ async def create_provider(
 
 @router.post("/providers/{provider_id}/webhook-secret")
 async def rotate_webhook_secret(
-    provider_id: int, user: Dispatcher, runtime: RuntimeDep
+    provider_id: RowId, user: Dispatcher, runtime: RuntimeDep
 ) -> WebhookSecretOut:
     """A new webhook secret for the provider, shown this once; the old one stops working."""
     with translated():

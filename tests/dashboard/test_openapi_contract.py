@@ -28,7 +28,7 @@ from tests.conftest import TEST_PASSWORD, free_port
 
 # Operations that end the test's own sessions (log out, disable an account) would turn every
 # later call into 401; they have their own tests in tests/accounts.
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 15  # about a minute per role on a shared 2-core machine
 # Left out: positive_data_acceptance, because the app refuses schema-valid requests for reasons a
 # JSON schema cannot say (a resident ID's check digit, "to" after "from", numbers outside the
 # dial list), with a 422 naming them. The stateful checks (use_after_free,
