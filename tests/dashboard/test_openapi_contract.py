@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import requests
@@ -24,7 +25,7 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from config.settings import Settings
 from dashboard.app import create_app
-from tests.conftest import TEST_PASSWORD, free_port
+from tests.conftest import TEST_PASSWORD, LoginAs, free_port
 
 # Operations that end the test's own sessions (log out, disable an account) would turn every
 # later call into 401; they have their own tests in tests/accounts.
@@ -122,3 +123,26 @@ def _explore(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> s
     except (Exception, BaseExceptionGroup) as error:  # the report lists every operation
         return str(error).strip()[:1500]
     return None
+
+
+async def test_document_describes_the_real_error_bodies(client: httpx.AsyncClient,
+                                                        login_as: LoginAs) -> None:
+    """Every 422 is documented as detail and errors, and signed-in routes document 401/403."""
+    admin = await login_as(Role.ADMIN)
+    spec = (await client.get("/openapi.json", headers=admin)).json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    refusal = await client.get("/api/v1/seniors/x", headers=admin)
+    assert set(refusal.json()) == {"detail", "errors"}
+    answers = spec["paths"]["/api/v1/seniors/{senior_id}"]["get"]["responses"]
+    assert answers["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ValidationProblem")
+    assert {"401", "403", "404"} <= set(answers)
+
+
+async def test_batch_order_ids_are_bounded(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    """An order id over 2^63 in a batch answers 422 naming it, not 500."""
+    dispatcher = await login_as(Role.DISPATCHER)
+    answer = await client.post("/api/v1/dispatch/batch", headers=dispatcher,
+                               json={"order_ids": [1, 2**63]})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "order_ids.1"
