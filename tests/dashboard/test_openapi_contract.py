@@ -27,14 +27,14 @@ from config.settings import Settings
 from dashboard.app import create_app
 from tests.conftest import TEST_PASSWORD, LoginAs, free_port
 
-# Operations that end the test's own sessions (log out, disable an account) would turn every
-# later call into 401; they have their own tests in tests/accounts.
 MAX_EXAMPLES = 15  # about a minute per role on a shared 2-core machine
 # Left out: positive_data_acceptance, because the app refuses schema-valid requests for reasons a
 # JSON schema cannot say (a resident ID's check digit, "to" after "from", numbers outside the
 # dial list), with a 422 naming them. The stateful checks (use_after_free,
 # ensure_resource_availability) need links between operations, which the document does not have.
 LEFT_OUT = [positive_data_acceptance]
+# Operations that end the test's own sessions (log out, disable an account) would turn every
+# later call into 401; they have their own tests in tests/accounts.
 SESSION_ENDING = r"^/api/v1/auth/logout$|^/api/v1/staff/\{staff_id\}/disable$"
 
 
