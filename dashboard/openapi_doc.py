@@ -29,7 +29,8 @@ ERROR_ANSWERS: list[tuple[int, str, Rule]] = [
     (404, "No such record", lambda r, m: "{" in r.path_format or m in STATE_CHANGING),
     (409, "The record's state does not allow this", lambda r, m: m in STATE_CHANGING),
     (413, "The request body is over this route's limit", lambda r, m: r.body_field is not None),
-    (429, "Too many requests from this address; see Retry-After", lambda r, m: False),
+    # Only where a route declares it (log-in, liveness checks): this row gives it the body.
+    (429, "Too many requests; see Retry-After", lambda r, m: False),
 ]
 
 
@@ -58,11 +59,14 @@ def _build(app: FastAPI, routes: list[APIRoute]) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     problem = {"application/json": {"schema": {"$ref": REF + "Problem"}}}
     validation = {"application/json": {"schema": {"$ref": REF + "ValidationProblem"}}}
+    for operations in spec["paths"].values():  # every 422, whichever router the route is on
+        for operation in operations.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = {
+                    "description": "The request was refused, field by field",
+                    "content": validation}
     for route, method, operation in _operations(routes, spec):
         answers = operation.setdefault("responses", {})
-        if "422" in answers:
-            answers["422"] = {"description": "The request was refused, field by field",
-                              "content": validation}
         for code, description, applies in ERROR_ANSWERS:
             if applies(route, method) or str(code) in answers:
                 answer = answers.setdefault(str(code), {"description": description})
