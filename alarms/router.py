@@ -28,6 +28,7 @@ from alarms.schemas import (
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.problems import Problem
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import Limit, RowId
@@ -67,7 +68,7 @@ async def read_alarm(alarm_id: RowId, user: Reader, session: SessionDep) -> Alar
 
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut,
-             responses={409: {"model": OwnedConflict}})
+             responses={409: {"model": OwnedConflict | Problem}})
 async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> Alarm | JSONResponse:
     """Take ownership of an alarm; 409 naming the owner if another operator already owns it."""
     try:

@@ -34,7 +34,7 @@ from callcenter.planning.router import router as staffing_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_data_dir, prepare_secrets
-from dashboard import api_docs, demo, health, live, metrics, pages
+from dashboard import api_docs, demo, health, live, metrics, openapi_doc, pages
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
 from dashboard.security_headers import SecurityHeaders
 from devices.lifespan import open_devices, purge_dead_letters, run_demo_fleet, run_ingest
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router)
     if not open_docs:
         app.include_router(api_docs.router)
+    openapi_doc.document(app, ROUTERS)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

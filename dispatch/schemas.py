@@ -279,7 +279,7 @@ class ComplaintIn(BaseModel):
 class BatchIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    order_ids: Annotated[list[int], Field(min_length=1, max_length=5000)]
+    order_ids: Annotated[list[RowId], Field(min_length=1, max_length=5000)]
 
 
 class BlockIn(BaseModel):

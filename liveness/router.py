@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
 from fastapi.responses import FileResponse, Response
@@ -55,7 +55,7 @@ from liveness.schemas import (
     TaskOut,
 )
 from runtime.context import Runtime
-from runtime.csv_export import CsvExport
+from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import RowId
@@ -86,6 +86,8 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (RateLimitedError, status.HTTP_429_TOO_MANY_REQUESTS),
     (TemplateKeyError, status.HTTP_500_INTERNAL_SERVER_ERROR),
 ]
+TOO_MANY_FAILURES: dict[str, Any] = {
+    "description": "Too many failed checks for this senior; the answer says when to try again"}
 
 
 def http_error(error: Exception) -> HTTPException:
@@ -141,7 +143,7 @@ def _session_out(challenge: ChallengeSession) -> SessionOut:
                                   ends_at=s.ends_at) for s in steps])
 
 
-@router.post("/sessions", status_code=201)
+@router.post("/sessions", status_code=201, responses={429: TOO_MANY_FAILURES})
 async def start_session(body: SessionIn, user: Staff, runtime: RuntimeDep, session: SessionDep
                         ) -> SessionOut:
     """A one-time challenge: id, nonce, expiry and a random script of 2–3 actions."""
@@ -225,7 +227,8 @@ def _link(token: str, runtime: Runtime, liveness: LivenessRuntime) -> CaptureLin
 # The capture routes are authorised by the signed link instead of a staff role: the senior's
 # phone has no staff log-in. The link names the staff member who sent it, who is audited.
 # They live beside the page, outside /api/, where every route needs a staff log-in.
-@pages.post("/liveness/capture/{token}/sessions", status_code=201)
+@pages.post("/liveness/capture/{token}/sessions", status_code=201,
+            responses={429: TOO_MANY_FAILURES})
 async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
                           session: SessionDep) -> SessionOut:
     link = _link(token, runtime, liveness)
@@ -346,14 +349,14 @@ def _csv(rows: Sequence[roster_service.RosterRow], filename: str) -> Response:
     return export.response(filename)
 
 
-@router.get("/roster.csv")
+@router.get("/roster.csv", response_class=CsvResponse)
 async def roster_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return _csv(rows, "liveness-roster.csv")
 
 
-@router.get("/holds.csv")
+@router.get("/holds.csv", response_class=CsvResponse)
 async def holds_csv(user: Staff, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The payment hold list for finance: overdue and not under review."""
     now = runtime.clock.now()

@@ -28,7 +28,7 @@ from callcenter.kpis.figures import (
 from callcenter.models import CallLeg
 from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
-from runtime.csv_export import CsvExport
+from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
@@ -118,7 +118,7 @@ async def kpis(user: Staff, session: SessionDep, span: IntervalDep,
     return await compute(session, span, user, threshold)
 
 
-@router.get(".csv")
+@router.get(".csv", response_class=CsvResponse)
 async def kpis_csv(user: Staff, session: SessionDep, span: IntervalDep,
                    threshold: Annotated[float, Query(gt=0, le=600)] = 20) -> Response:
     """The same figures as CSV: one row per scope (all calls, each queue, each operator)."""

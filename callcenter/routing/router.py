@@ -31,6 +31,7 @@ from callcenter.routing.schemas import (
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep
+from runtime.problems import Problem
 from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -84,7 +85,7 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
 
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut,
-             responses={409: {"model": OwnedConflict}})
+             responses={409: {"model": OwnedConflict | Problem}})
 async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut | JSONResponse:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
     if another operator acknowledged it from the queue meanwhile, 409 names them."""
