@@ -1,6 +1,6 @@
 import { api } from "/static/api.js";
 import { applyTranslations, currentLanguage, t, toggleLanguage } from "/static/i18n.js";
-import { connectLive } from "/static/live.js";
+import { connectLive, stopLive } from "/static/live.js";
 import "/static/components/alarm-store.js"; // listens from the first live message on
 import { forgetSound, startAlerting } from "/static/components/p1-alert.js";
 import overview from "/static/pages/overview.js";
@@ -106,6 +106,7 @@ async function start() {
   });
   document.getElementById("logout").addEventListener("click", async () => {
     forgetSound();
+    stopLive();
     await api("/api/v1/auth/logout", { method: "POST" });
     window.location.assign("/login");
   });

@@ -5,6 +5,8 @@ let lastSeq = 0;
 let epoch = null;
 let resumedUpTo = 0; // updates numbered up to here are replays of what this tab missed
 let retry = 500;
+let socket = null;
+let stopped = false; // logging out: the close that follows is ours, not a lost session
 
 export function onLive(listener) {
   listeners.add(listener);
@@ -28,7 +30,7 @@ function setStatus(state) {
 export function connectLive() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const query = epoch ? `?epoch=${epoch}&since=${lastSeq}` : "";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/live${query}`);
+  socket = new WebSocket(`${scheme}://${location.host}/api/v1/live${query}`);
   socket.addEventListener("open", () => { retry = 500; setStatus("open"); });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
@@ -47,8 +49,15 @@ export function connectLive() {
   });
   socket.addEventListener("close", (event) => {
     setStatus("closed");
+    if (stopped) return;
     if (event.code === 4401) { window.location.assign("/login"); return; }
     setTimeout(connectLive, retry);
     retry = Math.min(retry * 2, 10000);
   });
+}
+
+// Close the feed on purpose (logging out), so that its closing does not navigate as well.
+export function stopLive() {
+  stopped = true;
+  if (socket) socket.close();
 }

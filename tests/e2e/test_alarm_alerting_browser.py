@@ -158,12 +158,17 @@ async def test_two_operators_acknowledge_at_once(demo_server: LiveServer,
     button = f"#alarm-rows tr[data-id='{raised.alarm.id}'] button.ack"
     for page in (zh, en):
         await page.wait_for_selector(button)
-    await asyncio.gather(zh.click(button), en.click(button))
+    async with zh.expect_response("**/ack") as zh_answer, \
+            en.expect_response("**/ack") as en_answer:
+        await asyncio.gather(zh.click(button), en.click(button))
+    # A click returns once dispatched: read the database only after both were answered.
+    codes = sorted([(await zh_answer.value).status, (await en_answer.value).status])
     async with runtime.sessions() as session:
         alarm = await alarms_service.get_alarm(session, raised.alarm.id)
         steps = await alarms_service.timeline(session, alarm_id=raised.alarm.id)
-    # Exactly one winner. On a branch without the lead's guarded UPDATE both requests can
-    # win the race (two `acknowledged` steps, no 409): that is the bug this test guards.
+    # Exactly one winner; without the guarded UPDATE both requests can win the race (two
+    # `acknowledged` steps, no 409): that is the bug this test guards.
+    assert codes == [200, 409]
     assert [step.action for step in steps].count("acknowledged") == 1
     owner = alarm.acknowledged_by
     assert owner is not None
