@@ -26,13 +26,13 @@ from typing import Annotated, Any
 import httpx
 import psutil
 import typer
-import uvicorn
 import websockets
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
+from benchmarks.serving import served
 from config.settings import Settings
-from devices import credentials, mosquitto
+from devices import credentials
 from devices.bench import Target, bench_broker, percentile
 from devices.models import Device, StoredDeviceEvent
 from runtime.context import Runtime
@@ -214,19 +214,10 @@ async def run(*, devices: int, rate: float, seconds: float, publishers: int,
                                 mqtt_ingest_processes=ingest_processes,
                                 demo_fleet_devices=0, log_level="WARNING")
             app = create_app(settings)
-            port = mosquitto.free_port()  # any free loopback port
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                   log_level="warning", ws_ping_interval=None))
-            serving = asyncio.create_task(server.serve())
-            while not server.started:  # noqa: ASYNC110 (uvicorn offers only this flag)
-                await asyncio.sleep(0.05)
-            try:
+            async with served(app) as port:
                 result = await _measure(app.state.runtime, target, port, password,
                                         devices=devices, rate=rate, seconds=seconds,
                                         publishers=publishers)
-            finally:
-                server.should_exit = True
-                await serving
             return {"bench": "alarms", "ingest_processes": ingest_processes, **result}
 
 

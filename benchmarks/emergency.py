@@ -26,7 +26,6 @@ from typing import Annotated, Any
 import aiomqtt
 import httpx
 import typer
-import uvicorn
 import websockets
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
@@ -34,8 +33,9 @@ from sqlalchemy import func, insert, select
 from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms.models import Alarm, AlarmStep
+from benchmarks.serving import served
 from config.settings import Settings
-from devices import credentials, mosquitto
+from devices import credentials
 from devices.bench import Target, bench_broker, percentile
 from devices.models import Device
 from runtime.context import Runtime
@@ -228,19 +228,10 @@ async def run(*, operators: int, sos: int, sos_rate: float, background_rate: flo
                                 # simulator's phones
                                 login_rate_burst=operators + 10, telephony="simulator")
             app = create_app(settings)
-            port = mosquitto.free_port()  # any free loopback port
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                   log_level="warning", ws_ping_interval=None))
-            serving = asyncio.create_task(server.serve())
-            while not server.started:  # noqa: ASYNC110 (uvicorn offers only this flag)
-                await asyncio.sleep(0.05)
-            try:
+            async with served(app) as port:
                 return await _measure(app.state.runtime, target, port, operators=operators,
                                       sos=sos, sos_rate=sos_rate,
                                       background_rate=background_rate)
-            finally:
-                server.should_exit = True
-                await serving
 
 
 async def _measure(runtime: Runtime, target: Target, port: int, *, operators: int, sos: int,
