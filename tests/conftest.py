@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
 from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from accounts import service as accounts_service
 from accounts.roles import Role
@@ -22,8 +26,42 @@ from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
 from runtime.context import Runtime
+from storage.throwaway_postgres import ThrowawayPostgres
 
 TEST_PASSWORD = "correct horse battery staple"
+# A developer's own PostgreSQL server (a URL of a database the tests may create databases from);
+# without it the tests start a throwaway server of their own.
+TEST_DATABASE_URL_ENV = "ANXIN_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[URL]:
+    """A PostgreSQL server for the whole run: the developer's, or a throwaway one on loopback."""
+    given = os.environ.get(TEST_DATABASE_URL_ENV)
+    if given:
+        yield make_url(given)
+        return
+    server = ThrowawayPostgres(port=free_port())
+    url = server.start()
+    try:
+        yield make_url(url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: URL) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped after it."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = create_async_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield postgres_server.set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
 
 
 @pytest.fixture

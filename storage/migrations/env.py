@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Column, MetaData, String, Table, inspect
 from sqlalchemy.engine import Connection
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
@@ -30,7 +31,19 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+def _wide_version_table(connection: Connection) -> None:
+    """Make Alembic's version table with room for this project's revision ids.
+
+    Alembic makes it VARCHAR(32), and ids such as ``0303_devices_broker_dead_letter_floods``
+    are longer: SQLite never checks the length, PostgreSQL refuses the insert.
+    """
+    if not inspect(connection).has_table("alembic_version"):
+        Table("alembic_version", MetaData(),
+              Column("version_num", String(128), primary_key=True)).create(connection)
+
+
 def run_online(connection: Connection) -> None:
+    _wide_version_table(connection)
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
