@@ -6,17 +6,19 @@ and the simulator sends them to the phone page as JSON. A SIP/PBX adapter will d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class Say:
-    """Speak a prompt (slowly; seniors listen)."""
+    """Speak a prompt (slowly; seniors listen). ``key`` names the prompt, so that a network
+    with recorded prompts can play ``<language>/<key>`` instead of speaking ``text``."""
 
     text: str
     language: str
+    key: str = field(default="", compare=False)  # a rendering hint, not what is said
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class Gather:
     language: str
     timeout_seconds: int
     speech_hints: tuple[str, ...] = ()
+    key: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
