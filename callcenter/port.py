@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,4 +156,23 @@ class TelephonyProvider(Protocol):
 
     async def hang_up(self, *, call_sid: str) -> None:
         """End a live call."""
+        ...
+
+
+@runtime_checkable
+class ServesConnections(Protocol):
+    """A network that keeps connections of its own open (FreeSWITCH's event socket)."""
+
+    async def serve(self) -> None:
+        """Run until cancelled."""
+        ...
+
+
+@runtime_checkable
+class PlaysToWaitingCallers(Protocol):
+    """A network whose waiting callers hear actions sent to them (FreeSWITCH's sockets); a
+    Twilio caller asks for them on the queue's wait URL instead."""
+
+    async def play(self, *, call_sid: str, actions: tuple[CallAction, ...]) -> bool:
+        """Play to the waiting caller; False when no such caller is held here."""
         ...
