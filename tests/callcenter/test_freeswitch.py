@@ -84,7 +84,7 @@ async def until(check: object, *, seconds: float = 5) -> None:
     raise AssertionError("condition not reached")
 
 
-def test_frames_round_trip_with_url_encoded_headers() -> None:
+async def test_frames_round_trip_with_url_encoded_headers() -> None:
     """An event as FreeSWITCH writes it (text/event-plain, Content-Length, URL-encoded values)
     reads back with its values decoded."""
     raw = esl.encode_event("CHANNEL_ANSWER", {"Unique-ID": "u1",
@@ -92,7 +92,7 @@ def test_frames_round_trip_with_url_encoded_headers() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(raw)
     reader.feed_eof()
-    frame = asyncio.run(esl.read_frame(reader))
+    frame = await esl.read_frame(reader)
     assert frame.content_type == esl.EVENT_PLAIN
     assert b"%2B86%20138" in raw
     event = esl.parse_event(frame)
