@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import uuid as uuids
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -77,7 +76,7 @@ class FreeSwitchNetwork:
     listening_port: int = 0
     # Where each conference's caller is (uuid): a silent listener eavesdrops on them.
     callers: dict[str, str] = field(default_factory=dict)
-    on_command: Callable[[], None] | None = None
+    recorded: tuple[str, ...] = ()  # recorded-only languages with every prompt recorded
 
     @classmethod
     def from_settings(cls, runtime: Runtime) -> FreeSwitchNetwork:
@@ -170,6 +169,8 @@ class FreeSwitchNetwork:
 
     async def serve(self) -> None:
         """Run until cancelled: accept call sockets, keep the control link up."""
+        self.voice = await asyncio.to_thread(self.voice.scanned)
+        self.recorded = self.voice.recorded_languages()
         host, port = self.socket_address
         server = await asyncio.start_server(self._accept, host, port)
         self.listening_port = server.sockets[0].getsockname()[1]
@@ -187,10 +188,9 @@ class FreeSwitchNetwork:
             uuid = data.get("Unique-ID", "")
             await conn.command("myevents")
             await conn.command("linger")
-            session = CallSession(self.runtime, conn, self.voice, uuid,
-                                  on_command=self.on_command)
+            session = CallSession(self.runtime, conn, self.voice, uuid)
             self.sessions[uuid] = session
-            await session.start(data, recorded=self.voice.recorded_languages())
+            await session.start(data, recorded=self.recorded)
             while (event := await conn.events.get()) is not None:
                 await session.on_event(event)
         except (EslClosedError, EslProtocolError, ConnectionError) as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid as uuids
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter import caller_input, events, flows, service
@@ -40,7 +40,6 @@ class CallSession:
     parked: bool = False
     ended: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    on_command: Callable[[], None] | None = None
 
     async def start(self, headers: Mapping[str, str], *, recorded: tuple[str, ...]) -> None:
         """The first actions: the menu or fast path for a call to 12349, or what the person
@@ -100,8 +99,6 @@ class CallSession:
         if app.name in render.GATHER_APPS:
             self.gather_id = str(uuids.uuid4())
             headers["Event-UUID"] = self.gather_id
-        if self.on_command is not None:
-            self.on_command()
         await self.conn.command("sendmsg", headers)
         if app.name == "park":  # park itself is silent: hold music over it
             self.parked = True

@@ -9,7 +9,7 @@ prompt exists, and are spoken through the configured TTS engine otherwise. Key i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -67,6 +67,16 @@ class Voice:
     tts_voice: str = "zh"
     asr: str | None = None
     hold_music: str = "local_stream://moh"
+    # (language, key) of every recording found by ``scanned`` (read once, off the loop).
+    recorded: frozenset[tuple[str, str]] = frozenset()
+
+    def scanned(self) -> Voice:
+        """This voice with the recordings in ``prompt_dir`` listed (blocking: a thread)."""
+        if self.prompt_dir is None:
+            return self
+        found = frozenset((path.parent.name, path.stem)
+                          for path in self.prompt_dir.glob("*/*.wav") if path.is_file())
+        return replace(self, recorded=found)
 
     def recording(self, language: str, key: str) -> str | None:
         """The file string for a prompt when every part of it is recorded (``a+mn/b``: two
@@ -76,10 +86,9 @@ class Voice:
         files = []
         for part in key.split("+"):
             lang, _, name = part.rpartition("/")
-            path = self.prompt_dir / (lang or language) / f"{name}.wav"
-            if not path.is_file():
+            if (lang or language, name) not in self.recorded:
                 return None
-            files.append(str(path))
+            files.append(str(self.prompt_dir / (lang or language) / f"{name}.wav"))
         return files[0] if len(files) == 1 else "file_string://" + "!".join(files)
 
     def recorded_languages(self) -> tuple[str, ...]:

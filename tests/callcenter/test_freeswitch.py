@@ -105,7 +105,7 @@ def test_a_prompt_plays_its_recording_and_falls_back_to_speech(tmp_path: Path) -
     gather keeps the IVR's timeout; a queue is park with its queue named on the channel."""
     (tmp_path / "zh-CN").mkdir()
     (tmp_path / "zh-CN" / "hold.wav").write_bytes(b"RIFF")
-    voice = render.Voice(prompt_dir=tmp_path)
+    voice = render.Voice(prompt_dir=tmp_path).scanned()
     apps = render.render((Say("请稍候", "zh-CN", "hold"), Say("再见", "zh-CN", "bye"),
                           Gather("请按1", "zh-CN", 4, key="menu"), Enqueue("general", 3)),
                          voice=voice)
