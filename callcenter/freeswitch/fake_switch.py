@@ -237,7 +237,8 @@ class FakeSwitch:
     commands: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     call_socket: tuple[str, int] | None = None
-    _listeners: list[asyncio.StreamWriter] = field(default_factory=list)
+    # Each inbound link and the events it subscribed to (``event plain …``; ALL for all).
+    _listeners: dict[asyncio.StreamWriter, frozenset[str]] = field(default_factory=dict)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     port: int = 0
@@ -263,6 +264,10 @@ class FakeSwitch:
     @property
     def connected(self) -> int:
         return len(self._listeners)
+
+    def listeners(self) -> list[asyncio.StreamWriter]:
+        """The inbound links (a test writes raw bytes on them)."""
+        return list(self._listeners)
 
     # Calls.
 
@@ -313,7 +318,7 @@ class FakeSwitch:
                 return
             writer.write(encode_frame({"Content-Type": COMMAND_REPLY,
                                        "Reply-Text": "+OK accepted"}))
-            self._listeners.append(writer)
+            self._listeners[writer] = frozenset()
             while True:
                 line, _ = await read_command(reader)
                 self.commands.append(line)
@@ -321,8 +326,7 @@ class FakeSwitch:
         except (EslClosedError, ConnectionError):
             pass
         finally:
-            if writer in self._listeners:
-                self._listeners.remove(writer)
+            self._listeners.pop(writer, None)
             writer.close()
 
     async def _control_command(self, writer: asyncio.StreamWriter, line: str) -> None:
@@ -334,9 +338,14 @@ class FakeSwitch:
             writer.write(encode_frame({"Content-Type": COMMAND_REPLY,
                                        "Reply-Text": f"+OK Job-UUID: {job}"}))
             writer.write(encode_event("BACKGROUND_JOB", {"Job-UUID": job}, reply))
-        else:
+        elif line.startswith("event plain"):
+            self._listeners[writer] = self._listeners.get(writer, frozenset()) \
+                | frozenset(line.split()[2:])
             writer.write(encode_frame({"Content-Type": COMMAND_REPLY,
                                        "Reply-Text": "+OK event listener enabled plain"}))
+        else:
+            writer.write(encode_frame({"Content-Type": COMMAND_REPLY,
+                                       "Reply-Text": "-ERR command not found"}))
         await writer.drain()
 
     def api(self, command: str) -> str:
@@ -374,10 +383,10 @@ class FakeSwitch:
         return f"+OK {channel.uuid}\n"
 
     async def broadcast(self, name: str, headers: dict[str, str]) -> None:
-        """An event to every inbound ESL listener."""
+        """An event to every inbound ESL listener subscribed to it."""
         frame = encode_event(name, headers)
-        for writer in list(self._listeners):
-            if not writer.is_closing():
+        for writer, names in list(self._listeners.items()):
+            if (name in names or "ALL" in names) and not writer.is_closing():
                 writer.write(frame)
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()

@@ -122,7 +122,7 @@ async def test_malformed_frames_unknown_events_and_strangers_are_ignored(
     """A broken header line, an event of a kind never subscribed, and a hang-up for a channel
     that is not ours are logged and skipped; the link keeps working for the next call."""
     caplog.set_level(logging.INFO)
-    for writer in switch._listeners:
+    for writer in switch.listeners():
         writer.write(b"this line has no colon\n\n")
         writer.write(esl.encode_event("CUSTOM", {"Event-Subclass": "sofia::register"}))
         writer.write(esl.encode_event("CHANNEL_HANGUP_COMPLETE", {"Unique-ID": "not-ours",
