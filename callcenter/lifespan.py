@@ -85,7 +85,15 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
     if settings.telephony == "freeswitch":
         from callcenter.freeswitch.adapter import FreeSwitchNetwork  # it imports the flows
 
-        return FreeSwitchNetwork.from_settings(runtime)
+        password = settings.freeswitch_esl_password
+        if password is None or password.get_secret_value() in ("", "ClueCon"):
+            raise InsecureSettingsError(
+                "ANXIN_TELEPHONY=freeswitch needs ANXIN_FREESWITCH_ESL_PASSWORD (not the "
+                "public default ClueCon)")
+        try:
+            return FreeSwitchNetwork.from_settings(runtime)
+        except ValueError as error:
+            raise InsecureSettingsError(str(error)) from error
     log.warning("no phone network is configured: calls and texts fail (ANXIN_TELEPHONY)")
     return NoPhoneNetwork()
 

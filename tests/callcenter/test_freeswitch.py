@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from accounts.roles import Role
 from callcenter import conferencing, service
@@ -19,6 +20,7 @@ from callcenter.lifespan import callcenter_of
 from callcenter.port import Enqueue, Gather, Say
 from callcenter.routing import call_tasks
 from callcenter.routing.models import RoutingOperator
+from config.exceptions import InsecureSettingsError
 from config.settings import Settings
 from runtime.context import Runtime
 from seniors import service as seniors_service
@@ -250,3 +252,24 @@ async def test_without_recordings_a_mongolian_senior_hears_mandarin_with_a_note(
     assert spoken(call).startswith("王秀英您好")
     assert call["call"]["ivr_path"] == ["fast-path:known", "prompts:mn-not-recorded:zh-CN"]
     assert await task_language(runtime, call["call"]["id"]) == "mn"
+
+
+@pytest.mark.parametrize(("password", "address", "refusal"), [
+    (None, "127.0.0.1:8021", "ANXIN_FREESWITCH_ESL_PASSWORD"),
+    ("ClueCon", "127.0.0.1:8021", "ClueCon"),
+    ("a-long-random-password", "8021", "host:port"),
+])
+async def test_freeswitch_without_a_password_or_address_refuses_to_start(
+    settings: Settings, password: str | None, address: str, refusal: str
+) -> None:
+    """The app does not start on FreeSWITCH without an ESL password, with the public default
+    one, or with an address that is not host:port."""
+    from dashboard.app import create_app
+
+    broken = settings.model_copy(update={
+        "telephony": "freeswitch", "freeswitch_esl": address,
+        "freeswitch_esl_password": SecretStr(password) if password else None})
+    application = create_app(broken)
+    with pytest.raises(InsecureSettingsError, match=refusal):
+        async with application.router.lifespan_context(application):
+            pass
