@@ -1,7 +1,8 @@
 """The telephony port: provider-neutral call actions and events, and what a provider must do.
 
-The IVR and the flows speak only in these types; the Twilio adapter renders actions as TwiML
-and the simulator sends them to the phone page as JSON. A SIP/PBX adapter will do the same.
+The IVR and the flows speak only in these types; the Twilio adapter renders actions as TwiML,
+the simulator sends them to the phone page as JSON, and the FreeSWITCH adapter
+executes them as dialplan applications over the event socket (callcenter/freeswitch/).
 """
 
 from __future__ import annotations

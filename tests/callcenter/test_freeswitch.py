@@ -117,6 +117,23 @@ def test_a_prompt_plays_its_recording_and_falls_back_to_speech(tmp_path: Path) -
     assert [a.name for a in apps[3:]] == ["set", "set", "park"]
 
 
+def test_speech_input_is_read_from_the_recogniser_result() -> None:
+    """With an ASR a gather is play_and_detect_speech with the IVR's timeout; its NLSML
+    result gives words or a key, and an unreadable result counts as silence."""
+    gather = render.render((Gather("请讲", "zh-CN", 4),),
+                           voice=render.Voice(asr="unimrcp"))[0]
+    assert gather.name == "play_and_detect_speech"
+    assert "detect:unimrcp" in gather.arg and "no-input-timeout=4000" in gather.arg
+    result = '<result><interpretation><input mode="{}">{}</input></interpretation></result>'
+    app = "play_and_detect_speech"
+    assert render.gather_result(app, {render.SPEECH_VAR: result.format("speech", "救命")}) == \
+        (None, "救命")
+    assert render.gather_result(app, {render.SPEECH_VAR: result.format("dtmf", "1")}) == \
+        ("1", None)
+    assert render.gather_result(app, {render.SPEECH_VAR: "<result><oops"}) == (None, None)
+    assert render.gather_result(app, {}) == (None, None)
+
+
 @ON_SWITCH
 async def test_malformed_frames_unknown_events_and_strangers_are_ignored(
     phone: SwitchPhone, switch: FakeSwitch, runtime: Runtime, caplog: pytest.LogCaptureFixture
