@@ -197,7 +197,10 @@ async def insert_leg(session: AsyncSession, call: CallLeg) -> int:
 
 
 def ivr_state_of(call: CallLeg) -> ivr.IvrState:
-    return ivr.IvrState(**call.ivr_state) if call.ivr_state else ivr.IvrState()
+    if not call.ivr_state:
+        return ivr.IvrState()
+    state = ivr.IvrState(**call.ivr_state)
+    return replace(state, recorded=tuple(state.recorded))  # stored as a JSON list
 
 
 def apply_step(call: CallLeg, step: ivr.IvrStep, *, now: datetime) -> None:
