@@ -32,6 +32,7 @@ from callcenter.port import (
     Conference,
     Enqueue,
     Gather,
+    PlaysToWaitingCallers,
     Say,
 )
 from runtime.bus import SubscriberOverflow
@@ -314,11 +315,14 @@ async def _expire_ringing(runtime: Runtime) -> None:
 
 
 async def _offer_callbacks(runtime: Runtime) -> None:
-    """Simulated callers hear the call-back offer from here (Twilio asks on its wait URL)."""
+    """Simulated callers, and callers held on a network's own connections (FreeSWITCH), hear
+    the call-back offer from here (Twilio asks on its wait URL)."""
     offer_after = timedelta(seconds=runtime.settings.callback_offer_after_seconds)
+    provider = callcenter_of(runtime).provider
+    plays = provider.name if isinstance(provider, PlaysToWaitingCallers) else "simulator"
     async with callcenter_of(runtime).phone_lock, runtime.sessions() as session:
         waiting = [c for c in await service.waiting_calls(session)
-                   if c.provider == "simulator" and c.direction == "inbound"]
+                   if c.provider in ("simulator", plays) and c.direction == "inbound"]
         offers = []
         for call in waiting:
             actions = service.wait_actions(call, now=runtime.clock.now(), offer_after=offer_after)
@@ -326,6 +330,9 @@ async def _offer_callbacks(runtime: Runtime) -> None:
                 offers.append((call, actions))
         await session.commit()
         for call, actions in offers:
+            if isinstance(provider, PlaysToWaitingCallers) and call.provider == plays:
+                await provider.play(call_sid=call.provider_sid or "", actions=actions)
+                continue
             simulated_calls.listen(runtime, call, actions)  # silence keeps them waiting
             events.publish_phone_actions(runtime.bus, call, actions)
 

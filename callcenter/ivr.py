@@ -14,7 +14,14 @@ from callcenter.port import CallAction, Enqueue, Gather, Say
 
 ZH = "zh-CN"
 EN = "en-US"
+MN = "mn"
 ENGLISH_KEY = "9"
+MONGOLIAN_KEY = "8"
+# Languages whose prompts exist only as recordings (no speech synthesis speaks them): a call
+# is held in one only where the network has every prompt recorded in it; the words given with
+# each action are then the Mandarin ones, said if a recording goes missing.
+RECORDED_ONLY = (MN,)
+LANGUAGE_OFFER = {MN: "蒙古语请按8。"}  # added to the Mandarin menu where Mongolian is recorded
 HUMAN_KEY = "0"
 EMERGENCY_QUEUE = "emergency"
 GENERAL_QUEUE = "general"
@@ -90,6 +97,14 @@ class IvrState:
     plays: int = 0
     wrong: int = 0
     done: bool = False
+    # The caller's own language (routing looks for an operator who speaks it), when it is not
+    # the prompts' language; and the recorded-only languages this call may switch to.
+    caller_language: str = ""
+    recorded: tuple[str, ...] = ()
+
+    @property
+    def speaks(self) -> str:
+        return self.caller_language or self.language
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,34 +117,50 @@ class IvrStep:
 
 
 def start(*, emergency: bool = False, known: bool = False, name: str | None = None,
-          language: str = ZH) -> IvrStep:
+          language: str = ZH, caller_language: str = "",
+          recorded: Sequence[str] = ()) -> IvrStep:
     """The first words on an inbound call. A known emergency (an alarm unit, an open alarm) and
     a registered senior skip the menu: a greeting, by name when the number is theirs alone, and
-    an operator at once."""
-    state = IvrState(language=language if language in PROMPTS else ZH)
+    an operator at once. ``recorded``: recorded-only languages the network can play."""
+    usable = language in PROMPTS or language in recorded
+    state = IvrState(language=language if usable else ZH,
+                     caller_language=caller_language if caller_language != language else "",
+                     recorded=tuple(recorded))
     if emergency:
-        text = _greeting(state.language, "urgent", name)
-        return _queue(state, text, EMERGENCY_QUEUE, EMERGENCY_PRIORITY, chose="fast-path:emergency")
+        said = _greeting(state.language, "urgent", name)
+        return _queue(state, said, EMERGENCY_QUEUE, EMERGENCY_PRIORITY, chose="fast-path:emergency")
     if known:
-        text = _greeting(state.language, "known", name)
-        return _queue(state, text, GENERAL_QUEUE, KNOWN_CALLER_PRIORITY, chose="fast-path:known")
+        said = _greeting(state.language, "known", name)
+        return _queue(state, said, GENERAL_QUEUE, KNOWN_CALLER_PRIORITY, chose="fast-path:known")
     return _play_menu(state, chose="menu")
 
 
-def prompt_language(languages: Sequence[str]) -> str:
-    """The first of a senior's languages the prompts are written in (zh-CN otherwise)."""
+def prompt_language(languages: Sequence[str], recorded: Sequence[str] = ()) -> str:
+    """The first of a senior's languages the prompts are written or recorded in (zh-CN
+    otherwise)."""
     for language in languages:
-        found = next((p for p in PROMPTS if p.split("-")[0] == language.split("-")[0].lower()),
-                     None)
+        base = language.split("-")[0].lower()
+        found = next((p for p in (*PROMPTS, *recorded) if p.split("-")[0] == base), None)
         if found is not None:
             return found
     return ZH
+
+
+def caller_language(languages: Sequence[str]) -> str:
+    """A senior's first language as routing names it (zh-CN, en-US, mn, …)."""
+    if not languages:
+        return ZH
+    base = languages[0].split("-")[0].lower()
+    return next((p for p in (*PROMPTS, *RECORDED_ONLY) if p.split("-")[0] == base), languages[0])
 
 
 def on_digits(state: IvrState, digits: str) -> IvrStep:
     key = digits.strip()[:1]
     if key == ENGLISH_KEY and state.language != EN:
         return _play_menu(replace(state, language=EN, plays=0), chose="key:9")
+    if key == MONGOLIAN_KEY and MN in state.recorded and state.language != MN:
+        return _play_menu(replace(state, language=MN, caller_language="", plays=0),
+                          chose="key:8")
     option = _option_for_key(key)
     if option is None:
         return _wrong(state, chose=f"key:{key or '?'}")
@@ -151,9 +182,16 @@ def on_no_input(state: IvrState) -> IvrStep:
     return _queue(state, None, HUMAN.queue, HUMAN.priority, chose="silence:human")
 
 
-def _greeting(language: str, kind: str, name: str | None) -> str:
-    prompts = PROMPTS[language]
-    return prompts[f"{kind}_named"].format(name=name) if name else prompts[kind]
+def prompts_of(language: str) -> dict[str, str]:
+    """A language's prompt words (a recorded-only language: the Mandarin ones)."""
+    return PROMPTS.get(language, PROMPTS[ZH])
+
+
+def _greeting(language: str, kind: str, name: str | None) -> Say:
+    prompts = prompts_of(language)
+    if name and language not in RECORDED_ONLY:  # a recording cannot say the caller's name
+        return Say(prompts[f"{kind}_named"].format(name=name), language, f"{kind}_named")
+    return Say(prompts[kind], language, kind)
 
 
 def _option_for_key(key: str) -> MenuOption | None:
@@ -174,28 +212,34 @@ def _wrong(state: IvrState, *, chose: str) -> IvrStep:
     state = replace(state, wrong=state.wrong + 1)
     if state.wrong >= WRONG_LIMIT:
         return _route(state, HUMAN, chose=f"{chose}:human")
-    prompts = PROMPTS[state.language]
     again = _play_menu(state, chose=chose)
-    return IvrStep(again.state, (Say(prompts["again"], state.language), *again.actions), chose)
+    said = Say(prompts_of(state.language)["again"], state.language, "again")
+    return IvrStep(again.state, (said, *again.actions), chose)
 
 
 def _play_menu(state: IvrState, *, chose: str, prompt: str = "menu") -> IvrStep:
     hints = tuple(word for option in (*MENU, HUMAN) for word in option.keywords)
-    gather = Gather(PROMPTS[state.language][prompt], state.language,
-                    timeout_seconds=GATHER_TIMEOUTS[prompt], speech_hints=hints)
+    text, key = prompts_of(state.language)[prompt], prompt
+    if prompt == "menu" and state.language == ZH:
+        for language in state.recorded:  # the offer is recorded in the language it offers
+            text, key = f"{text}{LANGUAGE_OFFER[language]}", f"{key}+{language}/offer"
+    gather = Gather(text, state.language, timeout_seconds=GATHER_TIMEOUTS[prompt],
+                    speech_hints=hints, key=key)
     return IvrStep(replace(state, plays=state.plays + 1), (gather,), chose)
 
 
 def _route(state: IvrState, option: MenuOption, *, chose: str) -> IvrStep:
-    prompts = PROMPTS[state.language]
+    prompts = prompts_of(state.language)
     if option.priority == EMERGENCY_PRIORITY:
-        text = prompts["urgent"]
+        said = Say(prompts["urgent"], state.language, "urgent")
     else:
-        text = prompts["connecting"].format(label=option.label[state.language])
-    return _queue(state, text, option.queue, option.priority, chose=chose)
+        label = option.label.get(state.language, option.label[ZH])
+        said = Say(prompts["connecting"].format(label=label), state.language,
+                   f"connecting_{option.queue}")
+    return _queue(state, said, option.queue, option.priority, chose=chose)
 
 
-def _queue(state: IvrState, text: str | None, queue: str, priority: int, *,
+def _queue(state: IvrState, said: Say | None, queue: str, priority: int, *,
            chose: str) -> IvrStep:
-    said = (Say(text, state.language),) if text else ()
-    return IvrStep(replace(state, done=True), (*said, Enqueue(queue, priority)), chose)
+    return IvrStep(replace(state, done=True),
+                   (*((said,) if said else ()), Enqueue(queue, priority)), chose)

@@ -11,7 +11,7 @@ from typing import Any
 
 from callcenter.alarm_link import AlarmDeviceLookup, NoAlarmDevices
 from callcenter.no_network import NoPhoneNetwork
-from callcenter.port import TelephonyProvider
+from callcenter.port import ServesConnections, TelephonyProvider
 from callcenter.simulator import SimulatedNetwork
 from callcenter.twilio_adapter import TwilioProvider
 from config.exceptions import InsecureSettingsError
@@ -82,6 +82,18 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
         return TwilioProvider.from_settings(settings)
     if settings.telephony == "simulator":
         return SimulatedNetwork(bus=runtime.bus, sessions=runtime.sessions)
+    if settings.telephony == "freeswitch":
+        from callcenter.freeswitch.adapter import FreeSwitchNetwork  # it imports the flows
+
+        password = settings.freeswitch_esl_password
+        if password is None or password.get_secret_value() in ("", "ClueCon"):
+            raise InsecureSettingsError(
+                "ANXIN_TELEPHONY=freeswitch needs ANXIN_FREESWITCH_ESL_PASSWORD (not the "
+                "public default ClueCon)")
+        try:
+            return FreeSwitchNetwork.from_settings(runtime)
+        except ValueError as error:
+            raise InsecureSettingsError(str(error)) from error
     log.warning("no phone network is configured: calls and texts fail (ANXIN_TELEPHONY)")
     return NoPhoneNetwork()
 
@@ -89,11 +101,15 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
 @asynccontextmanager
 async def open_callcenter(runtime: Runtime) -> AsyncIterator[None]:
     """Open the configured phone network; on the way out, let in-flight work finish."""
-    runtime.callcenter = CallCenterRuntime(provider=build_provider(runtime))
+    provider = build_provider(runtime)
+    runtime.callcenter = CallCenterRuntime(provider=provider)
+    # A network with its own connections (FreeSWITCH's sockets) runs them until shutdown.
+    serving = [asyncio.create_task(provider.serve(), name="telephony")] \
+        if isinstance(provider, ServesConnections) else []
     try:
         yield
     finally:
-        pending = [*runtime.callcenter.tasks, *runtime.callcenter.timers.values()]
+        pending = [*serving, *runtime.callcenter.tasks, *runtime.callcenter.timers.values()]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -1,22 +1,25 @@
 """The telephony port: provider-neutral call actions and events, and what a provider must do.
 
-The IVR and the flows speak only in these types; the Twilio adapter renders actions as TwiML
-and the simulator sends them to the phone page as JSON. A SIP/PBX adapter will do the same.
+The IVR and the flows speak only in these types; the Twilio adapter renders actions as TwiML,
+the simulator sends them to the phone page as JSON, and the FreeSWITCH adapter
+executes them as dialplan applications over the event socket (callcenter/freeswitch/).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
 class Say:
-    """Speak a prompt (slowly; seniors listen)."""
+    """Speak a prompt (slowly; seniors listen). ``key`` names the prompt, so that a network
+    with recorded prompts can play ``<language>/<key>`` instead of speaking ``text``."""
 
     text: str
     language: str
+    key: str = field(default="", compare=False)  # a rendering hint, not what is said
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class Gather:
     language: str
     timeout_seconds: int
     speech_hints: tuple[str, ...] = ()
+    key: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,4 +157,23 @@ class TelephonyProvider(Protocol):
 
     async def hang_up(self, *, call_sid: str) -> None:
         """End a live call."""
+        ...
+
+
+@runtime_checkable
+class ServesConnections(Protocol):
+    """A network that keeps connections of its own open (FreeSWITCH's event socket)."""
+
+    async def serve(self) -> None:
+        """Run until cancelled."""
+        ...
+
+
+@runtime_checkable
+class PlaysToWaitingCallers(Protocol):
+    """A network whose waiting callers hear actions sent to them (FreeSWITCH's sockets); a
+    Twilio caller asks for them on the queue's wait URL instead."""
+
+    async def play(self, *, call_sid: str, actions: tuple[CallAction, ...]) -> bool:
+        """Play to the waiting caller; False when no such caller is held here."""
         ...

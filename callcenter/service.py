@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, insert, select
@@ -54,6 +54,8 @@ class CallerLookup:
     reason: str
     name: str | None = None
     language: str = ivr.ZH
+    caller_language: str = ""
+    recorded: tuple[str, ...] = ()
 
     @property
     def known(self) -> bool:
@@ -62,16 +64,34 @@ class CallerLookup:
     def first_step(self) -> ivr.IvrStep:
         """The call's first words: the fast path (by name) or the menu."""
         step = ivr.start(emergency=self.emergency, known=self.known, name=self.name,
-                         language=self.language)
+                         language=self.language, caller_language=self.caller_language,
+                         recorded=self.recorded)
         if self.emergency or self.known:
             return ivr.IvrStep(step.state, step.actions, f"fast-path:{self.reason}")
         return step
 
+    @property
+    def fallback_note(self) -> str | None:
+        """A note for the call when the caller's language has no recorded prompts here."""
+        if self.caller_language in ivr.RECORDED_ONLY and self.language != self.caller_language:
+            return f"prompts:{self.caller_language}-not-recorded:{self.language}"
+        return None
+
 
 async def lookup_caller(session: AsyncSession, *, number: str,
-                        devices: alarm_link.AlarmDeviceLookup) -> CallerLookup:
+                        devices: alarm_link.AlarmDeviceLookup,
+                        recorded: tuple[str, ...] = ()) -> CallerLookup:
     """Caller ID → senior; an alarm device or an open P1/P2 alarm means emergency, any other
-    registered senior a greeting and an operator."""
+    registered senior a greeting and an operator. ``recorded``: recorded-only languages the
+    network can play (a senior's prompts are in theirs when it is one of them)."""
+    found = await _lookup_caller(session, number=number, devices=devices)
+    usable = found.caller_language in recorded
+    return replace(found, recorded=recorded,
+                   language=found.caller_language if usable else found.language)
+
+
+async def _lookup_caller(session: AsyncSession, *, number: str,
+                         devices: alarm_link.AlarmDeviceLookup) -> CallerLookup:
     from devices import service as devices_service  # local: the devices registry's SIMs
 
     device = await devices_service.find_by_phone(session, number)
@@ -107,7 +127,8 @@ def _caller(senior: Senior | None, reason: str, *, alone: bool) -> CallerLookup:
     if senior is None:
         return CallerLookup(None, emergency, reason)
     return CallerLookup(senior.id, emergency, reason, senior.name if alone else None,
-                        ivr.prompt_language(senior.languages))
+                        ivr.prompt_language(senior.languages),
+                        ivr.caller_language(senior.languages))
 
 
 async def get_call(session: AsyncSession, call_id: int) -> CallLeg:
@@ -123,7 +144,7 @@ async def find_by_sid(session: AsyncSession, sid: str) -> CallLeg | None:
 
 async def begin_inbound(
     session: AsyncSession, *, provider: str, sid: str, from_number: str, to_number: str,
-    devices: alarm_link.AlarmDeviceLookup, now: datetime,
+    devices: alarm_link.AlarmDeviceLookup, now: datetime, recorded: tuple[str, ...] = (),
 ) -> tuple[CallLeg, tuple[CallAction, ...]]:
     """Store the new leg, look the caller up and give the first actions (menu or fast path).
 
@@ -132,7 +153,8 @@ async def begin_inbound(
     provider id instead of costing every call a look first: the session is rolled back, and
     the call answers the same way without a second leg.
     """
-    caller = await lookup_caller(session, number=from_number, devices=devices)
+    caller = await lookup_caller(session, number=from_number, devices=devices,
+                                 recorded=recorded)
     call = CallLeg(provider=provider, provider_sid=sid, direction="inbound", purpose="hotline",
                    from_number=try_normalise_phone(from_number) or from_number,
                    to_number=to_number, senior_id=caller.senior_id,
@@ -140,6 +162,8 @@ async def begin_inbound(
                    priority=ivr.DEFAULT_PRIORITY, callback_offered=False)
     step = caller.first_step()
     apply_step(call, step, now=now)
+    if caller.fallback_note:
+        call.ivr_path = [*call.ivr_path, caller.fallback_note]
     try:
         call.id = await insert_leg(session, call)
     except IntegrityError:
@@ -173,7 +197,10 @@ async def insert_leg(session: AsyncSession, call: CallLeg) -> int:
 
 
 def ivr_state_of(call: CallLeg) -> ivr.IvrState:
-    return ivr.IvrState(**call.ivr_state) if call.ivr_state else ivr.IvrState()
+    if not call.ivr_state:
+        return ivr.IvrState()
+    state = ivr.IvrState(**call.ivr_state)
+    return replace(state, recorded=tuple(state.recorded))  # stored as a JSON list
 
 
 def apply_step(call: CallLeg, step: ivr.IvrStep, *, now: datetime) -> None:
@@ -216,14 +243,19 @@ async def menu_input(session: AsyncSession, *, call_id: int, digits: str | None,
 def wait_actions(call: CallLeg, *, now: datetime, offer_after: timedelta) -> tuple[CallAction, ...]:
     """What a waiting caller hears; a non-emergency caller waiting long is offered a call-back."""
     language = ivr_state_of(call).language
-    prompts = WAIT_PROMPTS[language]
+    prompts = _wait_prompts(language)
     waited = now - (call.offered_at or now)
     if (call.priority != ivr.EMERGENCY_PRIORITY and not call.callback_offered
             and waited >= offer_after):
         call.callback_offered = True
         call.ivr_path = [*call.ivr_path, "callback-offered"]
-        return (Gather(prompts["offer"], language, ivr.GATHER_TIMEOUTS["callback_offer"]),)
-    return (Say(prompts["hold"], language),)
+        return (Gather(prompts["offer"], language, ivr.GATHER_TIMEOUTS["callback_offer"],
+                       key="offer"),)
+    return (Say(prompts["hold"], language, "hold"),)
+
+
+def _wait_prompts(language: str) -> dict[str, str]:
+    return WAIT_PROMPTS.get(language, WAIT_PROMPTS[ivr.ZH])
 
 
 async def wait_input(session: AsyncSession, *, call: CallLeg, digits: str | None,
@@ -235,8 +267,8 @@ async def wait_input(session: AsyncSession, *, call: CallLeg, digits: str | None
         await open_requested_callback(session, call=call, now=now)
         call.ivr_path = [*call.ivr_path, "callback-accepted"]
         call.outcome = "callback_requested"
-        return (Say(WAIT_PROMPTS[language]["promised"], language), Hangup())
-    return (Say(WAIT_PROMPTS[language]["hold"], language),)
+        return (Say(_wait_prompts(language)["promised"], language, "promised"), Hangup())
+    return (Say(_wait_prompts(language)["hold"], language, "hold"),)
 
 
 async def open_requested_callback(session: AsyncSession, *, call: CallLeg,

@@ -117,7 +117,7 @@ def _render_one(response: VoiceResponse, action: CallAction, *, base_url: str,
     if isinstance(action, Say):
         _say(response, action.text, action.language)
     elif isinstance(action, Gather):
-        voice, language, speech_language = VOICES[action.language]
+        voice, language, speech_language = VOICES.get(action.language, VOICES[ivr.ZH])
         gather = response.gather(
             input="dtmf speech", num_digits=1, timeout=action.timeout_seconds,
             action=f"{hooks}/gather?call_id={call_id}", method="POST",
@@ -137,7 +137,7 @@ def _render_one(response: VoiceResponse, action: CallAction, *, base_url: str,
 
 
 def _say(parent: Any, text: str, language: str) -> None:
-    voice, say_language, _ = VOICES[language]
+    voice, say_language, _ = VOICES.get(language, VOICES[ivr.ZH])
     prosody = parent.say(voice=voice, language=say_language).prosody(rate=SLOW)
     for piece in DIGIT_RUN.split(text):
         if DIGIT_RUN.fullmatch(piece):

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     settle_heap: bool = True
     # Call centre (callcenter/): which phone network, Twilio credentials, call-back timing.
     # Unset: the simulator in demo mode, no phone network otherwise (see prepare_secrets).
-    telephony: Literal["simulator", "twilio", "none"] | None = None
+    telephony: Literal["simulator", "twilio", "freeswitch", "none"] | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     service_numbers: list[str] = ["120", "110", "119"]
     callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
+    # FreeSWITCH over its event socket (docs/telephony.md): the inbound ESL address and
+    # password, where Anxin listens for the dialplan's `socket` application, the SIP trunk's
+    # gateway, recorded prompts (<dir>/<language>/<prompt>.wav), TTS and an optional ASR.
+    freeswitch_esl: str = "127.0.0.1:8021"
+    freeswitch_esl_password: SecretStr | None = None
+    freeswitch_socket_host: str = "127.0.0.1"
+    freeswitch_socket_port: Annotated[int, Field(ge=0, le=65535)] = 8084
+    freeswitch_gateway: str = "trunk"
+    freeswitch_prompt_dir: Path | None = None
+    freeswitch_tts_engine: str = "tts_commandline"
+    freeswitch_tts_voice: str = "zh"
+    freeswitch_asr: str | None = None
+    freeswitch_hold_music: str = "local_stream://moh"
 
     # devices: the MQTT bridge (docs/mqtt.md, docs/operations.md)
     mqtt_url: str | None = None

@@ -56,7 +56,7 @@ def work_for(call: CallLeg) -> CallWork:
         kind = TaskKind.CALL
     return CallWork(ref=f"{CALL_REF}{call.id}", kind=kind, priority=call.priority,
                     skills=QUEUE_SKILLS.get(call.queue or "", frozenset()),
-                    language=service.ivr_state_of(call).language, senior_id=call.senior_id)
+                    language=service.ivr_state_of(call).speaks, senior_id=call.senior_id)
 
 
 def ref_id(ref: str) -> int:

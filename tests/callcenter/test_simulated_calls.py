@@ -11,10 +11,10 @@ import httpx
 from accounts.roles import Role
 from alarms import service as alarms_service
 from callcenter import flows, ivr, prompt_timing
-from runtime.bus import Subscription
 from runtime.clock import ManualClock
 from runtime.context import Runtime
-from tests.callcenter.conftest import SENIOR_PHONE, dial, phone_event, press, spoken
+from tests.callcenter.conftest import SENIOR_PHONE, spoken
+from tests.callcenter.phones import Phone
 from tests.conftest import LoginAs
 from tests.seniors.test_api import senior_body
 
@@ -23,15 +23,6 @@ FIRST_SILENCE = prompt_timing.spoken_seconds(ivr.PROMPTS[ivr.ZH]["menu"]) \
     + ivr.GATHER_TIMEOUTS["menu"]
 SECOND_SILENCE = prompt_timing.spoken_seconds(ivr.PROMPTS[ivr.ZH]["menu_repeat"]) \
     + ivr.GATHER_TIMEOUTS["menu_repeat"]
-
-
-async def heard(subscription: Subscription, call_id: int) -> dict[str, Any]:
-    """The next ``phone.actions`` the phone page receives for this call."""
-    async with asyncio.timeout(5):
-        while True:
-            event = await subscription.next()
-            if event.topic == "phone.actions" and event.data["call_id"] == call_id:
-                return event.data
 
 
 async def waiting(client: httpx.AsyncClient, headers: dict[str, str]) -> list[tuple[Any, ...]]:
@@ -46,24 +37,23 @@ async def call_of(client: httpx.AsyncClient, headers: dict[str, str],
 
 
 async def test_silent_caller_reaches_a_person_after_two_timeouts(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
 ) -> None:
     """A stranger who presses nothing hears the short repeat once the menu's Gather timeout has
     passed, and is queued for a person once the repeat's has: nobody presses 'say nothing'."""
     operator = await login_as(Role.OPERATOR)
-    async with runtime.bus.subscribe() as subscription:
-        call = await dial(client, operator, UNKNOWN)
-        call_id = call["call"]["id"]
-        clock.advance(FIRST_SILENCE - 0.5)
-        await asyncio.sleep(0.05)
-        assert (await call_of(client, operator, call_id))["ivr_path"] == ["menu"]
-        clock.advance(1)
-        repeat = await heard(subscription, call_id)
-        assert [a["type"] for a in repeat["actions"]] == ["gather"]
-        assert "稍候转人工" in spoken(repeat)
-        assert await waiting(client, operator) == []
-        clock.advance(SECOND_SILENCE + 0.5)
-        queued = await heard(subscription, call_id)
+    call = await phone.dial(UNKNOWN)
+    call_id = call["call"]["id"]
+    clock.advance(FIRST_SILENCE - 0.5)
+    await asyncio.sleep(0.05)
+    assert (await call_of(client, operator, call_id))["ivr_path"] == ["menu"]
+    clock.advance(1)
+    repeat = await phone.heard(call_id)
+    assert [a["type"] for a in repeat["actions"]] == ["gather"]
+    assert "稍候转人工" in spoken(repeat)
+    assert await waiting(client, operator) == []
+    clock.advance(SECOND_SILENCE + 0.5)
+    queued = await phone.heard(call_id)
     assert queued["actions"][-1] == {"type": "enqueue", "queue": "general", "priority": 3}
     assert await waiting(client, operator) == [(call_id, "general", 3)]
     assert (await call_of(client, operator, call_id))["ivr_path"] == \
@@ -71,13 +61,13 @@ async def test_silent_caller_reaches_a_person_after_two_timeouts(
 
 
 async def test_a_key_before_the_timeout_stops_the_silence_timer(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
 ) -> None:
     """A caller who chose policy questions is not also taken through silence later."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
+    call = await phone.dial(UNKNOWN)
     call_id = call["call"]["id"]
-    await press(client, operator, call_id, digits="2")
+    await phone.press(call_id, digits="2")
     clock.advance(FIRST_SILENCE + SECOND_SILENCE + 5)
     await asyncio.sleep(0.05)
     assert (await call_of(client, operator, call_id))["ivr_path"] == ["menu", "key:2"]
@@ -85,13 +75,13 @@ async def test_a_key_before_the_timeout_stops_the_silence_timer(
 
 
 async def test_a_caller_who_hangs_up_in_the_menu_stays_ended(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
 ) -> None:
     """Hanging up in the menu stops the timer: the ended call is never queued afterwards."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
+    call = await phone.dial(UNKNOWN)
     call_id = call["call"]["id"]
-    ended = await phone_event(client, operator, call_id, "completed")
+    ended = await phone.event(call_id, "completed")
     assert ended["call"]["outcome"] == "ended_in_menu"
     clock.advance(FIRST_SILENCE + SECOND_SILENCE + 5)
     await asyncio.sleep(0.05)
@@ -100,12 +90,12 @@ async def test_a_caller_who_hangs_up_in_the_menu_stays_ended(
 
 
 async def test_registered_senior_is_greeted_by_name_and_queued_at_once(
-    client: httpx.AsyncClient, login_as: LoginAs, senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, senior_id: int
 ) -> None:
     """A call from a senior's registered number skips the menu: a greeting by name and the
     queue at priority 2 from the first answer."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, SENIOR_PHONE)
+    call = await phone.dial(SENIOR_PHONE)
     assert [a["type"] for a in call["actions"]] == ["say", "enqueue"]
     assert spoken(call).startswith("王秀英您好")
     assert call["call"]["senior_id"] == senior_id
@@ -114,7 +104,7 @@ async def test_registered_senior_is_greeted_by_name_and_queued_at_once(
 
 
 async def test_registered_senior_with_an_open_alarm_is_queued_at_p1_by_name(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
 ) -> None:
     """With an open SOS the same call goes to the emergency queue at priority 1, still greeted
     by name."""
@@ -123,14 +113,14 @@ async def test_registered_senior_with_an_open_alarm_is_queued_at_p1_by_name(
         await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
                                          at=runtime.clock.now(), voice_path=True)
         await session.commit()
-    call = await dial(client, operator, SENIOR_PHONE)
+    call = await phone.dial(SENIOR_PHONE)
     assert spoken(call).startswith("王秀英您好") and "紧急转接" in spoken(call)
     assert call["call"]["ivr_path"] == ["fast-path:open-alarm"]
     assert await waiting(client, operator) == [(call["call"]["id"], "emergency", 1)]
 
 
 async def test_shared_landline_is_greeted_without_a_name(
-    client: httpx.AsyncClient, login_as: LoginAs, senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, senior_id: int
 ) -> None:
     """Two seniors registered on one landline: the fast path still applies, but nobody is
     addressed by a name that may be the other person's."""
@@ -140,15 +130,15 @@ async def test_shared_landline_is_greeted_without_a_name(
     created = await client.post("/api/v1/seniors", json=spouse, headers=supervisor)
     assert created.status_code == 201, created.text
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, "0471-6543210")
+    call = await phone.dial("0471-6543210")
     assert spoken(call).startswith("您好，这里是12349")
     assert "王秀英" not in spoken(call) and "李建国" not in spoken(call)
     assert await waiting(client, operator) == [(call["call"]["id"], "general", 2)]
 
 
 async def test_silence_to_the_wellbeing_question_reaches_a_person_by_itself(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock,
-    senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime,
+    clock: ManualClock, senior_id: int
 ) -> None:
     """A senior who answers a wellbeing call but says nothing is queued for the service team
     once the question's timeout has passed, as on Twilio."""
@@ -158,12 +148,11 @@ async def test_silence_to_the_wellbeing_question_reaches_a_person_by_itself(
     assert created.status_code == 201, created.text
     await flows.sweep(runtime)
     (call,) = (await client.get("/api/v1/calls", headers=supervisor)).json()
-    async with runtime.bus.subscribe() as subscription:
-        answered = await phone_event(client, supervisor, call["id"], "answered")
-        question = next(a for a in answered["actions"] if a["type"] == "gather")
-        assert question["timeout_seconds"] == ivr.GATHER_TIMEOUTS["wellbeing"]
-        clock.advance(prompt_timing.spoken_seconds(question["prompt"])
-                      + question["timeout_seconds"] + 0.5)
-        helped = await heard(subscription, call["id"])
+    answered = await phone.event(call["id"], "answered")
+    question = next(a for a in answered["actions"] if a["type"] == "gather")
+    assert question["timeout_seconds"] == ivr.GATHER_TIMEOUTS["wellbeing"]
+    clock.advance(prompt_timing.spoken_seconds(question["prompt"])
+                  + question["timeout_seconds"] + 0.5)
+    helped = await phone.heard(call["id"])
     assert helped["actions"][-1] == {"type": "enqueue", "queue": "service", "priority": 2}
     assert await waiting(client, supervisor) == [(call["id"], "service", 2)]

@@ -19,11 +19,9 @@ from tests.callcenter.conftest import (
     DAUGHTER_PHONE,
     SENIOR_PHONE,
     SON_PHONE,
-    dial,
-    phone_event,
-    press,
     spoken,
 )
+from tests.callcenter.phones import Phone
 from tests.conftest import LoginAs
 
 UNKNOWN = "+8613700000077"
@@ -36,14 +34,14 @@ async def attempts(client: httpx.AsyncClient, headers: dict[str, str]) -> list[d
 
 
 async def test_unknown_caller_menu_emergency_operator_answers(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
 ) -> None:
     """An unknown caller hears the menu, presses 1, waits as an emergency, an operator answers."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
+    call = await phone.dial(UNKNOWN)
     assert "紧急求助，请按1" in spoken(call)
     assert call["call"]["senior_id"] is None
-    chose = await press(client, operator, call["call"]["id"], digits="1")
+    chose = await phone.press(call["call"]["id"], digits="1")
     assert "紧急转接" in spoken(chose)
     queue = (await client.get("/api/v1/calls/queue", headers=operator)).json()
     assert [(c["id"], c["queue"], c["priority"]) for c in queue] == \
@@ -59,33 +57,31 @@ async def test_unknown_caller_menu_emergency_operator_answers(
     assert ended.json()["ivr_path"][:2] == ["menu", "key:1"]
 
 
-async def test_wrong_key_twice_reaches_a_person(client: httpx.AsyncClient,
+async def test_wrong_key_twice_reaches_a_person(phone: Phone, client: httpx.AsyncClient,
                                                 login_as: LoginAs) -> None:
     """A stranger pressing two wrong keys is queued for a person."""
-    operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
-    await press(client, operator, call["call"]["id"], digits="7")
-    second = await press(client, operator, call["call"]["id"], digits="8")
+    call = await phone.dial(UNKNOWN)
+    await phone.press(call["call"]["id"], digits="7")
+    second = await phone.press(call["call"]["id"], digits="8")
     assert second["call"]["queue"] == "general"
     assert second["actions"][-1]["type"] == "enqueue"
 
 
-async def test_senior_with_open_sos_skips_the_menu(client: httpx.AsyncClient, login_as: LoginAs,
-                                                   runtime: Runtime, senior_id: int) -> None:
+async def test_senior_with_open_sos_skips_the_menu(phone: Phone, runtime: Runtime,
+                                                   senior_id: int) -> None:
     """A senior whose SOS is still open goes straight to the emergency queue."""
-    operator = await login_as(Role.OPERATOR)
     async with runtime.sessions() as session:
         await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
                                          at=runtime.clock.now(), voice_path=True)
         await session.commit()
-    call = await dial(client, operator, SENIOR_PHONE)
+    call = await phone.dial(SENIOR_PHONE)
     assert call["call"]["queue"] == "emergency"
     assert call["call"]["ivr_path"] == ["fast-path:open-alarm"]
     assert not any(a["type"] == "gather" for a in call["actions"])
 
 
 async def test_data_sos_calls_back_then_contacts_in_order_with_texts(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
 ) -> None:
     """A pendant SOS: the senior is called, no answer; the son is busy; the daughter answers.
     The first contact gets a text when the cascade opens and when it closes."""
@@ -100,16 +96,16 @@ async def test_data_sos_calls_back_then_contacts_in_order_with_texts(
     assert [a["to"] for a in case["attempts"]] == [SENIOR_PHONE]
     calls = (await client.get("/api/v1/calls", headers=operator)).json()
     senior_leg = calls[0]["id"]
-    await phone_event(client, operator, senior_leg, "ringing")
-    await phone_event(client, operator, senior_leg, "no_answer")
+    await phone.event(senior_leg, "ringing")
+    await phone.event(senior_leg, "no_answer")
     await callcenter_of(runtime).drain()
     son_leg = (await client.get("/api/v1/calls", headers=operator)).json()[0]
     assert son_leg["to"] == SON_PHONE
-    await phone_event(client, operator, son_leg["id"], "busy")
+    await phone.event(son_leg["id"], "busy")
     await callcenter_of(runtime).drain()
     daughter_leg = (await client.get("/api/v1/calls", headers=operator)).json()[0]
     assert daughter_leg["to"] == DAUGHTER_PHONE
-    answered = await phone_event(client, operator, daughter_leg["id"], "answered")
+    answered = await phone.event(daughter_leg["id"], "answered")
     assert "王秀英发出了求助信号" in spoken(answered)
     await callcenter_of(runtime).drain()
     case = (await attempts(client, operator))[0]
@@ -142,13 +138,13 @@ async def test_unanswered_ringing_times_out_on_the_clock(
 
 
 async def test_abandoned_emergency_is_called_back_at_once(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime
 ) -> None:
     """An emergency caller who hangs up before an operator answers is rung straight back."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
-    await press(client, operator, call["call"]["id"], speech="救命")
-    ended = await phone_event(client, operator, call["call"]["id"], "completed")
+    call = await phone.dial(UNKNOWN)
+    await phone.press(call["call"]["id"], speech="救命")
+    ended = await phone.event(call["call"]["id"], "completed")
     assert ended["call"]["outcome"] == "abandoned"
     await callcenter_of(runtime).drain()
     case = (await attempts(client, operator))[0]
@@ -157,15 +153,15 @@ async def test_abandoned_emergency_is_called_back_at_once(
 
 
 async def test_long_wait_offers_a_call_back_kept_as_a_task(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, clock: ManualClock
 ) -> None:
     """A policy caller waiting over 2 minutes is offered a call-back; pressing 1 makes a task."""
     operator = await login_as(Role.OPERATOR)
-    call = await dial(client, operator, UNKNOWN)
-    await press(client, operator, call["call"]["id"], digits="2")
+    call = await phone.dial(UNKNOWN)
+    await phone.press(call["call"]["id"], digits="2")
     clock.advance(121)
     await flows.sweep(runtime)
-    accepted = await press(client, operator, call["call"]["id"], digits="1")
+    accepted = await phone.press(call["call"]["id"], digits="1")
     assert "回电" in spoken(accepted)
     assert (await client.get("/api/v1/calls/queue", headers=operator)).json() == []
     async with runtime.sessions() as session:
@@ -181,7 +177,7 @@ async def test_long_wait_offers_a_call_back_kept_as_a_task(
 
 
 async def test_senior_who_calls_in_is_not_also_called_back(
-    client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
+    phone: Phone, client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int
 ) -> None:
     """A senior with a data SOS who is already on the line with us is not rung back."""
     operator = await login_as(Role.OPERATOR)
@@ -189,7 +185,7 @@ async def test_senior_who_calls_in_is_not_also_called_back(
         await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
                                          at=runtime.clock.now())
         await session.commit()
-    call = await dial(client, operator, SENIOR_PHONE)
+    call = await phone.dial(SENIOR_PHONE)
     assert call["call"]["queue"] == "emergency"
     await flows.sweep(runtime)
     case = (await attempts(client, operator))[0]
