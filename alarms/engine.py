@@ -204,6 +204,8 @@ async def _event_rules(session: AsyncSession, obs: Observation, activity: Senior
         details: dict[str, object] = {"event": event}
         if obs.event_id:
             details["event_id"] = obs.event_id
+        if obs.location is not None:
+            details["latitude"], details["longitude"] = obs.location
         changes.append(await _raise(session, obs, kind, details))
         if kind in ("sos", "fall"):
             changes += await _correlate_emergency(session, obs, kind)

@@ -45,15 +45,17 @@ def password_lines(users: Iterable[BrokerUser]) -> str:
 
 
 def service_acl(service_username: str) -> str:
-    """The service reads every device topic and writes ``ack`` topics; it probes its own
-    subscription on ``anxin/v1/devices/<its client id>/event`` (an id no device can have) and
-    uses the internal topics."""
+    """The service reads every device topic and writes ``ack`` topics; it publishes as the
+    watches it serves (the TCP watch gateway, devices/watch/), which also covers the ingest's
+    probe on ``anxin/v1/devices/<its client id>/event``; and it uses the internal topics."""
     return (
         f"user {service_username}\n"
         f"topic read {PREFIX}/#\n"
         f"topic write {PREFIX}/+/ack\n"
+        f"topic write {PREFIX}/+/telemetry\n"
+        f"topic write {PREFIX}/+/event\n"
+        f"topic write {PREFIX}/+/status\n"
         f"topic readwrite {INTERNAL_PREFIX}/#\n"
-        f"pattern write {PREFIX}/%c/event\n"
     )
 
 

@@ -1,0 +1,32 @@
+"""Which watch ids are registered: a short cache over the device registry."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from devices import service
+
+CACHE_SECONDS = 30.0
+
+
+class WatchRegistry:
+    """``known(id)``: an active device of model ``3g-watch`` with that id."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self._seen: dict[str, tuple[bool, float]] = {}
+
+    async def known(self, device_id: str) -> bool:
+        cached = self._seen.get(device_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < CACHE_SECONDS:
+            return cached[0]
+        async with self.sessions() as session:
+            known = await service.is_active_watch(session, device_id=device_id)
+        self._seen[device_id] = (known, now)
+        return known
+
+    def forget(self, device_id: str) -> None:
+        self._seen.pop(device_id, None)

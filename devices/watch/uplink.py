@@ -1,0 +1,106 @@
+"""The gateway's side of the MQTT contract: it publishes as each watch through the service
+account and hears the ingest's ``ack`` for each event it published."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiomqtt
+
+from devices.ingest import BrokerAddress
+from devices.topics import PREFIX, Channel, topic_for
+from devices.watch.messages import Decoded, WatchEvent
+
+log = logging.getLogger(__name__)
+CLIENT_ID = "anxin-watch-gateway"
+ACK_SUBSCRIPTION = f"{PREFIX}/+/{Channel.ACK.value}"
+RECONNECT_PAUSE_SECONDS = (0.5, 15.0)
+
+
+class UplinkDown(Exception):  # noqa: N818 (a state, not a bug)
+    """The broker connection is down; the watch's frame is not answered and will come again."""
+
+
+class Uplink:
+    """One service connection for every watch, with a reconnect loop (``run``)."""
+
+    def __init__(self, broker: BrokerAddress, *, client_id: str = CLIENT_ID) -> None:
+        self.broker = broker
+        self.client_id = client_id
+        self._client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+        self._acks: dict[tuple[str, str], asyncio.Future[str]] = {}
+
+    async def run(self) -> None:
+        pause = RECONNECT_PAUSE_SECONDS[0]
+        while True:
+            try:
+                async with self.broker.client(self.client_id, clean_session=True,
+                                              max_inflight_messages=1000) as client:
+                    client.pending_calls_threshold = 50_000  # ten thousand watches at once
+                    await client.subscribe(ACK_SUBSCRIPTION, qos=1)
+                    self._client = client
+                    self.connected.set()
+                    pause = RECONNECT_PAUSE_SECONDS[0]
+                    async for message in client.messages:
+                        self._hear(message.topic.value, message.payload)
+            except (aiomqtt.MqttError, OSError) as error:
+                log.warning("watch gateway lost the broker (%s); reconnecting in %.1f s",
+                            error, pause)
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RECONNECT_PAUSE_SECONDS[1])
+
+    def _hear(self, topic: str, payload: object) -> None:
+        device_id = topic.split("/")[3]
+        try:
+            body = json.loads(payload if isinstance(payload, bytes | str) else b"")
+            key = (device_id, str(body["event_id"]))
+        except (ValueError, KeyError, TypeError):
+            return  # not an ack of ours
+        waiter = self._acks.get(key)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(str(body.get("result", "stored")))
+
+    async def _publish(self, topic: str, payload: dict[str, Any]) -> None:
+        client = self._client
+        if client is None:
+            raise UplinkDown("no broker connection")
+        try:
+            await client.publish(topic, json.dumps(payload), qos=1)
+        except aiomqtt.MqttError as error:
+            raise UplinkDown(str(error)) from error
+
+    async def telemetry(self, device_id: str, decoded: Decoded) -> None:
+        if decoded.readings:
+            await self._publish(topic_for(device_id, Channel.TELEMETRY),
+                                {"ts": decoded.at.isoformat(), "values": decoded.readings})
+
+    async def status(self, device_id: str, *, online: bool) -> None:
+        await self._publish(topic_for(device_id, Channel.STATUS),
+                            {"state": "online" if online else "offline"})
+
+    async def event(self, device_id: str, event: WatchEvent, *, timeout: float,
+                    sent_at: float | None = None) -> str | None:
+        """Publish the event and wait for its ack: the result, or None after ``timeout``."""
+        key = (device_id, event.event_id)
+        waiter = self._acks.get(key)
+        if waiter is None or waiter.done():
+            waiter = self._acks[key] = asyncio.get_running_loop().create_future()
+        payload: dict[str, Any] = {"event_id": event.event_id, "ts": event.at.isoformat(),
+                                   "type": event.type, "detail": event.detail}
+        if sent_at is not None:
+            payload["sent_at"] = sent_at
+        try:
+            await self._publish(topic_for(device_id, Channel.EVENT), payload)
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            if waiter.done() and self._acks.get(key) is waiter:
+                del self._acks[key]
