@@ -47,7 +47,7 @@ class BadFrame:
     watch_id: str | None = None
 
 
-class FrameTooLong(Exception):  # noqa: N818 (a condition, not a bug)
+class FrameTooLong(Exception):
     """More than MAX_FRAME_BYTES without a closing bracket: the stream is not a watch's."""
 
 

@@ -53,7 +53,7 @@ class FrameBudget:
         return self.tokens >= 0
 
 
-class Flooded(Exception):  # noqa: N818 (a state, not a bug)
+class Flooded(Exception):
     """The connection sent more frames than any watch does."""
 
 
@@ -84,7 +84,7 @@ class WatchGateway:
     """Serves watches on ``host:port`` until cancelled (``run``)."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 uplink: Uplink, host: str = "0.0.0.0", port: int = DEFAULT_PORT,  # noqa: S104
+                 uplink: Uplink, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
                  ack_timeout: float = ACK_TIMEOUT_SECONDS,
                  sent_at: Callable[[Frame], float | None] | None = None) -> None:
         self.sessions = sessions
@@ -186,7 +186,7 @@ class WatchGateway:
             sent_at = self._sent_at(frame) if self._sent_at else None
             for event in decoded.events:
                 result = await self.uplink.event(connection.watch_id, event,
-                                                 timeout=self.ack_timeout, sent_at=sent_at)
+                                                 within=self.ack_timeout, sent_at=sent_at)
                 if result is None:
                     log.warning("no ack for %s from the ingest within %.0f s; the watch will "
                                 "send it again", event.event_id, self.ack_timeout)
@@ -212,14 +212,14 @@ class WatchGateway:
             await session.commit()
 
     async def command(self, device_id: str, content: str, *, answer: str,
-                      timeout: float) -> str | None:
-        """Send a downlink and wait for the watch's answer of type ``answer``; None when it
-        does not answer in time. Raises KeyError when the watch is not connected."""
+                      within: float) -> str | None:
+        """Send a downlink and wait for the watch's answer of type ``answer``: None when none
+        comes within ``within`` seconds; KeyError when the watch is not connected."""
         connection = self.connections[device_id]
         waiter = connection.answers[answer] = asyncio.get_running_loop().create_future()
         await connection.send(content)
         try:
-            return await asyncio.wait_for(waiter, timeout)
+            return await asyncio.wait_for(waiter, within)
         except TimeoutError:
             return None
 

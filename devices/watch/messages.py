@@ -199,8 +199,8 @@ READERS: dict[str, Callable[[Frame, datetime], Decoded]] = {
     "BTEMP2": _temperature,
     "TKQ": _reply_only(None),
     "TKQ2": _reply_only(None),
-    **{kind: _position for kind in POSITION_TYPES},
-    **{kind: _alarm for kind in ALARM_TYPES},
+    **dict.fromkeys(POSITION_TYPES, _position),
+    **dict.fromkeys(ALARM_TYPES, _alarm),
 }
 
 

@@ -20,7 +20,7 @@ ACK_SUBSCRIPTION = f"{PREFIX}/+/{Channel.ACK.value}"
 RECONNECT_PAUSE_SECONDS = (0.5, 15.0)
 
 
-class UplinkDown(Exception):  # noqa: N818 (a state, not a bug)
+class UplinkDown(Exception):
     """The broker connection is down; the watch's frame is not answered and will come again."""
 
 
@@ -85,9 +85,9 @@ class Uplink:
         await self._publish(topic_for(device_id, Channel.STATUS),
                             {"state": "online" if online else "offline"})
 
-    async def event(self, device_id: str, event: WatchEvent, *, timeout: float,
+    async def event(self, device_id: str, event: WatchEvent, *, within: float,
                     sent_at: float | None = None) -> str | None:
-        """Publish the event and wait for its ack: the result, or None after ``timeout``."""
+        """Publish the event and wait for its ack: the result, or None after ``within`` seconds."""
         key = (device_id, event.event_id)
         waiter = self._acks.get(key)
         if waiter is None or waiter.done():
@@ -98,7 +98,7 @@ class Uplink:
             payload["sent_at"] = sent_at
         try:
             await self._publish(topic_for(device_id, Channel.EVENT), payload)
-            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            return await asyncio.wait_for(asyncio.shield(waiter), within)
         except TimeoutError:
             return None
         finally:
