@@ -40,7 +40,14 @@ from devices.exceptions import IngestStalledError, PayloadError
 from devices.ingest_health import IngestHealth
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.telemetry import DeviceEvent, Inbound
-from devices.topics import PREFIX, Channel, is_reserved, parse_topic, topic_for
+from devices.topics import (
+    PREFIX,
+    THINGSBOARD_TELEMETRY,
+    Channel,
+    is_reserved,
+    parse_topic,
+    topic_for,
+)
 from runtime.bus import EventBus
 from runtime.clock import Clock
 
@@ -57,8 +64,8 @@ DEVICE_CACHE_SECONDS = 30.0
 # last_seen is rewritten at most this often per device; far below any heartbeat interval.
 LAST_SEEN_RESOLUTION = timedelta(seconds=10)
 _NEVER = datetime.min.replace(tzinfo=UTC)
-SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
-                                                   Channel.STATUS)]
+SUBSCRIPTIONS = [*(f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
+                                                     Channel.STATUS)), THINGSBOARD_TELEMETRY]
 
 
 @dataclass(frozen=True, slots=True)
