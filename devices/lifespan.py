@@ -16,6 +16,7 @@ from devices import credentials, dead_letters, ingest_processes, mosquitto, serv
 from devices.broker import EmbeddedBroker
 from devices.exceptions import BrokerReloadError
 from devices.ingest import BrokerAddress, Ingest, embedded_broker_dir
+from devices.watch.commands import setup_contents
 from devices.watch.gateway import WatchGateway
 from devices.watch.uplink import Uplink
 from runtime.context import Runtime
@@ -118,7 +119,9 @@ def watch_gateway(runtime: Runtime, address: BrokerAddress) -> WatchGateway:
     settings = runtime.settings
     return WatchGateway(sessions=runtime.sessions, clock=runtime.clock, uplink=Uplink(address),
                         host=settings.watch_host, port=settings.watch_port or 0,
-                        ack_timeout=settings.watch_ack_timeout_seconds)
+                        ack_timeout=settings.watch_ack_timeout_seconds,
+                        setup=setup_contents(centre_line=settings.hotline_number,
+                                             report_seconds=settings.watch_report_seconds))
 
 
 async def run_watch_gateway(runtime: Runtime) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from devices import service
 from devices.dead_letters import DeadLetterLimit
 from devices.watch import messages
+from devices.watch.commands import ANSWER_TYPES
 from devices.watch.frames import BadFrame, Frame, FrameReader, FrameTooLong, encode
 from devices.watch.registry import WatchRegistry
 from devices.watch.uplink import Uplink, UplinkDown
@@ -85,7 +86,7 @@ class WatchGateway:
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock,
                  uplink: Uplink, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
-                 ack_timeout: float = ACK_TIMEOUT_SECONDS,
+                 ack_timeout: float = ACK_TIMEOUT_SECONDS, setup: tuple[str, ...] = (),
                  sent_at: Callable[[Frame], float | None] | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -93,6 +94,7 @@ class WatchGateway:
         self.host = host
         self.port = port
         self.ack_timeout = ack_timeout
+        self.setup = setup  # sent to each watch as it connects (SOS number, report interval)
         self.registry = WatchRegistry(sessions)
         self.connections: dict[str, WatchConnection] = {}
         self.dead_letter_limit = DeadLetterLimit()
@@ -157,8 +159,8 @@ class WatchGateway:
             return connection
         if connection is None or connection.watch_id != device_id:
             connection = await self._attach(item, device_id, writer)
-        if connection.answered(item):
-            return connection
+        if connection.answered(item) or item.type.upper() in ANSWER_TYPES:
+            return connection  # a command's answer (the setup's are not waited for)
         try:
             decoded = messages.decode(item, self.clock.now())
         except messages.WatchMessageError as error:
@@ -176,6 +178,8 @@ class WatchGateway:
             previous.writer.close()  # the watch reconnected; the old socket is dead
         with contextlib.suppress(UplinkDown):
             await self.uplink.status(device_id, online=True)
+        for content in self.setup:
+            await connection.send(content)
         return connection
 
     async def _forward(self, connection: WatchConnection, frame: Frame,

@@ -25,6 +25,7 @@ from tests.devices.conftest import started_app, sync_broker, wait_for
 from tests.seniors.test_api import senior_body
 
 WATCH_ID = "8308373902"
+SETUP_TYPES = frozenset({"SOS", "UPLOAD"})
 
 
 class Watch:
@@ -61,6 +62,12 @@ class Watch:
                 return None
             self.heard += [f for f in self.frames.feed(data) if isinstance(f, Frame)]
         return self.heard.pop(0)
+
+    async def reply(self, within: float = 10.0) -> Frame | None:
+        """The next frame that is not the setup sent at connect (SOS number, interval)."""
+        while (frame := await self.hear(within)) is not None and frame.type in SETUP_TYPES:
+            pass
+        return frame
 
     async def close(self) -> None:
         self.writer.close()

@@ -45,17 +45,17 @@ async def test_sigkill_before_the_commit_makes_the_watch_resend_and_it_is_stored
         first = alarm(datetime.now(UTC), battery=99)
         while True:
             await watch.send(first)
-            if (reply := await watch.hear(within=3)) is not None and reply.content == b"AL":
+            if (reply := await watch.reply(within=3)) is not None and reply.content == b"AL":
                 break
         ingest.send_signal(signal.SIGKILL)
         ingest.wait()
         sos = alarm(datetime.now(UTC), battery=42)
         await watch.send(sos)
-        assert await watch.hear(within=3) is None  # nothing committed, nothing answered
+        assert await watch.reply(within=3) is None  # nothing committed, nothing answered
         ingest = start_ingest(runtime.settings, log)
         for _ in range(20):  # the watch repeats its alarm until it is answered
             await watch.send(sos)
-            if (reply := await watch.hear(within=3)) is not None:
+            if (reply := await watch.reply(within=3)) is not None:
                 assert reply.content == b"AL"
                 break
         else:

@@ -26,10 +26,10 @@ async def test_watch_from_init_to_a_p1_sos_alarm_with_its_position(
     senior_id = await registered_watch(watch_app, broker)
     watch = await Watch.connect(gateway_port(watch_runtime))
     await watch.send("INIT,13800000000,1,1,1")
-    reply = await watch.hear()
+    reply = await watch.reply()
     assert reply is not None and reply.content == b"INIT,1"
     await watch.send(alarm(watch_runtime.clock.now()))
-    reply = await watch.hear()
+    reply = await watch.reply()
     assert reply is not None and reply.content == b"AL"
     assert await stored_events(watch_runtime) == 1  # committed before the reply
 
@@ -55,7 +55,7 @@ async def test_heartbeat_is_answered_and_its_battery_stored(
     await registered_watch(watch_app, broker)
     watch = await Watch.connect(gateway_port(watch_runtime))
     await watch.send("LK,4120,0,63")
-    reply = await watch.hear()
+    reply = await watch.reply()
     assert reply is not None and reply.content == b"LK"
 
     async def stored() -> bool:
@@ -85,7 +85,7 @@ async def test_bad_frames_are_dead_letters_and_the_connection_survives(
     await watch.send_raw(b"[3G*8308373902*0005*TK,}\x09]\xff\xfe\x00binary")
     await watch.send_raw(b"[3G*5555555555*0002*LK]")
     await watch.send(alarm(watch_runtime.clock.now()))
-    reply = await watch.hear()
+    reply = await watch.reply()
     assert reply is not None and reply.content == b"AL"
     reasons = await dead_letters(watch_runtime)
     assert any("length field says 9" in r for r in reasons)
@@ -105,12 +105,12 @@ async def test_endless_frame_and_flood_close_only_their_connection(
     endless, flood = await Watch.connect(port), await Watch.connect(port)
     await endless.send_raw(b"[3G*8308373902*FFFF*" + b"A" * (1 << 20))
     await flood.send_raw(b"[3G*8308373902*0004*TKQ2]" * 5000)
-    assert await endless.hear() is None  # closed, never answered
-    while (frame := await flood.hear()) is not None:
+    assert await endless.reply() is None  # closed, never answered
+    while (frame := await flood.reply()) is not None:
         assert frame.content == b"TKQ2"  # answered until the budget ran out, then closed
     watch = await Watch.connect(port)
     await watch.send(alarm(watch_runtime.clock.now()))
-    reply = await watch.hear()
+    reply = await watch.reply()
     assert reply is not None and reply.content == b"AL"
     reasons = await dead_letters(watch_runtime)
     assert any("without a closing bracket" in r for r in reasons)
