@@ -8,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devices import service
 
-CACHE_SECONDS = 30.0
+# A registered watch is looked up again after KNOWN_SECONDS (a retirement in another process
+# takes that long to reach the gateway; in the app it is at once), an unknown id sooner.
+KNOWN_SECONDS = 300.0
+UNKNOWN_SECONDS = 30.0
 
 
 class WatchRegistry:
@@ -21,7 +24,8 @@ class WatchRegistry:
     async def known(self, device_id: str) -> bool:
         cached = self._seen.get(device_id)
         now = time.monotonic()
-        if cached is not None and now - cached[1] < CACHE_SECONDS:
+        if cached is not None and now - cached[1] < (
+                KNOWN_SECONDS if cached[0] else UNKNOWN_SECONDS):
             return cached[0]
         async with self.sessions() as session:
             known = await service.is_active_watch(session, device_id=device_id)
