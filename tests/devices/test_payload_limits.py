@@ -8,12 +8,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import aiomqtt
 import httpx
 from sqlalchemy import func, select
 
 from accounts.roles import Role
 from devices import service
+from devices.consumer import Delivery
 from devices.dead_letters import PER_WINDOW
 from devices.ingest import BrokerAddress, Ingest
 from devices.lifespan import purge_dead_letters
@@ -23,8 +23,8 @@ from runtime.context import Runtime
 from tests.conftest import LoginAs
 
 
-def message(topic: str, payload: bytes, mid: int = 1) -> aiomqtt.Message:
-    return aiomqtt.Message(topic, payload, qos=1, retain=False, mid=mid, properties=None)
+def message(topic: str, payload: bytes, mid: int = 1) -> Delivery:
+    return Delivery(topic, payload, qos=1, retain=False, mid=mid)
 
 
 async def ingest_with(runtime: Runtime, device_id: str, model: str = "anxin-watch") -> Ingest:
