@@ -261,7 +261,8 @@ async def _measure(runtime: Runtime, *, watches: int, seconds: float, compress: 
     alarms = sorted(rng.sample(range(watches), max(1, round(watches * ALARM_SHARE))))
     owners = await _register(runtime, watches, alarms)
     port = mosquitto.free_port()
-    gateway = _gateway(runtime.settings, port, scratch / "gateway.log")
+    gateway_log = Path(tempfile.gettempdir()) / f"anxin-watch-bench-gateway-{port}.log"
+    gateway = _gateway(runtime.settings, port, gateway_log)
     raised: dict[str, float] = {}
     watcher = asyncio.create_task(_raised(runtime, owners, raised))
     try:
@@ -287,9 +288,10 @@ async def _measure(runtime: Runtime, *, watches: int, seconds: float, compress: 
         watcher.cancel()
         gateway.terminate()
         gateway.wait()
-    return _summary(logs, raised, watches=watches, elapsed=elapsed, seconds=seconds,
-                    compress=compress, rss_mb=rss_mb, cpu=cpu_after - cpu_before,
-                    fd_limit=fd_limit)
+    summary = _summary(logs, raised, watches=watches, elapsed=elapsed, seconds=seconds,
+                       compress=compress, rss_mb=rss_mb, cpu=cpu_after - cpu_before,
+                       fd_limit=fd_limit)
+    return {**summary, "gateway_log": str(gateway_log)}
 
 
 def _summary(logs: list[dict[str, Any]], raised: dict[str, float], *, watches: int,

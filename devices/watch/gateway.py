@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devices import service
@@ -123,7 +124,13 @@ class WatchGateway:
                     if not budget.take():
                         raise Flooded(f"more than {FLOOD_FRAMES} frames at "
                                       f"{FLOOD_PER_SECOND:.0f}/s")
-                    connection = await self._handle(item, writer, connection, peer)
+                    try:
+                        connection = await self._handle(item, writer, connection, peer)
+                    except SQLAlchemyError as error:
+                        # The registry or dead letters are busy: this frame goes unanswered
+                        # and the watch sends it again.
+                        log.warning("watch frame from %s not handled: %s", peer,
+                                    type(error).__name__)
         except FrameTooLong as error:
             await self._dead_letter(BadFrame(b"", str(error), _id(connection)), peer)
             log.warning("watch connection %s closed: %s", peer, error)
@@ -132,6 +139,8 @@ class WatchGateway:
             log.warning("watch connection %s closed: flood, %s", peer, error)
         except (TimeoutError, ConnectionError) as error:
             log.info("watch connection %s ended (%s)", peer, type(error).__name__)
+        except Exception:  # a bug must cost this watch its connection, not the gateway
+            log.exception("watch connection %s closed by an internal error", peer)
         finally:
             await self._closed(connection, writer)
 
