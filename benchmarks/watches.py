@@ -94,13 +94,12 @@ class BenchWatch:
     async def run(self, *, until: float, compress: float, alarm_at: float | None,
                   rng: random.Random) -> None:
         ud, lk = UD_SECONDS / compress, LK_SECONDS / compress
+        if alarm_at is not None:
+            self.alarming = asyncio.create_task(self.alarm(alarm_at))
         await asyncio.sleep(rng.uniform(0, ud))
         next_lk = time.monotonic() + rng.uniform(0, lk)
         while time.monotonic() < until:
             now = datetime.now(UTC)
-            if alarm_at is not None and time.monotonic() >= alarm_at:
-                alarm_at = None
-                self.alarming = asyncio.create_task(self.alarm(now))
             if time.monotonic() >= next_lk:
                 self.send(f"LK,{rng.randint(0, 9999)},0,80")
                 next_lk += lk
@@ -109,8 +108,10 @@ class BenchWatch:
             await self.writer.drain()
             await asyncio.sleep(ud)
 
-    async def alarm(self, at: datetime) -> None:
-        content = position("AL", at, 1 << 16, 79)
+    async def alarm(self, at: float) -> None:
+        """At monotonic time ``at``, press SOS: send AL until the gateway replies."""
+        await asyncio.sleep(at - time.monotonic())
+        content = position("AL", datetime.now(UTC), 1 << 16, 79)
         self.log.al_sent[self.id] = time.time()
         while not self.replied.is_set():
             self.send(content)

@@ -220,11 +220,11 @@ async def record_dead_letter(session: AsyncSession, *, topic: str, payload: byte
                            device_id=device_id[:64], repeats=0))
 
 
-async def is_active_watch(session: AsyncSession, *, device_id: str) -> bool:
-    """True when ``device_id`` is an active device of a TCP watch model."""
-    model = await session.scalar(select(Device.model).where(Device.id == device_id,
-                                                             Device.state == "active"))
-    return model in TCP_WATCH_MODELS
+async def active_watch_ids(session: AsyncSession) -> list[str]:
+    """The ids of every active device of a TCP watch model (what the watch gateway serves)."""
+    return list((await session.execute(
+        select(Device.id).where(Device.model.in_(TCP_WATCH_MODELS),
+                                Device.state == "active"))).scalars())
 
 
 async def purge_dead_letters(session: AsyncSession, *, before: datetime) -> int:

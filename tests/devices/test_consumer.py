@@ -7,11 +7,10 @@ from dataclasses import replace
 import pytest
 
 from config.settings import Settings
-from devices import credentials, mosquitto
 from devices.consumer import BrokerConsumer, ConsumerError
 from devices.ingest import BrokerAddress
 from devices.mosquitto import MosquittoProcess
-from tests.devices.conftest import service_address
+from tests.devices.conftest import register_service
 
 TOPIC = "anxin/v1/devices/port-1/event"
 
@@ -19,12 +18,7 @@ TOPIC = "anxin/v1/devices/port-1/event"
 @pytest.fixture
 def service(mqtt_settings: Settings, broker: MosquittoProcess) -> BrokerAddress:
     """The service account known to the test's Mosquitto, and how it logs in."""
-    password = credentials.service_password(mqtt_settings.data_dir)
-    mosquitto.export(broker.directory, [credentials.BrokerUser(
-        credentials.SERVICE_USERNAME, credentials.hash_password(password), is_service=True)],
-        service_username=credentials.SERVICE_USERNAME)
-    broker.reload()
-    return service_address(mqtt_settings, broker)
+    return register_service(mqtt_settings, broker)
 
 
 async def publish(address: BrokerAddress, *payloads: bytes) -> None:

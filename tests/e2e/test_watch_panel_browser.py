@@ -11,12 +11,17 @@ from playwright.async_api import Browser
 from alarms import flows
 from config.settings import Settings
 from dashboard.app import create_app
-from devices import credentials, mosquitto
 from devices import service as devices_service
 from devices.mosquitto import MosquittoProcess
 from runtime.context import Runtime
 from tests.conftest import LiveServer, serve
-from tests.devices.conftest import broker, mqtt_settings, sync_broker, wait_for
+from tests.devices.conftest import (
+    broker,
+    mqtt_settings,
+    register_service,
+    sync_broker,
+    wait_for,
+)
 from tests.devices.watch.conftest import WATCH_ID, Watch
 from tests.e2e.conftest import log_in
 
@@ -30,11 +35,7 @@ async def watch_server(mqtt_settings: Settings, broker: MosquittoProcess
     """The demo on the wall clock with the test's Mosquitto and a watch gateway."""
     settings = mqtt_settings.model_copy(update={"demo": True, "watch_port": 0,
                                                 "demo_fleet_devices": 0})
-    service_hash = credentials.hash_password(credentials.service_password(settings.data_dir))
-    mosquitto.export(broker.directory, [credentials.BrokerUser(
-        credentials.SERVICE_USERNAME, service_hash, is_service=True)],
-        service_username=credentials.SERVICE_USERNAME)
-    broker.reload()
+    register_service(settings, broker)
     async for server in serve(create_app(settings)):
         runtime = server.runtime
 
