@@ -148,8 +148,6 @@ class WatchGateway:
                       writer: asyncio.StreamWriter) -> None:
         if connection is not None and self.connections.get(connection.watch_id) is connection:
             del self.connections[connection.watch_id]
-            with contextlib.suppress(UplinkDown):
-                await self.uplink.status(connection.watch_id, online=False)
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
@@ -185,8 +183,7 @@ class WatchGateway:
         self.connections[device_id] = connection
         if previous is not None and previous.writer is not writer:
             previous.writer.close()  # the watch reconnected; the old socket is dead
-        with contextlib.suppress(UplinkDown):
-            await self.uplink.status(device_id, online=True)
+        # No status message: every frame moves the watch's last_seen, which says it is online.
         for content in self.setup:
             await connection.send(content)
         return connection
@@ -195,7 +192,7 @@ class WatchGateway:
                        decoded: messages.Decoded) -> None:
         """Publish what the frame said; reply when the watch may forget it."""
         try:
-            await self.uplink.telemetry(connection.watch_id, decoded)
+            self.uplink.telemetry(connection.watch_id, decoded)
             sent_at = self._sent_at(frame) if self._sent_at else None
             for event in decoded.events:
                 result = await self.uplink.event(connection.watch_id, event,

@@ -1,5 +1,10 @@
 """The gateway's side of the MQTT contract: it publishes as each watch through the service
-account and hears the ingest's ``ack`` for each event it published."""
+account and hears the ingest's ``ack`` for each event it published.
+
+Publishing does not wait for the broker's PUBACK (paho keeps QoS 1 messages in flight and
+resends them); what the gateway waits for is the ingest's ``ack`` after the commit, and only
+for alarms. One connection serves every watch.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ import json
 import logging
 from typing import Any
 
-import aiomqtt
-
+from devices.consumer import BrokerConsumer, ConsumerError
 from devices.ingest import BrokerAddress
 from devices.topics import PREFIX, Channel, topic_for
 from devices.watch.messages import Decoded, WatchEvent
@@ -18,6 +22,7 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "anxin-watch-gateway"
 ACK_SUBSCRIPTION = f"{PREFIX}/+/{Channel.ACK.value}"
 RECONNECT_PAUSE_SECONDS = (0.5, 15.0)
+ACKS_PER_READ = 500
 
 
 class UplinkDown(Exception):
@@ -30,7 +35,7 @@ class Uplink:
     def __init__(self, broker: BrokerAddress, *, client_id: str = CLIENT_ID) -> None:
         self.broker = broker
         self.client_id = client_id
-        self._client: aiomqtt.Client | None = None
+        self._client: BrokerConsumer | None = None
         self.connected = asyncio.Event()
         self._acks: dict[tuple[str, str], asyncio.Future[str]] = {}
 
@@ -38,16 +43,18 @@ class Uplink:
         pause = RECONNECT_PAUSE_SECONDS[0]
         while True:
             try:
-                async with self.broker.client(self.client_id, clean_session=True,
-                                              max_inflight_messages=1000) as client:
-                    client.pending_calls_threshold = 50_000  # ten thousand watches at once
+                async with BrokerConsumer(self.broker, client_id=self.client_id,
+                                          clean_session=True) as client:
                     await client.subscribe(ACK_SUBSCRIPTION, qos=1)
                     self._client = client
                     self.connected.set()
                     pause = RECONNECT_PAUSE_SECONDS[0]
-                    async for message in client.messages:
-                        self._hear(message.topic.value, message.payload)
-            except (aiomqtt.MqttError, OSError) as error:
+                    while True:
+                        acks = await client.receive(ACKS_PER_READ)
+                        for ack in acks:
+                            self._hear(ack.topic, ack.payload)
+                        client.acknowledge(acks)
+            except (ConsumerError, OSError) as error:
                 log.warning("watch gateway lost the broker (%s); reconnecting in %.1f s",
                             error, pause)
             finally:
@@ -56,10 +63,10 @@ class Uplink:
             await asyncio.sleep(pause)
             pause = min(pause * 2, RECONNECT_PAUSE_SECONDS[1])
 
-    def _hear(self, topic: str, payload: object) -> None:
+    def _hear(self, topic: str, payload: bytes) -> None:
         device_id = topic.split("/")[3]
         try:
-            body = json.loads(payload if isinstance(payload, bytes | str) else b"")
+            body = json.loads(payload)
             key = (device_id, str(body["event_id"]))
         except (ValueError, KeyError, TypeError):
             return  # not an ack of ours
@@ -67,27 +74,19 @@ class Uplink:
         if waiter is not None and not waiter.done():
             waiter.set_result(str(body.get("result", "stored")))
 
-    async def _publish(self, topic: str, payload: dict[str, Any]) -> None:
+    def _publish(self, topic: str, payload: dict[str, Any]) -> None:
         client = self._client
-        if client is None:
+        if client is None or not client.publish(topic, json.dumps(payload), qos=1):
             raise UplinkDown("no broker connection")
-        try:
-            await client.publish(topic, json.dumps(payload), qos=1)
-        except aiomqtt.MqttError as error:
-            raise UplinkDown(str(error)) from error
 
-    async def telemetry(self, device_id: str, decoded: Decoded) -> None:
+    def telemetry(self, device_id: str, decoded: Decoded) -> None:
         if decoded.readings:
-            await self._publish(topic_for(device_id, Channel.TELEMETRY),
-                                {"ts": decoded.at.isoformat(), "values": decoded.readings})
-
-    async def status(self, device_id: str, *, online: bool) -> None:
-        await self._publish(topic_for(device_id, Channel.STATUS),
-                            {"state": "online" if online else "offline"})
+            self._publish(topic_for(device_id, Channel.TELEMETRY),
+                          {"ts": decoded.at.isoformat(), "values": decoded.readings})
 
     async def event(self, device_id: str, event: WatchEvent, *, within: float,
                     sent_at: float | None = None) -> str | None:
-        """Publish the event and wait for its ack: the result, or None after ``within`` seconds."""
+        """Publish the event and wait for its ack: the result, or None after ``within`` s."""
         key = (device_id, event.event_id)
         waiter = self._acks.get(key)
         if waiter is None or waiter.done():
@@ -97,7 +96,7 @@ class Uplink:
         if sent_at is not None:
             payload["sent_at"] = sent_at
         try:
-            await self._publish(topic_for(device_id, Channel.EVENT), payload)
+            self._publish(topic_for(device_id, Channel.EVENT), payload)
             return await asyncio.wait_for(asyncio.shield(waiter), within)
         except TimeoutError:
             return None
