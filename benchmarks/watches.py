@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 from sqlalchemy import insert
 
+from benchmarks.serving import bench_settings
 from config.settings import Settings
 from devices import credentials, mosquitto
-from devices.bench import bench_broker, percentile
+from devices.bench import percentile
 from devices.models import Device
 from devices.watch.frames import Frame, FrameReader, encode
 from devices.watch.messages import MODEL
@@ -240,13 +239,8 @@ async def run(*, watches: int, seconds: float, compress: float, clients: int,
 
     fd_limit = raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="anxin-watch-bench-") as scratch:
-        data_dir = Path(scratch) / "var"
-        with bench_broker(Path(scratch), None, credentials.service_password(data_dir)) as target:
-            settings = Settings(data_dir=data_dir, secret_key=SecretStr(secrets.token_urlsafe(40)),
-                                biometric_key=SecretStr(secrets.token_urlsafe(40)),
-                                mqtt_url=f"mqtt://{target.host}:{target.port}",
-                                mqtt_ingest_processes=ingest_processes, demo_fleet_devices=0,
-                                log_level="WARNING", telephony="simulator")
+        with bench_settings(Path(scratch),
+                            mqtt_ingest_processes=ingest_processes) as (settings, _):
             app = create_app(settings)
             async with app.router.lifespan_context(app):
                 runtime: Runtime = app.state.runtime
