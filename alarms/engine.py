@@ -7,7 +7,6 @@ of losing it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from alarms.rules import (
 from alarms.vitals import DEFAULT_LIMITS, Band, Limits, classify, with_overrides
 from devices import service as devices_service
 from devices.models import Device, StoredDeviceEvent
+from devices.position import distance_meters
 from seniors import service as seniors_service
 
 
@@ -204,6 +204,8 @@ async def _event_rules(session: AsyncSession, obs: Observation, activity: Senior
         details: dict[str, object] = {"event": event}
         if obs.event_id:
             details["event_id"] = obs.event_id
+        if obs.location is not None:
+            details["latitude"], details["longitude"] = obs.location
         changes.append(await _raise(session, obs, kind, details))
         if kind in ("sos", "fall"):
             changes += await _correlate_emergency(session, obs, kind)
@@ -282,14 +284,6 @@ async def _battery(session: AsyncSession, obs: Observation, value: float,
     if value >= rules.battery_clears_percent:
         return await _clear(session, obs, "low_battery")
     return []
-
-
-def distance_meters(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (latitude, longitude) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
 async def _geofence_rule(session: AsyncSession, obs: Observation) -> list[Change]:

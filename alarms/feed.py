@@ -54,8 +54,17 @@ async def _event_observations(session: AsyncSession) -> tuple[list[int], list[Ob
         if senior_id is not None:
             observations.append(Observation(senior_id=senior_id, device_id=event.device_id,
                                             at=event.occurred_at, event=event.type,
-                                            event_id=event.event_id))
+                                            event_id=event.event_id,
+                                            location=_event_location(event.detail)))
     return ids, observations
+
+
+def _event_location(detail: dict[str, object]) -> tuple[float, float] | None:
+    """Where the event happened, when the device sent its position with it (a watch's AL)."""
+    latitude, longitude = detail.get("latitude"), detail.get("longitude")
+    if isinstance(latitude, int | float) and isinstance(longitude, int | float):
+        return float(latitude), float(longitude)
+    return None
 
 
 async def _reading_observations(session: AsyncSession, after: int

@@ -27,16 +27,14 @@ import aiomqtt
 import httpx
 import typer
 import websockets
-from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms.models import Alarm, AlarmStep
-from benchmarks.serving import served
-from config.settings import Settings
+from benchmarks.serving import bench_settings, served
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile
+from devices.bench import Target, percentile
 from devices.models import Device
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
@@ -217,16 +215,10 @@ async def run(*, operators: int, sos: int, sos_rate: float, background_rate: flo
     from dashboard.app import create_app
 
     with tempfile.TemporaryDirectory(prefix="anxin-emergency-bench-") as scratch:
-        data_dir = Path(scratch) / "var"
-        with bench_broker(Path(scratch), None, credentials.service_password(data_dir)) as target:
-            settings = Settings(data_dir=data_dir, secret_key=SecretStr(secrets.token_urlsafe(40)),
-                                biometric_key=SecretStr(secrets.token_urlsafe(40)),
-                                mqtt_url=f"mqtt://{target.host}:{target.port}",
-                                mqtt_ingest_processes=ingest_processes, demo_fleet_devices=0,
-                                log_level="WARNING", login_failure_delay_seconds=0.0,
-                                # every desk logs in from 127.0.0.1 at once; call-backs ring the
-                                # simulator's phones
-                                login_rate_burst=operators + 10, telephony="simulator")
+        # every desk logs in from 127.0.0.1 at once; call-backs ring the simulator's phones
+        with bench_settings(Path(scratch), mqtt_ingest_processes=ingest_processes,
+                            login_failure_delay_seconds=0.0,
+                            login_rate_burst=operators + 10) as (settings, target):
             app = create_app(settings)
             async with served(app) as port:
                 return await _measure(app.state.runtime, target, port, operators=operators,

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     # broker, not even its own probe (sent every quarter of it)
     mqtt_ingest_stall_seconds: Annotated[float, Field(ge=0.5, le=3600)] = 20.0
     demo_fleet_devices: Annotated[int, Field(ge=0)] = 4
+    # devices: the 3G watch TCP gateway (docs/mqtt.md "Watches over TCP"); off unless a port
+    # is set. Watches reach it from the mobile network: set the host to 0.0.0.0 in production.
+    watch_port: Annotated[int | None, Field(ge=0, le=65535)] = None
+    watch_host: str = "127.0.0.1"
+    watch_ack_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # sent to a watch when it is provisioned (UPLOAD): seconds between position reports
+    watch_report_seconds: Annotated[int, Field(ge=10, le=86400)] = 300
+    # how the incident page links a position; {lat} and {lon} are replaced ("" for no link)
+    watch_map_link: str = "geo:{lat},{lon}"
     # With an external Mosquitto: keep its password/ACL files here and SIGHUP the pid in the
     # pid file whenever a device is provisioned, retired, re-credited or reassigned.
     mosquitto_dir: Path | None = None

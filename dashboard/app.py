@@ -37,7 +37,13 @@ from config.settings import Settings, prepare_data_dir, prepare_secrets
 from dashboard import api_docs, demo, health, live, metrics, openapi_doc, pages
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
 from dashboard.security_headers import SecurityHeaders
-from devices.lifespan import open_devices, purge_dead_letters, run_demo_fleet, run_ingest
+from devices.lifespan import (
+    open_devices,
+    purge_dead_letters,
+    run_demo_fleet,
+    run_ingest,
+    run_watch_gateway,
+)
 from devices.router import router as devices_router
 from dispatch import flows as dispatch_flows
 from dispatch import responders as dispatch_responders
@@ -105,6 +111,7 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
 BACKGROUND_TASKS: list[BackgroundTask] = [
     purge_expired_sessions,
     run_ingest,
+    run_watch_gateway,
     run_demo_fleet,
     purge_dead_letters,
     alarm_flows.escalation_loop,

@@ -12,6 +12,7 @@ from accounts import demo as accounts_demo
 from alarms import bench as alarms_bench
 from benchmarks import emergency as emergency_bench
 from benchmarks import freeswitch as freeswitch_bench
+from benchmarks import watches as watches_bench
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
 from callcenter.routing import bench as routing_bench
@@ -40,6 +41,7 @@ bench_app.command("routing")(routing_bench.command)
 bench_app.command("alarms")(alarms_bench.command)
 bench_app.command("emergency")(emergency_bench.command)
 bench_app.command("freeswitch")(freeswitch_bench.command)
+bench_app.command("watches")(watches_bench.command)
 app.add_typer(liveness_app, name="liveness")
 bench_app.command("liveness")(bench_liveness)
 

@@ -67,7 +67,7 @@ class StatusPayload(BaseModel):
 
 
 class WristbandPayload(BaseModel):
-    """The ThingsBoard wristband's telemetry keys; ``ts`` in epoch milliseconds if sent."""
+    """The ThingsBoard wristband's telemetry keys; ``ts`` in epoch milliseconds (or seconds)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
@@ -142,33 +142,73 @@ def read_native(device_id: str, channel: Channel, payload: bytes, model: DeviceM
         for metric, value in telemetry.values.items()))
 
 
+# A ThingsBoard device may send a batch of samples at once; no wristband needs more than this.
+MOST_SAMPLES = 100
+
+
+def _wristband_samples(payload: bytes) -> list[WristbandPayload]:
+    """ThingsBoard's telemetry forms: flat keys, ``{"ts": ..., "values": {...}}``, or an array
+    of either."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        raise PayloadError("wristband payload is not JSON") from None
+    items = data if isinstance(data, list) else [data]
+    if not 1 <= len(items) <= MOST_SAMPLES:
+        raise PayloadError(f"wristband payload holds {len(items)} samples; 1 to "
+                           f"{MOST_SAMPLES} are read")
+    samples = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise PayloadError("wristband sample is not a JSON object")
+        if "values" in item:
+            values = item["values"]
+            if not isinstance(values, dict) or set(item) - {"ts", "values"}:
+                raise PayloadError('wristband sample: use {"ts": ..., "values": {...}} or flat '
+                                   "keys")
+            item = {**values, "ts": item.get("ts")}
+        try:
+            samples.append(WristbandPayload.model_validate(item))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "payload"
+            raise PayloadError(f"WristbandPayload: {where}: {first['msg']}"[:300]) from error
+    return samples
+
+
+def _epoch(ts: int) -> datetime:
+    """ThingsBoard sends milliseconds; some firmware sends seconds. Milliseconds below 10^11
+    would be before 1973, so such a number is read as seconds."""
+    return datetime.fromtimestamp(ts if ts < SMALLEST_MILLISECONDS else ts / 1000, UTC)
+
+
 def read_wristband(device_id: str, channel: Channel, payload: bytes, model: DeviceModel,
                    received_at: datetime) -> Inbound:
     if channel is Channel.STATUS:
         return _status(device_id, payload)
     if channel is not Channel.TELEMETRY:
         raise PayloadError(f"model {model.id} publishes only telemetry and status")
-    data = _validate(WristbandPayload, payload)
-    if data.ts is not None and data.ts < SMALLEST_MILLISECONDS:
-        raise PayloadError(f"ts {data.ts} looks like seconds since the epoch; "
-                           f"model {model.id} sends milliseconds")
-    at = (check_time(datetime.fromtimestamp(data.ts / 1000, UTC), model, received_at)
-          if data.ts is not None else received_at)
-    readings = tuple(
-        Reading(device_id=device_id, metric=metric, value=value, measured_at=at)
-        for key, metric in WRISTBAND_METRICS.items()
-        if (value := getattr(data, key)) is not None
-    )
-    if not readings and not data.panicButton:
-        raise PayloadError("wristband payload has none of pulse, temperature, battery, noise")
-    events: tuple[DeviceEvent, ...] = ()
-    if data.panicButton:
-        # The wristband sends no event id; its timestamp (or the exact bytes, when it sends
-        # none) names the press, so a retransmission is recognised as the same press.
-        name = str(data.ts) if data.ts is not None else hashlib.sha256(payload).hexdigest()[:24]
-        events = (DeviceEvent(device_id=device_id, event_id=f"panic-{name}", type="sos",
-                              occurred_at=at, detail={"source": "panicButton"}),)
-    return Inbound(device_id=device_id, readings=readings, events=events)
+    readings: list[Reading] = []
+    events: list[DeviceEvent] = []
+    for data in _wristband_samples(payload):
+        at = (check_time(_epoch(data.ts), model, received_at)
+              if data.ts is not None else received_at)
+        sample = [Reading(device_id=device_id, metric=metric, value=value, measured_at=at)
+                  for key, metric in WRISTBAND_METRICS.items()
+                  if (value := getattr(data, key)) is not None]
+        if not sample and not data.panicButton:
+            raise PayloadError("wristband payload has none of pulse, temperature, battery, "
+                               "noise")
+        readings += sample
+        if data.panicButton:
+            # The wristband sends no event id; its timestamp (or the exact bytes, when it
+            # sends none) names the press, so a retransmission is the same press.
+            name = (str(int(at.timestamp() * 1000)) if data.ts is not None
+                    else hashlib.sha256(payload).hexdigest()[:24])
+            events.append(DeviceEvent(device_id=device_id, event_id=f"panic-{name}",
+                                      type="sos", occurred_at=at,
+                                      detail={"source": "panicButton"}))
+    return Inbound(device_id=device_id, readings=tuple(readings), events=tuple(events))
 
 
 ADAPTERS: dict[str, Adapter] = {"native": read_native, "thingsboard_wristband": read_wristband}

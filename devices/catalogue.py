@@ -44,6 +44,11 @@ DEVICE_MODELS: dict[str, DeviceModel] = {m.id: m for m in (
     _model("anxin-watch", "Anxin health watch", W,
            "heart_rate spo2 temperature steps battery latitude longitude",
            "sos fall geofence_exit low_battery", 60, 120, max_age_hours=7 * 24),
+    # 3G/4G senior watches on the Chinese "3G watch" TCP protocol, via devices/watch/.
+    _model("3g-watch", "Senior watch on the 3G watch TCP protocol", W,
+           "heart_rate temperature steps battery latitude longitude blood_pressure "
+           "blood_pressure_diastolic", "sos fall geofence_exit low_battery wristband_removed",
+           300, 600, max_age_hours=7 * 24),
     _model("anxin-pendant", "Anxin SOS pendant", W, "battery", "sos fall low_battery", 300, 300,
            max_age_hours=7 * 24),
     _model("tb-wristband", "Assisted-living wristband (ThingsBoard keys)", W,

@@ -43,6 +43,30 @@ def ingest(
     asyncio.run(run())
 
 
+@devices_app.command("watch-gateway")
+def watch_gateway() -> None:
+    """Run the TCP gateway for 3G watches as its own process (ANXIN_WATCH_PORT, default 5093;
+    ANXIN_WATCH_HOST, default 127.0.0.1). See docs/mqtt.md "Watches over TCP"."""
+    from config.logging import configure_logging
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices.ingest import BrokerAddress
+    from devices.lifespan import watch_gateway as build_gateway
+    from devices.watch.gateway import DEFAULT_PORT
+    from runtime.clock import SystemClock
+
+    settings = load_settings()
+    if settings.watch_port is None:
+        settings = settings.model_copy(update={"watch_port": DEFAULT_PORT})
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        async with open_runtime(settings, SystemClock()) as runtime:
+            await build_gateway(runtime, BrokerAddress.from_settings(settings)).run()
+
+    asyncio.run(run())
+
+
 @devices_app.command("export-mosquitto")
 def export_mosquitto(
     directory: Annotated[Path, typer.Argument(help="where to write passwords and acl")],
@@ -76,8 +100,19 @@ def simulate(
                         ] = "normal",
     mqtt_url: Annotated[str | None, typer.Option(help="broker, default ANXIN_MQTT_URL or the "
                                                       "embedded one")] = None,
+    protocol: Annotated[str, typer.Option(help="mqtt (the contract) or watch (3G watches over "
+                                               "TCP to the gateway)")] = "mqtt",
+    watch_port: Annotated[int | None, typer.Option(help="the watch gateway's port, default "
+                                                        "ANXIN_WATCH_PORT or 5093")] = None,
 ) -> None:
-    """Provision (or reuse) a fleet for the demo seniors and publish realistic traffic."""
+    """Provision (or reuse) a fleet for the demo seniors and publish realistic traffic.
+    With ``--protocol watch`` the scenarios are normal, sos, fall, wander, off_wrist, mixed."""
+    if protocol == "watch":
+        simulate_watches(devices=devices, rate=rate, seconds=seconds, scenario=scenario,
+                         port=watch_port)
+        return
+    if protocol != "mqtt":
+        raise typer.BadParameter("protocol must be mqtt or watch")
     from urllib.parse import urlsplit
 
     from rich.progress import (
@@ -122,6 +157,31 @@ def simulate(
 
     sent = asyncio.run(run())
     typer.echo(f"sent {sent} messages from {devices} devices")
+
+
+def simulate_watches(*, devices: int, rate: float, seconds: float, scenario: str,
+                     port: int | None) -> None:
+    """3G watches over TCP to the gateway of a running ``anxin serve`` (or watch-gateway)."""
+    from dashboard.app import open_runtime
+    from dashboard.cli import load_settings
+    from devices.watch import simulator
+    from devices.watch.gateway import DEFAULT_PORT
+    from runtime.clock import SystemClock
+
+    if scenario not in simulator.WATCH_SCENARIO_NAMES:
+        raise typer.BadParameter(
+            f"scenario must be one of {', '.join(simulator.WATCH_SCENARIO_NAMES)}")
+    settings = load_settings()
+
+    async def run() -> int:
+        async with open_runtime(settings, SystemClock()) as runtime:
+            watches = await simulator.ensure_watches(runtime, count=devices, scenario=scenario)
+        return await simulator.run_watches(
+            watches, host="127.0.0.1", port=port or settings.watch_port or DEFAULT_PORT,
+            rate=rate, seconds=seconds)
+
+    sent = asyncio.run(run())
+    typer.echo(f"sent {sent} frames from {devices} watches")
 
 
 def bench_ingest(

@@ -40,3 +40,11 @@ class IngestStalledError(Exception):
 
 class ReservedDeviceIdError(Exception):
     """The device id is one of the names reserved for Anxin's own broker clients."""
+
+
+class CommandError(ValueError):
+    """A watch command's arguments do not fit it; the text names the problem."""
+
+
+class CommandNotAllowedError(Exception):
+    """The user's role may not send this watch command."""

@@ -1,7 +1,8 @@
 """The ingest: MQTT messages in, committed rows out, and only then acknowledged.
 
-The broker hands us QoS 1 messages; paho's manual acknowledgement holds back each PUBACK until
-the batch holding the message is committed. If this process dies before the commit, the broker
+The broker hands us QoS 1 messages through a small port (devices/consumer.py, on paho-mqtt's
+public manual-ack API) that holds back each PUBACK until the batch holding the message is
+committed. If this process dies before the commit, the broker
 still owns the message and redelivers it to the same persistent session (fixed client id,
 clean_session off) when we reconnect. Events are deduplicated on (device, event_id), so a
 redelivered event is stored once and acknowledged to its device again.
@@ -22,7 +23,6 @@ from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
-import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Float, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,12 +35,20 @@ from config.settings import Settings
 from devices import credentials, events
 from devices.adapters import ADAPTERS
 from devices.catalogue import DEVICE_MODELS, DeviceModel
+from devices.consumer import BrokerConsumer, ConsumerError, Delivery
 from devices.dead_letters import DeadLetterLimit
 from devices.exceptions import IngestStalledError, PayloadError
 from devices.ingest_health import IngestHealth
 from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.telemetry import DeviceEvent, Inbound
-from devices.topics import PREFIX, Channel, is_reserved, parse_topic, topic_for
+from devices.topics import (
+    PREFIX,
+    THINGSBOARD_TELEMETRY,
+    Channel,
+    is_reserved,
+    parse_topic,
+    topic_for,
+)
 from runtime.bus import EventBus
 from runtime.clock import Clock
 
@@ -57,8 +65,8 @@ DEVICE_CACHE_SECONDS = 30.0
 # last_seen is rewritten at most this often per device; far below any heartbeat interval.
 LAST_SEEN_RESOLUTION = timedelta(seconds=10)
 _NEVER = datetime.min.replace(tzinfo=UTC)
-SUBSCRIPTIONS = [f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
-                                                   Channel.STATUS)]
+SUBSCRIPTIONS = [*(f"{PREFIX}/+/{c.value}" for c in (Channel.TELEMETRY, Channel.EVENT,
+                                                     Channel.STATUS)), THINGSBOARD_TELEMETRY]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +134,7 @@ class ParsedBatch:
     """One batch between the stages: the broker's messages (to acknowledge after the commit),
     what they said, and the dead letters among them."""
 
-    messages: Sequence[aiomqtt.Message]
+    messages: Sequence[Delivery]
     received_at: datetime
     inbound: list[tuple[Inbound, KnownDevice]] = field(default_factory=list)
     dead: list[dict[str, Any]] = field(default_factory=list)
@@ -179,7 +187,7 @@ class Ingest:
                 async with self._client() as client:
                     pause = 0.5
                     await self._consume(client)
-            except (aiomqtt.MqttError, SQLAlchemyError, OSError, IngestStalledError) as error:
+            except (ConsumerError, SQLAlchemyError, OSError, IngestStalledError) as error:
                 # Nothing of the failed batch was acknowledged: the broker sends it again.
                 self.connected.clear()
                 self.health.set(consuming=False, reason=_reason(error))
@@ -189,15 +197,12 @@ class Ingest:
             finally:
                 self.connected.clear()
 
-    def _client(self) -> aiomqtt.Client:
-        client = self.broker.client(self.client_id, clean_session=False,
-                                    max_inflight_messages=1000, keepalive=30)
-        # aiomqtt acknowledges on receipt; paho's manual mode lets us ack after the commit.
-        client._client.manual_ack_set(True)
-        client.pending_calls_threshold = 10_000  # a batch of acks is not a backlog
-        return client
+    def _client(self) -> BrokerConsumer:
+        # A persistent session: what we did not acknowledge is sent again after a reconnect.
+        return BrokerConsumer(self.broker, client_id=self.client_id, clean_session=False,
+                              keepalive=30, max_inflight=1000)
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
+    async def _consume(self, client: BrokerConsumer) -> None:
         """Two stages: the reader takes and parses batch N+1 while the writer's batch N waits
         for the database (its write gate, or another process's lock). The writer alone
         acknowledges, in order."""
@@ -221,29 +226,29 @@ class Ingest:
                 stage.cancel()
             await asyncio.gather(*stages, return_exceptions=True)
 
-    async def _read(self, client: aiomqtt.Client, parsed: asyncio.Queue[ParsedBatch]) -> None:
-        messages = client.messages
+    async def _read(self, client: BrokerConsumer, parsed: asyncio.Queue[ParsedBatch]) -> None:
         while True:
             self._waiting_since = time.monotonic()
-            batch = [await anext(messages)]
+            # A commit costs the same for one message or fifty: take what is there, or wait
+            # a few ms once for more.
+            batch = await client.receive(self.batch_size, self.linger)
             self._waiting_since = None  # busy (or held back by the writer), not idle
-            await self._fill(client, batch)
             await parsed.put(await self.parse(batch))
 
-    async def _watch(self, client: aiomqtt.Client) -> None:
+    async def _watch(self, client: BrokerConsumer) -> None:
         """Probe the subscription; raise (so run() reconnects) when nothing has come from the
         broker for ``stall_seconds``, not even the probes."""
         probe = topic_for(self.client_id, Channel.EVENT)
         while True:
             await asyncio.sleep(self.probe_seconds)
-            await client.publish(probe, b"", qos=0)
+            client.publish(probe, b"", qos=0)
             waiting = self._waiting_since
             if waiting is not None and time.monotonic() - waiting > self.stall_seconds:
                 raise IngestStalledError(
                     f"nothing received from the broker for {time.monotonic() - waiting:.0f} s, "
                     f"not even the probe on {probe}")
 
-    async def _commit_in_order(self, client: aiomqtt.Client,
+    async def _commit_in_order(self, client: BrokerConsumer,
                                parsed: asyncio.Queue[ParsedBatch]) -> None:
         while True:
             batch = await parsed.get()
@@ -251,36 +256,23 @@ class Ingest:
             # Devices hear first, then the broker: dying in between only causes a redelivery,
             # which the dedup answers with a second acknowledgement.
             await self.after_commit(client, outcome)
-            for message in batch.messages:
-                client._client.ack(message.mid, message.qos)
+            client.acknowledge(batch.messages)
 
-    async def _fill(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
-        """Take what is queued; if nothing is, wait a few ms once (a commit costs the same for
-        one message or fifty). Never cancel a pending read: that can drop a message."""
-        # aiomqtt's iterator makes a task per message; the queue behind it (pinned aiomqtt
-        # 2.5, like paho's manual ack above) hands over what is already there without one.
-        queue: asyncio.Queue[aiomqtt.Message] = client._queue
-        _read_waiting(client, self.batch_size - len(batch) - queue.qsize())
-        if queue.empty() and self.linger > 0:
-            await asyncio.sleep(self.linger)
-        take = min(queue.qsize(), self.batch_size - len(batch))
-        batch.extend(queue.get_nowait() for _ in range(take))
-
-    async def store(self, batch: Sequence[aiomqtt.Message]) -> BatchOutcome:
+    async def store(self, batch: Sequence[Delivery]) -> BatchOutcome:
         """Parse, write and commit one batch; bad input becomes dead letters, never an error."""
         return await self.commit(await self.parse(batch))
 
-    async def parse(self, batch: Sequence[aiomqtt.Message]) -> ParsedBatch:
+    async def parse(self, batch: Sequence[Delivery]) -> ParsedBatch:
         """Normalise every message of the batch, or make it a dead letter with the reason."""
         now = self.clock.now()
         parsed = ParsedBatch(messages=batch, received_at=now)
         async with self.sessions() as session:
-            await self._load_devices(session, [message.topic.value for message in batch])
+            await self._load_devices(session, [message.topic for message in batch])
         for message in batch:
             if message.retain:
                 # A retained status replayed on (re)subscribing is old news, not a heartbeat.
                 continue
-            topic, payload = message.topic.value, _payload_bytes(message.payload)
+            topic, payload = message.topic, message.payload
             try:
                 parsed.inbound.append(self._parse(topic, payload, now))
             except _Probe:
@@ -432,7 +424,7 @@ class Ingest:
         for row in rows:
             self._last_seen_written[row["b_id"]] = now
 
-    async def after_commit(self, client: aiomqtt.Client, outcome: BatchOutcome) -> None:
+    async def after_commit(self, client: BrokerConsumer, outcome: BatchOutcome) -> None:
         """Called once after each batch commit (``outcome.event_ids`` names the new
         device_events rows): tell observers and the dashboard, acknowledge events to devices.
         The broker's acknowledgements follow this, never precede the commit."""
@@ -450,24 +442,8 @@ class Ingest:
         # batch, was what limited a backlog's drain). A device that misses one sends the
         # event again and the dedup answers it again.
         for event, result in outcome.acks:
-            sent = client._client.publish(
-                topic_for(event.device_id, Channel.ACK), qos=1,
-                payload=json.dumps({"event_id": event.event_id, "result": result}))
-            if sent.rc != mqtt.MQTT_ERR_SUCCESS:
-                log.warning("acknowledgement of %s to %s not sent (%s)", event.event_id,
-                            event.device_id, mqtt.error_string(sent.rc))
-
-
-def _read_waiting(client: aiomqtt.Client, most: int) -> None:
-    """Read up to ``most`` packets the broker already sent. aiomqtt reads one packet each time
-    the socket wakes the loop, so a backlog would arrive one loop turn per message; paho's
-    ``loop_read`` stops by itself when the socket has nothing more."""
-    queue = client._queue
-    for _ in range(max(most, 0)):
-        before = queue.qsize()
-        client._client.loop_read()
-        if queue.qsize() == before:
-            return
+            client.publish(topic_for(event.device_id, Channel.ACK), qos=1,
+                           payload=json.dumps({"event_id": event.event_id, "result": result}))
 
 
 def _insert_ignoring_duplicates(session: AsyncSession,
@@ -484,12 +460,6 @@ UNIQUE_KEYS: dict[type[Any], list[str]] = {
     DeviceReading: ["device_id", "measured_at", "metric"],
     StoredDeviceEvent: ["device_id", "event_id"],
 }
-
-
-def _payload_bytes(payload: object) -> bytes:
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return b"" if payload is None else str(payload).encode()
 
 
 def _dead_letter(topic: str, payload: bytes, reason: str, now: datetime,

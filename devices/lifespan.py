@@ -16,6 +16,9 @@ from devices import credentials, dead_letters, ingest_processes, mosquitto, serv
 from devices.broker import EmbeddedBroker
 from devices.exceptions import BrokerReloadError
 from devices.ingest import BrokerAddress, Ingest, embedded_broker_dir
+from devices.watch.commands import setup_contents
+from devices.watch.gateway import WatchGateway
+from devices.watch.uplink import Uplink
 from runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ class DevicesRuntime:
     device_port: int | None = None  # the embedded broker's device listener (127.0.0.1)
     broker: EmbeddedBroker | None = None
     ingest: Ingest | None = None
+    watches: WatchGateway | None = None  # the 3G watch TCP gateway, when ANXIN_WATCH_PORT is set
     mosquitto_dir: Path | None = None  # where the broker's password and ACL files are
     mosquitto_pid_file: Path | None = None
 
@@ -108,6 +112,24 @@ async def run_ingest(runtime: Runtime) -> None:
                                     stall_seconds=runtime.settings.mqtt_ingest_stall_seconds,
                                     probe_seconds=runtime.settings.mqtt_ingest_stall_seconds / 4)
     await runtime.devices.ingest.run()
+
+
+def watch_gateway(runtime: Runtime, address: BrokerAddress) -> WatchGateway:
+    """The TCP gateway for 3G watches as the settings describe it."""
+    settings = runtime.settings
+    return WatchGateway(sessions=runtime.sessions, clock=runtime.clock, uplink=Uplink(address),
+                        host=settings.watch_host, port=settings.watch_port or 0,
+                        ack_timeout=settings.watch_ack_timeout_seconds,
+                        setup=setup_contents(centre_line=settings.hotline_number,
+                                             report_seconds=settings.watch_report_seconds))
+
+
+async def run_watch_gateway(runtime: Runtime) -> None:
+    """The 3G watch gateway in the app, when ANXIN_WATCH_PORT is set."""
+    if runtime.devices is None or runtime.settings.watch_port is None:
+        return
+    runtime.devices.watches = watch_gateway(runtime, runtime.devices.address)
+    await runtime.devices.watches.run()
 
 
 async def purge_dead_letters(runtime: Runtime) -> None:

@@ -95,3 +95,20 @@ class DeadLetter(Base):
     device_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # Further dead letters of this device in the same window, counted but not stored.
     repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DeviceCommand(Base):
+    """A downlink an operator sent to a watch (locate, message, settings) and its answer."""
+
+    __tablename__ = "device_commands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    command: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(String(600))  # the frame content sent to the watch
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # answered | no_answer | not_connected
+    outcome: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(String(600), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

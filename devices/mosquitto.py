@@ -25,7 +25,7 @@ from pathlib import Path
 
 from devices.credentials import BrokerUser
 from devices.exceptions import BrokerReloadError
-from devices.topics import INTERNAL_PREFIX, PREFIX
+from devices.topics import INTERNAL_PREFIX, PREFIX, THINGSBOARD_TELEMETRY
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 INSTALL_HINT = "apt-get install mosquitto"
@@ -45,21 +45,27 @@ def password_lines(users: Iterable[BrokerUser]) -> str:
 
 
 def service_acl(service_username: str) -> str:
-    """The service reads every device topic and writes ``ack`` topics; it probes its own
-    subscription on ``anxin/v1/devices/<its client id>/event`` (an id no device can have) and
-    uses the internal topics."""
+    """The service reads every device topic and writes ``ack`` topics; it publishes as the
+    watches it serves (the TCP watch gateway, devices/watch/), which also covers the ingest's
+    probe on ``anxin/v1/devices/<its client id>/event``; and it uses the internal topics."""
     return (
         f"user {service_username}\n"
         f"topic read {PREFIX}/#\n"
+        f"topic read {THINGSBOARD_TELEMETRY}\n"
         f"topic write {PREFIX}/+/ack\n"
+        f"topic write {PREFIX}/+/telemetry\n"
+        f"topic write {PREFIX}/+/event\n"
+        f"topic write {PREFIX}/+/status\n"
         f"topic readwrite {INTERNAL_PREFIX}/#\n"
-        f"pattern write {PREFIX}/%c/event\n"
     )
 
 
 def device_acl() -> str:
-    """Each device writes only its own telemetry, event and status and reads its own ack."""
+    """Each device writes only its own telemetry, event and status and reads its own ack.
+    ThingsBoard's shared topic is writable so that what a ThingsBoard device sends there
+    reaches the ingest as a dead letter instead of vanishing at the broker."""
     return (
+        f"pattern write {THINGSBOARD_TELEMETRY}\n"
         f"pattern write {PREFIX}/%u/telemetry\n"
         f"pattern write {PREFIX}/%u/event\n"
         f"pattern write {PREFIX}/%u/status\n"

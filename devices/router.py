@@ -13,6 +13,8 @@ from accounts.models import StaffUser
 from accounts.roles import ALL_ROLES, Role
 from devices import events, service
 from devices.exceptions import (
+    CommandError,
+    CommandNotAllowedError,
     DeviceEditError,
     DeviceIdTakenError,
     DeviceNotFoundError,
@@ -21,13 +23,17 @@ from devices.exceptions import (
     UnknownDeviceModelError,
 )
 from devices.schemas import (
+    CommandOut,
+    CommandRequest,
     DeadLetterOut,
     DeviceCreate,
     DeviceOut,
     DeviceUpdate,
+    PositionOut,
     ProvisionedDevice,
 )
 from devices.topics import Channel, topic_for
+from devices.watch import flows as watch_flows
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.exceptions import SeniorNotFoundError
@@ -36,6 +42,8 @@ from storage.bounds import Limit, Offset, RowId
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 Reader = Annotated[StaffUser, Depends(require_roles(ALL_ROLES))]
 Provisioner = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+# Each watch command names its own roles (devices/watch/commands.py); these may send any.
+Commander = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
 
 
 @router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED)
@@ -166,3 +174,44 @@ async def _registry_changed(runtime: Runtime, device_id: str) -> None:
     await runtime.devices.refresh_credentials(runtime)
     if runtime.devices.ingest is not None:
         runtime.devices.ingest.forget(device_id)
+    if runtime.devices.watches is not None:
+        runtime.devices.watches.registry.forget(device_id)
+
+
+@router.post("/{device_id}/commands", response_model=CommandOut)
+async def send_command(device_id: str, body: CommandRequest, user: Commander,
+                       runtime: RuntimeDep, session: SessionDep) -> CommandOut:
+    """Send a command to a connected watch (operators: locate, message, find; supervisors
+    also settings) and record it with the watch's answer; ``outcome`` says whether it
+    answered, did not, or was not connected."""
+    try:
+        return await watch_flows.send_command(runtime, session, user=user, device_id=device_id,
+                                              request=body)
+    except DeviceNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except CommandNotAllowedError as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+    except (CommandError, DeviceEditError) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+
+
+@router.get("/{device_id}/commands", response_model=list[CommandOut])
+async def list_commands(device_id: str, user: Commander,
+                        session: SessionDep) -> list[CommandOut]:
+    """The watch's last 20 commands, newest first, with their answers."""
+    return await watch_flows.recent_commands(session, device_id=device_id)
+
+
+@router.get("/{device_id}/position", response_model=PositionOut)
+async def position(device_id: str, user: Commander, runtime: RuntimeDep,
+                   session: SessionDep) -> PositionOut:
+    """The device's last position, its age, its distance from the senior's home, and a link
+    in the deployment's format (ANXIN_WATCH_MAP_LINK)."""
+    try:
+        found = await watch_flows.position_of(runtime, session, device_id=device_id)
+    except DeviceNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"device {device_id!r} has not reported a position")
+    return found

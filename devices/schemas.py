@@ -84,3 +84,47 @@ class DeadLetterOut(BaseModel):
     device_id: str | None = None
     repeats: int = Field(0, description="further dead letters from the same device within the "
                                         "hour, counted but not stored")
+
+
+WatchCommandName = Literal["locate", "message", "find", "sos_numbers", "report_interval", "remind",
+                           "language", "reset", "power_off"]
+
+
+class CommandRequest(BaseModel):
+    """``POST /api/v1/devices/{id}/commands``: the command and the arguments it needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: WatchCommandName
+    text: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    numbers: Annotated[list[str] | None, Field(max_length=3)] = None
+    seconds: int | None = None
+    times: Annotated[list[str] | None, Field(max_length=3)] = None
+    language: Annotated[int | None, Field(ge=0, le=99)] = None
+    timezone: Annotated[float | None, Field(ge=-12, le=14)] = None
+
+
+class CommandOut(BaseModel):
+    """A command as recorded: ``outcome`` answered, no_answer or not_connected."""
+
+    id: int
+    device_id: str
+    command: str
+    content: str
+    requested_by: str
+    requested_at: datetime
+    outcome: Literal["answered", "no_answer", "not_connected"]
+    answer: str | None
+    answered_at: datetime | None
+
+
+class PositionOut(BaseModel):
+    """A watch's last reported position, its age, and how far it is from the senior's home."""
+
+    device_id: str
+    latitude: float
+    longitude: float
+    measured_at: datetime
+    age_seconds: float
+    meters_from_home: float | None
+    link: str | None

@@ -29,6 +29,8 @@ from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
 LOW_BATTERY = 20.0  # percent
+DEAD_LETTER_BYTES = 4096
+TCP_WATCH_MODELS = frozenset({"3g-watch"})  # models that reach us through the watch gateway
 
 
 async def provision_device(
@@ -208,6 +210,21 @@ async def list_dead_letters(session: AsyncSession, *, limit: int = 100) -> list[
                           payload_preview=r.payload[:200].decode("utf-8", "replace"),
                           payload_size=r.payload_size, device_id=r.device_id or None,
                           repeats=r.repeats) for r in rows]
+
+
+async def record_dead_letter(session: AsyncSession, *, topic: str, payload: bytes, reason: str,
+                             device_id: str, now: datetime) -> None:
+    """Keep what a gateway (not the ingest) could not use, with the reason and its first bytes."""
+    session.add(DeadLetter(received_at=now, topic=topic[:200], reason=reason[:300],
+                           payload=payload[:DEAD_LETTER_BYTES], payload_size=len(payload),
+                           device_id=device_id[:64], repeats=0))
+
+
+async def active_watch_ids(session: AsyncSession) -> list[str]:
+    """The ids of every active device of a TCP watch model (what the watch gateway serves)."""
+    return list((await session.execute(
+        select(Device.id).where(Device.model.in_(TCP_WATCH_MODELS),
+                                Device.state == "active"))).scalars())
 
 
 async def purge_dead_letters(session: AsyncSession, *, before: datetime) -> int:

@@ -11,6 +11,9 @@ PREFIX = "anxin/v1/devices"
 SUBSCRIPTION = f"{PREFIX}/+/+"
 # Service-only topics between the app's own processes (no device may use them).
 INTERNAL_PREFIX = "anxin/v1/internal"
+# ThingsBoard's own device topic: every device publishes on the same name, and MQTT does not
+# tell a subscriber who sent a message, so the ingest cannot know whose it is (docs/mqtt.md).
+THINGSBOARD_TELEMETRY = "v1/devices/me/telemetry"
 DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
 # Client ids and usernames of Anxin's own broker clients (anxin-server, anxin-ingest, its
 # probe topic ...): no device may take one, so none can stand in for the service.
@@ -38,6 +41,9 @@ def topic_for(device_id: str, channel: Channel) -> str:
 
 def parse_topic(topic: str) -> tuple[str, Channel]:
     """The device id and channel of a device's topic, or PayloadError naming what is wrong."""
+    if topic == THINGSBOARD_TELEMETRY:
+        raise PayloadError(f"{THINGSBOARD_TELEMETRY} does not name the device that sent it; "
+                           f"publish the same payload to {PREFIX}/<device id>/telemetry")
     prefix, _, rest = topic.rpartition("/devices/")
     device_id, _, channel = rest.partition("/")
     if f"{prefix}/devices" != PREFIX or not DEVICE_ID.match(device_id):

@@ -14,6 +14,8 @@ OWN_STRINGS = {"phone.js"}
 def table(language: str) -> dict[str, str]:
     text = (STATIC / "locales" / f"{language}.js").read_text(encoding="utf-8")
     body = text.removeprefix("export default ").rstrip().removesuffix(";")
+    # Each part's block starts with a comment line naming it; JSON has no comments.
+    body = re.sub(r"(?m)^\s*//.*$", "", body)
     loaded: dict[str, str] = json.loads(body)
     return loaded
 

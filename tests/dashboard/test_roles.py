@@ -50,6 +50,10 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, set[Role]]] = [
                                      Role.ADMIN}),
     ("POST", "/api/v1/alarms/999/ack", None, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     ("POST", "/api/v1/alarms/999/resolve", {}, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    ("POST", "/api/v1/devices/999/commands", {"command": "locate"},
+     {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    ("GET", "/api/v1/devices/999/commands", None, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    ("GET", "/api/v1/devices/999/position", None, {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
 ]
 
 

@@ -62,14 +62,20 @@ async def mqtt_app(mqtt_settings: Settings, clock: ManualClock,
         yield application
 
 
-async def started_app(settings: Settings, broker: MosquittoProcess,
-                      clock: ManualClock | None = None) -> AsyncIterator[FastAPI]:
-    """The app running, Mosquitto knowing its registry, and the ingest subscribed."""
+def register_service(settings: Settings, broker: MosquittoProcess) -> BrokerAddress:
+    """Let the app's service account into the test's Mosquitto; how it logs in."""
     service_hash = credentials.hash_password(credentials.service_password(settings.data_dir))
     mosquitto.export(broker.directory, [credentials.BrokerUser(
         credentials.SERVICE_USERNAME, service_hash, is_service=True)],
         service_username=credentials.SERVICE_USERNAME)
     broker.reload()
+    return service_address(settings, broker)
+
+
+async def started_app(settings: Settings, broker: MosquittoProcess,
+                      clock: ManualClock | None = None) -> AsyncIterator[FastAPI]:
+    """The app running, Mosquitto knowing its registry, and the ingest subscribed."""
+    register_service(settings, broker)
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         runtime: Runtime = application.state.runtime

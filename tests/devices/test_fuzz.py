@@ -6,12 +6,12 @@ import itertools
 import json
 from typing import Any
 
-import aiomqtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from devices import service
+from devices.consumer import Delivery
 from devices.ingest import BrokerAddress, Ingest
 from devices.models import DeadLetter, Device, StoredDeviceEvent
 from runtime.context import Runtime
@@ -40,11 +40,11 @@ PAYLOADS = st.one_of(st.binary(max_size=300),
 serial = itertools.count()
 
 
-def message(topic: str, payload: bytes, mid: int) -> aiomqtt.Message:
-    return aiomqtt.Message(topic, payload, qos=1, retain=False, mid=mid, properties=None)
+def message(topic: str, payload: bytes, mid: int) -> Delivery:
+    return Delivery(topic, payload, qos=1, retain=False, mid=mid)
 
 
-def good_event() -> aiomqtt.Message:
+def good_event() -> Delivery:
     body = {"event_id": f"good-{next(serial)}", "ts": "2026-01-05T09:00:00+00:00", "type": "sos"}
     return message("anxin/v1/devices/watch-f/event", json.dumps(body).encode(), 1)
 
@@ -89,10 +89,9 @@ async def test_retained_status_replayed_on_subscribe_is_not_a_heartbeat(runtime:
         await session.commit()
     ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
                     broker=BrokerAddress("127.0.0.1", 1, "unused", "unused"))
-    replayed = aiomqtt.Message("anxin/v1/devices/watch-r/status", b'{"state": "online"}',
-                               qos=1, retain=True, mid=1, properties=None)
-    live = aiomqtt.Message("anxin/v1/devices/watch-r/status", b'{"state": "online"}',
-                           qos=1, retain=False, mid=2, properties=None)
+    online = b'{"state": "online"}'
+    replayed = Delivery("anxin/v1/devices/watch-r/status", online, qos=1, retain=True, mid=1)
+    live = Delivery("anxin/v1/devices/watch-r/status", online, qos=1, retain=False, mid=2)
     await ingest.store([replayed])
     async with runtime.sessions() as session:
         assert (await session.get(Device, "watch-r")).last_seen is None  # type: ignore[union-attr]

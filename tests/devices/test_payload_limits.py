@@ -8,12 +8,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import aiomqtt
 import httpx
 from sqlalchemy import func, select
 
 from accounts.roles import Role
 from devices import service
+from devices.consumer import Delivery
 from devices.dead_letters import PER_WINDOW
 from devices.ingest import BrokerAddress, Ingest
 from devices.lifespan import purge_dead_letters
@@ -23,8 +23,8 @@ from runtime.context import Runtime
 from tests.conftest import LoginAs
 
 
-def message(topic: str, payload: bytes, mid: int = 1) -> aiomqtt.Message:
-    return aiomqtt.Message(topic, payload, qos=1, retain=False, mid=mid, properties=None)
+def message(topic: str, payload: bytes, mid: int = 1) -> Delivery:
+    return Delivery(topic, payload, qos=1, retain=False, mid=mid)
 
 
 async def ingest_with(runtime: Runtime, device_id: str, model: str = "anxin-watch") -> Ingest:
@@ -83,27 +83,40 @@ async def test_a_large_event_detail_is_capped_and_the_event_kept(runtime: Runtim
 
 async def test_impossible_timestamps_become_dead_letters_that_name_the_problem(
         runtime: Runtime) -> None:
-    """A ts more than 24 h ahead, older than the model keeps messages, or in seconds where
-    milliseconds are due is a dead letter saying which; a ts an hour ahead is stored."""
+    """A ts more than 24 h ahead, or older than the model keeps messages (also a wristband's
+    epoch number), is a dead letter saying which; a ts an hour ahead is stored."""
     ingest = await ingest_with(runtime, "watch-time")
     await ingest_with(runtime, "band-time", model="tb-wristband")
-    seconds = int(runtime.clock.now().timestamp())
     await ingest.store([
         message("anxin/v1/devices/watch-time/telemetry", json.dumps(
             {"ts": iso(runtime, timedelta(hours=25)), "values": {"heart_rate": 70}}).encode()),
         message("anxin/v1/devices/watch-time/event", json.dumps(
             {"event_id": "old", "ts": iso(runtime, -timedelta(days=8)), "type": "sos"}).encode()),
         message("anxin/v1/devices/band-time/telemetry", json.dumps(
-            {"pulse": 80, "ts": seconds}).encode()),
+            {"pulse": 80, "ts": 5}).encode()),
         message("anxin/v1/devices/watch-time/telemetry", json.dumps(
             {"ts": iso(runtime, timedelta(hours=1)), "values": {"heart_rate": 71}}).encode())])
     found = await reasons(runtime)
     assert len(found) == 3
     assert "is more than 24 h in the future" in found[0]
     assert "is older than the 168 h model anxin-watch may keep a message" in found[1]
-    assert found[2] == (f"ts {seconds} looks like seconds since the epoch; "
-                        "model tb-wristband sends milliseconds")
+    assert found[2].startswith("ts 1970-01-01T00:00:05+00:00 is older than the 24 h")
     assert await count(runtime, DeviceReading) == 1
+
+
+async def test_wristband_times_in_seconds_and_milliseconds_are_both_read(
+        runtime: Runtime) -> None:
+    """ThingsBoard firmware sends epoch milliseconds, some seconds: both name the same moment."""
+    ingest = await ingest_with(runtime, "band-units", model="tb-wristband")
+    seconds = int(runtime.clock.now().timestamp())
+    outcome = await ingest.store([
+        message("anxin/v1/devices/band-units/telemetry", json.dumps(
+            {"pulse": 80, "ts": seconds - 60}).encode()),
+        message("anxin/v1/devices/band-units/telemetry", json.dumps(
+            {"pulse": 81, "ts": seconds * 1000}).encode())])
+    assert outcome.dead_letters == 0
+    assert [r.measured_at for i in outcome.stored for r in i.readings] == [
+        runtime.clock.now() - timedelta(seconds=60), runtime.clock.now()]
 
 
 async def test_a_dead_letter_flood_is_counted_not_stored(runtime: Runtime,

@@ -384,5 +384,20 @@ export default {
   "staff.enable": "Enable",
   "staff.done_unlock": "{username} is unlocked",
   "staff.done_disable": "{username} is disabled and signed out everywhere",
-  "staff.done_enable": "{username} is enabled again"
+  "staff.done_enable": "{username} is enabled again",
+  // watch: the 3G watch panel on the incident page (components/watch-panel.js)
+  "watch.section": "Watch",
+  "watch.title": "3G watch",
+  "watch.locate": "Locate now",
+  "watch.send_message": "Send a message",
+  "watch.message_placeholder": "Text shown on the watch",
+  "watch.sending": "Sending…",
+  "watch.no_position": "No position reported yet",
+  "watch.age_seconds": "{n} s ago",
+  "watch.age_minutes": "{n} min ago",
+  "watch.age_hours": "{n} h ago",
+  "watch.from_home": "{m} m from home",
+  "watch.outcome.answered": "The watch answered",
+  "watch.outcome.no_answer": "Sent; the watch did not answer",
+  "watch.outcome.not_connected": "The watch is not connected"
 };

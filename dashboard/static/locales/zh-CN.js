@@ -384,5 +384,20 @@ export default {
   "staff.enable": "重新启用",
   "staff.done_unlock": "已解除 {username} 的登录锁定",
   "staff.done_disable": "已停用 {username}，其登录已全部注销",
-  "staff.done_enable": "已重新启用 {username}"
+  "staff.done_enable": "已重新启用 {username}",
+  // watch: the 3G watch panel on the incident page (components/watch-panel.js)
+  "watch.section": "手表",
+  "watch.title": "定位手表",
+  "watch.locate": "立即定位",
+  "watch.send_message": "发送消息",
+  "watch.message_placeholder": "显示在手表上的文字",
+  "watch.sending": "正在发送…",
+  "watch.no_position": "尚未上报位置",
+  "watch.age_seconds": "{n} 秒前",
+  "watch.age_minutes": "{n} 分钟前",
+  "watch.age_hours": "{n} 小时前",
+  "watch.from_home": "距家 {m} 米",
+  "watch.outcome.answered": "手表已应答",
+  "watch.outcome.no_answer": "已发送，手表未应答",
+  "watch.outcome.not_connected": "手表未连接"
 };

@@ -3,6 +3,7 @@ import { currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { serviceOrderForm } from "/static/pages/service-order.js";
 import { alertList } from "/static/components/alert-list.js";
+import { watchPanel } from "/static/components/watch-panel.js";
 
 function outcomeLabel(value) {
   const key = `outcome.${value}`;
@@ -164,6 +165,7 @@ export default async function incident(main, { user }) {
     if (!seniorShown) {
       seniorShown = true;
       contacts = (await seniorPanel(record, current.senior_id, current.state === "open" ? telephony : null)).senior.contacts;
+      await watchPanel(record, current.senior_id);
       // The desk's order form, filing the order under this incident.
       orderForm = await serviceOrderForm({ seniorId: current.senior_id, onCreated: refresh,
         submit: ({ service, urgency, notes, service_at }) => api(`/api/v1/incidents/${id}/orders`,
