@@ -161,6 +161,28 @@ class CaptureResultOut(BaseModel):
     decision_id: RowId
     outcome: str
     reasons: list[str]
+    attempt: int = 1
+    attempts: int = 1
+    # After a failed check with tries left: the token of the next try's link.
+    retry_token: str | None = None
+
+
+class CaptureStatusOut(BaseModel):
+    """Where a capture link stands before the camera opens (state: see liveness.capture)."""
+
+    state: str
+    attempt: int | None = None
+    attempts: int
+    expires_at: datetime | None = None
+    retry_after: datetime | None = None
+
+
+class CaptureRequestIn(BaseModel):
+    """The senior asks for a phone call or a home visit instead of the camera."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["call", "home_visit"]
 
 
 class TaskOut(BaseModel):
