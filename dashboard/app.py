@@ -160,6 +160,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if not open_docs:
         app.include_router(api_docs.router)
     openapi_doc.document(app, ROUTERS)
+    # Before /static, which would otherwise answer for it. Missing until scripts/setup ran npm.
+    app.mount("/static/vendor/uplot", StaticFiles(directory=pages.UPLOT_DIR, check_dir=False),
+              name="uplot")
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

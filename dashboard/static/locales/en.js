@@ -436,5 +436,8 @@ export default {
   "capture.reason.face_changed": "The person changed during the check: only you should take it.",
   "capture.reason.identity_mismatch": "This did not match your registered photo. If it really is you, ask below for a home visit.",
   "capture.reason.not_enrolled": "Your photo is not registered yet: please contact the staff.",
-  "capture.reason.other": "You were not recognised this time: face the camera somewhere brighter and try again."
+  "capture.reason.other": "You were not recognised this time: face the camera somewhere brighter and try again.",
+  // pages: health charts
+  "health.latest": "Latest {value} {unit} · {at}",
+  "health.pick_label": "Senior"
 };

@@ -436,5 +436,8 @@ export default {
   "capture.reason.face_changed": "中途换了人：请只让本人做认证。",
   "capture.reason.identity_mismatch": "和登记的照片对不上。如果确实是您本人，请点下面的按钮请工作人员上门。",
   "capture.reason.not_enrolled": "还没有登记您的照片：请联系工作人员。",
-  "capture.reason.other": "这次没有认出来：请在亮一点的地方，正对摄像头再试。"
+  "capture.reason.other": "这次没有认出来：请在亮一点的地方，正对摄像头再试。",
+  // pages: health charts
+  "health.latest": "最新 {value} {unit} · {at}",
+  "health.pick_label": "老人"
 };
