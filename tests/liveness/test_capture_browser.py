@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from sqlalchemy import select
 
 from config.settings import Settings
@@ -35,7 +35,7 @@ async def camera_browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 async def consenting_senior(runtime: Runtime, *, consent: bool = True) -> int:
