@@ -54,6 +54,7 @@ class AuditOut(BaseModel):
     subject_type: str
     subject_id: str | None
     detail: dict[str, object]
+    subject_name: str | None = None  # e.g. the senior's name, where the domain names it
 
 
 LoginResponse.model_rebuild()

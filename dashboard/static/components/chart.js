@@ -2,7 +2,7 @@
 // uPlot's canvas; what it shows is also written on the figure (data-* and aria-label), so a
 // screen reader and the browser tests read the same numbers the eye sees.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
-import { currentLanguage } from "/static/i18n.js";
+import { currentLanguage, t } from "/static/i18n.js";
 
 const CSS = "/static/vendor/uplot/uPlot.min.css";
 export const COLORS = { line: "#1f5fa8", second: "#b25d00", third: "#2e7d32", warning: "#b7791f",
@@ -34,7 +34,7 @@ export function lineChart(figure, { x, series, time = true, height = 200, range,
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     series: [
-      { label: xLabel || "", value: (u, v) => (v === null ? "—" : time ? hhmm(v) : (xFormat ? xFormat(v) : v)) },
+      { label: xLabel || t(time ? "pages.chart.time" : "pages.chart.category"), value: (u, v) => (v === null ? "—" : time ? hhmm(v) : (xFormat ? xFormat(v) : v)) },
       ...series.map((s) => ({
         label: s.label, stroke: s.color || COLORS.line, width: s.width || 2, dash: s.dash,
         points: { show: s.points ?? false }, spanGaps: false, paths: s.paths, fill: s.fill,
@@ -60,10 +60,10 @@ export function lineChart(figure, { x, series, time = true, height = 200, range,
 }
 
 // A bar chart per category (operators, hours): uPlot's bars path over category positions.
-export function barChart(figure, { labels, series, height = 200, yLabel, range }) {
+export function barChart(figure, { labels, series, height = 200, xLabel, yLabel, range }) {
   const bars = uPlot.paths.bars({ size: [0.8 / Math.max(1, series.length), 60] });
   return lineChart(figure, {
-    x: labels.map((_, i) => i), time: false, height, yLabel, range,
+    x: labels.map((_, i) => i), time: false, height, xLabel, yLabel, range,
     xRange: [-0.5, labels.length - 0.5], xSplits: labels.map((_, i) => i),
     xFormat: (v) => (Number.isInteger(v) && labels[v] !== undefined ? labels[v] : ""),
     series: series.map((s) => ({ ...s, width: 1, paths: bars, fill: `${s.color || COLORS.line}cc` })),

@@ -173,7 +173,7 @@ export default async function supervisor(main) {
         { label: t("sup.chart.calls180"), values: pick("calls_within_180s"), color: COLORS.third, points: true }] }),
       lineChart(queue, { x, yLabel: t("sup.chart.queue_unit"), series: [
         { label: t("sup.chart.queue_peak"), values: pick("queue_peak", (v) => v), color: COLORS.line, points: true }] }),
-      barChart(volume, { labels: hours.map((h) => `${h}:00`), yLabel: t("sup.chart.calls_unit"), series: [
+      barChart(volume, { labels: hours.map((h) => `${h}:00`), xLabel: t("pages.chart.hour"), yLabel: t("sup.chart.calls_unit"), series: [
         { label: t("sup.chart.answered"), values: pick("answered", (v) => v), color: COLORS.third },
         { label: t("sup.chart.abandoned"), values: pick("abandoned", (v) => v), color: COLORS.critical }] }),
     ];
@@ -187,7 +187,7 @@ export default async function supervisor(main) {
     node.dataset.operators = String(names.length);
     if (stopTeam) stopTeam();
     node.replaceChildren();
-    stopTeam = barChart(node, { labels: names, range: [0, 100], yLabel: "%", series: [
+    stopTeam = barChart(node, { labels: names, xLabel: t("sup.m.operator"), range: [0, 100], yLabel: "%", series: [
       { label: t("sup.chart.occupancy"), values: names.map((name) => pct(kpis.operators[name]?.occupancy)), color: COLORS.second }] });
   }
 
