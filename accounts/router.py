@@ -15,7 +15,15 @@ from accounts.exceptions import AuthenticationError, StaffNotFoundError, Usernam
 from accounts.models import AuditEntry, StaffUser
 from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.runtime import AccountsRuntime
-from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
+from accounts.schemas import (
+    AuditOut,
+    LoginRequest,
+    LoginResponse,
+    SessionsEnded,
+    StaffCreate,
+    StaffOut,
+    StaffUpdate,
+)
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
 from storage.bounds import MAX_LIMIT, Limit, Offset, RowId
@@ -151,6 +159,42 @@ async def enable_staff(target: Target, user: Admin, runtime: RuntimeDep,
                                now=runtime.clock.now())
     await session.commit()
     return StaffOut.model_validate(target)
+
+
+@router.patch("/staff/{staff_id}", responses={
+    404: {"description": "No such account"},
+    409: {"description": "Admins cannot change their own role"},
+})
+async def update_staff(body: StaffUpdate, target: Target, user: Admin, runtime: RuntimeDep,
+                       session: SessionDep) -> StaffOut:
+    """Change an account's display name or role (admin only; audited). Open live feeds of the
+    account re-check it at once, so a new role takes effect everywhere."""
+    if body.role is not None and target.id == user.id and body.role != user.role:
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot change your own role")
+    changed = await service.update_user(session, user=target, display_name=body.display_name,
+                                        role=body.role)
+    if changed:
+        await service.record_audit(session, actor=user.username, action="staff.update",
+                                   subject_type="staff", subject_id=str(target.id),
+                                   now=runtime.clock.now(), detail=changed)
+    await session.commit()
+    if "role" in changed:
+        events.publish_session_ended(runtime.bus, user_id=target.id)
+    return StaffOut.model_validate(target)
+
+
+@router.post("/staff/{staff_id}/sessions/revoke", responses={
+    404: {"description": "No such account"}})
+async def revoke_staff_sessions(target: Target, user: Admin, runtime: RuntimeDep,
+                                session: SessionDep) -> SessionsEnded:
+    """Sign the account out everywhere; it may log in again (admin only; audited)."""
+    ended = await service.end_sessions(session, user=target)
+    await service.record_audit(session, actor=user.username, action="staff.revoke_sessions",
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now(), detail={"sessions_ended": ended})
+    await session.commit()
+    events.publish_session_ended(runtime.bus, user_id=target.id)
+    return SessionsEnded(sessions_ended=ended)
 
 
 @router.post("/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED)

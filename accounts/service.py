@@ -144,8 +144,26 @@ async def set_active(session: AsyncSession, *, user: StaffUser, active: bool) ->
     user.active = active
     if active:
         return 0
+    return await end_sessions(session, user=user)
+
+
+async def end_sessions(session: AsyncSession, *, user: StaffUser) -> int:
+    """Sign ``user`` out everywhere; how many sessions ended."""
     result = await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def update_user(session: AsyncSession, *, user: StaffUser, display_name: str | None,
+                      role: Role | None) -> dict[str, object]:
+    """Change the name or role; what changed (field: new value), for the audit entry."""
+    changed: dict[str, object] = {}
+    if display_name is not None and display_name != user.display_name:
+        user.display_name = changed["display_name"] = display_name
+    if role is not None and role != user.role:
+        user.role = role
+        changed["role"] = role.value
+    await session.flush()
+    return changed
 
 
 async def get_user(session: AsyncSession, user_id: int) -> StaffUser:
