@@ -601,5 +601,25 @@ export default {
   "pages.staff.done_enable": "{username} is enabled again",
   "pages.staff.conflict": "Not changed: you cannot disable your own account or change your own role",
   "pages.staff.invalid": "Not saved: check the name and the role",
-  "pages.staff.failed": "That did not work; try again later"
+  "pages.staff.failed": "That did not work; try again later",
+  // pages: seniors list and record
+  "pages.seniors.page": "{n} seniors, showing {from}–{to}",
+  "pages.seniors.age": "aged {n}",
+  "pages.subsidy.old_age_allowance": "Old-age allowance",
+  "pages.subsidy.disability": "Disability allowances",
+  "pages.subsidy.veterans": "Veterans' support",
+  "pages.subsidy.low_income": "Minimum living allowance",
+  "pages.subsidy.care_subsidy": "Care subsidy",
+  "pages.subsidy.general": "General",
+  "pages.consent.granted": "{purpose}: agreed ({method})",
+  "pages.consent.refused": "{purpose}: refused ({method})",
+  "pages.consent.data_processing": "Processing personal data",
+  "pages.consent.biometric": "Face checks",
+  "pages.consent.call_recording": "Call recording",
+  "pages.consent.family_notification": "Telling the family",
+  "pages.consent.device_monitoring": "Device monitoring",
+  "pages.consent_method.signed_form": "signed form",
+  "pages.consent_method.verbal_on_call": "said so on a call",
+  "pages.consent_method.in_person": "in person",
+  "pages.consent_method.online": "online"
 };

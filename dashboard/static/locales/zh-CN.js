@@ -601,5 +601,25 @@ export default {
   "pages.staff.done_enable": "{username} 已重新启用",
   "pages.staff.conflict": "不能这样修改：不能停用自己的账号或修改自己的角色",
   "pages.staff.invalid": "没有保存：请检查姓名和角色",
-  "pages.staff.failed": "没有完成，请稍后再试"
+  "pages.staff.failed": "没有完成，请稍后再试",
+  // pages: seniors list and record
+  "pages.seniors.page": "共 {n} 位老人，第 {from}–{to} 位",
+  "pages.seniors.age": "{n} 岁",
+  "pages.subsidy.old_age_allowance": "高龄津贴",
+  "pages.subsidy.disability": "残疾人两项补贴",
+  "pages.subsidy.veterans": "优抚对象补助",
+  "pages.subsidy.low_income": "低保",
+  "pages.subsidy.care_subsidy": "失能护理补贴",
+  "pages.subsidy.general": "一般",
+  "pages.consent.granted": "{purpose}：已同意（{method}）",
+  "pages.consent.refused": "{purpose}：未同意（{method}）",
+  "pages.consent.data_processing": "个人信息处理",
+  "pages.consent.biometric": "人脸认证",
+  "pages.consent.call_recording": "通话录音",
+  "pages.consent.family_notification": "通知家属",
+  "pages.consent.device_monitoring": "设备监测",
+  "pages.consent_method.signed_form": "书面签字",
+  "pages.consent_method.verbal_on_call": "电话口头同意",
+  "pages.consent_method.in_person": "当面确认",
+  "pages.consent_method.online": "网上确认"
 };
