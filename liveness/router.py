@@ -51,6 +51,8 @@ from liveness.schemas import (
     LinkOut,
     ReviewIn,
     ReviewOut,
+    RosterFilter,
+    RosterPageOut,
     RosterRowOut,
     SessionIn,
     SessionOut,
@@ -60,8 +62,9 @@ from liveness.schemas import (
 from runtime.context import Runtime
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
+from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
-from storage.bounds import RowId
+from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
 pages = APIRouter(include_in_schema=False)
@@ -336,8 +339,11 @@ async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liv
 
 @router.get("/tasks")
 async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
-    """Calls and home visits waiting for subsidy staff."""
-    return [TaskOut.model_validate(task) for task in await service.open_tasks(session)]
+    """Calls and home visits waiting for subsidy staff, each with the senior's name."""
+    tasks = await service.open_tasks(session)
+    names = await seniors_service.names_of(session, sorted({task.senior_id for task in tasks}))
+    return [TaskOut.model_validate(task).model_copy(update={"senior_name": names.get(
+        task.senior_id)}) for task in tasks]
 
 
 @router.post("/tasks/{task_id}/done")
@@ -374,6 +380,21 @@ async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return [RosterRowOut.model_validate(row) for row in rows]
+
+
+@router.get("/roster/page")
+async def roster_page(user: Staff, runtime: RuntimeDep, session: SessionDep,
+                      show: RosterFilter = "all", limit: Limit = 25,
+                      offset: Offset = 0) -> RosterPageOut:
+    """The roster a page at a time under one filter (due soon, overdue, held, no biometric
+    consent, no enrolment), with the count behind every filter."""
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
+                                       due_soon_days=runtime.settings.liveness_due_soon_days)
+    counts = {name: sum(1 for row in rows if test(row))
+              for name, test in roster_service.ROSTER_FILTERS.items()}
+    shown = [row for row in rows if roster_service.ROSTER_FILTERS[show](row)]
+    return RosterPageOut(show=show, total=len(shown), counts=counts, items=[
+        RosterRowOut.model_validate(row) for row in shown[offset:offset + limit]])
 
 
 CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "under_review",

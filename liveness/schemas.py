@@ -141,6 +141,20 @@ class RosterRowOut(BaseModel):
     under_review: bool
     held_since: date | None
     back_pay_due: bool
+    consent: bool = False
+    enrolled: bool = False
+
+
+RosterFilter = Literal["all", "due_soon", "overdue", "held", "no_consent", "no_enrolment"]
+
+
+class RosterPageOut(BaseModel):
+    """One page of the roster under a filter, and how many rows each filter would show."""
+
+    show: RosterFilter
+    total: int
+    counts: dict[str, int]
+    items: list[RosterRowOut]
 
 
 class LinkIn(BaseModel):
@@ -195,3 +209,4 @@ class TaskOut(BaseModel):
     decision_id: RowId | None
     created_at: datetime
     done_at: datetime | None
+    senior_name: str | None = None  # in the staff's task list

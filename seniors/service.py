@@ -176,6 +176,15 @@ async def add_consent(
     return consent
 
 
+async def consenting(session: AsyncSession, *, purpose: str) -> set[int]:
+    """The seniors whose newest consent record for ``purpose`` grants it."""
+    rows = await session.execute(
+        select(Consent.senior_id, Consent.granted).where(Consent.purpose == purpose)
+        .order_by(Consent.senior_id, Consent.recorded_at, Consent.id))
+    newest = {row.senior_id: row.granted for row in rows}
+    return {senior_id for senior_id, granted in newest.items() if granted}
+
+
 async def has_consent(session: AsyncSession, *, senior_id: int, purpose: str) -> bool:
     """Whether the newest consent record for ``purpose`` grants it."""
     result = await session.execute(
