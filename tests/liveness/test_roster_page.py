@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from accounts.roles import Role
@@ -28,10 +30,10 @@ async def test_filters_count_and_page_the_roster(
         "purpose": "biometric", "granted": True, "method": "signed_form"})
     await enrol_directly(runtime, ready, templates["obama"])
 
-    async def page(**params: object) -> dict[str, object]:
+    async def page(**params: str | int) -> dict[str, Any]:
         answer = await client.get("/api/v1/liveness/roster/page", params=params, headers=staff)
         assert answer.status_code == 200, answer.text
-        body: dict[str, object] = answer.json()
+        body: dict[str, Any] = answer.json()
         return body
 
     everyone = await page()
