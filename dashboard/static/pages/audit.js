@@ -30,7 +30,7 @@ const instant = (value) => (value ? new Date(value).toISOString() : null);
 
 export default async function audit(main) {
   const rows = el("tbody", { id: "audit-rows" });
-  const status = el("p", { id: "audit-status", role: "status", class: "muted" });
+  const status = el("p", { id: "audit-status", role: "status", class: "note" });
   const actor = el("input", { id: "audit-actor", type: "text", autocomplete: "off" });
   const action = el("select", { id: "audit-action" },
     el("option", { value: "" }, t("pages.audit.any")),

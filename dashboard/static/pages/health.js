@@ -55,7 +55,7 @@ export default async function health(main) {
     charts.replaceChildren(...view.series.map((series) => (series.points.length
       ? metricChart(series, draws)
       : el("section", { class: "card" }, el("h2", {}, `${t(`health.${series.metric}`)} (${series.limits.unit})`),
-        el("p", { class: "muted" }, t("health.none"))))));
+        el("p", { class: "note" }, t("health.none"))))));
     // Drawn once on screen, so each chart takes its card's width.
     destroy = draws.map((draw) => draw());
   }

@@ -20,13 +20,13 @@ function reasonWords(reason) {
 }
 
 export default async function liveness(main) {
-  const message = el("p", { id: "liveness-message", class: "muted", role: "status" });
+  const message = el("p", { id: "liveness-message", class: "note", role: "status" });
   const refusal = el("p", { id: "liveness-refusal", class: "refusal", role: "alert", hidden: true });
   const rows = el("tbody", { id: "liveness-rows" });
   const tasks = el("ul", { id: "liveness-tasks" });
   const reviews = el("ul", { id: "liveness-reviews" });
   const filters = el("div", { class: "filters", role: "group", "aria-label": t("pages.roster.filter") });
-  const status = el("p", { id: "liveness-status", class: "muted" });
+  const status = el("p", { id: "liveness-status", class: "note" });
   const previous = el("button", { type: "button", id: "liveness-previous" }, t("pages.previous"));
   const next = el("button", { type: "button", id: "liveness-next" }, t("pages.next"));
   let show = "all";
@@ -78,13 +78,13 @@ export default async function liveness(main) {
         try { await api(`/api/v1/liveness/tasks/${task.id}/done`, { method: "POST" }); await loadTasks(); }
         catch (error) { say(t("pages.roster.action_failed")); }
       })))
-      : [el("li", { class: "muted" }, t("liveness.none"))]));
+      : [el("li", { class: "note" }, t("liveness.none"))]));
     reviews.replaceChildren(...(pending.length ? pending.map((review) => el("li", {},
       t("pages.roster.review", { outcome: t(`capture.${review.outcome}`), reason: review.reason, by: review.requested_by }), " ",
       button(t("liveness.approve"), async () => {
         try { await api(`/api/v1/liveness/reviews/${review.id}/approve`, { method: "POST" }); await loadTasks(); await loadRoster(); }
         catch (error) { say(error.status === 409 ? t("pages.roster.four_eyes") : t("pages.roster.action_failed")); }
-      }))) : [el("li", { class: "muted" }, t("liveness.none"))]));
+      }))) : [el("li", { class: "note" }, t("liveness.none"))]));
   }
 
   function readiness(row) {

@@ -20,7 +20,7 @@ export default async function seniors(main, { user } = {}) {
   const district = el("select", { id: "search-district" },
     el("option", { value: "" }, t("seniors.all_districts")),
     DISTRICTS.map((d) => el("option", { value: d }, d)));
-  const total = el("p", { class: "muted", id: "seniors-total", role: "status" });
+  const total = el("p", { class: "note", id: "seniors-total", role: "status" });
   const previous = el("button", { type: "button", id: "seniors-previous" }, t("pages.previous"));
   const next = el("button", { type: "button", id: "seniors-next" }, t("pages.next"));
   let offset = 0;

@@ -36,7 +36,7 @@ export default async function staff(main) {
 
   function say(text, failed = false) {
     message.textContent = text;
-    message.className = failed ? "error" : "muted";
+    message.className = failed ? "error" : "note";
   }
 
   async function act(user, action) {
@@ -139,7 +139,7 @@ export default async function staff(main) {
   main.append(
     el("h1", {}, t("staff.title")),
     el("section", { class: "card" }, el("h2", {}, t("pages.staff.new")), create,
-      el("p", { class: "muted" }, t("pages.staff.rules"))),
+      el("p", { class: "note" }, t("pages.staff.rules"))),
     message,
     el("table", { class: "grid" },
       el("thead", {}, el("tr", {}, ["staff.username", "staff.name", "staff.role", "pages.staff.skills_languages", "staff.state", "staff.actions"].map((k) => el("th", { scope: "col" }, t(k))))),

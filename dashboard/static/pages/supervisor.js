@@ -97,7 +97,7 @@ export default async function supervisor(main) {
     late.replaceChildren(...(kpis.alarms.waited_over_180s.length ? kpis.alarms.waited_over_180s.map((alarm) =>
       el("li", {}, [t(`sup.priority.${alarm.priority}`), english() ? alarm.label_en : alarm.label,
         alarm.senior_name || t("sup.unknown_senior"), t("sup.waited", { n: alarm.waited_s })].join(" · ")))
-      : [el("li", { class: "muted" }, t("sup.none"))]));
+      : [el("li", { class: "note" }, t("sup.none"))]));
   }
 
   async function computePlan(event) {
