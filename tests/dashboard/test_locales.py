@@ -13,7 +13,9 @@ OWN_STRINGS = {"phone.js"}
 
 def table(language: str) -> dict[str, str]:
     text = (STATIC / "locales" / f"{language}.js").read_text(encoding="utf-8")
-    body = text.removeprefix("export default ").rstrip().removesuffix(";")
+    # Each part marks its block with a // comment line; the rest is JSON.
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("//")]
+    body = "\n".join(lines).removeprefix("export default ").rstrip().removesuffix(";")
     loaded: dict[str, str] = json.loads(body)
     return loaded
 

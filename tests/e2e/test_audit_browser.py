@@ -8,6 +8,7 @@ from playwright.async_api import Browser
 from accounts import service as accounts_service
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +25,7 @@ async def test_the_audit_log_filters_by_action_and_names_the_senior(
             session, actor="subsidy1", action="liveness.link", subject_type="senior",
             subject_id="1", now=runtime.clock.now(), detail={"channel": "home"})
         await session.commit()
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "supervisor1")
     await page.goto(f"{demo_server.url}/app#/audit")
     await page.wait_for_selector("#audit-rows tr")

@@ -13,6 +13,7 @@ from runtime.context import Runtime
 from tests.alarms.test_health_view import add_watch_readings
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 
 async def minutes_of_readings(runtime: Runtime, senior_id: int) -> None:
@@ -51,8 +52,7 @@ async def test_minutes_of_readings_fill_the_chart_with_the_latest_value(
         demo_server: LiveServer, browser: Browser, language: str, latest: str) -> None:
     """Ten minutes of readings in the day view: the time axis spans them, not the day."""
     await minutes_of_readings(demo_server.runtime, 6)
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "operator1")
     await page.goto(f"{demo_server.url}/app#/health/6")
     chart = page.locator("figure[data-metric=heart_rate][data-drawn=true]")

@@ -11,11 +11,11 @@ from playwright.async_api import Browser, Page, ViewportSize
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 from tests.liveness.test_capture_browser import capture_link, consenting_senior
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGES = [  # (user, route, a selector present once the page has its data)
     ("supervisor1", "supervisor", "#sup-chart-level[data-drawn=true]"),
@@ -38,20 +38,13 @@ async def bad_violations(page: Page, within: str = "body") -> list[str]:
     return [f"{v['id']}: {v['node']}" for v in found if v["impact"] in ("critical", "serious")]
 
 
-async def new_page(browser: Browser, language: str, viewport: ViewportSize) -> Page:
-    # axe is injected as a script of its own, which the pages' policy rightly forbids.
-    context = await browser.new_context(viewport=viewport, bypass_csp=True)
-    await context.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
-    return await context.new_page()
-
-
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 async def test_the_staff_pages_pass_axe(demo_server: LiveServer, browser: Browser,
                                         language: str) -> None:
     """Supervisor, audit, seniors, health, roster and staff: 0 critical/serious, one h1."""
     problems = {}
     for user, route, ready in PAGES:
-        page = await new_page(browser, language, DESKTOP)
+        page = await page_in(browser, language, bypass_csp=True)
         await log_in(page, demo_server, user)
         await page.goto(f"{demo_server.url}/app#/{route}")
         await page.wait_for_selector(ready)
@@ -68,7 +61,7 @@ async def test_the_capture_page_passes_axe_on_a_phone(live_server: LiveServer,
     """The senior's page at 390×844, ready and refused: 0 critical/serious, one h1."""
     runtime = live_server.runtime
     senior_id = await consenting_senior(runtime, consent=False)
-    page = await new_page(browser, language, PHONE)
+    page = await page_in(browser, language, PHONE, bypass_csp=True)
     await page.goto(f"{live_server.url}/liveness/capture?token={capture_link(runtime, senior_id)}")
     await page.wait_for_selector("#problem:not([hidden])")
     assert await page.locator("h1").count() == 1

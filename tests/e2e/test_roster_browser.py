@@ -8,6 +8,7 @@ from playwright.async_api import Browser
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +18,7 @@ pytestmark = pytest.mark.browser
 async def test_roster_filters_and_refuses_a_link_without_consent(
         demo_server: LiveServer, browser: Browser, language: str, refusal: str) -> None:
     """Overdue rows only, coloured; a no-consent senior's link is refused and a visit filed."""
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "subsidy1")
     await page.goto(f"{demo_server.url}/app#/liveness")
     await page.wait_for_selector("#liveness-rows tr")

@@ -7,6 +7,7 @@ from playwright.async_api import Browser
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +19,7 @@ async def test_seniors_page_by_page_and_as_you_type(
         demo_server: LiveServer, browser: Browser, language: str, first_page: str,
         second_page: str, subsidy: str) -> None:
     """25 a page with Next; typing a name filters without a button; the record is in words."""
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "operator1")
     await page.goto(f"{demo_server.url}/app#/seniors")
     await page.wait_for_selector("#seniors-rows tr")

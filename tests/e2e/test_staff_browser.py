@@ -8,6 +8,7 @@ from playwright.async_api import Browser
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +51,7 @@ async def test_admin_creates_edits_and_signs_out_an_account(
         demo_server: LiveServer, browser: Browser, language: str, role_words: str,
         skill_words: str) -> None:
     """Create operator7, make them a supervisor with the emergency skill, sign them out."""
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "admin")
     await page.goto(f"{demo_server.url}/app#/staff")
     await page.wait_for_selector("#staff-rows tr")

@@ -9,6 +9,7 @@ from alarms import flows
 from alerts import flows as alert_flows
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -85,8 +86,7 @@ async def test_an_alert_stays_on_the_supervisor_page_until_closed(demo_server: L
 async def test_a_target_outside_percent_is_refused_in_words(
         demo_server: LiveServer, browser: Browser, language: str, words: str) -> None:
     """The target is asked in percent; 100 % is refused in the page's language, not as JSON."""
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    page = await page_in(browser, language)
     await log_in(page, demo_server, "supervisor1")
     await page.click("#nav a[data-page=supervisor]")
     await page.fill("#plan-target", "100")
