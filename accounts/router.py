@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from accounts import events, service
+from accounts import audit_names, events, service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
 from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
-from accounts.models import StaffUser
+from accounts.models import AuditEntry, StaffUser
 from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.runtime import AccountsRuntime
-from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
+from accounts.schemas import (
+    AuditOut,
+    LoginRequest,
+    LoginResponse,
+    SessionsEnded,
+    StaffCreate,
+    StaffOut,
+    StaffUpdate,
+)
+from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
-from storage.bounds import Limit, RowId
+from storage.bounds import MAX_LIMIT, Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[StaffUser, Depends(require_roles(STAFF_ADMINS))]
@@ -149,6 +161,42 @@ async def enable_staff(target: Target, user: Admin, runtime: RuntimeDep,
     return StaffOut.model_validate(target)
 
 
+@router.patch("/staff/{staff_id}", responses={
+    404: {"description": "No such account"},
+    409: {"description": "Admins cannot change their own role"},
+})
+async def update_staff(body: StaffUpdate, target: Target, user: Admin, runtime: RuntimeDep,
+                       session: SessionDep) -> StaffOut:
+    """Change an account's display name or role (admin only; audited). Open live feeds of the
+    account re-check it at once, so a new role takes effect everywhere."""
+    if body.role is not None and target.id == user.id and body.role != user.role:
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot change your own role")
+    changed = await service.update_user(session, user=target, display_name=body.display_name,
+                                        role=body.role)
+    if changed:
+        await service.record_audit(session, actor=user.username, action="staff.update",
+                                   subject_type="staff", subject_id=str(target.id),
+                                   now=runtime.clock.now(), detail=changed)
+    await session.commit()
+    if "role" in changed:
+        events.publish_session_ended(runtime.bus, user_id=target.id)
+    return StaffOut.model_validate(target)
+
+
+@router.post("/staff/{staff_id}/sessions/revoke", responses={
+    404: {"description": "No such account"}})
+async def revoke_staff_sessions(target: Target, user: Admin, runtime: RuntimeDep,
+                                session: SessionDep) -> SessionsEnded:
+    """Sign the account out everywhere; it may log in again (admin only; audited)."""
+    ended = await service.end_sessions(session, user=target)
+    await service.record_audit(session, actor=user.username, action="staff.revoke_sessions",
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now(), detail={"sessions_ended": ended})
+    await session.commit()
+    events.publish_session_ended(runtime.bus, user_id=target.id)
+    return SessionsEnded(sessions_ended=ended)
+
+
 @router.post("/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED)
 async def create_staff(
     body: StaffCreate, user: Admin, runtime: RuntimeDep, session: SessionDep
@@ -169,17 +217,61 @@ async def create_staff(
     return created
 
 
-@router.get("/audit", response_model=list[AuditOut])
-async def audit_log(
-    user: AuditReader,
-    session: SessionDep,
+def audit_filter(
     subject_type: str | None = None,
     subject_id: str | None = None,
     actor: str | None = None,
-    limit: Limit = 200,
-) -> list[AuditOut]:
-    """The newest audit entries, filtered by subject or actor (supervisor, admin)."""
-    entries = await service.list_audit(session, subject_type=subject_type, subject_id=subject_id,
-                                       actor=actor, limit=limit)
-    return [AuditOut.model_validate(entry) for entry in entries]
+    action: Annotated[str | None, Query(description="an action, or its family: liveness")] = None,
+    since: Annotated[datetime | None, Query(description="from this time (with a zone)")] = None,
+    until: Annotated[datetime | None, Query(description="before this time (with a zone)")] = None,
+) -> service.AuditFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"{name} needs a time zone, e.g. 2026-01-05T00:00:00+08:00")
+    if since is not None and until is not None and until <= since:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until must be after since")
+    return service.AuditFilter(subject_type=subject_type, subject_id=subject_id, actor=actor,
+                               action=action, since=since, until=until)
+
+
+AuditFilterDep = Annotated[service.AuditFilter, Depends(audit_filter)]
+
+
+async def _named(session: SessionDep, entries: Sequence[AuditEntry]) -> list[AuditOut]:
+    names = await audit_names.names_for(session, entries)
+    return [AuditOut.model_validate(entry).model_copy(update={
+        "subject_name": names.get((entry.subject_type, entry.subject_id or ""))})
+        for entry in entries]
+
+
+@router.get("/audit", response_model=list[AuditOut])
+async def audit_log(user: AuditReader, session: SessionDep, where: AuditFilterDep,
+                    limit: Limit = 200, offset: Offset = 0) -> list[AuditOut]:
+    """The newest audit entries, filtered by subject, actor, action and time (supervisor,
+    admin); each subject named where its domain can name it."""
+    entries = await service.list_audit(session, where=where, limit=limit, offset=offset)
+    return await _named(session, entries)
+
+
+AUDIT_CSV = ["at", "actor", "action", "subject_type", "subject_id", "subject_name", "detail"]
+
+
+@router.get("/audit.csv", response_class=CsvResponse)
+async def audit_csv(user: AuditReader, runtime: RuntimeDep, session: SessionDep,
+                    where: AuditFilterDep) -> Response:
+    """The filtered entries as CSV (at most 1,000, newest first); the export is audited."""
+    rows = await _named(session, await service.list_audit(session, where=where,
+                                                          limit=MAX_LIMIT))
+    export = CsvExport()
+    export.row(AUDIT_CSV)
+    for row in rows:
+        export.row([row.at.isoformat(), row.actor, row.action, row.subject_type,
+                    row.subject_id or "", row.subject_name or "",
+                    json.dumps(row.detail, ensure_ascii=False, sort_keys=True)])
+    await service.record_audit(session, actor=user.username, action="audit.export",
+                               subject_type="audit", subject_id=None,
+                               now=runtime.clock.now(), detail={"rows": len(rows)})
+    await session.commit()
+    return export.response("anxin-audit.csv")
 

@@ -44,6 +44,19 @@ class StaffCreate(BaseModel):
     password: Annotated[str, Field(min_length=10, max_length=256)]
 
 
+class StaffUpdate(BaseModel):
+    """A new display name or role; left out: unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    role: Role | None = None
+
+
+class SessionsEnded(BaseModel):
+    sessions_ended: int
+
+
 class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -54,6 +67,7 @@ class AuditOut(BaseModel):
     subject_type: str
     subject_id: str | None
     detail: dict[str, object]
+    subject_name: str | None = None  # e.g. the senior's name, where the domain names it
 
 
 LoginResponse.model_rebuild()

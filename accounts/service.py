@@ -144,8 +144,26 @@ async def set_active(session: AsyncSession, *, user: StaffUser, active: bool) ->
     user.active = active
     if active:
         return 0
+    return await end_sessions(session, user=user)
+
+
+async def end_sessions(session: AsyncSession, *, user: StaffUser) -> int:
+    """Sign ``user`` out everywhere; how many sessions ended."""
     result = await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def update_user(session: AsyncSession, *, user: StaffUser, display_name: str | None,
+                      role: Role | None) -> dict[str, object]:
+    """Change the name or role; what changed (field: new value), for the audit entry."""
+    changed: dict[str, object] = {}
+    if display_name is not None and display_name != user.display_name:
+        user.display_name = changed["display_name"] = display_name
+    if role is not None and role != user.role:
+        user.role = role
+        changed["role"] = role.value
+    await session.flush()
+    return changed
 
 
 async def get_user(session: AsyncSession, user_id: int) -> StaffUser:
@@ -210,6 +228,19 @@ async def record_audit(
                            subject_id=subject_id, detail=detail or {}))
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit entries to list; an action without a dot also matches its family
+    (``liveness`` matches ``liveness.check``)."""
+
+    subject_type: str | None = None
+    subject_id: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 async def list_audit(
     session: AsyncSession,
     *,
@@ -217,12 +248,24 @@ async def list_audit(
     subject_id: str | None = None,
     actor: str | None = None,
     limit: int = 200,
+    offset: int = 0,
+    where: AuditFilter | None = None,
 ) -> Sequence[AuditEntry]:
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if subject_type:
-        query = query.where(AuditEntry.subject_type == subject_type)
-    if subject_id:
-        query = query.where(AuditEntry.subject_id == subject_id)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
+    """The newest entries first, filtered."""
+    found = where or AuditFilter(subject_type=subject_type, subject_id=subject_id, actor=actor)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    if found.subject_type:
+        query = query.where(AuditEntry.subject_type == found.subject_type)
+    if found.subject_id:
+        query = query.where(AuditEntry.subject_id == found.subject_id)
+    if found.actor:
+        query = query.where(AuditEntry.actor == found.actor)
+    if found.action:
+        query = query.where(or_(AuditEntry.action == found.action,
+                                AuditEntry.action.startswith(f"{found.action}.",
+                                                             autoescape=True)))
+    if found.since:
+        query = query.where(AuditEntry.at >= found.since)
+    if found.until:
+        query = query.where(AuditEntry.at < found.until)
     return (await session.execute(query)).scalars().all()

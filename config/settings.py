@@ -155,6 +155,8 @@ class Settings(BaseSettings):
     liveness_due_soon_days: Annotated[int, Field(ge=0)] = 30
     liveness_reminder_days: Annotated[int, Field(ge=0)] = 14
     liveness_link_minutes: Annotated[float, Field(gt=0)] = 30.0
+    # How many checks one capture link allows: each failed one hands the senior the next try.
+    liveness_link_attempts: Annotated[int, Field(ge=1)] = 3
 
     # incidents: the number "conference 120 in" dials (the local emergency medical centre)
     incidents_emergency_number: str = "120"

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete
 
+from accounts import audit_names
 from accounts import service as accounts_service
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
@@ -60,6 +61,7 @@ from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
+from seniors import service as seniors_service
 from seniors.router import router as seniors_router
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -164,9 +166,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in ROUTERS:
         app.include_router(router)
+    audit_names.register("senior", seniors_service.names_of)
     if not open_docs:
         app.include_router(api_docs.router)
     openapi_doc.document(app, ROUTERS)
+    # Before /static, which would otherwise answer for it. Missing until scripts/setup ran npm.
+    app.mount("/static/vendor/uplot", StaticFiles(directory=pages.UPLOT_DIR, check_dir=False),
+              name="uplot")
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

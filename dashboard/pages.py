@@ -13,6 +13,8 @@ from accounts.exceptions import AuthenticationError
 from runtime.deps import RuntimeDep
 
 STATIC_DIR = Path(__file__).with_name("static")
+# Browser libraries installed by scripts/setup from package.json, served from this machine.
+UPLOT_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "uplot" / "dist"
 router = APIRouter(include_in_schema=False)
 
 

@@ -27,6 +27,10 @@ class SessionRefusedError(LivenessError):
     """Expired, already used, or the nonce does not match."""
 
 
+class LinkExpiredError(SessionRefusedError):
+    """A capture link past its expiry."""
+
+
 class FramesRefusedError(LivenessError):
     """The uploaded frames cannot be read."""
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from liveness.exceptions import SessionRefusedError
+from liveness.exceptions import LinkExpiredError, SessionRefusedError
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,14 @@ class CaptureLink:
     staff: str
     expires_at: datetime
     link_id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    # Which try this link is: a failed check hands the senior the next one (see retry_link).
+    attempt: int = 1
+
+
+def retry_link(link: CaptureLink) -> CaptureLink:
+    """The next try after a failed check: a new single-use link with the same expiry."""
+    return CaptureLink(link.senior_id, link.channel, link.staff, link.expires_at,
+                       attempt=link.attempt + 1)
 
 
 def _b64(data: bytes) -> str:
@@ -35,7 +43,7 @@ def _unb64(text: str) -> bytes:
 def sign_link(key: bytes, link: CaptureLink) -> str:
     body = _b64(json.dumps({"s": link.senior_id, "c": link.channel, "u": link.staff,
                             "e": int(link.expires_at.timestamp()),
-                            "n": link.link_id}).encode())
+                            "n": link.link_id, "a": link.attempt}).encode())
     mac = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{mac}"
 
@@ -48,7 +56,8 @@ def read_link(key: bytes, token: str, *, now: datetime) -> CaptureLink:
         raise SessionRefusedError("this capture link is not valid")
     fields = json.loads(_unb64(body))
     link = CaptureLink(int(fields["s"]), str(fields["c"]), str(fields["u"]),
-                       datetime.fromtimestamp(int(fields["e"]), tz=UTC), str(fields["n"]))
+                       datetime.fromtimestamp(int(fields["e"]), tz=UTC), str(fields["n"]),
+                       int(fields.get("a", 1)))
     if now >= link.expires_at:
-        raise SessionRefusedError("this capture link has expired")
+        raise LinkExpiredError("this capture link has expired")
     return link

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveness import service
 from liveness.certification import Standing, standing
-from liveness.models import Certification, DecisionRecord, LivenessTask, ReviewRequest
+from liveness.models import (
+    Certification,
+    DecisionRecord,
+    FaceTemplate,
+    LivenessTask,
+    ReviewRequest,
+)
 from liveness.reminders import Reminder, ReminderSender
 from seniors import service as seniors_service
 from seniors.models import Senior
@@ -26,6 +33,19 @@ class RosterRow:
     under_review: bool
     held_since: date | None
     back_pay_due: bool
+    consent: bool = False  # biometric consent on record
+    enrolled: bool = False  # face templates on file
+
+
+# What the roster page filters on; each a test of one row.
+ROSTER_FILTERS: dict[str, Callable[[RosterRow], bool]] = {
+    "all": lambda row: True,
+    "due_soon": lambda row: row.standing == Standing.DUE_SOON,
+    "overdue": lambda row: row.standing == Standing.OVERDUE,
+    "held": lambda row: row.held_since is not None,
+    "no_consent": lambda row: not row.consent,
+    "no_enrolment": lambda row: not row.enrolled,
+}
 
 
 async def roster(session: AsyncSession, *, today: date, due_soon_days: int) -> list[RosterRow]:
@@ -39,6 +59,8 @@ async def roster(session: AsyncSession, *, today: date, due_soon_days: int) -> l
     pending = set((await session.scalars(select(DecisionRecord.senior_id).join(
         ReviewRequest, ReviewRequest.decision_id == DecisionRecord.id).where(
         ReviewRequest.approved_by.is_(None)))).all())
+    consent = await seniors_service.consenting(session, purpose=service.BIOMETRIC_PURPOSE)
+    enrolled = set((await session.scalars(select(FaceTemplate.senior_id).distinct())).all())
     rows = []
     for senior in seniors:
         for category in senior.subsidy_categories:
@@ -47,7 +69,7 @@ async def roster(session: AsyncSession, *, today: date, due_soon_days: int) -> l
             rows.append(RosterRow(
                 senior.id, senior.name, category, until, standing(until, today, due_soon_days),
                 senior.id in busy or senior.id in pending, cert.held_since if cert else None,
-                bool(cert and cert.back_pay_due)))
+                bool(cert and cert.back_pay_due), senior.id in consent, senior.id in enrolled))
     return rows
 
 

@@ -16,14 +16,15 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
 from dashboard.pages import STATIC_DIR
+from liveness import capture, service
 from liveness import roster as roster_service
-from liveness import service
 from liveness.actions import ACTIONS, Action, script_for
 from liveness.events import announce_decision
 from liveness.exceptions import (
     ConsentMissingError,
     DecisionNotFoundError,
     FramesRefusedError,
+    LinkExpiredError,
     LivenessError,
     NotEnrolledError,
     PhotoRefusedError,
@@ -35,11 +36,13 @@ from liveness.exceptions import (
 )
 from liveness.image_format import PHOTO_LIMITS
 from liveness.imaging import PhotoRules, TimedFrame
-from liveness.links import CaptureLink, read_link, sign_link
+from liveness.links import CaptureLink, read_link, retry_link, sign_link
 from liveness.models import ChallengeSession, DecisionRecord
 from liveness.runtime import LivenessRuntime
 from liveness.schemas import (
+    CaptureRequestIn,
     CaptureResultOut,
+    CaptureStatusOut,
     ChainOut,
     DecisionOut,
     EnrolmentOut,
@@ -48,6 +51,8 @@ from liveness.schemas import (
     LinkOut,
     ReviewIn,
     ReviewOut,
+    RosterFilter,
+    RosterPageOut,
     RosterRowOut,
     SessionIn,
     SessionOut,
@@ -57,8 +62,9 @@ from liveness.schemas import (
 from runtime.context import Runtime
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
+from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
-from storage.bounds import RowId
+from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
 pages = APIRouter(include_in_schema=False)
@@ -249,11 +255,49 @@ async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
 @pages.post("/liveness/capture/{token}/sessions/{session_id}/frames")
 async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: RuntimeDep,
                          liveness: Liveness, session: SessionDep) -> CaptureResultOut:
+    """The check; a failed one with tries left hands back the next try's link."""
     link = _link(token, runtime, liveness)
     record = await _check(session, runtime, liveness, session_id=session_id, body=body,
                           actor=f"link:{link.staff}", link=link)
+    attempts = runtime.settings.liveness_link_attempts
+    retry = None
+    if record.outcome == "fail" and link.attempt < attempts:
+        retry = sign_link(liveness.link_key, retry_link(link))
     return CaptureResultOut(decision_id=record.id, outcome=record.outcome,
-                            reasons=record.reasons)
+                            reasons=record.reasons, attempt=link.attempt, attempts=attempts,
+                            retry_token=retry)
+
+
+@pages.get("/liveness/capture/{token}/status")
+async def capture_status(token: str, runtime: RuntimeDep, liveness: Liveness,
+                         session: SessionDep) -> CaptureStatusOut:
+    """Where the link stands (ready, or why not), before the camera opens; changes nothing."""
+    settings, now = runtime.settings, runtime.clock.now()
+    attempts = settings.liveness_link_attempts
+    try:
+        link = read_link(liveness.link_key, token, now=now)
+    except LinkExpiredError:
+        return CaptureStatusOut(state=capture.LinkState.EXPIRED, attempts=attempts)
+    except (LivenessError, ValueError, KeyError):
+        return CaptureStatusOut(state=capture.LinkState.INVALID, attempts=attempts)
+    found = await capture.standing(session, link=link, now=now, limit=_limit(settings))
+    return CaptureStatusOut(state=found.state, attempt=link.attempt, attempts=attempts,
+                            expires_at=link.expires_at, retry_after=found.retry_after)
+
+
+@pages.post("/liveness/capture/{token}/requests", status_code=201)
+async def capture_request(token: str, body: CaptureRequestIn, runtime: RuntimeDep,
+                          liveness: Liveness, session: SessionDep) -> TaskOut:
+    """The senior asks for a phone call or a home visit instead: a task for subsidy staff
+    (one open task per kind), audited under the staff member who sent the link."""
+    link = _link(token, runtime, liveness)
+    now = runtime.clock.now()
+    task = await capture.ask_for_staff(session, link=link, kind=body.kind, now=now)
+    await accounts_service.record_audit(
+        session, actor=f"link:{link.staff}", action="liveness.request", subject_type="senior",
+        subject_id=str(link.senior_id), now=now, detail={"task": task.id, "kind": body.kind})
+    await session.commit()
+    return TaskOut.model_validate(task)
 
 
 @router.post("/decisions/{decision_id}/reviews", status_code=201)
@@ -295,8 +339,11 @@ async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liv
 
 @router.get("/tasks")
 async def open_tasks(user: Staff, session: SessionDep) -> list[TaskOut]:
-    """Calls and home visits waiting for subsidy staff."""
-    return [TaskOut.model_validate(task) for task in await service.open_tasks(session)]
+    """Calls and home visits waiting for subsidy staff, each with the senior's name."""
+    tasks = await service.open_tasks(session)
+    names = await seniors_service.names_of(session, sorted({task.senior_id for task in tasks}))
+    return [TaskOut.model_validate(task).model_copy(update={"senior_name": names.get(
+        task.senior_id)}) for task in tasks]
 
 
 @router.post("/tasks/{task_id}/done")
@@ -333,6 +380,21 @@ async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
                                 due_soon_days=runtime.settings.liveness_due_soon_days)
     return [RosterRowOut.model_validate(row) for row in rows]
+
+
+@router.get("/roster/page")
+async def roster_page(user: Staff, runtime: RuntimeDep, session: SessionDep,
+                      show: RosterFilter = "all", limit: Limit = 25,
+                      offset: Offset = 0) -> RosterPageOut:
+    """The roster a page at a time under one filter (due soon, overdue, held, no biometric
+    consent, no enrolment), with the count behind every filter."""
+    rows = await roster_service.roster(session, today=runtime.clock.now().date(),
+                                       due_soon_days=runtime.settings.liveness_due_soon_days)
+    counts = {name: sum(1 for row in rows if test(row))
+              for name, test in roster_service.ROSTER_FILTERS.items()}
+    shown = [row for row in rows if roster_service.ROSTER_FILTERS[show](row)]
+    return RosterPageOut(show=show, total=len(shown), counts=counts, items=[
+        RosterRowOut.model_validate(row) for row in shown[offset:offset + limit]])
 
 
 CSV_HEADER = ["senior_id", "name", "category", "certified_until", "standing", "under_review",

@@ -141,6 +141,20 @@ class RosterRowOut(BaseModel):
     under_review: bool
     held_since: date | None
     back_pay_due: bool
+    consent: bool = False
+    enrolled: bool = False
+
+
+RosterFilter = Literal["all", "due_soon", "overdue", "held", "no_consent", "no_enrolment"]
+
+
+class RosterPageOut(BaseModel):
+    """One page of the roster under a filter, and how many rows each filter would show."""
+
+    show: RosterFilter
+    total: int
+    counts: dict[str, int]
+    items: list[RosterRowOut]
 
 
 class LinkIn(BaseModel):
@@ -161,6 +175,28 @@ class CaptureResultOut(BaseModel):
     decision_id: RowId
     outcome: str
     reasons: list[str]
+    attempt: int = 1
+    attempts: int = 1
+    # After a failed check with tries left: the token of the next try's link.
+    retry_token: str | None = None
+
+
+class CaptureStatusOut(BaseModel):
+    """Where a capture link stands before the camera opens (state: see liveness.capture)."""
+
+    state: str
+    attempt: int | None = None
+    attempts: int
+    expires_at: datetime | None = None
+    retry_after: datetime | None = None
+
+
+class CaptureRequestIn(BaseModel):
+    """The senior asks for a phone call or a home visit instead of the camera."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["call", "home_visit"]
 
 
 class TaskOut(BaseModel):
@@ -173,3 +209,4 @@ class TaskOut(BaseModel):
     decision_id: RowId | None
     created_at: datetime
     done_at: datetime | None
+    senior_name: str | None = None  # in the staff's task list

@@ -138,9 +138,9 @@ def _key_of(runtime: LivenessRuntime, row: FaceTemplate) -> BiometricKey:
     return key
 
 
-async def check_rate_limit(session: AsyncSession, *, senior_id: int, now: datetime,
-                           limit: RateLimit) -> None:
-    """After max_failures failed checks inside the window, refuse until the cool-off ends."""
+async def blocked_until(session: AsyncSession, *, senior_id: int, now: datetime,
+                        limit: RateLimit) -> datetime | None:
+    """When the cool-off after max_failures failed checks inside the window ends, or None."""
     since = now - limit.window - limit.cool_off
     failures = (await session.scalars(select(DecisionRecord.decided_at).where(
         DecisionRecord.senior_id == senior_id, DecisionRecord.kind == "check",
@@ -149,9 +149,23 @@ async def check_rate_limit(session: AsyncSession, *, senior_id: int, now: dateti
     for i in range(len(failures) - limit.max_failures + 1):
         burst = failures[i:i + limit.max_failures]
         if burst[-1] - burst[0] <= limit.window and now < burst[-1] + limit.cool_off:
-            raise RateLimitedError(
-                f"{limit.max_failures} failed checks in {limit.window}; try again after "
-                f"{(burst[-1] + limit.cool_off).isoformat()}")
+            return burst[-1] + limit.cool_off
+    return None
+
+
+async def check_rate_limit(session: AsyncSession, *, senior_id: int, now: datetime,
+                           limit: RateLimit) -> None:
+    """After max_failures failed checks inside the window, refuse until the cool-off ends."""
+    until = await blocked_until(session, senior_id=senior_id, now=now, limit=limit)
+    if until is not None:
+        raise RateLimitedError(
+            f"{limit.max_failures} failed checks in {limit.window}; try again after "
+            f"{until.isoformat()}")
+
+
+async def is_enrolled(session: AsyncSession, *, senior_id: int) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(FaceTemplate).where(
+        FaceTemplate.senior_id == senior_id)))
 
 
 async def start_session(session: AsyncSession, *, senior_id: int, channel: str,
@@ -163,8 +177,7 @@ async def start_session(session: AsyncSession, *, senior_id: int, channel: str,
         raise SessionRefusedError(SPENT_LINK)
     await require_consent(session, senior_id=senior_id, now=now)
     await check_rate_limit(session, senior_id=senior_id, now=now, limit=limit)
-    if await session.scalar(select(func.count()).select_from(FaceTemplate).where(
-            FaceTemplate.senior_id == senior_id)) == 0:
+    if not await is_enrolled(session, senior_id=senior_id):
         raise NotEnrolledError("the senior has no enrolled face; enrol 1–5 photos first")
     senior = await seniors_service.get_senior(session, senior_id)
     challenge = ChallengeSession(

@@ -71,6 +71,14 @@ async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
     return senior
 
 
+async def names_of(session: AsyncSession, senior_ids: Sequence[int]) -> dict[int, str]:
+    """Names by id, for pages that show a senior named rather than numbered."""
+    if not senior_ids:
+        return {}
+    rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(senior_ids)))
+    return {row.id: row.name for row in rows}
+
+
 async def search_seniors(
     session: AsyncSession,
     *,
@@ -166,6 +174,15 @@ async def add_consent(
     senior.consents.append(consent)
     await session.flush()
     return consent
+
+
+async def consenting(session: AsyncSession, *, purpose: str) -> set[int]:
+    """The seniors whose newest consent record for ``purpose`` grants it."""
+    rows = await session.execute(
+        select(Consent.senior_id, Consent.granted).where(Consent.purpose == purpose)
+        .order_by(Consent.senior_id, Consent.recorded_at, Consent.id))
+    newest = {row.senior_id: row.granted for row in rows}
+    return {senior_id for senior_id, granted in newest.items() if granted}
 
 
 async def has_consent(session: AsyncSession, *, senior_id: int, purpose: str) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -13,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
+from alarms.kinds import ALARM_KINDS
 from alarms.models import Alarm
+from callcenter.kpis import series
 from callcenter.kpis.figures import (
     AlarmRecord,
     CallRecord,
@@ -30,9 +33,12 @@ from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import SessionDep
+from seniors import service as seniors_service
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 Staff = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVISOR}))]
+Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
+MAX_BUCKETS = 24 * 31
 Interval = tuple[datetime, datetime]
 
 
@@ -81,6 +87,18 @@ async def _states(session: AsyncSession, span: Interval) -> list[StateRecord]:
     return [StateRecord(row.username, row.state, row.at) for row in rows]
 
 
+async def _named(session: AsyncSession, alarms: dict[str, Any]) -> dict[str, Any]:
+    """The late alarms with their senior's name and their kind in words."""
+    late: list[dict[str, Any]] = alarms["waited_over_180s"]
+    names = await seniors_service.names_of(session, sorted({a["senior_id"] for a in late}))
+    for alarm in late:
+        kind = ALARM_KINDS.get(alarm["kind"])
+        alarm.update(senior_name=names.get(alarm["senior_id"]),
+                     label=kind.label_zh if kind else alarm["kind"],
+                     label_en=kind.label_en if kind else alarm["kind"])
+    return alarms
+
+
 async def compute(session: AsyncSession, span: Interval, user: StaffUser,
                   threshold: float) -> dict[str, Any]:
     wrap_up = WRAP_UP_SECONDS[TaskKind.CALL]
@@ -106,7 +124,8 @@ async def compute(session: AsyncSession, span: Interval, user: StaffUser,
         "queues": {name: {**figures.summary(), "occupancy": by_queue_occupancy.get(name)}
                    for name, figures in sorted(by_queue.items())},
         "operators": operators,
-        "alarms": alarm_figures(await _alarms(session, span), until=span[1]).summary(),
+        "alarms": await _named(session, alarm_figures(await _alarms(session, span),
+                                                      until=span[1]).summary()),
         "occupancy": occupancy_summary(everyone),
     }
 
@@ -116,6 +135,22 @@ async def kpis(user: Staff, session: SessionDep, span: IntervalDep,
                threshold: Annotated[float, Query(gt=0, le=600)] = 20) -> dict[str, Any]:
     """KPIs for calls offered and alarms raised in [from, to)."""
     return await compute(session, span, user, threshold)
+
+
+@router.get("/series")
+async def kpi_series(user: Supervisor, session: SessionDep, span: IntervalDep,
+                     step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60) -> dict[str, Any]:
+    """Per bucket of [from, to): calls offered, answered and abandoned, the shares answered
+    and acknowledged within 60 s and 180 s, and the longest queue (for the charts)."""
+    step = timedelta(minutes=step_minutes)
+    if (span[1] - span[0]) / step > MAX_BUCKETS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"at most {MAX_BUCKETS} buckets: shorten the interval or "
+                            "lengthen step_minutes")
+    found = series.buckets(await _calls(session, span), await _alarms(session, span),
+                           start=span[0], end=span[1], step=step)
+    return {"from": span[0].isoformat(), "to": span[1].isoformat(), "step_s": step_minutes * 60,
+            "buckets": [{**asdict(b), "start": b.start.isoformat()} for b in found]}
 
 
 @router.get(".csv", response_class=CsvResponse)

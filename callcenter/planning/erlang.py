@@ -71,3 +71,13 @@ def plan(*, calls_per_hour: float, handle_seconds: float, target: float, within_
         occupancy=round(traffic / servers, 4),
         operators_with_shrinkage=math.ceil(servers / (1 - shrinkage)),
     )
+
+
+def curve(*, calls_per_hour: float, handle_seconds: float, within_seconds: float,
+          upto: int, extra: int = 4) -> list[tuple[int, float]]:
+    """Service level for each operator count from the least that can carry the traffic to
+    ``upto + extra``: the curve the planner page draws."""
+    traffic = calls_per_hour * handle_seconds / 3600
+    first = max(1, math.floor(traffic) + 1)
+    return [(n, round(service_level(n, traffic, handle_seconds, within_seconds), 5))
+            for n in range(first, max(first, upto + extra) + 1)]

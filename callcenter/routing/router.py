@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
@@ -163,4 +164,9 @@ async def setup_operator(username: str, body: OperatorSetup, user: Supervisor,
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     async with runtime.sessions() as session:
+        await accounts_service.record_audit(
+            session, actor=user.username, action="staff.skills", subject_type="operator",
+            subject_id=username, now=runtime.clock.now(),
+            detail={"skills": sorted(body.skills), "languages": sorted(body.languages)})
+        await session.commit()
         return _operator_out(operator, await phone_endpoint_of(session, username))

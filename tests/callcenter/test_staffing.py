@@ -69,3 +69,16 @@ async def test_route_is_for_supervisors(client: httpx.AsyncClient, login_as: Log
     bad = await client.get("/api/v1/staffing", params={**params, "target": 2},
                            headers=supervisor)
     assert bad.status_code == 422 and "target" in bad.json()["detail"]
+
+
+async def test_the_plan_carries_its_curve(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    """The curve runs from 9 operators (traffic 8 erlangs) to 15, rising, 11 meeting 80 %."""
+    supervisor = await login_as(Role.SUPERVISOR)
+    params = {"calls_per_hour": 120, "handle_seconds": 240, "target": 0.8, "within_seconds": 20}
+    plan = (await client.get("/api/v1/staffing", params=params, headers=supervisor)).json()
+    operators = [n for n, _ in plan["curve"]]
+    shares = [share for _, share in plan["curve"]]
+    assert operators == list(range(9, 16))
+    assert shares == sorted(shares) and shares[-1] < 1
+    levels = dict(plan["curve"])
+    assert levels[10] < 0.8 <= levels[11] == plan["service_level"]

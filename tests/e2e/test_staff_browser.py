@@ -8,6 +8,7 @@ from playwright.async_api import Browser
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,3 +43,45 @@ async def test_admin_unlocks_and_disables_from_the_staff_page(demo_server: LiveS
         assert (await http.get("/api/v1/auth/me", headers=operator2)).status_code == 401
         await other.locator("button.enable").click()
         await other.locator("td.state", has_text="正常").wait_for()
+
+
+@pytest.mark.parametrize(("language", "role_words", "skill_words"), [
+    ("zh-CN", "值班长", "紧急救助"), ("en", "Supervisor", "Emergencies")])
+async def test_admin_creates_edits_and_signs_out_an_account(
+        demo_server: LiveServer, browser: Browser, language: str, role_words: str,
+        skill_words: str) -> None:
+    """Create operator7, make them a supervisor with the emergency skill, sign them out."""
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "admin")
+    await page.goto(f"{demo_server.url}/app#/staff")
+    await page.wait_for_selector("#staff-rows tr")
+    await page.fill("#staff-new-username", "operator7")
+    await page.fill("#staff-new-name", "值班员 七")
+    await page.fill("#staff-new-password", "a long enough pass")
+    await page.click("#staff-create button[type=submit]")
+    row = page.locator("tr[data-username=operator7]")
+    await row.wait_for()
+    await row.locator("button.edit").click()
+    form = page.locator("form.staff-edit[data-for=operator7]")
+    await form.locator("select").select_option("supervisor")
+    await form.locator("input[name=skills][value=emergency]").check()
+    await form.locator("button.save").click()
+    await page.wait_for_selector("tr[data-username=operator7] td.role")
+    assert await row.locator("td.role").inner_text() == role_words
+    assert skill_words in await row.locator("td.skills").inner_text()
+    async with httpx.AsyncClient(base_url=demo_server.url) as http:
+        signed_in = await http.post("/api/v1/auth/login", json={
+            "username": "operator7", "password": "a long enough pass"})
+        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        assert (await http.get("/api/v1/auth/me", headers=headers)).json()["role"] == \
+            "supervisor"
+        await row.locator("button.revoke").click()
+        await page.wait_for_selector("#staff-message:has-text('operator7')")
+        assert (await http.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    await page.fill("#staff-new-username", "operator7")
+    await page.fill("#staff-new-name", "again")
+    await page.fill("#staff-new-password", "a long enough pass")
+    await page.click("#staff-create button[type=submit]")
+    await page.wait_for_selector("#staff-message.error")
+    assert "operator7" not in await page.locator("#staff-message").inner_text()
+    assert await page.locator("h1").count() == 1

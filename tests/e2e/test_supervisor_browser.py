@@ -9,6 +9,7 @@ from alarms import flows
 from alerts import flows as alert_flows
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +25,14 @@ async def test_supervisor_sees_the_queue_and_plans_staff(demo_server: LiveServer
     await flows.raise_and_announce(runtime, senior_id=2, kind="sos", at=runtime.clock.now())
     await page.wait_for_selector("#sup-tasks tr[data-id] .badge.p1", timeout=15000)
     assert await page.locator("#sup-waiting").inner_text() == "1"
+    row = await page.locator("#sup-tasks tr[data-id]").inner_text()
+    assert "P1 危及生命" in row and ("排队中" in row or "已推送" in row)
+    assert "waiting" not in row and "alarm:" not in row
+    assert await page.locator("#plan-target").input_value() == "98.5"
     await page.click("#plan-compute")
-    await page.wait_for_selector("#plan-result:has-text('5')")
-    assert "5" in await page.locator("#plan-result").inner_text()
+    await page.wait_for_selector("#sup-chart-erlang[data-drawn=true]")
+    assert await page.locator("#plan-result").inner_text() == "需要值班员 5 人（60 秒内接听 99.4%）"
+    assert await page.locator("#sup-chart-erlang").get_attribute("data-operators") == "5"
 
 
 async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,
@@ -43,11 +49,12 @@ async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,
         return (await response.json()).call.id;
     }""")
     await page.click(f"#sup-monitor-{call_id}", timeout=15000)
-    await page.wait_for_selector("#sup-monitor-status:has-text('in_progress')")
+    await page.wait_for_selector("#sup-monitor-status:has-text('通话中')")
     await page.evaluate(f"""() => fetch("/telephony/simulator/calls/{call_id}/input", {{
         method: "POST", headers: {{"Content-Type": "application/json"}},
         body: JSON.stringify({{digits: "1"}})}})""")
-    await page.wait_for_selector("#sup-monitor-path:has-text('key:1')", timeout=15000)
+    await page.wait_for_selector("#sup-monitor-path:has-text('按键 1')", timeout=15000)
+    assert "状态" in await page.locator("#sup-monitor dl").inner_text()
 
 
 async def test_an_alert_stays_on_the_supervisor_page_until_closed(demo_server: LiveServer,
@@ -72,3 +79,36 @@ async def test_an_alert_stays_on_the_supervisor_page_until_closed(demo_server: L
     await page.reload()
     await page.wait_for_selector("#sup-alerts li.muted")
     assert await page.locator("#sup-alerts li[data-alert]").count() == 0
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("zh-CN", "目标须大于 0% 且小于 100%"), ("en", "The target must be more than 0 %")])
+async def test_a_target_outside_percent_is_refused_in_words(
+        demo_server: LiveServer, browser: Browser, language: str, words: str) -> None:
+    """The target is asked in percent; 100 % is refused in the page's language, not as JSON."""
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    await page.fill("#plan-target", "100")
+    await page.click("#plan-compute")
+    await page.wait_for_selector("#plan-result.error")
+    text = await page.locator("#plan-result").inner_text()
+    assert text.startswith(words) and "query." not in text
+    assert await page.locator("#plan-target").get_attribute("aria-invalid") == "true"
+
+
+async def test_the_day_is_drawn_in_kpi_charts(demo_server: LiveServer, browser: Browser) -> None:
+    """Service level, queue, answered/abandoned per hour and occupancy per operator are drawn."""
+    runtime = demo_server.runtime
+    await flows.raise_and_announce(runtime, senior_id=2, kind="sos", at=runtime.clock.now())
+    page = await browser.new_page(viewport={"width": 1440, "height": 900})
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    for chart in ("level", "queue", "volume", "occupancy"):
+        await page.wait_for_selector(f"#sup-chart-{chart}[data-drawn=true] canvas")
+    assert int(await page.locator("#sup-chart-level").get_attribute("data-buckets") or 0) >= 1
+    assert int(await page.locator("#sup-chart-occupancy").get_attribute("data-operators")
+               or 0) >= 1
+    legend = await page.locator("#sup-chart-level .u-legend").inner_text()
+    assert "报警 60 秒内接警" in legend and "来电 180 秒内接听" in legend
+    assert await page.locator("h1").count() == 1

@@ -1,38 +1,39 @@
-import { api, el } from "/static/api.js";
+import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
+import { COLORS, figure, lineChart } from "/static/components/chart.js";
 
-const SVG = "http://www.w3.org/2000/svg";
-const W = 640, H = 180, PAD = 36;
+// Vitals over time: one chart per metric with its warning and critical limits drawn, the time
+// axis fitted to the readings (not to the whole day asked for) and the latest value in words.
 
-function svg(tag, attributes) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
+const LIMITS = [["critical_low", "critical"], ["warning_low", "warning"],
+  ["warning_high", "warning"], ["critical_high", "critical"]];
 
-// One metric as a line over time, with the warning (amber) and critical (red) limits drawn.
-function chart(series, from, to) {
-  const limits = series.limits;
-  const lines = [limits.critical_low, limits.warning_low, limits.warning_high, limits.critical_high].filter((v) => v !== null);
-  const values = series.points.map(([, v]) => v).concat(lines);
-  const low = Math.min(...values) - 2, high = Math.max(...values) + 2;
-  const x = (at) => PAD + (W - 2 * PAD) * (new Date(at) - from) / (to - from);
-  const y = (v) => H - PAD / 2 - (H - PAD) * (v - low) / (high - low);
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", "data-metric": series.metric });
-  root.append(svg("rect", { x: PAD, y: 0, width: W - 2 * PAD, height: H - PAD / 2, fill: "#fafbfc" }));
-  for (const [value, kind] of [[limits.warning_low, "warning"], [limits.warning_high, "warning"],
-    [limits.critical_low, "critical"], [limits.critical_high, "critical"]]) {
-    if (value === null) continue;
-    root.append(svg("line", { x1: PAD, x2: W - PAD, y1: y(value), y2: y(value), class: `limit ${kind}` }));
-    const label = svg("text", { x: W - PAD + 4, y: y(value) + 4, class: "axis" });
-    label.textContent = value;
-    root.append(label);
-  }
-  if (series.points.length) {
-    const path = series.points.map(([at, v], i) => `${i ? "L" : "M"}${x(at).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    root.append(svg("path", { d: path, class: "series" }));
-  }
-  return root;
+function metricChart(series, stops) {
+  const xs = series.points.map(([at]) => new Date(at).getTime() / 1000);
+  const ys = series.points.map(([, v]) => v);
+  const limits = LIMITS.filter(([name]) => series.limits[name] !== null);
+  const values = ys.concat(limits.map(([name]) => series.limits[name]));
+  const pad = Math.max(1, (Math.max(...values) - Math.min(...values)) * 0.1);
+  const [lastAt, last] = series.points[series.points.length - 1];
+  const unit = series.limits.unit;
+  const summary = t("health.latest", { value: last, unit, at: formatTime(lastAt) });
+  const node = figure({ "data-metric": series.metric, "data-points": String(xs.length),
+    "data-limits": String(limits.length), "data-latest": String(last) },
+  `${t(`health.${series.metric}`)}: ${summary}`);
+  stops.push(() => lineChart(node, {
+    x: xs, height: 180, yLabel: unit,
+    range: [Math.min(...values) - pad, Math.max(...values) + pad],
+    series: [
+      { label: t(`health.${series.metric}`), values: ys, color: COLORS.line, points: xs.length < 40 },
+      ...limits.map(([name, kind]) => ({
+        label: t(`health.${kind}`), values: xs.map(() => series.limits[name]),
+        color: COLORS[kind], dash: [6, 4], width: 1.5 })),
+    ],
+  }));
+  return el("section", { class: "card" },
+    el("h2", {}, `${t(`health.${series.metric}`)} (${unit})`),
+    el("p", { class: "latest", "data-metric": series.metric }, summary),
+    node);
 }
 
 export default async function health(main) {
@@ -41,15 +42,22 @@ export default async function health(main) {
   const charts = el("div", { id: "health-charts" });
   let days = 1;
   let seniorId = Number(location.hash.split("/")[2]) || null;
+  let destroy = [];
+
+  function clear() { destroy.forEach((stop) => stop()); destroy = []; }
 
   async function load() {
     if (!seniorId) return;
     const view = await api(`/api/v1/health/${seniorId}/vitals?days=${days}`);
-    const to = Date.now(), from = to - days * 86400 * 1000;
     picker.value = view.senior_name;
-    charts.replaceChildren(...view.series.map((series) => el("section", { class: "card" },
-      el("h3", {}, `${t(`health.${series.metric}`)} (${series.limits.unit})`),
-      series.points.length ? chart(series, from, to) : el("p", { class: "muted" }, t("health.none")))));
+    clear();
+    const draws = [];
+    charts.replaceChildren(...view.series.map((series) => (series.points.length
+      ? metricChart(series, draws)
+      : el("section", { class: "card" }, el("h2", {}, `${t(`health.${series.metric}`)} (${series.limits.unit})`),
+        el("p", { class: "note" }, t("health.none"))))));
+    // Drawn once on screen, so each chart takes its card's width.
+    destroy = draws.map((draw) => draw());
   }
 
   picker.addEventListener("input", async () => {
@@ -64,9 +72,12 @@ export default async function health(main) {
   const toggle = (value, key) => el("button", { type: "button", "data-days": value,
     onclick: async () => { days = value; await load(); } }, t(key));
   main.append(
-    el("div", { class: "page-head" }, el("h2", {}, t("health.title"))),
-    el("div", { class: "search" }, picker, options, toggle(1, "health.day"), toggle(7, "health.week")),
+    el("div", { class: "page-head" }, el("h1", {}, t("health.title"))),
+    el("div", { class: "search" },
+      el("label", { for: "health-senior" }, t("health.pick_label")), picker, options,
+      toggle(1, "health.day"), toggle(7, "health.week")),
     charts,
   );
   await load();
+  return clear;
 }

@@ -4,26 +4,46 @@ import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/pages/servi
 
 const DISTRICTS = ["新城区", "回民区", "玉泉区", "赛罕区", "土默特左旗", "托克托县", "和林格尔县", "清水河县", "武川县"];
 
-// Seniors: search by name, phone and district; click a row for the whole record.
+const PAGE = 25;
+
+// A code in words from the locale table, or the code itself when the table has none.
+function words(prefix, code) {
+  const key = `${prefix}${code}`;
+  return t(key) === key ? code : t(key);
+}
+
+// Seniors: search by name, phone and district as you type, a page at a time (the server
+// counts and pages); click a row, or press Enter on it, for the whole record.
 export default async function seniors(main, { user } = {}) {
-  const name = el("input", { id: "search-name", placeholder: t("seniors.name") });
-  const phone = el("input", { id: "search-phone", placeholder: t("seniors.phone") });
+  const name = el("input", { id: "search-name", type: "search", autocomplete: "off" });
+  const phone = el("input", { id: "search-phone", type: "search", inputmode: "tel", autocomplete: "off" });
   const district = el("select", { id: "search-district" },
     el("option", { value: "" }, t("seniors.all_districts")),
     DISTRICTS.map((d) => el("option", { value: d }, d)));
-  const total = el("p", { class: "muted", id: "seniors-total" });
+  const total = el("p", { class: "note", id: "seniors-total", role: "status" });
+  const previous = el("button", { type: "button", id: "seniors-previous" }, t("pages.previous"));
+  const next = el("button", { type: "button", id: "seniors-next" }, t("pages.next"));
+  let offset = 0;
+  let asked = 0;
   const body = el("tbody", { id: "seniors-rows" });
   const detail = el("aside", { class: "detail", id: "senior-detail", hidden: true });
 
   async function search(event) {
-    if (event) event.preventDefault();
-    const query = new URLSearchParams({ limit: "100" });
+    if (event) { event.preventDefault(); offset = 0; }
+    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
     if (name.value.trim()) query.set("name", name.value.trim());
     if (phone.value.trim()) query.set("phone", phone.value.trim());
     if (district.value) query.set("district", district.value);
+    const mine = ++asked;
     const page = await api(`/api/v1/seniors?${query}`);
-    total.textContent = page.total ? t("seniors.total", { n: page.total }) : t("seniors.none");
-    body.replaceChildren(...page.items.map((s) => el("tr", { "data-id": s.id, onclick: () => show(s.id) },
+    if (mine !== asked) return;  // a later keystroke's answer is the one to show
+    total.textContent = page.total
+      ? t("pages.seniors.page", { from: offset + 1, to: offset + page.items.length, n: page.total })
+      : t("seniors.none");
+    previous.disabled = offset === 0;
+    next.disabled = offset + page.items.length >= page.total;
+    body.replaceChildren(...page.items.map((s) => el("tr", { "data-id": s.id, tabindex: "0", onclick: () => show(s.id),
+      onkeydown: (key) => { if (key.key === "Enter") show(s.id); } },
       el("td", {}, s.name), el("td", {}, s.age), el("td", {}, s.district),
       el("td", {}, s.phones.join(" ")), el("td", { class: "mono" }, s.resident_id_masked),
       el("td", {}, s.lives_alone ? t("yes") : ""))));
@@ -34,17 +54,19 @@ export default async function seniors(main, { user } = {}) {
     detail.hidden = false;
     detail.replaceChildren(
       el("button", { class: "link close", type: "button", onclick: () => { detail.hidden = true; } }, t("senior.close")),
-      el("h3", {}, `${s.name} · ${s.age}`),
+      el("h2", {}, `${s.name} · ${t("pages.seniors.age", { n: s.age })}`),
       el("p", {}, s.address),
       el("p", { class: "mono" }, s.resident_id_masked),
       el("p", {}, s.phones.join(" · ")),
-      el("h4", {}, t("senior.contacts")),
+      el("h3", {}, t("senior.contacts")),
       el("ol", {}, s.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
-      el("h4", {}, t("senior.medical")), el("p", {}, s.medical_notes || "—"),
-      el("h4", {}, t("senior.languages")), el("p", {}, s.languages.join(", ")),
-      el("h4", {}, t("senior.subsidies")), el("p", {}, s.subsidy_categories.join(", ") || "—"),
-      el("h4", {}, t("senior.consents")),
-      el("ul", {}, s.consents.map((c) => el("li", {}, `${c.purpose}: ${c.granted ? t("yes") : t("no")} (${c.method})`))),
+      el("h3", {}, t("senior.medical")), el("p", {}, s.medical_notes || "—"),
+      el("h3", {}, t("senior.languages")), el("p", {}, s.languages.map((l) => words("pages.language.", l)).join("、")),
+      el("h3", {}, t("senior.subsidies")), el("p", { id: "senior-subsidies" },
+        s.subsidy_categories.map((c) => words("pages.subsidy.", c)).join("、") || "—"),
+      el("h3", {}, t("senior.consents")),
+      el("ul", { id: "senior-consents" }, s.consents.map((c) => el("li", {}, t(c.granted ? "pages.consent.granted" : "pages.consent.refused", {
+        purpose: words("pages.consent.", c.purpose), method: words("pages.consent_method.", c.method) })))),
     );
     if (user && ORDER_ROLES.includes(user.role)) {  // an order taken on a call about this senior
       const orders = await seniorOrders(s.id);
@@ -52,16 +74,28 @@ export default async function seniors(main, { user } = {}) {
     }
   }
 
+  let typing = null;
+  const soon = () => { clearTimeout(typing); typing = setTimeout(() => { offset = 0; search(); }, 250); };
+  name.addEventListener("input", soon);
+  phone.addEventListener("input", soon);
+  district.addEventListener("change", () => { offset = 0; search(); });
+  previous.addEventListener("click", () => { offset = Math.max(0, offset - PAGE); search(); });
+  next.addEventListener("click", () => { offset += PAGE; search(); });
+
   main.append(
-    el("h2", {}, t("seniors.title")),
-    el("form", { class: "search", onsubmit: search }, name, phone, district,
+    el("h1", {}, t("seniors.title")),
+    el("form", { class: "search filters", onsubmit: search },
+      el("label", {}, t("seniors.name"), name), el("label", {}, t("seniors.phone"), phone),
+      el("label", {}, t("seniors.district"), district),
       el("button", { type: "submit" }, t("seniors.search"))),
     total,
+    el("div", { class: "pager" }, previous, next),
     el("div", { class: "split" },
       el("table", { class: "grid" },
-        el("thead", {}, el("tr", {}, ["seniors.name", "seniors.age", "seniors.district", "seniors.phone", "seniors.id", "seniors.alone"].map((k) => el("th", {}, t(k))))),
+        el("thead", {}, el("tr", {}, ["seniors.name", "seniors.age", "seniors.district", "seniors.phone", "seniors.id", "seniors.alone"].map((k) => el("th", { scope: "col" }, t(k))))),
         body),
       detail),
   );
   await search();
+  return () => clearTimeout(typing);
 }

@@ -1,24 +1,91 @@
 import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
 
-// Staff accounts (admin only): lift log-in locks, disable an account (ending its sessions), enable.
+// Staff accounts (admin only): create an account; change its name, role, and (for those who
+// answer alarms and calls) skills and languages; lift log-in locks; sign it out everywhere;
+// disable it (ending its sessions) or enable it again. Every change is audited by the server.
+
+const ROLES = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
+const DESK_ROLES = ["operator", "supervisor"];
+const SKILLS = ["emergency", "consultation", "medical"];
+const LANGUAGES = ["zh-CN", "mn", "yue", "en"];
+
+function roleSelect(id, value) {
+  return el("select", { id }, ...ROLES.map((role) => el("option", { value: role, selected: role === value }, t(`role.${role}`))));
+}
+
+function choices(name, codes, chosen, kind) {
+  return el("fieldset", { class: "choices" }, el("legend", {}, t(`pages.staff.${name}`)),
+    ...codes.map((code) => el("label", { class: "choice" },
+      el("input", { type: "checkbox", name, value: code, checked: chosen.includes(code) }), t(`pages.${kind}.${code}`))));
+}
+
+const picked = (form, name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((box) => box.value);
+
+// The server's 409 and 422 answers, in words.
+function refusal(error) {
+  if (error.status === 409) return t("pages.staff.conflict");
+  if (error.status === 422) return t("pages.staff.invalid");
+  return t("pages.staff.failed");
+}
+
 export default async function staff(main) {
-  const body = el("tbody");
-  const message = el("p", { id: "staff-message", class: "muted", role: "status" });
+  const body = el("tbody", { id: "staff-rows" });
+  const message = el("p", { id: "staff-message", role: "status" });
+  let desk = new Map();
+
+  function say(text, failed = false) {
+    message.textContent = text;
+    message.className = failed ? "error" : "note";
+  }
 
   async function act(user, action) {
+    const path = action === "revoke" ? "sessions/revoke" : action;
     try {
-      await api(`/api/v1/staff/${user.id}/${action}`, { method: "POST" });
-      message.textContent = t(`staff.done_${action}`, { username: user.username });
+      await api(`/api/v1/staff/${user.id}/${path}`, { method: "POST" });
+      say(t(`pages.staff.done_${action}`, { username: user.username }));
     } catch (error) {
-      message.textContent = String(error.message);
+      say(refusal(error), true);
     }
     await load();
   }
 
-  function actions(user) {
-    const buttons = [];
+  function editor(user, row) {
+    const operator = desk.get(user.username);
+    const name = el("input", { id: `staff-edit-name-${user.id}`, value: user.display_name, required: true, maxlength: 128 });
+    const role = roleSelect(`staff-edit-role-${user.id}`, user.role);
+    const form = el("form", { class: "staff-edit", "data-for": user.username },
+      el("label", {}, t("staff.name"), name), el("label", {}, t("staff.role"), role));
+    if (DESK_ROLES.includes(user.role)) {
+      form.append(choices("skills", SKILLS, operator ? operator.skills : [], "skill"),
+        choices("languages", LANGUAGES, operator ? operator.languages : ["zh-CN"], "language"));
+    }
+    form.append(el("button", { type: "submit", class: "save" }, t("pages.staff.save")),
+      el("button", { type: "button", class: "cancel", onclick: () => load() }, t("pages.staff.cancel")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api(`/api/v1/staff/${user.id}`, { method: "PATCH", body: { display_name: name.value.trim(), role: role.value } });
+        if (form.querySelector("input[name=skills]")) {
+          const languages = picked(form, "languages");
+          if (!languages.length) { say(t("pages.staff.need_language"), true); return; }
+          await api(`/api/v1/routing/operators/${encodeURIComponent(user.username)}`, { method: "PUT",
+            body: { skills: picked(form, "skills"), languages } });
+        }
+        say(t("pages.staff.done_edit", { username: user.username }));
+        await load();
+      } catch (error) {
+        say(refusal(error), true);
+      }
+    });
+    row.replaceChildren(el("td", { colspan: 6 }, form));
+    name.focus();
+  }
+
+  function actions(user, row) {
+    const buttons = [el("button", { type: "button", class: "edit", onclick: () => editor(user, row) }, t("pages.staff.edit"))];
     if (user.locked) buttons.push(el("button", { type: "button", class: "unlock", onclick: () => act(user, "unlock") }, t("staff.unlock")));
+    buttons.push(el("button", { type: "button", class: "revoke", onclick: () => act(user, "revoke") }, t("pages.staff.revoke")));
     const change = user.active ? "disable" : "enable";
     buttons.push(el("button", { type: "button", class: change, onclick: () => act(user, change) }, t(`staff.${change}`)));
     return buttons;
@@ -29,18 +96,53 @@ export default async function staff(main) {
     return user.locked ? t("staff.locked") : t("staff.active");
   }
 
-  async function load() {
-    const users = await api("/api/v1/staff");
-    body.replaceChildren(...users.map((u) => el("tr", { "data-username": u.username },
-      el("td", { class: "mono" }, u.username), el("td", {}, u.display_name), el("td", {}, t(`role.${u.role}`)),
-      el("td", { class: "state" }, state(u)), el("td", {}, actions(u)))));
+  function skills(user) {
+    const operator = desk.get(user.username);
+    if (!DESK_ROLES.includes(user.role) || !operator) return "–";
+    const words = [...operator.skills.map((s) => t(`pages.skill.${s}`)), ...operator.languages.map((l) => t(`pages.language.${l}`))];
+    return words.join("、") || "–";
   }
 
+  async function load() {
+    const [users, operators] = await Promise.all([api("/api/v1/staff"), api("/api/v1/routing/operators")]);
+    desk = new Map(operators.map((op) => [op.username, op]));
+    body.replaceChildren(...users.map((u) => {
+      const row = el("tr", { "data-username": u.username });
+      row.append(el("td", { class: "mono" }, u.username), el("td", { class: "name" }, u.display_name),
+        el("td", { class: "role" }, t(`role.${u.role}`)), el("td", { class: "skills" }, skills(u)),
+        el("td", { class: "state" }, state(u)), el("td", {}, actions(u, row)));
+      return row;
+    }));
+  }
+
+  const username = el("input", { id: "staff-new-username", required: true, pattern: "[a-z][a-z0-9_.\\-]{2,63}", autocomplete: "off" });
+  const displayName = el("input", { id: "staff-new-name", required: true, maxlength: 128 });
+  const role = roleSelect("staff-new-role", "operator");
+  const password = el("input", { id: "staff-new-password", type: "password", required: true, minlength: 10, autocomplete: "new-password" });
+  const create = el("form", { class: "staff-form", id: "staff-create" },
+    el("label", {}, t("staff.username"), username), el("label", {}, t("staff.name"), displayName),
+    el("label", {}, t("staff.role"), role), el("label", {}, t("pages.staff.password"), password),
+    el("button", { type: "submit" }, t("pages.staff.create")));
+  create.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/api/v1/staff", { method: "POST", body: { username: username.value.trim(),
+        display_name: displayName.value.trim(), role: role.value, password: password.value } });
+      say(t("pages.staff.done_create", { username: username.value.trim() }));
+      create.reset();
+      await load();
+    } catch (error) {
+      say(error.status === 409 ? t("pages.staff.taken") : t("pages.staff.create_invalid"), true);
+    }
+  });
+
   main.append(
-    el("h2", {}, t("staff.title")),
+    el("h1", {}, t("staff.title")),
+    el("section", { class: "card" }, el("h2", {}, t("pages.staff.new")), create,
+      el("p", { class: "note" }, t("pages.staff.rules"))),
     message,
     el("table", { class: "grid" },
-      el("thead", {}, el("tr", {}, ["staff.username", "staff.name", "staff.role", "staff.state", "staff.actions"].map((k) => el("th", {}, t(k))))),
+      el("thead", {}, el("tr", {}, ["staff.username", "staff.name", "staff.role", "pages.staff.skills_languages", "staff.state", "staff.actions"].map((k) => el("th", { scope: "col" }, t(k))))),
       body),
   );
   await load();
