@@ -50,6 +50,9 @@ from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
 from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
+from messaging import flows as messaging_flows
+from messaging import router as messaging_router
+from messaging.lifespan import open_messaging
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -87,6 +90,8 @@ ROUTERS = [
     liveness_router,
     liveness_pages,
     incidents_router,
+    messaging_router.router,
+    messaging_router.pages,
 ]
 
 
@@ -119,6 +124,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_responders.tell_family_loop,
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
+    messaging_flows.retry_loop,
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [
@@ -127,7 +133,8 @@ BODY_LIMITS = [
     BodyLimit(r"/api/v1/liveness/seniors/[^/]+/enrolment", ENROLMENT_BODY_LIMIT),
 ]
 LIFESPAN_PARTS: list[LifespanPart] = [open_accounts, open_devices, routing_flows.open_desk,
-                                      open_callcenter, dispatch_flows.dispatch_lifespan,
+                                      open_callcenter, open_messaging,
+                                      dispatch_flows.dispatch_lifespan,
                                       open_liveness]
 
 
