@@ -23,7 +23,7 @@ from runtime.context import Runtime
 from seniors.models import EmergencyContact
 from tests.callcenter.conftest import SON_PHONE
 from tests.conftest import LiveServer, LoginAs
-from tests.messaging.conftest import all_messages, served, sos_notice
+from tests.messaging.conftest import served, sos_notice
 
 PUBLIC = "http://anxin.test"
 WECHAT_TEMPLATES = {"alarm_received": "tmpl-alarm-received", "visit_arranged": "tmpl-visit",
@@ -54,7 +54,8 @@ def settings(settings: Settings, wechat: LiveServer) -> Settings:
 async def son(runtime: Runtime, senior: int) -> EmergencyContact:
     async with runtime.sessions() as session:
         return (await session.scalars(select(EmergencyContact).where(
-            EmergencyContact.senior_id == senior).order_by(EmergencyContact.position))).first()
+            EmergencyContact.senior_id == senior).order_by(EmergencyContact.position))).first() \
+            or pytest.fail("the senior has no contacts")
 
 
 async def bind_son(client: httpx.AsyncClient, headers: dict[str, str], contact_id: int,
