@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     message_retry_seconds: list[Annotated[float, Field(ge=0)]] = [10.0, 60.0, 300.0]
     message_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     message_tick_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # Call recording (callcenter/recordings/): the call purposes recorded (hotline, alarm_callback,
+    # contact, abandoned_callback, callback, campaign...); empty records nothing. Callers hear
+    # the recording notice first. Recordings are sealed at rest and deleted after the retention.
+    recording_call_kinds: list[str] = []
+    recording_retention_days: Annotated[float, Field(gt=0)] = 180.0
+    recording_tick_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     @classmethod
     def settings_customise_sources(

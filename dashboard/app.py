@@ -31,6 +31,8 @@ from callcenter.knowledge.router import router as knowledge_router
 from callcenter.kpis.router import router as kpis_router
 from callcenter.lifespan import open_callcenter
 from callcenter.planning.router import router as staffing_router
+from callcenter.recordings import flows as recording_flows
+from callcenter.recordings import router as recordings_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_data_dir, prepare_secrets
@@ -92,6 +94,7 @@ ROUTERS = [
     incidents_router,
     messaging_router.router,
     messaging_router.pages,
+    recordings_router.router,
 ]
 
 
@@ -125,6 +128,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
     messaging_flows.retry_loop,
+    recording_flows.recording_loop,
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [
