@@ -110,13 +110,15 @@ async def bind_page(token: Token, runtime: RuntimeDep) -> HTMLResponse:
     return _page("12349 微信通知 WeChat notices", (
         f"<h1>12349 微信通知</h1><p>{escape(binding.CONSENT_ZH)}</p>"
         f'<p lang="en">{escape(binding.CONSENT_EN)}</p>'
-        f'<form method="post" action="/wechat/bind/{escape(token)}">'
-        f'<button type="submit">同意并绑定 Agree and bind</button></form>'))
+        f'<p><a class="button" href="/wechat/bind/{escape(token)}/agree">'
+        f"同意并绑定 Agree and bind</a></p>"))
 
 
-@pages.post("/wechat/bind/{token}")
+@pages.get("/wechat/bind/{token}/agree")
 async def agree(token: Token, runtime: RuntimeDep) -> RedirectResponse:
-    """The contact agreed: WeChat now tells us who they are (OAuth, snsapi_base)."""
+    """The contact agreed: WeChat now tells us who they are (OAuth, snsapi_base). A link,
+    not a form: the pages' CSP (form-action 'self') would stop a form's redirect to WeChat;
+    the consent is stored only when WeChat sends the contact back."""
     try:
         binding.read(runtime, token)
         wechat = binding.wechat_of(runtime)

@@ -66,7 +66,7 @@ async def bind_son(client: httpx.AsyncClient, headers: dict[str, str], contact_i
     assert link.status_code == 201, link.text
     path = link.json()["url"].removeprefix(PUBLIC)
     assert "同意" in (await client.get(path)).text
-    agreed = await client.post(path)
+    agreed = await client.get(f"{path}/agree")
     assert agreed.status_code == 303
     assert agreed.headers["location"].startswith(f"{wechat.url}/connect/oauth2/authorize?")
     async with httpx.AsyncClient() as browser:

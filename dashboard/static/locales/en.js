@@ -384,5 +384,14 @@ export default {
   "staff.enable": "Enable",
   "staff.done_unlock": "{username} is unlocked",
   "staff.done_disable": "{username} is disabled and signed out everywhere",
-  "staff.done_enable": "{username} is enabled again"
+  "staff.done_enable": "{username} is enabled again",
+  // call recordings (messages engineer: components/recordings.js)
+  "rec.title": "Recordings",
+  "rec.none": "No recordings",
+  "rec.play": "Play",
+  "rec.failed": "The recording cannot be played",
+  "rec.kept_until": "kept until",
+  "rec.state.recording": "recording",
+  "rec.state.stored": "stored",
+  "rec.state.purged": "deleted (retention over)"
 };

@@ -384,5 +384,14 @@ export default {
   "staff.enable": "重新启用",
   "staff.done_unlock": "已解除 {username} 的登录锁定",
   "staff.done_disable": "已停用 {username}，其登录已全部注销",
-  "staff.done_enable": "已重新启用 {username}"
+  "staff.done_enable": "已重新启用 {username}",
+  // call recordings (messages engineer: components/recordings.js)
+  "rec.title": "通话录音",
+  "rec.none": "暂无录音",
+  "rec.play": "播放",
+  "rec.failed": "无法播放该录音",
+  "rec.kept_until": "保留至",
+  "rec.state.recording": "录音中",
+  "rec.state.stored": "已保存",
+  "rec.state.purged": "已删除（超过保存期限）"
 };
