@@ -44,6 +44,7 @@ class FakeAliyunSms:
     fail_next: list[int] = field(default_factory=list)
     hang_next: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    held: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request is held
     _nonces: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900619746936))
 
@@ -60,6 +61,7 @@ class FakeAliyunSms:
     async def handle(self, request: Request) -> JSONResponse:
         if self.hang_next:
             self.hang_next -= 1
+            self.held.set()
             await self.release.wait()
         if self.fail_next:
             return self._error(self.fail_next.pop(0), "ServiceUnavailable",

@@ -43,6 +43,7 @@ class FakeTencentSms:
     fail_next: list[int] = field(default_factory=list)
     hang_next: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    held: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request is held
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(2640))
 
     def app(self) -> FastAPI:
@@ -58,6 +59,7 @@ class FakeTencentSms:
     async def handle(self, request: Request) -> JSONResponse:
         if self.hang_next:
             self.hang_next -= 1
+            self.held.set()
             await self.release.wait()
         if self.fail_next:
             return JSONResponse({"Response": {"Error": {"Code": "InternalError",

@@ -159,3 +159,31 @@ async def test_delivery_receipts_are_verified_and_stored(
     assert message.state == "delivered" and message.delivered_at is not None
     bad = await client.post(f"/api/v1/messages/receipts/aliyun/{token}", json=[{"x": 1}])
     assert bad.status_code == 422
+
+
+async def test_two_attempts_at_one_message_send_it_once(
+        runtime: Runtime, fake: FakeAliyunSms) -> None:
+    """While one attempt holds a message (the gateway is slow), a second attempt (the retry
+    loop) claims nothing: the gateway hears the message once."""
+    fake.hang_next = 1
+    async with runtime.sessions() as session:
+        message = await flows.send(runtime, session, offer())
+        await session.commit()  # the first attempt starts and waits on the gateway
+    await fake.held.wait()
+    await flows.attempt(runtime, message.id)
+    assert await flows.attempt_due(runtime) == 0
+    fake.release.set()
+    await messaging_of(runtime).drain()
+    (message,) = await all_messages(runtime)
+    assert (message.state, message.attempts, len(fake.sent)) == ("sent", 1, 1)
+
+
+async def test_aliyun_without_credentials_refuses_to_start(settings: Settings) -> None:
+    """ANXIN_SMS=aliyun without its keys stops start-up with a line naming what is missing."""
+    from config.exceptions import InsecureSettingsError
+    from dashboard.app import create_app
+    bare = settings.model_copy(update={"aliyun_access_key_secret": None})
+    application = create_app(bare)
+    with pytest.raises(InsecureSettingsError, match="ANXIN_ALIYUN_ACCESS_KEY_SECRET"):
+        async with application.router.lifespan_context(application):
+            pass
