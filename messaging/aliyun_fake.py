@@ -7,7 +7,6 @@ the other's mistake.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from messaging.fake_faults import Faults
+
 UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 SKEW = timedelta(minutes=15)
 
@@ -31,8 +32,7 @@ def encode(text: str) -> str:
 
 @dataclass
 class FakeAliyunSms:
-    """Accepts SendSms for one access key; ``fail_next`` answers the next requests with those
-    HTTP statuses, ``hang_next`` holds that many requests until ``release`` is set."""
+    """Accepts SendSms for one access key; ``faults`` makes it answer 5xx or hold requests."""
 
     access_key_id: str
     access_key_secret: str
@@ -41,10 +41,7 @@ class FakeAliyunSms:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sent: list[dict[str, str]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-    fail_next: list[int] = field(default_factory=list)
-    hang_next: int = 0
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    held: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request is held
+    faults: Faults = field(default_factory=Faults)
     _nonces: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900619746936))
 
@@ -59,12 +56,9 @@ class FakeAliyunSms:
                              "Code": code, "Message": message}, status_code=status)
 
     async def handle(self, request: Request) -> JSONResponse:
-        if self.hang_next:
-            self.hang_next -= 1
-            self.held.set()
-            await self.release.wait()
-        if self.fail_next:
-            return self._error(self.fail_next.pop(0), "ServiceUnavailable",
+        failure = await self.faults.before_request()
+        if failure is not None:
+            return self._error(failure, "ServiceUnavailable",
                                "The request has failed due to a temporary failure of the server.")
         params = {k: str(v) for k, v in (await request.form()).items()}
         return self._checked(params) or self._accept(params)

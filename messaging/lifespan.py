@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from messaging.telephony_sms import TelephonySms
 from messaging.tencent import TencentSms
 from messaging.wechat import WechatAccount
 from runtime.context import Runtime
+from runtime.tasks import SpawnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -35,26 +35,18 @@ class MessagingRuntime:
     hold_seconds: float
     link_key: bytes
     receipt_key: bytes
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    attempts: SpawnedTasks = field(default_factory=lambda: SpawnedTasks("message attempt"))
 
     def gateway(self, name: str) -> MessageGateway | None:
         found: MessageGateway | None = self.wechat if name == "wechat" else None
         return found or (self.sms if self.sms.name == name else None)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("message attempt failed", exc_info=task.exception())
+        self.attempts.spawn(work)
 
     async def drain(self) -> None:
         """Wait until every spawned attempt (and any fallback it spawned) has finished."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        await self.attempts.drain()
 
 
 def _need(settings: Settings, choice: str, names: tuple[str, ...]) -> None:

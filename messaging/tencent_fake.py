@@ -7,7 +7,6 @@ adapter.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -20,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from messaging.fake_faults import Faults
+
 SKEW_SECONDS = 300
 
 
@@ -29,8 +30,7 @@ def _hmac(key: bytes, text: str) -> bytes:
 
 @dataclass
 class FakeTencentSms:
-    """Accepts SendSms for one secret id; ``fail_next`` answers with those HTTP statuses,
-    ``hang_next`` holds that many requests until ``release`` is set."""
+    """Accepts SendSms for one secret id; ``faults`` makes it answer 5xx or hold requests."""
 
     secret_id: str
     secret_key: str
@@ -40,10 +40,7 @@ class FakeTencentSms:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sent: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-    fail_next: list[int] = field(default_factory=list)
-    hang_next: int = 0
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    held: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request is held
+    faults: Faults = field(default_factory=Faults)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(2640))
 
     def app(self) -> FastAPI:
@@ -57,14 +54,11 @@ class FakeTencentSms:
                                           "RequestId": "fake-request"}})
 
     async def handle(self, request: Request) -> JSONResponse:
-        if self.hang_next:
-            self.hang_next -= 1
-            self.held.set()
-            await self.release.wait()
-        if self.fail_next:
+        failure = await self.faults.before_request()
+        if failure is not None:
             return JSONResponse({"Response": {"Error": {"Code": "InternalError",
                                                         "Message": "busy"}}},
-                                status_code=self.fail_next.pop(0))
+                                status_code=failure)
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         problem = self._signature_problem(headers, body)

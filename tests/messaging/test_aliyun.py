@@ -85,7 +85,7 @@ async def test_a_wrong_secret_is_refused_and_never_reported_sent(
 async def test_5xx_is_retried_with_backoff_until_it_goes_out(
         runtime: Runtime, fake: FakeAliyunSms, clock: ManualClock) -> None:
     """Two 503s: the message stays pending and is tried again after each pause, then sent."""
-    fake.fail_next = [503, 503]
+    fake.faults.fail_next = [503, 503]
     message = await flows.send_now(runtime, offer())
     assert (message.state, message.attempts) == ("pending", 1)
     assert await flows.attempt_due(runtime) == 0  # the first pause (10 s) is not over
@@ -101,10 +101,10 @@ async def test_5xx_is_retried_with_backoff_until_it_goes_out(
 async def test_a_gateway_that_times_out_is_retried(
         runtime: Runtime, fake: FakeAliyunSms, clock: ManualClock) -> None:
     """A request the gateway holds past the timeout is not sent; the retry goes out."""
-    fake.hang_next = 1
+    fake.faults.hang_next = 1
     message = await flows.send_now(runtime, offer())
     assert message.state == "pending" and "unreachable" in (message.last_error or "")
-    fake.release.set()
+    fake.faults.release.set()
     clock.advance(10)
     await flows.attempt_due(runtime)
     (message,) = await all_messages(runtime)
@@ -117,7 +117,7 @@ async def test_failing_every_attempt_is_reported_on_the_bus_and_the_incident(
     """5xx on every attempt: after the last retry the notice is failed, the floor hears it,
     and the incident's timeline says so; nothing says it was sent."""
     operator = await login_as(Role.OPERATOR)
-    fake.fail_next = [500, 502, 503]
+    fake.faults.fail_next = [500, 502, 503]
     async with runtime.bus.subscribe() as feed:
         (message,) = await sos_notice(runtime, senior_id)
         for pause in (10, 60):
@@ -165,14 +165,14 @@ async def test_two_attempts_at_one_message_send_it_once(
         runtime: Runtime, fake: FakeAliyunSms) -> None:
     """While one attempt holds a message (the gateway is slow), a second attempt (the retry
     loop) claims nothing: the gateway hears the message once."""
-    fake.hang_next = 1
+    fake.faults.hang_next = 1
     async with runtime.sessions() as session:
         message = await flows.send(runtime, session, offer())
         await session.commit()  # the first attempt starts and waits on the gateway
-    await fake.held.wait()
+    await fake.faults.held.wait()
     await flows.attempt(runtime, message.id)
     assert await flows.attempt_due(runtime) == 0
-    fake.release.set()
+    fake.faults.release.set()
     await messaging_of(runtime).drain()
     (message,) = await all_messages(runtime)
     assert (message.state, message.attempts, len(fake.sent)) == ("sent", 1, 1)
