@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from messaging.http_gateway import call_gateway
 from messaging.port import Delivery, GatewayError
 from runtime.clock import Clock
 
@@ -83,18 +84,8 @@ class AliyunSms:
     async def deliver(self, delivery: Delivery) -> str:
         params = self.params_for(delivery)
         params["Signature"] = signature(self.access_key_secret, "POST", params)
-        try:
-            response = await self.client.post(self.endpoint, data=params)
-        except httpx.TransportError as error:
-            raise GatewayError(f"Alibaba Cloud SMS unreachable: {error!r}", temporary=True) \
-                from error
-        if response.status_code >= 500:
-            raise GatewayError(f"Alibaba Cloud SMS answered {response.status_code}",
-                               temporary=True)
-        try:
-            answer = response.json()
-        except ValueError as error:
-            raise GatewayError("Alibaba Cloud SMS answered no JSON", temporary=True) from error
+        answer = await call_gateway(self.client, "POST", self.endpoint, data=params,
+                                    who="Alibaba Cloud SMS")
         code = str(answer.get("Code", ""))
         if code != "OK" or not answer.get("BizId"):
             raise GatewayError(f"Alibaba Cloud SMS refused: {code} {answer.get('Message', '')}",

@@ -15,10 +15,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from messaging.http_gateway import call_gateway
 from messaging.port import Delivery, GatewayError
 from runtime.clock import Clock
 
@@ -95,21 +97,15 @@ class TencentSms:
             "Authorization": authorization(self.secret_id, self.secret_key, timestamp=now,
                                            host=host, body=body),
         }
-        try:
-            response = await self.client.post(self.endpoint, content=body, headers=headers)
-        except httpx.TransportError as error:
-            raise GatewayError(f"Tencent Cloud SMS unreachable: {error!r}", temporary=True) \
-                from error
-        if response.status_code >= 500:
-            raise GatewayError(f"Tencent Cloud SMS answered {response.status_code}",
-                               temporary=True)
-        return _serial_no(response)
+        reply = await call_gateway(self.client, "POST", self.endpoint, content=body,
+                                   headers=headers, who="Tencent Cloud SMS")
+        return _serial_no(reply)
 
 
-def _serial_no(response: httpx.Response) -> str:
+def _serial_no(reply: Any) -> str:
     try:
-        answer = response.json()["Response"]
-    except (ValueError, KeyError, TypeError) as error:
+        answer = reply["Response"]
+    except (KeyError, TypeError) as error:
         raise GatewayError("Tencent Cloud SMS answered no Response", temporary=True) from error
     refused = answer.get("Error")
     if refused:

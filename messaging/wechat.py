@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from messaging.http_gateway import call_gateway
 from messaging.port import Delivery, GatewayError
 from runtime.clock import Clock
 
@@ -45,16 +46,10 @@ class WechatAccount:
         return template in self.templates
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, f"{self.api_base}{path}", **kwargs)
-        except httpx.TransportError as error:
-            raise GatewayError(f"WeChat unreachable: {error!r}", temporary=True) from error
-        if response.status_code >= 500:
-            raise GatewayError(f"WeChat answered {response.status_code}", temporary=True)
-        try:
-            answer: dict[str, Any] = response.json()
-        except ValueError as error:
-            raise GatewayError("WeChat answered no JSON", temporary=True) from error
+        answer = await call_gateway(self.client, method, f"{self.api_base}{path}", who="WeChat",
+                                    **kwargs)
+        if not isinstance(answer, dict):
+            raise GatewayError("WeChat answered no JSON object", temporary=True)
         return answer
 
     async def access_token(self, *, refresh: bool = False) -> str:
