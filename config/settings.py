@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_oauth_base: str = "https://open.weixin.qq.com"
     wechat_link_hours: Annotated[float, Field(gt=0)] = 72.0
+    # The "Token" of the account's server configuration: WeChat signs its pushes with it
+    # (template-message delivery reports); unset, the push endpoint answers 404.
+    wechat_server_token: SecretStr | None = None
     # Pause before each retry of a message the gateway could not take (5xx, timeout); after
     # the last one the message is failed.
     message_retry_seconds: list[Annotated[float, Field(ge=0)]] = [10.0, 60.0, 300.0]

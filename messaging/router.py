@@ -7,8 +7,8 @@ import hmac
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
@@ -20,6 +20,7 @@ from messaging.lifespan import messaging_of
 from messaging.links import receipt_token
 from messaging.port import GatewayError
 from messaging.schemas import AliyunReport, BindingLinkIn, BindingLinkOut, TencentReport
+from messaging.wechat_push import signed_by_wechat, template_report
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from seniors.models import EmergencyContact
@@ -64,6 +65,40 @@ async def tencent_receipts(token: Token, reports: list[TencentReport], runtime: 
             now=runtime.clock.now())
     await session.commit()
     return {"result": 0, "errmsg": "OK"}
+
+
+def _wechat_token(runtime: Runtime, *, signature: str, timestamp: str, nonce: str) -> None:
+    token = runtime.settings.wechat_server_token
+    if token is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no WeChat server token configured")
+    if not signed_by_wechat(token.get_secret_value(), signature=signature,
+                            timestamp=timestamp, nonce=nonce):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this push is not signed by WeChat")
+
+
+@router.get("/receipts/wechat", response_class=PlainTextResponse)
+async def wechat_check(runtime: RuntimeDep, signature: str = "", timestamp: str = "",
+                       nonce: str = "", echostr: str = "") -> PlainTextResponse:
+    """WeChat's check of the server URL: echo ``echostr`` when the signature holds."""
+    _wechat_token(runtime, signature=signature, timestamp=timestamp, nonce=nonce)
+    return PlainTextResponse(echostr)
+
+
+@router.post("/receipts/wechat", response_class=PlainTextResponse)
+async def wechat_receipts(request: Request, runtime: RuntimeDep, session: SessionDep,
+                          signature: str = "", timestamp: str = "",
+                          nonce: str = "") -> PlainTextResponse:
+    """WeChat's pushes: a template message's delivery report is stored; others are ignored.
+    WeChat expects "success" (or an empty body)."""
+    _wechat_token(runtime, signature=signature, timestamp=timestamp, nonce=nonce)
+    report = template_report(await request.body())
+    if report is not None:
+        await service.record_receipt(
+            session, gateway="wechat", provider_id=report.msgid, delivered=report.delivered,
+            status=report.status, raw={"msgid": report.msgid, "status": report.status},
+            now=runtime.clock.now())
+        await session.commit()
+    return PlainTextResponse("success")
 
 
 @router.post("/wechat-links", status_code=201)

@@ -7,6 +7,7 @@ to ``redirect_uri`` with a code for ``current_openid``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 from collections.abc import Callable
@@ -108,3 +109,17 @@ class FakeWechat:
         return JSONResponse({"access_token": secrets.token_urlsafe(24), "expires_in": 7200,
                              "refresh_token": secrets.token_urlsafe(24), "openid": openid,
                              "scope": "snsapi_base"})
+
+    def report_push(self, msgid: int, *, token: str, delivered: bool,
+                    timestamp: str = "1767600000", nonce: str = "8730212") -> tuple[
+                        dict[str, str], bytes]:
+        """The query and XML body of WeChat's TEMPLATESENDJOBFINISH push for one message."""
+        signature = hashlib.sha1("".join(sorted((token, timestamp, nonce))).encode())
+        status = "success" if delivered else "failed:user block"
+        body = (f"<xml><ToUserName><![CDATA[gh_fake]]></ToUserName>"
+                f"<FromUserName><![CDATA[{self.current_openid}]]></FromUserName>"
+                f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                f"<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>{msgid}</MsgID>"
+                f"<Status><![CDATA[{status}]]></Status></xml>")
+        return ({"signature": signature.hexdigest(), "timestamp": timestamp, "nonce": nonce},
+                body.encode())

@@ -23,9 +23,10 @@ from runtime.context import Runtime
 from seniors.models import EmergencyContact
 from tests.callcenter.conftest import SON_PHONE
 from tests.conftest import LiveServer, LoginAs
-from tests.messaging.conftest import served, sos_notice
+from tests.messaging.conftest import all_messages, served, sos_notice
 
 PUBLIC = "http://anxin.test"
+SERVER_TOKEN = "wechat-server-token"
 WECHAT_TEMPLATES = {"alarm_received": "tmpl-alarm-received", "visit_arranged": "tmpl-visit",
                     "liveness_reminder": "tmpl-reminder"}
 
@@ -48,6 +49,7 @@ def settings(settings: Settings, wechat: LiveServer) -> Settings:
         "wechat_app_id": "wx0123456789abcdef", "wechat_app_secret": SecretStr("wechat-secret"),
         "wechat_templates": WECHAT_TEMPLATES, "wechat_api_base": wechat.url,
         "wechat_oauth_base": wechat.url, "public_base_url": PUBLIC,
+        "wechat_server_token": SecretStr(SERVER_TOKEN),
         "run_background_tasks": False})
 
 
@@ -155,3 +157,26 @@ async def test_when_wechat_fails_the_notice_goes_by_sms(
     cases = (await client.get("/api/v1/calls/cases", headers=operator)).json()
     assert [(t["channel"], t["state"]) for t in cases[0]["texts"]] == [
         ("wechat", "failed"), ("sms", "sent")]
+
+
+async def test_wechat_delivery_reports_are_verified_and_stored(
+        runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs, senior_id: int,
+        fake: FakeWechat, wechat: LiveServer) -> None:
+    """WeChat's server check echoes only when signed; a signed TEMPLATESENDJOBFINISH push
+    marks the notice delivered, an unsigned one is refused and changes nothing."""
+    operator = await login_as(Role.OPERATOR)
+    await bind_son(client, operator, (await son(runtime, senior_id)).id, wechat)
+    (message,) = await sos_notice(runtime, senior_id)
+    query, body = fake.report_push(int(message.provider_id or 0), token=SERVER_TOKEN,
+                                   delivered=True)
+    url = "/api/v1/messages/receipts/wechat"
+    check = await client.get(url, params={**query, "echostr": "4620117958"})
+    assert check.status_code == 200 and check.text == "4620117958"
+    forged = await client.post(url, params={**query, "nonce": "1"}, content=body)
+    assert forged.status_code == 403
+    assert (await all_messages(runtime))[0].state == "sent"
+    pushed = await client.post(url, params=query, content=body,
+                               headers={"content-type": "text/xml"})
+    assert pushed.status_code == 200 and pushed.text == "success"
+    (message,) = await all_messages(runtime)
+    assert message.state == "delivered"
