@@ -93,6 +93,7 @@ ROUTERS = [
     liveness_pages,
     incidents_router,
     messaging_router.router,
+    messaging_router.receipts,
     messaging_router.pages,
     recordings_router.router,
 ]

@@ -26,7 +26,10 @@ from runtime.deps import RuntimeDep, SessionDep
 from seniors.models import EmergencyContact
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
-pages = APIRouter(tags=["messages"])
+# Gateways' callbacks and the page families open in WeChat are not staff API: like Twilio's
+# webhooks they stay out of the OpenAPI document (docs/http-api.md lists them).
+receipts = APIRouter(prefix="/api/v1/messages/receipts", include_in_schema=False)
+pages = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path(max_length=200)]
 CallStaff = Annotated[StaffUser, Depends(require_roles(frozenset({Role.OPERATOR,
                                                                   Role.SUPERVISOR})))]
@@ -38,7 +41,7 @@ def _check_receipt(runtime: Runtime, gateway: str, token: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this receipt URL is not valid")
 
 
-@router.post("/receipts/aliyun/{token}")
+@receipts.post("/aliyun/{token}")
 async def aliyun_receipts(token: Token, reports: list[AliyunReport], runtime: RuntimeDep,
                           session: SessionDep) -> dict[str, object]:
     """Alibaba Cloud's SmsReport push; answered as the gateway expects (code 0)."""
@@ -52,7 +55,7 @@ async def aliyun_receipts(token: Token, reports: list[AliyunReport], runtime: Ru
     return {"code": 0, "msg": "成功"}
 
 
-@router.post("/receipts/tencent/{token}")
+@receipts.post("/tencent/{token}")
 async def tencent_receipts(token: Token, reports: list[TencentReport], runtime: RuntimeDep,
                            session: SessionDep) -> dict[str, object]:
     """Tencent Cloud's SMS status callback; answered as the gateway expects (result 0)."""
@@ -76,7 +79,7 @@ def _wechat_token(runtime: Runtime, *, signature: str, timestamp: str, nonce: st
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this push is not signed by WeChat")
 
 
-@router.get("/receipts/wechat", response_class=PlainTextResponse)
+@receipts.get("/wechat", response_class=PlainTextResponse)
 async def wechat_check(runtime: RuntimeDep, signature: str = "", timestamp: str = "",
                        nonce: str = "", echostr: str = "") -> PlainTextResponse:
     """WeChat's check of the server URL: echo ``echostr`` when the signature holds."""
@@ -84,7 +87,7 @@ async def wechat_check(runtime: RuntimeDep, signature: str = "", timestamp: str 
     return PlainTextResponse(echostr)
 
 
-@router.post("/receipts/wechat", response_class=PlainTextResponse)
+@receipts.post("/wechat", response_class=PlainTextResponse)
 async def wechat_receipts(request: Request, runtime: RuntimeDep, session: SessionDep,
                           signature: str = "", timestamp: str = "",
                           nonce: str = "") -> PlainTextResponse:

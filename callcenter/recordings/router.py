@@ -43,7 +43,9 @@ async def call_recordings(call_id: RowId, user: Supervisor,
 
 
 @router.get("/recordings/{recording_id}/audio", response_class=Response,
-            responses={200: {"content": {"audio/wav": {}}}})
+            responses={200: {"content": {"audio/wav": {}}},
+                       409: {"description": "Not stored yet, deleted after the retention, or "
+                                            "it does not open"}})
 async def recording_audio(recording_id: RowId, user: Supervisor, runtime: RuntimeDep,
                           session: SessionDep) -> Response:
     """The recording's audio for one listener; every playback is in the audit log."""
