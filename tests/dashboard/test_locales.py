@@ -14,7 +14,9 @@ OWN_STRINGS = {"phone.js"}
 def table(language: str) -> dict[str, str]:
     text = (STATIC / "locales" / f"{language}.js").read_text(encoding="utf-8")
     body = text.removeprefix("export default ").rstrip().removesuffix(";")
-    loaded: dict[str, str] = json.loads(body)
+    # Each part's keys sit in a block under a "// part" comment line, which JSON lacks.
+    lines = [line for line in body.splitlines() if not line.lstrip().startswith("//")]
+    loaded: dict[str, str] = json.loads("\n".join(lines))
     return loaded
 
 
