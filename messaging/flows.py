@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,12 @@ async def send(runtime: Runtime, session: AsyncSession, outgoing: Outgoing) -> M
     """Queue ``outgoing`` in the caller's transaction: as a WeChat notice when the person
     bound their WeChat and the template has a WeChat form, else as an SMS. The first attempt
     starts once the caller commits; nothing goes out if it rolls back."""
+    message = await _queue(runtime, session, outgoing)
+    attempt_after_commit(runtime, session, message.id)
+    return message
+
+
+async def _queue(runtime: Runtime, session: AsyncSession, outgoing: Outgoing) -> Message:
     port = messaging_of(runtime)
     now = runtime.clock.now()
     binding = await service.binding_for(session, phone=outgoing.to) \
@@ -40,7 +46,6 @@ async def send(runtime: Runtime, session: AsyncSession, outgoing: Outgoing) -> M
         message = service.queue(session, outgoing, channel=Channel.SMS, gateway=port.sms.name,
                                 address=outgoing.to, now=now)
     await session.flush()
-    attempt_after_commit(runtime, session, message.id)
     return message
 
 
@@ -54,11 +59,17 @@ def attempt_after_commit(runtime: Runtime, session: AsyncSession, message_id: in
 
 
 async def send_now(runtime: Runtime, outgoing: Outgoing) -> Message:
-    """Queue and commit ``outgoing`` on its own, then make its first attempt."""
+    """Queue and commit ``outgoing`` on its own, then make its first attempt (and, if WeChat
+    failed, wait for the SMS that replaces it)."""
     async with runtime.sessions() as session:
-        message = await send(runtime, session, outgoing)
+        message = await _queue(runtime, session, outgoing)
         await session.commit()
-    await messaging_of(runtime).drain()
+    await attempt(runtime, message.id)
+    async with runtime.sessions() as session:
+        fallback = await session.scalar(select(Message.id).where(
+            Message.fallback_of == message.id))
+    if fallback is not None:
+        await attempt(runtime, fallback)
     async with runtime.sessions() as session:
         return await session.get_one(Message, message.id)
 
