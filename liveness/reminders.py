@@ -9,6 +9,7 @@ from datetime import date
 from typing import Protocol
 
 from messaging import flows as messaging_flows
+from messaging.lifespan import messaging_of
 from messaging.port import Outgoing
 from runtime.context import Runtime
 
@@ -35,12 +36,17 @@ class MessagePortReminderSender:
     runtime: Runtime
 
     async def send(self, reminder: Reminder) -> None:
+        """Hand the reminder to the message port and return: the roster calls this inside
+        its own writing transaction, which the port's must not wait for."""
         if reminder.phones:
-            await messaging_flows.send_now(self.runtime, Outgoing(
+            messaging_of(self.runtime).spawn(self._send(Outgoing(
                 to=reminder.phones[0], text=reminder.message, template="liveness_reminder",
                 purpose="reminder", senior_id=reminder.senior_id,
                 params=(("category", reminder.category),
-                        ("due", reminder.due_on.isoformat()))))
+                        ("due", reminder.due_on.isoformat())))))
+
+    async def _send(self, outgoing: Outgoing) -> None:
+        await messaging_flows.send_now(self.runtime, outgoing)
 
 
 @dataclass
