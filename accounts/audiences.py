@@ -31,6 +31,8 @@ TOPIC_AUDIENCES: dict[str, frozenset[Role]] = {
     "phone.actions": FLOOR,
     "phone.ringing": FLOOR,
     "phone.sms": FLOOR,
+    # messages (messaging/): a notice's state (sent, failed) for the operators on the case
+    "message.updated": FLOOR,
     "routing.assigned": FLOOR,
     "routing.offer": FLOOR,
     "routing.withdrawn": FLOOR,

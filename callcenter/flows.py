@@ -24,7 +24,7 @@ from callcenter import (
     simulated_calls,
 )
 from callcenter.lifespan import callcenter_of
-from callcenter.models import CallCase, CallLeg, TextMessage
+from callcenter.models import CallCase, CallLeg
 from callcenter.port import (
     FINAL_STATUSES,
     CallAction,
@@ -35,6 +35,9 @@ from callcenter.port import (
     PlaysToWaitingCallers,
     Say,
 )
+from messaging import flows as messaging_flows
+from messaging import service as messaging_service
+from messaging.port import Outgoing
 from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -182,9 +185,9 @@ async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
     case.state = "closed"
     case.outcome = outcome
     case.closed_at = runtime.clock.now()
-    told = await session.scalar(select(TextMessage.id).where(
-        TextMessage.case_id == case.id, TextMessage.reason == "contacting_family"))
-    if told is not None and outcome in CLOSING_NOTICES:
+    told = await messaging_service.already_told(session, case_id=case.id,
+                                                template="contacting_family")
+    if told and outcome in CLOSING_NOTICES:
         await send_case_sms(runtime, session, case, reason=CLOSING_NOTICES[outcome])
 
 
@@ -206,13 +209,12 @@ async def case_facts(session: AsyncSession, case: CallCase, senior: Senior, *,
 async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase, *,
                         reason: str, provider_name: str | None = None,
                         arrival_local: datetime | None = None) -> None:
-    """Text the first emergency contact about the case (once per notice), only if what the
-    notice says is true now."""
-    already = await session.scalar(select(TextMessage.id).where(
-        TextMessage.case_id == case.id, TextMessage.reason == reason))
+    """Tell the first emergency contact about the case through the message port (once per
+    notice), only if what the notice says is true now; it leaves after the caller commits."""
     senior = await session.get(Senior, case.senior_id) if case.senior_id else None
     contact = next((c for c in senior.contacts if c.phones), None) if senior else None
-    if already is not None or senior is None or contact is None:
+    if senior is None or contact is None or await messaging_service.already_told(
+            session, case_id=case.id, template=reason):
         return
     try:
         facts = await case_facts(session, case, senior, provider_name=provider_name,
@@ -221,14 +223,10 @@ async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase,
     except notices.UntrueNotice as untrue:
         log.info("case %s: %s; not sent", case.id, untrue)
         return
-    message = TextMessage(case_id=case.id, to_number=contact.phones[0], body=body, reason=reason,
-                          sent_at=runtime.clock.now())
-    try:
-        message.provider_sid = await callcenter_of(runtime).provider.send_sms(
-            to=message.to_number, body=body)
-    except Exception:
-        log.exception("text to %s failed; kept unsent", message.to_number)
-    session.add(message)
+    await messaging_flows.send(runtime, session, Outgoing(
+        to=contact.phones[0], text=body, template=reason, purpose="family_notice",
+        params=notices.params_of(facts), senior_id=senior.id, case_id=case.id,
+        alarm_id=case.alarm_id))
 
 
 async def answered_actions(session: AsyncSession, *, call: CallLeg,

@@ -31,3 +31,9 @@ class NoPhoneNetwork:
 
     async def hang_up(self, *, call_sid: str) -> None:
         """Nothing is live on no network."""
+
+    async def start_recording(self, *, call_sid: str, call_id: int) -> str:
+        raise NoPhoneNetworkError
+
+    async def fetch_recording(self, *, recording_ref: str) -> bytes | None:
+        raise NoPhoneNetworkError

@@ -80,6 +80,16 @@ class UntrueNotice(Exception):
         super().__init__(f"notice {template.name!r} may only be sent {template.when}")
 
 
+def params_of(facts: NoticeFacts) -> tuple[tuple[str, str], ...]:
+    """The values a gateway's registered template fills in (Chinese carriers send only
+    registered templates): in the order the zh-CN texts use them."""
+    who = {"senior": facts.senior_name, "contact": "家属"}.get(facts.reached or "", "")
+    arrival = facts.arrival_local.strftime("%H:%M") if facts.arrival_local else ""
+    found = (("name", facts.senior_name), ("who", who),
+             ("provider", facts.provider_name or ""), ("arrival", arrival))
+    return tuple((key, value) for key, value in found if value)
+
+
 def render(name: str, facts: NoticeFacts, *, language: str = "zh-CN") -> str:
     """The notice's text in ``language``; ``UntrueNotice`` if its facts do not hold."""
     template = TEMPLATES[name]

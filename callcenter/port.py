@@ -159,6 +159,15 @@ class TelephonyProvider(Protocol):
         """End a live call."""
         ...
 
+    async def start_recording(self, *, call_sid: str, call_id: int) -> str:
+        """Record the live call from now on (both parties); returns the provider's id for the
+        recording. Callers have heard the recording notice before this is called."""
+        ...
+
+    async def fetch_recording(self, *, recording_ref: str) -> bytes | None:
+        """The finished recording's audio (WAV), or None while it is not ready yet."""
+        ...
+
 
 @runtime_checkable
 class ServesConnections(Protocol):

@@ -24,7 +24,7 @@ from callcenter.exceptions import (
     UnknownPurposeError,
 )
 from callcenter.lifespan import callcenter_of
-from callcenter.models import CallCase, TextMessage
+from callcenter.models import CallCase
 from callcenter.schemas import (
     AttemptOut,
     CallbackDone,
@@ -39,6 +39,7 @@ from callcenter.schemas import (
     TextOut,
     parse_number,
 )
+from messaging import service as messaging_service
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
 from storage.bounds import Limit, RowId
@@ -79,13 +80,13 @@ async def cases(user: CallStaff, session: SessionDep) -> list[CaseOut]:
     found = []
     for case in rows.scalars().all():
         attempts = await flows.attempts_of(session, case.id)
-        texts = (await session.execute(select(TextMessage).where(
-            TextMessage.case_id == case.id).order_by(TextMessage.id))).scalars().all()
+        texts = await messaging_service.of_case(session, case.id)
         found.append(CaseOut(
             id=case.id, kind=case.kind, state=case.state, senior_id=case.senior_id,
             alarm_id=case.alarm_id, number=case.number, outcome=case.outcome,
             attempts=[AttemptOut.model_validate(a) for a in attempts],
-            texts=[TextOut.model_validate(t) for t in texts]))
+            texts=[TextOut(to_number=t.to_number, reason=t.template, body=t.body,
+                           channel=t.channel, state=t.state) for t in texts]))
     return found
 
 

@@ -115,10 +115,14 @@ class AttemptOut(BaseModel):
 
 
 class TextOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A notice to the family, as the message port holds it (sms or wechat; pending, sent,
+    delivered or failed)."""
+
     to_number: str = Field(serialization_alias="to")
     reason: str
     body: str
+    channel: str = "sms"
+    state: str = "pending"
 
 
 class CaseOut(BaseModel):

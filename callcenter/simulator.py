@@ -6,8 +6,12 @@ lets it ring out by posting call events back. Inbound calls are placed from the 
 
 from __future__ import annotations
 
+import io
+import math
 import re
 import secrets
+import wave
+from array import array
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -71,6 +75,28 @@ class SimulatedNetwork:
     async def hang_up(self, *, call_sid: str) -> None:
         """Nothing to cut: the phone page sees the call end on the live feed."""
 
+    async def start_recording(self, *, call_sid: str, call_id: int) -> str:
+        """No audio flows through the simulator: the recording is a short tone, made when
+        fetched, so storage, playback and retention run as with a real network."""
+        return f"sim-rec-{call_id}-{new_sid('rec')}"
+
+    async def fetch_recording(self, *, recording_ref: str) -> bytes | None:
+        return simulated_audio()
+
 
 def new_sid(kind: str) -> str:
     return f"SIM-{kind}-{secrets.token_hex(8)}"
+
+
+def simulated_audio(*, seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A mono 8 kHz WAV: a 440 Hz tone standing in for a simulated call's voices."""
+    frames = int(seconds * rate)
+    samples = array("h", (int(8000 * math.sin(2 * math.pi * 440 * i / rate))
+                          for i in range(frames)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    return out.getvalue()

@@ -18,6 +18,7 @@ from callcenter.exceptions import CallNotFoundError
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import EVENT_STATUS, CallAction, CallEventKind, CallStatus
+from callcenter.recordings import flows as recordings
 from callcenter.schemas import (
     PhoneAnswer,
     PhoneNumber,
@@ -56,8 +57,10 @@ async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDe
         from_number=parse_number(body.from_number), to_number=runtime.settings.hotline_number,
         devices=callcenter_of(runtime).devices, now=runtime.clock.now())
     await session.commit()
+    actions = recordings.with_notice(runtime, call, actions)
     simulated_calls.listen(runtime, call, actions)
     events.publish_call(runtime.bus, call)
+    recordings.start_after_notice(runtime, call)
     return _phone_answer(call, actions)
 
 
@@ -89,9 +92,14 @@ async def simulated_event(call_id: RowId, body: SimulatedEvent, user: AnyStaff,
         changed = await service.record_status(session, call=call, status=new_status,
                                               now=runtime.clock.now())
         actions: tuple[CallAction, ...] = ()
-        if changed and new_status == CallStatus.IN_PROGRESS and call.direction == "outbound":
-            actions = await flows.answered_actions(session, call=call, now=runtime.clock.now())
+        answered = changed and new_status == CallStatus.IN_PROGRESS \
+            and call.direction == "outbound"
+        if answered:
+            actions = recordings.with_notice(runtime, call, await flows.answered_actions(
+                session, call=call, now=runtime.clock.now()))
         await session.commit()
+        if answered:
+            recordings.start_after_notice(runtime, call)
         if actions or call.ended_at is not None:
             simulated_calls.listen(runtime, call, actions)
     events.publish_call(runtime.bus, call)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -193,6 +194,24 @@ class TwilioProvider:
         message = await asyncio.to_thread(self.client.messages.create, to=to,
                                           from_=self.from_number, body=body)
         return str(message.sid)
+
+    async def start_recording(self, *, call_sid: str, call_id: int) -> str:
+        """Record both parties of the live call (Call Recordings resource)."""
+        recording = await asyncio.to_thread(
+            self.client.calls(call_sid).recordings.create, recording_channels="dual")
+        return str(recording.sid)
+
+    async def fetch_recording(self, *, recording_ref: str) -> bytes | None:
+        """The recording's WAV from Twilio's media URL; None until Twilio has it (404)."""
+        account, token = self.client.username, self.client.password
+        url = (f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/"
+               f"{recording_ref}.wav")
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.get(url, auth=(account or "", token or ""))
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.content
 
     async def bridge_to_operator(self, *, call_sid: str, call_id: int, operator: str) -> None:
         """Move the caller out of the queue into the call's conference, where the operator's

@@ -12,6 +12,7 @@ from callcenter import caller_input, events, flows, service
 from callcenter.lifespan import callcenter_of
 from callcenter.models import CallLeg
 from callcenter.port import CallAction, CallStatus
+from callcenter.recordings import flows as recordings
 from callcenter.twilio_adapter import (
     WEBHOOK_PREFIX,
     TwilioRequest,
@@ -67,7 +68,8 @@ async def incoming(request: Request) -> Response:
             now=runtime.clock.now())
         await session.commit()
     events.publish_call(runtime.bus, call)
-    return twiml(runtime, call, actions)
+    recordings.start_after_notice(runtime, call)
+    return twiml(runtime, call, recordings.with_notice(runtime, call, actions))
 
 
 @router.post("/gather")
@@ -117,7 +119,8 @@ async def outbound(call_id: RowId, request: Request) -> Response:
     events.publish_call(runtime.bus, call)
     if flows.needs_follow_up(call):
         callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
-    return twiml(runtime, call, actions)
+    recordings.start_after_notice(runtime, call)
+    return twiml(runtime, call, recordings.with_notice(runtime, call, actions))
 
 
 @router.post("/status", status_code=204)

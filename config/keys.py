@@ -29,6 +29,9 @@ class Purpose(StrEnum):
     CAPTURE_LINKS = "capture-links"
     WEBHOOK_SECRETS = "provider-webhook-secrets"  # seals each provider's secret at rest
     SESSIONS = "sessions"
+    WECHAT_LINKS = "wechat-binding-links"  # links families open to bind their WeChat
+    MESSAGE_RECEIPTS = "message-receipts"  # the secret path of gateways' receipt callbacks
+    RECORDINGS = "call-recordings"  # seals recorded calls at rest
 
 
 class BiometricPurpose(StrEnum):

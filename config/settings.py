@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     freeswitch_tts_voice: str = "zh"
     freeswitch_asr: str | None = None
     freeswitch_hold_music: str = "local_stream://moh"
+    # Where the switch writes call recordings; Anxin reads them from the same path, so it is a
+    # folder both see (the same machine, or a shared mount).
+    freeswitch_recording_dir: Path = Path("/var/lib/freeswitch/recordings/anxin")
 
     # devices: the MQTT bridge (docs/mqtt.md, docs/operations.md)
     mqtt_url: str | None = None
@@ -160,6 +163,44 @@ class Settings(BaseSettings):
 
     # incidents: the number "conference 120 in" dials (the local emergency medical centre)
     incidents_emergency_number: str = "120"
+
+    # messages (messaging/, docs/telephony.md): the SMS channel, gateway credentials, template
+    # codes (Chinese carriers send only registered templates), WeChat, retries.
+    sms: Literal["telephony", "aliyun", "tencent"] = "telephony"
+    # Our template name (alarm_received, visit_arranged, provider_offer, ...) -> gateway code.
+    sms_templates: dict[str, str] = {}
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: SecretStr | None = None
+    aliyun_sms_sign_name: str | None = None
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_region: str = "cn-hangzhou"
+    tencent_secret_id: str | None = None
+    tencent_secret_key: SecretStr | None = None
+    tencent_sms_app_id: str | None = None
+    tencent_sms_sign_name: str | None = None
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
+    # WeChat official account: unset app id means no WeChat notices.
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_templates: dict[str, str] = {}
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_oauth_base: str = "https://open.weixin.qq.com"
+    wechat_link_hours: Annotated[float, Field(gt=0)] = 72.0
+    # The "Token" of the account's server configuration: WeChat signs its pushes with it
+    # (template-message delivery reports); unset, the push endpoint answers 404.
+    wechat_server_token: SecretStr | None = None
+    # Pause before each retry of a message the gateway could not take (5xx, timeout); after
+    # the last one the message is failed.
+    message_retry_seconds: list[Annotated[float, Field(ge=0)]] = [10.0, 60.0, 300.0]
+    message_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    message_tick_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # Call recording (callcenter/recordings/): the call purposes recorded (hotline, alarm_callback,
+    # contact, abandoned_callback, callback, campaign...); empty records nothing. Callers hear
+    # the recording notice first. Recordings are sealed at rest and deleted after the retention.
+    recording_call_kinds: list[str] = []
+    recording_retention_days: Annotated[float, Field(gt=0)] = 180.0
+    recording_tick_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     @classmethod
     def settings_customise_sources(

@@ -32,6 +32,8 @@ from callcenter.knowledge.router import router as knowledge_router
 from callcenter.kpis.router import router as kpis_router
 from callcenter.lifespan import open_callcenter
 from callcenter.planning.router import router as staffing_router
+from callcenter.recordings import flows as recording_flows
+from callcenter.recordings import router as recordings_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
 from config.settings import Settings, prepare_data_dir, prepare_secrets
@@ -57,6 +59,9 @@ from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
 from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
+from messaging import flows as messaging_flows
+from messaging import router as messaging_router
+from messaging.lifespan import open_messaging
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -95,6 +100,10 @@ ROUTERS = [
     liveness_router,
     liveness_pages,
     incidents_router,
+    messaging_router.router,
+    messaging_router.receipts,
+    messaging_router.pages,
+    recordings_router.router,
 ]
 
 
@@ -128,6 +137,8 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_responders.tell_family_loop,
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
+    messaging_flows.retry_loop,
+    recording_flows.recording_loop,
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [
@@ -136,7 +147,8 @@ BODY_LIMITS = [
     BodyLimit(r"/api/v1/liveness/seniors/[^/]+/enrolment", ENROLMENT_BODY_LIMIT),
 ]
 LIFESPAN_PARTS: list[LifespanPart] = [open_accounts, open_devices, routing_flows.open_desk,
-                                      open_callcenter, dispatch_flows.dispatch_lifespan,
+                                      open_callcenter, open_messaging,
+                                      dispatch_flows.dispatch_lifespan,
                                       open_liveness]
 
 

@@ -26,9 +26,9 @@ from dispatch.lifecycle import OrderEvent
 from dispatch.models import Provider, ServiceOrder
 from dispatch.notify import (
     LoggingSmsSender,
+    MessagePortSmsSender,
     ProviderNotifier,
     SmsSender,
-    TelephonySmsSender,
     WebhookNotifier,
     deliver_offer,
 )
@@ -72,14 +72,13 @@ class StoredWebhookSecrets:
 
 @asynccontextmanager
 async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
-    """Open the webhook HTTP client; SMS goes out through the call centre's telephony port."""
+    """Open the webhook HTTP client; SMS goes out through the message port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
     webhook_secrets = StoredWebhookSecrets(runtime.sessions, policy.webhook_secret_key)
     async with webhook_targets.guarded_client(demo=runtime.settings.demo) as client:
         runtime.dispatch = DispatchRuntime(
             policy=policy, webhook=WebhookNotifier(client, webhook_secrets),
-            sms=TelephonySmsSender(runtime.callcenter.provider) if runtime.callcenter
-            else LoggingSmsSender(),
+            sms=MessagePortSmsSender(runtime) if runtime.messaging else LoggingSmsSender(),
         )
         # Matching reads providers from memory; a restart builds the index afresh.
         async with runtime.sessions() as session:

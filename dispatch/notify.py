@@ -1,7 +1,8 @@
 """Telling providers about offers: their own system by signed webhook, or an SMS with a link.
 
-Both are Protocols with an in-repo fake beside the real adapter. The SMS port belongs to the
-telephony domain; until it lands, ``LoggingSmsSender`` only logs the text it would send.
+Both are Protocols with an in-repo fake beside the real adapter. SMS goes through the message
+port (messaging/), which picks the gateway (Alibaba Cloud, Tencent Cloud or the telephony
+port) and retries; ``LoggingSmsSender`` only logs the text it would send.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Protocol
 
 import httpx
 
-from callcenter.port import TelephonyProvider
 from dispatch.signing import SIGNATURE_HEADER, sign_body
+from messaging import flows as messaging_flows
+from messaging.port import Outgoing
+from runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,8 @@ class ProviderNotifier(Protocol):
 
 
 class SmsSender(Protocol):
-    async def send_sms(self, *, to: str, text: str) -> None: ...
+    async def send_sms(self, *, to: str, text: str,
+                       params: tuple[tuple[str, str], ...] = ()) -> None: ...
 
 
 class WebhookSecrets(Protocol):
@@ -96,19 +100,23 @@ class LoggingSmsSender:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send_sms(self, *, to: str, text: str) -> None:
+    async def send_sms(self, *, to: str, text: str,
+                       params: tuple[tuple[str, str], ...] = ()) -> None:
         self.sent.append((to, text))
         log.info("SMS to %s: %s", to, text)
 
 
 @dataclass
-class TelephonySmsSender:
-    """Sends through the call centre's telephony port (Twilio, the simulator, later SIP)."""
+class MessagePortSmsSender:
+    """Sends through the message port, as an SMS only (providers are not families)."""
 
-    provider: TelephonyProvider
+    runtime: Runtime
 
-    async def send_sms(self, *, to: str, text: str) -> None:
-        await self.provider.send_sms(to=to, body=text)
+    async def send_sms(self, *, to: str, text: str,
+                       params: tuple[tuple[str, str], ...] = ()) -> None:
+        await messaging_flows.send_now(self.runtime, Outgoing(
+            to=to, text=text, template="provider_offer", purpose="provider_offer",
+            params=params, wechat_ok=False))
 
 
 def sms_text(notice: OfferNotice) -> str:
@@ -119,13 +127,21 @@ def sms_text(notice: OfferNotice) -> str:
     )
 
 
+def sms_params(notice: OfferNotice) -> tuple[tuple[str, str], ...]:
+    """The offer's template values, in the order the text uses them."""
+    return (("order", str(notice.order_id)), ("service", notice.service_name or notice.service),
+            ("district", notice.district),
+            ("expires", notice.expires_local or notice.expires_at), ("link", notice.link))
+
+
 async def deliver_offer(notice: OfferNotice, *, webhook: ProviderNotifier, sms: SmsSender) -> None:
     """Send through the provider's channel; a failure is logged, the offer timer still runs."""
     try:
         if notice.channel == "webhook":
             await webhook.send_offer(notice)
         elif notice.phone:
-            await sms.send_sms(to=notice.phone, text=sms_text(notice))
+            await sms.send_sms(to=notice.phone, text=sms_text(notice),
+                               params=sms_params(notice))
     except (httpx.HTTPError, ValueError):
         log.warning(
             "could not notify provider %s of order %s",

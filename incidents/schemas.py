@@ -101,7 +101,7 @@ class TimelineItem(BaseModel):
     """One moment of the incident, whatever it came from (``source`` and ``ref_id`` say)."""
 
     at: datetime
-    source: str  # incident | alarm | call | order
+    source: str  # incident | alarm | call | order | message
     ref_id: RowId | None
     what: str  # e.g. opened, note, alarm.raised, call.answered, order.accepted, closed
     actor: str | None

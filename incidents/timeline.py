@@ -3,7 +3,8 @@
 Besides what was linked explicitly, an incident also shows the work done around it: parties
 dialled into its calls from elsewhere (a supervisor listening in), the call-back and
 contact-cascade legs of its alarms' cases, and a responder order sent because nobody answered
-(``case:<id>``).
+(``case:<id>``), and the notices the message port sent the family about those alarms (sent,
+delivered, or failed after its retries).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from incidents import service
 from incidents.kinds import EntryKind
 from incidents.models import Incident, IncidentEntry
 from incidents.schemas import ContactReached, IncidentDetail, IncidentOut, TimelineItem
+from messaging import service as messaging_service
+from messaging.models import Message
 from seniors.models import EmergencyContact, Senior
 
 ORDER_SOURCE_PREFIX = "incident:"
@@ -113,6 +116,24 @@ async def _order_items(session: AsyncSession,
             for move in moves]
 
 
+def _message_items(messages: Sequence[Message]) -> list[TimelineItem]:
+    """A notice shows where it ended up: sent, delivered, or failed (with the reason)."""
+    items = []
+    for message in messages:
+        detail: dict[str, object] = {"channel": message.channel, "gateway": message.gateway,
+                                     "to": message.to_number, "template": message.template,
+                                     "attempts": message.attempts}
+        for at, what in ((message.sent_at, "message.sent"),
+                         (message.delivered_at, "message.delivered"),
+                         (message.failed_at, "message.failed")):
+            if at is not None:
+                extra = {"error": message.last_error} if what == "message.failed" else {}
+                items.append(TimelineItem(at=at, source="message", ref_id=message.id,
+                                          what=what, actor=None, text=message.body,
+                                          detail={**detail, **extra}))
+    return items
+
+
 async def contacts_reached(session: AsyncSession, incident: Incident,
                            calls: Sequence[CallLeg],
                            entries: Sequence[IncidentEntry]) -> list[ContactReached]:
@@ -150,6 +171,10 @@ async def detail_of(session: AsyncSession, incident: Incident) -> IncidentDetail
     items += await _alarm_items(session, alarms)
     items += [item for call in calls for item in _call_items(call)]
     items += await _order_items(session, orders)
+    case_ids = (await session.scalars(select(CallCase.id).where(
+        CallCase.alarm_id.in_(alarm_ids)))).all() if alarm_ids else []
+    items += _message_items(await messaging_service.of_alarms(
+        session, alarm_ids=alarm_ids, case_ids=case_ids))
     items.sort(key=lambda item: item.at)  # stable: equal times keep the order built above
     return IncidentDetail(
         **(await incident_out(session, incident)).model_dump(),

@@ -1,5 +1,5 @@
-"""The port for certification reminders. The real telephony adapter (call or SMS) belongs to
-the telephony domain; until it lands, the logging sender beside this port is used."""
+"""The port for certification reminders: sent through the message port (WeChat when the
+person bound it, else SMS); the logging sender beside it stands in when that is not running."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from callcenter.port import TelephonyProvider
+from messaging import flows as messaging_flows
+from messaging.lifespan import messaging_of
+from messaging.port import Outgoing
+from runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +30,23 @@ class ReminderSender(Protocol):
 
 
 @dataclass
-class TelephonyReminderSender:
-    """Texts the senior's first phone through the call centre's telephony port."""
+class MessagePortReminderSender:
+    """Sends the reminder to the senior's first phone through the message port."""
 
-    provider: TelephonyProvider
+    runtime: Runtime
 
     async def send(self, reminder: Reminder) -> None:
+        """Hand the reminder to the message port and return: the roster calls this inside
+        its own writing transaction, which the port's must not wait for."""
         if reminder.phones:
-            await self.provider.send_sms(to=reminder.phones[0], body=reminder.message)
+            messaging_of(self.runtime).spawn(self._send(Outgoing(
+                to=reminder.phones[0], text=reminder.message, template="liveness_reminder",
+                purpose="reminder", senior_id=reminder.senior_id,
+                params=(("category", reminder.category),
+                        ("due", reminder.due_on.isoformat())))))
+
+    async def _send(self, outgoing: Outgoing) -> None:
+        await messaging_flows.send_now(self.runtime, outgoing)
 
 
 @dataclass

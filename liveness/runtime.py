@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from config.keys import BiometricKeys, Purpose, biometric_keys, purpose_key
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
-from liveness.reminders import LoggingReminderSender, ReminderSender, TelephonyReminderSender
+from liveness.reminders import LoggingReminderSender, MessagePortReminderSender, ReminderSender
 from liveness.rotation import ResealReport, reseal_all
 from runtime.context import Runtime
 
@@ -44,8 +44,8 @@ async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
     async with pool_of(settings.liveness_workers) as pool:
         runtime.liveness = LivenessRuntime(
             pool=pool, keys=keys, link_key=purpose_key(settings, Purpose.CAPTURE_LINKS),
-            reminders=TelephonyReminderSender(runtime.callcenter.provider)
-            if runtime.callcenter else LoggingReminderSender(),
+            reminders=MessagePortReminderSender(runtime) if runtime.messaging
+            else LoggingReminderSender(),
             thresholds=Thresholds(settings.liveness_accept_distance,
                                   settings.liveness_review_distance,
                                   settings.liveness_replay_distance),

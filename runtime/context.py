@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from devices.lifespan import DevicesRuntime
     from dispatch.flows import DispatchRuntime
     from liveness.runtime import LivenessRuntime
+    from messaging.lifespan import MessagingRuntime
 
 
 @dataclass
@@ -36,3 +37,4 @@ class Runtime:
     devices: DevicesRuntime | None = None
     dispatch: DispatchRuntime | None = None
     liveness: LivenessRuntime | None = None
+    messaging: MessagingRuntime | None = None

@@ -13,6 +13,7 @@ import json
 import logging
 import uuid as uuids
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 from sqlalchemy import select
@@ -49,6 +50,17 @@ class SmsUnsupportedError(RuntimeError):
     """FreeSWITCH carries voice; texts need a message gateway."""
 
 
+class RecordingRefusedError(RuntimeError):
+    """The switch answered ``uuid_record`` with an error (no such channel, no space...)."""
+
+
+def _read_if_present(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def parse_address(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit():
@@ -77,6 +89,7 @@ class FreeSwitchNetwork:
     # Where each conference's caller is (uuid): a silent listener eavesdrops on them.
     callers: dict[str, str] = field(default_factory=dict)
     recorded: tuple[str, ...] = ()  # recorded-only languages with every prompt recorded
+    recording_dir: Path = Path("/var/lib/freeswitch/recordings/anxin")
 
     @classmethod
     def from_settings(cls, runtime: Runtime) -> FreeSwitchNetwork:
@@ -93,7 +106,8 @@ class FreeSwitchNetwork:
                    socket_address=(settings.freeswitch_socket_host,
                                    settings.freeswitch_socket_port),
                    gateway=settings.freeswitch_gateway,
-                   ring_seconds=settings.outbound_ring_seconds)
+                   ring_seconds=settings.outbound_ring_seconds,
+                   recording_dir=settings.freeswitch_recording_dir)
 
     # The port: what the flows ask of a phone network.
 
@@ -127,6 +141,27 @@ class FreeSwitchNetwork:
 
     async def hang_up(self, *, call_sid: str) -> None:
         await self._api(f"uuid_kill {call_sid} NORMAL_CLEARING")
+
+    async def start_recording(self, *, call_sid: str, call_id: int) -> str:
+        """``uuid_record`` both parties into the shared recording folder; the file's name is
+        the recording's reference."""
+        name = f"{call_id}-{call_sid}.wav"
+        reply = await self._api(f"uuid_record {call_sid} start {self.recording_dir / name}")
+        if not reply.startswith("+OK"):
+            raise RecordingRefusedError(f"FreeSWITCH would not record {call_sid}: "
+                                        f"{reply.strip()}")
+        return name
+
+    async def fetch_recording(self, *, recording_ref: str) -> bytes | None:
+        """The WAV the switch wrote, once the call is over (it is still growing before)."""
+        if "/" in recording_ref or recording_ref.startswith("."):
+            raise ValueError(f"not a recording of ours: {recording_ref!r}")
+        call_sid = recording_ref.removesuffix(".wav").partition("-")[2]
+        session = self.sessions.get(call_sid)
+        if session is not None and not session.ended:
+            return None
+        path = self.recording_dir / recording_ref
+        return await asyncio.to_thread(_read_if_present, path)
 
     async def play(self, *, call_sid: str, actions: tuple[CallAction, ...]) -> bool:
         """Actions for a caller waiting on one of our sockets; False if no such caller."""

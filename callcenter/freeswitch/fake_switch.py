@@ -233,6 +233,7 @@ class FakeSwitch:
     password: str = "ClueCon"
     clock: Clock = field(default_factory=SystemClock)
     channels: dict[str, FakeChannel] = field(default_factory=dict)
+    recordings: dict[str, str] = field(default_factory=dict)  # channel uuid -> file asked for
     originated: dict[int, FakeChannel] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
@@ -358,13 +359,15 @@ class FakeSwitch:
             rows = [{"uuid": uuid, "cid_num": c.caller} for uuid, c in self.channels.items()]
             return json.dumps({"row_count": len(rows), "rows": rows})
         channel = self.channels.get(words[0]) if words else None
-        if name in ("uuid_break", "uuid_transfer", "uuid_kill", "uuid_broadcast") \
-                and channel is None:
+        if name in ("uuid_break", "uuid_transfer", "uuid_kill", "uuid_broadcast",
+                    "uuid_record") and channel is None:
             return "-ERR No such channel!\n"
         if name == "uuid_break" and channel is not None:
             channel.break_app()
         elif name == "uuid_kill" and channel is not None:
             self._spawn(self.end(channel, words[1] if len(words) > 1 else "NORMAL_CLEARING"))
+        elif name == "uuid_record" and channel is not None and len(words) > 2:
+            self.recordings[channel.uuid] = words[2]
         return "+OK\n"
 
     def _originate(self, args: str) -> str:

@@ -660,5 +660,14 @@ export default {
   "pages.task_reason.senior_request": "the senior asked",
   "pages.task_reason.review": "check needs review",
   "pages.task_reason.identity_uncertain": "check needs review",
-  "pages.task_reason.check_failed": "check failed"
+  "pages.task_reason.check_failed": "check failed",
+  // call recordings (messages engineer: components/recordings.js)
+  "rec.title": "Recordings",
+  "rec.none": "No recordings",
+  "rec.play": "Play",
+  "rec.failed": "The recording cannot be played",
+  "rec.kept_until": "kept until",
+  "rec.state.recording": "recording",
+  "rec.state.stored": "stored",
+  "rec.state.purged": "deleted (retention over)"
 };

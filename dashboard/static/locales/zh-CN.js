@@ -660,5 +660,14 @@ export default {
   "pages.task_reason.senior_request": "老人主动申请",
   "pages.task_reason.review": "认证需复核",
   "pages.task_reason.identity_uncertain": "认证需复核",
-  "pages.task_reason.check_failed": "认证未通过"
+  "pages.task_reason.check_failed": "认证未通过",
+  // call recordings (messages engineer: components/recordings.js)
+  "rec.title": "通话录音",
+  "rec.none": "暂无录音",
+  "rec.play": "播放",
+  "rec.failed": "无法播放该录音",
+  "rec.kept_until": "保留至",
+  "rec.state.recording": "录音中",
+  "rec.state.stored": "已保存",
+  "rec.state.purged": "已删除（超过保存期限）"
 };

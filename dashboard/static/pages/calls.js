@@ -1,6 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { recordingList } from "/static/components/recordings.js";
 import { seniorPanel } from "/static/pages/incident.js";
 
 // Operators: the waiting calls, answer one, see who is calling, hang up.
@@ -29,6 +30,7 @@ export default async function calls(main, { user }) {
     const call = await api(`/api/v1/calls/${id}/answer`, { method: "POST" });
     // A known caller's record pops up: the incident page's panel, and a link to the incident.
     const senior = call.senior_id ? el("div", { id: "calls-senior" }) : null;
+    const recordings = el("section", { id: "calls-recordings" });
     current.hidden = false;
     current.dataset.callId = call.id;
     current.replaceChildren(
@@ -39,7 +41,9 @@ export default async function calls(main, { user }) {
         current.hidden = true;
         refresh();
       } }, t("calls.hangup")),
+      recordings,
     );
+    recordingList(recordings, [call.id], { user }).catch(() => {});
     if (senior) {
       const record = await seniorPanel(senior, call.senior_id);
       if (record.open_incident_id) senior.prepend(el("p", {}, el("a", { href: `#/incident/${record.open_incident_id}`, id: "calls-incident-link" }, t("incident.open_link"))));

@@ -4,6 +4,7 @@ import { onLive } from "/static/live.js";
 import { serviceOrderForm } from "/static/pages/service-order.js";
 import { alertList } from "/static/components/alert-list.js";
 import { watchPanel } from "/static/components/watch-panel.js";
+import { recordingList } from "/static/components/recordings.js";
 
 function outcomeLabel(value) {
   const key = `outcome.${value}`;
@@ -87,6 +88,7 @@ export default async function incident(main, { user }) {
   const actions = el("div", { id: "incident-actions" });
   const message = el("p", { class: "error", id: "incident-error", hidden: true });
   const alerts = el("ul", { class: "compact", id: "incident-alerts" });
+  const recordings = el("section", { id: "incident-recordings" });
   let current = null;
 
   async function act(run) {
@@ -181,8 +183,9 @@ export default async function incident(main, { user }) {
 
   main.append(head, message, el("div", { class: "split" }, record,
     el("div", { class: "grow" }, section("incident.alerts", alerts), actions, section("incident.timeline", timeline),
-      section("incident.contacts_reached", reached))));
+      section("incident.contacts_reached", reached), recordings)));
   await refresh();
+  recordingList(recordings, current.calls.map((c) => c.id), { user }).catch(() => {});
   const stopAlerts = await alertList(alerts, { canClose: user.role !== "operator", seniorId: current.senior_id });
   let pending = null;
   const later = () => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); };
