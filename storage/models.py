@@ -6,6 +6,7 @@ from alerts import models as alerts_models
 from callcenter import models as callcenter_models
 from callcenter.knowledge import models as knowledge_models
 from callcenter.routing import models as routing_models
+from cluster import models as cluster_models
 from devices import models as devices_models
 from dispatch import models as dispatch_models
 from incidents import models as incidents_models
@@ -13,5 +14,5 @@ from liveness import models as liveness_models
 from seniors import models as seniors_models
 
 DOMAIN_MODELS = (accounts_models, alarms_models, alerts_models, callcenter_models, knowledge_models,
-                 routing_models, devices_models, dispatch_models, liveness_models,
+                 routing_models, cluster_models, devices_models, dispatch_models, liveness_models,
                  seniors_models, incidents_models)

@@ -73,6 +73,12 @@ class RoutingDesk:
             self.router.supervisors = await _supervisors(session)
         self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
 
+    async def reload(self) -> None:
+        """Forget the engine's state and read the stored one (a lease taken over)."""
+        async with self.lock:
+            self.router = Router(away=self.router.away)
+            await self.load()
+
     def subject_of(self, task: Task) -> Subject | None:
         return self.subjects.get(task.ref)
 
@@ -114,6 +120,7 @@ class RoutingDesk:
             actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
+            await self.runtime.leases.fence(session)  # offers come from the lease holder only
             await session.commit()
         self._announce(actions, alerts)
         return tasks
@@ -196,6 +203,7 @@ class RoutingDesk:
             actions: list[Action] = change(now)
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
+            await self.runtime.leases.fence(session)
             await session.commit()
         self._announce(actions, alerts)
 

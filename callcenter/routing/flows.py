@@ -97,7 +97,9 @@ NEW_WORK_TOPICS = frozenset({"alarm.raised", "alarm.updated", "call.updated", "c
 
 async def routing_loop(runtime: Runtime) -> None:
     """Queue new alarms and calls, expire reservations, widen offers, end wrap-ups: once a
-    second, and at once when an alarm is raised or a call starts waiting."""
+    second, and at once when an alarm is raised or a call starts waiting. Starts from the
+    stored queue: the lease may come from an instance that just died."""
+    await desk_of(runtime).reload()
     wake = asyncio.Event()
     async with asyncio.TaskGroup() as group:
         group.create_task(_wake_on_new_work(runtime, wake), name="routing-wake")
