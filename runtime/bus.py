@@ -17,7 +17,7 @@ import itertools
 import logging
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +32,7 @@ WRITE_SLICE = 500  # events appended per transaction
 OUTBOX_LIMIT = 100_000  # events waiting for the log while the database is away
 POLL_SECONDS = 1.0  # the reader looks even without a wake-up (a listener that reconnects)
 RETRY_SECONDS = 1.0
-CATCH_UP_STEPS = 50  # of 20 ms: how long a resume waits for this instance to reach its number
+CATCH_UP_SECONDS = 1.0  # how long a resume waits for this instance to reach its number
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,7 @@ class EventBus:
     _outbox: list[PendingEvent] = field(default_factory=list)
     _outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
+    _progress: asyncio.Event = field(default_factory=asyncio.Event)  # stored or delivered
 
     def __post_init__(self) -> None:
         self._recent = deque(maxlen=self.buffer_size)
@@ -179,10 +180,9 @@ class EventBus:
 
     async def _catch_up(self, seq: int) -> None:
         self._woken.set()
-        for _ in range(CATCH_UP_STEPS):
-            if self._last_seq >= seq:
-                return
-            await asyncio.sleep(0.02)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progressed_until(lambda: self._last_seq >= seq),
+                                   CATCH_UP_SECONDS)
 
     async def _replay_from_log(self, seq: int, event_log: EventLog) -> list[BusEvent] | None:
         first = await event_log.first_seq()
@@ -194,6 +194,23 @@ class EventBus:
             replay += [row for row in rows if row.seq <= self._last_seq]
             if len(rows) < READ_SLICE or not rows or rows[-1].seq >= self._last_seq:
                 return replay
+
+    async def settled(self) -> None:
+        """Wait until what was published so far is stored and handed to subscribers here."""
+        if self.log is None:
+            return
+        await self._progressed_until(lambda: not self._outbox)
+        target = await self.log.last_seq()
+        self._woken.set()
+        await self._progressed_until(lambda: self._last_seq >= target)
+
+    async def _progressed_until(self, done: Callable[[], bool]) -> None:
+        while True:
+            self._progress.clear()
+            if done():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), timeout=POLL_SECONDS)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -226,10 +243,8 @@ class EventBus:
 
     async def _flush(self) -> None:
         """On the way out: give the writer a moment to store what was just published."""
-        for _ in range(50):
-            if not self._outbox:
-                return
-            await asyncio.sleep(0.02)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progressed_until(lambda: not self._outbox), 1.0)
 
     async def _write(self, event_log: EventLog) -> None:
         while True:
@@ -245,6 +260,7 @@ class EventBus:
                     continue
                 del self._outbox[:len(batch)]
                 self._woken.set()
+                self._progress.set()
 
     async def _read(self, event_log: EventLog) -> None:
         while True:
@@ -262,6 +278,7 @@ class EventBus:
             rows = await event_log.after(self._last_seq, READ_SLICE)
             for event in rows:
                 self._fan_out(event)
+            self._progress.set()
             if len(rows) < READ_SLICE:
                 return
 
