@@ -72,6 +72,7 @@ class Leases:
     term_seconds: float = 6.0
     now: Callable[[], datetime] = wall_now
     held: dict[str, int] = field(default_factory=dict)  # name -> generation, for /readyz
+    elsewhere: set[str] = field(default_factory=set)  # last seen held by another instance
 
     @property
     def renew_seconds(self) -> float:
@@ -146,12 +147,14 @@ class Leases:
         while True:
             generation = await self._take_or_none(name)
             if generation is None:
+                self.elsewhere.add(name)
                 if not announced_wait:
                     log.info("lease %s: held elsewhere; standing by", name)
                     announced_wait = True
                 await asyncio.sleep(self.renew_seconds / 2)
                 continue
             announced_wait = False
+            self.elsewhere.discard(name)
             log.info("lease %s: taken (generation %d) by %s", name, generation, self.holder)
             if await self._run_held(name, generation, job):
                 return
