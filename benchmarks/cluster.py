@@ -195,7 +195,7 @@ async def run(*, rate: float, seconds: float, second_burst: float) -> dict[str, 
     sos_total = int((seconds + second_burst) * rate / SOS_EVERY) + 10
     with tempfile.TemporaryDirectory(prefix="anxin-cluster-bench-") as scratch:
         workdir = Path(scratch)
-        server = ThrowawayPostgres(port=_free_port(), root=workdir / "pg")
+        server = ThrowawayPostgres(port=_free_port())
         database_url = server.start()
         processes: list[Process] = []
         try:

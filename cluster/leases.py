@@ -2,9 +2,10 @@
 
 A lease is a row (name, holder, generation, expiry) rather than an advisory lock: it works the
 same on SQLite and PostgreSQL, it survives a connection pool (an advisory lock belongs to one
-connection, which a pool hands around), and its generation fences the job's writes. The holder
-renews it every third of its term; a holder that has not renewed for two thirds of the term
-stops its job by itself, so it is gone before the lease expires and another instance may take
+connection, which a pool hands around), and its generation fences the job's writes. One
+heartbeat per instance renews all its leases in one statement every third of the term and
+looks for free ones; a holder that has not renewed for two thirds of the term stops its jobs
+by itself, so it is gone before the lease expires and another instance may take
 it (a stall, a lost database). Writes that would do harm twice (desk offers, dispatch timers)
 call ``fence`` in their transaction: it locks the lease row and fails unless this instance
 still holds this generation, so a holder that woke from a stall cannot write after a taker.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -73,6 +74,8 @@ class Leases:
     now: Callable[[], datetime] = wall_now
     held: dict[str, int] = field(default_factory=dict)  # name -> generation, for /readyz
     elsewhere: set[str] = field(default_factory=set)  # last seen held by another instance
+    _wanted: dict[str, _Claim] = field(default_factory=dict)
+    _keeper: asyncio.Task[None] | None = None
 
     @property
     def renew_seconds(self) -> float:
@@ -140,76 +143,131 @@ class Leases:
         if touched is None:
             raise LeaseLost(f"lease {lease.name} generation {lease.generation} is gone")
 
+    async def renew_all(self) -> set[str]:
+        """One statement for every lease this instance holds; the names still ours."""
+        now = self.now()
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                update(ClusterLease)
+                .where(ClusterLease.holder == self.holder, ClusterLease.expires_at > now,
+                       ClusterLease.name.in_(list(self.held)))
+                .values(expires_at=now + timedelta(seconds=self.term_seconds))
+                .returning(ClusterLease.name, ClusterLease.generation))).all()
+            await session.commit()
+        return {name for name, generation in rows if self.held.get(name) == generation}
+
+    async def free_among(self, names: list[str]) -> list[str]:
+        """Those of ``names`` whose lease is missing or expired (one query)."""
+        async with self.sessions() as session:
+            taken = set((await session.scalars(select(ClusterLease.name).where(
+                ClusterLease.name.in_(names), ClusterLease.expires_at >= self.now()))).all())
+        return [name for name in names if name not in taken]
+
     async def hold(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
         """Wait for the lease, run the job while holding it; when it is lost, stop the job and
         wait again. Returns when the job returns."""
-        announced_wait = False
-        while True:
-            generation = await self._take_or_none(name)
-            if generation is None:
-                self.elsewhere.add(name)
-                if not announced_wait:
-                    log.info("lease %s: held elsewhere; standing by", name)
-                    announced_wait = True
-                await asyncio.sleep(self.renew_seconds / 2)
-                continue
-            announced_wait = False
-            self.elsewhere.discard(name)
-            log.info("lease %s: taken (generation %d) by %s", name, generation, self.holder)
-            if await self._run_held(name, generation, job):
-                return
-
-    async def _take_or_none(self, name: str) -> int | None:
+        claim = _Claim()
+        self._wanted[name] = claim
+        self._start_keeper()
         try:
-            return await self.try_take(name)
-        except Exception as error:  # the database is away: stand by, try again
-            log.warning("lease %s: cannot reach the database (%s)", name, type(error).__name__)
-            return None
+            while True:
+                await claim.granted.wait()
+                if await self._run_held(name, claim, job):
+                    return
+        finally:
+            del self._wanted[name]
+            if not self._wanted and self._keeper is not None:
+                self._keeper.cancel()
+            generation = self.held.pop(name, None)
+            if generation is not None:  # the app is stopping: hand the lease on at once
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.release(name, generation))
 
-    async def _run_held(self, name: str, generation: int,
+    def _start_keeper(self) -> None:
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep(), name="lease-keeper")
+
+    async def _run_held(self, name: str, claim: _Claim,
                         job: Callable[[], Awaitable[None]]) -> bool:
         """True when the job finished by itself; False when the lease was lost."""
+        generation = self.held[name]
         token = _held.set(HeldLease(name, self.holder, generation))
-        self.held[name] = generation
         job_task = asyncio.ensure_future(job())
-        keeper = asyncio.ensure_future(self._keep(name, generation))
         _held.reset(token)
+        lost = asyncio.ensure_future(claim.lost.wait())
         try:
-            done, _ = await asyncio.wait((job_task, keeper),
-                                         return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:  # the app is stopping: hand the lease on at once
-            await _stop(job_task, keeper)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.release(name, generation))
-            raise
+            await asyncio.wait((job_task, lost), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self.held.pop(name, None)
-        await _stop(job_task, keeper)
-        if keeper in done or isinstance(job_task.exception(), LeaseLost):
+            await _stop(job_task, lost)
+        if claim.lost.is_set() or isinstance(job_task.exception(), LeaseLost):
+            self._revoke(name)
             log.warning("lease %s: lost (generation %d); job stopped", name, generation)
             return False
-        with contextlib.suppress(Exception):
-            await self.release(name, generation)
         job_task.result()  # a crash goes up to the supervisor, which restarts the job
         return True
 
-    async def _keep(self, name: str, generation: int) -> None:
-        """Renew until renewing fails or has not succeeded for two thirds of the term."""
+    def _grant(self, name: str, generation: int) -> None:
+        claim = self._wanted.get(name)
+        if claim is None:
+            return
+        self.held[name] = generation
+        self.elsewhere.discard(name)
+        claim.lost.clear()
+        claim.granted.set()
+        log.info("lease %s: taken (generation %d) by %s", name, generation, self.holder)
+
+    def _revoke(self, name: str) -> None:
+        self.held.pop(name, None)
+        claim = self._wanted.get(name)
+        if claim is not None:
+            claim.granted.clear()
+            claim.lost.set()
+
+    async def _keep(self) -> None:
+        """This instance's one heartbeat: renew what it holds (one statement), stop every job
+        once renewing has failed for two thirds of the term, take what it wants and is free."""
         deadline = time.monotonic() + self.term_seconds * 2 / 3
-        while True:
-            await asyncio.sleep(max(0.0, min(self.renew_seconds, deadline - time.monotonic())))
+        while self._wanted:
             left = deadline - time.monotonic()
-            if left <= 0:
-                return
             try:
-                if not await asyncio.wait_for(self.renew(name, generation), timeout=left):
-                    return
+                if self.held:
+                    ours = await asyncio.wait_for(self.renew_all(), timeout=max(left, 0.01))
+                    for name in set(self.held) - ours:
+                        self._revoke(name)
                 deadline = time.monotonic() + self.term_seconds * 2 / 3
-            except Exception as error:
-                log.warning("lease %s: renewal failed (%s)", name, type(error).__name__)
+                await self._take_free()
+            except Exception as error:  # the database is away: stand by, try again
+                log.warning("leases: cannot reach the database (%s)", type(error).__name__)
+            if self.held and time.monotonic() >= deadline:
+                for name in list(self.held):
+                    self._revoke(name)
+            pause = self.renew_seconds if self.held else self.renew_seconds / 2
+            await asyncio.sleep(max(0.0, min(pause, deadline - time.monotonic()))
+                                if self.held else pause)
+
+    async def _take_free(self) -> None:
+        wanted = [name for name in self._wanted if name not in self.held]
+        if not wanted:
+            return
+        free = set(await self.free_among(wanted))
+        self.elsewhere |= set(wanted) - free
+        for name in free:
+            generation = await self.try_take(name)
+            if generation is None:
+                self.elsewhere.add(name)
+            else:
+                self._grant(name, generation)
 
 
-async def _stop(*tasks: asyncio.Future[None]) -> None:
+@dataclass
+class _Claim:
+    """A job's wish for a lease: set ``granted`` when taken, ``lost`` when it must stop."""
+
+    granted: asyncio.Event = field(default_factory=asyncio.Event)
+    lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _stop(*tasks: asyncio.Future[Any]) -> None:
     for task in tasks:
         task.cancel()
     for task in tasks:
