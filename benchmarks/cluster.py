@@ -20,21 +20,20 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 import websockets
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from accounts import service as accounts_service
-from accounts.roles import Role
 from alarms.models import Alarm
 from benchmarks.instances import (
     ClusterConfig,
     Process,
+    pendant_id,
+    prepare_database,
     start_ingest_worker,
     start_instance,
     until_ready,
@@ -43,12 +42,9 @@ from callcenter.routing.models import RoutingTask
 from cluster.models import BusLogEntry
 from devices import credentials
 from devices.bench import Target, bench_broker, percentile, publish_traffic, stamp
-from devices.models import Device, DeviceReading, StoredDeviceEvent
+from devices.models import DeviceReading, StoredDeviceEvent
 from dispatch.models import DispatchTimer, OrderTransition
-from seniors import demo as seniors_demo
-from seniors.models import Senior
 from storage.engine import create_engine, create_sessionmaker
-from storage.migrate import upgrade
 from storage.throwaway_postgres import ThrowawayPostgres
 
 PASSWORD = secrets.token_urlsafe(12)
@@ -60,7 +56,7 @@ def cluster_message(seq: int, device_id: str, *, sos_devices: int) -> tuple[str,
     """Telemetry, or every 100th an SOS from a pendant of its own (one alarm per SOS); the
     event id carries its send time for the feed's latency."""
     if seq % SOS_EVERY == 0:
-        pendant = f"sos-{seq // SOS_EVERY % sos_devices:05d}"
+        pendant = pendant_id(seq // SOS_EVERY % sos_devices)
         body: dict[str, Any] = {"event_id": f"c{seq}-{time.time() * 1000:.1f}",
                                 "ts": stamp(seq), "type": "sos", "detail": {}}
         return f"anxin/v1/devices/{pendant}/event", json.dumps(body).encode()
@@ -95,31 +91,22 @@ async def _feed(base: str, username: str, log: FeedLog, stop: asyncio.Event) -> 
                 log.arrivals.setdefault(str(message["data"]["event_id"]), time.time())
 
 
-async def _prepare(database_url: str, sos_devices: int) -> None:
+async def _until_consuming(database_url: str, *, workers: int, within: float = 180.0) -> None:
+    """Until that many ingest workers said on the feed that they consume (their sessions
+    exist, so nothing published from now on is dropped)."""
+    deadline = time.monotonic() + within
     engine = create_engine(database_url)
     try:
-        await upgrade(engine)
-        now = datetime.now(UTC)
-        async with create_sessionmaker(engine)() as session:
-            await seniors_demo.seed_seniors(session, now=now, count=sos_devices)
-            for name in ("op-a", "op-b"):
-                await accounts_service.create_user(session, username=name, display_name=name,
-                                                   role=Role.OPERATOR, password=PASSWORD,
-                                                   now=now)
-            seniors = list(await session.scalars(select(Senior.id).order_by(Senior.id)))
-            password_hash = credentials.hash_password(credentials.new_password())
-            rows = [{"id": f"sos-{n:05d}", "model": "anxin-pendant", "kind": "wearable",
-                     "senior_id": senior} for n, senior in enumerate(seniors)]
-            rows += [{"id": f"bench-{n:05d}", "model": "anxin-watch", "kind": "wearable",
-                      "senior_id": None} for n in range(TELEMETRY_DEVICES)]
-            for start in range(0, len(rows), 1000):
-                await session.execute(insert(Device), [
-                    {**row, "location": "", "heartbeat_seconds": 3600, "grace_seconds": 3600,
-                     "state": "active", "mqtt_password_hash": password_hash,
-                     "created_at": now} for row in rows[start:start + 1000]])
-            await session.commit()
+        while time.monotonic() < deadline:
+            async with create_sessionmaker(engine)() as session:
+                said = (await session.execute(select(BusLogEntry.origin, BusLogEntry.data).where(
+                    BusLogEntry.topic == "ingest.health"))).all()
+            if len({origin for origin, data in said if data.get("consuming")}) >= workers:
+                return
+            await asyncio.sleep(0.5)
     finally:
         await engine.dispose()
+    raise TimeoutError(f"{workers} ingest workers not consuming after {within} s")
 
 
 async def _stored(database_url: str) -> int:
@@ -199,7 +186,9 @@ async def run(*, rate: float, seconds: float, second_burst: float) -> dict[str, 
         database_url = server.start()
         processes: list[Process] = []
         try:
-            await _prepare(database_url, sos_total)
+            await prepare_database(database_url, pendants=sos_total,
+                                   operators=["op-a", "op-b"], password=PASSWORD,
+                                   watches=TELEMETRY_DEVICES)
             service_password = credentials.service_password(workdir / "ingest")
             with bench_broker(workdir, None, service_password) as target:
                 mqtt = {"ANXIN_MQTT_URL": f"mqtt://{credentials.SERVICE_USERNAME}:"
@@ -213,7 +202,7 @@ async def run(*, rate: float, seconds: float, second_burst: float) -> dict[str, 
                 processes.append(b)
                 await until_ready(b)
                 processes += [start_ingest_worker(config, n, mqtt) for n in (1, 2)]
-                await asyncio.sleep(8)  # the workers connected and subscribed
+                await _until_consuming(database_url, workers=2)
                 return await _measure(database_url, target, a, b, rate=rate, seconds=seconds,
                                       second_burst=second_burst, sos_devices=sos_total)
         finally:
@@ -247,9 +236,8 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
     await asyncio.gather(*feeds, return_exceptions=True)
     latencies = [arrived - float(event_id.split("-")[1]) / 1000
                  for event_id, arrived in logs["b"].arrivals.items()]
-    sos_used = {f"sos-{n:05d}" for n in range(int(sent / SOS_EVERY) + 1)}
     outcome = await _outcome(database_url, killed_at=killed_at, survivor=b,
-                             sos_devices_used=sos_used & _sos_sent(sent, sos_devices))
+                             sos_devices_used=_sos_sent(sent, sos_devices))
     return {"bench": "cluster", "offered_msg_s": rate, "sent": sent,
             "accepted_msg_s": round(accepted, 1), "lost": max(0, sent -
                                                               await _stored(database_url)),
@@ -262,7 +250,7 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
 
 def _sos_sent(sent: int, sos_devices: int) -> set[str]:
     """The pendants that sent an SOS: sequence numbers run 0..sent across two publishers."""
-    return {f"sos-{seq // SOS_EVERY % sos_devices:05d}" for seq in range(0, sent, SOS_EVERY)}
+    return {pendant_id(seq // SOS_EVERY % sos_devices) for seq in range(0, sent, SOS_EVERY)}
 
 
 def _free_port() -> int:

@@ -11,12 +11,21 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import insert, select
 
-from devices import mosquitto
+from accounts import service as accounts_service
+from accounts.roles import Role
+from devices import credentials, mosquitto
+from devices.models import Device
+from seniors import demo as seniors_demo
+from seniors.models import Senior
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +119,40 @@ async def until_ready(process: Process, *, holding: str | None = None,
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"{process.name} not ready: {status} {body}")
         await asyncio.sleep(0.2)
+
+
+def pendant_id(n: int) -> str:
+    return f"sos-{n:05d}"
+
+
+async def prepare_database(database_url: str, *, pendants: int, operators: list[str],
+                           password: str, watches: int = 0) -> list[int]:
+    """Migrate, then seed: seniors with a pendant each (``pendant_id``), ``watches`` watches
+    with no senior (bench-NNNNN, telemetry only), operator accounts. The seniors' ids, in the
+    pendants' order."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        now = datetime.now(UTC)
+        async with create_sessionmaker(engine)() as session:
+            await seniors_demo.seed_seniors(session, now=now, count=pendants)
+            for name in operators:
+                await accounts_service.create_user(session, username=name, display_name=name,
+                                                   role=Role.OPERATOR, password=password,
+                                                   now=now)
+            seniors = list(await session.scalars(select(Senior.id).order_by(Senior.id)))
+            rows = [{"id": pendant_id(n), "model": "anxin-pendant", "senior_id": senior}
+                    for n, senior in enumerate(seniors)]
+            rows += [{"id": f"bench-{n:05d}", "model": "anxin-watch", "senior_id": None}
+                     for n in range(watches)]
+            password_hash = credentials.hash_password(credentials.new_password())
+            for start in range(0, len(rows), 1000):
+                await session.execute(insert(Device), [
+                    {**row, "kind": "wearable", "location": "", "heartbeat_seconds": 3600,
+                     "grace_seconds": 3600, "state": "active",
+                     "mqtt_password_hash": password_hash, "created_at": now}
+                    for row in rows[start:start + 1000]])
+            await session.commit()
+        return seniors
+    finally:
+        await engine.dispose()

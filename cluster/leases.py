@@ -172,7 +172,11 @@ class Leases:
         try:
             while True:
                 await claim.granted.wait()
-                if await self._run_held(name, claim, job):
+                generation = self.held.get(name)
+                if generation is None:  # lost again before this task woke
+                    claim.granted.clear()
+                    continue
+                if await self._run_held(name, generation, claim, job):
                     return
         finally:
             del self._wanted[name]
@@ -187,20 +191,21 @@ class Leases:
         if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.create_task(self._keep(), name="lease-keeper")
 
-    async def _run_held(self, name: str, claim: _Claim,
+    async def _run_held(self, name: str, generation: int, claim: _Claim,
                         job: Callable[[], Awaitable[None]]) -> bool:
         """True when the job finished by itself; False when the lease was lost."""
-        generation = self.held[name]
         token = _held.set(HeldLease(name, self.holder, generation))
         job_task = asyncio.ensure_future(job())
         _held.reset(token)
         lost = asyncio.ensure_future(claim.lost.wait())
         try:
-            await asyncio.wait((job_task, lost), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait((job_task, lost), return_when=asyncio.FIRST_COMPLETED)
         finally:
             await _stop(job_task, lost)
-        if claim.lost.is_set() or isinstance(job_task.exception(), LeaseLost):
-            self._revoke(name)
+        fenced_out = job_task in done and isinstance(job_task.exception(), LeaseLost)
+        if lost in done or fenced_out:
+            if self.held.get(name) == generation:  # not a newer grant made meanwhile
+                self._revoke(name)
             log.warning("lease %s: lost (generation %d); job stopped", name, generation)
             return False
         job_task.result()  # a crash goes up to the supervisor, which restarts the job
@@ -225,23 +230,30 @@ class Leases:
 
     async def _keep(self) -> None:
         """This instance's one heartbeat: renew what it holds (one statement), stop every job
-        once renewing has failed for two thirds of the term, take what it wants and is free."""
-        deadline = time.monotonic() + self.term_seconds * 2 / 3
+        once renewing has failed for two thirds of the term, take what it wants and is free.
+        A term runs from when its statement was sent, not from the answer."""
+        margin = self.term_seconds * 2 / 3
+        deadline = time.monotonic() + margin
         while self._wanted:
-            left = deadline - time.monotonic()
+            sent = time.monotonic()
             try:
                 if self.held:
-                    ours = await asyncio.wait_for(self.renew_all(), timeout=max(left, 0.01))
+                    ours = await asyncio.wait_for(self.renew_all(),
+                                                  timeout=max(deadline - sent, 0.01))
                     for name in set(self.held) - ours:
                         self._revoke(name)
-                deadline = time.monotonic() + self.term_seconds * 2 / 3
+                deadline = sent + margin
+                if not self.held:
+                    deadline = time.monotonic() + margin  # before the first take below
                 await self._take_free()
             except Exception as error:  # the database is away: stand by, try again
                 log.warning("leases: cannot reach the database (%s)", type(error).__name__)
             if self.held and time.monotonic() >= deadline:
                 for name in list(self.held):
                     self._revoke(name)
-            pause = self.renew_seconds if self.held else self.renew_seconds / 2
+            # Renewing twice a third of the term leaves a slow database (a loaded machine)
+            # several tries before the holder must stop.
+            pause = self.renew_seconds / 2
             await asyncio.sleep(max(0.0, min(pause, deadline - time.monotonic()))
                                 if self.held else pause)
 

@@ -16,20 +16,20 @@ import aiomqtt
 import httpx
 import pytest
 import websockets
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from accounts import service as accounts_service
-from accounts.roles import Role
 from alarms.models import Alarm
-from benchmarks.instances import ClusterConfig, Process, start_instance, until_ready
+from benchmarks.instances import (
+    ClusterConfig,
+    Process,
+    prepare_database,
+    start_instance,
+    until_ready,
+)
 from callcenter.routing.models import RoutingTask
 from devices import credentials
 from devices.bench import Target, bench_broker
-from devices.models import Device
-from seniors import demo as seniors_demo
-from seniors.models import Senior
 from storage.engine import create_engine, create_sessionmaker
-from storage.migrate import upgrade
 from tests.conftest import TEST_PASSWORD
 
 Feed = websockets.ClientConnection
@@ -40,7 +40,7 @@ class Cluster:
     a: Process
     b: Process
     broker: Target
-    seniors: list[int]  # the senior of pendant-0, of pendant-1
+    seniors: list[int]  # the senior of sos-00000, of sos-00001
 
 
 @pytest.fixture
@@ -51,37 +51,13 @@ def broker(tmp_path: Path) -> Iterator[tuple[Target, str]]:
         yield target, password
 
 
-async def _prepare(database_url: str) -> list[int]:
-    """Migrated schema, two seniors with a pendant each (pendant-0, pendant-1), one operator;
-    the seniors' ids."""
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        now = datetime.now(UTC)
-        async with create_sessionmaker(engine)() as session:
-            await seniors_demo.seed_seniors(session, now=now, count=2)
-            await accounts_service.create_user(session, username="op1", display_name="值班员",
-                                               role=Role.OPERATOR, password=TEST_PASSWORD,
-                                               now=now)
-            seniors = list(await session.scalars(select(Senior.id).order_by(Senior.id)))
-            password_hash = credentials.hash_password(credentials.new_password())
-            await session.execute(insert(Device), [
-                {"id": f"pendant-{n}", "model": "anxin-pendant", "kind": "wearable",
-                 "senior_id": senior, "location": "", "heartbeat_seconds": 300,
-                 "grace_seconds": 300, "state": "active", "mqtt_password_hash": password_hash,
-                 "created_at": now} for n, senior in enumerate(seniors)])
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return seniors
-
-
 @pytest.fixture
 async def cluster(postgres_url: str, tmp_path: Path,
                   broker: tuple[Target, str]) -> AsyncIterator[Cluster]:
     """A (started first, so it holds the leases; no ingest) and B (ingests from the broker)."""
     target, service_password = broker
-    seniors = await _prepare(postgres_url)
+    seniors = await prepare_database(postgres_url, pendants=2, operators=["op1"],
+                                     password=TEST_PASSWORD)
     config = ClusterConfig(postgres_url, tmp_path, lease_seconds=3.0)
     a = start_instance(config, "a", {"ANXIN_MQTT_ENABLED": "false"})
     b = None
@@ -149,20 +125,20 @@ async def test_one_feed_one_desk_and_failover(cluster: Cluster, postgres_url: st
     async with websockets.connect(b.url.replace("http", "ws") + "/api/v1/live",
                                   additional_headers=headers) as feed:
         assert json.loads(await feed.recv())["type"] == "snapshot"
-        await _sos(target, "pendant-0")
+        await _sos(target, "sos-00000")
         raised = await _next(feed, "alarm.raised", senior_id=cluster.seniors[0])
         offer = await _next(feed, "routing.offer", ref=f"alarm:{raised['data']['id']}")
         assert "op1" in offer["data"]["to"]
         with pytest.raises(TimeoutError):  # offered once: no second desk offers it again
             await _next(feed, "routing.offer", within=3.0, ref=offer["data"]["ref"])
-        assert (await _alarm_of(postgres_url, "pendant-0"))[1] == 1
+        assert (await _alarm_of(postgres_url, "sos-00000"))[1] == 1
 
         a.kill()
         killed_at = time.monotonic()
-        await _sos(target, "pendant-1")
+        await _sos(target, "sos-00001")
         raised = await _next(feed, "alarm.raised", senior_id=cluster.seniors[1])
         offer = await _next(feed, "routing.offer", ref=f"alarm:{raised['data']['id']}")
         failover = time.monotonic() - killed_at
     assert "op1" in offer["data"]["to"]
-    assert (await _alarm_of(postgres_url, "pendant-1"))[1] == 1
+    assert (await _alarm_of(postgres_url, "sos-00001"))[1] == 1
     print(f"failover to the first offer by the survivor: {failover:.1f} s")
