@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +42,7 @@ from benchmarks.instances import (
 from callcenter.routing.models import RoutingTask
 from cluster.models import BusLogEntry
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile, publish_traffic, stamp
+from devices.bench import Target, bench_broker, percentile, publish_traffic
 from devices.models import DeviceReading, StoredDeviceEvent
 from dispatch.models import DispatchTimer, OrderTransition
 from storage.engine import create_engine, create_sessionmaker
@@ -55,12 +56,16 @@ TELEMETRY_DEVICES = 500
 def cluster_message(seq: int, device_id: str, *, sos_devices: int) -> tuple[str, bytes]:
     """Telemetry, or every 100th an SOS from a pendant of its own (one alarm per SOS); the
     event id carries its send time for the feed's latency."""
+    now = time.time()
+    # Measured now (the ingest keeps nothing older than a model's window); a device sends a
+    # few a second, so its readings' times stay distinct.
+    ts = datetime.fromtimestamp(now, UTC).isoformat()
     if seq % SOS_EVERY == 0:
         pendant = pendant_id(seq // SOS_EVERY % sos_devices)
-        body: dict[str, Any] = {"event_id": f"c{seq}-{time.time() * 1000:.1f}",
-                                "ts": stamp(seq), "type": "sos", "detail": {}}
+        body: dict[str, Any] = {"event_id": f"c{seq}-{now * 1000:.1f}", "ts": ts,
+                                "type": "sos", "detail": {}}
         return f"anxin/v1/devices/{pendant}/event", json.dumps(body).encode()
-    body = {"ts": stamp(seq), "values": {"heart_rate": 60 + seq % 40}, "seq": seq}
+    body = {"ts": ts, "values": {"heart_rate": 60 + seq % 40}, "seq": seq}
     return f"anxin/v1/devices/{device_id}/telemetry", json.dumps(body).encode()
 
 

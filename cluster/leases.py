@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -82,13 +82,15 @@ class Leases:
         return self.term_seconds / 3
 
     async def try_take(self, name: str) -> int | None:
-        """Take the lease if it is free or expired; its new generation, or None."""
+        """Take the lease if it is free, expired or this instance's own (after a stall: the
+        new generation fences the old job out); its new generation, or None."""
         now = self.now()
         expires = now + timedelta(seconds=self.term_seconds)
         async with self.sessions() as session:
             generation = await session.scalar(
                 update(ClusterLease)
-                .where(ClusterLease.name == name, ClusterLease.expires_at < now)
+                .where(ClusterLease.name == name, or_(ClusterLease.expires_at < now,
+                                                      ClusterLease.holder == self.holder))
                 .values(holder=self.holder, generation=ClusterLease.generation + 1,
                         expires_at=expires, taken_at=now)
                 .returning(ClusterLease.generation))
@@ -160,7 +162,8 @@ class Leases:
         """Those of ``names`` whose lease is missing or expired (one query)."""
         async with self.sessions() as session:
             taken = set((await session.scalars(select(ClusterLease.name).where(
-                ClusterLease.name.in_(names), ClusterLease.expires_at >= self.now()))).all())
+                ClusterLease.name.in_(names), ClusterLease.expires_at >= self.now(),
+                ClusterLease.holder != self.holder))).all())
         return [name for name in names if name not in taken]
 
     async def hold(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
