@@ -114,6 +114,22 @@ async def _until_consuming(database_url: str, *, workers: int, within: float = 1
     raise TimeoutError(f"{workers} ingest workers not consuming after {within} s")
 
 
+async def _until_processed(database_url: str, within: float = 60.0) -> None:
+    """Until the rules feed has looked at every stored device event (or ``within`` s)."""
+    deadline = time.monotonic() + within
+    engine = create_engine(database_url)
+    try:
+        while time.monotonic() < deadline:
+            async with create_sessionmaker(engine)() as session:
+                left = await session.scalar(select(func.count()).select_from(
+                    StoredDeviceEvent).where(StoredDeviceEvent.processed_at.is_(None)))
+            if not left:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+
+
 async def _stored(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
@@ -175,7 +191,8 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process,
     same = Counter(json.dumps(data, sort_keys=True) for _, _, data in offers)
     return {
         "failover_s": round(after[0] - killed_at, 2) if after else None,
-        "alarms_lost": len(sos_devices_used - alarmed) + int(unprocessed or 0),
+        "alarms_lost": len(sos_devices_used - alarmed),
+        "sos_unprocessed": int(unprocessed or 0),  # stored, not yet seen by the rules feed
         "double_offered": sum(1 for n in same.values() if n > 1)
         + sum(1 for n in tasks_per_ref.values() if n > 1),
         "timers_fired_twice": sum(max(0, n - fired[order]) for order, n in moves.items()),
@@ -236,7 +253,7 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
     killed_at = time.time()
     sent += await second
     await _until_stored(database_url, sent)
-    await asyncio.sleep(15)  # the survivor's rules feed and desk finish the backlog
+    await _until_processed(database_url)  # the survivor's rules feed finished the backlog
     stop.set()
     await asyncio.gather(*feeds, return_exceptions=True)
     latencies = [arrived - float(event_id.split("-")[1]) / 1000
