@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cluster.leases import HeldLease, LeaseLost, Leases, _held
 from storage.engine import create_engine, create_sessionmaker
@@ -25,41 +27,63 @@ class Wall:
         return self.at
 
 
-async def test_one_holder_then_the_other_after_expiry(instance: OpenInstance) -> None:
-    """While A's term runs B cannot take the lease; after it, B takes the next generation."""
+@dataclass
+class TwoInstances:
+    a: Leases
+    b: Leases
+    sessions_a: async_sessionmaker[AsyncSession]
+    wall: Wall
+
+
+@pytest.fixture
+async def two(instance: OpenInstance) -> AsyncIterator[TwoInstances]:
+    """Instances A and B on one database, their lease time on one hand-moved wall clock."""
     wall = Wall()
     async with instance() as (_, sessions_a), instance() as (_, sessions_b):
-        a = Leases(sessions_a, holder="a", term_seconds=6, now=wall)
-        b = Leases(sessions_b, holder="b", term_seconds=6, now=wall)
-        first = await a.try_take("desk")
-        assert await b.try_take("desk") is None
-        wall.at += timedelta(seconds=5)
-        assert await a.renew("desk", first or 0)
-        wall.at += timedelta(seconds=5)
-        assert await b.try_take("desk") is None  # renewed: still A's
-        wall.at += timedelta(seconds=2)
-        second = await b.try_take("desk")
-        assert not await a.renew("desk", first or 0)
+        yield TwoInstances(Leases(sessions_a, holder="a", term_seconds=6, now=wall),
+                           Leases(sessions_b, holder="b", term_seconds=6, now=wall),
+                           sessions_a, wall)
+
+
+async def test_one_holder_then_the_other_after_expiry(two: TwoInstances) -> None:
+    """While A's term runs B cannot take the lease; after it, B takes the next generation."""
+    a, b, wall = two.a, two.b, two.wall
+    first = await a.try_take("desk")
+    assert await b.try_take("desk") is None
+    wall.at += timedelta(seconds=5)
+    assert await a.renew("desk", first or 0)
+    wall.at += timedelta(seconds=5)
+    assert await b.try_take("desk") is None  # renewed: still A's
+    wall.at += timedelta(seconds=2)
+    second = await b.try_take("desk")
+    assert not await a.renew("desk", first or 0)
     assert (first, second) == (1, 2)
 
 
-async def test_a_stalled_holder_cannot_write_after_the_taker(instance: OpenInstance) -> None:
+async def test_a_stalled_holder_cannot_write_after_the_taker(two: TwoInstances) -> None:
     """A holder that woke from a stall finds its fenced write refused (generation moved on)."""
-    wall = Wall()
-    async with instance() as (_, sessions_a), instance() as (_, sessions_b):
-        a = Leases(sessions_a, holder="a", term_seconds=6, now=wall)
-        b = Leases(sessions_b, holder="b", term_seconds=6, now=wall)
-        generation = await a.try_take("dispatch")
-        assert generation is not None
-        wall.at += timedelta(seconds=7)  # A stalls past its term
-        assert await b.try_take("dispatch") == generation + 1
-        token = _held.set(HeldLease("dispatch", "a", generation))  # as inside A's job
-        try:
-            async with sessions_a() as session:
-                with pytest.raises(LeaseLost, match="dispatch"):
-                    await a.fence(session)
-        finally:
-            _held.reset(token)
+    generation = await two.a.try_take("dispatch")
+    assert generation is not None
+    two.wall.at += timedelta(seconds=7)  # A stalls past its term
+    assert await two.b.try_take("dispatch") == generation + 1
+    token = _held.set(HeldLease("dispatch", "a", generation))  # as inside A's job
+    try:
+        async with two.sessions_a() as session:
+            with pytest.raises(LeaseLost, match="dispatch"):
+                await two.a.fence(session)
+    finally:
+        _held.reset(token)
+
+
+async def test_an_instance_takes_its_own_lease_back_with_a_new_generation(
+        two: TwoInstances) -> None:
+    """After its jobs stopped (a stall), the holder need not wait out its own term; the new
+    generation fences the old job, and B still cannot take it."""
+    first = await two.a.try_take("feed")
+    again = await two.a.try_take("feed")
+    assert (first, again) == (1, 2)
+    assert await two.b.try_take("feed") is None
+    assert not await two.a.renew("feed", 1) and await two.a.renew("feed", 2)
 
 
 async def test_a_holder_that_loses_its_database_stops_and_the_other_takes_over(
