@@ -107,6 +107,32 @@ class Leases:
             await session.commit()
         return int(generation)
 
+    async def take_free(self, names: list[str]) -> dict[str, int]:
+        """Take every one of ``names`` that is free, expired or this instance's own, in one
+        transaction; the new generations of those taken."""
+        now = self.now()
+        expires = now + timedelta(seconds=self.term_seconds)
+        async with self.sessions() as session:
+            taken = {name: int(generation) for name, generation in (await session.execute(
+                update(ClusterLease)
+                .where(ClusterLease.name.in_(names), or_(ClusterLease.expires_at < now,
+                                                          ClusterLease.holder == self.holder))
+                .values(holder=self.holder, generation=ClusterLease.generation + 1,
+                        expires_at=expires, taken_at=now)
+                .returning(ClusterLease.name, ClusterLease.generation))).all()}
+            known = set((await session.scalars(select(ClusterLease.name).where(
+                ClusterLease.name.in_(names)))).all())
+            for name in [name for name in names if name not in known]:
+                try:
+                    async with session.begin_nested():
+                        session.add(ClusterLease(name=name, holder=self.holder, generation=1,
+                                                 expires_at=expires, taken_at=now))
+                    taken[name] = 1
+                except IntegrityError:  # another instance created it just now
+                    pass
+            await session.commit()
+        return taken
+
     async def renew(self, name: str, generation: int) -> bool:
         """Extend the term; False when the lease expired or changed hands."""
         now = self.now()
@@ -157,14 +183,6 @@ class Leases:
                 .returning(ClusterLease.name, ClusterLease.generation))).all()
             await session.commit()
         return {name for name, generation in rows if self.held.get(name) == generation}
-
-    async def free_among(self, names: list[str]) -> list[str]:
-        """Those of ``names`` whose lease is missing or expired (one query)."""
-        async with self.sessions() as session:
-            taken = set((await session.scalars(select(ClusterLease.name).where(
-                ClusterLease.name.in_(names), ClusterLease.expires_at >= self.now(),
-                ClusterLease.holder != self.holder))).all())
-        return [name for name in names if name not in taken]
 
     async def hold(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
         """Wait for the lease, run the job while holding it; when it is lost, stop the job and
@@ -264,14 +282,10 @@ class Leases:
         wanted = [name for name in self._wanted if name not in self.held]
         if not wanted:
             return
-        free = set(await self.free_among(wanted))
-        self.elsewhere |= set(wanted) - free
-        for name in free:
-            generation = await self.try_take(name)
-            if generation is None:
-                self.elsewhere.add(name)
-            else:
-                self._grant(name, generation)
+        taken = await self.take_free(wanted)
+        self.elsewhere |= set(wanted) - set(taken)
+        for name, generation in taken.items():
+            self._grant(name, generation)
 
 
 @dataclass
