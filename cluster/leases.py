@@ -3,7 +3,7 @@
 A lease is a row (name, holder, generation, expiry) rather than an advisory lock: it works the
 same on SQLite and PostgreSQL, it survives a connection pool (an advisory lock belongs to one
 connection, which a pool hands around), and its generation fences the job's writes. One
-heartbeat per instance renews all its leases in one statement every third of the term and
+heartbeat per instance renews all its leases in one statement every sixth of the term and
 looks for free ones; a holder that has not renewed for two thirds of the term stops its jobs
 by itself, so it is gone before the lease expires and another instance may take
 it (a stall, a lost database). Writes that would do harm twice (desk offers, dispatch timers)

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # last live_buffer_size, and all younger than this.
     live_log_keep_seconds: Annotated[float, Field(gt=0)] = 3600.0
     # Cluster-wide jobs (cluster/leases.py): a lease's term; another instance takes a job this
-    # long after its holder died at the latest. The holder renews every third of it.
+    # long after its holder died at the latest. The holder renews every sixth of it.
     cluster_lease_seconds: Annotated[float, Field(ge=1.5, le=300)] = 6.0
     # How often an open live feed re-checks its session (logout closes it at once anyway).
     live_session_check_seconds: Annotated[float, Field(gt=0)] = 5.0
