@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import secrets
 from collections import deque
@@ -256,11 +257,18 @@ class EventBus:
                     await event_log.append(batch)
                 except Exception:  # the database is away: keep the events and try again
                     log.exception("event log: append failed; retrying")
+                    self._drop_unstorable()
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
                 del self._outbox[:len(batch)]
                 self._woken.set()
                 self._progress.set()
+
+    def _drop_unstorable(self) -> None:
+        """An event whose data is not JSON would block the log for ever: drop it, loudly."""
+        for event in [event for event in self._outbox if not _is_json(event.data)]:
+            log.error("event log: dropping %s, its data is not JSON", event.topic)
+            self._outbox.remove(event)
 
     async def _read(self, event_log: EventLog) -> None:
         while True:
@@ -290,3 +298,11 @@ class EventBus:
                 log.exception("event log: listener lost; reconnecting")
             self._woken.set()  # what came while the listener was away is read now
             await asyncio.sleep(RETRY_SECONDS)
+
+
+def _is_json(data: JsonDict) -> bool:
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -81,3 +81,13 @@ async def test_pruning_keeps_the_newest_and_the_young(instance: OpenInstance) ->
         assert await event_log.prune(sessions, before=later, keep=3, batch=4) == 3
         assert await event_log.prune(sessions, before=later, keep=3, batch=4) == 0
         assert [event.data["i"] for event in await stored.after(0, 100)] == [7, 8, 9]
+
+
+async def test_an_event_that_is_not_json_is_dropped_not_blocking_the_feed(
+        runtime: Runtime) -> None:
+    """Data the log cannot store is dropped with an error; the events after it still arrive."""
+    async with runtime.bus.subscribe() as subscription:
+        runtime.bus.publish("t", {"when": object()}, roles=ROLES)
+        runtime.bus.publish("t", {"n": 2}, roles=ROLES)
+        event = (await _take(subscription, 1))[0]
+    assert event.data == {"n": 2}
