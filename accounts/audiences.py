@@ -36,6 +36,8 @@ TOPIC_AUDIENCES: dict[str, frozenset[Role]] = {
     "routing.assigned": FLOOR,
     "routing.offer": FLOOR,
     "routing.withdrawn": FLOOR,
+    # cluster: another instance changed the stored desk (the one in charge reloads it)
+    "routing.desk_changed": SUPERVISORS,
     # the service's own trouble (alerts/): an emergency nobody took is the floor's business
     "alert.changed": FLOOR,
     "ingest.health": SUPERVISORS,

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     # Password hashes computed at once, each in a worker thread (≈64 MiB and one core each).
     password_hash_workers: Annotated[int, Field(ge=1, le=16)] = 2
     live_buffer_size: Annotated[int, Field(ge=10)] = 10_000
+    # Live-feed events kept in the database (cluster/event_log.py) for resumes: at least the
+    # last live_buffer_size, and all younger than this.
+    live_log_keep_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # Cluster-wide jobs (cluster/leases.py): a lease's term; another instance takes a job this
+    # long after its holder died at the latest. The holder renews every sixth of it.
+    cluster_lease_seconds: Annotated[float, Field(ge=1.5, le=300)] = 6.0
     # How often an open live feed re-checks its session (logout closes it at once anyway).
     live_session_check_seconds: Annotated[float, Field(gt=0)] = 5.0
     metrics_token: SecretStr | None = None

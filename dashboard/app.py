@@ -36,6 +36,9 @@ from callcenter.recordings import flows as recording_flows
 from callcenter.recordings import router as recordings_router
 from callcenter.routing import flows as routing_flows
 from callcenter.routing.router import router as routing_router
+from cluster.event_log import StoredEventLog
+from cluster.jobs import once_per_cluster, prune_event_log
+from cluster.leases import Leases, instance_name
 from config.settings import Settings, prepare_data_dir, prepare_secrets
 from dashboard import api_docs, demo, health, live, metrics, openapi_doc, pages
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
@@ -118,27 +121,31 @@ async def purge_expired_sessions(runtime: Runtime) -> None:
         await runtime.clock.sleep(timedelta(hours=1).total_seconds())
 
 
-# Each domain that needs a loop adds it here; the lifespan runs them in one task group.
+# Each domain that needs a loop adds it here; the lifespan runs them in one task group. A loop
+# that must run on one instance of the cluster at a time is wrapped in once_per_cluster.
 BACKGROUND_TASKS: list[BackgroundTask] = [
-    purge_expired_sessions,
-    run_ingest,
-    run_watch_gateway,
-    run_demo_fleet,
-    purge_dead_letters,
-    alarm_flows.escalation_loop,
-    alarm_flows.time_rules_loop,
-    alarm_feed.feed_loop,
-    routing_flows.routing_loop,
-    alert_flows.watch_health,
-    callcenter_flows.sweep_forever,
-    callcenter_flows.follow_alarms,
-    dispatch_flows.run_dispatch_timers,
-    dispatch_responders.responder_loop,
-    dispatch_responders.tell_family_loop,
-    dispatch_schedules.run_schedules,
-    liveness_housekeeping,
-    messaging_flows.retry_loop,
-    recording_flows.recording_loop,
+    run_ingest,  # every instance: the broker shares the subscription among them
+    run_watch_gateway,  # every instance: watches connect to whichever a balancer picks
+    *map(once_per_cluster, [
+        purge_expired_sessions,
+        run_demo_fleet,
+        purge_dead_letters,
+        alarm_flows.escalation_loop,
+        alarm_flows.time_rules_loop,
+        alarm_feed.feed_loop,
+        routing_flows.routing_loop,
+        alert_flows.watch_health,
+        callcenter_flows.sweep_forever,
+        callcenter_flows.follow_alarms,
+        dispatch_flows.run_dispatch_timers,
+        dispatch_responders.responder_loop,
+        dispatch_responders.tell_family_loop,
+        dispatch_schedules.run_schedules,
+        liveness_housekeeping,
+        messaging_flows.retry_loop,
+        recording_flows.recording_loop,
+        prune_event_log,
+    ]),
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [
@@ -191,17 +198,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtime]:
-    """Open the database (migrated, and seeded in demo mode) and the event bus."""
+    """Open the database (migrated, and seeded in demo mode), the event bus over the stored
+    event log, and this instance's side of the cluster's leases."""
     prepare_data_dir(settings.data_dir)
     engine = create_engine(settings.resolved_database_url)
     try:
         await upgrade(engine)
-        runtime = Runtime(settings=settings, clock=clock, engine=engine,
-                          sessions=create_sessionmaker(engine),
-                          bus=EventBus(clock=clock, buffer_size=settings.live_buffer_size))
-        if settings.demo:
-            await demo.seed(runtime)
-        yield runtime
+        sessions = create_sessionmaker(engine)
+        name = instance_name()
+        bus = EventBus(clock=clock, buffer_size=settings.live_buffer_size,
+                       log=StoredEventLog(engine, sessions, origin=name))
+        runtime = Runtime(settings=settings, clock=clock, engine=engine, sessions=sessions,
+                          bus=bus, leases=Leases(sessions, holder=name,
+                                                 term_seconds=settings.cluster_lease_seconds))
+        async with bus.running():
+            if settings.demo:
+                await demo.seed(runtime)
+            yield runtime
     finally:
         await engine.dispose()
 

@@ -10,6 +10,7 @@ import uvicorn
 
 from accounts import demo as accounts_demo
 from alarms import bench as alarms_bench
+from benchmarks import cluster as cluster_bench
 from benchmarks import emergency as emergency_bench
 from benchmarks import freeswitch as freeswitch_bench
 from benchmarks import watches as watches_bench
@@ -42,6 +43,7 @@ bench_app.command("alarms")(alarms_bench.command)
 bench_app.command("emergency")(emergency_bench.command)
 bench_app.command("freeswitch")(freeswitch_bench.command)
 bench_app.command("watches")(watches_bench.command)
+bench_app.command("cluster")(cluster_bench.command)
 app.add_typer(liveness_app, name="liveness")
 bench_app.command("liveness")(bench_liveness)
 

@@ -24,18 +24,20 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers and the in-app ingest is consuming; 503 naming what failed when
     not (a database error goes to the log: driver messages carry host names and paths that
-    strangers need not see)."""
+    strangers need not see). ``leases`` names the cluster-wide jobs this instance runs."""
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:  # any driver error means "not ready"
         log.exception("readiness: the database does not answer")
         return JSONResponse({"status": "unavailable", "database": "unavailable",
-                             "failed": ["database"]}, status_code=503)
+                             "failed": ["database"], "leases": sorted(runtime.leases.held)},
+                            status_code=503)
     ingest = runtime.devices.ingest if runtime.devices is not None else None
     if ingest is not None and not ingest.health.consuming:
         # The app's own ingest is connected but not taking device messages (SOS included).
         return JSONResponse({"status": "unavailable", "database": "ok", "failed": ["ingest"],
                              "ingest": f"{ingest.health.name} not consuming: "
                                        f"{ingest.health.reason}"}, status_code=503)
-    return JSONResponse({"status": "ready", "database": "ok"})
+    return JSONResponse({"status": "ready", "database": "ok",
+                         "leases": sorted(runtime.leases.held)})

@@ -86,13 +86,13 @@ async def _user_for(runtime: Runtime, token: str | None) -> StaffUser | None:
             return None
 
 
-def _replay_for(websocket: WebSocket, runtime: Runtime) -> list[BusEvent] | None:
+async def _replay_for(websocket: WebSocket, runtime: Runtime) -> list[BusEvent] | None:
     """What the client missed, if it asked to resume and the bus still holds it."""
     since = websocket.query_params.get("since", "")
     epoch = websocket.query_params.get("epoch", "")
     if not since.isdigit() or not epoch:
         return None
-    return runtime.bus.replay_since(int(since), epoch)
+    return await runtime.bus.replay_since(int(since), epoch)
 
 
 @router.websocket("/api/v1/live")
@@ -107,7 +107,7 @@ async def live(websocket: WebSocket) -> None:
     async with runtime.bus.subscribe() as subscription, _present(runtime, user):
         # Subscribed first, so nothing published while the snapshot is built goes missing.
         sent_up_to = await _send_start(websocket, runtime, user,
-                                        _replay_for(websocket, runtime))
+                                        await _replay_for(websocket, runtime))
         recheck = asyncio.Event()
         tasks = [asyncio.create_task(_forward(websocket, subscription, user, sent_up_to,
                                               recheck)),

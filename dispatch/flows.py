@@ -114,6 +114,7 @@ async def run_step(runtime: Runtime, step: Step[T]) -> T:
     async with runtime.sessions() as session:
         candidates.attach(session, parts.candidates)
         result = await step(session, parts.policy, runtime.clock.now(), outbox)
+        await runtime.leases.fence(session)  # a timer fires under the lease holder only
         await session.commit()
     await announce(runtime, outbox)
     return result

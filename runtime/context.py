@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from accounts.runtime import AccountsRuntime
     from callcenter.lifespan import CallCenterRuntime
     from callcenter.routing.desk import RoutingDesk
+    from cluster.leases import Leases
     from devices.lifespan import DevicesRuntime
     from dispatch.flows import DispatchRuntime
     from liveness.runtime import LivenessRuntime
@@ -30,6 +31,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus
+    leases: Leases  # cluster-wide jobs (cluster/leases.py)
     # Each domain that owns a long-lived resource sets its slot from its lifespan part.
     accounts: AccountsRuntime | None = None
     routing: RoutingDesk | None = None

@@ -7,6 +7,7 @@ from callcenter import models as callcenter_models
 from callcenter.knowledge import models as knowledge_models
 from callcenter.recordings import models as recordings_models
 from callcenter.routing import models as routing_models
+from cluster import models as cluster_models
 from devices import models as devices_models
 from dispatch import models as dispatch_models
 from incidents import models as incidents_models
@@ -15,6 +16,5 @@ from messaging import models as messaging_models
 from seniors import models as seniors_models
 
 DOMAIN_MODELS = (accounts_models, alarms_models, alerts_models, callcenter_models, knowledge_models,
-                 routing_models, devices_models, dispatch_models, liveness_models,
-                 seniors_models, incidents_models, messaging_models,
-                 recordings_models)
+                 routing_models, cluster_models, devices_models, dispatch_models, liveness_models,
+                 seniors_models, incidents_models, messaging_models, recordings_models)

@@ -38,6 +38,9 @@ from callcenter.routing.subjects import Subject, subjects_of
 from runtime.context import Runtime
 
 ADD_SLICE = 25  # tasks queued per transaction
+DESK_LEASE = "routing_loop"  # the lease of the loop that runs the desk (callcenter/routing/flows)
+# Published by an instance not in charge after it changed the stored desk: reload it.
+DESK_CHANGED = "routing.desk_changed"
 SUPERVISORS_REREAD_SECONDS = 30.0  # supervisor accounts added or disabled reach the desk
 
 
@@ -73,6 +76,32 @@ class RoutingDesk:
             self.router.supervisors = await _supervisors(session)
         self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
 
+    async def reload(self) -> None:
+        """Forget the engine's state and read the stored one (a lease taken over)."""
+        async with self.lock:
+            await self._reload()
+
+    async def _reload(self) -> None:
+        self.router = Router(away=self.router.away)
+        await self.load()
+
+    @property
+    def in_charge(self) -> bool:
+        """No other instance runs the desk's loop (holds its lease). Where one does, this
+        engine is only a copy, read afresh before each change a request makes here."""
+        return DESK_LEASE not in self.runtime.leases.elsewhere
+
+    async def _fresh(self) -> None:
+        """Under the lock, before a change: another instance's engine must start from the
+        stored state, as the one in charge may have moved on since."""
+        if not self.in_charge:
+            await self._reload()
+
+    def _tell_the_one_in_charge(self) -> None:
+        if not self.in_charge:
+            self.runtime.bus.publish(DESK_CHANGED, {"by": self.runtime.leases.holder},
+                                     roles=audience(DESK_CHANGED))
+
     def subject_of(self, task: Task) -> Subject | None:
         return self.subjects.get(task.ref)
 
@@ -94,6 +123,7 @@ class RoutingDesk:
     async def _add_slice(self, work: Sequence[NewTask]) -> list[Task]:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
+            await self._fresh()
             open_refs = set((await session.execute(select(RoutingTask.open_ref).where(
                 RoutingTask.open_ref.in_([item.ref for item in work])))).scalars())
             rows = []
@@ -114,13 +144,16 @@ class RoutingDesk:
             actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
+            await self.runtime.leases.fence(session)  # offers come from the lease holder only
             await session.commit()
+        self._tell_the_one_in_charge()
         self._announce(actions, alerts)
         return tasks
 
     async def accept(self, task_id: int, username: str) -> Task:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
+            await self._fresh()
             claimed = await session.execute(
                 update(RoutingTask)
                 .where(RoutingTask.id == task_id,
@@ -135,6 +168,7 @@ class RoutingDesk:
             actions = self.router.accept(task_id, username, now)
             await self._save(session)
             await session.commit()
+        self._tell_the_one_in_charge()
         self._announce(actions, [])
         self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username},
                                  roles=audience("routing.assigned"))
@@ -193,10 +227,13 @@ class RoutingDesk:
     async def _apply(self, change: Callable[[datetime], list[Action]]) -> None:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
+            await self._fresh()
             actions: list[Action] = change(now)
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
+            await self.runtime.leases.fence(session)
             await session.commit()
+        self._tell_the_one_in_charge()
         self._announce(actions, alerts)
 
     async def _store_alerts(self, session: AsyncSession,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from alarms.kinds import AlarmState
 from alarms.models import Alarm
 from callcenter.routing import call_tasks
-from callcenter.routing.desk import NewTask, RoutingDesk
+from callcenter.routing.desk import DESK_CHANGED, NewTask, RoutingDesk
 from callcenter.routing.engine import TaskState
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
@@ -97,24 +97,33 @@ NEW_WORK_TOPICS = frozenset({"alarm.raised", "alarm.updated", "call.updated", "c
 
 async def routing_loop(runtime: Runtime) -> None:
     """Queue new alarms and calls, expire reservations, widen offers, end wrap-ups: once a
-    second, and at once when an alarm is raised or a call starts waiting."""
-    wake = asyncio.Event()
+    second, and at once when an alarm is raised or a call starts waiting. Starts from the
+    stored queue: the lease may come from an instance that just died."""
+    await desk_of(runtime).reload()
+    wake, stale = asyncio.Event(), asyncio.Event()
     async with asyncio.TaskGroup() as group:
-        group.create_task(_wake_on_new_work(runtime, wake), name="routing-wake")
+        group.create_task(_wake_on_new_work(runtime, wake, stale), name="routing-wake")
         while True:
             wake.clear()
+            if stale.is_set():  # another instance changed the stored desk
+                stale.clear()
+                await desk_of(runtime).reload()
             await sync_alarm_tasks(runtime)
             await call_tasks.sync_call_tasks(runtime, desk_of(runtime))
             await desk_of(runtime).tick()
             await _sleep_or_wake(runtime, wake)
 
 
-async def _wake_on_new_work(runtime: Runtime, wake: asyncio.Event) -> None:
+async def _wake_on_new_work(runtime: Runtime, wake: asyncio.Event,
+                            stale: asyncio.Event) -> None:
     while True:
         async with runtime.bus.subscribe() as subscription:
             with contextlib.suppress(SubscriberOverflow):  # the tick covers what it missed
                 while True:
-                    if (await subscription.next()).topic in NEW_WORK_TOPICS:
+                    topic = (await subscription.next()).topic
+                    if topic == DESK_CHANGED:
+                        stale.set()
+                    if topic in NEW_WORK_TOPICS or topic == DESK_CHANGED:
                         wake.set()
 
 

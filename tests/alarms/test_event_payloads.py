@@ -39,6 +39,7 @@ async def test_every_alarm_event_names_the_senior(
         done = await client.post(f"/api/v1/alarms/{raised.alarm.id}/resolve", headers=operator,
                                  json={"disposition": "false_alarm"})
         assert done.status_code == 200, done.text
+        await runtime.bus.settled()
         while sub.queue.qsize():
             seen.append(await sub.next())
     payloads = drained(seen)

@@ -110,6 +110,7 @@ async def test_p1_escalates_at_20_60_and_180_seconds(runtime: Runtime, senior_id
         for seconds in (19, 1, 40, 119, 1, 300):
             clock.advance(seconds)
             await flows.escalate_once(runtime)
+        await runtime.bus.settled()
         while sub.queue.qsize():
             event = await sub.next()
             if event.topic == "alarm.escalated":

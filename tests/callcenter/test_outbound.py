@@ -178,6 +178,7 @@ async def test_nobody_reached_closes_the_case_for_dispatch(
             await phone_event(client, operator, latest.id, kind)
             await callcenter_of(runtime).drain()
         topics = []
+        await runtime.bus.settled()
         while not subscription.queue.empty():
             event = await subscription.next()
             topics.append((event.topic, event.data.get("outcome")))

@@ -6,16 +6,16 @@ from runtime.bus import EventBus, SubscriberOverflow
 from runtime.clock import ManualClock
 
 
-def test_replay_returns_what_came_after_a_number() -> None:
+async def test_replay_returns_what_came_after_a_number() -> None:
     """Replay gives the later events in order; a number older than the buffer gives None."""
     bus = EventBus(clock=ManualClock(), buffer_size=3)
     for i in range(5):
         bus.publish("t", {"i": i}, roles={"operator"})
-    assert [e.data["i"] for e in bus.replay_since(3, bus.epoch) or []] == [3, 4]
-    assert bus.replay_since(5, bus.epoch) == []
-    assert bus.replay_since(1, bus.epoch) is None
-    assert bus.replay_since(3, "other-epoch") is None
-    assert bus.replay_since(9, bus.epoch) is None
+    assert [e.data["i"] for e in (await bus.replay_since(3, bus.epoch)) or []] == [3, 4]
+    assert await bus.replay_since(5, bus.epoch) == []
+    assert await bus.replay_since(1, bus.epoch) is None
+    assert await bus.replay_since(3, "other-epoch") is None
+    assert await bus.replay_since(9, bus.epoch) is None
 
 
 async def test_a_slow_subscriber_is_cut_off_not_the_bus() -> None:

@@ -1,0 +1,1 @@
+"""Several app instances on one database: the shared event log and cluster-wide leases."""

@@ -1,0 +1,134 @@
+"""The live feed's event log in the database, and the wake-up that tells instances to read it.
+
+The table is the source of truth: every instance reads it in ``id`` order, so all show one
+order and a reader that was away misses nothing. On PostgreSQL an append takes a transaction
+advisory lock first, so ids become visible in the order they were drawn (a reader never skips
+an id that commits late), and sends ``NOTIFY`` in the same transaction; every instance LISTENs
+on a connection of its own. On SQLite (one instance) the bus wakes its own reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cluster.models import BusEpoch, BusLogEntry
+from runtime.bus import BusEvent, PendingEvent
+
+CHANNEL = "anxin_bus"
+APPEND_LOCK = 0x616E78696E  # any constant: the advisory lock all appends take in turn
+
+
+@dataclass
+class StoredEventLog:
+    """The ``EventLog`` of runtime/bus.py on this app's database."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    origin: str
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def epoch(self) -> str:
+        """The log's name, made by the first instance that asks."""
+        async with self.sessions() as session:
+            known = await session.scalar(select(BusEpoch.epoch))
+            if known is not None:
+                return str(known)
+            session.add(BusEpoch(epoch=secrets.token_hex(6)))
+            try:
+                await session.commit()
+            except IntegrityError:  # another instance made it first
+                await session.rollback()
+        async with self.sessions() as session:
+            made = await session.scalar(select(BusEpoch.epoch))
+        assert made is not None
+        return str(made)
+
+    async def append(self, events: Sequence[PendingEvent]) -> None:
+        async with self.sessions() as session:
+            if self.on_postgres:
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                      {"key": APPEND_LOCK})
+            await session.execute(insert(BusLogEntry), [
+                {"topic": event.topic, "data": event.data, "roles": sorted(event.roles),
+                 "at": event.at, "origin": self.origin} for event in events])
+            if self.on_postgres:
+                await session.execute(text("SELECT pg_notify(:channel, '')"),
+                                      {"channel": CHANNEL})
+            await session.commit()
+
+    async def after(self, seq: int, limit: int) -> list[BusEvent]:
+        async with self.sessions() as session:
+            rows = (await session.execute(select(BusLogEntry).where(BusLogEntry.id > seq)
+                                          .order_by(BusLogEntry.id).limit(limit))).scalars()
+            return [BusEvent(row.id, row.topic, row.data, row.at, frozenset(row.roles))
+                    for row in rows]
+
+    async def last_seq(self) -> int:
+        async with self.sessions() as session:
+            return int(await session.scalar(select(func.max(BusLogEntry.id))) or 0)
+
+    async def first_seq(self) -> int | None:
+        async with self.sessions() as session:
+            first = await session.scalar(select(func.min(BusLogEntry.id)))
+            return None if first is None else int(first)
+
+    async def listen(self, woken: asyncio.Event) -> None:
+        """PostgreSQL: LISTEN on a dedicated connection until it breaks. SQLite: nothing to
+        hear (one instance), so wait forever."""
+        if not self.on_postgres:
+            await asyncio.Event().wait()
+            return
+        url = self.engine.url.set(drivername="postgresql")
+        connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+        lost = asyncio.Event()
+        try:
+            await connection.add_listener(CHANNEL, lambda *_: woken.set())
+            connection.add_termination_listener(lambda _: lost.set())
+            woken.set()  # what was appended before the listener started
+            while not lost.is_set():
+                with _quietly():
+                    await asyncio.wait_for(lost.wait(), timeout=10.0)
+                if not lost.is_set():
+                    await connection.execute("SELECT 1")  # a dead server shows up here
+        finally:
+            await _close(connection)
+
+
+async def prune(sessions: async_sessionmaker[AsyncSession], *, before: datetime, keep: int,
+                batch: int = 1_000) -> int:
+    """Delete up to ``batch`` rows older than ``before``, always keeping the last ``keep``;
+    returns how many went (small slices, so a writer never waits long)."""
+    async with sessions() as session:
+        newest = int(await session.scalar(select(func.max(BusLogEntry.id))) or 0)
+        last = await session.scalar(
+            select(func.max(BusLogEntry.id)).where(BusLogEntry.id.in_(
+                select(BusLogEntry.id).where(BusLogEntry.at < before,
+                                             BusLogEntry.id <= newest - keep)
+                .order_by(BusLogEntry.id).limit(batch))))
+        if last is None:
+            return 0
+        gone = await session.execute(delete(BusLogEntry).where(BusLogEntry.id <= last))
+        await session.commit()
+        return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def _quietly() -> contextlib.AbstractContextManager[None]:
+    return contextlib.suppress(TimeoutError)
+
+
+async def _close(connection: asyncpg.Connection) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(), timeout=2.0)
