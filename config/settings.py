@@ -137,6 +137,19 @@ class Settings(BaseSettings):
     # incidents: the number "conference 120 in" dials (the local emergency medical centre)
     incidents_emergency_number: str = "120"
 
+    # data (retention/, backups/): how long each kind of record is kept; docs/operations.md
+    readings_raw_days: Annotated[int, Field(ge=1)] = 30
+    readings_hourly_days: Annotated[int, Field(ge=1)] = 400
+    readings_daily_years: Annotated[int, Field(ge=1)] = 10
+    audit_days: Annotated[int, Field(ge=180)] = 180
+    retention_interval_minutes: Annotated[float, Field(gt=0)] = 10.0
+    # Rows deleted per statement on SQLite: each holds the write lock only this long.
+    retention_batch_rows: Annotated[int, Field(ge=100, le=100_000)] = 5000
+    backup_dir: Path | None = None  # set: scheduled backups go here
+    backup_key: SecretStr | None = None  # unset: derived from ANXIN_SECRET_KEY
+    backup_interval_hours: Annotated[float, Field(gt=0)] = 24.0
+    backup_keep: Annotated[int, Field(ge=1)] = 7
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -50,6 +50,7 @@ from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
 from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
+from retention.flows import retention_loop
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -119,6 +120,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_responders.tell_family_loop,
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
+    retention_loop,
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [

@@ -10,8 +10,9 @@ from devices import models as devices_models
 from dispatch import models as dispatch_models
 from incidents import models as incidents_models
 from liveness import models as liveness_models
+from retention import models as retention_models
 from seniors import models as seniors_models
 
 DOMAIN_MODELS = (accounts_models, alarms_models, alerts_models, callcenter_models, knowledge_models,
                  routing_models, devices_models, dispatch_models, liveness_models,
-                 seniors_models, incidents_models)
+                 seniors_models, incidents_models, retention_models)
