@@ -91,7 +91,9 @@ async def roll_up_next_hour(session: AsyncSession, *, until: datetime) -> dateti
         .group_by(DeviceReading.senior_id, Device.kind, DeviceReading.metric))).all()
     buckets: dict[tuple[int, str], Bucket] = {}
     for senior_id, kind, metric, low, high, total, count in rows:
-        key = (int(senior_id), METRIC_BY_DEVICE_KIND.get((kind, metric), metric))
+        if senior_id is None:
+            continue  # excluded by the query; says so to the type checker
+        key = (senior_id, METRIC_BY_DEVICE_KIND.get((kind, metric), metric))
         bucket = Bucket(low, high, total, count)
         buckets[key] = buckets[key].merged(bucket) if key in buckets else bucket
     await _replace_bucket(session, HOURLY, start, buckets)
