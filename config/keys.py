@@ -29,6 +29,7 @@ class Purpose(StrEnum):
     CAPTURE_LINKS = "capture-links"
     WEBHOOK_SECRETS = "provider-webhook-secrets"  # seals each provider's secret at rest
     SESSIONS = "sessions"
+    BACKUPS = "backups"  # used when ANXIN_BACKUP_KEY is not set
 
 
 class BiometricPurpose(StrEnum):

@@ -24,6 +24,8 @@ from alarms.health import router as health_router
 from alarms.router import router as alarms_router
 from alerts import flows as alert_flows
 from alerts.router import router as alerts_router
+from backups.flows import backup_loop
+from backups.router import router as drills_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
@@ -88,6 +90,7 @@ ROUTERS = [
     liveness_router,
     liveness_pages,
     incidents_router,
+    drills_router,
 ]
 
 
@@ -121,6 +124,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     dispatch_schedules.run_schedules,
     liveness_housekeeping,
     retention_loop,
+    backup_loop,
 ]
 # Only uploads may be larger than the default body limit (1 MiB).
 BODY_LIMITS = [

@@ -10,6 +10,7 @@ import uvicorn
 
 from accounts import demo as accounts_demo
 from alarms import bench as alarms_bench
+from backups.cli import backup_app, drill
 from benchmarks import emergency as emergency_bench
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
@@ -28,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
 app.add_typer(devices_app, name="devices")
+app.add_typer(backup_app, name="backup")
+app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")

@@ -3,6 +3,7 @@
 from accounts import models as accounts_models
 from alarms import models as alarms_models
 from alerts import models as alerts_models
+from backups import models as backups_models
 from callcenter import models as callcenter_models
 from callcenter.knowledge import models as knowledge_models
 from callcenter.routing import models as routing_models
@@ -15,4 +16,4 @@ from seniors import models as seniors_models
 
 DOMAIN_MODELS = (accounts_models, alarms_models, alerts_models, callcenter_models, knowledge_models,
                  routing_models, devices_models, dispatch_models, liveness_models,
-                 seniors_models, incidents_models, retention_models)
+                 seniors_models, incidents_models, retention_models, backups_models)
