@@ -21,6 +21,7 @@ from config.settings import Settings, prepare_secrets
 from devices.cli import bench_ingest, devices_app, simulate
 from dispatch import bench as dispatch_bench
 from liveness.cli import bench_liveness, liveness_app
+from retention.cli import retention_app
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -30,6 +31,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
 app.add_typer(devices_app, name="devices")
 app.add_typer(backup_app, name="backup")
+app.add_typer(retention_app, name="retention")
 app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)

@@ -97,8 +97,18 @@ async def roll_up_next_hour(session: AsyncSession, *, until: datetime) -> dateti
         bucket = Bucket(low, high, total, count)
         buckets[key] = buckets[key].merged(bucket) if key in buckets else bucket
     await _replace_bucket(session, HOURLY, start, buckets)
-    await _move_cursor(session, HOURLY, start + HOUR)
+    await _move_cursor(session, HOURLY, await _next_hour_with_readings(
+        session, after=start + HOUR, until=until) if not rows else start + HOUR)
     return start
+
+
+async def _next_hour_with_readings(session: AsyncSession, *, after: datetime,
+                                   until: datetime) -> datetime:
+    """Skip a gap in one step rather than an empty transaction per hour."""
+    following: datetime | None = await session.scalar(
+        select(func.min(DeviceReading.measured_at)).where(DeviceReading.measured_at >= after))
+    last = max(after, floor_hour(until))
+    return min(floor_hour(following), last) if following else last
 
 
 async def roll_up_next_day(session: AsyncSession, *, zone: ZoneInfo) -> datetime | None:
