@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,17 +38,20 @@ async def test_killed_rollup_repeats_the_batch(store: Store, tmp_path: Path) -> 
     env = {**os.environ, "ANXIN_DATABASE_URL": store.url, "ANXIN_READINGS_RAW_DAYS": "30",
            "ANXIN_DATA_DIR": str(tmp_path / "var")}
     command = [sys.executable, "-m", "dashboard", "retention", "run", "--verbose"]
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    child = await asyncio.create_subprocess_exec(*command, env=env,
+                                                 stdout=asyncio.subprocess.PIPE)
     assert child.stdout is not None
     for _ in range(2):
-        assert child.stdout.readline().startswith("hour ")
+        assert (await child.stdout.readline()).startswith(b"hour ")
     child.send_signal(signal.SIGKILL)
-    child.wait()
+    await child.wait()
     rolled, raw, until, unrolled = await _totals(store)
     assert until is not None and rolled > 0
     # Whatever was deleted had been rolled up; whatever was not rolled up is still there.
     assert rolled + unrolled == written and raw >= unrolled
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    assert "rolled up" in done.stdout
+    again = await asyncio.create_subprocess_exec(*command, env=env,
+                                                 stdout=asyncio.subprocess.PIPE)
+    out, _ = await again.communicate()
+    assert again.returncode == 0 and b"rolled up" in out
     rolled, raw, until, unrolled = await _totals(store)
     assert rolled == written and raw == 0
