@@ -52,6 +52,7 @@ from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
 from liveness.runtime import open_liveness
 from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
+from reports.router import router as reports_router
 from retention.flows import retention_loop
 from runtime import heap
 from runtime.bus import EventBus
@@ -91,6 +92,7 @@ ROUTERS = [
     liveness_pages,
     incidents_router,
     drills_router,
+    reports_router,
 ]
 
 
