@@ -40,7 +40,7 @@ async def monthly(user: Reader, runtime: RuntimeDep, session: SessionDep,
     """Seniors, devices, alarms with answer times, calls, orders and proof of life per
     district for one month."""
     if not MONTH.match(month):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "month must be YYYY-MM, e.g. 2026-03")
     span = service.Month.of(month, ZoneInfo(runtime.settings.timezone))
     figures = await service.monthly_report(session, month=span, district=district)

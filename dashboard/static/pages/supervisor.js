@@ -3,6 +3,7 @@ import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectParts } from "/static/components/task-subject.js";
 import { alertList } from "/static/components/alert-list.js";
+import { drillRecord } from "/static/components/drills.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -138,6 +139,7 @@ export default async function supervisor(main) {
   });
   const timer = setInterval(refresh, 10000);
   const stopAlerts = await alertList(alerts, { canClose: true });
+  main.append(await drillRecord());
   await Promise.all([refresh(), refreshCalls()]);
   return () => { stop(); stopAlerts(); clearInterval(timer); if (pending) clearTimeout(pending); if (pendingCalls) clearTimeout(pendingCalls); };
 }
