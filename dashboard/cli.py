@@ -11,6 +11,7 @@ import uvicorn
 from accounts import demo as accounts_demo
 from alarms import bench as alarms_bench
 from backups.cli import backup_app, drill
+from benchmarks import data as data_bench
 from benchmarks import emergency as emergency_bench
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
@@ -43,6 +44,8 @@ bench_app.command("dispatch")(dispatch_bench.command)
 bench_app.command("routing")(routing_bench.command)
 bench_app.command("alarms")(alarms_bench.command)
 bench_app.command("emergency")(emergency_bench.command)
+bench_app.command("data")(data_bench.command)
+demo_app.command("scale")(data_bench.scale_command)
 app.add_typer(liveness_app, name="liveness")
 bench_app.command("liveness")(bench_liveness)
 

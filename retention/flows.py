@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,13 +38,17 @@ class RetentionPolicy:
     audit_days: int = 180
     batch_rows: int = 5000
     timezone: str = "Asia/Shanghai"
+    # After each batch, pause this many times as long as the batch took: the job then has at
+    # most 1/(1+pause) of the database, and the ingest keeps its rate.
+    pause_factor: float = 4.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         return cls(raw_days=settings.readings_raw_days,
                    hourly_days=settings.readings_hourly_days,
                    daily_years=settings.readings_daily_years, audit_days=settings.audit_days,
-                   batch_rows=settings.retention_batch_rows, timezone=settings.timezone)
+                   batch_rows=settings.retention_batch_rows, timezone=settings.timezone,
+                   pause_factor=settings.retention_pause_factor)
 
 
 @dataclass
@@ -69,6 +74,7 @@ async def retention_pass(sessions: Sessions, *, policy: RetentionPolicy, clock: 
     report = RetentionReport()
     zone = ZoneInfo(policy.timezone)
     for _ in range(HOURS_PER_PASS):
+        began = time.monotonic()
         async with sessions() as session:
             hour = await service.roll_up_next_hour(session, until=clock.now() - ROLLUP_LAG)
             await session.commit()
@@ -77,7 +83,7 @@ async def retention_pass(sessions: Sessions, *, policy: RetentionPolicy, clock: 
         report.hours_rolled += 1
         if on_batch:
             on_batch(f"hour {hour.isoformat()}")
-        await asyncio.sleep(0)  # let the ingest and the web in between batches
+        await _pause(began, policy)
     while True:
         async with sessions() as session:
             day = await service.roll_up_next_day(session, zone=zone)
@@ -108,35 +114,43 @@ async def _delete_expired(sessions: Sessions, *, policy: RetentionPolicy, now: d
                 await session.commit()
             report.partitions_dropped = len(dropped)
         report.deleted["readings"] = await _delete_all(
-            sessions, DeviceReading, DeviceReading.measured_at < raw_cutoff, policy.batch_rows)
+            sessions, DeviceReading, DeviceReading.measured_at < raw_cutoff, policy)
     hourly_cutoff = now - timedelta(days=policy.hourly_days)
     if daily is not None:
         report.deleted["hourly_rollups"] = await _delete_all(
             sessions, ReadingRollup,
             (ReadingRollup.resolution == service.HOURLY)
-            & (ReadingRollup.bucket_start < min(hourly_cutoff, daily)), policy.batch_rows)
+            & (ReadingRollup.bucket_start < min(hourly_cutoff, daily)), policy)
     report.deleted["daily_rollups"] = await _delete_all(
         sessions, ReadingRollup,
         (ReadingRollup.resolution == service.DAILY)
         & (ReadingRollup.bucket_start < now - timedelta(days=365 * policy.daily_years)),
-        policy.batch_rows)
+        policy)
     report.deleted["audit"] = await _delete_all(
         sessions, AuditEntry, AuditEntry.at < now - timedelta(days=policy.audit_days),
-        policy.batch_rows)
+        policy)
+
+
+async def _pause(began: float, policy: RetentionPolicy) -> None:
+    """Let the ingest and the web have the database between batches (wall time, not the
+    injected clock: this paces work, it schedules nothing)."""
+    await asyncio.sleep((time.monotonic() - began) * policy.pause_factor)
 
 
 async def _delete_all(sessions: Sessions, model: Any, condition: ColumnElement[bool],
-                      limit: int) -> int:
-    """Delete in transactions of ``limit`` rows, so none holds the write lock for long."""
+                      policy: RetentionPolicy) -> int:
+    """Delete in transactions of a few thousand rows, so none holds the write lock long."""
     total = 0
     while True:
+        began = time.monotonic()
         async with sessions() as session:
-            gone = await service.delete_batch(session, model, condition, limit=limit)
+            gone = await service.delete_batch(session, model, condition,
+                                              limit=policy.batch_rows)
             await session.commit()
         total += gone
-        if gone < limit:
+        if gone < policy.batch_rows:
             return total
-        await asyncio.sleep(0)
+        await _pause(began, policy)
 
 
 async def retention_loop(runtime: Runtime) -> None:

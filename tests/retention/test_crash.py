@@ -36,6 +36,7 @@ async def test_killed_rollup_repeats_the_batch(store: Store, tmp_path: Path) -> 
     written = await add_readings(store, device_id=device, senior_id=5,
                                  start=now - timedelta(days=40), hours=72, per_hour=6)
     env = {**os.environ, "ANXIN_DATABASE_URL": store.url, "ANXIN_READINGS_RAW_DAYS": "30",
+           "ANXIN_RETENTION_PAUSE_FACTOR": "0",
            "ANXIN_DATA_DIR": str(tmp_path / "var")}
     command = [sys.executable, "-m", "dashboard", "retention", "run", "--verbose"]
     child = await asyncio.create_subprocess_exec(*command, env=env,

@@ -14,7 +14,7 @@ from runtime.clock import ManualClock
 from tests.retention.conftest import Store, add_readings, add_senior_with_watch
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-POLICY = flows.RetentionPolicy(raw_days=2, hourly_days=5, batch_rows=100)
+POLICY = flows.RetentionPolicy(raw_days=2, hourly_days=5, batch_rows=100, pause_factor=0)
 
 
 async def _count(store: Store, query: object) -> int:
@@ -64,7 +64,7 @@ async def test_unrolled_readings_are_never_deleted(store: Store) -> None:
     device = await add_senior_with_watch(store, senior_id=2, now=NOW)
     written = await add_readings(store, device_id=device, senior_id=2,
                                  start=NOW - timedelta(days=4), hours=2)
-    policy = flows.RetentionPolicy(raw_days=2, batch_rows=100)
+    policy = flows.RetentionPolicy(raw_days=2, batch_rows=100, pause_factor=0)
     await flows._delete_expired(store.sessions, policy=policy, now=NOW,
                                 report=flows.RetentionReport())
     assert await _count(store, select(func.count()).select_from(DeviceReading)) == written
