@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
@@ -29,7 +28,7 @@ from backups import flows as backup_flows
 from backups.drills import DrillReport
 from backups.exceptions import BackupError
 from config.settings import Settings
-from devices import mosquitto
+from dashboard.serving import served
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -63,7 +62,7 @@ async def run_drill(settings: Settings, *, backup: Path | None = None,
             detail["alarm"] = await _test_alarm(settings, scratch_dir, url)
             recovery_time = time.monotonic() - began
         outcome = "passed"
-    except (BackupError, OSError, httpx.HTTPError, AssertionError) as error:
+    except (BackupError, OSError, RuntimeError, httpx.HTTPError, AssertionError) as error:
         detail["error"] = str(error)
         outcome = "failed"
     report = DrillReport(
@@ -114,7 +113,7 @@ async def _test_alarm(settings: Settings, folder: Path, url: str) -> dict[str, A
         "telephony": "none", "backup_dir": None, "settle_heap": False,
         "http_host": "127.0.0.1", "demo_password": SecretStr(password)})
     app = create_app(drill_settings)
-    async with _served(app) as port:
+    async with served(app) as port:
         runtime: Runtime = app.state.runtime
         senior_id = await _drill_senior(runtime, password)
         raised = await alarm_flows.raise_and_announce(
@@ -148,24 +147,6 @@ async def _drill_senior(runtime: Runtime, password: str) -> int:
                                            password=password, now=runtime.clock.now())
         await session.commit()
     return int(senior_id)
-
-
-@asynccontextmanager
-async def _served(app: Any) -> AsyncIterator[int]:
-    port = mosquitto.free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", ws_ping_interval=None))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-            raise BackupError("the app did not start on the restored copy")
-        await asyncio.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def _record(settings: Settings, report: DrillReport) -> None:
