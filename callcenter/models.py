@@ -33,7 +33,7 @@ class CallLeg(Base):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     reserved_for: Mapped[str | None] = mapped_column(String(64), nullable=True)
     operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -32,6 +32,7 @@ class Purpose(StrEnum):
     WECHAT_LINKS = "wechat-binding-links"  # links families open to bind their WeChat
     MESSAGE_RECEIPTS = "message-receipts"  # the secret path of gateways' receipt callbacks
     RECORDINGS = "call-recordings"  # seals recorded calls at rest
+    BACKUPS = "backups"  # used when ANXIN_BACKUP_KEY is not set
 
 
 class BiometricPurpose(StrEnum):

@@ -207,6 +207,20 @@ class Settings(BaseSettings):
     recording_call_kinds: list[str] = []
     recording_retention_days: Annotated[float, Field(gt=0)] = 180.0
     recording_tick_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # data (retention/, backups/): how long each kind of record is kept; docs/operations.md
+    readings_raw_days: Annotated[int, Field(ge=1)] = 30
+    readings_hourly_days: Annotated[int, Field(ge=1)] = 400
+    readings_daily_years: Annotated[int, Field(ge=1)] = 10
+    audit_days: Annotated[int, Field(ge=180)] = 180
+    retention_interval_minutes: Annotated[float, Field(gt=0)] = 10.0
+    # Rows deleted per statement on SQLite: each holds the write lock only this long.
+    retention_batch_rows: Annotated[int, Field(ge=100, le=100_000)] = 5000
+    # The job pauses this many times a batch's duration after it (see retention/flows.py).
+    retention_pause_factor: Annotated[float, Field(ge=0, le=100)] = 4.0
+    backup_dir: Path | None = None  # set: scheduled backups go here
+    backup_key: SecretStr | None = None  # unset: derived from ANXIN_SECRET_KEY
+    backup_interval_hours: Annotated[float, Field(gt=0)] = 24.0
+    backup_keep: Annotated[int, Field(ge=1)] = 7
 
     @classmethod
     def settings_customise_sources(

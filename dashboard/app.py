@@ -25,6 +25,8 @@ from alarms.health import router as health_router
 from alarms.router import router as alarms_router
 from alerts import flows as alert_flows
 from alerts.router import router as alerts_router
+from backups.flows import backup_loop
+from backups.router import router as drills_router
 from callcenter import flows as callcenter_flows
 from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
@@ -65,6 +67,8 @@ from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
 from messaging import flows as messaging_flows
 from messaging import router as messaging_router
 from messaging.lifespan import open_messaging
+from reports.router import router as reports_router
+from retention.flows import retention_loop
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
@@ -107,6 +111,8 @@ ROUTERS = [
     messaging_router.receipts,
     messaging_router.pages,
     recordings_router.router,
+    drills_router,
+    reports_router,
 ]
 
 
@@ -144,6 +150,8 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
         liveness_housekeeping,
         messaging_flows.retry_loop,
         recording_flows.recording_loop,
+        retention_loop,
+        backup_loop,
         prune_event_log,
     ]),
 ]

@@ -10,7 +10,9 @@ import uvicorn
 
 from accounts import demo as accounts_demo
 from alarms import bench as alarms_bench
+from backups.cli import backup_app, drill
 from benchmarks import cluster as cluster_bench
+from benchmarks import data as data_bench
 from benchmarks import emergency as emergency_bench
 from benchmarks import freeswitch as freeswitch_bench
 from benchmarks import watches as watches_bench
@@ -23,6 +25,7 @@ from config.settings import Settings, prepare_secrets
 from devices.cli import bench_ingest, devices_app, simulate
 from dispatch import bench as dispatch_bench
 from liveness.cli import bench_liveness, liveness_app
+from retention.cli import retention_app
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -31,6 +34,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
 app.add_typer(devices_app, name="devices")
+app.add_typer(backup_app, name="backup")
+app.add_typer(retention_app, name="retention")
+app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
@@ -44,6 +50,8 @@ bench_app.command("emergency")(emergency_bench.command)
 bench_app.command("freeswitch")(freeswitch_bench.command)
 bench_app.command("watches")(watches_bench.command)
 bench_app.command("cluster")(cluster_bench.command)
+bench_app.command("data")(data_bench.command)
+demo_app.command("scale")(data_bench.scale_command)
 app.add_typer(liveness_app, name="liveness")
 bench_app.command("liveness")(bench_liveness)
 

@@ -49,8 +49,12 @@ class DeviceReading(Base):
     __tablename__ = "device_readings"
     # One row per device, time and metric: a message the broker delivers again (the ingest
     # died between its commit and its PUBACK) adds nothing.
+    # On PostgreSQL the table is partitioned by day of measured_at (retention/partitions.py),
+    # so its primary key there is (id, measured_at).
     __table_args__ = (Index("uq_device_readings_device_measured_metric", "device_id",
-                            "measured_at", "metric", unique=True),)
+                            "measured_at", "metric", unique=True),
+                      Index("ix_device_readings_senior_measured", "senior_id", "measured_at"),
+                      Index("ix_device_readings_measured_at", "measured_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64))

@@ -141,7 +141,7 @@ class ServiceOrder(Base):
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -18,6 +18,7 @@ import devices from "/static/pages/devices.js";
 import dispatch from "/static/pages/dispatch.js";
 import liveness from "/static/pages/liveness.js";
 import incident from "/static/pages/incident.js";
+import reports from "/static/pages/reports.js";
 
 // The navigation as data: each page says who may open it. Later pages add a line here.
 const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
@@ -37,6 +38,7 @@ const PAGES = [
   { path: "devices", label: "nav.devices", roles: ALL, page: devices },
   { path: "dispatch", label: "nav.dispatch", roles: ["dispatcher", "supervisor", "admin"], page: dispatch },
   { path: "liveness", label: "nav.liveness", roles: ["subsidy_staff", "supervisor", "admin"], page: liveness },
+  { path: "reports", label: "nav.reports", roles: ["supervisor", "subsidy_staff", "admin"], page: reports },
 ];
 
 // Who must not miss a P1: the roles that may acknowledge alarms.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -9,6 +10,7 @@ import httpx
 from accounts.roles import Role
 from devices import service as devices_service
 from devices.models import DeviceReading
+from retention import flows
 from runtime.context import Runtime
 from tests.conftest import LoginAs
 
@@ -47,8 +49,31 @@ async def test_vitals_for_a_day_with_own_limits(client: httpx.AsyncClient, login
     week = (await client.get(f"/api/v1/health/{senior_id}/vitals", params={"days": 7},
                              headers=operator)).json()
     assert len({s["metric"]: s for s in week["series"]}["heart_rate"]["points"]) == 30
-    assert (await client.get(f"/api/v1/health/{senior_id}/vitals", params={"days": 99},
+    assert (await client.get(f"/api/v1/health/{senior_id}/vitals", params={"days": 367},
                              headers=operator)).status_code == 422
     dispatcher = await login_as(Role.DISPATCHER)
     assert (await client.get(f"/api/v1/health/{senior_id}/vitals",
                              headers=dispatcher)).status_code == 403
+
+
+async def test_long_spans_read_rollups_beyond_the_raw_window(
+        client: httpx.AsyncClient, login_as: LoginAs, runtime: Runtime, senior_id: int) -> None:
+    """31 days: hourly roll-ups then raw, one point an hour; 60 days: daily means first."""
+    await add_watch_readings(runtime, senior_id, hours=24 * 70)
+    policy = replace(flows.RetentionPolicy.from_settings(runtime.settings), pause_factor=0)
+    while (await flows.retention_pass(runtime.sessions, policy=policy,
+                                      clock=runtime.clock)).hours_rolled:
+        pass
+    operator = await login_as(Role.OPERATOR)
+    month = (await client.get(f"/api/v1/health/{senior_id}/vitals", params={"days": 31},
+                              headers=operator)).json()
+    assert month["resolutions"] == ["hour", "raw"]
+    heart = {s["metric"]: s for s in month["series"]}["heart_rate"]["points"]
+    assert abs(len(heart) - 31 * 24) <= 1
+    times = [at for at, _ in heart]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    longer = (await client.get(f"/api/v1/health/{senior_id}/vitals", params={"days": 60},
+                               headers=operator)).json()
+    assert longer["resolutions"] == ["day", "hour", "raw"]
+    daily = {s["metric"]: s for s in longer["series"]}["body_temperature"]["points"]
+    assert 59 <= len(daily) <= 60 + 24 and all(value == 36.5 for _, value in daily)

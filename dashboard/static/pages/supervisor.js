@@ -5,6 +5,7 @@ import { subjectParts } from "/static/components/task-subject.js";
 import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
+import { drillRecord } from "/static/components/drills.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -236,6 +237,7 @@ export default async function supervisor(main) {
   const timer = setInterval(refresh, 10000);
   const stopAlerts = await alertList(alerts, { canClose: true });
   await drawDay();
+  main.append(await drillRecord());
   await Promise.all([refresh(), refreshCalls()]);
   const chartTimer = setInterval(drawDay, 60000);
   return () => { stop(); stopAlerts(); clearInterval(timer); clearInterval(chartTimer);

@@ -1,0 +1,1 @@
+"""Backups: encrypted, checksummed snapshots of the database with a manifest; restore; drills."""

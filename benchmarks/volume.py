@@ -1,0 +1,215 @@
+"""``anxin demo scale``: a region-sized database, filled in bulk (executemany; COPY on PostgreSQL).
+
+Readings are the devices' real metrics at a compressed rate (``per_hour`` samples of each
+metric an hour instead of one a minute), so a month fits on one machine.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alarms.models import Alarm
+from callcenter.models import CallLeg
+from devices.models import Device, DeviceReading
+from dispatch.models import ServiceOrder
+from liveness.models import Certification
+from seniors.models import EmergencyContact, Senior, SeniorPhone
+
+DISTRICTS = ("东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区",
+             "通州区", "顺义区", "昌平区", "大兴区")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "秀英桂兰玉珍凤芝淑华建国志强德明文秀丽春梅永福金海"
+# model, kind, metrics with a plausible (mean, spread); share of the fleet
+FLEET = (("anxin-watch", "wearable", (("heart_rate", 74, 9), ("spo2", 96, 1.5),
+                                      ("temperature", 36.5, 0.3)), 0.6),
+         ("anxin-home-hub", "home_unit", (("temperature", 22, 3),), 0.25),
+         ("door-sensor", "sensor", (("battery", 80, 10),), 0.15))
+ALARM_KINDS = (("sos", 1), ("fall", 1), ("inactivity", 2), ("heart_rate", 3),
+               ("low_battery", 4), ("device_offline", 4))
+CALL_PURPOSES = ("hotline", "hotline", "hotline", "callback", "care_call", "contact")
+SERVICES = (("meals", 1500), ("cleaning", 8000), ("bathing", 6000), ("escort", 9000),
+            ("repairs", 5000))
+BATCH = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    seniors: int
+    devices: int
+    days: int
+    per_hour: int = 1
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def fill(engine: AsyncEngine, volume: Volume, *, now: datetime,
+               progress: Callable[[str, int], None] = lambda _name, _n: None) -> dict[str, int]:
+    """Fill an empty, migrated database; returns the rows written per table."""
+    rng = random.Random(19)
+    written: dict[str, int] = {}
+    start = now - timedelta(days=volume.days)
+    plan: list[tuple[Table, Iterator[dict[str, Any]]]] = [
+        (Senior.__table__, _seniors(volume, rng, start)),  # type: ignore[list-item]
+        (SeniorPhone.__table__, _phones(volume)),  # type: ignore[list-item]
+        (EmergencyContact.__table__, _contacts(volume)),  # type: ignore[list-item]
+        (Device.__table__, _devices(volume, rng, start, now)),  # type: ignore[list-item]
+        (DeviceReading.__table__, _readings(volume, rng, start)),  # type: ignore[list-item]
+        (Alarm.__table__, _alarms(volume, rng, start)),  # type: ignore[list-item]
+        (CallLeg.__table__, _calls(volume, rng, start)),  # type: ignore[list-item]
+        (ServiceOrder.__table__, _orders(volume, rng, start)),  # type: ignore[list-item]
+        (Certification.__table__, _certifications(volume, rng, now)),  # type: ignore[list-item]
+    ]
+    for table, rows in plan:
+        count = 0
+        for batch in _batches(rows):
+            async with engine.begin() as connection:
+                if connection.dialect.name == "postgresql" and table.name == "device_readings":
+                    count += await _copy(connection, table, batch)
+                else:
+                    await connection.execute(insert(table), batch)
+                    count += len(batch)
+            progress(table.name, len(batch))
+        written[table.name] = count
+    return written
+
+
+async def _copy(connection: Any, table: Table, batch: list[dict[str, Any]]) -> int:
+    """PostgreSQL's COPY through asyncpg: several times executemany's rate."""
+    raw = await connection.get_raw_connection()
+    columns = list(batch[0])
+    await raw.driver_connection.copy_records_to_table(
+        table.name, records=[tuple(row[c] for c in columns) for row in batch], columns=columns)
+    return len(batch)
+
+
+def _district(senior_id: int) -> str:
+    return DISTRICTS[senior_id % len(DISTRICTS)]
+
+
+def _seniors(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.seniors + 1):
+        born = date(1926 + rng.randrange(40), 1 + rng.randrange(12), 1 + rng.randrange(28))
+        created = start - timedelta(days=rng.randrange(900)) if n % 50 else \
+            start + timedelta(days=rng.randrange(max(1, volume.days)))
+        yield {"id": n, "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+               "resident_id": f"9{n:09d}{born:%Y%m%d}",
+               "birth_date": born, "sex": rng.choice("FM"), "address": f"{_district(n)}{n}号",
+               "district": _district(n), "latitude": None, "longitude": None,
+               "lives_alone": rng.random() < 0.3, "languages": ["zh"], "medical_notes": "",
+               "subsidy_categories": ["low_income"] if n % 7 == 0 else [],
+               "created_at": created, "updated_at": created, "archived_at": None}
+
+
+def _phones(volume: Volume) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.seniors + 1):
+        yield {"senior_id": n, "number": f"+86139{n:08d}", "label": "mobile", "position": 0}
+
+
+def _contacts(volume: Volume) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.seniors + 1):
+        yield {"senior_id": n, "position": 0, "name": f"家属{n}", "relation": "child",
+               "phones": [f"+86137{n:08d}"], "notes": ""}
+
+
+def _fleet_of(n: int) -> tuple[str, str, tuple[tuple[str, float, float], ...]]:
+    share = (n * 0.618) % 1
+    for model, kind, metrics, part in FLEET:
+        if share < part:
+            return model, kind, metrics
+        share -= part
+    return FLEET[-1][:3]
+
+
+def _devices(volume: Volume, rng: random.Random, start: datetime,
+             now: datetime) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.devices + 1):
+        model, kind, _ = _fleet_of(n)
+        yield {"id": f"dev-{n:07d}", "model": model, "kind": kind,
+               "senior_id": 1 + (n - 1) % volume.seniors, "location": "", "heartbeat_seconds": 60,
+               "grace_seconds": 120, "state": "active", "mqtt_password_hash": "x",
+               "created_at": start - timedelta(days=30), "phone": None,
+               "last_seen": now - timedelta(minutes=rng.randrange(60 * 24 * 3)),
+               "reported_online": True, "battery": 80.0}
+
+
+def _readings(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
+    step = timedelta(minutes=60 // volume.per_hour)
+    for slot in range(volume.days * 24 * volume.per_hour):
+        at = start + slot * step
+        for n in range(1, volume.devices + 1):
+            _, _, metrics = _fleet_of(n)
+            for metric, mean, spread in metrics:
+                # Real fleets stagger: each device reports at its own second in the slot.
+                measured = at + timedelta(seconds=n % 3000 // 60 * 60 + n % 60)
+                yield {"device_id": f"dev-{n:07d}", "senior_id": 1 + (n - 1) % volume.seniors,
+                       "metric": metric, "value": round(rng.gauss(mean, spread), 1),
+                       "measured_at": measured, "received_at": measured, "seq": None}
+
+
+def _alarms(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
+    # About one alarm per 50 seniors a day, nearly all answered within minutes.
+    for _ in range(volume.seniors * volume.days // 50):
+        kind, priority = rng.choice(ALARM_KINDS)
+        first = start + timedelta(seconds=rng.randrange(volume.days * 86400))
+        answered = first + timedelta(seconds=rng.expovariate(1 / 40))
+        yield {"senior_id": 1 + rng.randrange(volume.seniors), "kind": kind,
+               "priority": priority, "state": "resolved", "open_key": None, "voice_path": False,
+               "condition_active": False, "device_id": None, "count": 1, "first_at": first,
+               "last_at": first, "details": {}, "escalation_level": 0,
+               "acknowledged_at": answered, "acknowledged_by": "op1",
+               "resolved_at": answered + timedelta(minutes=5), "resolved_by": "op1",
+               "disposition": "genuine_handled", "notes": ""}
+
+
+def _calls(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
+    for n in range(volume.seniors * volume.days // 30):
+        created = start + timedelta(seconds=rng.randrange(volume.days * 86400))
+        answered = created + timedelta(seconds=rng.randrange(5, 90))
+        yield {"provider": "simulator", "provider_sid": None, "direction": "inbound",
+               "purpose": rng.choice(CALL_PURPOSES), "from_number": f"+86139{n % 10**8:08d}",
+               "to_number": "12349", "senior_id": 1 + rng.randrange(volume.seniors),
+               "status": "completed", "ivr_state": {}, "ivr_path": [], "queue": "general",
+               "priority": 3, "operator": "op1", "created_at": created, "offered_at": created,
+               "answered_at": answered, "ended_at": answered + timedelta(minutes=3),
+               "outcome": "handled", "callback_offered": False}
+
+
+def _orders(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
+    for _ in range(volume.seniors * volume.days // 100):
+        senior = 1 + rng.randrange(volume.seniors)
+        service, price = rng.choice(SERVICES)
+        at = start + timedelta(seconds=rng.randrange(volume.days * 86400))
+        subsidised = price * 2 // 3 if senior % 7 == 0 else 0
+        yield {"senior_id": senior, "service": service, "urgency": "scheduled",
+               "source": "operator", "source_ref": "", "state": "completed",
+               "district": _district(senior), "service_at": at, "due_by": at, "notes": "",
+               "price_fen": price, "subsidised_fen": subsidised,
+               "senior_pays_fen": price - subsidised, "subsidy_category":
+               "low_income" if subsidised else None, "offers_made": 1,
+               "escalation_reason": "", "created_by": "op1", "created_at": at,
+               "updated_at": at, "completion_note": ""}
+
+
+def _certifications(volume: Volume, rng: random.Random,
+                    now: datetime) -> Iterator[dict[str, Any]]:
+    for n in range(7, volume.seniors + 1, 7):
+        until = now.date() + timedelta(days=rng.randrange(-60, 330))
+        yield {"senior_id": n, "category": "low_income", "certified_until": until,
+               "held_since": until + timedelta(days=1) if until < now.date() else None,
+               "back_pay_due": False}

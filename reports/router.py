@@ -1,0 +1,63 @@
+"""HTTP: ``/api/v1/reports/monthly`` as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import BaseModel
+
+from accounts import service as accounts_service
+from accounts.deps import require_roles
+from accounts.models import StaffUser
+from accounts.roles import Role
+from reports import export, service
+from runtime.csv_export import CsvExport
+from runtime.deps import RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+Reader = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR, Role.SUBSIDY_STAFF,
+                                                     Role.ADMIN}))]
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class MonthlyReport(BaseModel):
+    month: str
+    district: str | None
+    districts: list[dict[str, Any]]
+
+
+@router.get("/monthly", response_model=MonthlyReport,
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+async def monthly(user: Reader, runtime: RuntimeDep, session: SessionDep,
+                  month: Annotated[str, Query(description="YYYY-MM, the centre's time zone")],
+                  district: Annotated[str | None, Query(max_length=64)] = None,
+                  format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+                  ) -> MonthlyReport | Response:
+    """Seniors, devices, alarms with answer times, calls, orders and proof of life per
+    district for one month."""
+    if not MONTH.match(month):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "month must be YYYY-MM, e.g. 2026-03")
+    span = service.Month.of(month, ZoneInfo(runtime.settings.timezone))
+    figures = await service.monthly_report(session, month=span, district=district)
+    await accounts_service.record_audit(session, actor=user.username, action="report.monthly",
+                                        subject_type="report", subject_id=month,
+                                        now=runtime.clock.now(),
+                                        detail={"district": district, "format": format})
+    await session.commit()
+    filename = f"anxin-report-{month}{'-' + district if district else ''}"
+    if format == "csv":
+        csv = CsvExport()
+        csv.row(export.HEADER)
+        for row in export.rows(figures):
+            csv.row(row)
+        return csv.response(f"{filename}.csv")
+    if format == "xlsx":
+        return Response(export.xlsx(figures, month=month), media_type=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    return MonthlyReport(month=month, district=district,
+                         districts=[one.as_dict() for one in figures])

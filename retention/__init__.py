@@ -1,0 +1,1 @@
+"""Retention and roll-ups: raw readings summarised by hour and day, old rows dropped."""
