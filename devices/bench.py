@@ -41,7 +41,9 @@ BENCH_USER = "anxin-bench"
 SOS_EVERY = 50
 BACKLOG_SEQ = 10_000_000  # phase 2's sequence numbers start here
 DRAIN_GROUP = "anxin-bench-drain"
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# Six hours ago, on the hour: every stamp the bench sends (at most a few hours of milliseconds
+# later) is inside the window the ingest keeps (a fixed date fell out of it and was refused).
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
 
 
 def stamp(seq: int) -> str:
