@@ -55,7 +55,7 @@ from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
 from seniors.router import router as seniors_router
-from storage.engine import create_engine, create_sessionmaker
+from storage.engine import create_sessionmaker, settings_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtime]:
     """Open the database (migrated, and seeded in demo mode) and the event bus."""
     prepare_data_dir(settings.data_dir)
-    engine = create_engine(settings.resolved_database_url)
+    engine = settings_engine(settings)
     try:
         await upgrade(engine)
         runtime = Runtime(settings=settings, clock=clock, engine=engine,

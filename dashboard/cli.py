@@ -76,13 +76,13 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    from storage.engine import create_engine
+    from storage.engine import settings_engine
     from storage.migrate import upgrade
 
     settings = Settings()
 
     async def run() -> None:
-        engine = create_engine(settings.resolved_database_url)
+        engine = settings_engine(settings)
         try:
             await upgrade(engine)
         finally:

@@ -100,6 +100,7 @@ def test_rotate_key_command_re_encrypts_and_reports(
     assert settings.secret_key is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANXIN_")}
     env.update(ANXIN_DATA_DIR=str(settings.data_dir), ANXIN_BIOMETRIC_KEY=NEW,
+               ANXIN_DATABASE_URL=settings.resolved_database_url,
                ANXIN_BIOMETRIC_KEY_PREVIOUS=OLD,
                ANXIN_SECRET_KEY=settings.secret_key.get_secret_value())
     result = subprocess.run([sys.executable, "-m", "dashboard", "liveness", "rotate-key"],
