@@ -33,10 +33,10 @@ from sqlalchemy import func, insert, select
 from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms.models import Alarm, AlarmStep
-from benchmarks.serving import served
+from benchmarks.ingest import Target, bench_broker, percentile
+from benchmarks.serving import create_app, served
 from config.settings import Settings
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile
 from devices.models import Device
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
@@ -214,8 +214,6 @@ async def _sos_alarms(runtime: Runtime) -> tuple[dict[int, int], int]:
 
 async def run(*, operators: int, sos: int, sos_rate: float, background_rate: float,
               ingest_processes: int) -> dict[str, Any]:
-    from dashboard.app import create_app
-
     with tempfile.TemporaryDirectory(prefix="anxin-emergency-bench-") as scratch:
         data_dir = Path(scratch) / "var"
         with bench_broker(Path(scratch), None, credentials.service_password(data_dir)) as target:

@@ -1,15 +1,36 @@
-"""The app served by uvicorn on a free loopback port, for benchmarks that use it over HTTP."""
+"""The benches' one way to the assembled app (``dashboard.app``), and serving it over HTTP.
+
+Bench modules import the app through here only (the import contract in pyproject.toml checks
+it): the composition root stays the one place that knows every part.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 
+from config.settings import Settings
 from devices import mosquitto
+from runtime.clock import Clock
+from runtime.context import Runtime
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """The whole app, as ``anxin serve`` builds it."""
+    from dashboard import app  # the app includes the bench's own domains: import it late
+
+    return app.create_app(settings, clock=clock)
+
+
+def open_runtime(settings: Settings, clock: Clock) -> AbstractAsyncContextManager[Runtime]:
+    """The database (migrated, seeded in demo mode) and the bus, without the web app."""
+    from dashboard import app
+
+    return app.open_runtime(settings, clock)
 
 
 @asynccontextmanager

@@ -9,16 +9,17 @@ import typer
 import uvicorn
 
 from accounts import demo as accounts_demo
-from alarms import bench as alarms_bench
+from benchmarks import alarms as alarms_bench
+from benchmarks import dispatch as dispatch_bench
 from benchmarks import emergency as emergency_bench
+from benchmarks import webhooks as webhooks_bench
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
 from callcenter.routing import bench as routing_bench
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
-from devices.cli import bench_ingest, devices_app, simulate
-from dispatch import bench as dispatch_bench
+from dashboard.devices_cli import bench_ingest, devices_app, simulate
 from liveness.cli import bench_liveness, liveness_app
 
 app = typer.Typer(help="Anxin (安心) 12349 elderly-care call centre", no_args_is_help=True)
@@ -31,7 +32,7 @@ app.add_typer(devices_app, name="devices")
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
+bench_app.command("webhooks")(webhooks_bench.command)
 bench_app.command("ivr")(callcenter_cli.bench_ivr)
 bench_app.command("ingest")(bench_ingest)
 bench_app.command("dispatch")(dispatch_bench.command)

@@ -123,7 +123,7 @@ def _search_vector() -> ColumnElement[str]:
     return func.to_tsvector(literal_column("'simple'::regconfig"), PolicyArticle.search_terms)
 
 
-def tsvector_search(terms: Sequence[str], language: str | None, limit: int) -> Select[tuple[int]]:
+def tsvector_search(terms: Sequence[str], language: str | None, limit: int) -> Select[int]:
     """PostgreSQL: the ids of articles with any of ``terms``, best ``ts_rank`` first."""
     # Terms are CJK characters, digits and lower-case letters only, so quoting each is safe.
     query = func.to_tsquery(literal_column("'simple'::regconfig"),

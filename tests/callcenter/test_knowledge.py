@@ -77,7 +77,6 @@ async def test_postgresql_answers_a_chinese_query_from_its_index(
     from datetime import UTC, datetime
 
     from sqlalchemy import text
-    from sqlalchemy.dialects import postgresql
 
     from callcenter.knowledge import service
     from callcenter.knowledge.schemas import ArticleIn
@@ -95,7 +94,7 @@ async def test_postgresql_answers_a_chinese_query_from_its_index(
             await session.execute(text("SET enable_seqscan = off"))
             terms = search_terms("高龄津贴")
             compiled = service.tsvector_search(terms, None, 10).compile(
-                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True})
             plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
     finally:
         await engine.dispose()

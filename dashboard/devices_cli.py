@@ -143,7 +143,7 @@ def bench_ingest(
     import json
     import logging
 
-    from devices.bench import run_bench
+    from benchmarks.ingest import run_bench
 
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,

@@ -30,6 +30,7 @@ import aiomqtt
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from benchmarks.serving import open_runtime
 from config.settings import Settings
 from devices import credentials, mosquitto
 from devices.ingest import SUBSCRIPTIONS, BatchOutcome, BrokerAddress, Ingest
@@ -381,8 +382,6 @@ def worker_process(database_url: str, address: BrokerAddress, index: int, ready:
 async def run_bench(*, devices: int, rate: float, seconds: float, publishers: int,
                     mqtt_url: str | None, backlog: int | None, workers: int = 1,
                     drain_workers: int = 1) -> dict[str, Any]:
-    from dashboard.app import open_runtime
-
     with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
         workdir = Path(scratch)
         settings = Settings(data_dir=workdir / "var", demo=False, mqtt_enabled=False,

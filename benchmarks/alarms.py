@@ -30,10 +30,10 @@ import websockets
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from benchmarks.serving import served
+from benchmarks.ingest import Target, bench_broker, percentile
+from benchmarks.serving import create_app, served
 from config.settings import Settings
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile
 from devices.models import Device, StoredDeviceEvent
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -201,8 +201,6 @@ async def _stored_sos(runtime: Runtime) -> list[StoredSos]:
 
 async def run(*, devices: int, rate: float, seconds: float, publishers: int,
               ingest_processes: int) -> dict[str, Any]:
-    from dashboard.app import create_app
-
     with tempfile.TemporaryDirectory(prefix="anxin-alarm-bench-") as scratch:
         workdir = Path(scratch)
         password = secrets.token_urlsafe(12)
