@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from typing import Literal
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
 
 import asyncpg
 import pytest
@@ -65,16 +67,23 @@ async def _admin(url: URL, statement: str) -> None:
         await connection.close()
 
 
+def _blocking(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end on a loop of its own thread: fixtures call this both outside
+    an event loop and (through ``request.getfixturevalue``) from inside a running test's."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, work).result()
+
+
 def new_database(url: URL, *, template: str | None = None) -> URL:
     """A new database on ``url``'s server (a copy of ``template``, or empty); its URL."""
     name = f"test_{secrets.token_hex(6)}"
     copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
-    asyncio.run(_admin(url, f'CREATE DATABASE "{name}"{copy}'))
+    _blocking(_admin(url, f'CREATE DATABASE "{name}"{copy}'))
     return url.set(database=name)
 
 
 def drop_database(url: URL, database: URL) -> None:
-    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
+    _blocking(_admin(url, f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
 
 
 def migrated_template(url: URL) -> URL:
@@ -88,5 +97,5 @@ def migrated_template(url: URL) -> URL:
         finally:
             await engine.dispose()
 
-    asyncio.run(migrate())
+    _blocking(migrate())
     return template
