@@ -30,6 +30,7 @@ import websockets
 from sqlalchemy import func, select
 
 from alarms.models import Alarm
+from benchmarks.ingest import Target, bench_broker, percentile, publish_traffic
 from benchmarks.instances import (
     ClusterConfig,
     Process,
@@ -42,7 +43,6 @@ from benchmarks.instances import (
 from callcenter.routing.models import RoutingTask
 from cluster.models import BusLogEntry
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile, publish_traffic
 from devices.models import DeviceReading, StoredDeviceEvent
 from dispatch.models import DispatchTimer, OrderTransition
 from storage.engine import create_engine, create_sessionmaker

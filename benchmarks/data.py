@@ -120,7 +120,7 @@ async def database(backend: str, folder: Path) -> AsyncIterator[tuple[str, Any]]
 
 async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: int,
                   say: Callable[[str], None]) -> dict[str, Any]:
-    from dashboard.app import create_app
+    from benchmarks.serving import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="anxin-bench-data-"))
     result: dict[str, Any] = {"backend": backend, "seniors": size.seniors,

@@ -32,9 +32,9 @@ from sqlalchemy import func, insert, select
 from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms.models import Alarm, AlarmStep
-from benchmarks.serving import bench_settings, served
+from benchmarks.ingest import Target, percentile
+from benchmarks.serving import bench_settings, create_app, served
 from devices import credentials
-from devices.bench import Target, percentile
 from devices.models import Device
 from runtime.context import Runtime
 from seniors import demo as seniors_demo
@@ -212,8 +212,6 @@ async def _sos_alarms(runtime: Runtime) -> tuple[dict[int, int], int]:
 
 async def run(*, operators: int, sos: int, sos_rate: float, background_rate: float,
               ingest_processes: int) -> dict[str, Any]:
-    from dashboard.app import create_app
-
     with tempfile.TemporaryDirectory(prefix="anxin-emergency-bench-") as scratch:
         # every desk logs in from 127.0.0.1 at once; call-backs ring the simulator's phones
         with bench_settings(Path(scratch), mqtt_ingest_processes=ingest_processes,

@@ -66,7 +66,7 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 async def run(calls: int, *, ramp: float = 2.0, think: float = 1.0) -> dict[str, Any]:
-    from dashboard.app import create_app  # the app includes this package; import it late
+    from benchmarks.serving import create_app
 
     switch = FakeSwitch(password=secrets.token_hex(8))
     await switch.start()

@@ -1,20 +1,43 @@
-"""The app served by uvicorn on a free loopback port (dashboard/serving.py), for benchmarks that
-use it over HTTP, and the settings of a bench's app on its own Mosquitto."""
+"""The benches' one way to the assembled app (``dashboard.app``), serving it over HTTP, and the
+settings of a bench's app on its own Mosquitto.
+
+Bench modules import the app through here only (the import contract in pyproject.toml checks
+it): the composition root stays the one place that knows every part.
+"""
+
+from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import SecretStr
 
+from benchmarks.ingest import Target, bench_broker
 from config.settings import Settings
 from dashboard.serving import served
 from devices import credentials
-from devices.bench import Target, bench_broker
+from runtime.clock import Clock
+from runtime.context import Runtime
 
-__all__ = ["bench_settings", "served"]
+__all__ = ["bench_settings", "create_app", "open_runtime", "served"]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """The whole app, as ``anxin serve`` builds it."""
+    from dashboard import app  # the app includes the bench's own domains: import it late
+
+    return app.create_app(settings, clock=clock)
+
+
+def open_runtime(settings: Settings, clock: Clock) -> AbstractAsyncContextManager[Runtime]:
+    """The database (migrated, seeded in demo mode) and the bus, without the web app."""
+    from dashboard import app
+
+    return app.open_runtime(settings, clock)
 
 
 @contextmanager

@@ -28,10 +28,10 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import insert
 
+from benchmarks.ingest import percentile
 from benchmarks.serving import bench_settings
 from config.settings import Settings
 from devices import credentials, mosquitto
-from devices.bench import percentile
 from devices.models import Device
 from devices.watch.frames import Frame, FrameReader, encode
 from devices.watch.messages import MODEL
@@ -235,7 +235,7 @@ async def _raised(runtime: Runtime, owners: dict[int, str], seen: dict[str, floa
 
 async def run(*, watches: int, seconds: float, compress: float, clients: int,
               ingest_processes: int) -> dict[str, Any]:
-    from dashboard.app import create_app
+    from benchmarks.serving import create_app
 
     fd_limit = raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="anxin-watch-bench-") as scratch:

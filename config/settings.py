@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     http_port: Annotated[int, Field(ge=1, le=65535)] = 8000
     data_dir: Path = Path("./var")
     database_url: str | None = None
+    # PostgreSQL only (SQLite runs inline on one connection): connections each process keeps
+    # open, and how many more it may open in a burst (docs/operations.md).
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+    database_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
     demo: bool = False
     demo_password: SecretStr | None = None
     secret_key: SecretStr | None = None

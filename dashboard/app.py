@@ -75,7 +75,7 @@ from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.router import router as seniors_router
-from storage.engine import create_engine, create_sessionmaker
+from storage.engine import create_sessionmaker, settings_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ async def open_runtime(settings: Settings, clock: Clock) -> AsyncIterator[Runtim
     """Open the database (migrated, and seeded in demo mode), the event bus over the stored
     event log, and this instance's side of the cluster's leases."""
     prepare_data_dir(settings.data_dir)
-    engine = create_engine(settings.resolved_database_url)
+    engine = settings_engine(settings)
     try:
         await upgrade(engine)
         sessions = create_sessionmaker(engine)

@@ -9,21 +9,22 @@ import typer
 import uvicorn
 
 from accounts import demo as accounts_demo
-from alarms import bench as alarms_bench
 from backups.cli import backup_app, drill
+from benchmarks import alarms as alarms_bench
 from benchmarks import cluster as cluster_bench
 from benchmarks import data as data_bench
+from benchmarks import dispatch as dispatch_bench
 from benchmarks import emergency as emergency_bench
 from benchmarks import freeswitch as freeswitch_bench
 from benchmarks import watches as watches_bench
+from benchmarks import webhooks as webhooks_bench
 from callcenter import cli as callcenter_cli
 from callcenter.planning.cli import plan_app
 from callcenter.routing import bench as routing_bench
 from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
-from devices.cli import bench_ingest, devices_app, simulate
-from dispatch import bench as dispatch_bench
+from dashboard.devices_cli import bench_ingest, devices_app, simulate
 from liveness.cli import bench_liveness, liveness_app
 from retention.cli import retention_app
 
@@ -40,7 +41,7 @@ app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-bench_app.command("webhooks")(callcenter_cli.bench_webhooks)
+bench_app.command("webhooks")(webhooks_bench.command)
 bench_app.command("ivr")(callcenter_cli.bench_ivr)
 bench_app.command("ingest")(bench_ingest)
 bench_app.command("dispatch")(dispatch_bench.command)
@@ -90,13 +91,13 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    from storage.engine import create_engine
+    from storage.engine import settings_engine
     from storage.migrate import upgrade
 
     settings = Settings()
 
     async def run() -> None:
-        engine = create_engine(settings.resolved_database_url)
+        engine = settings_engine(settings)
         try:
             await upgrade(engine)
         finally:

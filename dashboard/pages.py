@@ -40,3 +40,10 @@ async def shell(request: Request, runtime: RuntimeDep) -> Response:
         except AuthenticationError:
             return RedirectResponse("/login", status_code=303)
     return FileResponse(STATIC_DIR / "app.html", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/liveness/capture")
+async def liveness_capture_page() -> FileResponse:
+    """The proof-of-life camera page; the signed link in its query string authorises it."""
+    return FileResponse(STATIC_DIR / "liveness-capture.html",
+                        headers={"Cache-Control": "no-store"})

@@ -45,9 +45,9 @@ async def serve(settings: Settings, worker: int | None, *, parent: int) -> None:
     from devices.notices import run_with_notices
     from runtime import heap
     from runtime.clock import SystemClock
-    from storage.engine import create_engine, create_sessionmaker
+    from storage.engine import create_sessionmaker, settings_engine
 
-    engine = create_engine(settings.resolved_database_url)
+    engine = settings_engine(settings)
     with heap.settled(settings.settle_heap):  # runtime/heap.py
         try:
             ingest = asyncio.create_task(run_with_notices(Ingest(

@@ -13,9 +13,10 @@ import typer
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
 
-DEFAULT_FACES = Path("../shared/data/faces")
+# The photos kept with the tests (tests/liveness/faces/SOURCES.md says where they come from).
+DEFAULT_FACES = Path(__file__).resolve().parents[1] / "tests" / "liveness" / "faces"
 liveness_app = typer.Typer(help="Proof-of-life for subsidies", no_args_is_help=True)
-FacesOption = Annotated[Path, typer.Option(help="folder with the shared test photos")]
+FacesOption = Annotated[Path, typer.Option(help="folder with the test photos")]
 
 
 @liveness_app.command("rotate-key")
@@ -26,7 +27,7 @@ def rotate_key_command() -> None:
     from config.keys import biometric_keys
     from config.settings import Settings, prepare_secrets
     from liveness.rotation import ResealReport, reseal_all
-    from storage.engine import create_engine, create_sessionmaker
+    from storage.engine import create_sessionmaker, settings_engine
     from storage.migrate import upgrade
 
     try:
@@ -36,7 +37,7 @@ def rotate_key_command() -> None:
         raise typer.Exit(2) from error
 
     async def run() -> ResealReport:
-        engine = create_engine(settings.resolved_database_url)
+        engine = settings_engine(settings)
         try:
             await upgrade(engine)
             async with create_sessionmaker(engine)() as session:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
@@ -15,7 +15,6 @@ from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
-from dashboard.pages import STATIC_DIR
 from liveness import capture, service
 from liveness import roster as roster_service
 from liveness.actions import ACTIONS, Action, script_for
@@ -67,14 +66,8 @@ from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1/liveness", tags=["liveness"])
+# The camera page's own calls (the page itself is served by dashboard/pages.py).
 pages = APIRouter(include_in_schema=False)
-CAPTURE_PAGE = STATIC_DIR / "liveness-capture.html"
-
-
-@pages.get("/liveness/capture")
-async def capture_page() -> FileResponse:
-    """The camera page; the signed link in its query string authorises it."""
-    return FileResponse(CAPTURE_PAGE, headers={"Cache-Control": "no-store"})
 LIVENESS_STAFF = (Role.SUBSIDY_STAFF, Role.SUPERVISOR)
 Staff = Annotated[StaffUser, Depends(require_roles(LIVENESS_STAFF))]
 Supervisor = Annotated[StaffUser, Depends(require_roles((Role.SUPERVISOR,)))]

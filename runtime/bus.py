@@ -231,16 +231,20 @@ class EventBus:
             return
         self.epoch = await self.log.epoch()
         self._last_seq = await self.log.last_seq()
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._write(self.log), name="bus-log-writer"),
-                     group.create_task(self._read(self.log), name="bus-log-reader"),
-                     group.create_task(self._listen(self.log), name="bus-log-listener")]
-            try:
-                yield
-                await self._flush()
-            finally:
-                for task in tasks:
-                    task.cancel()
+        # Plain tasks, not a task group: an error in the block (a lifespan part refusing to
+        # start) must reach the caller as itself, not wrapped in an exception group.
+        tasks = [asyncio.create_task(self._write(self.log), name="bus-log-writer"),
+                 asyncio.create_task(self._read(self.log), name="bus-log-reader"),
+                 asyncio.create_task(self._listen(self.log), name="bus-log-listener")]
+        for task in tasks:
+            task.add_done_callback(_report_crash)
+        try:
+            yield
+            await self._flush()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _flush(self) -> None:
         """On the way out: give the writer a moment to store what was just published."""
@@ -306,3 +310,9 @@ def _is_json(data: JsonDict) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """A log task that ends by itself has failed: the feed stops, so say so loudly."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("live feed task %s stopped", task.get_name(), exc_info=task.exception())

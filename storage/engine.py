@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from config.settings import Settings
 from storage.inline_sqlite import inline_creator
 from storage.write_gate import GatedSession, gate_info
 
@@ -23,11 +24,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``url``. A SQLite file gets its folder made and runs inline on the event
-    loop (storage/inline_sqlite.py); an in-memory SQLite database keeps aiosqlite."""
+def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
+    """An engine for ``url``. PostgreSQL gets a pool of asyncpg connections of ``pool_size``
+    (and ``max_overflow`` more in a burst). A SQLite file gets its folder made and runs inline
+    on the event loop (storage/inline_sqlite.py); an in-memory SQLite database keeps aiosqlite."""
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                                   max_overflow=max_overflow)
     database = sqlite_file(url)
     if database is None:
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -36,6 +39,12 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=inline_creator(database))
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def settings_engine(settings: Settings) -> AsyncEngine:
+    """The engine of the configured database, its pool sized by the settings."""
+    return create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size,
+                         max_overflow=settings.database_max_overflow)
 
 
 def _private_database_file(path: Path) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 USER = "anxin"
 DEFAULT_DATABASE = "anxin"
-# Durability off: a test server is thrown away, and fsync is most of its write time.
-FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Durability off: a test server is thrown away, and fsync is most of its write time. JIT off:
+# compiling a plan costs more than running the small queries of tests and benches.
+FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "jit=off")
 
 
 class PostgresMissingError(RuntimeError):

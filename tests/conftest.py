@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, the app with its lifespan, logged-in clients."""
+"""Shared fixtures: a real database per test (a SQLite file, or PostgreSQL with
+``--database=postgresql``), the app with its lifespan, logged-in clients."""
 
 from __future__ import annotations
 
@@ -16,9 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
 from pydantic import SecretStr
-from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from accounts import service as accounts_service
 from accounts.roles import Role
@@ -27,11 +26,32 @@ from dashboard.app import create_app
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from storage.throwaway_postgres import ThrowawayPostgres
+from tests import databases
 
 TEST_PASSWORD = "correct horse battery staple"
 # A developer's own PostgreSQL server (a URL of a database the tests may create databases from);
 # without it the tests start a throwaway server of their own.
 TEST_DATABASE_URL_ENV = "ANXIN_TEST_DATABASE_URL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    databases.add_option(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{databases.SQLITE_ONLY}(reason): a test about SQLite "
+                            "itself (the write gate, the inline driver, the file); skipped on "
+                            "the PostgreSQL pass")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    databases.skip_sqlite_only(config, items)
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> databases.Backend:
+    """The database this pass runs on (``--database``): sqlite or postgresql."""
+    return databases.backend(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -49,26 +69,49 @@ def postgres_server() -> Iterator[URL]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: URL) -> Iterator[URL]:
+    """One migrated database per run that each test's database is copied from."""
+    template = databases.migrated_template(postgres_server)
+    yield template
+    databases.drop_database(postgres_server, template)
+
+
 @pytest.fixture
-async def postgres_url(postgres_server: URL) -> AsyncIterator[str]:
+def postgres_url(postgres_server: URL) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped after it."""
-    name = f"test_{secrets.token_hex(6)}"
-    admin = create_async_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield postgres_server.set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    database = databases.new_database(postgres_server)
+    yield database.render_as_string(hide_password=False)
+    databases.drop_database(postgres_server, database)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for one test: its own data directory and database file, a real secret."""
+def migrated_postgres_url(postgres_server: URL, postgres_template: URL) -> Iterator[str]:
+    """A PostgreSQL database for one test with every migration applied (a template's copy)."""
+    database = databases.new_database(postgres_server, template=postgres_template.database)
+    yield database.render_as_string(hide_password=False)
+    databases.drop_database(postgres_server, database)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: databases.Backend,
+                 tmp_path: Path) -> str:
+    """This pass's database for one test: a SQLite file in its data directory, or a migrated
+    PostgreSQL database. The ``settings`` fixture uses it; a test that builds its own
+    settings or runs ``anxin`` in a child process passes it on (ANXIN_DATABASE_URL)."""
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("migrated_postgres_url")
+        return url
+    return f"sqlite+aiosqlite:///{(tmp_path / 'var' / 'anxin.db').resolve()}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: databases.Backend, database_url: str) -> Settings:
+    """Settings for one test: its own data directory and database, a real secret."""
     return Settings(
         data_dir=tmp_path / "var",
+        # On SQLite the default (the file in the data directory) is what production uses.
+        database_url=database_url if backend == "postgresql" else None,
         secret_key=SecretStr(secrets.token_urlsafe(40)),
         biometric_key=SecretStr(secrets.token_urlsafe(40)),
         login_failure_delay_seconds=0.0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alarms.bench import FeedUpdate, StoredSos, latencies
+from benchmarks.alarms import FeedUpdate, StoredSos, latencies
 
 
 def test_an_update_carrying_a_newer_sos_is_the_arrival_of_the_older_ones_too() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcenter import bench
+from benchmarks import webhooks as bench
 
 
 async def test_bench_runs_every_webhook_of_every_call() -> None:

@@ -69,3 +69,34 @@ async def test_bad_article_is_refused(client: httpx.AsyncClient, login_as: Login
     response = await client.post("/api/v1/knowledge", headers=supervisor,
                                  json={**ARTICLE, "category": "gossip"})
     assert response.status_code == 422 and "category" in response.json()["detail"]
+
+
+async def test_postgresql_answers_a_chinese_query_from_its_index(
+        migrated_postgres_url: str) -> None:
+    """On PostgreSQL a Chinese question is answered from the GIN index, the best match first."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from callcenter.knowledge import service
+    from callcenter.knowledge.schemas import ArticleIn
+    from storage.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(migrated_postgres_url)
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            passing = {**ARTICLE, "title": "社区服务站", "body": "服务站也办理高龄津贴。"}
+            for data in (passing, ARTICLE):
+                await service.create_article(session, data=ArticleIn(**data), by="t", now=now)
+            await session.commit()
+            hits = await service.search(session, query="怎么申请高龄津贴")
+            await session.execute(text("SET enable_seqscan = off"))
+            terms = search_terms("高龄津贴")
+            compiled = service.tsvector_search(terms, None, 10).compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+            plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
+    finally:
+        await engine.dispose()
+    assert [hit.title for hit in hits] == ["高龄津贴申领", "社区服务站"]
+    assert "ix_policy_articles_search" in plan

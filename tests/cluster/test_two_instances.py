@@ -19,6 +19,7 @@ import websockets
 from sqlalchemy import func, select
 
 from alarms.models import Alarm
+from benchmarks.ingest import Target, bench_broker
 from benchmarks.instances import (
     ClusterConfig,
     Process,
@@ -28,7 +29,6 @@ from benchmarks.instances import (
 )
 from callcenter.routing.models import RoutingTask
 from devices import credentials
-from devices.bench import Target, bench_broker
 from storage.engine import create_engine, create_sessionmaker
 from tests.conftest import TEST_PASSWORD
 

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -102,6 +103,7 @@ async def test_csv_exports_keep_formulas_as_text(client: httpx.AsyncClient,
     assert "王秀英" in names
 
 
+@pytest.mark.sqlite_only("the mode of the database file")
 async def test_data_dir_and_database_are_private(client: httpx.AsyncClient,
                                                  settings: Settings) -> None:
     """The data directory is 0700 and the database files 0600 after start-up."""
@@ -112,6 +114,7 @@ async def test_data_dir_and_database_are_private(client: httpx.AsyncClient,
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+@pytest.mark.sqlite_only("the mode of the database file")
 async def test_an_existing_open_data_dir_is_narrowed(settings: Settings) -> None:
     """A data directory and database left 0755/0644 by an older version are narrowed."""
     settings.data_dir.mkdir(mode=0o755, parents=True)

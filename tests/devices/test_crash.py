@@ -36,6 +36,7 @@ WALL_NOW = datetime.now(UTC).isoformat()
 def start_ingest(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     assert settings.secret_key is not None and settings.biometric_key is not None
     env = {**os.environ, "ANXIN_DATA_DIR": str(settings.data_dir), "ANXIN_DEMO": "0",
+           "ANXIN_DATABASE_URL": settings.resolved_database_url,
            "ANXIN_SECRET_KEY": settings.secret_key.get_secret_value(),
            "ANXIN_BIOMETRIC_KEY": settings.biometric_key.get_secret_value(),
            "ANXIN_MQTT_URL": settings.mqtt_url or "", "ANXIN_LOG_LEVEL": "WARNING",

@@ -1,4 +1,5 @@
-"""Liveness fixtures: the shared photos and their templates, computed once per test run."""
+"""Liveness fixtures: the test photos (in the repository) and their templates, computed once
+per test run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from liveness.imaging import PhotoRules, PhotoVerdict, judge_photo
 
-FACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "faces"
+# Kept in the repository (see faces/SOURCES.md): the suite reads nothing outside the checkout.
+FACES = Path(__file__).resolve().with_name("faces")
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +21,7 @@ def photos() -> dict[str, bytes]:
 
 @pytest.fixture(scope="session")
 def judged(photos: dict[str, bytes]) -> dict[str, PhotoVerdict]:
-    """Every shared photo judged once (dlib is slow on two shared cores)."""
+    """Every test photo judged once (dlib is slow on two shared cores)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {name: judge_photo(data, PhotoRules()) for name, data in photos.items()}

@@ -1,4 +1,4 @@
-"""Enrolment photos, 1:1 identity on the shared photos, and sealed templates."""
+"""Enrolment photos, 1:1 identity on the test photos, and sealed templates."""
 
 from __future__ import annotations
 

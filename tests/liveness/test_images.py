@@ -62,7 +62,7 @@ def test_a_truncated_jpeg_is_refused(photos: dict[str, bytes]) -> None:
 
 
 def test_real_photos_pass_with_their_size(photos: dict[str, bytes]) -> None:
-    """The shared photos and a PNG are read with the size the decoder finds."""
+    """The test photos and a PNG are read with the size the decoder finds."""
     for data in photos.values():
         header = check_image(data, PHOTO_LIMITS)
         image = decode(data)

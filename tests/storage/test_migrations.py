@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from storage.engine import create_engine
 from storage.migrate import upgrade, upgrade_sql
 
 
+@pytest.mark.sqlite_only("SQLite's WAL journal mode")
 async def test_upgrade_creates_the_tables_in_wal_mode(tmp_path: Path) -> None:
     """Upgrading a new file creates every table; running it again changes nothing."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")

@@ -21,6 +21,8 @@ from storage.engine import create_engine, create_sessionmaker
 from storage.inline_sqlite import inline_creator
 from storage.write_gate import gate_for
 
+pytestmark = pytest.mark.sqlite_only("the write gate and the inline SQLite driver")
+
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[tuple[str, AsyncEngine]]:

@@ -26,6 +26,7 @@ import typer
 from pydantic import SecretStr
 from sqlalchemy import insert
 
+from benchmarks.serving import open_runtime
 from config.settings import Settings
 from dispatch import candidates, offers, orders
 from dispatch import providers as provider_service
@@ -79,8 +80,6 @@ async def time_match(providers: int, runs: int) -> dict[str, float]:
         settings = Settings(
             data_dir=Path(scratch), secret_key=SecretStr(secrets.token_hex(32)), demo=False
         )
-        from dashboard.app import open_runtime
-
         async with open_runtime(settings, clock) as runtime:
             policy = DispatchPolicy.from_settings(settings)
             rng = random.Random(7)

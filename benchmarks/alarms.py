@@ -30,10 +30,16 @@ import websockets
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from benchmarks.serving import served
+from benchmarks.database import (
+    DatabaseUrlOption,
+    PostgresOption,
+    backend_name,
+    bench_database,
+)
+from benchmarks.ingest import Target, bench_broker, percentile
+from benchmarks.serving import create_app, served
 from config.settings import Settings
 from devices import credentials
-from devices.bench import Target, bench_broker, percentile
 from devices.models import Device, StoredDeviceEvent
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -200,9 +206,7 @@ async def _stored_sos(runtime: Runtime) -> list[StoredSos]:
 
 
 async def run(*, devices: int, rate: float, seconds: float, publishers: int,
-              ingest_processes: int) -> dict[str, Any]:
-    from dashboard.app import create_app
-
+              ingest_processes: int, database_url: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="anxin-alarm-bench-") as scratch:
         workdir = Path(scratch)
         password = secrets.token_urlsafe(12)
@@ -212,13 +216,15 @@ async def run(*, devices: int, rate: float, seconds: float, publishers: int,
                                 secret_key=SecretStr(secrets.token_urlsafe(40)),
                                 mqtt_url=f"mqtt://{target.host}:{target.port}",
                                 mqtt_ingest_processes=ingest_processes,
+                                database_url=database_url,
                                 demo_fleet_devices=0, log_level="WARNING")
             app = create_app(settings)
             async with served(app) as port:
                 result = await _measure(app.state.runtime, target, port, password,
                                         devices=devices, rate=rate, seconds=seconds,
                                         publishers=publishers)
-            return {"bench": "alarms", "ingest_processes": ingest_processes, **result}
+            return {"bench": "alarms", "database": backend_name(database_url),
+                    "ingest_processes": ingest_processes, **result}
 
 
 class StageClock:
@@ -328,8 +334,12 @@ def command(
     ingest_processes: Annotated[int, typer.Option(
         min=0, help="ingest child processes of the app (0: the ingest runs on the app's loop)")
     ] = 1,
+    database_url: DatabaseUrlOption = None,
+    postgres: PostgresOption = False,
 ) -> None:
     """Publish → alarm on a live-feed WebSocket, at a mixed load with 1 % SOS; one JSON line."""
-    typer.echo(json.dumps(asyncio.run(run(devices=devices, rate=rate, seconds=seconds,
-                                          publishers=publishers,
-                                          ingest_processes=ingest_processes))))
+    with bench_database(database_url, postgres=postgres) as url:
+        result = asyncio.run(run(devices=devices, rate=rate, seconds=seconds,
+                                 publishers=publishers, ingest_processes=ingest_processes,
+                                 database_url=url))
+    typer.echo(json.dumps(result))

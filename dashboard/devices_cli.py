@@ -1,4 +1,5 @@
-"""``anxin devices ...``, ``anxin simulate`` and ``anxin bench ingest``."""
+"""``anxin devices ...``, ``anxin simulate`` and ``anxin bench ingest``: commands that open the
+whole runtime, so they live in the composition root."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from benchmarks.database import DatabaseUrlOption, PostgresOption
 
 devices_app = typer.Typer(help="Wearables and home sensors over MQTT", no_args_is_help=True)
 
@@ -198,15 +201,20 @@ def bench_ingest(
                              ] = 1,
     mqtt_url: Annotated[str | None, typer.Option(help="use this broker, not a fresh Mosquitto")
                         ] = None,
+    database_url: DatabaseUrlOption = None,
+    postgres: PostgresOption = False,
 ) -> None:
     """Measure the MQTT ingest; prints one JSON line (see docs/benchmarks.md)."""
     import json
     import logging
 
-    from devices.bench import run_bench
+    from benchmarks.database import bench_database
+    from benchmarks.ingest import run_bench
 
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
-                                   publishers=publishers, mqtt_url=mqtt_url, backlog=backlog,
-                                   workers=workers, drain_workers=drain_workers))
+    with bench_database(database_url, postgres=postgres) as url:
+        result = asyncio.run(run_bench(devices=devices, rate=rate, seconds=seconds,
+                                       publishers=publishers, mqtt_url=mqtt_url,
+                                       backlog=backlog, workers=workers,
+                                       drain_workers=drain_workers, database_url=url))
     typer.echo(json.dumps(result, ensure_ascii=False))

@@ -30,6 +30,8 @@ import aiomqtt
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from benchmarks.database import backend_name
+from benchmarks.serving import open_runtime
 from config.settings import Settings
 from devices import credentials, mosquitto
 from devices.ingest import SUBSCRIPTIONS, BatchOutcome, BrokerAddress, Ingest
@@ -382,21 +384,23 @@ def worker_process(database_url: str, address: BrokerAddress, index: int, ready:
 
 async def run_bench(*, devices: int, rate: float, seconds: float, publishers: int,
                     mqtt_url: str | None, backlog: int | None, workers: int = 1,
-                    drain_workers: int = 1) -> dict[str, Any]:
-    from dashboard.app import open_runtime
-
+                    drain_workers: int = 1, database_url: str | None = None
+                    ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="anxin-bench-") as scratch:
         workdir = Path(scratch)
         settings = Settings(data_dir=workdir / "var", demo=False, mqtt_enabled=False,
+                            database_url=database_url,
                             secret_key=SecretStr(secrets.token_urlsafe(40)),
                             biometric_key=SecretStr(secrets.token_urlsafe(40)))
         service_password = credentials.service_password(settings.data_dir)
         with bench_broker(workdir, mqtt_url, service_password) as target:
             async with open_runtime(settings, SystemClock()) as runtime:
                 await register_fleet(runtime, devices)
-                return await _measure(runtime, target, devices=devices, rate=rate,
-                                      seconds=seconds, publishers=publishers, backlog=backlog,
-                                      workers=workers, drain_workers=drain_workers)
+                result = await _measure(runtime, target, devices=devices, rate=rate,
+                                        seconds=seconds, publishers=publishers,
+                                        backlog=backlog, workers=workers,
+                                        drain_workers=drain_workers)
+                return {**result, "database": backend_name(database_url)}
 
 
 async def wait_stored(runtime: Runtime, expected: int, *, quiet: float = 5.0,
