@@ -14,6 +14,7 @@ from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.runtime import AccountsRuntime
 from accounts.schemas import AuditOut, LoginRequest, LoginResponse, StaffCreate, StaffOut
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.problems import Refusal
 from storage.bounds import Limit, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -127,7 +128,8 @@ async def disable_staff(target: Target, user: Admin, runtime: RuntimeDep,
                         session: SessionDep) -> StaffOut:
     """Disable the account and end all its sessions at once (admin only; audited)."""
     if target.id == user.id:
-        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot disable your own account")
+        raise Refusal(status.HTTP_409_CONFLICT, "own_account",
+                      detail="you cannot disable your own account")
     ended = await service.set_active(session, user=target, active=False)
     await service.record_audit(session, actor=user.username, action="staff.disable",
                                subject_type="staff", subject_id=str(target.id),

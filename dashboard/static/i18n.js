@@ -21,6 +21,10 @@ export function addStrings(language, strings) {
   Object.assign(STRINGS[language], strings);
 }
 
+export function hasWord(key) {
+  return key in STRINGS[currentLanguage()] || key in STRINGS["zh-CN"];
+}
+
 export function t(key, values = {}) {
   const text = STRINGS[currentLanguage()][key] ?? STRINGS["zh-CN"][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
