@@ -14,6 +14,8 @@ OWN_STRINGS = {"phone.js"}
 def table(language: str) -> dict[str, str]:
     text = (STATIC / "locales" / f"{language}.js").read_text(encoding="utf-8")
     body = text.removeprefix("export default ").rstrip().removesuffix(";")
+    # Each part's block opens with a comment line naming the part; JSON has no comments.
+    body = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("//"))
     loaded: dict[str, str] = json.loads(body)
     return loaded
 
