@@ -648,5 +648,18 @@ export default {
   "call_status.missed": "missed",
   "call_status.ended_in_menu": "hung up in the menu",
   "call_status.handled": "handled",
-  "call_status.outbound": "outgoing"
+  "call_status.outbound": "outgoing",
+  "escalation.no_service": "No active provider offers this service with the certification it needs",
+  "escalation.no_area": "No provider offers this service in the district",
+  "escalation.no_hours": "No provider works at that hour",
+  "escalation.capacity": "Every provider nearby is at capacity",
+  "escalation.all_declined": "Every eligible provider declined, aborted or is blocked",
+  "escalation.too_far": "No eligible provider can arrive in time",
+  "escalation.no_acceptance": "No provider accepted after {n} offers",
+  "escalation.not_arrived": "The provider has not arrived by the deadline",
+  "escalation.late_eta": "The estimated arrival is after the deadline",
+  "escalation.other": "Needs a person to decide",
+  "channel.page": "Web page",
+  "channel.sms": "Text message",
+  "channel.webhook": "Their own system"
 };

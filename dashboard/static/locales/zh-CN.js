@@ -648,5 +648,18 @@ export default {
   "call_status.missed": "未接",
   "call_status.ended_in_menu": "在语音菜单中挂断",
   "call_status.handled": "已处理",
-  "call_status.outbound": "去电"
+  "call_status.outbound": "去电",
+  "escalation.no_service": "没有服务机构提供该服务（或缺少所需资质）",
+  "escalation.no_area": "该街道没有提供此服务的机构",
+  "escalation.no_hours": "该时段没有可上门的服务机构",
+  "escalation.capacity": "附近的服务机构都已满单",
+  "escalation.all_declined": "所有合适的服务机构都已拒绝、放弃或被屏蔽",
+  "escalation.too_far": "没有服务机构能在时限前到达",
+  "escalation.no_acceptance": "派出 {n} 次邀请均无人接单",
+  "escalation.not_arrived": "服务人员未在时限前到达",
+  "escalation.late_eta": "预计到达时间晚于时限",
+  "escalation.other": "需要人工处理",
+  "channel.page": "网页链接",
+  "channel.sms": "短信",
+  "channel.webhook": "系统对接"
 };
