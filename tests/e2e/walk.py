@@ -166,3 +166,9 @@ async def walk(server: LiveServer, browser: Browser, *, language: str, owner: st
             await look(page, route)
         await context.close()
     return found
+
+
+def report(found: dict[str, list[str]]) -> str:
+    """What was found, a line per finding (pytest's own diff of a long dict takes minutes)."""
+    return "\n".join(f"{place}: {problem}" for place, problems in found.items()
+                     for problem in problems)
