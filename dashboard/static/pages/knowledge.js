@@ -41,7 +41,7 @@ export default async function knowledge(main, { user }) {
     const body = el("textarea", { id: "kb-body", rows: 10 });
     body.value = article ? article.body : "";
     const tags = el("input", { id: "kb-tags", value: article ? article.tags.join(", ") : "" });
-    const error = el("p", { class: "error", hidden: true });
+    const error = el("p", { class: "error", id: "kb-error", role: "alert", hidden: true });
     const save = el("button", { type: "button", class: "primary", id: "kb-save" }, t("kb.save"));
     save.addEventListener("click", async () => {
       const payload = { title: title.value, category: category.value, body: body.value,
