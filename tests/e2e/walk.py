@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, ViewportSize
 from sqlalchemy import select
 
 from alarms import flows as alarm_flows
@@ -19,7 +19,8 @@ from liveness.links import sign_link as sign_capture_link
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 
-VIEWPORTS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
+VIEWPORTS: tuple[ViewportSize, ...] = ({"width": 1440, "height": 900},
+                                       {"width": 390, "height": 844})
 
 
 @dataclass(frozen=True)
