@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from playwright.async_api import Browser, Page, ViewportSize
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 from sqlalchemy import select
 
 from alarms import flows as alarm_flows
@@ -126,6 +126,14 @@ async def raw_texts(page: Page) -> list[str]:
 Check = Callable[[Page], Awaitable[list[str]]]
 
 
+async def _browse(browser: Browser, language: str) -> tuple[BrowserContext, Page]:
+    """A fresh browser profile with the page language chosen; CSP bypassed to inject axe."""
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    return context, page
+
+
 async def walk(server: LiveServer, browser: Browser, *, language: str, owner: str,
                check: Check) -> dict[str, list[str]]:
     """Run ``check`` on every page of ``owner`` at both sizes; what it found, by page."""
@@ -139,9 +147,7 @@ async def walk(server: LiveServer, browser: Browser, *, language: str, owner: st
             if problems:
                 found[f"{name} at {viewport['width']}px"] = problems
 
-    context = await browser.new_context(bypass_csp=True)  # axe is injected as a script
-    page = await context.new_page()
-    await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+    context, page = await _browse(browser, language)
     if OUTSIDE["login"] == owner:
         await show_outside(page, server, "/login")
         await look(page, "login")
@@ -158,9 +164,7 @@ async def walk(server: LiveServer, browser: Browser, *, language: str, owner: st
     await context.close()
     admin_routes = [r for r in ADMIN_ONLY if APP_ROUTES[r] == owner]
     if admin_routes:
-        context = await browser.new_context(bypass_csp=True)
-        page = await context.new_page()
-        await page.add_init_script(f"localStorage.setItem('anxin.lang', '{language}')")
+        context, page = await _browse(browser, language)
         await log_in(page, server, "admin")
         for route in admin_routes:
             await show_route(page, route)
