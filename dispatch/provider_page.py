@@ -73,7 +73,13 @@ def _local(moment: datetime, zone: str, pattern: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(pattern)
 
 
-@router.get("/p/{token}", response_class=HTMLResponse)
+# A bad link answers a page in words, not the API's JSON.
+BAD_LINK_PAGE: dict[int | str, dict[str, object]] = {403: {
+    "description": "The link is tampered with or expired: a page saying to call 12349",
+    "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/p/{token}", response_class=HTMLResponse, responses=BAD_LINK_PAGE)
 async def provider_page(
     token: str, runtime: RuntimeDep, session: SessionDep, message: str = ""
 ) -> Response:
@@ -95,7 +101,7 @@ async def provider_page(
                                     zone=runtime.settings.dispatch_timezone))
 
 
-@router.post("/p/{token}")
+@router.post("/p/{token}", responses=BAD_LINK_PAGE)
 async def provider_form(
     token: str,
     runtime: RuntimeDep,

@@ -63,7 +63,6 @@ async function route() {
   }
   // One h1 per page: the page's name, as the navigation calls it.
   document.getElementById("page-title").textContent = t(entry.label);
-  document.title = `${t(entry.label)} · 安心 12349`;
   if (cleanup) cleanup();
   cleanup = null;
   const container = document.createElement("div");
