@@ -26,6 +26,7 @@ from accounts.schemas import (
 )
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.problems import Refusal
 from storage.bounds import MAX_LIMIT, Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -139,7 +140,8 @@ async def disable_staff(target: Target, user: Admin, runtime: RuntimeDep,
                         session: SessionDep) -> StaffOut:
     """Disable the account and end all its sessions at once (admin only; audited)."""
     if target.id == user.id:
-        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot disable your own account")
+        raise Refusal(status.HTTP_409_CONFLICT, "own_account",
+                      detail="you cannot disable your own account")
     ended = await service.set_active(session, user=target, active=False)
     await service.record_audit(session, actor=user.username, action="staff.disable",
                                subject_type="staff", subject_id=str(target.id),

@@ -9,7 +9,7 @@ The publish functions therefore take the senior as a required argument: look it 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from accounts.audiences import audience
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, ANSWER_TARGET_SECONDS, AlarmState
 from alarms.models import Alarm
+from devices.models import Device
 from runtime.bus import EventBus
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -34,6 +35,8 @@ class AlarmSenior:
     name: str
     address: str
     district: str
+    # where in the home each of the senior's devices is ("bathroom"), by device id
+    device_locations: dict[str, str] = field(default_factory=dict)
 
 
 async def seniors_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[int, AlarmSenior]:
@@ -44,7 +47,14 @@ async def seniors_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[i
     rows = await session.execute(
         select(Senior.id, Senior.name, Senior.address, Senior.district)
         .where(Senior.id.in_(ids)))
-    return {row.id: AlarmSenior(row.id, row.name, row.address, row.district) for row in rows}
+    places = await session.execute(
+        select(Device.senior_id, Device.id, Device.location)
+        .where(Device.senior_id.in_(ids), Device.location != ""))
+    locations: dict[int, dict[str, str]] = {}
+    for place in places:
+        locations.setdefault(place.senior_id, {})[place.id] = place.location
+    return {row.id: AlarmSenior(row.id, row.name, row.address, row.district,
+                                locations.get(row.id, {})) for row in rows}
 
 
 async def senior_of(session: AsyncSession, senior_id: int) -> AlarmSenior:
@@ -62,6 +72,7 @@ def alarm_payload(alarm: Alarm, senior: AlarmSenior) -> dict[str, object]:
     return {
         "id": alarm.id, "senior_id": alarm.senior_id, "senior_name": senior.name,
         "address": senior.address, "district": senior.district,
+        "device_location": senior.device_locations.get(alarm.device_id or "", ""),
         "kind": alarm.kind, "label": kind.label_zh, "label_en": kind.label_en,
         "priority": alarm.priority, "state": alarm.state, "voice_path": alarm.voice_path,
         "condition_active": alarm.condition_active, "count": alarm.count,

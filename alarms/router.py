@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import JSONResponse
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
@@ -28,7 +27,7 @@ from alarms.schemas import (
 )
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
-from runtime.problems import Problem
+from runtime.problems import Problem, Refusal
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import Limit, RowId
@@ -69,27 +68,27 @@ async def read_alarm(alarm_id: RowId, user: Reader, session: SessionDep) -> Alar
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut,
              responses={409: {"model": OwnedConflict | Problem}})
-async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> Alarm | JSONResponse:
+async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> Alarm:
     """Take ownership of an alarm; 409 naming the owner if another operator already owns it."""
     try:
         return await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
     except AlarmNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except AlarmOwnedError as error:
-        return await owned_conflict(runtime, error)
+        raise await owned_conflict(runtime, error) from error
     except AlarmStateError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
 
 
-async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> JSONResponse:
+async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> Refusal:
     """409 with the owner's name, so that the page can say who has the alarm."""
     async with runtime.sessions() as session:
         owner = await accounts_service.get_user_by_username(session, error.owner)
     name = owner.display_name if owner else error.owner
     who = name if name == error.owner else f"{name} ({error.owner})"
-    body = OwnedConflict(detail=f"alarm {error.alarm_id} is already owned by {who}",
-                         owner=error.owner, owner_name=name)
-    return JSONResponse(body.model_dump(), status_code=status.HTTP_409_CONFLICT)
+    return Refusal(status.HTTP_409_CONFLICT, "alarm_owned", params={"owner_name": name},
+                   detail=f"alarm {error.alarm_id} is already owned by {who}",
+                   extra={"owner": error.owner, "owner_name": name})
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)

@@ -86,6 +86,7 @@ class AlarmProfileOut(AlarmProfileIn):
 class OwnedConflict(BaseModel):
     """Someone else owns the alarm: who, by account and by name."""
 
+    code: str = "alarm_owned"
     detail: str
     owner: str
     owner_name: str

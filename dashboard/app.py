@@ -8,9 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete
 
@@ -42,7 +40,7 @@ from cluster.event_log import StoredEventLog
 from cluster.jobs import once_per_cluster, prune_event_log
 from cluster.leases import Leases, instance_name
 from config.settings import Settings, prepare_data_dir, prepare_secrets
-from dashboard import api_docs, demo, health, live, metrics, openapi_doc, pages
+from dashboard import api_docs, demo, errors, health, live, metrics, navigation, openapi_doc, pages
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
 from dashboard.security_headers import SecurityHeaders
 from devices.lifespan import (
@@ -100,6 +98,7 @@ ROUTERS = [
     callcenter_router.router,
     simulator_router.router,
     live.router,
+    navigation.router,
     pages.router,
     devices_router,
     dispatch_router,
@@ -190,7 +189,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(LimitRequestBodies, routes=BODY_LIMITS)
     app.add_middleware(metrics.MeasureRequests)
     app.add_middleware(SecurityHeaders)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     audit_names.register("senior", seniors_service.names_of)
@@ -251,14 +250,3 @@ async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:
             log.exception("background task %s crashed; restarting in 5 s", task.__name__)
             await asyncio.sleep(5)
 
-
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    """422 with one readable line per problem, naming the field."""
-    assert isinstance(error, RequestValidationError)
-    problems = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"] if part != "body")
-        message = str(item["msg"]).removeprefix("Value error, ")
-        problems.append({"field": field, "message": message})
-    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return JSONResponse({"detail": summary, "errors": problems}, status_code=422)

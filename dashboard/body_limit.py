@@ -89,7 +89,7 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes",
+    body = json.dumps({"code": "too_large", "detail": f"request body larger than {limit} bytes",
                        "limit_bytes": limit}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),

@@ -70,7 +70,8 @@ def _build(app: FastAPI, routes: list[APIRoute]) -> dict[str, Any]:
         for code, description, applies in ERROR_ANSWERS:
             if applies(route, method) or str(code) in answers:
                 answer = answers.setdefault(str(code), {"description": description})
-                if not answer.get("content", {}).get("application/json", {}).get("schema"):
+                # A route that documents its own body (a page in words) keeps it.
+                if not any(media.get("schema") for media in answer.get("content", {}).values()):
                     answer["content"] = problem
     return spec
 

@@ -36,6 +36,7 @@ from devices.topics import Channel, topic_for
 from devices.watch import flows as watch_flows
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
+from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
 from storage.bounds import Limit, Offset, RowId
 
@@ -85,7 +86,10 @@ async def list_devices(user: Reader, runtime: RuntimeDep, session: SessionDep,
     now = runtime.clock.now()
     devices = await service.list_devices(session, senior_id=senior_id, limit=limit,
                                          offset=offset)
-    return [service.device_out(device, now) for device in devices]
+    names = await seniors_service.names_of(
+        session, (d.senior_id for d in devices if d.senior_id is not None))
+    return [service.device_out(device, now).model_copy(
+        update={"senior_name": names.get(device.senior_id or 0, "")}) for device in devices]
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut])

@@ -55,6 +55,7 @@ class DeviceOut(BaseModel):
     model: str
     kind: DeviceKind
     senior_id: RowId | None
+    senior_name: str = ""  # who wears or lives with it, for people; "" when unassigned
     location: str
     heartbeat_seconds: int
     grace_seconds: int

@@ -88,6 +88,10 @@ class IncidentOut(BaseModel):
     senior_name: str = ""
     state: str
     owner: str
+    owner_name: str = ""  # the owner's display name, for people; ``owner`` is the account
+    # the most urgent linked alarm, so that a list shows what the incident is about
+    priority: int | None = None
+    alarm_kind: str | None = None
     opened_via: str
     opened_by: str
     opened_at: datetime

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS
 from alarms.models import Alarm, AlarmStep
 from alarms.schemas import AlarmOut
@@ -40,7 +41,13 @@ def order_ref(incident_id: int) -> str:
 
 async def incident_out(session: AsyncSession, incident: Incident) -> IncidentOut:
     name = await session.scalar(select(Senior.name).where(Senior.id == incident.senior_id))
-    return IncidentOut.model_validate(incident).model_copy(update={"senior_name": name or ""})
+    owner = await session.scalar(select(StaffUser.display_name)
+                                 .where(StaffUser.username == incident.owner))
+    alarms = sorted(await linked_alarms(session, incident.id), key=lambda a: a.priority)
+    return IncidentOut.model_validate(incident).model_copy(update={
+        "senior_name": name or "", "owner_name": owner or incident.owner,
+        "priority": alarms[0].priority if alarms else None,
+        "alarm_kind": alarms[0].kind if alarms else None})
 
 
 async def linked_alarms(session: AsyncSession, incident_id: int) -> Sequence[Alarm]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Select, String, cast, func, or_, select
@@ -62,6 +62,15 @@ def _contact_rows(contacts: Sequence[ContactIn]) -> list[EmergencyContact]:
                          notes=c.notes)
         for i, c in enumerate(contacts)
     ]
+
+
+async def names_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these seniors (archived ones too), for lists that show a senior by name."""
+    ids = set(senior_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(ids)))
+    return {row.id: row.name for row in rows}
 
 
 async def get_senior(session: AsyncSession, senior_id: int) -> Senior:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from accounts import service as accounts_service
@@ -87,7 +86,7 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut,
              responses={409: {"model": OwnedConflict | Problem}})
-async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut | JSONResponse:
+async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
     if another operator acknowledged it from the queue meanwhile, 409 names them."""
     desk = desk_of(runtime)
@@ -101,7 +100,7 @@ async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut | 
                 runtime, alarm_id=int(task.ref.split(":")[1]), by=user.username, via="routing")
         except AlarmOwnedError as error:
             await desk.complete(task.id, user.username)
-            return await alarms_router.owned_conflict(runtime, error)
+            raise await alarms_router.owned_conflict(runtime, error) from error
         except AlarmStateError as error:  # resolved meanwhile: nothing left to do
             await desk.complete(task.id, user.username)
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error

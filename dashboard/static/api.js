@@ -1,6 +1,10 @@
+import { currentLanguage, hasWord, t } from "/static/i18n.js";
+
 // Thin fetch wrapper: same-origin cookie auth; a 401 sends the browser to the log-in page.
+// Refusals come in the page's language (Accept-Language); the error keeps the stable code.
 export async function api(path, options = {}) {
-  const init = { credentials: "same-origin", ...options, headers: { ...(options.headers || {}) } };
+  const headers = { "Accept-Language": currentLanguage(), ...(options.headers || {}) };
+  const init = { credentials: "same-origin", ...options, headers };
   if (init.body && typeof init.body !== "string") {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(init.body);
@@ -12,9 +16,9 @@ export async function api(path, options = {}) {
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const detail = data && data.detail;
-    const error = new Error(typeof detail === "string" ? detail : (detail && detail.message) || response.statusText);
+    const error = new Error(problemText(data) || t("error.failed"));
     error.status = response.status;
+    error.code = (data && data.code) || null;
     error.body = data;
     throw error;
   }
@@ -35,6 +39,37 @@ export function el(tag, attributes = {}, ...children) {
   return element;
 }
 
+// A refusal in words: each refused field by its label on the page (field.NAME) and the
+// server's words for what is wrong; otherwise the server's sentence.
+export function problemText(body) {
+  if (!body) return "";
+  if (Array.isArray(body.errors) && body.errors.length) {
+    const colon = currentLanguage() === "en" ? ": " : "：";
+    return body.errors.map((problem) => {
+      const name = String(problem.field || "").split(".").pop();
+      return hasWord(`field.${name}`) ? `${t(`field.${name}`)}${colon}${problem.message}` : problem.message;
+    }).join(currentLanguage() === "en" ? "; " : "；");
+  }
+  return typeof body.detail === "string" ? body.detail : "";
+}
+
+// Times are the centre's local time (its time zone from /api/v1/ui), whatever the browser's.
+let timeZone = "Asia/Shanghai";
+
+export function setTimeZone(zone) {
+  timeZone = zone || timeZone;
+}
+
+export function centreTimeZone() {
+  return timeZone;
+}
+
 export function formatTime(iso) {
-  return new Date(iso).toLocaleString(document.documentElement.lang, { hour12: false });
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(currentLanguage(), { hour12: false, timeZone });
+}
+
+export function formatClock(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleTimeString(currentLanguage(), { hour12: false, timeZone });
 }

@@ -1,4 +1,4 @@
-import { api } from "/static/api.js";
+import { api, setTimeZone } from "/static/api.js";
 import { applyTranslations, currentLanguage, t, toggleLanguage } from "/static/i18n.js";
 import { connectLive, stopLive } from "/static/live.js";
 import "/static/components/alarm-store.js"; // listens from the first live message on
@@ -20,36 +20,22 @@ import liveness from "/static/pages/liveness.js";
 import incident from "/static/pages/incident.js";
 import reports from "/static/pages/reports.js";
 
-// The navigation as data: each page says who may open it. Later pages add a line here.
-const ALL = ["operator", "supervisor", "dispatcher", "subsidy_staff", "admin"];
-const PAGES = [
-  { path: "overview", label: "nav.overview", roles: ALL, page: overview },
-  { path: "desk", label: "nav.desk", roles: ["operator", "supervisor"], page: desk },
-  { path: "alarms", label: "nav.alarms", roles: ["operator", "supervisor", "admin"], page: alarms },
-  { path: "incident", label: "nav.incidents", roles: ["operator", "supervisor", "admin"], page: incident },
-  { path: "calls", label: "nav.calls", roles: ["operator", "supervisor", "admin"], page: calls },
-  { path: "phone", label: "nav.phone", roles: ALL, page: phone },
-  { path: "seniors", label: "nav.seniors", roles: ALL, page: seniors },
-  { path: "supervisor", label: "nav.supervisor", roles: ["supervisor", "admin"], page: supervisorPage },
-  { path: "health", label: "nav.health", roles: ["operator", "supervisor", "admin"], page: health },
-  { path: "knowledge", label: "nav.knowledge", roles: ALL, page: knowledge },
-  { path: "audit", label: "nav.audit", roles: ["supervisor", "admin"], page: audit },
-  { path: "staff", label: "nav.staff", roles: ["admin"], page: staff },
-  { path: "devices", label: "nav.devices", roles: ALL, page: devices },
-  { path: "dispatch", label: "nav.dispatch", roles: ["dispatcher", "supervisor", "admin"], page: dispatch },
-  { path: "liveness", label: "nav.liveness", roles: ["subsidy_staff", "supervisor", "admin"], page: liveness },
-  { path: "reports", label: "nav.reports", roles: ["supervisor", "subsidy_staff", "admin"], page: reports },
-];
+// One module per page; which pages a role may open comes from the server (/api/v1/ui, from
+// dashboard/navigation.py), in the navigation's order. A new page adds a line here and there.
+const MODULES = {
+  overview, desk, alarms, incident, calls, phone, seniors, supervisor: supervisorPage, health,
+  knowledge, audit, staff, devices, dispatch, liveness, reports,
+};
+const LABELS = { incident: "nav.incidents" };
 
-// Who must not miss a P1: the roles that may acknowledge alarms.
-const ALARM_HANDLERS = ["operator", "supervisor"];
-
+let definitions = { pages: [], alarm_handler: false };
 let user = null;
 let cleanup = null;
 let alerting = null;
 
 function allowedPages() {
-  return PAGES.filter((entry) => entry.roles.includes(user.role));
+  return definitions.pages.filter((path) => MODULES[path])
+    .map((path) => ({ path, label: LABELS[path] || `nav.${path}`, page: MODULES[path] }));
 }
 
 function renderNav() {
@@ -73,7 +59,11 @@ async function route() {
   const entry = allowedPages().find((candidate) => candidate.path === wanted) || allowedPages()[0];
   for (const link of document.querySelectorAll("#nav a")) {
     link.classList.toggle("active", link.dataset.page === entry.path);
+    if (link.dataset.page === entry.path) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
+  // One h1 per page: the page's name, as the navigation calls it.
+  document.getElementById("page-title").textContent = t(entry.label);
   if (cleanup) cleanup();
   cleanup = null;
   const container = document.createElement("div");
@@ -96,8 +86,10 @@ function refreshLanguage() {
 
 async function start() {
   user = await api("/api/v1/auth/me");
+  definitions = await api("/api/v1/ui");
+  setTimeZone(definitions.timezone);
   document.body.dataset.role = user.role;
-  if (ALARM_HANDLERS.includes(user.role)) {
+  if (definitions.alarm_handler) {
     const soundButton = document.getElementById("sound-toggle");
     soundButton.hidden = false;
     alerting = startAlerting(user, soundButton);

@@ -21,6 +21,10 @@ export function addStrings(language, strings) {
   Object.assign(STRINGS[language], strings);
 }
 
+export function hasWord(key) {
+  return key in STRINGS[currentLanguage()] || key in STRINGS["zh-CN"];
+}
+
 export function t(key, values = {}) {
   const text = STRINGS[currentLanguage()][key] ?? STRINGS["zh-CN"][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
@@ -30,5 +34,8 @@ export function applyTranslations(root) {
   document.documentElement.lang = currentLanguage();
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nLabel));
   }
 }

@@ -75,7 +75,8 @@ async def test_supervisor_edits_and_retires_a_device_on_the_page(demo_server: Li
     form = page.locator("form.device-edit[data-device=hub-edit]")
     await form.locator("input[name=phone]").fill("12345")
     await form.locator("button[type=submit]").click()
-    await form.locator(".error").filter(has_text="not a phone number").wait_for()
+    # The refusal in the page's language (zh-CN), naming the field by its label.
+    await form.locator(".error").filter(has_text="电话：填写的值不符合要求").wait_for()
     await form.locator("input[name=phone]").fill("138 0471 7777")
     await form.locator("input[name=location]").fill("客厅")
     await form.locator("button[type=submit]").click()

@@ -52,6 +52,41 @@ async def test_provider_accepts_and_completes_on_the_page(
     assert order["state"] == "completed" and order["completion_note"] == "已打扫厨房"
 
 
+async def test_the_provider_page_speaks_local_time_and_words(
+    client: httpx.AsyncClient,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+    channels: Channels,
+) -> None:
+    """Reply-by on the centre's clock (17:03, not 09:03 UTC) and the state in words."""
+    await add_provider("张师傅")
+    await create_order(client, dispatcher, senior_id)
+    path = channels[1].sent[0][1].split("http://127.0.0.1:8000", 1)[1].split()[0]
+    page = (await client.get(path)).text
+    assert '<time id="reply-by">17:03</time>' in page
+    assert "UTC" not in page
+    assert ">待接单 Offered<" in page and ">offered<" not in page
+
+
+async def test_a_bad_link_opens_a_page_in_words(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    dispatcher: dict[str, str],
+    senior_id: int,
+    add_provider: AddProvider,
+) -> None:
+    """A tampered link in the browser gets a 403 page saying what to do, not JSON."""
+    provider = await add_provider("a")
+    order_id = (await create_order(client, dispatcher, senior_id))["id"]
+    link = link_for(runtime, provider_id=provider, order_id=order_id, hours=1)
+    page = await client.get(f"/p/{link[:-1] + ('0' if link[-1] != '0' else '1')}")
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert "链接无效或已过期" in page.text and "12349" in page.text
+    assert '"detail"' not in page.text
+
+
 @pytest.mark.parametrize("damage", ["tamper", "expire", "other_order"])
 async def test_a_bad_link_is_refused_and_changes_nothing(
     damage: str,

@@ -71,7 +71,10 @@ async def test_operator_works_an_incident_from_acknowledgement_to_resolution(
     await page.select_option("#contact-position", "1")
     await page.select_option("#contact-outcome", "left_message")
     await page.click("#record-contact")
-    await page.wait_for_selector("#incident-contacts li[data-outcome=left_message]")
+    # A message left is not a contact reached: it shows in the timeline, not in the list.
+    await page.wait_for_selector("#incident-timeline li[data-what=contact]")
+    assert await page.locator("#incident-contacts li[data-outcome=left_message]").count() == 0
+    assert await page.locator("#incident-contacts li[data-outcome=reached]").count() == 1
 
     await page.select_option("#incident-disposition", "genuine_handled")
     await page.fill("#incident-summary", "家属已到场，老人无碍")

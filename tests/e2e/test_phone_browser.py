@@ -44,7 +44,8 @@ async def test_phone_page_caller_reaches_an_operator(demo_server: LiveServer,
     desk = await context.new_page()
     await desk.goto(f"{demo_server.url}/app#/calls")
     await desk.wait_for_selector("#calls-rows tr[data-id] button.answer")
-    assert "key:1" in await desk.locator("#calls-rows tr[data-id]").first.inner_text()
+    # The menu path in words, not the code `key:1`.
+    assert "按键 1" in await desk.locator("#calls-rows tr[data-id]").first.inner_text()
     await desk.click("#calls-rows tr[data-id] button.answer")
     await desk.wait_for_selector("#calls-current:not([hidden]) #calls-senior")
 

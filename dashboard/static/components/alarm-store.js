@@ -6,6 +6,7 @@ const alarms = new Map();
 const listeners = new Set();
 let offset = 0; // the server's clock minus this browser's, from the latest live message
 let targets = {};
+let loaded = false; // the first snapshot has arrived: an empty queue is really empty
 
 // Known fields are never blanked by an update that does not carry them.
 function known(fields) {
@@ -24,6 +25,10 @@ export function mergeAlarm(alarm) {
 
 export function openAlarms() {
   return [...alarms.values()].sort((a, b) => a.priority - b.priority || new Date(a.first_at) - new Date(b.first_at));
+}
+
+export function alarmsLoaded() {
+  return loaded;
 }
 
 export function alarmById(id) {
@@ -63,6 +68,7 @@ onLive((message) => {
   if (message.type === "snapshot") {
     offset = new Date(message.data.server.time) - Date.now();
     targets = message.data.alarms.answer_target_seconds || {};
+    loaded = true;
     alarms.clear();
     for (const alarm of message.data.alarms.open) alarms.set(alarm.id, known(alarm));
     changed();

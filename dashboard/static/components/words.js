@@ -1,14 +1,97 @@
-// Codes turned into words, in one place: alarm kinds, task subjects, durations and timers.
-import { currentLanguage, t } from "/static/i18n.js";
+// Codes turned into words, in one place: every code the API returns (alarm kinds, feed topics,
+// dispositions, call outcomes, IVR steps, order states, services, subsidy categories, consent
+// kinds, audit actions, languages, event types) goes through word(kind, code); the words live
+// in the locale tables under "<kind>.<code>". An unknown code reads "other", never the code.
+import { formatTime } from "/static/api.js";
+import { currentLanguage, hasWord, t } from "/static/i18n.js";
 
 const english = () => currentLanguage() === "en";
 
+// Where each kind of code keeps its words (older tables keep their own prefix).
+const PREFIX = {
+  alarm_kind: "alarm_kind", topic: "topic", disposition: "disposition", call_status: "call_status",
+  contact_outcome: "outcome", order_state: "state", alarm_state: "state", service: "service",
+  subsidy: "subsidy", consent: "consent", consent_method: "consent_method", audit_action: "audit_action",
+  lang: "lang", event: "event", queue: "queue", case_kind: "case_kind", case_state: "case_state",
+  urgency: "urgency", liveness_outcome: "liveness_outcome", role: "role", operator_state: "op",
+  incident_state: "incident.state", opened_via: "incident.via", task_kind: "task.kind",
+};
+
+export function word(kind, code) {
+  if (code === null || code === undefined || code === "") return "—";
+  const key = `${PREFIX[kind] || kind}.${code}`;
+  return hasWord(key) ? t(key) : t("word.other");
+}
+
+export function words(kind, codes, separator = english() ? ", " : "、") {
+  return (codes || []).map((code) => word(kind, code)).join(separator) || "—";
+}
+
+// One step of a call's IVR path ("key:2", "answered:operator1", "fast-path:emergency").
+export function ivrStep(step) {
+  const normal = String(step).replaceAll("-", "_");
+  if (hasWord(`ivr.${normal.replace(":", ".")}`)) return t(`ivr.${normal.replace(":", ".")}`);
+  const [head, ...rest] = normal.split(":");
+  const value = String(step).split(":").slice(1).join(":");
+  return hasWord(`ivr.${head}`) ? t(`ivr.${head}`, { value: rest.length ? value : "" }) : t("word.other");
+}
+
+export function ivrPath(path) {
+  return (path || []).map(ivrStep).join(" › ") || "—";
+}
+
+// Why dispatch escalated an order: the server words it as an English sentence (dispatch/
+// matching.py, offers.py, timers.py); each known sentence has its words here.
+const ESCALATIONS = [
+  [/^no active provider offers/, "escalation.no_service"],
+  [/^no provider offers .* in /, "escalation.no_area"],
+  [/works at that hour/, "escalation.no_hours"],
+  [/at capacity/, "escalation.capacity"],
+  [/declined, aborted or is blocked/, "escalation.all_declined"],
+  [/arrive before the deadline/, "escalation.too_far"],
+  [/^no provider accepted after (\d+) offers/, "escalation.no_acceptance"],
+  [/has not arrived by the deadline/, "escalation.not_arrived"],
+  [/^estimated arrival/, "escalation.late_eta"],
+];
+
+export function escalationReason(text) {
+  if (!text) return "";
+  for (const [pattern, key] of ESCALATIONS) {
+    const match = pattern.exec(text);
+    if (match) return t(key, { n: match[1] || "" });
+  }
+  return t("escalation.other");
+}
+
 export function alarmWhat(alarm) {
-  return (english() ? alarm.label_en : alarm.label) || t("task.kind.alarm");
+  return (english() ? alarm.label_en : alarm.label) || word("alarm_kind", alarm.kind);
 }
 
 export function subjectWhat(subject) {
   return (english() ? subject.what_en : subject.what_zh) || t(`task.kind.${subject.kind}`);
+}
+
+// What fired an alarm, in words: each known field of its details by label; ids, coordinates
+// and fields without words are left out, so the JSON never shows.
+const DETAIL = {
+  event: (v) => word("event", v),
+  bed: () => t("detail.bed_empty"),
+  room_temperature: (v) => `${v} °C`,
+  metric: (v) => word("alarm_kind", v),
+  value: (v) => String(v),
+  battery: (v) => `${Math.round(v)}%`,
+  meters_from_home: (v) => t("unit.meters", { n: v }),
+  device: (v) => String(v),
+  devices: (v) => (Array.isArray(v) ? v.join(", ") : String(v)),
+  last_motion_at: (v) => formatTime(v),
+  confirmed: () => t("detail.confirmed_text"),
+  press: (v) => String(v),
+};
+
+export function alarmDetails(details) {
+  return Object.entries(details || {})
+    .filter(([name, value]) => DETAIL[name] && value !== null && value !== undefined && value !== "")
+    .map(([name, value]) => `${t(`detail.${name}`)}：${DETAIL[name](value)}`);
 }
 
 // A waiting timer: 1:05, or 1:02:05 past an hour.
@@ -28,4 +111,9 @@ export function duration(seconds) {
 
 export function place(address, district) {
   return [district, address].filter(Boolean).join(" · ");
+}
+
+// A person by name, with the account only when the name alone would not say who.
+export function person(name, username) {
+  return name || username || "—";
 }

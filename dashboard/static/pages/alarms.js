@@ -1,7 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
-import { alarmById, answerTargets, isLate, mergeAlarm, onAlarms, openAlarms, waitedSeconds } from "/static/components/alarm-store.js";
-import { alarmWhat, clock, duration, place } from "/static/components/words.js";
+import { alarmById, alarmsLoaded, answerTargets, isLate, mergeAlarm, onAlarms, openAlarms, waitedSeconds } from "/static/components/alarm-store.js";
+import { alarmDetails, alarmWhat, clock, duration, place } from "/static/components/words.js";
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
@@ -17,7 +17,9 @@ function ownerIn(body, alarm) {
 export default function alarms(main) {
   let selected = null;
   const rows = el("tbody", { id: "alarm-rows" });
-  const empty = el("p", { class: "muted", id: "alarms-empty" }, t("alarms.none"));
+  // Until the first snapshot the queue says it is loading: "no alarms" only when it is true.
+  const empty = el("p", { class: "muted", id: "alarms-empty", hidden: true }, t("alarms.none"));
+  const loading = el("p", { class: "muted", id: "alarms-loading" }, t("alarms.loading"));
   const notice = el("p", { class: "notice", id: "alarm-notice", role: "alert", hidden: true });
   const detail = el("aside", { class: "detail", id: "alarm-detail", hidden: true });
   const targets = el("span", { class: "muted", id: "alarm-targets" });
@@ -33,12 +35,16 @@ export default function alarms(main) {
       actions.append(el("button", { class: "primary ack", type: "button",
         onclick: (event) => { event.stopPropagation(); acknowledge(alarm.id); } }, t("alarms.ack")));
     }
+    // A row is reached with Tab and opened with Enter, as with a click.
     return el("tr", { "data-id": alarm.id, "data-priority": alarm.priority, "data-state": alarm.state,
-      class: `p${alarm.priority} ${selected === alarm.id ? "selected" : ""}`, onclick: () => select(alarm.id) },
+      class: `p${alarm.priority} ${selected === alarm.id ? "selected" : ""}`, tabindex: 0,
+      onclick: () => select(alarm.id),
+      onkeydown: (event) => { if (event.key === "Enter" && event.target === event.currentTarget) select(alarm.id); } },
       el("td", {}, el("span", { class: `badge p${alarm.priority}` }, `P${alarm.priority}`)),
       el("td", {}, alarmWhat(alarm), alarm.condition_active === false ? el("span", { class: "muted" }, ` · ${t("alarms.cleared")}`) : ""),
       el("td", { class: "senior" }, alarm.senior_name || "—"),
-      el("td", { class: "place" }, place(alarm.address, alarm.district)),
+      el("td", { class: "place" }, place(alarm.address, alarm.district) || "—"),
+      el("td", { class: "device-location" }, alarm.device_location || "—"),
       el("td", { class: "timer" }, waitCell(alarm)),
       el("td", {}, alarm.count),
       el("td", { class: "owner" }, t(`state.${alarm.state}`), alarm.acknowledged_by ? ` · ${alarm.acknowledged_by}` : ""),
@@ -53,7 +59,10 @@ export default function alarms(main) {
   function render() {
     const list = openAlarms();
     rows.replaceChildren(...list.map(row));
-    empty.hidden = list.length > 0;
+    loading.hidden = alarmsLoaded() || list.length > 0;
+    empty.hidden = !alarmsLoaded() || list.length > 0;
+    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#alarm-rows tr");
+    if (focused) rows.querySelector(`tr[data-id="${focused.dataset.id}"]`)?.focus();
     targets.textContent = `${t("alarms.target")}: ` + Object.entries(answerTargets())
       .map(([priority, seconds]) => `P${priority} ${duration(seconds)}`).join(" · ");
     if (selected !== null && !alarmById(selected)) { detail.hidden = true; selected = null; }
@@ -88,6 +97,7 @@ export default function alarms(main) {
     const disposition = el("select", { id: "disposition" },
       DISPOSITIONS.map((d) => el("option", { value: d }, t(`disposition.${d}`))));
     const notes = el("textarea", { id: "resolve-notes", rows: 3, placeholder: t("alarms.notes") });
+    const fired = alarmDetails(alarm.details);
     const resolveButton = el("button", { type: "button", class: "primary", id: "resolve" }, t("alarms.resolve"));
     resolveButton.addEventListener("click", async () => {
       try {
@@ -110,14 +120,19 @@ export default function alarms(main) {
       el("p", {}, senior.address),
       el("p", {}, senior.phones.join(" · ")),
       el("h4", {}, t("alarms.readings")),
-      el("pre", { class: "mono" }, JSON.stringify(alarm.details, null, 1)),
+      el("ul", { class: "compact", id: "alarm-fired" }, [
+        el("li", {}, alarmWhat(alarm)),
+        alarm.device_location ? el("li", {}, `${t("alarms.location")}：${alarm.device_location}`) : null,
+        ...fired.map((line) => el("li", {}, line))]),
       el("p", { class: "muted" }, `${formatTime(alarm.first_at)} · ${t("alarms.count")} ${alarm.count}`),
       el("h4", {}, t("senior.contacts")),
       el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
       el("h4", {}, t("senior.medical")), el("p", {}, senior.medical_notes || "—"),
       el("p", {}, el("a", { href: `#/health/${alarm.senior_id}`, id: "health-link" }, t("nav.health"))),
       incidentLink,
-      el("div", { class: "resolve-form" }, disposition, notes, resolveButton),
+      el("div", { class: "resolve-form" },
+        el("label", {}, t("alarms.disposition"), disposition),
+        el("label", {}, t("alarms.notes"), notes), resolveButton),
     );
   }
 
@@ -127,9 +142,9 @@ export default function alarms(main) {
     el("div", { class: "split" },
       el("div", { class: "grow" },
         el("table", { class: "grid alarms" },
-          el("thead", {}, el("tr", {}, ["", "alarms.kind", "seniors.name", "seniors.address", "alarms.waiting", "alarms.count", "alarms.owner", ""].map((k) => el("th", {}, k ? t(k) : "")))),
+          el("thead", {}, el("tr", {}, ["incident.priority", "alarms.kind", "seniors.name", "seniors.address", "alarms.location", "alarms.waiting", "alarms.count", "alarms.owner", ""].map((k) => el("th", {}, k ? t(k) : "")))),
           rows),
-        empty),
+        loading, empty),
       detail),
   );
 

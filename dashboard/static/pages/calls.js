@@ -2,7 +2,8 @@ import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { recordingList } from "/static/components/recordings.js";
-import { seniorPanel } from "/static/pages/incident.js";
+import { seniorPanel } from "/static/components/senior-panel.js";
+import { ivrPath, word } from "/static/components/words.js";
 
 // Operators: the waiting calls, answer one, see who is calling, hang up.
 export default async function calls(main, { user }) {
@@ -16,14 +17,14 @@ export default async function calls(main, { user }) {
       rows.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("calls.none"))));
     } else {
       rows.replaceChildren(...waiting.map((c) => el("tr", { "data-id": c.id, class: `p${c.priority}` },
-        el("td", {}, c.from), el("td", {}, c.queue), el("td", {}, formatTime(c.offered_at)),
-        el("td", { class: "mono" }, c.ivr_path.join(" › ")),
+        el("td", {}, c.from), el("td", {}, word("queue", c.queue)), el("td", {}, formatTime(c.offered_at)),
+        el("td", { class: "ivr-path" }, ivrPath(c.ivr_path)),
         el("td", {}, el("button", { class: "primary answer", onclick: () => answer(c.id) }, t("calls.answer"))))));
     }
     const open = await api("/api/v1/calls/cases");
-    cases.replaceChildren(...open.slice(0, 10).map((c) => el("li", {},
-      `#${c.id} ${c.kind} · ${c.state}${c.outcome ? ` · ${c.outcome}` : ""} · `,
-      c.attempts.map((a) => `${a.to} ${a.outcome || a.status}`).join(" → "))));
+    cases.replaceChildren(...open.slice(0, 10).map((c) => el("li", { "data-kind": c.kind },
+      `${word("case_kind", c.kind)} · ${word("case_state", c.state)}${c.outcome ? ` · ${word("call_status", c.outcome)}` : ""} · `,
+      c.attempts.map((a) => `${a.to} ${word("call_status", a.outcome || a.status)}`).join(" → ") || "—")));
   }
 
   async function answer(id) {

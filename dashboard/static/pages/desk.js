@@ -2,7 +2,7 @@ import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectLine } from "/static/components/task-subject.js";
-import { seniorPanel } from "/static/pages/incident.js";
+import { seniorPanel } from "/static/components/senior-panel.js";
 import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.

@@ -11,10 +11,10 @@ function deviceRow(device, onEdit) {
   return el("tr", { "data-device": device.id, "data-online": String(device.online),
     "data-state": device.state },
     el("td", { class: "mono" }, device.id), el("td", {}, device.model),
-    el("td", {}, device.senior_id ?? ""), el("td", {}, device.location),
+    el("td", { class: "device-senior" }, device.senior_name || "—"), el("td", {}, device.location || "—"),
     el("td", { class: device.online ? "" : "muted" }, statusOf(device)),
-    el("td", {}, device.battery === null ? "" : `${Math.round(device.battery)}%`),
-    el("td", {}, device.last_seen ? formatTime(device.last_seen) : ""),
+    el("td", {}, device.battery === null ? "—" : `${Math.round(device.battery)}%`),
+    el("td", {}, device.last_seen ? formatTime(device.last_seen) : "—"),
     onEdit ? el("td", {}, el("button", { type: "button", class: "edit-device",
       onclick: () => onEdit(device) }, t("devices.edit"))) : null);
 }

@@ -1,6 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
+import { escalationReason, word, words } from "/static/components/words.js";
 
 const STATES = ["matching", "offered", "accepted", "en_route", "on_site", "escalated", "follow_up"];
 
@@ -21,7 +22,7 @@ function providerTable(providers, { canEdit, onSaved, report }) {
     const field = (name, value, attributes = {}) => el("label", {}, t(`providers.${name}`),
       el("input", { name, value, ...attributes }));
     const channel = el("select", { name: "channel" },
-      ["page", "sms", "webhook"].map((c) => el("option", { value: c, selected: c === p.channel || null }, c)));
+      ["page", "sms", "webhook"].map((c) => el("option", { value: c, selected: c === p.channel || null }, t(`channel.${c}`))));
     const form = el("form", { class: "provider-edit", onsubmit: async (event) => {
       event.preventDefault();
       const data = new FormData(form);
@@ -63,7 +64,7 @@ function providerTable(providers, { canEdit, onSaved, report }) {
         } catch (error) { report(error.message); }
       } }, t(suspended ? "providers.reactivate" : "providers.suspend"))) : el("td", {});
     return el("tr", { "data-provider": p.id, "data-status": p.status },
-      el("td", {}, `${p.name} (#${p.id})`), el("td", {}, p.services.join(", ")),
+      el("td", {}, p.name), el("td", {}, words("service", p.services)),
       el("td", {}, p.districts.join(", ") || (p.area_radius_km ? `${p.area_radius_km} km` : "")),
       el("td", {}, p.work_start_minute === p.work_end_minute ? t("providers.all_day")
         : `${hhmm(p.work_start_minute)}–${hhmm(p.work_end_minute)}`),
@@ -99,10 +100,10 @@ export default async function dispatch(main, { user }) {
   }
 
   function reassignForm(order) {
-    const choice = el("select", { class: "reassign-provider" },
+    const choice = el("select", { class: "reassign-provider", "aria-label": t("dispatch.reassign") },
       el("option", { value: "" }, t("dispatch.choose")),
       providers.filter((p) => p.status === "active" && p.services.includes(order.service))
-        .map((p) => el("option", { value: p.id }, `${p.name} (#${p.id})`)));
+        .map((p) => el("option", { value: p.id }, p.name)));
     const button = el("button", { class: "reassign primary", type: "submit" }, t("dispatch.reassign"));
     return el("form", { class: "inline", onsubmit: async (event) => {
       event.preventDefault();
@@ -127,8 +128,8 @@ export default async function dispatch(main, { user }) {
       el("section", { class: "card" }, el("h3", {}, t("dispatch.escalated")),
         table("dispatch-escalated", ["dispatch.order", "dispatch.service", "dispatch.district",
           "dispatch.reason", "dispatch.reassign"], escalated.map((o) => el("tr", { "data-order": o.id },
-          el("td", {}, `#${o.id}`), el("td", {}, o.service), el("td", {}, o.district),
-          el("td", {}, o.escalation_reason || t(`state.${o.state}`)),
+          el("td", {}, `#${o.id}`), el("td", {}, word("service", o.service)), el("td", {}, o.district),
+          el("td", {}, escalationReason(o.escalation_reason) || word("order_state", o.state)),
           el("td", {}, canReassign ? reassignForm(o) : ""))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.offers")),
         table("dispatch-offers", ["dispatch.order", "dispatch.provider", "dispatch.left"],
@@ -138,14 +139,14 @@ export default async function dispatch(main, { user }) {
       el("section", { class: "card" }, el("h3", {}, t("dispatch.late")),
         table("dispatch-late", ["dispatch.order", "dispatch.provider", "dispatch.due"],
           data.late.map((id) => byId[id]).filter(Boolean).map((o) => el("tr", { "data-order": o.id },
-            el("td", {}, `#${o.id}`), el("td", {}, nameOf[o.provider_id] || ""),
+            el("td", {}, `#${o.id}`), el("td", {}, nameOf[o.provider_id] || "—"),
             el("td", {}, formatTime(o.due_by)))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.open")),
         table("dispatch-orders", ["dispatch.order", "dispatch.service", "dispatch.district",
           "dispatch.state", "dispatch.provider", "dispatch.due"],
           data.orders.map((o) => el("tr", { "data-order": o.id, "data-state": o.state },
-            el("td", {}, `#${o.id}`), el("td", {}, o.service), el("td", {}, o.district),
-            el("td", {}, t(`state.${o.state}`)), el("td", {}, nameOf[o.provider_id] || ""),
+            el("td", {}, `#${o.id}`), el("td", {}, word("service", o.service)), el("td", {}, o.district),
+            el("td", {}, word("order_state", o.state)), el("td", {}, nameOf[o.provider_id] || "—"),
             el("td", {}, formatTime(o.due_by)))))),
     );
   }

@@ -1,60 +1,23 @@
 import { api, el, formatTime } from "/static/api.js";
-import { currentLanguage, t } from "/static/i18n.js";
+import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { serviceOrderForm } from "/static/pages/service-order.js";
 import { alertList } from "/static/components/alert-list.js";
 import { watchPanel } from "/static/components/watch-panel.js";
 import { recordingList } from "/static/components/recordings.js";
 
+import { section, seniorPanel } from "/static/components/senior-panel.js";
+import { person, word } from "/static/components/words.js";
+
 function outcomeLabel(value) {
-  const key = `outcome.${value}`;
-  return t(key) === key ? value : t(key);
+  return word("contact_outcome", value);
 }
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
-function section(title, ...children) {
-  return el("section", {}, el("h4", {}, t(title)), ...children);
-}
-
-function list(items, render, id) {
-  return el("ul", { class: "compact", id }, items.length ? items.map(render) : [el("li", { class: "muted" }, "—")]);
-}
-
-// The senior's record as the operator needs it at answer time. `actions` (optional) adds call and
-// conference buttons beside each contact; the desk and the incident page both use this panel.
-export async function seniorPanel(container, seniorId, actions = null) {
-  const record = await api(`/api/v1/incidents/seniors/${seniorId}/record`);
-  const senior = record.senior;
-  const contact = (c) => el("li", { "data-position": c.position },
-    `${c.name}（${c.relation}）${c.phones.join(" ")}`,
-    actions ? [" ", el("button", { type: "button", class: "call-contact", onclick: () => actions.call(c) }, t("incident.call")),
-      " ", el("button", { type: "button", class: "conference-contact", onclick: () => actions.conference(c) }, t("incident.conference"))] : []);
-  const device = (d) => el("li", { "data-online": d.online }, `${d.model} · ${d.location || d.kind} · `,
-    el("strong", {}, d.online ? t("record.online") : t("record.offline")),
-    d.battery !== null ? ` · ${t("record.battery")} ${Math.round(d.battery)}%` : "");
-  const alarm = (a) => el("li", {}, el("span", { class: `badge p${a.priority}` }, `P${a.priority}`), ` ${a.kind} · ${formatTime(a.first_at)} · ${a.disposition ? t(`disposition.${a.disposition}`) : t(`state.${a.state}`)}`);
-  const call = (c) => el("li", {}, `${c.direction === "inbound" ? "↘" : "↗"} ${formatTime(c.offered_at || c.answered_at || c.ended_at || new Date().toISOString())} · ${c.outcome || c.status}`);
-  const order = (o) => el("li", {}, `#${o.id} ${o.service} · ${o.state}`);
-  container.replaceChildren(
-    el("h3", { id: "record-name" }, `${senior.name} · ${senior.age}${currentLanguage() === "en" ? "" : "岁"}`),
-    el("p", {}, senior.address), el("p", {}, senior.phones.join(" · ")),
-    el("p", { class: "muted" }, [senior.lives_alone ? t("seniors.alone") : "", senior.languages.join(" / ")].filter(Boolean).join(" · ")),
-    section("senior.medical", el("p", { id: "record-medical" }, senior.medical_notes || "—")),
-    section("senior.contacts", el("ol", { id: "record-contacts" }, senior.contacts.map(contact))),
-    section("record.devices", list(record.devices, device, "record-devices")),
-    section("record.last_alarms", list(record.recent_alarms, alarm, "record-alarms")),
-    section("record.last_calls", list(record.recent_calls, call, "record-calls")),
-    section("record.last_orders", list(record.recent_orders, order, "record-orders")),
-  );
-  return record;
-}
-
 function timelineLabel(item) {
-  if (item.what.startsWith("order.")) return `${t("tl.order")} #${item.ref_id} · ${item.what.slice(6)}`;
-  const key = `tl.${item.what}`;
-  const label = t(key);
-  return label === key ? item.what : label;
+  if (item.what.startsWith("order.")) return `${t("tl.order")} · ${word("order_state", item.what.slice(6))}`;
+  return word("tl", item.what);
 }
 
 function timelineText(item) {
@@ -62,19 +25,25 @@ function timelineText(item) {
   if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}`;
   if (item.what === "contact") return `${d.name}（${d.relation}）· ${outcomeLabel(d.outcome)}${item.text ? ` · ${item.text}` : ""}`;
   if (item.what === "closed") return `${t(`disposition.${d.disposition}`)} · ${item.text}`;
-  if (item.source === "order") return d.service || "";
+  if (item.source === "order") return d.service ? word("service", d.service) : "";
   return item.text || "";
 }
 
 async function incidentList(main) {
   const rows = el("tbody", { id: "incident-rows" });
   main.append(el("div", { class: "page-head" }, el("h2", {}, t("incident.list"))),
-    el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["seniors.name", "incident.owner", "incident.opened", ""].map((k) => el("th", {}, k ? t(k) : "")))), rows));
+    el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["incident.priority", "incident.kind", "seniors.name", "incident.owner", "incident.opened", ""].map((k) => el("th", {}, k ? t(k) : "")))), rows));
   const found = await api("/api/v1/incidents?state=open");
-  rows.replaceChildren(...(found.length ? found.map((i) => el("tr", { "data-id": i.id },
-    el("td", {}, i.senior_name), el("td", {}, i.owner), el("td", {}, formatTime(i.opened_at)),
+  // Most urgent first; a row opens with Enter as with the link.
+  found.sort((a, b) => (a.priority ?? 9) - (b.priority ?? 9) || a.id - b.id);
+  const open = (i) => { location.hash = `#/incident/${i.id}`; };
+  rows.replaceChildren(...(found.length ? found.map((i) => el("tr", { "data-id": i.id, tabindex: 0,
+    onkeydown: (event) => { if (event.key === "Enter" && event.target === event.currentTarget) open(i); } },
+    el("td", {}, i.priority ? el("span", { class: `badge p${i.priority}` }, `P${i.priority}`) : "—"),
+    el("td", { class: "incident-kind" }, i.alarm_kind ? word("alarm_kind", i.alarm_kind) : word("opened_via", i.opened_via)),
+    el("td", {}, i.senior_name), el("td", {}, person(i.owner_name, i.owner)), el("td", {}, formatTime(i.opened_at)),
     el("td", {}, el("a", { href: `#/incident/${i.id}` }, t("incident.open_link")))))
-    : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("incident.none")))]));
+    : [el("tr", {}, el("td", { colspan: 6, class: "muted" }, t("incident.none")))]));
 }
 
 // One incident: the senior's record on the left; the timeline and the operator's actions on the right.
@@ -110,12 +79,12 @@ export default async function incident(main, { user }) {
   function renderActions() {
     if (current.state !== "open") {
       actions.replaceChildren(el("p", { class: "muted", id: "incident-closed" }, t("incident.closed_note"),
-        ` · ${t(`disposition.${current.disposition}`)} · ${current.summary}`));
+        ` · ${word("disposition", current.disposition)}${current.summary ? ` · ${current.summary}` : ""}`));
       return;
     }
-    const note = el("textarea", { id: "note-text", rows: 2, placeholder: t("incident.note_placeholder") });
+    const note = el("textarea", { id: "note-text", rows: 2, placeholder: t("incident.note_placeholder"), "aria-label": t("incident.note") });
     const disposition = el("select", { id: "incident-disposition" }, DISPOSITIONS.map((d) => el("option", { value: d }, t(`disposition.${d}`))));
-    const summary = el("textarea", { id: "incident-summary", rows: 2, placeholder: t("incident.summary") });
+    const summary = el("textarea", { id: "incident-summary", rows: 2, placeholder: t("incident.summary"), "aria-label": t("incident.summary") });
     actions.replaceChildren(
       el("div", { class: "row" },
         el("button", { type: "button", class: "primary", id: "call-senior", onclick: () => act(() => api(`/api/v1/incidents/${id}/calls/senior`, { method: "POST" })) }, t("incident.call_senior")), " ",
@@ -127,7 +96,7 @@ export default async function incident(main, { user }) {
       orderForm,
       section("incident.record_contact", contactForm()),
       user.role === "operator" ? [] : section("incident.handover", handoverForm()),
-      section("incident.resolve", el("div", { class: "resolve-form" }, disposition, summary,
+      section("incident.resolve", el("div", { class: "resolve-form" }, el("label", {}, t("incident.disposition"), disposition), summary,
         el("button", { type: "button", class: "primary", id: "resolve-incident", onclick: () => act(() => api(`/api/v1/incidents/${id}/resolve`, { method: "POST",
           body: { disposition: disposition.value, summary: summary.value } })) }, t("incident.resolve")))),
     );
@@ -138,25 +107,29 @@ export default async function incident(main, { user }) {
     const who = el("select", { id: "contact-position" }, contacts.map((c) => el("option", { value: c.position }, `${c.name}（${c.relation}）`)));
     const outcome = el("select", { id: "contact-outcome" }, ["reached", "not_reached", "left_message"].map((o) => el("option", { value: o }, outcomeLabel(o))));
     const text = el("input", { id: "contact-text" });
-    return el("div", { class: "row" }, who, outcome, text, el("button", { type: "button", id: "record-contact", onclick: () => act(() =>
+    const labelled = (key, control) => el("label", {}, t(key), " ", control);
+    return el("div", { class: "row" }, labelled("incident.contact_who", who), labelled("incident.contact_outcome", outcome),
+      labelled("incident.contact_note", text), el("button", { type: "button", id: "record-contact", onclick: () => act(() =>
       api(`/api/v1/incidents/${id}/contacts`, { method: "POST", body: { position: Number(who.value), outcome: outcome.value, text: text.value } })) }, t("incident.record_contact")));
   }
 
   function handoverForm() {
     const owner = el("input", { id: "handover-owner", placeholder: "operator1" });
-    return el("div", { class: "row" }, owner, el("button", { type: "button", id: "handover", onclick: () => act(() =>
+    return el("div", { class: "row" }, el("label", {}, t("incident.handover_to"), " ", owner), el("button", { type: "button", id: "handover", onclick: () => act(() =>
       api(`/api/v1/incidents/${id}/owner`, { method: "PUT", body: { owner: owner.value } })) }, t("incident.handover_button")));
   }
 
   function render() {
     head.replaceChildren(el("h2", {}, `${t("incident.title")} #${current.id} · ${current.senior_name}`),
       el("span", { class: "tag", id: "incident-state", "data-state": current.state }, t(`incident.state.${current.state}`)),
-      el("span", { class: "muted" }, ` ${t("incident.owner")}: ${current.owner} · ${t(`incident.via.${current.opened_via}`)} · ${formatTime(current.opened_at)}`));
+      el("span", { class: "muted" }, ` ${t("incident.owner")}: ${person(current.owner_name, current.owner)} · ${word("opened_via", current.opened_via)} · ${formatTime(current.opened_at)}`));
     timeline.replaceChildren(...current.timeline.map((item) => el("li", { "data-what": item.what, "data-source": item.source },
       el("time", {}, formatTime(item.at)), " ", el("strong", {}, timelineLabel(item)), " ",
       el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${item.actor}`) : "")));
-    reached.replaceChildren(...(current.contacts_reached.length ? current.contacts_reached.map((c) =>
-      el("li", { "data-outcome": c.outcome }, `${c.name}（${c.relation}）· ${outcomeLabel(c.outcome)} · ${formatTime(c.at)}`)) : [el("li", { class: "muted" }, "—")]));
+    // Only those actually reached: tries that failed are in the timeline.
+    const gotThrough = current.contacts_reached.filter((c) => c.outcome === "reached");
+    reached.replaceChildren(...(gotThrough.length ? gotThrough.map((c) =>
+      el("li", { "data-outcome": c.outcome }, `${c.name}（${c.relation}）· ${formatTime(c.at)}`)) : [el("li", { class: "muted" }, t("incident.none_reached"))]));
   }
 
   let seniorShown = false;

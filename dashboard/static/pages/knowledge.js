@@ -6,7 +6,7 @@ const CATEGORIES = ["subsidy", "how_to_apply", "where_to_go", "service_prices", 
 // Search articles during a consultation call; supervisors also write and correct them.
 export default async function knowledge(main, { user }) {
   const canEdit = ["supervisor", "admin"].includes(user.role);
-  const query = el("input", { id: "kb-query", type: "search", placeholder: t("kb.search"), class: "wide" });
+  const query = el("input", { id: "kb-query", type: "search", placeholder: t("kb.search"), class: "wide", "aria-label": t("kb.search") });
   const results = el("ol", { id: "kb-results", class: "hits" });
   const view = el("article", { id: "kb-article", class: "detail", hidden: true });
 
@@ -25,7 +25,9 @@ export default async function knowledge(main, { user }) {
     view.hidden = false;
     view.replaceChildren(
       el("h3", {}, article.title),
-      el("p", { class: "muted" }, `${t(`kb.cat.${article.category}`)} · ${t("kb.updated")} ${formatTime(article.updated_at)} · ${article.updated_by}`),
+      // A seeded article has no editor: the line ends at the time, never with "null".
+      el("p", { class: "muted", id: "kb-meta" }, [t(`kb.cat.${article.category}`),
+        `${t("kb.updated")} ${formatTime(article.updated_at)}`, article.updated_by].filter(Boolean).join(" · ")),
       article.demo ? el("p", { class: "tag" }, t("kb.demo")) : null,
       el("div", { class: "article-body" }, article.body),
       canEdit ? el("button", { type: "button", id: "kb-edit", onclick: () => edit(article) }, t("kb.edit")) : null,
@@ -39,7 +41,7 @@ export default async function knowledge(main, { user }) {
     const body = el("textarea", { id: "kb-body", rows: 10 });
     body.value = article ? article.body : "";
     const tags = el("input", { id: "kb-tags", value: article ? article.tags.join(", ") : "" });
-    const error = el("p", { class: "error", hidden: true });
+    const error = el("p", { class: "error", id: "kb-error", role: "alert", hidden: true });
     const save = el("button", { type: "button", class: "primary", id: "kb-save" }, t("kb.save"));
     save.addEventListener("click", async () => {
       const payload = { title: title.value, category: category.value, body: body.value,
