@@ -80,14 +80,6 @@ async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
     return senior
 
 
-async def names_of(session: AsyncSession, senior_ids: Sequence[int]) -> dict[int, str]:
-    """Names by id, for pages that show a senior named rather than numbered."""
-    if not senior_ids:
-        return {}
-    rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(senior_ids)))
-    return {row.id: row.name for row in rows}
-
-
 async def search_seniors(
     session: AsyncSession,
     *,
