@@ -11,17 +11,19 @@ import secrets
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from benchmarks.ingest import Target, bench_broker
 from config.settings import Settings
 from dashboard.serving import served
 from devices import credentials
 from runtime.clock import Clock
 from runtime.context import Runtime
+
+if TYPE_CHECKING:  # benchmarks.ingest itself opens its runtime through this module
+    from benchmarks.ingest import Target
 
 __all__ = ["bench_settings", "create_app", "open_runtime", "served"]
 
@@ -44,6 +46,8 @@ def open_runtime(settings: Settings, clock: Clock) -> AbstractAsyncContextManage
 def bench_settings(scratch: Path, **extra: Any) -> Iterator[tuple[Settings, Target]]:
     """A fresh Mosquitto in ``scratch`` and settings for an app on it (data in
     ``scratch/var``, fresh secrets, quiet logs, the simulated phone network)."""
+    from benchmarks.ingest import bench_broker
+
     data_dir = scratch / "var"
     with bench_broker(scratch, None, credentials.service_password(data_dir)) as target:
         yield Settings(data_dir=data_dir, secret_key=SecretStr(secrets.token_urlsafe(40)),
