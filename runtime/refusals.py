@@ -36,6 +36,13 @@ REFUSALS: dict[str, Words] = {
     "unavailable": Words("服务暂时不可用，请稍后再试",
                          "The service is not available; try again later"),
     "failed": Words("操作未能完成", "The request could not be completed"),
+    # devices: watch commands (devices/watch)
+    "command": Words("这条手表指令的内容不正确", "The watch command's arguments do not fit it"),
+    "command_not_allowed": Words("您的角色无权向手表发送这条指令",
+                                 "Your role may not send this command to a watch"),
+    # liveness: a capture link past its expiry
+    "link_expired": Words("这个认证链接已过期，请联系工作人员重新发送",
+                          "This check link has expired; ask the staff to send a new one"),
     # accounts
     "authentication": Words("用户名或密码不正确，或登录已过期",
                             "Wrong username or password, or the session has ended"),

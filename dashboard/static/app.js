@@ -53,6 +53,8 @@ let routeToken = 0;
 
 // A page builds itself asynchronously; if another route starts meanwhile, the older page is
 // built into a container that is no longer on screen and then stopped, never shown twice.
+const pageTitle = document.getElementById("page-title");
+
 async function route() {
   const token = ++routeToken;
   const wanted = location.hash.replace(/^#\//, "").split("/")[0] || "overview";
@@ -62,8 +64,10 @@ async function route() {
     if (link.dataset.page === entry.path) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  // One h1 per page: the page's name, as the navigation calls it.
-  document.getElementById("page-title").textContent = t(entry.label);
+  // One h1 per page: the page's name, as the navigation calls it, unless the page shows its
+  // own heading (then the shell's hidden one leaves the document).
+  pageTitle.textContent = t(entry.label);
+  if (!pageTitle.isConnected) document.getElementById("page").before(pageTitle);
   if (cleanup) cleanup();
   cleanup = null;
   const container = document.createElement("div");
@@ -73,6 +77,7 @@ async function route() {
     if (stop) stop();
     return;
   }
+  if (container.querySelector("h1")) pageTitle.remove();
   cleanup = stop;
 }
 

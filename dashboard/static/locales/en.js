@@ -754,6 +754,8 @@ export default {
   "service.medical_visit": "Doctor's visit",
   "service.companionship": "Companionship",
   "service.emergency_responder": "Emergency responder",
+  "topic.message.updated": "Message to a family or provider updated",
+  "topic.routing.desk_changed": "Desk changed on another instance",
   "topic.alarm.raised": "New alarm",
   "topic.alarm.updated": "Alarm updated",
   "topic.alarm.acknowledged": "Alarm taken",

@@ -754,6 +754,8 @@ export default {
   "service.medical_visit": "医生上门",
   "service.companionship": "精神慰藉陪伴",
   "service.emergency_responder": "紧急上门响应",
+  "topic.message.updated": "家属或服务商消息状态更新",
+  "topic.routing.desk_changed": "另一台服务器上的值班台有变动",
   "topic.alarm.raised": "新警报",
   "topic.alarm.updated": "警报更新",
   "topic.alarm.acknowledged": "警报已接手",
