@@ -127,12 +127,12 @@ def _explore(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> s
 
 async def test_document_describes_the_real_error_bodies(client: httpx.AsyncClient,
                                                         login_as: LoginAs) -> None:
-    """Every 422 is documented as detail and errors, and signed-in routes document 401/403."""
+    """Every 422 is documented as code, detail and errors, and signed-in routes document 401/403."""
     admin = await login_as(Role.ADMIN)
     spec = (await client.get("/openapi.json", headers=admin)).json()
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     refusal = await client.get("/api/v1/seniors/x", headers=admin)
-    assert set(refusal.json()) == {"detail", "errors"}
+    assert set(refusal.json()) == {"code", "detail", "errors"}
     answers = spec["paths"]["/api/v1/seniors/{senior_id}"]["get"]["responses"]
     assert answers["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ValidationProblem")

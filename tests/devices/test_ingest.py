@@ -56,6 +56,7 @@ async def test_event_stored_once_and_acknowledged_to_the_device(
                                          model="anxin-pendant", id="pendant-1")
     event = json.dumps({"event_id": "e-1", "ts": NOW, "type": "sos"})
     acks: list[dict[str, Any]] = []
+    await runtime_of.bus.settled()  # the provisioning's own event is delivered before we listen
     async with runtime_of.bus.subscribe() as feed, \
             device_client(broker, username, password) as device:
         await device.subscribe(f"anxin/v1/devices/{username}/ack", qos=1)
