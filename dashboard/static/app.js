@@ -54,6 +54,11 @@ let routeToken = 0;
 // A page builds itself asynchronously; if another route starts meanwhile, the older page is
 // built into a container that is no longer on screen and then stopped, never shown twice.
 const pageTitle = document.getElementById("page-title");
+// A page that shows its own h1 takes the shell's hidden one out as soon as its heading appears
+// (a page may draw its heading, then wait for its data), so there is never a second h1.
+new MutationObserver(() => {
+  if (pageTitle.isConnected && document.querySelector("#page h1")) pageTitle.remove();
+}).observe(document.getElementById("page"), { childList: true, subtree: true });
 
 async function route() {
   const token = ++routeToken;
@@ -77,7 +82,6 @@ async function route() {
     if (stop) stop();
     return;
   }
-  if (container.querySelector("h1")) pageTitle.remove();
   cleanup = stop;
 }
 
