@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit_names, events, service
 from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_token, require_roles
@@ -24,6 +25,7 @@ from accounts.schemas import (
     StaffOut,
     StaffUpdate,
 )
+from runtime.context import Runtime
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
 from runtime.problems import Refusal
@@ -120,14 +122,22 @@ async def _staff(admin: Admin, session: SessionDep, staff_id: RowId) -> StaffUse
 Target = Annotated[StaffUser, Depends(_staff)]
 
 
+async def _audit_change(session: AsyncSession, runtime: Runtime, *, admin: StaffUser,
+                        target: StaffUser, action: str,
+                        detail: dict[str, object] | None = None) -> None:
+    """The audit entry of an admin's change to a staff account."""
+    await service.record_audit(session, actor=admin.username, action=action,
+                               subject_type="staff", subject_id=str(target.id),
+                               now=runtime.clock.now(), detail=detail)
+
+
 @router.post("/staff/{staff_id}/unlock", responses={404: {"description": "No such account"}})
 async def unlock_staff(target: Target, user: Admin, runtime: RuntimeDep,
                        session: SessionDep) -> StaffOut:
     """Lift every log-in lock and failure count of the account (admin only; audited)."""
     lifted = await service.unlock(session, user=target)
-    await service.record_audit(session, actor=user.username, action="staff.unlock",
-                               subject_type="staff", subject_id=str(target.id),
-                               now=runtime.clock.now(), detail={"locks": lifted})
+    await _audit_change(session, runtime, admin=user, target=target, action="staff.unlock",
+                        detail={"locks": lifted})
     await session.commit()
     return StaffOut.model_validate(target)
 
@@ -143,9 +153,8 @@ async def disable_staff(target: Target, user: Admin, runtime: RuntimeDep,
         raise Refusal(status.HTTP_409_CONFLICT, "own_account",
                       detail="you cannot disable your own account")
     ended = await service.set_active(session, user=target, active=False)
-    await service.record_audit(session, actor=user.username, action="staff.disable",
-                               subject_type="staff", subject_id=str(target.id),
-                               now=runtime.clock.now(), detail={"sessions_ended": ended})
+    await _audit_change(session, runtime, admin=user, target=target, action="staff.disable",
+                        detail={"sessions_ended": ended})
     await session.commit()
     events.publish_session_ended(runtime.bus, user_id=target.id)  # open feeds close at once
     return StaffOut.model_validate(target)
@@ -156,9 +165,7 @@ async def enable_staff(target: Target, user: Admin, runtime: RuntimeDep,
                        session: SessionDep) -> StaffOut:
     """Let a disabled account log in again (admin only; audited)."""
     await service.set_active(session, user=target, active=True)
-    await service.record_audit(session, actor=user.username, action="staff.enable",
-                               subject_type="staff", subject_id=str(target.id),
-                               now=runtime.clock.now())
+    await _audit_change(session, runtime, admin=user, target=target, action="staff.enable")
     await session.commit()
     return StaffOut.model_validate(target)
 
@@ -176,9 +183,8 @@ async def update_staff(body: StaffUpdate, target: Target, user: Admin, runtime: 
     changed = await service.update_user(session, user=target, display_name=body.display_name,
                                         role=body.role)
     if changed:
-        await service.record_audit(session, actor=user.username, action="staff.update",
-                                   subject_type="staff", subject_id=str(target.id),
-                                   now=runtime.clock.now(), detail=changed)
+        await _audit_change(session, runtime, admin=user, target=target, action="staff.update",
+                            detail=changed)
     await session.commit()
     if "role" in changed:
         events.publish_session_ended(runtime.bus, user_id=target.id)
@@ -191,9 +197,8 @@ async def revoke_staff_sessions(target: Target, user: Admin, runtime: RuntimeDep
                                 session: SessionDep) -> SessionsEnded:
     """Sign the account out everywhere; it may log in again (admin only; audited)."""
     ended = await service.end_sessions(session, user=target)
-    await service.record_audit(session, actor=user.username, action="staff.revoke_sessions",
-                               subject_type="staff", subject_id=str(target.id),
-                               now=runtime.clock.now(), detail={"sessions_ended": ended})
+    await _audit_change(session, runtime, admin=user, target=target, action="staff.revoke_sessions",
+                        detail={"sessions_ended": ended})
     await session.commit()
     events.publish_session_ended(runtime.bus, user_id=target.id)
     return SessionsEnded(sessions_ended=ended)
