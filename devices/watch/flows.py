@@ -3,6 +3,8 @@ with the watch's answer (the flow owns the transaction)."""
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +16,9 @@ from devices.exceptions import CommandNotAllowedError, DeviceEditError
 from devices.models import DeviceCommand
 from devices.position import distance_meters, last_position
 from devices.schemas import CommandOut, CommandRequest, PositionOut
+from devices.watch import relay
 from devices.watch.commands import COMMANDS
+from devices.watch.relay import RelayedCommand, RelayOutcome
 from runtime.context import Runtime
 from seniors import service as seniors_service
 
@@ -39,13 +43,11 @@ async def send_command(runtime: Runtime, session: AsyncSession, *, user: StaffUs
     record = DeviceCommand(device_id=device_id, command=command.name, content=content,
                            requested_by=user.username, requested_at=now,
                            outcome="not_connected")
-    gateway = runtime.devices.watches if runtime.devices else None
-    if gateway is not None and device_id in gateway.connections:
-        answer = await gateway.command(device_id, content, answer=command.answer_type(content),
-                                       within=runtime.settings.watch_ack_timeout_seconds)
-        record.outcome = "no_answer" if answer is None else "answered"
-        record.answer = answer
-        record.answered_at = runtime.clock.now() if answer is not None else None
+    outcome = await _deliver(runtime, device_id=device_id, content=content,
+                             answer_type=command.answer_type(content))
+    record.outcome = outcome.outcome
+    record.answer = outcome.answer
+    record.answered_at = runtime.clock.now() if outcome.answer is not None else None
     session.add(record)
     await accounts_service.record_audit(
         session, actor=user.username, action="device.command", subject_type="senior",
@@ -53,6 +55,23 @@ async def send_command(runtime: Runtime, session: AsyncSession, *, user: StaffUs
         detail={"device_id": device_id, "command": command.name, "outcome": record.outcome})
     await session.commit()
     return command_out(record)
+
+
+async def _deliver(runtime: Runtime, *, device_id: str, content: str,
+                   answer_type: str) -> RelayOutcome:
+    """Through this process's gateway when it holds the watch, otherwise through the broker
+    to whichever gateway does (another instance, or a standalone watch-gateway)."""
+    devices = runtime.devices
+    if devices is None:
+        return RelayOutcome("not_connected")
+    within = runtime.settings.watch_ack_timeout_seconds
+    gateway = devices.watches
+    if gateway is not None and device_id in gateway.connections:
+        answer = await gateway.command(device_id, content, answer=answer_type, within=within)
+        return RelayOutcome("answered", answer) if answer is not None else RelayOutcome("no_answer")
+    return await relay.request(devices.address, RelayedCommand(
+        request_id=secrets.token_hex(8), device_id=device_id, content=content,
+        answer_type=answer_type, within=within))
 
 
 def command_out(record: DeviceCommand) -> CommandOut:

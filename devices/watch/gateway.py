@@ -26,8 +26,10 @@ from devices.watch import messages
 from devices.watch.commands import ANSWER_TYPES
 from devices.watch.frames import BadFrame, Frame, FrameReader, FrameTooLong, encode
 from devices.watch.registry import WatchRegistry
+from devices.watch.relay import RelayedCommand, carry_out
 from devices.watch.uplink import Uplink, UplinkDown
 from runtime.clock import Clock
+from runtime.tasks import SpawnedTasks
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 5093  # the port these watches are usually set to
@@ -102,6 +104,8 @@ class WatchGateway:
         self.listening = asyncio.Event()
         self.frames = 0
         self._sent_at = sent_at  # the benchmark's clock reading, carried to the ingest
+        self._relayed = SpawnedTasks("a relayed watch command")
+        uplink.on_command = self._relayed_command
 
     async def run(self) -> None:
         server = await asyncio.start_server(self._serve, self.host, self.port, backlog=4096,
@@ -231,6 +235,20 @@ class WatchGateway:
         try:
             return await asyncio.wait_for(waiter, within)
         except TimeoutError:
+            return None
+
+
+    def _relayed_command(self, command: RelayedCommand) -> None:
+        """Another process's command: carried out only by the gateway holding the watch."""
+        if command.device_id in self.connections:
+            self._relayed.spawn(carry_out(command, send=self._send_relayed,
+                                          publish=self.uplink.publish_reply))
+
+    async def _send_relayed(self, device_id: str, content: str, answer: str,
+                            within: float) -> str | None:
+        try:
+            return await self.command(device_id, content, answer=answer, within=within)
+        except KeyError:  # the watch hung up between the check and the send
             return None
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from devices.consumer import BrokerConsumer, ConsumerError
 from devices.ingest import BrokerAddress
 from devices.topics import PREFIX, Channel, topic_for
 from devices.watch.messages import Decoded, WatchEvent
+from devices.watch.relay import COMMANDS_TOPIC, RelayedCommand
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "anxin-watch-gateway"
@@ -38,6 +40,8 @@ class Uplink:
         self._client: BrokerConsumer | None = None
         self.connected = asyncio.Event()
         self._acks: dict[tuple[str, str], asyncio.Future[str]] = {}
+        # The gateway's hand for commands relayed from other processes (devices/watch/relay.py).
+        self.on_command: Callable[[RelayedCommand], None] | None = None
 
     async def run(self) -> None:
         pause = RECONNECT_PAUSE_SECONDS[0]
@@ -46,6 +50,7 @@ class Uplink:
                 async with BrokerConsumer(self.broker, client_id=self.client_id,
                                           clean_session=True) as client:
                     await client.subscribe(ACK_SUBSCRIPTION, qos=1)
+                    await client.subscribe(COMMANDS_TOPIC, qos=1)
                     self._client = client
                     self.connected.set()
                     pause = RECONNECT_PAUSE_SECONDS[0]
@@ -64,6 +69,11 @@ class Uplink:
             pause = min(pause * 2, RECONNECT_PAUSE_SECONDS[1])
 
     def _hear(self, topic: str, payload: bytes) -> None:
+        if topic == COMMANDS_TOPIC:
+            command = RelayedCommand.decode(payload)
+            if command is not None and self.on_command is not None:
+                self.on_command(command)
+            return
         device_id = topic.split("/")[3]
         try:
             body = json.loads(payload)
@@ -78,6 +88,13 @@ class Uplink:
         client = self._client
         if client is None or not client.publish(topic, json.dumps(payload), qos=1):
             raise UplinkDown("no broker connection")
+
+    def publish_reply(self, topic: str, payload: bytes) -> None:
+        """An answer to a relayed command; with the broker down the requester's own wait
+        runs out, so this one is logged, not raised."""
+        client = self._client
+        if client is None or not client.publish(topic, payload, qos=1):
+            log.warning("watch gateway could not answer a relayed command (no broker)")
 
     def telemetry(self, device_id: str, decoded: Decoded) -> None:
         if decoded.readings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,6 +14,8 @@ from sqlalchemy import func, select
 from accounts.roles import Role
 from devices.models import DeviceCommand
 from devices.mosquitto import MosquittoProcess
+from devices.watch.gateway import WatchGateway
+from devices.watch.uplink import Uplink
 from runtime.context import Runtime
 from seniors.models import Senior
 from tests.devices.conftest import wait_for
@@ -127,4 +130,63 @@ async def test_last_position_with_its_age_distance_and_link(
     assert (found["latitude"], found["longitude"]) == (39.913818, 116.363625)
     assert found["age_seconds"] == 0 and 3_500 < found["meters_from_home"] < 4_100
     assert found["link"] == "geo:39.913818,116.363625"
+    await watch.close()
+
+
+@pytest.fixture
+async def second_gateway(watch_runtime: Runtime) -> AsyncIterator[WatchGateway]:
+    """Another process's gateway (a second instance, or ``anxin devices watch-gateway``) on
+    the same broker and database."""
+    assert watch_runtime.devices is not None
+    gateway = WatchGateway(sessions=watch_runtime.sessions, clock=watch_runtime.clock,
+                           uplink=Uplink(watch_runtime.devices.address,
+                                         client_id="anxin-watch-gateway-b"),
+                           host="127.0.0.1", port=0, ack_timeout=2.0,
+                           setup=("SOS,12349,,", "UPLOAD,300"))
+    serving = asyncio.create_task(gateway.run())
+
+    async def up() -> bool:
+        return gateway.listening.is_set() and gateway.uplink.connected.is_set()
+
+    await wait_for(up)
+    yield gateway
+    serving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await serving
+
+
+async def test_a_watch_held_by_another_gateway_gets_the_command(
+        watch_app: FastAPI, watch_runtime: Runtime, broker: MosquittoProcess,
+        http: httpx.AsyncClient, second_gateway: WatchGateway) -> None:
+    """A watch connected to another instance's gateway still gets "locate now" from an
+    operator whose request reached this instance, and its answer is recorded."""
+    await registered_watch(watch_app, broker)
+    watch = await Watch.connect(second_gateway.port)
+    await watch.send("LK")
+    assert [(await watch.hear()) is not None for _ in range(3)] == [True] * 3
+    answering = asyncio.create_task(answer_like_a_watch(watch))
+    headers = await login(http, watch_runtime, Role.OPERATOR)
+    answer = await http.post(f"/api/v1/devices/{WATCH_ID}/commands", headers=headers,
+                             json={"command": "locate"})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["outcome"], answer.json()["answer"]) == ("answered", "CR")
+    await watch.close()
+    assert await answering == [b"CR"]
+
+
+async def test_a_watch_that_stays_silent_on_another_gateway_is_no_answer(
+        watch_app: FastAPI, watch_runtime: Runtime, broker: MosquittoProcess,
+        http: httpx.AsyncClient, second_gateway: WatchGateway) -> None:
+    """A watch another gateway holds but that does not answer is recorded as sent with no
+    answer, not as not connected."""
+    await registered_watch(watch_app, broker)
+    watch = await Watch.connect(second_gateway.port)
+    await watch.send("LK")
+    assert [(await watch.hear()) is not None for _ in range(3)] == [True] * 3
+    headers = await login(http, watch_runtime, Role.OPERATOR)
+    answer = await http.post(f"/api/v1/devices/{WATCH_ID}/commands", headers=headers,
+                             json={"command": "find"})
+    assert answer.json()["outcome"] == "no_answer"
+    frame = await watch.hear(within=1)
+    assert frame is not None and frame.content == b"FIND"
     await watch.close()
