@@ -54,8 +54,9 @@ def _remind(request: CommandRequest) -> str:
     times = request.times or []
     if not 1 <= len(times) <= 3 or not all(REMIND_TIME.match(t) for t in times):
         raise CommandError("remind needs one to three times as HH:MM")
-    # hh:mm-on-kind; kind 1 is a medication reminder
-    return "REMIND," + ",".join(f"{t}-1-1" for t in times)
+    # hh:mm-switch-repeat: switch 1 is on; repeat 1 rings once, 2 every day, 3-<seven 0/1
+    # flags, Sunday first> on chosen weekdays. A medication reminder rings every day.
+    return "REMIND," + ",".join(f"{t}-1-2" for t in times)
 
 
 def _language(request: CommandRequest) -> str:

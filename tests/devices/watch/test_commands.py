@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from accounts.roles import Role
 from devices.models import DeviceCommand
 from devices.mosquitto import MosquittoProcess
+from devices.schemas import CommandRequest
+from devices.watch.commands import COMMANDS
 from devices.watch.gateway import WatchGateway
 from devices.watch.uplink import Uplink
 from runtime.context import Runtime
@@ -190,3 +192,9 @@ async def test_a_watch_that_stays_silent_on_another_gateway_is_no_answer(
     frame = await watch.hear(within=1)
     assert frame is not None and frame.content == b"FIND"
     await watch.close()
+
+
+def test_a_medication_reminder_rings_every_day() -> None:
+    """Reminder times are sent switched on and repeating daily (repeat 2), not once."""
+    request = CommandRequest(command="remind", times=["08:00", "20:30"])
+    assert COMMANDS["remind"].content(request) == "REMIND,08:00-1-2,20:30-1-2"
