@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 import websockets
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 
 from alarms.models import Alarm
 from benchmarks.ingest import Target, bench_broker, percentile, publish_traffic
@@ -225,6 +225,23 @@ async def _evidence(database_url: str, *, killed_at: float) -> dict[str, Any]:
                 BusLogEntry.topic == "routing.offer"))).all()
             tasks = (await session.execute(select(RoutingTask.state, func.count()).group_by(
                 RoutingTask.state))).all()
+            killed = datetime.fromtimestamp(killed_at, UTC)
+            timeline: dict[str, ScalarResult[datetime | None]] = {
+                "sos_received": await session.scalars(select(StoredDeviceEvent.received_at).where(
+                    StoredDeviceEvent.type == "sos", StoredDeviceEvent.received_at >= killed)),
+                # In the transaction that raised the alarm.
+                "sos_processed": await session.scalars(select(
+                    StoredDeviceEvent.processed_at).where(
+                    StoredDeviceEvent.type == "sos", StoredDeviceEvent.processed_at >= killed)),
+                "task_created": await session.scalars(select(RoutingTask.created_at).where(
+                    RoutingTask.created_at >= killed)),
+                "offer_logged": await session.scalars(select(BusLogEntry.at).where(
+                    BusLogEntry.topic == "routing.offer", BusLogEntry.at >= killed)),
+            }
+            # Seconds after the kill of the first, the tenth and the last of each step.
+            after_kill = {name: _spread(sorted((at - killed).total_seconds()
+                                               for at in times if at is not None))
+                          for name, times in timeline.items()}
     finally:
         await engine.dispose()
     by_origin = Counter((origin, "after" if at.timestamp() >= killed_at else "before")
@@ -232,7 +249,14 @@ async def _evidence(database_url: str, *, killed_at: float) -> dict[str, Any]:
     return {"killed_at": datetime.fromtimestamp(killed_at, UTC).isoformat(), "leases": leases,
             "offers": [{"origin": origin, "when": when, "count": n}
                        for (origin, when), n in sorted(by_origin.items())],
-            "tasks_by_state": {str(state): int(n) for state, n in tasks}}
+            "tasks_by_state": {str(state): int(n) for state, n in tasks},
+            "seconds_after_kill": after_kill}
+
+
+def _spread(seconds: list[float]) -> dict[str, float | int | None]:
+    def at(index: int) -> float | None:
+        return round(seconds[index], 2) if len(seconds) > abs(index) else None
+    return {"count": len(seconds), "first": at(0), "tenth": at(9), "last": at(-1)}
 
 
 def _write_evidence(keep: Path, evidence: dict[str, Any]) -> None:
