@@ -135,6 +135,30 @@ async def _until_processed(database_url: str, within: float = 60.0) -> None:
         await engine.dispose()
 
 
+async def _unqueued(database_url: str) -> int:
+    """SOS alarms with no desk task: raised, but not (yet) before an operator."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            alarms = set((await session.scalars(select(Alarm.id).where(
+                Alarm.kind == "sos"))).all())
+            queued = set((await session.scalars(select(RoutingTask.ref).where(
+                RoutingTask.ref.like("alarm:%")))).all())
+        return len({f"alarm:{alarm_id}" for alarm_id in alarms} - queued)
+    finally:
+        await engine.dispose()
+
+
+async def _until_queued(database_url: str, within: float = 60.0) -> int:
+    """Until every SOS alarm is a desk task (or ``within`` s); how many are not."""
+    deadline = time.monotonic() + within
+    while True:
+        left = await _unqueued(database_url)
+        if not left or time.monotonic() >= deadline:
+            return left
+        await asyncio.sleep(0.5)
+
+
 async def _stored(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
@@ -331,6 +355,7 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
     sent += await second
     await _until_stored(database_url, sent)
     await _until_processed(database_url)  # the survivor's rules feed finished the backlog
+    unqueued = await _until_queued(database_url)  # and its desk queued every alarm
     stop.set()
     await asyncio.gather(*feeds, return_exceptions=True)
     latencies = [arrived - float(event_id.split("-")[1]) / 1000
@@ -344,9 +369,10 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
                                                               await _stored(database_url)),
             "publish_to_feed_ms": {"p50": percentile(latencies, 0.5),
                                    "p99": percentile(latencies, 0.99)},
-            **outcome,
+            **outcome, "alarms_unqueued": unqueued,
             "targets": {"lost": 0, "publish_to_feed_ms.p99": 500, "failover_s": 10,
-                        "alarms_lost": 0, "double_offered": 0, "timers_fired_twice": 0}}
+                        "alarms_lost": 0, "alarms_unqueued": 0, "double_offered": 0,
+                        "timers_fired_twice": 0}}
 
 
 def _free_port() -> int:
