@@ -192,6 +192,8 @@ class StoredSos:
     senior_id: int
     sent: float
     received: float  # when the ingest's batch holding it began
+    # When the rules feed looked at it, in the transaction that raised or updated its alarm.
+    processed: float | None = None
 
 
 async def _stored_sos(runtime: Runtime) -> list[StoredSos]:
@@ -199,10 +201,29 @@ async def _stored_sos(runtime: Runtime) -> list[StoredSos]:
     async with runtime.sessions() as session:
         rows = await session.execute(select(StoredDeviceEvent.senior_id,
                                             StoredDeviceEvent.event_id,
-                                            StoredDeviceEvent.received_at))
-    return [StoredSos(int(senior_id), sent, received_at.timestamp())
-            for senior_id, event_id, received_at in rows
+                                            StoredDeviceEvent.received_at,
+                                            StoredDeviceEvent.processed_at))
+    return [StoredSos(int(senior_id), sent, received_at.timestamp(),
+                      processed_at.timestamp() if processed_at else None)
+            for senior_id, event_id, received_at, processed_at in rows
             if senior_id is not None and (sent := _sent_at(event_id)) is not None]
+
+
+def stage_split(stored: list[StoredSos], updates: list[FeedUpdate]) -> dict[str, list[float]]:
+    """Where each SOS's time went after the ingest: from the start of the ingest's batch to
+    the rules feed's look (its wake-up, the readings batch it was in, the rules), and from
+    there to the first feed update that includes it (the commit, the event log's append and
+    wake-up, the read, the WebSocket)."""
+    to_rules: list[float] = []
+    to_feed: list[float] = []
+    for sos in stored:
+        if sos.processed is None:
+            continue
+        to_rules.append(sos.processed - sos.received)
+        arrival = latencies([sos], updates)
+        if arrival:
+            to_feed.append(sos.sent + arrival[0] - sos.processed)
+    return {"ingest_to_rules_ms": to_rules, "rules_to_feed_ms": to_feed}
 
 
 async def run(*, devices: int, rate: float, seconds: float, publishers: int,
@@ -306,6 +327,7 @@ async def _measure(runtime: Runtime, target: Target, port: int, password: str, *
             "publish_to_feed_ms": _percentiles(found),
             # the ingest's share: from the publish to the start of the batch that stored it
             "publish_to_ingest_ms": _percentiles([sos.received - sos.sent for sos in stored]),
+            **{name: _percentiles(values) for name, values in stage_split(stored, updates).items()},
             "cpu_ms_per_1000_msgs": stages.per_thousand(sent),
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "target_p99_ms": 300}

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import secrets
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -27,7 +28,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 import websockets
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 
 from alarms.models import Alarm
 from benchmarks.ingest import Target, bench_broker, percentile, publish_traffic
@@ -41,7 +42,7 @@ from benchmarks.instances import (
     until_ready,
 )
 from callcenter.routing.models import RoutingTask
-from cluster.models import BusLogEntry
+from cluster.models import BusLogEntry, ClusterLease
 from devices import credentials
 from devices.models import DeviceReading, StoredDeviceEvent
 from dispatch.models import DispatchTimer, OrderTransition
@@ -53,9 +54,13 @@ SOS_EVERY = 100  # 1 %
 TELEMETRY_DEVICES = 500
 
 
-def cluster_message(seq: int, device_id: str, *, sos_devices: int) -> tuple[str, bytes]:
+def cluster_message(seq: int, device_id: str, *, sos_devices: int,
+                    first_seq: int = 0) -> tuple[str, bytes]:
     """Telemetry, or every 100th an SOS from a pendant of its own (one alarm per SOS); the
-    event id carries its send time for the feed's latency."""
+    event id carries its send time for the feed's latency. Each burst's publishers count from
+    0, so a later burst starts its numbers at ``first_seq``: its SOS come from pendants that
+    have not sent one yet (a repeat would join the open alarm of the first and raise none)."""
+    seq += first_seq
     now = time.time()
     # Measured now (the ingest keeps nothing older than a model's window); a device sends a
     # few a second, so its readings' times stay distinct.
@@ -130,6 +135,30 @@ async def _until_processed(database_url: str, within: float = 60.0) -> None:
         await engine.dispose()
 
 
+async def _unqueued(database_url: str) -> int:
+    """SOS alarms with no desk task: raised, but not (yet) before an operator."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            alarms = set((await session.scalars(select(Alarm.id).where(
+                Alarm.kind == "sos"))).all())
+            queued = set((await session.scalars(select(RoutingTask.ref).where(
+                RoutingTask.ref.like("alarm:%")))).all())
+        return len({f"alarm:{alarm_id}" for alarm_id in alarms} - queued)
+    finally:
+        await engine.dispose()
+
+
+async def _until_queued(database_url: str, within: float = 60.0) -> int:
+    """Until every SOS alarm is a desk task (or ``within`` s); how many are not."""
+    deadline = time.monotonic() + within
+    while True:
+        left = await _unqueued(database_url)
+        if not left or time.monotonic() >= deadline:
+            return left
+        await asyncio.sleep(0.5)
+
+
 async def _stored(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
@@ -155,14 +184,14 @@ async def _until_stored(database_url: str, expected: int, quiet: float = 15.0) -
         await asyncio.sleep(0.5)
 
 
-def _burst(target: Target, *, rate: float, seconds: float, sos_devices: int) -> int:
-    make = functools.partial(cluster_message, sos_devices=sos_devices)
+def _burst(target: Target, *, rate: float, seconds: float, sos_devices: int,
+           first_seq: int = 0) -> int:
+    make = functools.partial(cluster_message, sos_devices=sos_devices, first_seq=first_seq)
     return publish_traffic(target, publishers=2, devices=TELEMETRY_DEVICES, rate=rate,
                            seconds=seconds, make=make).sent
 
 
-async def _outcome(database_url: str, *, killed_at: float, survivor: Process,
-                   sos_devices_used: set[str]) -> dict[str, Any]:
+async def _outcome(database_url: str, *, killed_at: float, survivor: Process) -> dict[str, Any]:
     """What the database says after the run: failover, lost alarms, double offers/timers."""
     engine = create_engine(database_url)
     try:
@@ -172,6 +201,11 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process,
                 BusLogEntry.topic == "routing.offer"))).all()
             alarmed = set((await session.scalars(select(Alarm.device_id).where(
                 Alarm.kind == "sos"))).all())
+            # Each SOS comes from a pendant of its own, so a stored SOS whose pendant has no
+            # alarm is an alarm lost after the ingest acknowledged it (one never stored is
+            # counted in ``lost``).
+            sos_stored = set((await session.scalars(select(StoredDeviceEvent.device_id).where(
+                StoredDeviceEvent.type == "sos"))).all())
             unprocessed = await session.scalar(select(func.count()).select_from(
                 StoredDeviceEvent).where(StoredDeviceEvent.processed_at.is_(None)))
             tasks_per_ref = Counter((await session.scalars(select(RoutingTask.ref).where(
@@ -191,7 +225,8 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process,
     same = Counter(json.dumps(data, sort_keys=True) for _, _, data in offers)
     return {
         "failover_s": round(after[0] - killed_at, 2) if after else None,
-        "alarms_lost": len(sos_devices_used - alarmed),
+        "sos_stored": len(sos_stored),
+        "alarms_lost": len(sos_stored - alarmed),
         "sos_unprocessed": int(unprocessed or 0),  # stored, not yet seen by the rules feed
         "double_offered": sum(1 for n in same.values() if n > 1)
         + sum(1 for n in tasks_per_ref.values() if n > 1),
@@ -200,8 +235,70 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process,
     }
 
 
-async def run(*, rate: float, seconds: float, second_burst: float) -> dict[str, Any]:
-    sos_total = int((seconds + second_burst) * rate / SOS_EVERY) + 10
+async def _evidence(database_url: str, *, killed_at: float) -> dict[str, Any]:
+    """For ``--keep``: the lease rows, who offered what before and after the kill, the desk's
+    tasks by state: what explains a failover number."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            leases = [{"name": row.name, "holder": row.holder, "generation": row.generation,
+                       "taken_at": row.taken_at.isoformat(),
+                       "expires_at": row.expires_at.isoformat()}
+                      for row in (await session.scalars(select(ClusterLease))).all()]
+            offers = (await session.execute(select(BusLogEntry.origin, BusLogEntry.at).where(
+                BusLogEntry.topic == "routing.offer"))).all()
+            tasks = (await session.execute(select(RoutingTask.state, func.count()).group_by(
+                RoutingTask.state))).all()
+            killed = datetime.fromtimestamp(killed_at, UTC)
+            timeline: dict[str, ScalarResult[datetime | None]] = {
+                "sos_received": await session.scalars(select(StoredDeviceEvent.received_at).where(
+                    StoredDeviceEvent.type == "sos", StoredDeviceEvent.received_at >= killed)),
+                # In the transaction that raised the alarm.
+                "sos_processed": await session.scalars(select(
+                    StoredDeviceEvent.processed_at).where(
+                    StoredDeviceEvent.type == "sos", StoredDeviceEvent.processed_at >= killed)),
+                "task_created": await session.scalars(select(RoutingTask.created_at).where(
+                    RoutingTask.created_at >= killed)),
+                "offer_logged": await session.scalars(select(BusLogEntry.at).where(
+                    BusLogEntry.topic == "routing.offer", BusLogEntry.at >= killed)),
+            }
+            # Seconds after the kill of the first, the tenth and the last of each step.
+            after_kill = {name: _spread(sorted((at - killed).total_seconds()
+                                               for at in times if at is not None))
+                          for name, times in timeline.items()}
+    finally:
+        await engine.dispose()
+    by_origin = Counter((origin, "after" if at.timestamp() >= killed_at else "before")
+                        for origin, at in offers)
+    return {"killed_at": datetime.fromtimestamp(killed_at, UTC).isoformat(), "leases": leases,
+            "offers": [{"origin": origin, "when": when, "count": n}
+                       for (origin, when), n in sorted(by_origin.items())],
+            "tasks_by_state": {str(state): int(n) for state, n in tasks},
+            "seconds_after_kill": after_kill}
+
+
+def _spread(seconds: list[float]) -> dict[str, float | int | None]:
+    def at(index: int) -> float | None:
+        return round(seconds[index], 2) if len(seconds) > abs(index) else None
+    return {"count": len(seconds), "first": at(0), "tenth": at(9), "last": at(-1)}
+
+
+def _write_evidence(keep: Path, evidence: dict[str, Any]) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / "evidence.json").write_text(json.dumps(evidence, indent=1))
+
+
+def _keep_logs(workdir: Path, keep: Path | None) -> None:
+    if keep is None:
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    for log in workdir.glob("*.log"):
+        shutil.copy(log, keep / log.name)
+
+
+async def run(*, rate: float, seconds: float, second_burst: float,
+              keep: Path | None = None) -> dict[str, Any]:
+    sos_total = int((seconds + second_burst) * rate / SOS_EVERY) + 20
     with tempfile.TemporaryDirectory(prefix="anxin-cluster-bench-") as scratch:
         workdir = Path(scratch)
         server = ThrowawayPostgres(port=_free_port())
@@ -226,15 +323,18 @@ async def run(*, rate: float, seconds: float, second_burst: float) -> dict[str, 
                 processes += [start_ingest_worker(config, n, mqtt) for n in (1, 2)]
                 await _until_consuming(database_url, workers=2)
                 return await _measure(database_url, target, a, b, rate=rate, seconds=seconds,
-                                      second_burst=second_burst, sos_devices=sos_total)
+                                      second_burst=second_burst, sos_devices=sos_total,
+                                      keep=keep)
         finally:
             for process in processes:
                 process.stop()
+            _keep_logs(workdir, keep)
             server.stop()
 
 
 async def _measure(database_url: str, target: Target, a: Process, b: Process, *, rate: float,
-                   seconds: float, second_burst: float, sos_devices: int) -> dict[str, Any]:
+                   seconds: float, second_burst: float, sos_devices: int,
+                   keep: Path | None) -> dict[str, Any]:
     stop = asyncio.Event()
     logs = {"a": FeedLog(), "b": FeedLog()}
     feeds = [asyncio.create_task(_feed(a.url, "op-a", logs["a"], stop)),
@@ -247,32 +347,32 @@ async def _measure(database_url: str, target: Target, a: Process, b: Process, *,
     first_stored = await _stored(database_url)
     accepted = first_stored / max(drained - started, 1e-6)
     second = asyncio.create_task(asyncio.to_thread(
-        _burst, target, rate=rate, seconds=second_burst, sos_devices=sos_devices))
+        _burst, target, rate=rate, seconds=second_burst, sos_devices=sos_devices,
+        first_seq=(sent // SOS_EVERY + 2) * SOS_EVERY))
     await asyncio.sleep(second_burst / 2)
     a.kill()
     killed_at = time.time()
     sent += await second
     await _until_stored(database_url, sent)
     await _until_processed(database_url)  # the survivor's rules feed finished the backlog
+    unqueued = await _until_queued(database_url)  # and its desk queued every alarm
     stop.set()
     await asyncio.gather(*feeds, return_exceptions=True)
     latencies = [arrived - float(event_id.split("-")[1]) / 1000
                  for event_id, arrived in logs["b"].arrivals.items()]
-    outcome = await _outcome(database_url, killed_at=killed_at, survivor=b,
-                             sos_devices_used=_sos_sent(sent, sos_devices))
+    outcome = await _outcome(database_url, killed_at=killed_at, survivor=b)
+    if keep is not None:
+        evidence = await _evidence(database_url, killed_at=killed_at)
+        _write_evidence(keep, {**evidence, "a": a.popen.pid, "b": b.popen.pid})
     return {"bench": "cluster", "offered_msg_s": rate, "sent": sent,
             "accepted_msg_s": round(accepted, 1), "lost": max(0, sent -
                                                               await _stored(database_url)),
             "publish_to_feed_ms": {"p50": percentile(latencies, 0.5),
                                    "p99": percentile(latencies, 0.99)},
-            **outcome,
+            **outcome, "alarms_unqueued": unqueued,
             "targets": {"lost": 0, "publish_to_feed_ms.p99": 500, "failover_s": 10,
-                        "alarms_lost": 0, "double_offered": 0, "timers_fired_twice": 0}}
-
-
-def _sos_sent(sent: int, sos_devices: int) -> set[str]:
-    """The pendants that sent an SOS: sequence numbers run 0..sent across two publishers."""
-    return {pendant_id(seq // SOS_EVERY % sos_devices) for seq in range(0, sent, SOS_EVERY)}
+                        "alarms_lost": 0, "alarms_unqueued": 0, "double_offered": 0,
+                        "timers_fired_twice": 0}}
 
 
 def _free_port() -> int:
@@ -286,8 +386,10 @@ def command(
     seconds: Annotated[float, typer.Option(min=1, help="first burst")] = 30,
     second_burst: Annotated[float, typer.Option(
         min=2, help="second burst; the lease holder is killed half-way")] = 10,
+    keep: Annotated[Path | None, typer.Option(
+        help="copy the instances' logs and the lease/offer rows into this folder")] = None,
 ) -> None:
     """Two instances, two ingest workers, SIGKILL of the lease holder; one JSON line."""
     with contextlib.suppress(KeyboardInterrupt):
         typer.echo(json.dumps(asyncio.run(run(rate=rate, seconds=seconds,
-                                              second_burst=second_burst))))
+                                              second_burst=second_burst, keep=keep))))

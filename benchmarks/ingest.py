@@ -307,13 +307,14 @@ async def stored_counts(runtime: Runtime, retried: frozenset[int] = frozenset()
         rows = int(await session.scalar(select(func.count()).select_from(counted_rows)) or 0)
         distinct = int(await session.scalar(
             select(func.count(func.distinct(counted_rows.c.seq)))) or 0)
-        if retried:
-            distinct += int(await session.scalar(
+        retried_stored = 0
+        if retried:  # each counted once, whatever the broker delivered
+            retried_stored = int(await session.scalar(
                 select(func.count(func.distinct(DeviceReading.seq)))
                 .where(DeviceReading.seq.in_(retried))) or 0)
         events = int(await session.scalar(select(func.count()).select_from(StoredDeviceEvent))
                      or 0)
-    return distinct + events, rows - distinct, events
+    return distinct + retried_stored + events, rows - distinct, events
 
 
 def backlog_message_for(seq: int, device_id: str) -> tuple[str, bytes]:

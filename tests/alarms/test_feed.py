@@ -188,3 +188,20 @@ async def test_an_sos_after_the_alarm_was_resolved_meanwhile_opens_a_new_one(
     async with runtime.sessions() as session:
         alarms = (await session.execute(select(Alarm).order_by(Alarm.id))).scalars().all()
     assert [(alarm.state, alarm.count) for alarm in alarms] == [("resolved", 1), ("raised", 1)]
+
+
+async def test_a_backlog_of_events_is_raised_a_slice_at_a_time(
+        runtime: Runtime, senior_id: int) -> None:
+    """A hundred events waiting when the feed starts (as an instance that took the feed over
+    finds them) are raised over several transactions: the first SOS's alarm is committed
+    before the rest are read."""
+    await _watch(runtime, senior_id)
+    for n in range(100):
+        await _store_sos(runtime, senior_id, f"sos-{n}")
+    first = await feed.drain_events(runtime)
+    assert 0 < first < 100
+    assert (await _alarms(runtime))["sos"].count == first
+    async with runtime.sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(StoredDeviceEvent).where(
+            StoredDeviceEvent.processed_at.is_(None)))
+    assert left == 100 - first
