@@ -18,7 +18,7 @@ from alarms.schemas import OwnedConflict
 from callcenter.routing import call_tasks
 from callcenter.routing.desk import phone_endpoint_of, waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
-from callcenter.routing.flows import desk_of
+from callcenter.routing.lifespan import desk_of
 from callcenter.routing.models import RoutingOperator
 from callcenter.routing.rules import OperatorState
 from callcenter.routing.schemas import (

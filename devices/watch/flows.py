@@ -11,6 +11,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from devices import service
 from devices.exceptions import CommandNotAllowedError, DeviceEditError
+from devices.lifespan import devices_of
 from devices.models import DeviceCommand
 from devices.position import distance_meters, last_position
 from devices.schemas import CommandOut, CommandRequest, PositionOut
@@ -39,7 +40,7 @@ async def send_command(runtime: Runtime, session: AsyncSession, *, user: StaffUs
     record = DeviceCommand(device_id=device_id, command=command.name, content=content,
                            requested_by=user.username, requested_at=now,
                            outcome="not_connected")
-    gateway = runtime.devices.watches if runtime.devices else None
+    gateway = devices_of(runtime).watches
     if gateway is not None and device_id in gateway.connections:
         answer = await gateway.command(device_id, content, answer=command.answer_type(content),
                                        within=runtime.settings.watch_ack_timeout_seconds)
