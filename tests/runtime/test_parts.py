@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from accounts.roles import Role
 from callcenter import events as callcenter_events
@@ -23,6 +22,7 @@ from dispatch.events import Outbox
 from dispatch.notify import OfferNotice
 from liveness.loops import liveness_housekeeping
 from liveness.models import Certification
+from liveness.runtime import LIVENESS
 from messaging.lifespan import MESSAGING
 from runtime.bus import BusEvent, Subscription
 from runtime.clock import ManualClock
@@ -95,18 +95,34 @@ async def test_a_wrong_list_opens_nothing() -> None:
     check_order([broker, feed])
 
 
-def test_the_apps_own_list_is_in_order() -> None:
-    """The assembled app's parts pass their own check, every part's needs listed above it."""
+def test_the_apps_own_list_holds_every_part_in_order() -> None:
+    """The assembled app opens all seven parts, every part's needs listed above it."""
     check_order(LIFESPAN_PARTS)
-    assert named(LIFESPAN_PARTS)[:2] == ["accounts", "devices"]
+    assert sorted(named(LIFESPAN_PARTS)) == ["accounts", "callcenter", "devices", "dispatch",
+                                             "liveness", "messaging", "routing"]
 
 
-async def test_reading_a_part_that_is_not_running_names_it(runtime: Runtime,
-                                                           app: FastAPI) -> None:
+async def test_reading_a_part_that_is_not_running_names_it(runtime: Runtime) -> None:
     """Code that asks for a part the lifespan did not open gets an error naming the part."""
     stray: Part[str] = Part("stray", lambda runtime: _nothing())
     with pytest.raises(PartNotRunningError, match="'stray' part is not running"):
         runtime.part(stray)
+
+
+async def test_a_route_whose_part_is_closed_answers_503_naming_it(
+        runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    """A route that takes its part as a dependency answers 503 naming the part when that part
+    is not open, and nothing else fails."""
+    headers = await login_as(Role.SUBSIDY_STAFF)
+    liveness = runtime.part(LIVENESS)
+    runtime.withdraw(LIVENESS)
+    try:
+        refused = await client.post("/api/v1/liveness/links", headers=headers,
+                                    json={"senior_id": 1})
+    finally:
+        runtime.provide(LIVENESS, liveness)
+    assert refused.status_code == 503, refused.text
+    assert "liveness is not running" in refused.text
 
 
 @asynccontextmanager
