@@ -15,7 +15,7 @@ from accounts.deps import SESSION_COOKIE, CurrentUser, login_policy, presented_t
 from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
 from accounts.models import AuditEntry, StaffUser
 from accounts.roles import AUDIT_READERS, STAFF_ADMINS
-from accounts.runtime import AccountsRuntime
+from accounts.runtime import AccountsDep
 from accounts.schemas import (
     AuditOut,
     LoginRequest,
@@ -36,22 +36,13 @@ Admin = Annotated[StaffUser, Depends(require_roles(STAFF_ADMINS))]
 AuditReader = Annotated[StaffUser, Depends(require_roles(AUDIT_READERS))]
 
 
-def _accounts(runtime: RuntimeDep) -> AccountsRuntime:
-    if runtime.accounts is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "log-in is not running")
-    return runtime.accounts
-
-
-Accounts = Annotated[AccountsRuntime, Depends(_accounts)]
-
-
 @router.post("/auth/login", response_model=LoginResponse, responses={
     401: {"description": "Refused: the same answer for every reason"},
     429: {"description": "Too many log-ins from this address; see Retry-After"},
 })
 async def login(
     body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep,
-    accounts: Accounts, session: SessionDep,
+    accounts: AccountsDep, session: SessionDep,
 ) -> LoginResponse:
     """Exchange a username and password for a bearer token and a session cookie."""
     now = runtime.clock.now()

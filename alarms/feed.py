@@ -33,6 +33,7 @@ from alarms.rules import LOCATION_METRICS, METRIC_BY_DEVICE_KIND, Observation
 from devices import notices
 from devices import service as devices_service
 from devices.events import DEVICE_EVENT
+from devices.lifespan import devices_of
 from devices.models import Device, DeviceReading
 from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
@@ -182,9 +183,9 @@ async def feed_loop(runtime: Runtime) -> None:
     wake = asyncio.Event()
     async with asyncio.TaskGroup() as group:
         group.create_task(_wake_on_bus(runtime, wake), name="rules-feed-bus")
-        if _ingest_elsewhere(runtime) and runtime.devices is not None:
+        if _ingest_elsewhere(runtime) and runtime.settings.mqtt_enabled:
             group.create_task(notices.watch_stored(
-                runtime.devices.address, client_id=f"anxin-rules-feed-{secrets.token_hex(4)}",
+                devices_of(runtime).address, client_id=f"anxin-rules-feed-{secrets.token_hex(4)}",
                 wake=wake.set), name="rules-feed-notices")
         progress = ReadingsProgress()
         while True:

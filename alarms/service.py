@@ -7,7 +7,7 @@ publishes (see ``alarms.events``), so nothing is announced that was not stored.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,7 @@ from alarms.exceptions import (
 )
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
 from alarms.models import Alarm, AlarmStep
+from alarms.schemas import AlarmOut
 
 SYSTEM = "system"
 # Unacknowledged P1 alarms re-alert at 20 s and 60 s and reach the supervisor at 180 s.
@@ -305,3 +306,49 @@ async def timeline(session: AsyncSession, *, alarm_id: int) -> Sequence[AlarmSte
         select(AlarmStep).where(AlarmStep.alarm_id == alarm_id).order_by(AlarmStep.id)
     )
     return result.scalars().all()
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmStepView:
+    """One step of an alarm's history, as another domain's timeline tells it."""
+
+    alarm_id: int
+    at: datetime
+    action: str
+    actor: str
+    detail: Mapping[str, object]
+
+
+async def alarms_by_ids(session: AsyncSession, *, alarm_ids: Sequence[int]) -> list[AlarmOut]:
+    """These alarms, the first raised first."""
+    if not alarm_ids:
+        return []
+    alarms = await session.scalars(select(Alarm).where(Alarm.id.in_(alarm_ids))
+                                   .order_by(Alarm.first_at))
+    return [AlarmOut.model_validate(alarm) for alarm in alarms]
+
+
+async def steps_of(session: AsyncSession, *, alarm_ids: Sequence[int]) -> list[AlarmStepView]:
+    """Every step of these alarms, in the order they were taken."""
+    if not alarm_ids:
+        return []
+    steps = await session.scalars(select(AlarmStep).where(AlarmStep.alarm_id.in_(alarm_ids))
+                                  .order_by(AlarmStep.id))
+    return [AlarmStepView(alarm_id=step.alarm_id, at=step.at, action=step.action,
+                          actor=step.actor, detail=dict(step.detail)) for step in steps]
+
+
+async def recent_of_senior(session: AsyncSession, *, senior_id: int,
+                           limit: int) -> list[AlarmOut]:
+    """The senior's latest alarms, the newest first."""
+    alarms = await session.scalars(select(Alarm).where(Alarm.senior_id == senior_id)
+                                   .order_by(Alarm.first_at.desc()).limit(limit))
+    return [AlarmOut.model_validate(alarm) for alarm in alarms]
+
+
+async def raised_between(session: AsyncSession, *, start: datetime,
+                         end: datetime) -> list[AlarmOut]:
+    """Alarms first raised in [start, end), the earliest first."""
+    alarms = await session.scalars(select(Alarm).where(
+        Alarm.first_at >= start, Alarm.first_at < end).order_by(Alarm.first_at))
+    return [AlarmOut.model_validate(alarm) for alarm in alarms]

@@ -40,6 +40,7 @@ from benchmarks.ingest import Target, bench_broker, percentile
 from benchmarks.serving import create_app, served
 from config.settings import Settings
 from devices import credentials
+from devices.lifespan import devices_of
 from devices.models import Device, StoredDeviceEvent
 from runtime.context import Runtime
 from seniors.models import Senior
@@ -341,8 +342,8 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 async def _wait_ingest_connected(runtime: Runtime) -> None:
     """Until the ingest's session is subscribed: in the app, or in its child processes (their
     subscriptions are persistent, so a short pause after start-up is enough)."""
-    devices = runtime.devices
-    if devices is not None and devices.ingest is not None:
+    devices = devices_of(runtime)
+    if devices.ingest is not None:
         await asyncio.wait_for(devices.ingest.connected.wait(), 30)
     else:
         await asyncio.sleep(3)

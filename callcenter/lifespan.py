@@ -7,15 +7,20 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends
 
 from callcenter.alarm_link import AlarmDeviceLookup, NoAlarmDevices
 from callcenter.no_network import NoPhoneNetwork
 from callcenter.port import ServesConnections, TelephonyProvider
+from callcenter.routing.lifespan import ROUTING
 from callcenter.simulator import SimulatedNetwork
 from callcenter.twilio_adapter import TwilioProvider
 from config.exceptions import InsecureSettingsError
 from runtime.context import Runtime
+from runtime.deps import part_dependency
+from runtime.parts import Part
 
 log = logging.getLogger(__name__)
 
@@ -99,24 +104,26 @@ def build_provider(runtime: Runtime) -> TelephonyProvider:
 
 
 @asynccontextmanager
-async def open_callcenter(runtime: Runtime) -> AsyncIterator[None]:
+async def open_callcenter(runtime: Runtime) -> AsyncIterator[CallCenterRuntime]:
     """Open the configured phone network; on the way out, let in-flight work finish."""
     provider = build_provider(runtime)
-    runtime.callcenter = CallCenterRuntime(provider=provider)
+    callcenter = CallCenterRuntime(provider=provider)
     # A network with its own connections (FreeSWITCH's sockets) runs them until shutdown.
     serving = [asyncio.create_task(provider.serve(), name="telephony")] \
         if isinstance(provider, ServesConnections) else []
     try:
-        yield
+        yield callcenter
     finally:
-        pending = [*serving, *runtime.callcenter.tasks, *runtime.callcenter.timers.values()]
+        pending = [*serving, *callcenter.tasks, *callcenter.timers.values()]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        runtime.callcenter = None
+
+
+# Calls in flight offer tasks to the desk: the desk opens before and closes after them.
+CALLCENTER = Part("callcenter", open_callcenter, needs=(ROUTING,))
+CallCenterDep = Annotated[CallCenterRuntime, Depends(part_dependency(CALLCENTER))]
 
 
 def callcenter_of(runtime: Runtime) -> CallCenterRuntime:
-    if runtime.callcenter is None:
-        raise RuntimeError("the call centre is not running (lifespan not started)")
-    return runtime.callcenter
+    return runtime.part(CALLCENTER)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from callcenter.port import (
     Say,
     is_forward,
 )
+from callcenter.schemas import CallOut
 from incidents import service as incidents_service
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
@@ -378,3 +379,40 @@ def outcome_of(call: CallLeg, status: CallStatus) -> str:
     if call.offered_at is not None:
         return "abandoned"
     return "ended_in_menu"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedCall:
+    """A call leg as another domain's story tells it: the leg as the dashboard shows it, when
+    it was placed, and which of the senior's contacts it rang (a cascade leg)."""
+
+    call: CallOut
+    created_at: datetime
+    contact_position: int | None
+
+
+async def case_ids_of_alarms(session: AsyncSession, *, alarm_ids: Sequence[int]) -> list[int]:
+    """The call-back and contact-cascade cases these alarms opened."""
+    if not alarm_ids:
+        return []
+    return list((await session.scalars(select(CallCase.id).where(
+        CallCase.alarm_id.in_(alarm_ids)))).all())
+
+
+async def calls_around(session: AsyncSession, *, call_ids: Sequence[int],
+                       case_ids: Sequence[int]) -> list[LinkedCall]:
+    """These legs, the legs of these cases, and the legs dialled into these calls, oldest
+    first."""
+    legs = await session.scalars(select(CallLeg).where(or_(
+        CallLeg.id.in_(call_ids), CallLeg.case_id.in_(case_ids),
+        CallLeg.parent_call_id.in_(call_ids))).order_by(CallLeg.created_at, CallLeg.id))
+    return [LinkedCall(call=CallOut.model_validate(leg), created_at=leg.created_at,
+                       contact_position=leg.contact_position) for leg in legs]
+
+
+async def recent_of_senior(session: AsyncSession, *, senior_id: int,
+                           limit: int) -> list[CallOut]:
+    """The senior's latest call legs, the newest first."""
+    legs = await session.scalars(select(CallLeg).where(CallLeg.senior_id == senior_id)
+                                 .order_by(CallLeg.id.desc()).limit(limit))
+    return [CallOut.model_validate(leg) for leg in legs]

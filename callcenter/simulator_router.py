@@ -15,7 +15,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from callcenter import events, flows, service, simulated_calls
 from callcenter.exceptions import CallNotFoundError
-from callcenter.lifespan import callcenter_of
+from callcenter.lifespan import CallCenterDep
 from callcenter.models import CallLeg
 from callcenter.port import EVENT_STATUS, CallAction, CallEventKind, CallStatus
 from callcenter.recordings import flows as recordings
@@ -49,13 +49,13 @@ def _phone_answer(call: CallLeg, actions: tuple[CallAction, ...]) -> PhoneAnswer
 
 @router.post("/calls", status_code=201)
 async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDep,
-                         session: SessionDep) -> PhoneAnswer:
+                         callcenter: CallCenterDep, session: SessionDep) -> PhoneAnswer:
     """The phone page dials 12349."""
     _simulator_only(runtime)
     call, actions = await service.begin_inbound(
         session, provider="simulator", sid=new_sid("in"),
         from_number=parse_number(body.from_number), to_number=runtime.settings.hotline_number,
-        devices=callcenter_of(runtime).devices, now=runtime.clock.now())
+        devices=callcenter.devices, now=runtime.clock.now())
     await session.commit()
     actions = recordings.with_notice(runtime, call, actions)
     simulated_calls.listen(runtime, call, actions)
@@ -80,10 +80,11 @@ async def simulated_input(call_id: RowId, body: SimulatedInput, user: AnyStaff,
 
 @router.post("/calls/{call_id}/events")
 async def simulated_event(call_id: RowId, body: SimulatedEvent, user: AnyStaff,
-                          runtime: RuntimeDep, session: SessionDep) -> PhoneAnswer:
+                          runtime: RuntimeDep, callcenter: CallCenterDep,
+                          session: SessionDep) -> PhoneAnswer:
     """The phone rang, was answered, declined, rang out, or hung up."""
     _simulator_only(runtime)
-    async with callcenter_of(runtime).phone_lock:  # not in the middle of a silence step
+    async with callcenter.phone_lock:  # not in the middle of a silence step
         try:
             call = await service.get_call(session, call_id)
         except CallNotFoundError as error:
@@ -104,7 +105,7 @@ async def simulated_event(call_id: RowId, body: SimulatedEvent, user: AnyStaff,
             simulated_calls.listen(runtime, call, actions)
     events.publish_call(runtime.bus, call)
     if changed and flows.needs_follow_up(call):
-        callcenter_of(runtime).spawn(flows.after_status(runtime, call.id))
+        callcenter.spawn(flows.after_status(runtime, call.id))
     return _phone_answer(call, actions)
 
 

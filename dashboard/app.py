@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,7 +17,7 @@ from accounts import audit_names
 from accounts import service as accounts_service
 from accounts.models import StaffSession
 from accounts.router import router as accounts_router
-from accounts.runtime import open_accounts
+from accounts.runtime import ACCOUNTS
 from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
 from alarms.health import router as health_router
@@ -30,11 +31,12 @@ from callcenter import router as callcenter_router
 from callcenter import simulator_router, twilio_router
 from callcenter.knowledge.router import router as knowledge_router
 from callcenter.kpis.router import router as kpis_router
-from callcenter.lifespan import open_callcenter
+from callcenter.lifespan import CALLCENTER
 from callcenter.planning.router import router as staffing_router
 from callcenter.recordings import flows as recording_flows
 from callcenter.recordings import router as recordings_router
 from callcenter.routing import flows as routing_flows
+from callcenter.routing.lifespan import ROUTING
 from callcenter.routing.router import router as routing_router
 from cluster.event_log import StoredEventLog
 from cluster.jobs import once_per_cluster, prune_event_log
@@ -44,7 +46,7 @@ from dashboard import api_docs, demo, errors, health, live, metrics, navigation,
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
 from dashboard.security_headers import SecurityHeaders
 from devices.lifespan import (
-    open_devices,
+    DEVICES,
     purge_dead_letters,
     run_demo_fleet,
     run_ingest,
@@ -60,17 +62,18 @@ from incidents.router import router as incidents_router
 from liveness.loops import liveness_housekeeping
 from liveness.router import pages as liveness_pages
 from liveness.router import router as liveness_router
-from liveness.runtime import open_liveness
+from liveness.runtime import LIVENESS
 from liveness.schemas import ENROLMENT_BODY_LIMIT, FRAMES_BODY_LIMIT
 from messaging import flows as messaging_flows
 from messaging import router as messaging_router
-from messaging.lifespan import open_messaging
+from messaging.lifespan import MESSAGING
 from reports.router import router as reports_router
 from retention.flows import retention_loop
 from runtime import heap
 from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
+from runtime.parts import Part, open_parts
 from seniors import service as seniors_service
 from seniors.router import router as seniors_router
 from storage.engine import create_sessionmaker, settings_engine
@@ -78,9 +81,6 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 BackgroundTask = Callable[[Runtime], Awaitable[None]]
-# A domain's resources (broker client, telephony adapter, process pool): opened in order after
-# the database, closed in reverse; each sets its own typed slot on the Runtime.
-LifespanPart = Callable[[Runtime], AbstractAsyncContextManager[None]]
 
 ROUTERS = [
     twilio_router.router,  # first: FastAPI tries routers in order, and webhooks must be quick
@@ -160,10 +160,11 @@ BODY_LIMITS = [
     BodyLimit(r"/liveness/capture/[^/]+/sessions/[^/]+/frames", FRAMES_BODY_LIMIT),
     BodyLimit(r"/api/v1/liveness/seniors/[^/]+/enrolment", ENROLMENT_BODY_LIMIT),
 ]
-LIFESPAN_PARTS: list[LifespanPart] = [open_accounts, open_devices, routing_flows.open_desk,
-                                      open_callcenter, open_messaging,
-                                      dispatch_flows.dispatch_lifespan,
-                                      open_liveness]
+# Each domain's resources (broker client, phone network, process pool) as a part that names
+# the parts it needs: opened top to bottom after the database, closed bottom to top. The order
+# is checked at start-up, not sorted (runtime/parts.py says why).
+LIFESPAN_PARTS: list[Part[Any]] = [ACCOUNTS, DEVICES, ROUTING, CALLCENTER,
+                                   MESSAGING, dispatch_flows.DISPATCH, LIVENESS]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -173,9 +174,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, clock) as runtime, AsyncExitStack() as parts:
-            for part in LIFESPAN_PARTS:
-                await parts.enter_async_context(part(runtime))
+        async with open_runtime(settings, clock) as runtime, \
+                open_parts(runtime, LIFESPAN_PARTS):
             app.state.runtime = runtime
             with heap.settled(runtime.settings.settle_heap):
                 async with run_background(runtime):

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from devices.lifespan import DevicesDep
 from runtime.deps import RuntimeDep
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(runtime: RuntimeDep) -> JSONResponse:
+async def readyz(runtime: RuntimeDep, devices: DevicesDep) -> JSONResponse:
     """The database answers and the in-app ingest is consuming; 503 naming what failed when
     not (a database error goes to the log: driver messages carry host names and paths that
     strangers need not see). ``leases`` names the cluster-wide jobs this instance runs."""
@@ -33,7 +34,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": "unavailable",
                              "failed": ["database"], "leases": sorted(runtime.leases.held)},
                             status_code=503)
-    ingest = runtime.devices.ingest if runtime.devices is not None else None
+    ingest = devices.ingest
     if ingest is not None and not ingest.health.consuming:
         # The app's own ingest is connected but not taking device messages (SOS included).
         return JSONResponse({"status": "unavailable", "database": "ok", "failed": ["ingest"],

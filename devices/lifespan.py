@@ -11,6 +11,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends
 
 from devices import credentials, dead_letters, ingest_processes, mosquitto, service
 from devices.broker import EmbeddedBroker
@@ -20,6 +23,8 @@ from devices.watch.commands import setup_contents
 from devices.watch.gateway import WatchGateway
 from devices.watch.uplink import Uplink
 from runtime.context import Runtime
+from runtime.deps import part_dependency
+from runtime.parts import Part
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(hours=1)
@@ -64,11 +69,12 @@ class DevicesRuntime:
 
 
 @asynccontextmanager
-async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
-    """Start the embedded Mosquitto, supervised, unless ANXIN_MQTT_URL names another broker."""
+async def open_devices(runtime: Runtime) -> AsyncIterator[DevicesRuntime]:
+    """Start the embedded Mosquitto, supervised, unless ANXIN_MQTT_URL names another broker.
+    With ANXIN_MQTT_ENABLED=0 the part still opens, with no broker and no credential files."""
     settings = runtime.settings
     if not settings.mqtt_enabled:
-        yield
+        yield DevicesRuntime(address=BrokerAddress.from_settings(settings))
         return
     devices = DevicesRuntime(address=BrokerAddress.from_settings(settings),
                              mosquitto_dir=settings.mosquitto_dir,
@@ -85,11 +91,9 @@ async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
         supervisor = asyncio.create_task(devices.broker.supervise(), name="mqtt-broker")
         log.info("embedded MQTT broker (Mosquitto) listening on 127.0.0.1:%d",
                  settings.mqtt_port)
-    runtime.devices = devices
     try:
-        yield
+        yield devices
     finally:
-        runtime.devices = None
         if supervisor is not None:
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,20 +102,29 @@ async def open_devices(runtime: Runtime) -> AsyncIterator[None]:
             await devices.broker.stop()
 
 
+DEVICES = Part("devices", open_devices)
+DevicesDep = Annotated[DevicesRuntime, Depends(part_dependency(DEVICES))]
+
+
+def devices_of(runtime: Runtime) -> DevicesRuntime:
+    return runtime.part(DEVICES)
+
+
 async def run_ingest(runtime: Runtime) -> None:
     """The app's ingest: on its own loop, or in ANXIN_MQTT_INGEST_PROCESSES child processes
     (off when ANXIN_MQTT_INGEST_IN_APP=0 runs it separately)."""
-    if runtime.devices is None or not runtime.settings.mqtt_ingest_in_app:
+    settings = runtime.settings
+    if not settings.mqtt_enabled or not settings.mqtt_ingest_in_app:
         return
-    if runtime.settings.mqtt_ingest_processes:
-        await ingest_processes.supervise(runtime.settings, runtime.settings.mqtt_ingest_processes)
+    if settings.mqtt_ingest_processes:
+        await ingest_processes.supervise(settings, settings.mqtt_ingest_processes)
         return
-    runtime.devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock,
-                                    bus=runtime.bus, broker=runtime.devices.address,
-                                    batch_size=runtime.settings.mqtt_ingest_batch_size,
-                                    stall_seconds=runtime.settings.mqtt_ingest_stall_seconds,
-                                    probe_seconds=runtime.settings.mqtt_ingest_stall_seconds / 4)
-    await runtime.devices.ingest.run()
+    devices = devices_of(runtime)
+    devices.ingest = Ingest(sessions=runtime.sessions, clock=runtime.clock, bus=runtime.bus,
+                            broker=devices.address, batch_size=settings.mqtt_ingest_batch_size,
+                            stall_seconds=settings.mqtt_ingest_stall_seconds,
+                            probe_seconds=settings.mqtt_ingest_stall_seconds / 4)
+    await devices.ingest.run()
 
 
 def watch_gateway(runtime: Runtime, address: BrokerAddress) -> WatchGateway:
@@ -126,10 +139,11 @@ def watch_gateway(runtime: Runtime, address: BrokerAddress) -> WatchGateway:
 
 async def run_watch_gateway(runtime: Runtime) -> None:
     """The 3G watch gateway in the app, when ANXIN_WATCH_PORT is set."""
-    if runtime.devices is None or runtime.settings.watch_port is None:
+    if not runtime.settings.mqtt_enabled or runtime.settings.watch_port is None:
         return
-    runtime.devices.watches = watch_gateway(runtime, runtime.devices.address)
-    await runtime.devices.watches.run()
+    devices = devices_of(runtime)
+    devices.watches = watch_gateway(runtime, devices.address)
+    await devices.watches.run()
 
 
 async def purge_dead_letters(runtime: Runtime) -> None:
@@ -148,8 +162,8 @@ async def purge_dead_letters(runtime: Runtime) -> None:
 async def run_demo_fleet(runtime: Runtime) -> None:
     """In demo mode, a few simulated devices keep the dashboard alive (one message a second)."""
     settings = runtime.settings
-    devices = runtime.devices
-    if (devices is None or devices.device_port is None or not settings.demo
+    devices = devices_of(runtime)
+    if (devices.device_port is None or not settings.demo
             or settings.demo_fleet_devices == 0):
         # only on the embedded broker, whose device listener we know
         return

@@ -22,6 +22,7 @@ from devices.exceptions import (
     ReservedDeviceIdError,
     UnknownDeviceModelError,
 )
+from devices.lifespan import devices_of
 from devices.schemas import (
     CommandOut,
     CommandRequest,
@@ -67,8 +68,7 @@ async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
         subject_id=None if body.senior_id is None else str(body.senior_id), now=now,
         detail={"device_id": device.id, "model": device.model})
     await session.commit()
-    if runtime.devices is not None:
-        await runtime.devices.refresh_credentials(runtime)
+    await devices_of(runtime).refresh_credentials(runtime)
     runtime.bus.publish(events.DEVICE_PROVISIONED, {"id": device.id, "model": device.model,
                                                     "senior_id": device.senior_id},
                         roles=audience(events.DEVICE_PROVISIONED))
@@ -173,13 +173,12 @@ async def new_credentials(device_id: str, user: Provisioner, runtime: RuntimeDep
 
 async def _registry_changed(runtime: Runtime, device_id: str) -> None:
     """After a committed change: the broker's credentials, and the in-app ingest's cache."""
-    if runtime.devices is None:
-        return
-    await runtime.devices.refresh_credentials(runtime)
-    if runtime.devices.ingest is not None:
-        runtime.devices.ingest.forget(device_id)
-    if runtime.devices.watches is not None:
-        runtime.devices.watches.registry.forget(device_id)
+    devices = devices_of(runtime)
+    await devices.refresh_credentials(runtime)
+    if devices.ingest is not None:
+        devices.ingest.forget(device_id)
+    if devices.watches is not None:
+        devices.watches.registry.forget(device_id)
 
 
 @router.post("/{device_id}/commands", response_model=CommandOut)

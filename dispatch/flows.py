@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+from fastapi import Depends
 from pydantic import HttpUrl
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +26,6 @@ from dispatch.events import Outbox
 from dispatch.lifecycle import OrderEvent
 from dispatch.models import Provider, ServiceOrder
 from dispatch.notify import (
-    LoggingSmsSender,
     MessagePortSmsSender,
     ProviderNotifier,
     SmsSender,
@@ -40,7 +40,10 @@ from dispatch.schemas import (
     ProviderStatus,
     ProviderUpdate,
 )
+from messaging.lifespan import MESSAGING
 from runtime.context import Runtime
+from runtime.deps import part_dependency
+from runtime.parts import Part
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,28 +74,26 @@ class StoredWebhookSecrets:
 
 
 @asynccontextmanager
-async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[None]:
+async def dispatch_lifespan(runtime: Runtime) -> AsyncIterator[DispatchRuntime]:
     """Open the webhook HTTP client; SMS goes out through the message port."""
     policy = DispatchPolicy.from_settings(runtime.settings)
     webhook_secrets = StoredWebhookSecrets(runtime.sessions, policy.webhook_secret_key)
     async with webhook_targets.guarded_client(demo=runtime.settings.demo) as client:
-        runtime.dispatch = DispatchRuntime(
-            policy=policy, webhook=WebhookNotifier(client, webhook_secrets),
-            sms=MessagePortSmsSender(runtime) if runtime.messaging else LoggingSmsSender(),
-        )
+        dispatch = DispatchRuntime(policy=policy, webhook=WebhookNotifier(client, webhook_secrets),
+                                   sms=MessagePortSmsSender(runtime))
         # Matching reads providers from memory; a restart builds the index afresh.
         async with runtime.sessions() as session:
-            await runtime.dispatch.candidates.rebuild(session, now=runtime.clock.now())
-        try:
-            yield
-        finally:
-            runtime.dispatch = None
+            await dispatch.candidates.rebuild(session, now=runtime.clock.now())
+        yield dispatch
+
+
+# Providers' SMS offers go out through the message port.
+DISPATCH = Part("dispatch", dispatch_lifespan, needs=(MESSAGING,))
+DispatchDep = Annotated[DispatchRuntime, Depends(part_dependency(DISPATCH))]
 
 
 def dispatch_of(runtime: Runtime) -> DispatchRuntime:
-    if runtime.dispatch is None:
-        raise RuntimeError("dispatch is not running (its lifespan part is missing)")
-    return runtime.dispatch
+    return runtime.part(DISPATCH)
 
 
 async def announce(runtime: Runtime, outbox: Outbox) -> None:

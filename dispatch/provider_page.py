@@ -16,6 +16,7 @@ from sqlalchemy import select
 from dispatch import flows, orders
 from dispatch.catalogue import CATALOGUE, ServiceCode
 from dispatch.exceptions import BadLink, DispatchError
+from dispatch.flows import DispatchDep, DispatchRuntime
 from dispatch.models import Offer, ServiceOrder
 from dispatch.router import translated
 from dispatch.schemas import OrderOut, ProviderAction, ProviderActionIn
@@ -51,10 +52,9 @@ BUTTONS: dict[str, tuple[tuple[ProviderAction, str], ...]] = {
 }
 
 
-def _link(runtime: Runtime, token: str) -> ProviderLink:
+def _link(runtime: Runtime, dispatch: DispatchRuntime, token: str) -> ProviderLink:
     with translated():
-        key = flows.dispatch_of(runtime).policy.link_key
-        return read_link(token, key=key, now=runtime.clock.now())
+        return read_link(token, key=dispatch.policy.link_key, now=runtime.clock.now())
 
 
 def _bad_link_page(error: HTTPException | BadLink) -> HTMLResponse:
@@ -81,10 +81,11 @@ BAD_LINK_PAGE: dict[int | str, dict[str, object]] = {403: {
 
 @router.get("/p/{token}", response_class=HTMLResponse, responses=BAD_LINK_PAGE)
 async def provider_page(
-    token: str, runtime: RuntimeDep, session: SessionDep, message: str = ""
+    token: str, runtime: RuntimeDep, dispatch: DispatchDep, session: SessionDep,
+    message: str = ""
 ) -> Response:
     try:
-        link = _link(runtime, token)
+        link = _link(runtime, dispatch, token)
     except HTTPException as error:
         return _bad_link_page(error)
     with translated():
@@ -105,12 +106,13 @@ async def provider_page(
 async def provider_form(
     token: str,
     runtime: RuntimeDep,
+    dispatch: DispatchDep,
     action: Annotated[ProviderAction, Form()],
     offer_token: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
-        link = _link(runtime, token)
+        link = _link(runtime, dispatch, token)
     except HTTPException as error:
         return _bad_link_page(error)
     message = "已记录 Done"
@@ -134,9 +136,10 @@ async def provider_form(
 
 
 @router.post("/p/{token}/actions")
-async def provider_action(token: str, body: ProviderActionIn, runtime: RuntimeDep) -> OrderOut:
+async def provider_action(token: str, body: ProviderActionIn, runtime: RuntimeDep,
+                          dispatch: DispatchDep) -> OrderOut:
     """For providers' own systems: the link from the webhook, and a JSON action."""
-    link = _link(runtime, token)
+    link = _link(runtime, dispatch, token)
     with translated():
         order = await flows.provider_acts(
             runtime,

@@ -3,10 +3,12 @@ rate, complain."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import offers, orders
@@ -18,10 +20,12 @@ from dispatch.matching import Ranked
 from dispatch.models import (
     Complaint,
     Offer,
+    OrderTransition,
     ServiceOrder,
 )
 from dispatch.orders import SYSTEM
 from dispatch.policy import DispatchPolicy
+from dispatch.schemas import OrderOut
 
 # --- the job in the provider's hands -------------------------------------------------------
 
@@ -242,3 +246,42 @@ async def add_complaint(
         outbox.provider_changed(provider.id)
     await session.flush()
     return complaint
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMove:
+    """One step of an order's lifecycle, as another domain's timeline tells it."""
+
+    order_id: int
+    at: datetime
+    to_state: str
+    event: str
+    actor: str
+    reason: str
+
+
+async def orders_linked(session: AsyncSession, *, order_ids: Sequence[int],
+                        source_refs: Sequence[str]) -> list[OrderOut]:
+    """These orders and the orders placed from these sources (``incident:7``, ``case:3``)."""
+    orders = await session.scalars(select(ServiceOrder).where(or_(
+        ServiceOrder.id.in_(order_ids), ServiceOrder.source_ref.in_(source_refs)))
+        .order_by(ServiceOrder.id))
+    return [OrderOut.model_validate(order) for order in orders]
+
+
+async def moves_of(session: AsyncSession, *, order_ids: Sequence[int]) -> list[OrderMove]:
+    """Every lifecycle step of these orders, in the order they happened."""
+    if not order_ids:
+        return []
+    moves = await session.scalars(select(OrderTransition).where(
+        OrderTransition.order_id.in_(order_ids)).order_by(OrderTransition.id))
+    return [OrderMove(order_id=move.order_id, at=move.at, to_state=move.to_state,
+                      event=move.event, actor=move.actor, reason=move.reason) for move in moves]
+
+
+async def recent_of_senior(session: AsyncSession, *, senior_id: int,
+                           limit: int) -> list[OrderOut]:
+    """The senior's latest service orders, the newest first."""
+    orders = await session.scalars(select(ServiceOrder).where(ServiceOrder.senior_id == senior_id)
+                                   .order_by(ServiceOrder.id.desc()).limit(limit))
+    return [OrderOut.model_validate(order) for order in orders]

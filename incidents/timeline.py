@@ -12,24 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import StaffUser
+from accounts import service as accounts_service
+from alarms import service as alarms_service
 from alarms.kinds import ALARM_KINDS
-from alarms.models import Alarm, AlarmStep
 from alarms.schemas import AlarmOut
-from callcenter.models import CallCase, CallLeg
-from callcenter.schemas import CallOut
-from dispatch.models import OrderTransition, ServiceOrder
+from callcenter import service as callcenter_service
+from callcenter.service import LinkedCall
+from dispatch import service as dispatch_service
 from dispatch.schemas import OrderOut
 from incidents import service
 from incidents.kinds import EntryKind
 from incidents.models import Incident, IncidentEntry
 from incidents.schemas import ContactReached, IncidentDetail, IncidentOut, TimelineItem
 from messaging import service as messaging_service
-from messaging.models import Message
-from seniors.models import EmergencyContact, Senior
+from messaging.service import NoticeView
+from seniors import service as seniors_service
 
 ORDER_SOURCE_PREFIX = "incident:"
 
@@ -40,40 +39,32 @@ def order_ref(incident_id: int) -> str:
 
 
 async def incident_out(session: AsyncSession, incident: Incident) -> IncidentOut:
-    name = await session.scalar(select(Senior.name).where(Senior.id == incident.senior_id))
-    owner = await session.scalar(select(StaffUser.display_name)
-                                 .where(StaffUser.username == incident.owner))
+    names = await seniors_service.names_of(session, [incident.senior_id])
+    owners = await accounts_service.display_names_of(session, [incident.owner])
     alarms = sorted(await linked_alarms(session, incident.id), key=lambda a: a.priority)
     return IncidentOut.model_validate(incident).model_copy(update={
-        "senior_name": name or "", "owner_name": owner or incident.owner,
+        "senior_name": names.get(incident.senior_id, ""),
+        "owner_name": owners.get(incident.owner) or incident.owner,
         "priority": alarms[0].priority if alarms else None,
         "alarm_kind": alarms[0].kind if alarms else None})
 
 
-async def linked_alarms(session: AsyncSession, incident_id: int) -> Sequence[Alarm]:
+async def linked_alarms(session: AsyncSession, incident_id: int) -> list[AlarmOut]:
     ids = await service.linked_ids(session, incident_id, EntryKind.ALARM)
-    return (await session.scalars(select(Alarm).where(Alarm.id.in_(ids)).order_by(
-        Alarm.first_at))).all() if ids else ()
+    return await alarms_service.alarms_by_ids(session, alarm_ids=ids)
 
 
 async def linked_calls(session: AsyncSession, incident_id: int,
-                       alarm_ids: Sequence[int]) -> Sequence[CallLeg]:
+                       case_ids: Sequence[int]) -> list[LinkedCall]:
     ids = await service.linked_ids(session, incident_id, EntryKind.CALL)
-    cases = select(CallCase.id).where(CallCase.alarm_id.in_(alarm_ids))
-    return (await session.scalars(select(CallLeg).where(or_(
-        CallLeg.id.in_(ids), CallLeg.case_id.in_(cases), CallLeg.parent_call_id.in_(ids)))
-        .order_by(CallLeg.created_at, CallLeg.id))).all()
+    return await callcenter_service.calls_around(session, call_ids=ids, case_ids=case_ids)
 
 
 async def linked_orders(session: AsyncSession, incident_id: int,
-                        alarm_ids: Sequence[int]) -> Sequence[ServiceOrder]:
+                        case_ids: Sequence[int]) -> list[OrderOut]:
     ids = await service.linked_ids(session, incident_id, EntryKind.ORDER)
-    case_ids = (await session.scalars(select(CallCase.id).where(
-        CallCase.alarm_id.in_(alarm_ids)))).all()
     refs = [order_ref(incident_id), *(f"case:{case_id}" for case_id in case_ids)]
-    return (await session.scalars(select(ServiceOrder).where(or_(
-        ServiceOrder.id.in_(ids), ServiceOrder.source_ref.in_(refs))).order_by(
-        ServiceOrder.id))).all()
+    return await dispatch_service.orders_linked(session, order_ids=ids, source_refs=refs)
 
 
 def _entry_item(entry: IncidentEntry) -> TimelineItem | None:
@@ -84,12 +75,13 @@ def _entry_item(entry: IncidentEntry) -> TimelineItem | None:
                         detail=entry.detail)
 
 
-def _call_items(call: CallLeg) -> list[TimelineItem]:
+def _call_items(linked: LinkedCall) -> list[TimelineItem]:
+    call = linked.call
     detail: dict[str, object] = {"direction": call.direction, "purpose": call.purpose,
                                  "from": call.from_number, "to": call.to_number,
-                                 "contact_position": call.contact_position}
+                                 "contact_position": linked.contact_position}
     moments: list[tuple[datetime | None, str, str | None]] = [
-        (call.created_at, "call.started", None),
+        (linked.created_at, "call.started", None),
         (call.answered_at, "call.answered", call.operator),
         (call.ended_at, "call.ended", None),
     ]
@@ -102,9 +94,9 @@ def _call_items(call: CallLeg) -> list[TimelineItem]:
     return items
 
 
-async def _alarm_items(session: AsyncSession, alarms: Sequence[Alarm]) -> list[TimelineItem]:
-    steps = (await session.scalars(select(AlarmStep).where(AlarmStep.alarm_id.in_(
-        [a.id for a in alarms])).order_by(AlarmStep.id))).all() if alarms else ()
+async def _alarm_items(session: AsyncSession,
+                       alarms: Sequence[AlarmOut]) -> list[TimelineItem]:
+    steps = await alarms_service.steps_of(session, alarm_ids=[a.id for a in alarms])
     kinds = {alarm.id: alarm.kind for alarm in alarms}
     return [TimelineItem(at=step.at, source="alarm", ref_id=step.alarm_id,
                          what=f"alarm.{step.action}", actor=step.actor,
@@ -113,9 +105,8 @@ async def _alarm_items(session: AsyncSession, alarms: Sequence[Alarm]) -> list[T
 
 
 async def _order_items(session: AsyncSession,
-                       orders: Sequence[ServiceOrder]) -> list[TimelineItem]:
-    moves = (await session.scalars(select(OrderTransition).where(OrderTransition.order_id.in_(
-        [o.id for o in orders])).order_by(OrderTransition.id))).all() if orders else ()
+                       orders: Sequence[OrderOut]) -> list[TimelineItem]:
+    moves = await dispatch_service.moves_of(session, order_ids=[o.id for o in orders])
     services = {order.id: order.service for order in orders}
     return [TimelineItem(at=move.at, source="order", ref_id=move.order_id,
                          what=f"order.{move.to_state}", actor=move.actor, text=move.reason,
@@ -123,7 +114,7 @@ async def _order_items(session: AsyncSession,
             for move in moves]
 
 
-def _message_items(messages: Sequence[Message]) -> list[TimelineItem]:
+def _message_items(messages: Sequence[NoticeView]) -> list[TimelineItem]:
     """A notice shows where it ended up: sent, delivered, or failed (with the reason)."""
     items = []
     for message in messages:
@@ -142,20 +133,21 @@ def _message_items(messages: Sequence[Message]) -> list[TimelineItem]:
 
 
 async def contacts_reached(session: AsyncSession, incident: Incident,
-                           calls: Sequence[CallLeg],
+                           calls: Sequence[LinkedCall],
                            entries: Sequence[IncidentEntry]) -> list[ContactReached]:
     """Who among the contacts was tried, when, and how it went: calls and recorded contacts."""
-    contacts = {c.position: c for c in (await session.scalars(select(EmergencyContact).where(
-        EmergencyContact.senior_id == incident.senior_id))).all()}
+    contacts = {c.position: c for c in await seniors_service.contacts_of(
+        session, senior_id=incident.senior_id)}
     found = []
-    for call in calls:
-        contact = contacts.get(call.contact_position) if call.contact_position is not None \
-            else None
+    for linked in calls:
+        call = linked.call
+        contact = contacts.get(linked.contact_position) \
+            if linked.contact_position is not None else None
         if contact is None:
             continue
         found.append(ContactReached(
             position=contact.position, name=contact.name, relation=contact.relation,
-            number=call.to_number, at=call.answered_at or call.created_at,
+            number=call.to_number, at=call.answered_at or linked.created_at,
             outcome="reached" if call.answered_at else (call.outcome or call.status),
             via="call", call_id=call.id))
     for entry in entries:
@@ -172,22 +164,21 @@ async def detail_of(session: AsyncSession, incident: Incident) -> IncidentDetail
     entries = await service.entries_of(session, incident.id)
     alarms = await linked_alarms(session, incident.id)
     alarm_ids = [alarm.id for alarm in alarms]
-    calls = await linked_calls(session, incident.id, alarm_ids)
-    orders = await linked_orders(session, incident.id, alarm_ids)
+    case_ids = await callcenter_service.case_ids_of_alarms(session, alarm_ids=alarm_ids)
+    calls = await linked_calls(session, incident.id, case_ids)
+    orders = await linked_orders(session, incident.id, case_ids)
     items = [item for item in map(_entry_item, entries) if item is not None]
     items += await _alarm_items(session, alarms)
     items += [item for call in calls for item in _call_items(call)]
     items += await _order_items(session, orders)
-    case_ids = (await session.scalars(select(CallCase.id).where(
-        CallCase.alarm_id.in_(alarm_ids)))).all() if alarm_ids else []
     items += _message_items(await messaging_service.of_alarms(
         session, alarm_ids=alarm_ids, case_ids=case_ids))
     items.sort(key=lambda item: item.at)  # stable: equal times keep the order built above
     return IncidentDetail(
         **(await incident_out(session, incident)).model_dump(),
-        alarms=[AlarmOut.model_validate(a) for a in alarms],
-        calls=[CallOut.model_validate(c) for c in calls],
-        orders=[OrderOut.model_validate(o) for o in orders],
+        alarms=alarms,
+        calls=[linked.call for linked in calls],
+        orders=orders,
         contacts_reached=await contacts_reached(session, incident, calls, entries),
         timeline=items,
     )

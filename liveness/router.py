@@ -37,7 +37,7 @@ from liveness.image_format import PHOTO_LIMITS
 from liveness.imaging import PhotoRules, TimedFrame
 from liveness.links import CaptureLink, read_link, retry_link, sign_link
 from liveness.models import ChallengeSession, DecisionRecord
-from liveness.runtime import LivenessRuntime
+from liveness.runtime import LivenessDep, LivenessRuntime
 from liveness.schemas import (
     CaptureRequestIn,
     CaptureResultOut,
@@ -95,15 +95,6 @@ def http_error(error: Exception) -> HTTPException:
     return HTTPException(code, str(error))
 
 
-def _liveness(runtime: RuntimeDep) -> LivenessRuntime:
-    if runtime.liveness is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "liveness analysis is not running")
-    return runtime.liveness
-
-
-Liveness = Annotated[LivenessRuntime, Depends(_liveness)]
-
-
 def _limit(settings: Settings) -> service.RateLimit:
     return service.RateLimit(settings.liveness_max_failures,
                              timedelta(minutes=settings.liveness_failure_window_minutes),
@@ -112,7 +103,7 @@ def _limit(settings: Settings) -> service.RateLimit:
 
 @router.post("/seniors/{senior_id}/enrolment", status_code=201)
 async def enrol(senior_id: RowId, photos: Annotated[list[UploadFile], File()], user: Staff,
-                runtime: RuntimeDep, liveness: Liveness, session: SessionDep) -> EnrolmentOut:
+                runtime: RuntimeDep, liveness: LivenessDep, session: SessionDep) -> EnrolmentOut:
     """Replace the senior's face templates with those of 1–5 usable photos."""
     now = runtime.clock.now()
     # One byte past the limit is enough to refuse a photo as too large.
@@ -187,7 +178,7 @@ async def _check(session: AsyncSession, runtime: Runtime, liveness: LivenessRunt
 
 @router.post("/sessions/{session_id}/frames")
 async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: RuntimeDep,
-                        liveness: Liveness, session: SessionDep) -> DecisionOut:
+                        liveness: LivenessDep, session: SessionDep) -> DecisionOut:
     """Frames bound to the session's nonce; the session is spent by this call."""
     record = await _check(session, runtime, liveness, session_id=session_id, body=body,
                           actor=user.username)
@@ -195,7 +186,7 @@ async def submit_frames(session_id: str, body: FramesIn, user: Staff, runtime: R
 
 
 @router.post("/links", status_code=201)
-async def create_link(body: LinkIn, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+async def create_link(body: LinkIn, user: Staff, runtime: RuntimeDep, liveness: LivenessDep,
                       session: SessionDep) -> LinkOut:
     """A signed link to the capture page for the kiosk or the senior's own phone."""
     now = runtime.clock.now()
@@ -228,7 +219,7 @@ def _link(token: str, runtime: Runtime, liveness: LivenessRuntime) -> CaptureLin
 # They live beside the page, outside /api/, where every route needs a staff log-in.
 @pages.post("/liveness/capture/{token}/sessions", status_code=201,
             responses={429: TOO_MANY_FAILURES})
-async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
+async def capture_session(token: str, runtime: RuntimeDep, liveness: LivenessDep,
                           session: SessionDep) -> SessionOut:
     link = _link(token, runtime, liveness)
     settings, now = runtime.settings, runtime.clock.now()
@@ -247,7 +238,7 @@ async def capture_session(token: str, runtime: RuntimeDep, liveness: Liveness,
 
 @pages.post("/liveness/capture/{token}/sessions/{session_id}/frames")
 async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: RuntimeDep,
-                         liveness: Liveness, session: SessionDep) -> CaptureResultOut:
+                         liveness: LivenessDep, session: SessionDep) -> CaptureResultOut:
     """The check; a failed one with tries left hands back the next try's link."""
     link = _link(token, runtime, liveness)
     record = await _check(session, runtime, liveness, session_id=session_id, body=body,
@@ -262,7 +253,7 @@ async def capture_frames(token: str, session_id: str, body: FramesIn, runtime: R
 
 
 @pages.get("/liveness/capture/{token}/status")
-async def capture_status(token: str, runtime: RuntimeDep, liveness: Liveness,
+async def capture_status(token: str, runtime: RuntimeDep, liveness: LivenessDep,
                          session: SessionDep) -> CaptureStatusOut:
     """Where the link stands (ready, or why not), before the camera opens; changes nothing."""
     settings, now = runtime.settings, runtime.clock.now()
@@ -280,7 +271,7 @@ async def capture_status(token: str, runtime: RuntimeDep, liveness: Liveness,
 
 @pages.post("/liveness/capture/{token}/requests", status_code=201)
 async def capture_request(token: str, body: CaptureRequestIn, runtime: RuntimeDep,
-                          liveness: Liveness, session: SessionDep) -> TaskOut:
+                          liveness: LivenessDep, session: SessionDep) -> TaskOut:
     """The senior asks for a phone call or a home visit instead: a task for subsidy staff
     (one open task per kind), audited under the staff member who sent the link."""
     link = _link(token, runtime, liveness)
@@ -313,7 +304,7 @@ async def request_review(decision_id: RowId, body: ReviewIn, user: Staff, runtim
 
 
 @router.post("/reviews/{review_id}/approve")
-async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liveness: Liveness,
+async def approve_review(review_id: RowId, user: Staff, runtime: RuntimeDep, liveness: LivenessDep,
                          session: SessionDep) -> DecisionOut:
     now = runtime.clock.now()
     async with liveness.chain_lock:

@@ -9,18 +9,24 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends
 
 from config.keys import BiometricKeys, Purpose, biometric_keys, purpose_key
 from liveness.analysis import pool_of
 from liveness.decision import Thresholds
-from liveness.reminders import LoggingReminderSender, MessagePortReminderSender, ReminderSender
+from liveness.reminders import MessagePortReminderSender, ReminderSender
 from liveness.rotation import ResealReport, reseal_all
+from messaging.lifespan import MESSAGING
 from runtime.context import Runtime
+from runtime.deps import part_dependency
+from runtime.parts import Part
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class LivenessRuntime:
     pool: Executor
     keys: BiometricKeys
@@ -35,25 +41,29 @@ class LivenessRuntime:
 
 
 @asynccontextmanager
-async def open_liveness(runtime: Runtime) -> AsyncIterator[None]:
+async def open_liveness(runtime: Runtime) -> AsyncIterator[LivenessRuntime]:
     """Derive the keys, move biometric rows to the current key, and start the analysis pool
     (workers spawn on first use)."""
     settings = runtime.settings
     keys = biometric_keys(settings)
     await reseal_at_start(runtime, keys)
     async with pool_of(settings.liveness_workers) as pool:
-        runtime.liveness = LivenessRuntime(
+        yield LivenessRuntime(
             pool=pool, keys=keys, link_key=purpose_key(settings, Purpose.CAPTURE_LINKS),
-            reminders=MessagePortReminderSender(runtime) if runtime.messaging
-            else LoggingReminderSender(),
+            reminders=MessagePortReminderSender(runtime),
             thresholds=Thresholds(settings.liveness_accept_distance,
                                   settings.liveness_review_distance,
                                   settings.liveness_replay_distance),
             workers=settings.liveness_workers, analysis_width=settings.liveness_analysis_width)
-        try:
-            yield
-        finally:
-            runtime.liveness = None
+
+
+# Certification reminders go out through the message port.
+LIVENESS = Part("liveness", open_liveness, needs=(MESSAGING,))
+LivenessDep = Annotated[LivenessRuntime, Depends(part_dependency(LIVENESS))]
+
+
+def liveness_of(runtime: Runtime) -> LivenessRuntime:
+    return runtime.part(LIVENESS)
 
 
 async def reseal_at_start(runtime: Runtime, keys: BiometricKeys) -> ResealReport:

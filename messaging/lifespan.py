@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from fastapi import Depends
 
-from callcenter.lifespan import callcenter_of
+from callcenter.lifespan import CALLCENTER, callcenter_of
 from config.exceptions import InsecureSettingsError
 from config.keys import Purpose, purpose_key
 from config.settings import Settings
@@ -20,12 +21,14 @@ from messaging.telephony_sms import TelephonySms
 from messaging.tencent import TencentSms
 from messaging.wechat import WechatAccount
 from runtime.context import Runtime
+from runtime.deps import part_dependency
+from runtime.parts import Part
 from runtime.tasks import SpawnedTasks
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MessagingRuntime:
     """The gateways by name, the retry pauses, and the attempts running after commits."""
 
@@ -93,24 +96,26 @@ def build_wechat(runtime: Runtime, client: httpx.AsyncClient) -> WechatAccount |
 
 
 @asynccontextmanager
-async def open_messaging(runtime: Runtime) -> AsyncIterator[None]:
+async def open_messaging(runtime: Runtime) -> AsyncIterator[MessagingRuntime]:
     """Open the gateways' HTTP client; on the way out, let attempts in flight finish."""
     settings = runtime.settings
     timeout = settings.message_timeout_seconds
     async with httpx.AsyncClient(timeout=timeout) as client:
-        runtime.messaging = MessagingRuntime(
+        messaging = MessagingRuntime(
             sms=build_sms(runtime, client), wechat=build_wechat(runtime, client),
             retry_seconds=tuple(settings.message_retry_seconds), hold_seconds=timeout * 3,
             link_key=purpose_key(settings, Purpose.WECHAT_LINKS),
             receipt_key=purpose_key(settings, Purpose.MESSAGE_RECEIPTS))
         try:
-            yield
+            yield messaging
         finally:
-            await runtime.messaging.drain()
-            runtime.messaging = None
+            await messaging.drain()
+
+
+# ANXIN_SMS=telephony sends texts through the call centre's phone network.
+MESSAGING = Part("messaging", open_messaging, needs=(CALLCENTER,))
+MessagingDep = Annotated[MessagingRuntime, Depends(part_dependency(MESSAGING))]
 
 
 def messaging_of(runtime: Runtime) -> MessagingRuntime:
-    if runtime.messaging is None:
-        raise RuntimeError("the message port is not running (lifespan not started)")
-    return runtime.messaging
+    return runtime.part(MESSAGING)

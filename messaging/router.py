@@ -16,7 +16,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from messaging import binding, service
 from messaging.exceptions import BadBindingLink
-from messaging.lifespan import messaging_of
+from messaging.lifespan import MessagingDep, MessagingRuntime
 from messaging.links import receipt_token
 from messaging.port import GatewayError
 from messaging.schemas import AliyunReport, BindingLinkIn, BindingLinkOut, TencentReport
@@ -35,17 +35,17 @@ CallStaff = Annotated[StaffUser, Depends(require_roles(frozenset({Role.OPERATOR,
                                                                   Role.SUPERVISOR})))]
 
 
-def _check_receipt(runtime: Runtime, gateway: str, token: str) -> None:
-    expected = receipt_token(messaging_of(runtime).receipt_key, gateway)
+def _check_receipt(messaging: MessagingRuntime, gateway: str, token: str) -> None:
+    expected = receipt_token(messaging.receipt_key, gateway)
     if not hmac.compare_digest(token, expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this receipt URL is not valid")
 
 
 @receipts.post("/aliyun/{token}")
 async def aliyun_receipts(token: Token, reports: list[AliyunReport], runtime: RuntimeDep,
-                          session: SessionDep) -> dict[str, object]:
+                          messaging: MessagingDep, session: SessionDep) -> dict[str, object]:
     """Alibaba Cloud's SmsReport push; answered as the gateway expects (code 0)."""
-    _check_receipt(runtime, "aliyun", token)
+    _check_receipt(messaging, "aliyun", token)
     for report in reports:
         await service.record_receipt(
             session, gateway="aliyun", provider_id=report.biz_id, delivered=report.success,
@@ -57,9 +57,9 @@ async def aliyun_receipts(token: Token, reports: list[AliyunReport], runtime: Ru
 
 @receipts.post("/tencent/{token}")
 async def tencent_receipts(token: Token, reports: list[TencentReport], runtime: RuntimeDep,
-                           session: SessionDep) -> dict[str, object]:
+                           messaging: MessagingDep, session: SessionDep) -> dict[str, object]:
     """Tencent Cloud's SMS status callback; answered as the gateway expects (result 0)."""
-    _check_receipt(runtime, "tencent", token)
+    _check_receipt(messaging, "tencent", token)
     for report in reports:
         await service.record_receipt(
             session, gateway="tencent", provider_id=report.sid,

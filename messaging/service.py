@@ -4,6 +4,7 @@ UPDATEs (the row count says whether this writer won); never commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
@@ -111,13 +112,39 @@ async def of_case(session: AsyncSession, case_id: int) -> Sequence[Message]:
                                   .order_by(Message.id))).all()
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    """A message as another domain's timeline tells it: where it went and where it ended up."""
+
+    id: int
+    channel: str
+    gateway: str
+    to_number: str
+    template: str
+    body: str
+    attempts: int
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_error: str | None
+
+
+def _notice(message: Message) -> NoticeView:
+    return NoticeView(id=message.id, channel=message.channel, gateway=message.gateway,
+                      to_number=message.to_number, template=message.template, body=message.body,
+                      attempts=message.attempts, sent_at=message.sent_at,
+                      delivered_at=message.delivered_at, failed_at=message.failed_at,
+                      last_error=message.last_error)
+
+
 async def of_alarms(session: AsyncSession, *, alarm_ids: Sequence[int],
-                    case_ids: Sequence[int]) -> Sequence[Message]:
+                    case_ids: Sequence[int]) -> list[NoticeView]:
+    """The messages sent about these alarms or their call cases, oldest first."""
     if not alarm_ids and not case_ids:
-        return ()
-    return (await session.scalars(select(Message).where(or_(
-        Message.alarm_id.in_(alarm_ids), Message.case_id.in_(case_ids)))
-        .order_by(Message.id))).all()
+        return []
+    messages = await session.scalars(select(Message).where(or_(
+        Message.alarm_id.in_(alarm_ids), Message.case_id.in_(case_ids))).order_by(Message.id))
+    return [_notice(message) for message in messages]
 
 
 async def binding_for(session: AsyncSession, *, phone: str) -> WechatBinding | None:

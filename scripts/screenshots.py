@@ -23,11 +23,13 @@ from config.settings import Settings
 from dashboard.app import create_app
 from devices import service as devices_service
 from devices.models import DeviceReading
+from dispatch.flows import dispatch_of
 from dispatch.models import Offer
 from dispatch.signing import ProviderLink
 from dispatch.signing import sign_link as sign_provider_link
 from liveness.links import CaptureLink
 from liveness.links import sign_link as sign_capture_link
+from liveness.runtime import liveness_of
 from runtime.context import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,20 +79,18 @@ async def add_readings(runtime: Runtime, senior_id: int) -> None:
 
 async def provider_url(runtime: Runtime) -> str | None:
     """The provider's page for the first open offer of the demo data, if there is one."""
-    assert runtime.dispatch is not None
     async with runtime.sessions() as session:
         offer = await session.scalar(select(Offer).order_by(Offer.id))
     if offer is None:
         return None
     link = ProviderLink(offer.provider_id, offer.order_id,
                         runtime.clock.now() + timedelta(hours=1))
-    return f"/p/{sign_provider_link(link, key=runtime.dispatch.policy.link_key)}"
+    return f"/p/{sign_provider_link(link, key=dispatch_of(runtime).policy.link_key)}"
 
 
 def capture_url(runtime: Runtime, senior_id: int) -> str:
-    assert runtime.liveness is not None
     link = CaptureLink(senior_id, "home", "subsidy1", runtime.clock.now() + timedelta(minutes=30))
-    return f"/liveness/capture?token={sign_capture_link(runtime.liveness.link_key, link)}"
+    return f"/liveness/capture?token={sign_capture_link(liveness_of(runtime).link_key, link)}"
 
 
 def shrink(path: Path) -> None:

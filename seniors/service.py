@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, String, cast, func, or_, select
@@ -71,6 +72,24 @@ async def names_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[int
         return {}
     rows = await session.execute(select(Senior.id, Senior.name).where(Senior.id.in_(ids)))
     return {row.id: row.name for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """An emergency contact as other domains name them: position in the cascade, name,
+    relation."""
+
+    position: int
+    name: str
+    relation: str
+
+
+async def contacts_of(session: AsyncSession, *, senior_id: int) -> list[ContactView]:
+    """The senior's emergency contacts in cascade order."""
+    contacts = await session.scalars(select(EmergencyContact).where(
+        EmergencyContact.senior_id == senior_id).order_by(EmergencyContact.position))
+    return [ContactView(position=c.position, name=c.name, relation=c.relation)
+            for c in contacts]
 
 
 async def get_senior(session: AsyncSession, senior_id: int) -> Senior:

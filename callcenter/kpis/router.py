@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
+from alarms import service as alarms_service
 from alarms.kinds import ALARM_KINDS
-from alarms.models import Alarm
 from callcenter.kpis import series
 from callcenter.kpis.figures import (
     AlarmRecord,
@@ -66,9 +66,7 @@ async def _calls(session: AsyncSession, span: Interval) -> list[CallRecord]:
 
 
 async def _alarms(session: AsyncSession, span: Interval) -> list[AlarmRecord]:
-    rows = (await session.execute(select(Alarm).where(
-        Alarm.first_at >= span[0], Alarm.first_at < span[1]).order_by(Alarm.first_at)
-    )).scalars().all()
+    rows = await alarms_service.raised_between(session, start=span[0], end=span[1])
     return [AlarmRecord(id=row.id, senior_id=row.senior_id, kind=row.kind,
                         priority=row.priority, raised_at=row.first_at,
                         acknowledged_at=row.acknowledged_at) for row in rows]

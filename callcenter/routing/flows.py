@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 from sqlalchemy import select
 
 from alarms.kinds import AlarmState
 from alarms.models import Alarm
 from callcenter.routing import call_tasks
-from callcenter.routing.desk import DESK_CHANGED, NewTask, RoutingDesk
+from callcenter.routing.desk import DESK_CHANGED, NewTask
 from callcenter.routing.engine import TaskState
+from callcenter.routing.lifespan import desk_of
 from callcenter.routing.models import RoutingTask
 from callcenter.routing.rules import TaskKind
 from incidents import service as incidents_service
@@ -23,18 +23,6 @@ from runtime.context import Runtime
 TICK_SECONDS = 1.0
 
 
-@asynccontextmanager
-async def open_desk(runtime: Runtime) -> AsyncIterator[None]:
-    """Load the stored queue into the engine before requests arrive."""
-    desk = RoutingDesk(runtime)
-    await desk.load()
-    runtime.routing = desk
-    try:
-        yield
-    finally:
-        runtime.routing = None
-
-
 PRESENCE_GRACE_SECONDS = 5.0  # a page reload reconnects well within this
 
 
@@ -42,19 +30,12 @@ async def desk_closed(runtime: Runtime, username: str, still_open: Callable[[], 
     """A person's last live connection closed: unless they are back within the grace, their
     offers go to others and a free operator is logged off the queue."""
     await asyncio.sleep(PRESENCE_GRACE_SECONDS)
-    if not still_open() and runtime.routing is not None:
-        await runtime.routing.leave(username)
+    if not still_open():
+        await desk_of(runtime).leave(username)
 
 
 def desk_opened(runtime: Runtime, username: str) -> None:
-    if runtime.routing is not None:
-        runtime.routing.arrive(username)
-
-
-def desk_of(runtime: Runtime) -> RoutingDesk:
-    if runtime.routing is None:
-        raise RuntimeError("the routing desk is not open")
-    return runtime.routing
+    desk_of(runtime).arrive(username)
 
 
 async def sync_alarm_tasks(runtime: Runtime) -> None:

@@ -16,9 +16,9 @@ from alarms import router as alarms_router
 from alarms.exceptions import AlarmOwnedError, AlarmStateError
 from alarms.schemas import OwnedConflict
 from callcenter.routing import call_tasks
-from callcenter.routing.desk import phone_endpoint_of, waited_seconds
+from callcenter.routing.desk import RoutingDesk, phone_endpoint_of, waited_seconds
 from callcenter.routing.engine import Operator, RoutingError, Task
-from callcenter.routing.flows import desk_of
+from callcenter.routing.lifespan import DeskDep
 from callcenter.routing.models import RoutingOperator
 from callcenter.routing.rules import OperatorState
 from callcenter.routing.schemas import (
@@ -29,7 +29,6 @@ from callcenter.routing.schemas import (
     SubjectOut,
     TaskOut,
 )
-from runtime.context import Runtime
 from runtime.deps import RuntimeDep
 from runtime.problems import Problem
 from storage.bounds import RowId
@@ -39,13 +38,13 @@ Agent = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVIS
 Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 
 
-def _task_out(task: Task, runtime: Runtime) -> TaskOut:
-    subject = desk_of(runtime).subject_of(task)
+def _task_out(task: Task, desk: RoutingDesk) -> TaskOut:
+    subject = desk.subject_of(task)
     return TaskOut(
         subject=SubjectOut.model_validate(subject, from_attributes=True) if subject else None,
         id=task.id, kind=task.kind.value, priority=task.priority, ref=task.ref,
         state=task.state.value, created_at=task.created_at,
-        waited_seconds=round(waited_seconds(task, runtime.clock.now()), 1),
+        waited_seconds=round(waited_seconds(task, desk.runtime.clock.now()), 1),
         offered_to=sorted(task.offered_to), reserved_to=task.reserved_to,
         reservation_expires=task.reservation_expires, assigned_to=task.assigned_to,
     )
@@ -59,26 +58,25 @@ def _operator_out(operator: Operator, phone_endpoint: str | None = None) -> Oper
 
 
 @router.get("/me", response_model=MyDesk)
-async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
+async def my_desk(user: Agent, desk: DeskDep) -> MyDesk:
     """My state, what is offered to me now, and what I am working on."""
-    desk = desk_of(runtime)
     desk.arrive(user.username)
     operator = desk.router.operators.get(user.username)
     tasks = list(desk.router.tasks.values())
     return MyDesk(
         operator=_operator_out(operator) if operator else None,
-        offers=[_task_out(t, runtime) for t in tasks if t.open and (
+        offers=[_task_out(t, desk) for t in tasks if t.open and (
             user.username in t.offered_to or t.reserved_to == user.username)],
-        working_on=[_task_out(t, runtime) for t in tasks if t.assigned_to == user.username],
+        working_on=[_task_out(t, desk) for t in tasks if t.assigned_to == user.username],
     )
 
 
 @router.post("/me/state", response_model=OperatorOut)
-async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> OperatorOut:
+async def set_my_state(body: StateIn, user: Agent, desk: DeskDep) -> OperatorOut:
     """Go available, take a break, or log off the queue."""
-    desk_of(runtime).arrive(user.username)
+    desk.arrive(user.username)
     try:
-        operator = await desk_of(runtime).set_state(user.username, OperatorState(body.state))
+        operator = await desk.set_state(user.username, OperatorState(body.state))
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return _operator_out(operator)
@@ -86,10 +84,9 @@ async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> Opera
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut,
              responses={409: {"model": OwnedConflict | Problem}})
-async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut:
+async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep, desk: DeskDep) -> TaskOut:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
     if another operator acknowledged it from the queue meanwhile, 409 names them."""
-    desk = desk_of(runtime)
     try:
         task = await desk.accept(task_id, user.username)
     except RoutingError as error:
@@ -108,51 +105,51 @@ async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep) -> TaskOut:
         await call_tasks.take_accepted(runtime, desk, task, user.username)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    return _task_out(task, runtime)
+    return _task_out(task, desk)
 
 
 @router.post("/tasks/{task_id}/refuse", status_code=status.HTTP_204_NO_CONTENT)
-async def refuse(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
+async def refuse(task_id: RowId, user: Agent, desk: DeskDep) -> None:
     """Decline an offer; it goes to the next operator."""
     try:
-        await desk_of(runtime).refuse(task_id, user.username)
+        await desk.refuse(task_id, user.username)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
 
 
 @router.post("/tasks/{task_id}/complete", status_code=status.HTTP_204_NO_CONTENT)
-async def complete(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
+async def complete(task_id: RowId, user: Agent, desk: DeskDep) -> None:
     """Finish a task; wrap-up time follows before the next offer."""
     try:
-        await desk_of(runtime).complete(task_id, user.username)
+        await desk.complete(task_id, user.username)
     except RoutingError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
 
 
 @router.get("/tasks", response_model=list[TaskOut])
-async def queue(user: Supervisor, runtime: RuntimeDep) -> list[TaskOut]:
+async def queue(user: Supervisor, desk: DeskDep) -> list[TaskOut]:
     """Open and in-hand tasks, most urgent and longest waiting first."""
-    tasks = sorted(desk_of(runtime).router.tasks.values(), key=lambda t: t.sort_key())
-    return [_task_out(t, runtime) for t in tasks]
+    tasks = sorted(desk.router.tasks.values(), key=lambda t: t.sort_key())
+    return [_task_out(t, desk) for t in tasks]
 
 
 @router.get("/operators", response_model=list[OperatorOut])
-async def operators(user: Supervisor, runtime: RuntimeDep) -> list[OperatorOut]:
+async def operators(user: Supervisor, runtime: RuntimeDep,
+                    desk: DeskDep) -> list[OperatorOut]:
     """Every operator known to the desk, their state and phone endpoint."""
     async with runtime.sessions() as session:
         rows = await session.execute(
             select(RoutingOperator.username, RoutingOperator.phone_endpoint))
         endpoints: dict[str, str | None] = {row[0]: row[1] for row in rows}
     return [_operator_out(op, endpoints.get(op.username))
-            for op in sorted(desk_of(runtime).router.operators.values(),
+            for op in sorted(desk.router.operators.values(),
                              key=lambda op: op.username)]
 
 
 @router.put("/operators/{username}", response_model=OperatorOut)
 async def setup_operator(username: str, body: OperatorSetup, user: Supervisor,
-                         runtime: RuntimeDep) -> OperatorOut:
+                         runtime: RuntimeDep, desk: DeskDep) -> OperatorOut:
     """Set an operator's skills (e.g. emergency), languages or dialects, and phone endpoint."""
-    desk = desk_of(runtime)
     known = desk.router.operators.get(username)
     try:
         operator = await desk.set_state(username, known.state if known else

@@ -13,6 +13,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from devices import service
 from devices.exceptions import CommandNotAllowedError, DeviceEditError
+from devices.lifespan import devices_of
 from devices.models import DeviceCommand
 from devices.position import distance_meters, last_position
 from devices.schemas import CommandOut, CommandRequest, PositionOut
@@ -61,9 +62,9 @@ async def _deliver(runtime: Runtime, *, device_id: str, content: str,
                    answer_type: str) -> RelayOutcome:
     """Through this process's gateway when it holds the watch, otherwise through the broker
     to whichever gateway does (another instance, or a standalone watch-gateway)."""
-    devices = runtime.devices
-    if devices is None:
+    if not runtime.settings.mqtt_enabled:
         return RelayOutcome("not_connected")
+    devices = devices_of(runtime)
     within = runtime.settings.watch_ack_timeout_seconds
     gateway = devices.watches
     if gateway is not None and device_id in gateway.connections:

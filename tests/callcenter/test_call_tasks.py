@@ -12,7 +12,7 @@ from sqlalchemy import select
 from accounts.models import AuditEntry
 from callcenter.models import CallCase, CallLeg
 from callcenter.routing import call_tasks
-from callcenter.routing.flows import desk_of
+from callcenter.routing.lifespan import desk_of
 from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock

@@ -13,7 +13,8 @@ import websockets
 
 from alarms import flows as alarm_flows
 from callcenter.routing import flows as routing_flows
-from callcenter.routing.flows import desk_of, sync_alarm_tasks
+from callcenter.routing.flows import sync_alarm_tasks
+from callcenter.routing.lifespan import desk_of
 from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock

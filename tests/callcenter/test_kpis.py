@@ -9,7 +9,7 @@ import httpx
 from accounts.roles import Role
 from alarms import service as alarms_service
 from callcenter.models import CallLeg
-from callcenter.routing.flows import desk_of
+from callcenter.routing.lifespan import desk_of
 from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import OperatorState, TaskKind
 from runtime.clock import ManualClock

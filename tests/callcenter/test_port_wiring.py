@@ -9,8 +9,10 @@ from datetime import date
 from sqlalchemy import select, update
 
 from callcenter import events as callcenter_events
+from dispatch.flows import dispatch_of
 from dispatch.notify import MessagePortSmsSender
 from liveness.reminders import MessagePortReminderSender, Reminder
+from liveness.runtime import liveness_of
 from messaging.lifespan import messaging_of
 from messaging.models import Message
 from runtime.context import Runtime
@@ -19,12 +21,11 @@ from runtime.context import Runtime
 async def test_provider_offers_and_reminders_reach_the_phone_network(runtime: Runtime) -> None:
     """With the simulator network, a provider's SMS and a reminder ring the phone page and
     are recorded as sent messages."""
-    assert runtime.dispatch is not None and runtime.liveness is not None
-    assert isinstance(runtime.dispatch.sms, MessagePortSmsSender)
-    assert isinstance(runtime.liveness.reminders, MessagePortReminderSender)
+    assert isinstance(dispatch_of(runtime).sms, MessagePortSmsSender)
+    assert isinstance(liveness_of(runtime).reminders, MessagePortReminderSender)
     async with runtime.bus.subscribe() as feed:
-        await runtime.dispatch.sms.send_sms(to="+8613900000001", text="新订单 #7")
-        await runtime.liveness.reminders.send(Reminder(
+        await dispatch_of(runtime).sms.send_sms(to="+8613900000001", text="新订单 #7")
+        await liveness_of(runtime).reminders.send(Reminder(
             senior_id=1, phones=["+8613900000002"], category="old_age_allowance",
             due_on=date(2026, 2, 1), message="请在2月1日前完成生存认证"))
         texts = [e.data for e in [await feed.next() for _ in range(4)]
@@ -42,12 +43,11 @@ async def test_reminders_from_inside_the_rosters_transaction_do_not_wait_on_it(
         runtime: Runtime) -> None:
     """The hourly loop sends reminders inside a transaction that has already written; the
     message port's own transaction must not wait for it (one SQLite writer at a time)."""
-    assert runtime.liveness is not None
     reminder = Reminder(senior_id=1, phones=["+8613900000002"], category="old_age_allowance",
                         due_on=date(2026, 2, 1), message="请在2月1日前完成生存认证")
     async with runtime.sessions() as session:
         await session.execute(update(Message).values(state="failed"))  # takes the write gate
-        await asyncio.wait_for(runtime.liveness.reminders.send(reminder), timeout=10)
+        await asyncio.wait_for(liveness_of(runtime).reminders.send(reminder), timeout=10)
         await session.commit()
     await asyncio.wait_for(messaging_of(runtime).drain(), timeout=10)
     async with runtime.sessions() as session:

@@ -12,7 +12,8 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from alarms import flows as alarm_flows
 from alarms import service as alarms_service
-from callcenter.routing.flows import desk_of, sync_alarm_tasks
+from callcenter.routing.flows import sync_alarm_tasks
+from callcenter.routing.lifespan import desk_of
 from config.settings import Settings
 from dashboard.app import create_app
 from incidents import service as incidents_service

@@ -12,6 +12,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from accounts.roles import Role
+from callcenter.lifespan import callcenter_of
 from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
@@ -53,9 +54,7 @@ async def updates_until(ws: ClientConnection, topic: str) -> list[dict[str, Any]
 async def ring_and_text(server: LiveServer, operator: str) -> None:
     """A caller dials 12349 from a known number; a provider is texted a signed link."""
     await post(server, "/telephony/simulator/calls", operator, {"from_number": CALLER})
-    callcenter = server.runtime.callcenter
-    assert callcenter is not None
-    await callcenter.provider.send_sms(
+    await callcenter_of(server.runtime).provider.send_sms(
         to="+8613900000009", body="新订单 #1，请回复：http://127.0.0.1:1/p/signed.token-value")
 
 

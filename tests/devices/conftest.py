@@ -15,6 +15,7 @@ from config.settings import Settings
 from dashboard.app import create_app
 from devices import credentials, mosquitto, service
 from devices.ingest import BrokerAddress
+from devices.lifespan import devices_of
 from devices.mosquitto import MosquittoProcess
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -82,8 +83,8 @@ async def started_app(settings: Settings, broker: MosquittoProcess,
         await sync_broker(runtime, broker)
         if settings.mqtt_ingest_in_app and not settings.mqtt_ingest_processes:
             async def subscribed() -> bool:
-                devices = runtime.devices
-                return bool(devices and devices.ingest and devices.ingest.connected.is_set())
+                devices = devices_of(runtime)
+                return bool(devices.ingest and devices.ingest.connected.is_set())
 
             await wait_for(subscribed)
         yield application

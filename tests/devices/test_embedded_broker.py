@@ -22,6 +22,7 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from config.settings import Settings
 from dashboard.app import create_app
+from devices.lifespan import devices_of
 from devices.models import StoredDeviceEvent
 from devices.mosquitto import free_port
 from runtime.clock import ManualClock
@@ -81,8 +82,8 @@ async def embedded_app(settings: Settings, clock: ManualClock | None,
                 "username": "sup", "password": TEST_PASSWORD})).json()["access_token"]
 
             async def consuming() -> bool:
-                devices = runtime.devices
-                return bool(devices and devices.ingest and devices.ingest.health.consuming)
+                devices = devices_of(runtime)
+                return bool(devices.ingest and devices.ingest.health.consuming)
 
             await wait_for(consuming)
             yield Embedded(application, http, {"Authorization": f"Bearer {token}"}, port)
@@ -135,7 +136,7 @@ async def test_the_embedded_broker_is_mosquitto_with_private_files(embedded: Emb
     """The child is Mosquitto with a generated config: no anonymous log-in, client id forced
     to the username, a packet limit, persistence and the queue limits, files 0600 in the data
     dir, the service on its own socket."""
-    broker = embedded.runtime.devices.broker  # type: ignore[union-attr]
+    broker = devices_of(embedded.runtime).broker
     assert broker is not None
     config = (broker.directory / "mosquitto.conf").read_text()
     for line in ("allow_anonymous false", "use_username_as_clientid true",
@@ -157,7 +158,7 @@ async def test_an_anonymous_connect_with_the_ingests_id_does_not_stop_ingest(
     username, password = await embedded.provision("pendant-a")
     for attacker in (embedded.device("", None, identifier="anxin-ingest"),
                      embedded.device(username, "wrong", identifier="anxin-ingest"),
-                     aiomqtt.Client(embedded.runtime.devices.address.host,  # type: ignore[union-attr]
+                     aiomqtt.Client(devices_of(embedded.runtime).address.host,
                                     1883, transport="unix", identifier="anxin-ingest")):
         with pytest.raises(aiomqtt.MqttError):
             async with attacker:
@@ -205,7 +206,7 @@ async def test_a_device_does_not_receive_other_devices_retained_status(
     async with embedded.device(*alice) as device:
         await device.publish("anxin/v1/devices/pendant-ra/status", b'{"state": "online"}',
                              qos=1, retain=True)
-    async with embedded.runtime.devices.address.client("anxin-test-spy") as spy:  # type: ignore[union-attr]
+    async with devices_of(embedded.runtime).address.client("anxin-test-spy") as spy:
         await spy.subscribe("anxin/v1/devices/pendant-ra/status", qos=1)
         async with asyncio.timeout(5):
             message = await anext(spy.messages)
@@ -256,8 +257,8 @@ async def test_the_broker_is_restarted_when_it_dies_and_stopped_on_shutdown(
 
 async def kill_and_recover(embedded: Embedded) -> subprocess.Popen[bytes]:
     """SIGKILL the broker, wait for the restart, send an SOS; returns the new child."""
-    devices = embedded.runtime.devices
-    assert devices is not None and devices.broker is not None
+    devices = devices_of(embedded.runtime)
+    assert devices.broker is not None
     broker = devices.broker
     first = broker.process.process
     assert first is not None

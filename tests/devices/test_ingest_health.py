@@ -11,6 +11,7 @@ import pytest
 from config.settings import Settings
 from devices import events
 from devices.ingest import Ingest
+from devices.lifespan import devices_of
 from runtime.bus import BusEvent
 from runtime.clock import ManualClock
 from tests.devices.conftest import wait_for
@@ -31,8 +32,8 @@ async def test_readyz_names_the_ingest_while_the_broker_delivers_nothing_then_re
     /readyz is ready again and an SOS is stored."""
     if True:
         runtime = embedded.runtime
-        devices = runtime.devices
-        assert devices is not None and devices.broker is not None
+        devices = devices_of(runtime)
+        assert devices.broker is not None
         ingest = devices.ingest
         assert isinstance(ingest, Ingest)
         username, password = await embedded.provision("pendant-h")

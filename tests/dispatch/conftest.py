@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from accounts.roles import Role
+from dispatch.flows import dispatch_of
 from dispatch.notify import FakeNotifier, LoggingSmsSender
 from dispatch.signing import ProviderLink, sign_link
 from runtime.context import Runtime
@@ -23,9 +24,8 @@ SENIOR_AT = (40.858, 111.665)
 @pytest.fixture
 def channels(runtime: Runtime) -> tuple[FakeNotifier, LoggingSmsSender]:
     """Provider channels swapped for the in-repo fakes (the outer seam)."""
-    assert runtime.dispatch is not None
     webhook, sms = FakeNotifier(), LoggingSmsSender()
-    runtime.dispatch.webhook, runtime.dispatch.sms = webhook, sms
+    dispatch_of(runtime).webhook, dispatch_of(runtime).sms = webhook, sms
     return webhook, sms
 
 
@@ -77,6 +77,5 @@ def add_provider(client: httpx.AsyncClient, dispatcher: dict[str, str]) -> AddPr
 
 
 def link_for(runtime: Runtime, *, provider_id: int, order_id: int, hours: float = 1.0) -> str:
-    assert runtime.dispatch is not None
     link = ProviderLink(provider_id, order_id, runtime.clock.now() + timedelta(hours=hours))
-    return sign_link(link, key=runtime.dispatch.policy.link_key)
+    return sign_link(link, key=dispatch_of(runtime).policy.link_key)

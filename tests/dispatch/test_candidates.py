@@ -12,6 +12,7 @@ from dispatch import candidates, offers
 from dispatch import providers as provider_service
 from dispatch.candidates import CandidateIndex
 from dispatch.catalogue import ServiceCode
+from dispatch.flows import dispatch_of
 from dispatch.matching import MatchRequest
 from dispatch.models import Provider
 from dispatch.notify import FakeNotifier, LoggingSmsSender
@@ -49,8 +50,7 @@ async def test_the_index_ranks_exactly_as_the_database_filter_does(runtime: Runt
     same eligible providers with the same scores, or the same reason for finding none."""
     rng = random.Random(3)
     now = runtime.clock.now()
-    policy = runtime.dispatch.policy if runtime.dispatch else None
-    assert policy is not None
+    policy = dispatch_of(runtime).policy
     async with runtime.sessions() as session:
         for i in range(300):
             provider = await provider_service.create_provider(

@@ -17,7 +17,7 @@ from dashboard.app import create_app
 from dispatch import offers, orders, service
 from dispatch.events import Outbox
 from dispatch.exceptions import InvalidTransition, OfferClosed
-from dispatch.flows import StoredWebhookSecrets
+from dispatch.flows import StoredWebhookSecrets, dispatch_of
 from dispatch.lifecycle import OrderEvent
 from dispatch.models import Offer, OrderTransition, Provider
 from dispatch.notify import LoggingSmsSender, WebhookNotifier
@@ -32,8 +32,7 @@ from tests.seniors.test_api import senior_body
 @pytest.fixture
 async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[LiveServer]:
     async for running in serve(create_app(settings, clock=clock)):
-        assert running.runtime.dispatch is not None
-        running.runtime.dispatch.sms = LoggingSmsSender()
+        dispatch_of(running.runtime).sms = LoggingSmsSender()
         yield running
 
 
@@ -83,7 +82,6 @@ async def test_each_provider_signs_with_its_own_secret_shown_once_and_rotatable(
     """Webhooks verify with the provider's secret (not the installation's); a rotation
     replaces it, is audited, and the secret is never shown again."""
     runtime = server.runtime
-    assert runtime.dispatch is not None
     received: list[httpx.Request] = []
 
     def provider_system(request: httpx.Request) -> httpx.Response:
@@ -91,8 +89,8 @@ async def test_each_provider_signs_with_its_own_secret_shown_once_and_rotatable(
         return httpx.Response(204)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(provider_system)) as outbound:
-        runtime.dispatch.webhook = WebhookNotifier(outbound, StoredWebhookSecrets(
-            runtime.sessions, runtime.dispatch.policy.webhook_secret_key))
+        dispatch_of(runtime).webhook = WebhookNotifier(outbound, StoredWebhookSecrets(
+            runtime.sessions, dispatch_of(runtime).policy.webhook_secret_key))
         senior_id = await add_senior(staff)
         firm = await add_provider(staff, "firm", channel="webhook",
                                   webhook_url="https://93.184.216.34/anxin")
@@ -151,8 +149,7 @@ async def test_a_step_replayed_by_another_instance_is_taken_once(
     """An instance that read the order (or offer) before the provider's report over HTTP
     landed cannot take the same step again: completion and decline-vs-expiry count once."""
     runtime = server.runtime
-    assert runtime.dispatch is not None
-    policy = runtime.dispatch.policy
+    policy = dispatch_of(runtime).policy
     senior_id = await add_senior(staff)
     provider = int(str((await add_provider(staff, "p"))["id"]))
     await add_provider(staff, "q", latitude=SENIOR_AT[0] + 0.3)

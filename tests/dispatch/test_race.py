@@ -12,6 +12,7 @@ from accounts import service as accounts_service
 from accounts.roles import Role
 from config.settings import Settings
 from dashboard.app import create_app
+from dispatch.flows import dispatch_of
 from dispatch.notify import LoggingSmsSender
 from runtime.clock import ManualClock
 from tests.conftest import TEST_PASSWORD, LiveServer, serve
@@ -29,8 +30,7 @@ async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[LiveSe
 async def test_concurrent_accepts_have_exactly_one_winner(server: LiveServer) -> None:
     """Three providers accept an urgent order at once over real HTTP: one 200, two 409s."""
     runtime = server.runtime
-    assert runtime.dispatch is not None
-    runtime.dispatch.sms = LoggingSmsSender()
+    dispatch_of(runtime).sms = LoggingSmsSender()
     async with runtime.sessions() as session:
         await accounts_service.create_user(
             session,

@@ -14,6 +14,7 @@ from dashboard.app import create_app
 from dispatch import flows
 from dispatch import orders as orders_service
 from dispatch import providers as provider_service
+from dispatch.flows import dispatch_of
 from dispatch.models import DispatchTimer, ServiceOrder
 from dispatch.notify import FakeNotifier, LoggingSmsSender
 from dispatch.schemas import OrderCreate, ProviderAction, ProviderCreate
@@ -93,8 +94,7 @@ async def test_offer_expiry_fires_after_a_restart(settings: Settings) -> None:
     first_app = create_app(settings, clock=clock)
     async with first_app.router.lifespan_context(first_app):
         runtime: Runtime = first_app.state.runtime
-        assert runtime.dispatch is not None
-        runtime.dispatch.sms = LoggingSmsSender()
+        dispatch_of(runtime).sms = LoggingSmsSender()
         async with runtime.sessions() as session:
             senior = await seniors_service.create_senior(
                 session,
@@ -183,8 +183,7 @@ async def test_two_instances_on_one_database_fire_each_timer_once(settings: Sett
         first: Runtime = first_app.state.runtime
         second: Runtime = second_app.state.runtime
         for runtime in (first, second):
-            assert runtime.dispatch is not None
-            runtime.dispatch.sms = LoggingSmsSender()
+            dispatch_of(runtime).sms = LoggingSmsSender()
         async with first.sessions() as session:
             senior = await seniors_service.create_senior(
                 session,

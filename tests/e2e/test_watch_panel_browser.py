@@ -12,6 +12,7 @@ from alarms import flows
 from config.settings import Settings
 from dashboard.app import create_app
 from devices import service as devices_service
+from devices.lifespan import devices_of
 from devices.mosquitto import MosquittoProcess
 from runtime.context import Runtime
 from tests.conftest import LiveServer, serve
@@ -40,7 +41,7 @@ async def watch_server(mqtt_settings: Settings, broker: MosquittoProcess
         runtime = server.runtime
 
         async def ready(runtime: Runtime = runtime) -> bool:
-            gateway = runtime.devices.watches if runtime.devices else None
+            gateway = devices_of(runtime).watches
             return bool(gateway and gateway.uplink.connected.is_set())
 
         await wait_for(ready)
@@ -64,8 +65,9 @@ async def test_operator_sees_the_watch_position_and_locates_and_messages_it(
                                                now=runtime.clock.now())
         await session.commit()
     await sync_broker(runtime, broker)
-    assert runtime.devices is not None and runtime.devices.watches is not None
-    watch = await Watch.connect(runtime.devices.watches.port)
+    gateway = devices_of(runtime).watches
+    assert gateway is not None
+    watch = await Watch.connect(gateway.port)
     at = runtime.clock.now()
     await watch.send(f"UD,{at:%d%m%y},{at:%H%M%S},A,39.913818,N,116.363625,E,0.00,0,50,8,80,"
                      "77,1200,0,00000000,0,0")

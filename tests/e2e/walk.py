@@ -12,10 +12,12 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 from sqlalchemy import select
 
 from alarms import flows as alarm_flows
+from dispatch.flows import dispatch_of
 from dispatch.models import ServiceOrder
 from dispatch.signing import ProviderLink, sign_link
 from liveness.links import CaptureLink
 from liveness.links import sign_link as sign_capture_link
+from liveness.runtime import liveness_of
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 
@@ -55,10 +57,9 @@ async def prepare(server: LiveServer) -> Walk:
             ServiceOrder.provider_id.is_not(None)).order_by(ServiceOrder.id).limit(1))
         assert order is not None and order.provider_id is not None
         provider_id, order_id = order.provider_id, order.id
-    assert runtime.dispatch is not None and runtime.liveness is not None
     provider = sign_link(ProviderLink(provider_id, order_id, now + timedelta(hours=1)),
-                         key=runtime.dispatch.policy.link_key)
-    capture = sign_capture_link(runtime.liveness.link_key,
+                         key=dispatch_of(runtime).policy.link_key)
+    capture = sign_capture_link(liveness_of(runtime).link_key,
                                 CaptureLink(1, "kiosk", "subsidy1", now + timedelta(hours=1)))
     return Walk(provider_path=f"/p/{provider}",
                 capture_path=f"/liveness/capture?token={capture}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accounts.models import AuditEntry
 from accounts.roles import Role
-from callcenter.routing.flows import desk_of
+from callcenter.routing.lifespan import desk_of
 from callcenter.routing.rules import TaskKind
 from incidents import service as incidents_service
 from incidents.exceptions import IncidentConflictError

@@ -12,6 +12,7 @@ from accounts.models import AuditEntry
 from accounts.roles import Role
 from liveness.models import DecisionRecord, FaceTemplate, LivenessTask
 from liveness.photo_frames import photo_frames
+from liveness.runtime import liveness_of
 from liveness.templates import photo_digest, seal_template
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -33,8 +34,7 @@ async def new_senior(client: httpx.AsyncClient, headers: dict[str, str], *,
 
 
 async def enrol_directly(runtime: Runtime, senior_id: int, template: list[float]) -> None:
-    assert runtime.liveness is not None
-    key = runtime.liveness.keys.current
+    key = liveness_of(runtime).keys.current
     async with runtime.sessions() as session:
         session.add(FaceTemplate(
             senior_id=senior_id, photo_sha256=photo_digest(b"x"), enrolled_by="test",
@@ -293,12 +293,12 @@ async def test_a_tilted_photo_on_camera_is_caught_by_texture_depth(
     from liveness.analysis import analyse
     from liveness.photo_frames import Presentation
 
-    assert runtime.liveness is not None
     script = script_for([Action.TURN_LEFT])
     frames = photo_frames(photos["obama2"], seconds=script[-1].ends_at, fps=5,
                           how=Presentation(tilt_degrees=35))
-    result = await analyse(runtime.liveness.pool, frames=frames, script=script,
-                           templates=[templates["obama"]], thresholds=runtime.liveness.thresholds,
+    liveness = liveness_of(runtime)
+    result = await analyse(liveness.pool, frames=frames, script=script,
+                           templates=[templates["obama"]], thresholds=liveness.thresholds,
                            workers=2, width=320)
     assert result.verdict.outcome == "fail"
     assert "flat_face" in result.verdict.reasons

@@ -13,6 +13,7 @@ from config.settings import Settings
 from dashboard.app import create_app
 from liveness.links import CaptureLink, sign_link
 from liveness.models import LivenessTask
+from liveness.runtime import liveness_of
 from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.schemas import ConsentIn, SeniorCreate
@@ -52,8 +53,7 @@ async def consenting_senior(runtime: Runtime, *, consent: bool = True) -> int:
 
 
 def capture_link(runtime: Runtime, senior_id: int) -> str:
-    assert runtime.liveness is not None
-    return sign_link(runtime.liveness.link_key, CaptureLink(
+    return sign_link(liveness_of(runtime).link_key, CaptureLink(
         senior_id, "kiosk", "test_subsidy_staff", runtime.clock.now() + timedelta(minutes=10)))
 
 

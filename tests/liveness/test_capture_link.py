@@ -12,6 +12,7 @@ from accounts.models import AuditEntry
 from accounts.roles import Role
 from liveness.links import CaptureLink, sign_link
 from liveness.models import LivenessTask
+from liveness.runtime import liveness_of
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from tests.conftest import LoginAs
@@ -20,8 +21,7 @@ from tests.liveness.test_api import enrol_directly, frames_body, new_senior, rec
 
 def link_for(runtime: Runtime, senior_id: int, *, minutes: float = 10,
              attempt: int = 1) -> str:
-    assert runtime.liveness is not None
-    return sign_link(runtime.liveness.link_key, CaptureLink(
+    return sign_link(liveness_of(runtime).link_key, CaptureLink(
         senior_id, "home", "test_subsidy_staff", runtime.clock.now() + timedelta(minutes=minutes),
         attempt=attempt))
 

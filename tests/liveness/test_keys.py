@@ -24,6 +24,7 @@ from config.keys import BiometricKey
 from config.settings import Settings
 from dashboard.app import create_app
 from liveness.models import AuditFrame, DecisionRecord, FaceTemplate
+from liveness.runtime import liveness_of
 from liveness.templates import open_frame, open_template, seal_template
 from runtime.clock import ManualClock
 from runtime.context import Runtime
@@ -158,8 +159,7 @@ async def test_audit_frames_are_sealed_and_a_capture_link_is_spent_by_its_check(
         late = await phone.post(f"/liveness/capture/{token}/sessions/{second['id']}/frames",
                                 json=frames_body(second["nonce"], photos["obama2"]))
         assert late.status_code == 409 and "already been used" in late.json()["detail"]
-    assert runtime.liveness is not None
-    key = runtime.liveness.keys.current
+    key = liveness_of(runtime).keys.current
     async with runtime.sessions() as session:
         frames = (await session.scalars(select(AuditFrame))).all()
     assert frames and all(f.key_id == key.key_id for f in frames)
@@ -215,8 +215,7 @@ async def test_upgrading_seals_the_plain_audit_frames_of_an_older_database(
             "VALUES (1, :jpeg, '2027-01-05 09:00:00.000000')"), {"jpeg": b"\xff\xd8old"})
     await engine.dispose()
     async for runtime in started(settings):
-        assert runtime.liveness is not None
-        key = runtime.liveness.keys.current
+        key = liveness_of(runtime).keys.current
         async with runtime.sessions() as session:
             frame = await session.scalar(select(AuditFrame))
     assert frame is not None and frame.key_id == key.key_id

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from accounts import service as accounts_service
 from accounts.roles import Role
 from config.settings import Settings
+from devices.lifespan import devices_of
 from devices.mosquitto import MosquittoProcess
 from devices.watch.frames import Frame, FrameReader, encode
 from runtime.clock import ManualClock
@@ -94,7 +95,7 @@ async def watch_app(watch_settings: Settings, clock: ManualClock,
         runtime: Runtime = application.state.runtime
 
         async def gateway_up(runtime: Runtime = runtime) -> bool:
-            gateway = runtime.devices.watches if runtime.devices else None
+            gateway = devices_of(runtime).watches
             return bool(gateway and gateway.listening.is_set()
                         and gateway.uplink.connected.is_set())
 
@@ -109,8 +110,9 @@ def watch_runtime(watch_app: FastAPI) -> Runtime:
 
 
 def gateway_port(runtime: Runtime) -> int:
-    assert runtime.devices is not None and runtime.devices.watches is not None
-    return runtime.devices.watches.port
+    gateway = devices_of(runtime).watches
+    assert gateway is not None
+    return gateway.port
 
 
 async def login(http: httpx.AsyncClient, runtime: Runtime, role: Role) -> dict[str, str]:

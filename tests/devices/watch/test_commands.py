@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.roles import Role
+from devices.lifespan import devices_of
 from devices.models import DeviceCommand
 from devices.mosquitto import MosquittoProcess
 from devices.schemas import CommandRequest
@@ -139,9 +140,8 @@ async def test_last_position_with_its_age_distance_and_link(
 async def second_gateway(watch_runtime: Runtime) -> AsyncIterator[WatchGateway]:
     """Another process's gateway (a second instance, or ``anxin devices watch-gateway``) on
     the same broker and database."""
-    assert watch_runtime.devices is not None
     gateway = WatchGateway(sessions=watch_runtime.sessions, clock=watch_runtime.clock,
-                           uplink=Uplink(watch_runtime.devices.address,
+                           uplink=Uplink(devices_of(watch_runtime).address,
                                          client_id="anxin-watch-gateway-b"),
                            host="127.0.0.1", port=0, ack_timeout=2.0,
                            setup=("SOS,12349,,", "UPLOAD,300"))
