@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import CursorResult, exists, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -343,14 +346,10 @@ async def record_status(session: AsyncSession, *, call: CallLeg, status: CallSta
     """Apply a status if it is news: each status stored once, and never a step backwards.
 
     ``reached``: whether the leg already reached this status, when the caller read it along
-    with the leg (None: look).
+    with the leg (None: the INSERT finds out).
     """
-    if reached is None:
-        reached = await session.scalar(select(CallStatusChange.id).where(
-            CallStatusChange.call_id == call.id, CallStatusChange.status == status)) is not None
-    if reached:
+    if reached or not await _first_time(session, call_id=call.id, status=status, now=now):
         return False
-    await session.execute(insert(CallStatusChange).values(call_id=call.id, status=status, at=now))
     if not is_forward(CallStatus(call.status), status):
         return False
     call.status = status
@@ -361,6 +360,19 @@ async def record_status(session: AsyncSession, *, call: CallLeg, status: CallSta
         call.ended_at = now
         call.outcome = call.outcome or outcome_of(call, status)
     return True
+
+
+async def _first_time(session: AsyncSession, *, call_id: int, status: CallStatus,
+                      now: datetime) -> bool:
+    """Store that the leg reached ``status``; False when it already had. One INSERT that skips
+    a stored row, so two reports of the same news at once (the switch's event and the call's
+    own socket) store it once, and the later one is not an error."""
+    dialect = session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(CallStatusChange)
+    stored = await session.execute(
+        statement.values(call_id=call_id, status=status, at=now)
+        .on_conflict_do_nothing(index_elements=["call_id", "status"]))
+    return bool(cast(CursorResult[Any], stored).rowcount == 1)
 
 
 def outcome_of(call: CallLeg, status: CallStatus) -> str:
