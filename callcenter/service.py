@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import CursorResult, exists, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +40,12 @@ LEG_COLUMNS = tuple(c for c in CallLeg.__table__.columns if c.key != "id")
 _LEGS = CallLeg.metadata.tables[CallLeg.__tablename__]
 INSERT_LEG = insert(_LEGS).returning(_LEGS.c.id)
 INSERT_STATUS = insert(CallLeg.metadata.tables[CallStatusChange.__tablename__])
+# The same, skipping a status the leg already reached (PostgreSQL's form, then SQLite's).
+INSERT_STATUS_ONCE = {
+    postgresql: form(CallLeg.metadata.tables[CallStatusChange.__tablename__])
+    .on_conflict_do_nothing(index_elements=["call_id", "status"])
+    for postgresql, form in ((True, pg_insert), (False, sqlite_insert))
+}
 CALLBACK_KEY = "1"
 REQUESTED_CALLBACK = "requested_callback"
 # The hold words are true whether or not an operator is free (an offer may be ringing already).
@@ -350,14 +359,10 @@ async def record_status(session: AsyncSession, *, call: CallLeg, status: CallSta
     """Apply a status if it is news: each status stored once, and never a step backwards.
 
     ``reached``: whether the leg already reached this status, when the caller read it along
-    with the leg (None: look).
+    with the leg (None: the INSERT finds out).
     """
-    if reached is None:
-        reached = await session.scalar(select(CallStatusChange.id).where(
-            CallStatusChange.call_id == call.id, CallStatusChange.status == status)) is not None
-    if reached:
+    if reached or not await _first_time(session, call_id=call.id, status=status, now=now):
         return False
-    await session.execute(INSERT_STATUS, {"call_id": call.id, "status": status, "at": now})
     if not is_forward(CallStatus(call.status), status):
         return False
     call.status = status
@@ -368,6 +373,16 @@ async def record_status(session: AsyncSession, *, call: CallLeg, status: CallSta
         call.ended_at = now
         call.outcome = call.outcome or outcome_of(call, status)
     return True
+
+
+async def _first_time(session: AsyncSession, *, call_id: int, status: CallStatus,
+                      now: datetime) -> bool:
+    """Store that the leg reached ``status``; False when it already had. One INSERT that skips
+    a stored row, so two reports of the same news at once (the switch's event and the call's
+    own socket) store it once, and the later one is not an error."""
+    statement = INSERT_STATUS_ONCE[session.get_bind().dialect.name == "postgresql"]
+    stored = await session.execute(statement, {"call_id": call_id, "status": status, "at": now})
+    return bool(cast(CursorResult[Any], stored).rowcount == 1)
 
 
 def outcome_of(call: CallLeg, status: CallStatus) -> str:

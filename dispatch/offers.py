@@ -274,22 +274,37 @@ async def accept_offer(
 ) -> ServiceOrder:
     """The provider takes the order of their link; of two accepting at once, exactly one wins.
 
-    The conditional UPDATEs come first in the transaction so that racing replies queue on the
-    database's write lock and the second one finds the order no longer 'offered'.
+    The order's row is claimed first, by one guarded UPDATE, so racing replies queue on that
+    row (PostgreSQL's row lock; SQLite's write gate) and each later one finds the order no longer
+    'offered'. Claiming the offers first deadlocked on PostgreSQL: each loser held its own offer
+    and waited for the order, while the winner waited for those offers to mark them 'taken'.
     """
-    claimed = await session.execute(
-        update(Offer)
-        .where(
-            Offer.token == token,
-            Offer.provider_id == provider_id,
-            Offer.order_id == order_id,
-            Offer.state == "offered",
-            Offer.expires_at > now,
-        )
-        .values(state="accepted", answered_at=now)
-        .returning(Offer.offered_at)
+    own_offer = (
+        Offer.token == token,
+        Offer.provider_id == provider_id,
+        Offer.order_id == order_id,
+        Offer.state == "offered",
+        Offer.expires_at > now,
     )
-    offered_at = claimed.scalar()
+    won = await session.execute(
+        update(ServiceOrder)
+        .where(
+            ServiceOrder.id == order_id,
+            ServiceOrder.state == OrderState.OFFERED.value,
+            select(Offer.id).where(*own_offer).exists(),
+        )
+        .values(state=OrderState.ACCEPTED.value, provider_id=provider_id, updated_at=now)
+    )
+    offered_at = None
+    if _rows(won) == 1:  # the row is ours now: the offer's own claim cannot race another accept
+        offered_at = (
+            await session.execute(
+                update(Offer)
+                .where(*own_offer)
+                .values(state="accepted", answered_at=now)
+                .returning(Offer.offered_at)
+            )
+        ).scalar()
     if offered_at is None:
         raise OfferClosed(
             await why_closed(
@@ -304,15 +319,6 @@ async def accept_offer(
     if _rows(room) != 1:
         raise OfferClosed(
             "you already have as many jobs as your capacity allows; your reply was ignored"
-        )
-    won = await session.execute(
-        update(ServiceOrder)
-        .where(ServiceOrder.id == order_id, ServiceOrder.state == OrderState.OFFERED.value)
-        .values(state=OrderState.ACCEPTED.value, provider_id=provider_id, updated_at=now)
-    )
-    if _rows(won) != 1:
-        raise OfferClosed(
-            "this order has already been taken by another provider; your reply was ignored"
         )
     await session.execute(
         update(Offer)
@@ -343,6 +349,9 @@ async def accept_offer(
     return order
 
 
+TAKEN = "this order has already been taken by another provider; your reply was ignored"
+
+
 async def why_closed(
     session: AsyncSession, *, token: str, provider_id: int, order_id: int, now: datetime
 ) -> str:
@@ -351,10 +360,12 @@ async def why_closed(
         return "no such offer for you on this order; your reply was ignored"
     if offer.state == "offered" and offer.expires_at <= now:
         return "this offer has expired; your reply was ignored"
+    if offer.state == "offered":  # open, but the order has moved on without closing it
+        return TAKEN
     explanations = {
         "expired": "this offer has expired; your reply was ignored",
         "superseded": "this offer was withdrawn; your reply was ignored",
-        "taken": "this order has already been taken by another provider; your reply was ignored",
+        "taken": TAKEN,
         "accepted": "you have already accepted this offer",
         "declined": "you have already declined this offer",
     }

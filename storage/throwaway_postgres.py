@@ -21,6 +21,18 @@ DEFAULT_DATABASE = "anxin"
 FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "jit=off")
 
 
+# Memory-backed scratch space, where Linux offers it. Creating and dropping a database writes
+# and unlinks a few hundred files; on a busy disk that took 1-3 s per copy here, on tmpfs 50 ms.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+def memory_root() -> Path:
+    """A new folder for a throwaway server's files in memory (tmpfs), or the usual temporary
+    folder where there is none: for servers whose speed matters more than their size."""
+    parent = MEMORY_FOLDER if MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK) else None
+    return Path(tempfile.mkdtemp(prefix="anxin-pg-", dir=parent))
+
+
 class PostgresMissingError(RuntimeError):
     """PostgreSQL's server programs are not installed on this machine."""
 

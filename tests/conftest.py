@@ -25,7 +25,7 @@ from config.settings import Settings
 from dashboard.app import create_app
 from runtime.clock import ManualClock
 from runtime.context import Runtime
-from storage.throwaway_postgres import ThrowawayPostgres
+from storage.throwaway_postgres import ThrowawayPostgres, memory_root
 from tests import databases
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -61,7 +61,8 @@ def postgres_server() -> Iterator[URL]:
     if given:
         yield make_url(given)
         return
-    server = ThrowawayPostgres(port=free_port())
+    # In memory: every test copies and drops a database, which a busy disk makes slow.
+    server = ThrowawayPostgres(port=free_port(), root=memory_root())
     url = server.start()
     try:
         yield make_url(url)

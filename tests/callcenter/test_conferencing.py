@@ -43,6 +43,7 @@ async def test_contact_dialled_into_a_live_call_joins_its_conference(
     answered, the contact hears only that they join it; the leg names its parent call."""
     operator = await login_as(Role.OPERATOR)
     call_id = await answered_emergency(client, operator)
+    await runtime.bus.settled()  # the call's own events arrive before the subscription opens
     async with runtime.bus.subscribe() as subscription:
         response = await client.post(f"/api/v1/calls/{call_id}/parties", headers=operator,
                                      json={"to": "139 0000 0001", "purpose": "contact",
@@ -71,6 +72,7 @@ async def test_supervisor_monitor_leg_is_always_muted(
     """A supervisor-monitor party joins muted even when the request did not ask for it."""
     operator = await login_as(Role.OPERATOR)
     call_id = await answered_emergency(client, operator)
+    await runtime.bus.settled()  # the call's own events arrive before the subscription opens
     async with runtime.bus.subscribe() as subscription:
         leg = await conferencing.add_party(runtime, call_id=call_id, to="+8613900000009",
                                            purpose="supervisor_monitor",
@@ -120,6 +122,7 @@ async def test_operator_call_connects_straight_to_the_operator(
     """An operator's own call rings the number and, answered, is on with that operator in
     its own conference, never offered in the queue."""
     operator = await login_as(Role.OPERATOR)
+    await runtime.bus.settled()
     async with runtime.bus.subscribe() as subscription:
         response = await client.post("/api/v1/calls/outbound", headers=operator,
                                      json={"to": "139 0000 0002"})

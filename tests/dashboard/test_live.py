@@ -87,6 +87,7 @@ async def test_reconnect_resumes_with_what_was_missed(server: LiveServer) -> Non
         last = await receive(ws)
     for number in (2, 3, 4):
         await add_senior(server, token, number)
+    await server.runtime.bus.settled()  # all three reached the log before the reconnect
     query = f"?epoch={snapshot['epoch']}&since={last['seq']}"
     async with websockets.connect(ws_url(server, query), additional_headers=headers) as ws:
         resume = await receive(ws)

@@ -90,6 +90,7 @@ async def test_dispatchers_get_orders_but_no_caller_numbers(server: LiveServer) 
     operator = await token_for(server, Role.OPERATOR)
     dispatcher = await token_for(server, Role.DISPATCHER)
     senior = await post(server, "/api/v1/seniors", operator, senior_body(phones=[CALLER]))
+    await server.runtime.bus.settled()  # the senior's event belongs before the snapshot
     async with websockets.connect(ws_url(server), additional_headers=bearer(dispatcher)) as ws:
         snapshot = await receive(ws)
         await ring_and_text(server, operator)

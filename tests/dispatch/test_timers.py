@@ -76,6 +76,9 @@ async def test_an_unanswered_offer_times_out_and_the_next_provider_is_offered(
     clock.advance(2)
 
     async def moved_on() -> bool:
+        # Time goes on as it would: a loop still busy with the 179 s round when the clock moved
+        # went back to sleep from 181 s, and wakes only when the clock passes 182 s.
+        clock.advance(0.1)
         return list(await open_offers(runtime, order_id)) == [second]
 
     await eventually(moved_on)

@@ -31,6 +31,7 @@ async def test_ack_by_one_operator_moves_for_the_other(demo_server: LiveServer,
                                    at=runtime.clock.now())
     for page in pages:
         await page.wait_for_selector("#alarm-rows tr[data-priority='1'][data-state=raised]")
+        await page.wait_for_selector("#alarm-rows tr[data-priority='4']")  # the next event
         priorities = await page.locator("#alarm-rows tr").evaluate_all(
             "rows => rows.map(r => r.dataset.priority)")
         assert priorities == ["1", "4"]

@@ -75,8 +75,13 @@ async def test_admin_creates_edits_and_signs_out_an_account(
         headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
         assert (await http.get("/api/v1/auth/me", headers=headers)).json()["role"] == \
             "supervisor"
+        # The edit's message names operator7 too: wait for the revoke's own.
+        saved = await page.locator("#staff-message").inner_text()
         await row.locator("button.revoke").click()
-        await page.wait_for_selector("#staff-message:has-text('operator7')")
+        await page.wait_for_function(
+            "(saved) => document.querySelector('#staff-message').textContent !== saved",
+            arg=saved)
+        assert "operator7" in await page.locator("#staff-message").inner_text()
         assert (await http.get("/api/v1/auth/me", headers=headers)).status_code == 401
     await page.fill("#staff-new-username", "operator7")
     await page.fill("#staff-new-name", "again")
