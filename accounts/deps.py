@@ -15,6 +15,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.scope import enter_scope
 
 SESSION_COOKIE = "anxin_session"
 
@@ -49,6 +50,10 @@ async def current_user(
     except AuthenticationError as error:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error),
                             headers={"WWW-Authenticate": "Bearer"}) from error
+    # The one place scope is applied: every query of the rest of this request sees only the
+    # caller's areas (storage/scope.py), and a 404 names who asked (dashboard/errors.py).
+    enter_scope(await service.scope_of_user(session, user))
+    connection.state.staff_username = user.username
     # End the read so the request gives its pooled connection back while it waits elsewhere
     # (the routing desk's lock, a worker): twenty desks waiting with one connection each
     # exhausted the pool, and the lock's holder could not get one.

@@ -12,8 +12,9 @@ from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
+from areas.exceptions import AreaOutsideScopeError, UnknownAreaError
 from runtime.deps import RuntimeDep, SessionDep
-from seniors import service
+from seniors import areas, service
 from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
 from seniors.models import Senior
 from seniors.schemas import (
@@ -80,6 +81,8 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
         senior = await service.create_senior(session, data=body, now=runtime.clock.now())
     except DuplicateResidentIdError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    except (AreaOutsideScopeError, UnknownAreaError) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     await _audit(session, runtime, user, "senior.create", senior.id)
     await session.commit()
     runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
@@ -102,13 +105,21 @@ async def read(senior_id: RowId, user: Reader, runtime: RuntimeDep,
 async def update(senior_id: RowId, body: SeniorUpdate, user: Editor, runtime: RuntimeDep,
                  session: SessionDep) -> SeniorOut:
     """Change some fields of a senior's record."""
+    before = (await _load(session, senior_id)).area_code
     try:
         senior, fields = await service.update_senior(
             session, senior_id=senior_id, data=body, now=runtime.clock.now()
         )
     except SeniorNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except (AreaOutsideScopeError, UnknownAreaError) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     await _audit(session, runtime, user, "senior.update", senior_id, fields=fields)
+    if senior.area_code != before and senior.area_code is not None:
+        moved = await areas.move_open_work(session, senior_id=senior_id,
+                                           area_code=senior.area_code)
+        await _audit(session, runtime, user, "senior.move", senior_id, from_area=before,
+                     to_area=senior.area_code, moved=moved)
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
                                            "fields": fields}, roles=audience("senior.updated"))
