@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from accounts import service
@@ -18,6 +19,12 @@ from runtime.deps import RuntimeDep, SessionDep
 from runtime.scope import enter_scope
 
 SESSION_COOKIE = "anxin_session"
+
+# What a path names (senior_id, alarm_id, …) must be in the caller's areas before any route
+# runs: each guard, registered by the app, raises that record's own 404 when the record is
+# missing or outside them, so a route added later with such a parameter is covered too.
+PathGuard = Callable[[AsyncSession, str], Awaitable[None]]
+PATH_GUARDS: dict[str, PathGuard] = {}
 
 
 def login_policy(settings: Settings) -> service.LoginPolicy:
@@ -54,6 +61,10 @@ async def current_user(
     # caller's areas (storage/scope.py), and a 404 names who asked (dashboard/errors.py).
     enter_scope(await service.scope_of_user(session, user))
     connection.state.staff_username = user.username
+    for name, value in connection.path_params.items():
+        guard = PATH_GUARDS.get(name)
+        if guard is not None:
+            await guard(session, str(value))
     # End the read so the request gives its pooled connection back while it waits elsewhere
     # (the routing desk's lock, a worker): twenty desks waiting with one connection each
     # exhausted the pool, and the lock's holder could not get one.

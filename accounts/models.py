@@ -57,8 +57,9 @@ class StaffSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AuditEntry(Base):
-    """Who did what to which record, and when."""
+class AuditEntry(AreaScoped, Base):
+    """Who did what to which record, and when; its area is the actor's (a centre's
+    supervisors read what their own staff did)."""
 
     __tablename__ = "audit_log"
 

@@ -18,8 +18,9 @@ from accounts.models import AuditEntry, CentreMember, LoginFailures, StaffSessio
 from accounts.passwords import DUMMY_HASH, PasswordWork, hash_password
 from accounts.roles import Role
 from areas import service as areas_service
+from areas.codes import REGION
 from areas.models import Centre
-from runtime.scope import EVERYWHERE, AreaScope
+from runtime.scope import EVERYWHERE, AreaScope, current_scope
 
 REGION_CENTRE = "region"  # the regional supervision centre every installation starts with
 
@@ -246,10 +247,13 @@ async def record_audit(
     subject_id: str | None,
     now: datetime,
     detail: dict[str, object] | None = None,
+    area_code: str | None = None,
 ) -> None:
-    """Add one audit entry to the caller's transaction."""
+    """Add one audit entry to the caller's transaction; it belongs to ``area_code``, else to
+    the actor's own area (whose supervisors read it)."""
+    area = area_code or areas_service.home_area(current_scope()) or REGION
     session.add(AuditEntry(at=now, actor=actor, action=action, subject_type=subject_type,
-                           subject_id=subject_id, detail=detail or {}))
+                           subject_id=subject_id, detail=detail or {}, area_code=area))
 
 
 @dataclass(frozen=True)

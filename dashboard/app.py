@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router)
     audit_names.register("senior", seniors_service.names_of)
     seniors_areas.register_move("alarms", alarms_service.move_open_alarms)
+    scoping.guard_paths()
     seniors_areas.register_move("devices", devices_service.move_devices)
     if not open_docs:
         app.include_router(api_docs.router)

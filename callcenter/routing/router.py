@@ -32,6 +32,7 @@ from callcenter.routing.schemas import (
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep
 from runtime.problems import Problem
+from runtime.scope import current_scope
 from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -133,7 +134,15 @@ async def complete(task_id: RowId, user: Agent, runtime: RuntimeDep) -> None:
 async def queue(user: Supervisor, runtime: RuntimeDep) -> list[TaskOut]:
     """Open and in-hand tasks, most urgent and longest waiting first."""
     tasks = sorted(desk_of(runtime).router.tasks.values(), key=lambda t: t.sort_key())
-    return [_task_out(t, runtime) for t in tasks]
+    return [_task_out(t, runtime) for t in tasks if _in_scope(t, runtime)]
+
+
+def _in_scope(task: Task, runtime: Runtime) -> bool:
+    """The desk's queue lives in memory, not behind the query filter: a task shows where
+    its subject's area is (a call from an unknown number belongs to no centre yet)."""
+    subject = desk_of(runtime).subject_of(task)
+    area = subject.area_code if subject else None
+    return area is None or current_scope().covers(area)
 
 
 @router.get("/operators", response_model=list[OperatorOut])

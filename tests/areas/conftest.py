@@ -29,7 +29,8 @@ class Station:
     senior_id: int = 0
     alarm_id: int = 0
     device_id: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # its operator
+    supervisor: dict[str, str] = field(default_factory=dict)
 
     @property
     def senior_name(self) -> str:
@@ -103,10 +104,14 @@ async def world(runtime: Runtime, client: httpx.AsyncClient) -> World:
     await furnish(runtime, manzhouli, "150781", 2)
     for username, role, centre in (("erenhot_op", Role.OPERATOR, "erenhot"),
                                    ("manzhouli_op", Role.OPERATOR, "manzhouli"),
+                                   ("erenhot_sup", Role.SUPERVISOR, "erenhot"),
+                                   ("manzhouli_sup", Role.SUPERVISOR, "manzhouli"),
                                    ("xilingol_sup", Role.SUPERVISOR, "xilingol"),
                                    ("region_sup", Role.SUPERVISOR, "region")):
         await add_staff(runtime, username, role, (centre,))
     erenhot.headers = await login(client, "erenhot_op")
     manzhouli.headers = await login(client, "manzhouli_op")
+    erenhot.supervisor = await login(client, "erenhot_sup")
+    manzhouli.supervisor = await login(client, "manzhouli_sup")
     return World(erenhot, manzhouli, await login(client, "region_sup"),
                  await login(client, "xilingol_sup"))

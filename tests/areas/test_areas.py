@@ -100,7 +100,7 @@ async def test_the_migration_maps_districts_to_codes(tmp_path: Path) -> None:
             "'2026-01-01')"))
         await connection.run_sync(_fill_as_the_migration_does)
         rows = (await connection.execute(select(Senior.name, Senior.area_code))).all()
-        areas = {name: code for name, code in rows}
+        areas = dict(rows)
         staff = (await connection.execute(select(StaffUser.area_code))).scalar_one()
         member = (await connection.execute(select(CentreMember.centre_id,
                                                   CentreMember.role))).one()

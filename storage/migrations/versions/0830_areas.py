@@ -36,7 +36,8 @@ AREAS = (
     ('150781', '150700', '满洲里市', 'Manzhouli'),
 )
 REGION = "150000"
-AREA_TABLES = ("seniors", "devices", "dispatch_providers", "staff_users", "alarms")
+AREA_TABLES = ("seniors", "devices", "dispatch_providers", "staff_users", "alarms",
+               "audit_log")
 
 
 def upgrade() -> None:
