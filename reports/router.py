@@ -13,6 +13,9 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
+from callcenter.routing.rules import OperatorState
+from reports import areas as report_areas
+from reports import centres as report_centres
 from reports import export, service
 from runtime.csv_export import CsvExport
 from runtime.deps import RuntimeDep, SessionDep
@@ -20,14 +23,50 @@ from runtime.deps import RuntimeDep, SessionDep
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR, Role.SUBSIDY_STAFF,
                                                      Role.ADMIN}))]
+Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AreaRow(BaseModel):
+    """One area's figures with everything under it (reports/areas.py)."""
+
+    code: str
+    parent_code: str | None
+    name_zh: str
+    name_en: str
+    seniors: int
+    alarms: int
+    orders: int
+
+
+class CentreRow(BaseModel):
+    """A centre in the supervisor's tree, in words (reports/centres.py)."""
+
+    slug: str
+    name_zh: str
+    name_en: str
+    parent_slug: str | None
+    depth: int
+    open_alarms: int
+    on_duty: list[str]
 
 
 class MonthlyReport(BaseModel):
     month: str
     district: str | None
     districts: list[dict[str, Any]]
+    areas: list[AreaRow] = []
+
+
+@router.get("/centres", response_model=list[CentreRow])
+async def centres(user: Supervisor, runtime: RuntimeDep, session: SessionDep) -> list[CentreRow]:
+    """The centres the caller oversees, parents first: open alarms and operators on duty."""
+    desk = runtime.routing
+    on_duty = {op.username for op in desk.router.operators.values()
+               if op.state != OperatorState.OFFLINE} if desk is not None else set()
+    tree = await report_centres.centre_tree(session, on_duty=on_duty)
+    return [CentreRow.model_validate(row, from_attributes=True) for row in tree]
 
 
 @router.get("/monthly", response_model=MonthlyReport,
@@ -59,5 +98,8 @@ async def monthly(user: Reader, runtime: RuntimeDep, session: SessionDep,
     if format == "xlsx":
         return Response(export.xlsx(figures, month=month), media_type=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    rolled = await report_areas.rolled_up(session, month=span)
     return MonthlyReport(month=month, district=district,
-                         districts=[one.as_dict() for one in figures])
+                         districts=[one.as_dict() for one in figures],
+                         areas=[AreaRow.model_validate(row, from_attributes=True)
+                                for row in rolled])

@@ -86,7 +86,7 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
     await _audit(session, runtime, user, "senior.create", senior.id)
     await session.commit()
     runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
-                        roles=audience("senior.created"))
+                        roles=audience("senior.created"), area=senior.area_code)
     return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
@@ -122,7 +122,8 @@ async def update(senior_id: RowId, body: SeniorUpdate, user: Editor, runtime: Ru
                      to_area=senior.area_code, moved=moved)
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
-                                           "fields": fields}, roles=audience("senior.updated"))
+                                           "fields": fields}, roles=audience("senior.updated"),
+                        area=senior.area_code)
     return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
@@ -163,10 +164,11 @@ async def archive(senior_id: RowId, user: Archiver, runtime: RuntimeDep,
                   session: SessionDep) -> None:
     """Archive a senior (moved away or deceased); the record and its history are kept."""
     try:
-        await service.archive_senior(session, senior_id=senior_id, now=runtime.clock.now())
+        archived = await service.archive_senior(session, senior_id=senior_id,
+                                                now=runtime.clock.now())
     except SeniorNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     await _audit(session, runtime, user, "senior.archive", senior_id)
     await session.commit()
     runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)},
-                        roles=audience("senior.archived"))
+                        roles=audience("senior.archived"), area=archived.area_code)

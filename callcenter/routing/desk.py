@@ -294,7 +294,7 @@ class RoutingDesk:
                     "kind": task.kind.value if task else None, "ref": task.ref if task else None,
                     "priority": task.priority if task else None,
                     "subject": subject.as_json() if subject else None,
-                }, roles=audience("routing.offer"))
+                }, roles=audience("routing.offer"), area=subject.area_code if subject else None)
             elif isinstance(action, Withdrawn):
                 self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
                                                                "to": list(action.operators)},

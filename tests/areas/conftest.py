@@ -93,8 +93,12 @@ async def furnish(runtime: Runtime, station: Station, area: str, serial: int) ->
 
 @pytest.fixture
 async def world(runtime: Runtime, client: httpx.AsyncClient) -> World:
-    """Erenhot and Manzhouli furnished, with an operator each, a league supervisor over
-    Erenhot and a region supervisor over everything."""
+    """Erenhot and Manzhouli furnished, with an operator and a supervisor each, a league
+    supervisor over Erenhot and a region supervisor over everything."""
+    return await build_world(runtime, client)
+
+
+async def build_world(runtime: Runtime, client: httpx.AsyncClient) -> World:
     async with runtime.sessions() as session:
         await areas_demo.seed_centres(session)
         await session.commit()

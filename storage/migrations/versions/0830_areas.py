@@ -14,7 +14,8 @@ revision: str = "0830_areas"
 down_revision: str | Sequence[str] | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = ("areas",)
 depends_on: str | Sequence[str] | None = ("0002_accounts_http_lockout", "0012_rule_cursors",
-                                          "0304_devices_watch_commands", "0404_dispatch_keys")
+                                          "0304_devices_watch_commands", "0404_dispatch_keys",
+                                          "0700_cluster_bus_log_leases")
 
 # The areas the first deployment serves (a copy: later rows come from areas/codes.py through
 # the demo or an operator, so this revision never changes with that table).
@@ -59,6 +60,8 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("area_code", sa.String(length=12), nullable=True))
         op.create_index(f"ix_{table}_area_code", table, ["area_code"])
     _fill_areas()
+    # The live feed's log: an event names the area it is about (none: every centre hears it).
+    op.add_column("bus_log", sa.Column("area_code", sa.String(length=12), nullable=True))
 
 
 def _create_tables() -> None:
@@ -125,6 +128,8 @@ def _fill_areas() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bus_log") as batch:
+        batch.drop_column("area_code")
     for table in AREA_TABLES:
         op.drop_index(f"ix_{table}_area_code", table_name=table)
         with op.batch_alter_table(table) as batch:
