@@ -47,7 +47,7 @@ def publish_about(server: LiveServer, station: Station, area: str) -> None:
 
 
 async def heard_until_end(ws: Any) -> list[tuple[str, str, str]]:
-    heard = []
+    heard: list[tuple[str, str, str]] = []
     while True:
         message = await receive(ws)
         if message.get("topic") == END:
