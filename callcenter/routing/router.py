@@ -64,6 +64,7 @@ async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
     """My state, what is offered to me now, and what I am working on."""
     desk = desk_of(runtime)
     desk.arrive(user.username)
+    desk.serves(user.username, current_scope().prefixes)
     operator = desk.router.operators.get(user.username)
     tasks = list(desk.router.tasks.values())
     return MyDesk(
@@ -78,6 +79,7 @@ async def my_desk(user: Agent, runtime: RuntimeDep) -> MyDesk:
 async def set_my_state(body: StateIn, user: Agent, runtime: RuntimeDep) -> OperatorOut:
     """Go available, take a break, or log off the queue."""
     desk_of(runtime).arrive(user.username)
+    desk_of(runtime).serves(user.username, current_scope().prefixes)
     try:
         operator = await desk_of(runtime).set_state(user.username, OperatorState(body.state))
     except RoutingError as error:
