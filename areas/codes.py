@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.scope import PLATFORM_AREA
+
 
 @dataclass(frozen=True, slots=True)
 class AreaRow:
@@ -19,7 +21,7 @@ class AreaRow:
     name_en: str
 
 
-REGION = "150000"
+REGION = PLATFORM_AREA
 
 AREAS: tuple[AreaRow, ...] = (
     AreaRow(REGION, None, "内蒙古自治区", "Inner Mongolia Autonomous Region"),

@@ -18,12 +18,16 @@ from runtime.scope import current_scope
 from storage.base import Base
 
 SENIORS_TABLE = "seniors"
+# The root of the area tree (the autonomous region): a row written without an area belongs to
+# it, so the region's supervisors see it and no station does (areas/codes.py names it REGION).
+PLATFORM_AREA = "150000"
 
 
 class AreaScoped:
     """Rows that carry the GB/T 2260 code of the area they belong to."""
 
-    area_code: Mapped[str | None] = mapped_column(String(12), index=True, nullable=True)
+    area_code: Mapped[str | None] = mapped_column(String(12), index=True, nullable=True,
+                                                  default=PLATFORM_AREA)
 
     @classmethod
     def in_areas(cls, prefixes: frozenset[str]) -> ColumnElement[bool]:
