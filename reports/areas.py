@@ -6,8 +6,8 @@ may see, so a parent they do not serve would show a part as if it were the whole
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,11 @@ from seniors.models import Senior
 FIGURES = ("seniors", "alarms", "orders")
 
 
-@dataclass(frozen=True, slots=True)
-class AreaFigures:
+class AreaFigures(BaseModel):
+    """One area's figures with everything under it."""
+
+    model_config = ConfigDict(frozen=True)
+
     code: str
     parent_code: str | None
     name_zh: str
@@ -41,8 +44,8 @@ async def rolled_up(session: AsyncSession, *, month: Month) -> list[AreaFigures]
         for ancestor in _lineage(code, areas):
             totals[ancestor].update(counts)
     scope = current_scope()
-    return [AreaFigures(code, area.parent_code, area.name_zh, area.name_en,
-                        *(totals[code][name] for name in FIGURES))
+    return [AreaFigures(code=code, parent_code=area.parent_code, name_zh=area.name_zh,
+                        name_en=area.name_en, **{name: totals[code][name] for name in FIGURES})
             for code, area in sorted(areas.items())
             if scope.covers(code) and any(totals[code].values())]
 

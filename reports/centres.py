@@ -3,8 +3,7 @@ whole subtree's) and the operators on duty who work for it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +15,11 @@ from runtime.scope import current_scope
 from storage.scope import area_matches
 
 
-@dataclass(frozen=True, slots=True)
-class CentreStatus:
+class CentreStatus(BaseModel):
+    """A centre in the supervisor's tree, in words."""
+
+    model_config = ConfigDict(frozen=True)
+
     slug: str
     name_zh: str
     name_en: str
@@ -38,9 +40,11 @@ async def centre_tree(session: AsyncSession, *, on_duty: set[str]) -> list[Centr
     for centre in _tree_order(centres):
         parent = by_id.get(centre.parent_id) if centre.parent_id else None
         rows.append(CentreStatus(
-            centre.slug, centre.name_zh, centre.name_en, parent.slug if parent else None,
-            _depth(centre, by_id), await _open_alarms(session, centre.area_code),
-            sorted(name for username, name in staff.get(centre.id, []) if username in on_duty)))
+            slug=centre.slug, name_zh=centre.name_zh, name_en=centre.name_en,
+            parent_slug=parent.slug if parent else None, depth=_depth(centre, by_id),
+            open_alarms=await _open_alarms(session, centre.area_code),
+            on_duty=sorted(name for username, name in staff.get(centre.id, [])
+                           if username in on_duty)))
     return rows
 
 

@@ -28,45 +28,21 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class AreaRow(BaseModel):
-    """One area's figures with everything under it (reports/areas.py)."""
-
-    code: str
-    parent_code: str | None
-    name_zh: str
-    name_en: str
-    seniors: int
-    alarms: int
-    orders: int
-
-
-class CentreRow(BaseModel):
-    """A centre in the supervisor's tree, in words (reports/centres.py)."""
-
-    slug: str
-    name_zh: str
-    name_en: str
-    parent_slug: str | None
-    depth: int
-    open_alarms: int
-    on_duty: list[str]
-
-
 class MonthlyReport(BaseModel):
     month: str
     district: str | None
     districts: list[dict[str, Any]]
-    areas: list[AreaRow] = []
+    areas: list[report_areas.AreaFigures] = []
 
 
-@router.get("/centres", response_model=list[CentreRow])
-async def centres(user: Supervisor, runtime: RuntimeDep, session: SessionDep) -> list[CentreRow]:
+@router.get("/centres", response_model=list[report_centres.CentreStatus])
+async def centres(user: Supervisor, runtime: RuntimeDep, session: SessionDep
+                  ) -> list[report_centres.CentreStatus]:
     """The centres the caller oversees, parents first: open alarms and operators on duty."""
     desk = runtime.routing
     on_duty = {op.username for op in desk.router.operators.values()
                if op.state != OperatorState.OFFLINE} if desk is not None else set()
-    tree = await report_centres.centre_tree(session, on_duty=on_duty)
-    return [CentreRow.model_validate(row, from_attributes=True) for row in tree]
+    return await report_centres.centre_tree(session, on_duty=on_duty)
 
 
 @router.get("/monthly", response_model=MonthlyReport,
@@ -100,6 +76,4 @@ async def monthly(user: Reader, runtime: RuntimeDep, session: SessionDep,
             "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
     rolled = await report_areas.rolled_up(session, month=span)
     return MonthlyReport(month=month, district=district,
-                         districts=[one.as_dict() for one in figures],
-                         areas=[AreaRow.model_validate(row, from_attributes=True)
-                                for row in rolled])
+                         districts=[one.as_dict() for one in figures], areas=rolled)
