@@ -73,7 +73,7 @@ async def _own_figures(session: AsyncSession, month: Month) -> dict[str, Counter
         .group_by(Senior.area_code),
     }
     for name, query in queries.items():
-        for code, count in (await session.execute(query)).tuples():
+        for code, count in (await session.execute(query)).all():
             if code is not None:
                 own.setdefault(code, Counter())[name] += int(count)
     return own

@@ -81,6 +81,6 @@ async def _staff_by_centre(session: AsyncSession) -> dict[int, list[tuple[str, s
         select(CentreMember.centre_id, StaffUser.username, StaffUser.display_name)
         .join(StaffUser, StaffUser.id == CentreMember.user_id))
     staff: dict[int, list[tuple[str, str]]] = {}
-    for centre_id, username, name in rows.tuples():
+    for centre_id, username, name in rows.all():
         staff.setdefault(centre_id, []).append((username, name))
     return staff
