@@ -12,13 +12,16 @@ from accounts import service
 from accounts.roles import Role
 from config.settings import Settings
 
-DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
-    ("admin", "系统管理员", Role.ADMIN),
-    ("supervisor1", "值班长 王丽", Role.SUPERVISOR),
-    ("operator1", "值班员 李娜", Role.OPERATOR),
-    ("operator2", "值班员 张伟", Role.OPERATOR),
-    ("dispatcher1", "派单员 刘强", Role.DISPATCHER),
-    ("subsidy1", "补贴经办 赵敏", Role.SUBSIDY_STAFF),
+# (username, display name, role, the centres they work for)
+DEMO_ACCOUNTS: tuple[tuple[str, str, Role, tuple[str, ...]], ...] = (
+    ("admin", "系统管理员", Role.ADMIN, ("region",)),
+    ("supervisor1", "值班长 王丽", Role.SUPERVISOR, ("region",)),
+    ("operator1", "值班员 李娜", Role.OPERATOR, ("hohhot",)),
+    ("operator2", "值班员 张伟", Role.OPERATOR, ("hohhot",)),
+    ("dispatcher1", "派单员 刘强", Role.DISPATCHER, ("hohhot",)),
+    ("subsidy1", "补贴经办 赵敏", Role.SUBSIDY_STAFF, ("hohhot",)),
+    ("erlian1", "二连浩特值班员 巴特尔", Role.OPERATOR, ("erenhot",)),
+    ("manzhouli1", "满洲里值班员 其其格", Role.OPERATOR, ("manzhouli",)),
 )
 
 
@@ -41,9 +44,9 @@ async def seed_accounts(session: AsyncSession, *, settings: Settings,
     """Create the demo accounts that are missing; returns the usernames created."""
     password = demo_password(settings)
     created = []
-    for username, display_name, role in DEMO_ACCOUNTS:
+    for username, display_name, role, centres in DEMO_ACCOUNTS:
         if await service.get_user_by_username(session, username) is None:
             await service.create_user(session, username=username, display_name=display_name,
-                                      role=role, password=password, now=now)
+                                      role=role, password=password, now=now, centres=centres)
             created.append(username)
     return created

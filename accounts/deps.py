@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from accounts import service
@@ -15,8 +16,16 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.scope import enter_scope
 
 SESSION_COOKIE = "anxin_session"
+
+# What a path names (senior_id, alarm_id, …) must be in the caller's areas before a route
+# that checks roles (require_roles) runs: each guard, registered by the app, raises that
+# record's own 404 when it is missing or outside them, so a route added later with such a
+# parameter is covered too.
+PathGuard = Callable[[AsyncSession, str], Awaitable[None]]
+PATH_GUARDS: dict[str, PathGuard] = {}
 
 
 def login_policy(settings: Settings) -> service.LoginPolicy:
@@ -49,6 +58,10 @@ async def current_user(
     except AuthenticationError as error:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error),
                             headers={"WWW-Authenticate": "Bearer"}) from error
+    # The one place scope is applied: every query of the rest of this request sees only the
+    # caller's areas (storage/scope.py), and a 404 names who asked (dashboard/errors.py).
+    enter_scope(await service.scope_of_user(session, user))
+    connection.state.staff_username = user.username
     # End the read so the request gives its pooled connection back while it waits elsewhere
     # (the routing desk's lock, a worker): twenty desks waiting with one connection each
     # exhausted the pool, and the lock's holder could not get one.
@@ -59,17 +72,29 @@ async def current_user(
 CurrentUser = Annotated[StaffUser, Depends(current_user)]
 
 
-def require_roles(roles: Iterable[Role]) -> Callable[[StaffUser], Awaitable[StaffUser]]:
+async def guard_path(connection: HTTPConnection, session: AsyncSession) -> None:
+    """After the role check (a role that may not act still gets its 403): the records the
+    path names must be in the caller's areas."""
+    for name, value in connection.path_params.items():
+        guard = PATH_GUARDS.get(name)
+        if guard is not None:
+            await guard(session, str(value))
+
+
+def require_roles(roles: Iterable[Role]
+                  ) -> Callable[[StaffUser, HTTPConnection, AsyncSession], Awaitable[StaffUser]]:
     """A dependency that lets in the given roles (and admin) and answers 403 to the rest."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    async def check(user: CurrentUser) -> StaffUser:
+    async def check(user: CurrentUser, connection: HTTPConnection,
+                    session: SessionDep) -> StaffUser:
         if user.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 f"role {user.role!r} may not do this; needs one of "
                 f"{', '.join(sorted(allowed))}",
             )
+        await guard_path(connection, session)
         return user
 
     return check

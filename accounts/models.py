@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import AreaScoped
 from storage.types import UTCDateTime
 
 
-class StaffUser(Base):
+class StaffUser(AreaScoped, Base):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,8 +57,9 @@ class StaffSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AuditEntry(Base):
-    """Who did what to which record, and when."""
+class AuditEntry(AreaScoped, Base):
+    """Who did what to which record, and when; its area is the actor's (a centre's
+    supervisors read what their own staff did)."""
 
     __tablename__ = "audit_log"
 
@@ -68,3 +70,15 @@ class AuditEntry(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class CentreMember(Base):
+    """A staff member works for a centre (areas/models.py) with a role there."""
+
+    __tablename__ = "centre_members"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))

@@ -14,9 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.exceptions import AuthenticationError, StaffNotFoundError, UsernameTakenError
-from accounts.models import AuditEntry, LoginFailures, StaffSession, StaffUser
+from accounts.models import AuditEntry, CentreMember, LoginFailures, StaffSession, StaffUser
 from accounts.passwords import DUMMY_HASH, PasswordWork, hash_password
 from accounts.roles import Role
+from areas import service as areas_service
+from areas.codes import REGION
+from areas.models import Centre
+from runtime.scope import EVERYWHERE, AreaScope, current_scope
+
+REGION_CENTRE = "region"  # the regional supervision centre every installation starts with
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,11 @@ async def create_user(
     role: Role,
     password: str,
     now: datetime,
+    centres: Sequence[str] = (REGION_CENTRE,),
 ) -> StaffUser:
+    """A staff account working for ``centres`` (slugs) with ``role`` in each; its own area
+    is its first centre's."""
+    served = [await areas_service.centre_by_slug(session, slug) for slug in centres]
     user = StaffUser(
         username=username,
         display_name=display_name,
@@ -51,13 +61,27 @@ async def create_user(
         active=True,
         failed_logins=0,
         created_at=now,
+        area_code=served[0].area_code if served else None,
     )
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as error:
         raise UsernameTakenError(f"username {username!r} is already taken") from error
+    session.add_all(CentreMember(user_id=user.id, centre_id=centre.id, role=role.value)
+                    for centre in served)
+    await session.flush()
     return user
+
+
+async def scope_of_user(session: AsyncSession, user: StaffUser) -> AreaScope:
+    """The areas ``user`` may see: every area for an admin, else their centres' subtrees (a
+    member of the region centre sees the whole region)."""
+    if user.role == Role.ADMIN:
+        return EVERYWHERE
+    query = (select(Centre.area_code).join(CentreMember, CentreMember.centre_id == Centre.id)
+             .where(CentreMember.user_id == user.id))
+    return areas_service.scope_of_areas((await session.scalars(query)).all())
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> StaffUser | None:
@@ -211,6 +235,7 @@ async def user_for_token(session: AsyncSession, *, token: str, now: datetime) ->
         select(StaffUser, StaffSession.expires_at)
         .join(StaffSession, StaffSession.user_id == StaffUser.id)
         .where(StaffSession.token_hash == _token_hash(token))
+        .execution_options(everywhere=True)  # who is asking comes before what they may see
     )
     row = result.one_or_none()
     if row is None or row.expires_at <= now or not row.StaffUser.active:
@@ -232,10 +257,13 @@ async def record_audit(
     subject_id: str | None,
     now: datetime,
     detail: dict[str, object] | None = None,
+    area_code: str | None = None,
 ) -> None:
-    """Add one audit entry to the caller's transaction."""
+    """Add one audit entry to the caller's transaction; it belongs to ``area_code``, else to
+    the actor's own area (whose supervisors read it)."""
+    area = area_code or areas_service.home_area(current_scope()) or REGION
     session.add(AuditEntry(at=now, actor=actor, action=action, subject_type=subject_type,
-                           subject_id=subject_id, detail=detail or {}))
+                           subject_id=subject_id, detail=detail or {}, area_code=area))
 
 
 @dataclass(frozen=True)

@@ -85,29 +85,32 @@ def alarm_payload(alarm: Alarm, senior: AlarmSenior) -> dict[str, object]:
 
 
 def publish_raised(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.raised", alarm_payload(alarm, senior), roles=audience("alarm.raised"))
+    bus.publish("alarm.raised", alarm_payload(alarm, senior), roles=audience("alarm.raised"),
+                area=alarm.area_code)
 
 
 def publish_updated(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.updated", alarm_payload(alarm, senior), roles=audience("alarm.updated"))
+    bus.publish("alarm.updated", alarm_payload(alarm, senior), roles=audience("alarm.updated"),
+                area=alarm.area_code)
 
 
 def publish_acknowledged(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
     bus.publish("alarm.acknowledged", {**alarm_payload(alarm, senior),
                                        "by": alarm.acknowledged_by},
-                roles=audience("alarm.acknowledged"))
+                roles=audience("alarm.acknowledged"), area=alarm.area_code)
 
 
 def publish_resolved(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
     bus.publish("alarm.resolved", {**alarm_payload(alarm, senior), "by": alarm.resolved_by},
-                roles=audience("alarm.resolved"))
+                roles=audience("alarm.resolved"), area=alarm.area_code)
 
 
 def publish_escalated(bus: EventBus, alarm: Alarm, senior: AlarmSenior, level: int) -> None:
     """Levels 1 and 2 re-alert every operator; level 3 goes to supervisors."""
     payload = {**alarm_payload(alarm, senior), "level": level}
     bus.publish("alarm.escalated", payload,
-                roles=SUPERVISORS if level >= 3 else audience("alarm.escalated"))
+                roles=SUPERVISORS if level >= 3 else audience("alarm.escalated"),
+                area=alarm.area_code)
 
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:

@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import AreaScoped, SeniorScoped
 from storage.types import UTCDateTime
 
 
-class Alarm(Base):
+class Alarm(AreaScoped, Base):
     """One alarm; repeats of the same open condition update it instead of opening another.
 
     ``open_key`` is ``"<senior>:<kind>"`` while the alarm is open and NULL once resolved; its
@@ -55,7 +56,7 @@ class AlarmStep(Base):
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
 
-class AlarmProfile(Base):
+class AlarmProfile(SeniorScoped, Base):
     """A senior's own alarm settings; absent fields fall back to the defaults."""
 
     __tablename__ = "alarm_profiles"
@@ -70,7 +71,7 @@ class AlarmProfile(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
 
-class SeniorActivity(Base):
+class SeniorActivity(SeniorScoped, Base):
     """What the home sensors last said about a senior: the state behind time-based rules."""
 
     __tablename__ = "senior_activity"

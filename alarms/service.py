@@ -25,6 +25,7 @@ from alarms.exceptions import (
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
 from alarms.models import Alarm, AlarmStep
 from alarms.schemas import AlarmOut
+from seniors import areas as seniors_areas
 
 SYSTEM = "system"
 # Unacknowledged P1 alarms re-alert at 20 s and 60 s and reach the supervisor at 180 s.
@@ -79,7 +80,8 @@ async def raise_alarm(
     existing = await _open_alarm(session, senior_id=senior_id, kind=kind)
     if existing is None:
         alarm = Alarm(
-            senior_id=senior_id, kind=kind, priority=int(wanted), state=AlarmState.RAISED,
+            senior_id=senior_id, area_code=await seniors_areas.area_of(session, senior_id),
+            kind=kind, priority=int(wanted), state=AlarmState.RAISED,
             open_key=_open_key(senior_id, kind),
             voice_path=spec.voice_path if voice_path is None else voice_path,
             condition_active=True, device_id=device_id, count=1, first_at=at, last_at=at,
@@ -169,6 +171,14 @@ async def clear_condition(session: AsyncSession, *, senior_id: int, kind: str,
     session.add(_step(alarm, at=at, action="condition_cleared", actor=SYSTEM))
     await session.flush()
     return alarm
+
+
+async def move_open_alarms(session: AsyncSession, senior_id: int, area_code: str) -> int:
+    """A senior moved: their open alarms go to the centre of their new area."""
+    result = await session.execute(
+        update(Alarm).where(Alarm.senior_id == senior_id, Alarm.open_key.is_not(None))
+        .values(area_code=area_code).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def get_alarm(session: AsyncSession, alarm_id: int) -> Alarm:

@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import SeniorScoped
 from storage.types import UTCDateTime
 
 
-class SupervisorAlert(Base):
+class SupervisorAlert(SeniorScoped, Base):
     """``ref`` names the subject (``alarm:5``, ``order:3``, ``operator:li``, ``ingest``);
     ``open_key`` holds kind and ref under a unique constraint until the alert is closed, so a
     condition that goes on is one alert with a count, not a flood."""

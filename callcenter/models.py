@@ -9,10 +9,11 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import SeniorScoped
 from storage.types import UTCDateTime
 
 
-class CallLeg(Base):
+class CallLeg(SeniorScoped, Base):
     """One leg of a call, inbound or outbound, from offer to end."""
 
     __tablename__ = "call_legs"
@@ -66,7 +67,7 @@ class CallStatusChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CallCase(Base):
+class CallCase(SeniorScoped, Base):
     """Outbound work that must get done: an alarm call-back and its contact cascade,
     calling back an abandoned emergency, or a call-back promised to a waiting caller."""
 

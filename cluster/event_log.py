@@ -63,7 +63,8 @@ class StoredEventLog:
                                       {"key": APPEND_LOCK})
             await session.execute(insert(BusLogEntry), [
                 {"topic": event.topic, "data": event.data, "roles": sorted(event.roles),
-                 "at": event.at, "origin": self.origin} for event in events])
+                 "at": event.at, "origin": self.origin, "area_code": event.area}
+                for event in events])
             if self.on_postgres:
                 await session.execute(text("SELECT pg_notify(:channel, '')"),
                                       {"channel": CHANNEL})
@@ -73,8 +74,8 @@ class StoredEventLog:
         async with self.sessions() as session:
             rows = (await session.execute(select(BusLogEntry).where(BusLogEntry.id > seq)
                                           .order_by(BusLogEntry.id).limit(limit))).scalars()
-            return [BusEvent(row.id, row.topic, row.data, row.at, frozenset(row.roles))
-                    for row in rows]
+            return [BusEvent(row.id, row.topic, row.data, row.at, frozenset(row.roles),
+                             row.area_code) for row in rows]
 
     async def last_seq(self) -> int:
         async with self.sessions() as session:

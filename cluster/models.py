@@ -25,6 +25,7 @@ class BusLogEntry(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     origin: Mapped[str] = mapped_column(String(64))  # the instance that published it
+    area_code: Mapped[str | None] = mapped_column(String(12), nullable=True)  # whose centres
 
 
 class BusEpoch(Base):

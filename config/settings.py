@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # Public services an operator may dial besides seniors, contacts and staff endpoints.
     service_numbers: list[str] = ["120", "110", "119"]
     callback_offer_after_seconds: Annotated[float, Field(gt=0)] = 120.0
+    # A P1 nobody at its own centre took within this long rings the centres above it too.
+    routing_overflow_seconds: Annotated[float, Field(gt=0)] = 30.0
     outbound_ring_seconds: Annotated[int, Field(ge=5, le=120)] = 30
     # FreeSWITCH over its event socket (docs/telephony.md): the inbound ESL address and
     # password, where Anxin listens for the dialplan's `socket` application, the SIP trunk's

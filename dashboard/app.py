@@ -20,6 +20,7 @@ from accounts.router import router as accounts_router
 from accounts.runtime import ACCOUNTS
 from alarms import feed as alarm_feed
 from alarms import flows as alarm_flows
+from alarms import service as alarms_service
 from alarms.health import router as health_router
 from alarms.router import router as alarms_router
 from alerts import flows as alert_flows
@@ -42,9 +43,21 @@ from cluster.event_log import StoredEventLog
 from cluster.jobs import once_per_cluster, prune_event_log
 from cluster.leases import Leases, instance_name
 from config.settings import Settings, prepare_data_dir, prepare_secrets
-from dashboard import api_docs, demo, errors, health, live, metrics, navigation, openapi_doc, pages
+from dashboard import (
+    api_docs,
+    demo,
+    errors,
+    health,
+    live,
+    metrics,
+    navigation,
+    openapi_doc,
+    pages,
+    scoping,
+)
 from dashboard.body_limit import BodyLimit, LimitRequestBodies
 from dashboard.security_headers import SecurityHeaders
+from devices import service as devices_service
 from devices.lifespan import (
     DEVICES,
     purge_dead_letters,
@@ -74,6 +87,7 @@ from runtime.bus import EventBus
 from runtime.clock import Clock, SystemClock
 from runtime.context import Runtime
 from runtime.parts import Part, open_parts
+from seniors import areas as seniors_areas
 from seniors import service as seniors_service
 from seniors.router import router as seniors_router
 from storage.engine import create_sessionmaker, settings_engine
@@ -189,10 +203,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(LimitRequestBodies, routes=BODY_LIMITS)
     app.add_middleware(metrics.MeasureRequests)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(scoping.OneScopePerRequest)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     audit_names.register("senior", seniors_service.names_of)
+    seniors_areas.register_move("alarms", alarms_service.move_open_alarms)
+    scoping.guard_paths()
+    seniors_areas.register_move("devices", devices_service.move_devices)
     if not open_docs:
         app.include_router(api_docs.router)
     openapi_doc.document(app, ROUTERS)

@@ -82,7 +82,7 @@ def serve(
     typer.echo(f"Anxin dashboard: http://{shown_host}:{settings.http_port}/")
     if settings.demo:
         password = accounts_demo.demo_password(settings)
-        logins = ", ".join(username for username, _, _ in accounts_demo.DEMO_ACCOUNTS)
+        logins = ", ".join(account[0] for account in accounts_demo.DEMO_ACCOUNTS)
         typer.echo(f"Demo logins: {logins} — password: {password}")
     uvicorn.run(application, host=settings.http_host, port=settings.http_port,
                 log_level=settings.log_level.lower(), ws_ping_interval=20)

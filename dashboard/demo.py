@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from accounts import demo as accounts_demo
+from areas import demo as areas_demo
 from callcenter.knowledge import demo as knowledge_demo
 from callcenter.routing import demo as routing_demo
 from dispatch import demo as dispatch_demo
@@ -19,8 +20,10 @@ async def seed(runtime: Runtime) -> None:
     """Create whatever demo data is missing; running it twice changes nothing."""
     now = runtime.clock.now()
     async with runtime.sessions() as session:
+        await areas_demo.seed_centres(session)
         accounts = await accounts_demo.seed_accounts(session, settings=runtime.settings, now=now)
         seniors = await seniors_demo.seed_seniors(session, now=now)
+        seniors += await seniors_demo.seed_border_seniors(session, now=now)
         await routing_demo.seed_operators(session)
         await knowledge_demo.seed_articles(session, now=now)
         await liveness_demo.seed_certifications(session, today=now.date())

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from dashboard import scoping
 from runtime.language import Language, negotiate
 from runtime.problems import Refusal
 from runtime.refusals import code_of, params_of, say, say_field
@@ -37,6 +38,8 @@ async def refused(request: Request, error: Exception) -> JSONResponse:
         cause = error.__cause__
         code, params, extra = code_of(cause, error.status_code), params_of(cause), {}
     body = {"code": code, "detail": say(code, language, params=params, english=english), **extra}
+    if error.status_code == 404:
+        await scoping.audit_if_hidden(request)
     return JSONResponse(body, status_code=error.status_code, headers=_headers(error, language))
 
 

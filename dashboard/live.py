@@ -29,10 +29,12 @@ from alarms import events as alarm_events
 from alerts import events as alert_events
 from callcenter import events as callcenter_events
 from callcenter.routing import flows as routing_flows
+from dashboard.feed_scope import FeedScope
 from devices import events as devices_events
 from devices import live as devices_live
 from runtime.bus import BusEvent, SubscriberOverflow, Subscription
 from runtime.context import Runtime
+from runtime.scope import AreaScope, enter_scope
 from seniors.models import Senior
 
 router = APIRouter()
@@ -104,13 +106,18 @@ async def live(websocket: WebSocket) -> None:
     if user is None or token is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not logged in")
         return
+    # The feed's own scope, as current_user gives every request: the snapshot's queries and
+    # each event are narrowed to the user's centres.
+    scope = await _scope_of(runtime, user)
+    enter_scope(scope)
+    hearing = FeedScope(runtime, scope)
     async with runtime.bus.subscribe() as subscription, _present(runtime, user):
         # Subscribed first, so nothing published while the snapshot is built goes missing.
-        sent_up_to = await _send_start(websocket, runtime, user,
+        sent_up_to = await _send_start(websocket, runtime, user, hearing,
                                         await _replay_for(websocket, runtime))
         recheck = asyncio.Event()
-        tasks = [asyncio.create_task(_forward(websocket, subscription, user, sent_up_to,
-                                              recheck)),
+        tasks = [asyncio.create_task(_forward(websocket, subscription, user, hearing,
+                                              sent_up_to, recheck)),
                  asyncio.create_task(_watch_session(websocket, runtime, token, recheck))]
         try:
             await _until_disconnect(websocket)
@@ -153,15 +160,21 @@ async def _until_disconnect(websocket: WebSocket) -> None:
             return
 
 
+async def _scope_of(runtime: Runtime, user: StaffUser) -> AreaScope:
+    async with runtime.sessions() as session:
+        return await accounts_service.scope_of_user(session, user)
+
+
 async def _forward(websocket: WebSocket, subscription: Subscription, user: StaffUser,
-                   sent_up_to: int, recheck: asyncio.Event) -> None:
+                   hearing: FeedScope, sent_up_to: int, recheck: asyncio.Event) -> None:
     """Send each event the user may see; a subscriber that fell behind is told to resume."""
     try:
         while True:
             event = await subscription.next()
             if event.topic == SESSION_ENDED and event.data.get("user_id") == user.id:
                 recheck.set()
-            if event.seq > sent_up_to and event.visible_to(user.role):
+            if event.seq > sent_up_to and event.visible_to(user.role) \
+                    and await hearing.hears(event):
                 await websocket.send_json(event.as_message())
     except SubscriberOverflow:
         await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; resume with since")
@@ -181,7 +194,7 @@ async def _watch_session(websocket: WebSocket, runtime: Runtime, token: str,
 
 
 async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
-                      replay: list[BusEvent] | None) -> int:
+                      hearing: FeedScope, replay: list[BusEvent] | None) -> int:
     """Send the replay or the snapshot; return the last sequence number covered by it."""
     epoch = runtime.bus.epoch
     if replay is not None:
@@ -189,7 +202,7 @@ async def _send_start(websocket: WebSocket, runtime: Runtime, user: StaffUser,
         await websocket.send_json({"type": "resume", "epoch": epoch, "seq": up_to,
                                    "replayed": len(replay)})
         for event in replay:
-            if event.visible_to(user.role):
+            if event.visible_to(user.role) and await hearing.hears(event):
                 await websocket.send_json(event.as_message())
         return up_to
     seq = runtime.bus.last_seq

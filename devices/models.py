@@ -18,10 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import AreaScoped, SeniorScoped
 from storage.types import UTCDateTime
 
 
-class Device(Base):
+class Device(AreaScoped, Base):
     __tablename__ = "devices"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -42,7 +43,7 @@ class Device(Base):
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True, unique=True)
 
 
-class DeviceReading(Base):
+class DeviceReading(SeniorScoped, Base):
     """One telemetry value; written in batches by the ingest, once per device, time and
     metric."""
 
@@ -66,7 +67,7 @@ class DeviceReading(Base):
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class StoredDeviceEvent(Base):
+class StoredDeviceEvent(SeniorScoped, Base):
     """A device event, stored once per (device, event_id); ``processed_at`` marks the outbox."""
 
     __tablename__ = "device_events"

@@ -71,7 +71,7 @@ async def provision(body: DeviceCreate, user: Provisioner, runtime: RuntimeDep,
     await devices_of(runtime).refresh_credentials(runtime)
     runtime.bus.publish(events.DEVICE_PROVISIONED, {"id": device.id, "model": device.model,
                                                     "senior_id": device.senior_id},
-                        roles=audience(events.DEVICE_PROVISIONED))
+                        roles=audience(events.DEVICE_PROVISIONED), area=device.area_code)
     return ProvisionedDevice(
         device=service.device_out(device, now), mqtt_username=device.id, mqtt_password=password,
         topics={c.value: topic_for(device.id, c) for c in Channel})

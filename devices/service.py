@@ -11,6 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from areas import service as areas_service
+from areas.codes import REGION
 from devices import credentials
 from devices.catalogue import DEVICE_MODELS, DeviceKind
 from devices.exceptions import (
@@ -25,6 +27,8 @@ from devices.models import DeadLetter, Device, DeviceReading, StoredDeviceEvent
 from devices.schemas import DeadLetterOut, DeviceOut, DeviceUpdate
 from devices.telemetry import DeviceEvent, Reading
 from devices.topics import RESERVED_RULE, is_reserved
+from runtime.scope import current_scope
+from seniors import areas as seniors_areas
 from seniors import service as seniors_service
 from seniors.phones import try_normalise_phone
 
@@ -52,11 +56,13 @@ async def provision_device(
     if senior_id is not None:
         await seniors_service.get_senior(session, senior_id)
     password = credentials.new_password()
+    area_code = await _area_of_holder(session, senior_id)
     device = Device(
         id=device_id or f"{model.kind.value.replace('_', '')}-{secrets.token_hex(5)}",
         model=model.id, kind=model.kind.value, senior_id=senior_id, location=location,
         heartbeat_seconds=model.heartbeat_seconds, grace_seconds=model.grace_seconds,
         state="active", mqtt_password_hash=credentials.hash_password(password), created_at=now,
+        area_code=area_code,
     )
     session.add(device)
     try:
@@ -64,6 +70,20 @@ async def provision_device(
     except IntegrityError as error:
         raise DeviceIdTakenError(f"device id {device.id!r} is already registered") from error
     return device, password
+
+
+async def _area_of_holder(session: AsyncSession, senior_id: int | None) -> str:
+    """A device belongs where its senior lives; one in stock, to the centre that holds it."""
+    area = await seniors_areas.area_of(session, senior_id) if senior_id is not None else None
+    return area or areas_service.home_area(current_scope()) or REGION
+
+
+async def move_devices(session: AsyncSession, senior_id: int, area_code: str) -> int:
+    """A senior moved: their devices go with them."""
+    result = await session.execute(
+        update(Device).where(Device.senior_id == senior_id).values(area_code=area_code)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def get_device(session: AsyncSession, device_id: str) -> Device:
@@ -108,6 +128,8 @@ async def update_device(session: AsyncSession, *, device_id: str, changes: Devic
                if getattr(device, name) != value}
     for name, (_, value) in changed.items():
         setattr(device, name, value)
+    if "senior_id" in changed:
+        device.area_code = await _area_of_holder(session, device.senior_id)
     try:
         await session.flush()
     except IntegrityError as error:  # the same number given to two devices at once

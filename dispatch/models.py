@@ -21,10 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import AreaScoped, SeniorScoped
 from storage.types import UTCDateTime
 
 
-class Provider(Base):
+class Provider(AreaScoped, Base):
     """An affiliated firm (加盟服务商) or one of its workers; either can take orders."""
 
     __tablename__ = "dispatch_providers"
@@ -102,7 +103,7 @@ class ProviderBlock(Base):
 MACHINE_SOURCES = "source = 'schedule' OR (source = 'alarm' AND source_ref LIKE 'case:%')"
 
 
-class ServiceOrder(Base):
+class ServiceOrder(SeniorScoped, Base):
     __tablename__ = "dispatch_orders"
     __table_args__ = (
         Index(
@@ -202,7 +203,7 @@ class Complaint(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class VisitSchedule(Base):
+class VisitSchedule(SeniorScoped, Base):
     """A recurring visit (weekly cleaning, a daily meal): orders are made from it day by day."""
 
     __tablename__ = "dispatch_schedules"

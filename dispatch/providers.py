@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from areas import service as areas_service
+from areas.codes import REGION
 from dispatch.catalogue import CATALOGUE, ServiceCode
 from dispatch.exceptions import InvalidRequest, NotFound
 from dispatch.matching import (
@@ -24,6 +26,7 @@ from dispatch.matching import (
 from dispatch.models import Provider, ProviderBlock, ProviderCoverage
 from dispatch.schemas import ProviderCreate, ProviderKpis, ProviderStatus, ProviderUpdate
 from dispatch.signing import new_webhook_secret, open_webhook_secret, seal_webhook_secret
+from runtime.scope import current_scope
 from seniors import service as seniors_service
 
 
@@ -35,11 +38,21 @@ async def create_provider(
         if firm.kind != "firm":
             raise InvalidRequest(f"provider {data.firm_id} is not a firm")
     fields = data.model_dump(mode="json")
-    provider = Provider(**fields, created_at=now)
+    provider = Provider(**fields, created_at=now,
+                        area_code=await _area_of_districts(session, data.districts))
     session.add(provider)
     await session.flush()
     session.add_all(coverage_of(provider))
     return provider
+
+
+async def _area_of_districts(session: AsyncSession, districts: list[str]) -> str:
+    """A provider belongs to the one area its districts lie in, else to the centre that
+    registers it (one serving several areas is the parent centre's)."""
+    codes = {await areas_service.area_of_district(session, name) for name in districts}
+    if len(codes) == 1 and None not in codes:
+        return str(next(iter(codes)))
+    return areas_service.home_area(current_scope()) or REGION
 
 
 async def issue_webhook_secret(session: AsyncSession, *, provider_id: int, key: bytes) -> str:

@@ -8,10 +8,11 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import SeniorScoped
 from storage.types import UTCDateTime
 
 
-class Incident(Base):
+class Incident(SeniorScoped, Base):
     """One situation of one senior, owned by an operator until it is closed.
 
     ``open_key`` is ``"senior:<id>"`` while the incident is open and NULL once closed; its

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import SeniorScoped
 from storage.types import UTCDateTime
 
 
@@ -38,7 +39,7 @@ class FaceTemplate(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ChallengeSession(Base):
+class ChallengeSession(SeniorScoped, Base):
     """A one-time, short-lived liveness challenge with its random script."""
 
     __tablename__ = "liveness_sessions"
@@ -68,7 +69,7 @@ class CaptureLinkUse(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class DecisionRecord(Base):
+class DecisionRecord(SeniorScoped, Base):
     """A check's verdict or a later override; each row stores the previous row's hash."""
 
     __tablename__ = "liveness_decisions"
@@ -122,7 +123,7 @@ class AuditFrame(Base):
     purge_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class Certification(Base):
+class Certification(SeniorScoped, Base):
     """Proof of life per senior and subsidy category, and the payment hold it drives."""
 
     __tablename__ = "liveness_certifications"
@@ -139,7 +140,7 @@ class Certification(Base):
     reminded_for: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
-class LivenessTask(Base):
+class LivenessTask(SeniorScoped, Base):
     """Work for subsidy staff: call the senior or visit, before any payment hold."""
 
     __tablename__ = "liveness_tasks"

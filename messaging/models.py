@@ -10,10 +10,11 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.scope import SeniorScoped
 from storage.types import UTCDateTime
 
 
-class Message(Base):
+class Message(SeniorScoped, Base):
     """One message to one person on one channel; a WeChat notice that failed is followed by
     its SMS (``fallback_of``)."""
 

@@ -13,6 +13,10 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
+from callcenter.routing.lifespan import DeskDep
+from callcenter.routing.rules import OperatorState
+from reports import areas as report_areas
+from reports import centres as report_centres
 from reports import export, service
 from runtime.csv_export import CsvExport
 from runtime.deps import RuntimeDep, SessionDep
@@ -20,6 +24,7 @@ from runtime.deps import RuntimeDep, SessionDep
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR, Role.SUBSIDY_STAFF,
                                                      Role.ADMIN}))]
+Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,6 +33,16 @@ class MonthlyReport(BaseModel):
     month: str
     district: str | None
     districts: list[dict[str, Any]]
+    areas: list[report_areas.AreaFigures] = []
+
+
+@router.get("/centres", response_model=list[report_centres.CentreStatus])
+async def centres(user: Supervisor, desk: DeskDep, session: SessionDep
+                  ) -> list[report_centres.CentreStatus]:
+    """The centres the caller oversees, parents first: open alarms and operators on duty."""
+    on_duty = {op.username for op in desk.router.operators.values()
+               if op.state != OperatorState.OFFLINE}
+    return await report_centres.centre_tree(session, on_duty=on_duty)
 
 
 @router.get("/monthly", response_model=MonthlyReport,
@@ -59,5 +74,6 @@ async def monthly(user: Reader, runtime: RuntimeDep, session: SessionDep,
     if format == "xlsx":
         return Response(export.xlsx(figures, month=month), media_type=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    rolled = await report_areas.rolled_up(session, month=span)
     return MonthlyReport(month=month, district=district,
-                         districts=[one.as_dict() for one in figures])
+                         districts=[one.as_dict() for one in figures], areas=rolled)

@@ -94,7 +94,7 @@ async def monthly_report(session: AsyncSession, *, month: Month,
     return [figures[name] for name in sorted(figures)]
 
 
-def _registered(month: Month) -> Any:
+def registered(month: Month) -> Any:
     return and_(Senior.created_at < month.end,
                 or_(Senior.archived_at.is_(None), Senior.archived_at >= month.end))
 
@@ -113,7 +113,7 @@ async def _seniors(session: AsyncSession, month: Month, district: str | None, of
                func.sum(case((Senior.lives_alone, 1), else_=0)),
                func.sum(case((Senior.created_at >= month.start, 1), else_=0)),
                *[func.sum(case((condition, 1), else_=0)) for _, condition in bands])
-        .where(_registered(month), _in_district(district))
+        .where(registered(month), _in_district(district))
         .group_by(Senior.district))).all()
     for name, count, alone, new, *in_bands in rows:
         figures = of(name)
@@ -125,7 +125,7 @@ async def _seniors(session: AsyncSession, month: Month, district: str | None, of
     # Categories are a JSON list per senior: counted here rather than in dialect-specific SQL.
     categories = await session.execute(
         select(Senior.district, Senior.subsidy_categories)
-        .where(_registered(month), _in_district(district),
+        .where(registered(month), _in_district(district),
                cast(Senior.subsidy_categories, String) != "[]"))
     for name, listed in categories:
         for category in listed or []:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from runtime.clock import Clock
+from runtime.scope import AreaScope
 
 JsonDict = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -38,16 +39,21 @@ CATCH_UP_SECONDS = 1.0  # how long a resume waits for this instance to reach its
 
 @dataclass(frozen=True, slots=True)
 class BusEvent:
-    """One numbered event; only ``roles`` (and admin) may see it."""
+    """One numbered event; only ``roles`` (and admin) may see it, and only staff whose
+    centres serve ``area`` (None: work of no centre yet, seen by every centre)."""
 
     seq: int
     topic: str
     data: JsonDict
     at: datetime
     roles: frozenset[str]
+    area: str | None = None
 
     def visible_to(self, role: str) -> bool:
         return role in self.roles or role == "admin"
+
+    def visible_in(self, scope: AreaScope) -> bool:
+        return self.area is None or scope.covers(self.area)
 
     def as_message(self) -> JsonDict:
         return {"type": "update", "seq": self.seq, "topic": self.topic,
@@ -62,6 +68,7 @@ class PendingEvent:
     data: JsonDict
     at: datetime
     roles: frozenset[str]
+    area: str | None = None
 
 
 class EventLog(Protocol):
@@ -125,22 +132,25 @@ class EventBus:
         """The number of the last event handed to subscribers on this instance."""
         return self._last_seq
 
-    def publish(self, topic: str, data: JsonDict, *, roles: Iterable[str]) -> None:
+    def publish(self, topic: str, data: JsonDict, *, roles: Iterable[str],
+                area: str | None = None) -> None:
         """Number the event, keep it for replay and hand it to every subscriber (through the
         log, when there is one: then delivery follows within milliseconds, on every instance).
 
         ``roles`` names who may see it (accounts/audiences.py); there is no "everyone".
+        ``area`` is the area code of what it is about (areas/): only its centres hear it.
         """
         audience = frozenset(roles)
         if not audience:
             raise ValueError(f"bus event {topic!r} names no roles that may see it")
         if self.log is None:
-            self._fan_out(BusEvent(next(self._counter), topic, data, self.clock.now(), audience))
+            self._fan_out(BusEvent(next(self._counter), topic, data, self.clock.now(), audience,
+                                   area))
             return
         if len(self._outbox) >= OUTBOX_LIMIT:
             log.error("event log unreachable: dropping the oldest waiting event")
             del self._outbox[0]
-        self._outbox.append(PendingEvent(topic, data, self.clock.now(), audience))
+        self._outbox.append(PendingEvent(topic, data, self.clock.now(), audience, area))
         self._outbox_ready.set()
 
     def _fan_out(self, event: BusEvent) -> None:
@@ -211,7 +221,8 @@ class EventBus:
             if done():
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), timeout=POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._progress.wait()
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -276,8 +287,11 @@ class EventBus:
 
     async def _read(self, event_log: EventLog) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # lands as the event is set, and the reader then never stopped at shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), timeout=POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._woken.wait()
             self._woken.clear()
             try:
                 await self._deliver_new(event_log)

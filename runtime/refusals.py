@@ -43,6 +43,11 @@ REFUSALS: dict[str, Words] = {
     # liveness: a capture link past its expiry
     "link_expired": Words("这个认证链接已过期，请联系工作人员重新发送",
                           "This check link has expired; ask the staff to send a new one"),
+    # areas and centres
+    "area_outside_scope": Words("您所在的中心不负责该地区",
+                                "The area is not served by your centres"),
+    "unknown_area": Words("没有这个地区", "No such area"),
+    "centre_not_found": Words("找不到该服务中心", "No such centre"),
     # accounts
     "authentication": Words("用户名或密码不正确，或登录已过期",
                             "Wrong username or password, or the session has ended"),

@@ -9,6 +9,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.scope import everywhere_context
+
 log = logging.getLogger(__name__)
 
 
@@ -18,7 +20,8 @@ class SpawnedTasks:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        # Work after an answer is the system's, not the caller's: it sees every centre.
+        task = asyncio.create_task(work, context=everywhere_context())
         self.tasks.add(task)
         task.add_done_callback(self._finished)
 

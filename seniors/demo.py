@@ -30,6 +30,7 @@ class District:
     latitude: float
     longitude: float
     streets: tuple[str, ...]
+    city: str = "呼和浩特市"
 
 
 HOHHOT = (
@@ -43,6 +44,12 @@ HOHHOT = (
     District("清水河县", "150124", 39.921, 111.647, ("城关镇迎宾路", "清水河大街")),
     District("武川县", "150125", 41.096, 111.451, ("可可以力更镇北街", "振华路")),
 )
+# The border stations (their own seniors beside Hohhot's): a county-level city each.
+BORDER = (
+    District("二连浩特市", "152501", 43.653, 111.977, ("前进路", "友谊大街", "二连口岸路"), ""),
+    District("满洲里市", "150781", 49.598, 117.379, ("中苏路", "一道街", "五道街"), ""),
+)
+BORDER_SENIORS = 6  # per station
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯"
             "于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏")
 GIVEN = ("秀英", "桂兰", "玉兰", "淑珍", "凤英", "建国", "建华", "国强", "志明", "德胜",
@@ -69,8 +76,9 @@ def _mobile(rng: random.Random) -> str:
     return f"1{rng.choice('3589')}{rng.randrange(10)}{rng.randrange(10**8):08d}"
 
 
-def demo_senior(rng: random.Random, today: date) -> SeniorCreate:
-    district = rng.choice(HOHHOT)
+def demo_senior(rng: random.Random, today: date,
+                district: District | None = None) -> SeniorCreate:
+    district = district or rng.choice(HOHHOT)
     sex = rng.choice(("male", "female"))
     birth = today - timedelta(days=rng.randrange(65 * 365, 95 * 365))
     surname = rng.choice(SURNAMES)
@@ -85,7 +93,8 @@ def demo_senior(rng: random.Random, today: date) -> SeniorCreate:
     return SeniorCreate(
         name=surname + rng.choice(GIVEN), sex=Sex(sex),
         resident_id=_resident_id(rng, district, birth, sex),
-        address=f"呼和浩特市{district.name}{rng.choice(district.streets)}{rng.randint(1, 300)}号"
+        address=f"{district.city}{district.name}{rng.choice(district.streets)}"
+                f"{rng.randint(1, 300)}号"
                 f"{rng.randint(1, 12)}单元{rng.randint(101, 1802)}室",
         district=district.name,
         latitude=round(district.latitude + rng.uniform(-0.03, 0.03), 5),
@@ -104,10 +113,28 @@ async def seed_seniors(session: AsyncSession, *, now: datetime, count: int = DEM
         return 0
     rng = random.Random(12349)
     for _ in range(count):
-        senior = await service.create_senior(session, data=demo_senior(rng, now.date()), now=now)
-        await service.add_consent(
-            session, senior_id=senior.id, recorded_by="demo", now=now,
-            data=ConsentIn(purpose=ConsentPurpose.DATA_PROCESSING, granted=True,
-                           method=ConsentMethod.SIGNED_FORM, notes="demo record"),
-        )
+        await _seed_one(session, demo_senior(rng, now.date()), now=now)
     return count
+
+
+async def seed_border_seniors(session: AsyncSession, *, now: datetime) -> int:
+    """A few seniors at each border station, unless the station already has some."""
+    rng = random.Random(152501)
+    added = 0
+    for district in BORDER:
+        if await session.scalar(select(func.count()).select_from(Senior)
+                                .where(Senior.area_code == district.area_code)):
+            continue
+        for _ in range(BORDER_SENIORS):
+            await _seed_one(session, demo_senior(rng, now.date(), district), now=now)
+            added += 1
+    return added
+
+
+async def _seed_one(session: AsyncSession, data: SeniorCreate, *, now: datetime) -> None:
+    senior = await service.create_senior(session, data=data, now=now)
+    await service.add_consent(
+        session, senior_id=senior.id, recorded_by="demo", now=now,
+        data=ConsentIn(purpose=ConsentPurpose.DATA_PROCESSING, granted=True,
+                       method=ConsentMethod.SIGNED_FORM, notes="demo record"),
+    )

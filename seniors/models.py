@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
+from storage.scope import AreaScoped
 from storage.types import UTCDateTime
 
 
-class Senior(Base):
+class Senior(AreaScoped, Base):
     __tablename__ = "seniors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

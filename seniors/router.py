@@ -12,8 +12,9 @@ from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
+from areas.exceptions import AreaOutsideScopeError, UnknownAreaError
 from runtime.deps import RuntimeDep, SessionDep
-from seniors import service
+from seniors import areas, service
 from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
 from seniors.models import Senior
 from seniors.schemas import (
@@ -80,10 +81,12 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
         senior = await service.create_senior(session, data=body, now=runtime.clock.now())
     except DuplicateResidentIdError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    except (AreaOutsideScopeError, UnknownAreaError) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     await _audit(session, runtime, user, "senior.create", senior.id)
     await session.commit()
     runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
-                        roles=audience("senior.created"))
+                        roles=audience("senior.created"), area=senior.area_code)
     return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
@@ -102,16 +105,25 @@ async def read(senior_id: RowId, user: Reader, runtime: RuntimeDep,
 async def update(senior_id: RowId, body: SeniorUpdate, user: Editor, runtime: RuntimeDep,
                  session: SessionDep) -> SeniorOut:
     """Change some fields of a senior's record."""
+    before = (await _load(session, senior_id)).area_code
     try:
         senior, fields = await service.update_senior(
             session, senior_id=senior_id, data=body, now=runtime.clock.now()
         )
     except SeniorNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except (AreaOutsideScopeError, UnknownAreaError) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     await _audit(session, runtime, user, "senior.update", senior_id, fields=fields)
+    if senior.area_code != before and senior.area_code is not None:
+        moved = await areas.move_open_work(session, senior_id=senior_id,
+                                           area_code=senior.area_code)
+        await _audit(session, runtime, user, "senior.move", senior_id, from_area=before,
+                     to_area=senior.area_code, moved=moved)
     await session.commit()
     runtime.bus.publish("senior.updated", {"id": senior_id, "summary": senior.name,
-                                           "fields": fields}, roles=audience("senior.updated"))
+                                           "fields": fields}, roles=audience("senior.updated"),
+                        area=senior.area_code)
     return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
 
 
@@ -152,10 +164,11 @@ async def archive(senior_id: RowId, user: Archiver, runtime: RuntimeDep,
                   session: SessionDep) -> None:
     """Archive a senior (moved away or deceased); the record and its history are kept."""
     try:
-        await service.archive_senior(session, senior_id=senior_id, now=runtime.clock.now())
+        archived = await service.archive_senior(session, senior_id=senior_id,
+                                                now=runtime.clock.now())
     except SeniorNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     await _audit(session, runtime, user, "senior.archive", senior_id)
     await session.commit()
     runtime.bus.publish("senior.archived", {"id": senior_id, "summary": str(senior_id)},
-                        roles=audience("senior.archived"))
+                        roles=audience("senior.archived"), area=archived.area_code)

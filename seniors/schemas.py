@@ -88,8 +88,13 @@ class SeniorBase(BaseModel):
     subsidy_categories: list[SubsidyCategory] = []
 
 
+AreaCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3}){0,2}$")]
+
+
 class SeniorCreate(SeniorBase):
     resident_id: str
+    # The GB/T 2260 area, when the district's name does not say it (areas/codes.py).
+    area_code: AreaCode | None = None
     birth_date: date | None = None
     phones: Annotated[list[str], Field(max_length=5)] = []
     contacts: Annotated[list[ContactIn], Field(max_length=10)] = []
@@ -120,6 +125,7 @@ class SeniorUpdate(BaseModel):
     sex: Sex | None = None
     address: Annotated[str | None, Field(min_length=1, max_length=255)] = None
     district: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    area_code: AreaCode | None = None
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
     lives_alone: bool | None = None
@@ -191,6 +197,7 @@ class SeniorOut(BaseModel):
     sex: str
     address: str
     district: str
+    area_code: str | None
     latitude: float | None
     longitude: float | None
     lives_alone: bool

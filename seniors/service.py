@@ -10,6 +10,7 @@ from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from seniors import areas
 from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
 from seniors.identity import mask_resident_id
 from seniors.models import Consent, EmergencyContact, Senior, SeniorPhone
@@ -34,8 +35,12 @@ def age_on(birth_date: date, today: date) -> int:
 
 async def create_senior(session: AsyncSession, *, data: SeniorCreate, now: datetime) -> Senior:
     assert data.birth_date is not None  # filled from the resident ID by the schema
+    area_code = await areas.area_for(session, district=data.district,
+                                     resident_id=data.resident_id, chosen=data.area_code)
     senior = Senior(
-        **data.model_dump(exclude={"phones", "contacts", "birth_date", "resident_id"}),
+        **data.model_dump(exclude={"phones", "contacts", "birth_date", "resident_id",
+                                   "area_code"}),
+        area_code=area_code,
         resident_id=data.resident_id,
         birth_date=data.birth_date,
         created_at=now,
@@ -163,10 +168,17 @@ async def find_by_phone(session: AsyncSession, caller_id: str) -> Sequence[Senio
 async def update_senior(
     session: AsyncSession, *, senior_id: int, data: SeniorUpdate, now: datetime
 ) -> tuple[Senior, list[str]]:
-    """Apply the given fields; returns the senior and the names of the fields changed."""
+    """Apply the given fields; returns the senior and the names of the fields changed. A new
+    district (or area) gives the senior its area: ``senior.area_code`` then differs from the
+    area before, which the caller moves their open work with (seniors/areas.py)."""
     senior = await get_senior(session, senior_id)
     changes = data.model_dump(exclude_unset=True)
     phones = changes.pop("phones", None)
+    chosen = changes.pop("area_code", None)
+    if chosen is not None or "district" in changes:
+        senior.area_code = await areas.area_for(
+            session, district=changes.get("district", senior.district),
+            resident_id=senior.resident_id, chosen=chosen)
     for field, value in changes.items():
         setattr(senior, field, value)
     if phones is not None:
@@ -240,8 +252,9 @@ def detail_of(senior: Senior, today: date, *, view: RecordView) -> SeniorOut:
         resident_id_masked=mask_resident_id(senior.resident_id),
         birth_date=senior.birth_date if view.resident_id else None,
         age=age_on(senior.birth_date, today), sex=senior.sex, address=senior.address,
-        district=senior.district, latitude=senior.latitude, longitude=senior.longitude,
-        lives_alone=senior.lives_alone, languages=list(senior.languages),
+        district=senior.district, area_code=senior.area_code, latitude=senior.latitude,
+        longitude=senior.longitude, lives_alone=senior.lives_alone,
+        languages=list(senior.languages),
         medical_notes=senior.medical_notes if view.medical_notes else None,
         subsidy_categories=list(senior.subsidy_categories),
         phones=[p.number for p in senior.phones],

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 from config.settings import Settings
 from storage.inline_sqlite import inline_creator
+from storage.scope import install_scope_filter
 from storage.write_gate import GatedSession, gate_info
 
 
@@ -74,7 +75,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions of ``engine``; on SQLite they queue for the process's write gate."""
+    """Sessions of ``engine``; on SQLite they queue for the process's write gate. Every
+    session filters by the caller's areas (storage/scope.py)."""
+    install_scope_filter()
     database = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
     if database is not None:
         return async_sessionmaker(engine, expire_on_commit=False,

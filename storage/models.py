@@ -3,6 +3,7 @@
 from accounts import models as accounts_models
 from alarms import models as alarms_models
 from alerts import models as alerts_models
+from areas import models as areas_models
 from backups import models as backups_models
 from callcenter import models as callcenter_models
 from callcenter.knowledge import models as knowledge_models
@@ -18,6 +19,6 @@ from retention import models as retention_models
 from seniors import models as seniors_models
 
 DOMAIN_MODELS = (accounts_models, alarms_models, alerts_models, callcenter_models, knowledge_models,
-                 routing_models, cluster_models, devices_models, dispatch_models, liveness_models,
-                 seniors_models, incidents_models, messaging_models, recordings_models,
-                 retention_models, backups_models)
+                 areas_models, routing_models, cluster_models, devices_models, dispatch_models,
+                 liveness_models, seniors_models, incidents_models, messaging_models,
+                 recordings_models, retention_models, backups_models)

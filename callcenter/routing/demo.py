@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callcenter.routing.models import RoutingOperator
 from callcenter.routing.rules import OperatorState
 
-DEMO_OPERATORS = {"operator1": ["zh-CN", "mn"], "operator2": ["zh-CN"]}
+DEMO_OPERATORS = {"operator1": ["zh-CN", "mn"], "operator2": ["zh-CN"],
+                  "erlian1": ["zh-CN", "mn"], "manzhouli1": ["zh-CN", "mn"]}
 DEMO_SKILLS = ["emergency"]
 
 

@@ -75,6 +75,21 @@ class RoutingDesk:
             self.subjects = await subjects_of(session, [row.ref for row in tasks])
             self.router.supervisors = await _supervisors(session)
         self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
+        self.router.overflow_seconds = self.runtime.settings.routing_overflow_seconds
+        self._place(list(self.router.tasks.values()))
+
+    def _place(self, tasks: Sequence[Task]) -> None:
+        """Each task's area is its subject's: its centre's operators are rung first."""
+        for task in tasks:
+            subject = self.subjects.get(task.ref)
+            task.area = subject.area_code if subject else None
+
+    def serves(self, username: str, prefixes: frozenset[str] | None) -> None:
+        """The areas ``username``'s centres serve (None: every area), for routing."""
+        if prefixes is None:
+            self.router.operator_areas.pop(username, None)
+        else:
+            self.router.operator_areas[username] = prefixes
 
     async def reload(self) -> None:
         """Forget the engine's state and read the stored one (a lease taken over)."""
@@ -82,7 +97,8 @@ class RoutingDesk:
             await self._reload()
 
     async def _reload(self) -> None:
-        self.router = Router(away=self.router.away)
+        self.router = Router(away=self.router.away, operator_areas=self.router.operator_areas,
+                             overflow_seconds=self.router.overflow_seconds)
         await self.load()
 
     @property
@@ -141,6 +157,7 @@ class RoutingDesk:
             await session.flush()
             tasks = [_task(row) for row in rows]
             self.subjects |= await subjects_of(session, [task.ref for task in tasks])
+            self._place(tasks)
             actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
@@ -170,8 +187,12 @@ class RoutingDesk:
             await session.commit()
         self._tell_the_one_in_charge()
         self._announce(actions, [])
-        self.runtime.bus.publish("routing.assigned", {"task_id": task_id, "to": username},
-                                 roles=audience("routing.assigned"))
+        task = self.router.tasks[task_id]
+        # An overflow's record says for whom it was handled (the station's area).
+        self.runtime.bus.publish("routing.assigned", {
+            "task_id": task_id, "to": username,
+            "for_area": self.router.for_whom(task, username)},
+            roles=audience("routing.assigned"), area=task.area)
         return self.router.tasks[task_id]
 
     async def refuse(self, task_id: int, username: str) -> None:
@@ -294,7 +315,7 @@ class RoutingDesk:
                     "kind": task.kind.value if task else None, "ref": task.ref if task else None,
                     "priority": task.priority if task else None,
                     "subject": subject.as_json() if subject else None,
-                }, roles=audience("routing.offer"))
+                }, roles=audience("routing.offer"), area=subject.area_code if subject else None)
             elif isinstance(action, Withdrawn):
                 self.runtime.bus.publish("routing.withdrawn", {"task_id": action.task_id,
                                                                "to": list(action.operators)},

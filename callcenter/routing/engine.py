@@ -69,6 +69,8 @@ class Task:
     reservation_expires: datetime | None = None
     assigned_to: str | None = None
     done_at: datetime | None = None
+    area: str | None = None  # the area code of the work's senior (None: every centre's)
+    overflowed: bool = False  # a P1 its own centre left too long: the parents ring too
 
     @property
     def open(self) -> bool:
@@ -121,6 +123,11 @@ def _broadcast_step(task: Task) -> Step | None:
     return next((step for step in reversed(steps) if step.kind in broadcast), None)
 
 
+def _covering_depth(served: frozenset[str], area: str) -> int:
+    """The length of the most specific prefix in ``served`` over ``area`` (0: none)."""
+    return max((len(prefix) for prefix in served if area.startswith(prefix)), default=0)
+
+
 def _holds_offer(task: Task, username: str) -> bool:
     if task.state == TaskState.RESERVED:
         return task.reserved_to == username
@@ -146,6 +153,12 @@ class Router:
     supervisors: frozenset[str] = frozenset()
     # People whose desk went away (browser closed): rung for nothing until they come back.
     away: set[str] = field(default_factory=set)
+    # Area-code prefixes each operator's centres serve (areas/); one missing serves every
+    # area. A task rings its own centre's operators first: the most specific centre over its
+    # area with someone on duty (so a station with nobody there passes it to its parent),
+    # and every centre above it once a P1 waited ``overflow_seconds``.
+    operator_areas: dict[str, frozenset[str]] = field(default_factory=dict)
+    overflow_seconds: float = 30.0
 
     # --- loading and bookkeeping -------------------------------------------------------
     def load(self, operators: list[Operator], tasks: list[Task]) -> None:
@@ -336,6 +349,7 @@ class Router:
                     task.reservation_expires <= now:
                 actions += self._missed(task, now)
             if task.open:
+                self._overflow(task, now)
                 actions += self._advance(task, now)
         return actions + self._match(now)
 
@@ -404,12 +418,15 @@ class Router:
         return actions + ([Offer(task.id, tuple(sorted(new)), False, None)] if new else [])
 
     def _audience(self, task: Task, step: Step) -> frozenset[str]:
-        free = [op for op in self.operators.values() if self._free_for(op, task)]
+        free = [op for op in self.operators.values()
+                if self._free_for(op, task) and self._reaches(op.username, task)]
         if step.kind == StepKind.ALL_HANDS:
             resting = [op.username for op in self.operators.values()
-                       if op.state == OperatorState.BREAK and op.username not in self._assigned]
-            absent = [name for name in self.supervisors if name not in self.operators
-                      or self.operators[name].state == OperatorState.OFFLINE]
+                       if op.state == OperatorState.BREAK and op.username not in self._assigned
+                       and self._reaches(op.username, task)]
+            absent = [name for name in self.supervisors if (name not in self.operators
+                      or self.operators[name].state == OperatorState.OFFLINE)
+                      and self._reaches(name, task)]
             return frozenset([op.username for op in free] + resting + absent) - self.away
         free = [op for op in free if op.username not in task.refused_by]
         if step.kind == StepKind.SKILLED:
@@ -418,6 +435,37 @@ class Router:
                 step.skill in op.skills or op.username == task.preferred)]
             free = skilled or free
         return frozenset(op.username for op in free)
+
+    def _reaches(self, username: str, task: Task) -> bool:
+        """Whether the task may ring this person now (their centre's turn has come)."""
+        served = self.operator_areas.get(username)
+        if task.area is None or served is None:
+            return True
+        depth = _covering_depth(served, task.area)
+        return depth > 0 and (task.overflowed or depth >= self._handling_depth(task.area))
+
+    def _handling_depth(self, area: str) -> int:
+        """How specific the centre that handles ``area`` now is: the deepest one over it
+        with an operator on duty (0 when none: then every centre over it)."""
+        return max((_covering_depth(served, area) for name, served in self.operator_areas.items()
+                    if name in self.operators and name not in self.away
+                    and self.operators[name].state != OperatorState.OFFLINE), default=0)
+
+    def for_whom(self, task: Task, username: str) -> str | None:
+        """The area a task taken by ``username`` was handled for when that is not their own
+        centre's work (a parent taking a station's task); None when it is their own."""
+        served = self.operator_areas.get(username)
+        if task.area is None or served is None:
+            return None
+        own = max((_covering_depth(other, task.area) for other in self.operator_areas.values()),
+                  default=0)
+        return task.area if _covering_depth(served, task.area) < own else None
+
+    def _overflow(self, task: Task, now: datetime) -> None:
+        if task.priority == 1 and not task.overflowed and task.area is not None and \
+                (now - task.created_at).total_seconds() >= self.overflow_seconds:
+            task.overflowed = True
+            self._touch(task)
 
     def _free_for(self, operator: Operator, task: Task) -> bool:
         """Whether the operator can be rung for this task now."""
@@ -485,7 +533,8 @@ class Router:
     def _longest_idle(self, task: Task, available: list[Operator]) -> Operator | None:
         """The qualified operator idle longest; the incident's owner first if qualified."""
         qualified = [op for op in available if task.skills <= op.skills and
-                     op.speaks(task.language) and op.username not in task.refused_by]
+                     op.speaks(task.language) and op.username not in task.refused_by
+                     and self._reaches(op.username, task)]
         owner = next((op for op in qualified if op.username == task.preferred), None)
         return owner or min(qualified, key=lambda op: op.idle_since or EPOCH, default=None)
 

@@ -31,6 +31,7 @@ from callcenter.routing.schemas import (
 )
 from runtime.deps import RuntimeDep
 from runtime.problems import Problem
+from runtime.scope import current_scope
 from storage.bounds import RowId
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -61,6 +62,7 @@ def _operator_out(operator: Operator, phone_endpoint: str | None = None) -> Oper
 async def my_desk(user: Agent, desk: DeskDep) -> MyDesk:
     """My state, what is offered to me now, and what I am working on."""
     desk.arrive(user.username)
+    desk.serves(user.username, current_scope().prefixes)
     operator = desk.router.operators.get(user.username)
     tasks = list(desk.router.tasks.values())
     return MyDesk(
@@ -75,6 +77,7 @@ async def my_desk(user: Agent, desk: DeskDep) -> MyDesk:
 async def set_my_state(body: StateIn, user: Agent, desk: DeskDep) -> OperatorOut:
     """Go available, take a break, or log off the queue."""
     desk.arrive(user.username)
+    desk.serves(user.username, current_scope().prefixes)
     try:
         operator = await desk.set_state(user.username, OperatorState(body.state))
     except RoutingError as error:
@@ -130,7 +133,15 @@ async def complete(task_id: RowId, user: Agent, desk: DeskDep) -> None:
 async def queue(user: Supervisor, desk: DeskDep) -> list[TaskOut]:
     """Open and in-hand tasks, most urgent and longest waiting first."""
     tasks = sorted(desk.router.tasks.values(), key=lambda t: t.sort_key())
-    return [_task_out(t, desk) for t in tasks]
+    return [_task_out(t, desk) for t in tasks if _in_scope(t, desk)]
+
+
+def _in_scope(task: Task, desk: RoutingDesk) -> bool:
+    """The desk's queue lives in memory, not behind the query filter: a task shows where
+    its subject's area is (a call from an unknown number belongs to no centre yet)."""
+    subject = desk.subject_of(task)
+    area = subject.area_code if subject else None
+    return area is None or current_scope().covers(area)
 
 
 @router.get("/operators", response_model=list[OperatorOut])

@@ -42,6 +42,7 @@ class Subject:
     district: str | None
     since: datetime
     priority: int
+    area_code: str | None = None  # whose centre the work is (areas/): the desk shows it there
 
     def as_json(self) -> dict[str, object]:
         return {**asdict(self), "since": self.since.isoformat()}
@@ -62,7 +63,7 @@ async def subjects_of(session: AsyncSession, refs: Iterable[str]) -> dict[str, S
             kind = ALARM_KINDS[alarm.kind]
             found[f"alarm:{alarm.id}"] = Subject(
                 "alarm", senior.id, senior.name, kind.label_zh, kind.label_en, senior.address,
-                senior.district, alarm.first_at, alarm.priority)
+                senior.district, alarm.first_at, alarm.priority, alarm.area_code)
     if ids["call"]:
         calls = await session.execute(select(CallLeg, Senior).outerjoin(
             Senior, Senior.id == CallLeg.senior_id).where(CallLeg.id.in_(ids["call"])))
@@ -83,4 +84,5 @@ def _with_senior(kind: str, senior: Senior | None, what_zh: str, what_en: str,
                  since: datetime, priority: int) -> Subject:
     return Subject(kind, senior.id if senior else None, senior.name if senior else None,
                    what_zh, what_en, senior.address if senior else None,
-                   senior.district if senior else None, since, priority)
+                   senior.district if senior else None, since, priority,
+                   senior.area_code if senior else None)

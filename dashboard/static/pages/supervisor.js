@@ -42,6 +42,7 @@ export default async function supervisor(main) {
   let stopTeam = null;
   let stopCurve = null;
   const liveCalls = el("tbody", { id: "sup-live-calls" });
+  const centres = el("ul", { id: "sup-centres", class: "centre-tree" });
   const watch = el("div", { id: "sup-monitor" });
   let watched = null;
 
@@ -73,11 +74,23 @@ export default async function supervisor(main) {
         el("td", {}, el("button", { id: `sup-monitor-${call.id}`, onclick: () => startMonitor(call) }, t("sup.monitor"))))));
   }
 
+  // The centres this supervisor oversees, parents first, indented under their parent.
+  function drawCentres(tree) {
+    centres.replaceChildren(...tree.map((centre) => el("li",
+      { "data-centre": centre.slug, class: `depth-${Math.min(centre.depth, 3)}` },
+      el("strong", {}, english() ? centre.name_en : centre.name_zh), " · ",
+      t("sup.centre_alarms", { n: centre.open_alarms }), " · ",
+      centre.on_duty.length ? t("sup.centre_on_duty", { names: centre.on_duty.join("、") })
+        : t("sup.centre_nobody"))));
+  }
+
   async function refresh() {
-    const [queue, team, kpis] = await Promise.all([
+    const [queue, team, kpis, tree] = await Promise.all([
       api("/api/v1/routing/tasks"), api("/api/v1/routing/operators"),
       api(`/api/v1/kpis?${new URLSearchParams({ ...todayInterval(), threshold: 20 })}`),
+      api("/api/v1/reports/centres"),
     ]);
+    drawCentres(tree);
     const open = queue.filter((task) => ["waiting", "offered", "reserved"].includes(task.state));
     waiting.textContent = open.length;
     longest.textContent = open.length ? `${Math.round(Math.max(...open.map((task) => task.waited_seconds)))} s` : "–";
@@ -204,6 +217,7 @@ export default async function supervisor(main) {
       ...[["sup.waiting", waiting], ["sup.longest", longest], ["sup.alarms60", alarms60],
         ["sup.alarms180", alarms180], ["sup.calls_sl", callsSl]].map(([label, value]) =>
         el("div", { class: "kpi" }, el("div", { class: "kpi-label" }, t(label)), value))),
+    el("section", { class: "card" }, el("h2", {}, t("sup.centres")), centres),
     charts,
     el("div", { class: "split" },
       el("section", { class: "card grow" }, el("h2", {}, t("sup.waiting")),

@@ -1,0 +1,31 @@
+"""The demo's centres: Hohhot's city centre, and two border stations under their leagues."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from areas import service
+from areas.exceptions import CentreNotFoundError
+
+# (slug, area, parent centre, zh-CN name, English name); "region" comes with the schema.
+DEMO_CENTRES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("hohhot", "150100", "region", "呼和浩特市12349养老服务中心", "Hohhot 12349 centre"),
+    ("xilingol", "152500", "region", "锡林郭勒盟12349养老服务中心", "Xilingol League 12349 centre"),
+    ("erenhot", "152501", "xilingol", "二连浩特市12349服务站", "Erenhot 12349 station"),
+    ("hulunbuir", "150700", "region", "呼伦贝尔市12349养老服务中心", "Hulunbuir 12349 centre"),
+    ("manzhouli", "150781", "hulunbuir", "满洲里市12349服务站", "Manzhouli 12349 station"),
+)
+
+
+async def seed_centres(session: AsyncSession) -> int:
+    """Add the demo's areas and centres that are missing; returns how many centres."""
+    await service.ensure_areas(session)
+    added = 0
+    for slug, area, parent, name_zh, name_en in DEMO_CENTRES:
+        try:
+            await service.centre_by_slug(session, slug)
+        except CentreNotFoundError:
+            await service.add_centre(session, slug=slug, area_code=area, name_zh=name_zh,
+                                     name_en=name_en, parent_slug=parent)
+            added += 1
+    return added

@@ -1,0 +1,32 @@
+"""Tables: the administrative areas and the centres that serve them."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+
+
+class Area(Base):
+    """One GB/T 2260 division: region, league or city, banner or county, street, community."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), nullable=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))
+
+
+class Centre(Base):
+    """A 12349 centre or station: it serves its area's whole subtree."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))

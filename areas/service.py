@@ -1,0 +1,100 @@
+"""Areas and centres: names, subtrees, and which area a district name or a caller means."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from areas.codes import AREAS, prefix_of
+from areas.exceptions import CentreNotFoundError
+from areas.models import Area, Centre
+from runtime.scope import AreaScope
+
+
+@dataclass(frozen=True, slots=True)
+class CentreView:
+    id: int
+    slug: str
+    area_code: str
+    parent_id: int | None
+    name_zh: str
+    name_en: str
+
+
+def view_of(centre: Centre) -> CentreView:
+    return CentreView(centre.id, centre.slug, centre.area_code, centre.parent_id,
+                      centre.name_zh, centre.name_en)
+
+
+async def ensure_areas(session: AsyncSession) -> int:
+    """Add the rows of areas/codes.py the table lacks (parents first); returns how many."""
+    known = set((await session.scalars(select(Area.code))).all())
+    missing = [row for row in AREAS if row.code not in known]
+    for row in missing:
+        session.add(Area(code=row.code, parent_code=row.parent, name_zh=row.name_zh,
+                         name_en=row.name_en))
+        await session.flush()
+    return len(missing)
+
+
+async def area_of_district(session: AsyncSession, district: str) -> str | None:
+    """The code of the area a district is written as (Chinese or English name), if known."""
+    name = district.strip().casefold()
+    if not name:
+        return None
+    query = select(Area.code).where(or_(func.lower(Area.name_zh) == name,
+                                        func.lower(Area.name_en) == name,
+                                        func.lower(Area.name_en) == f"{name} district"))
+    return (await session.scalars(query.order_by(Area.code).limit(1))).first()
+
+
+async def is_area(session: AsyncSession, code: str) -> bool:
+    return await session.get(Area, code) is not None
+
+
+async def area_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """(zh-CN, English) names by code."""
+    rows = (await session.execute(select(Area.code, Area.name_zh, Area.name_en))).all()
+    return {row.code: (row.name_zh, row.name_en) for row in rows}
+
+
+async def centres(session: AsyncSession) -> list[CentreView]:
+    return [view_of(c) for c in (await session.scalars(select(Centre).order_by(Centre.id)))]
+
+
+async def centre_by_slug(session: AsyncSession, slug: str) -> CentreView:
+    centre = (await session.scalars(select(Centre).where(Centre.slug == slug))).first()
+    if centre is None:
+        raise CentreNotFoundError(slug)
+    return view_of(centre)
+
+
+async def add_centre(session: AsyncSession, *, slug: str, area_code: str, name_zh: str,
+                     name_en: str, parent_slug: str | None) -> CentreView:
+    parent = await centre_by_slug(session, parent_slug) if parent_slug else None
+    centre = Centre(slug=slug, area_code=area_code, name_zh=name_zh, name_en=name_en,
+                    parent_id=parent.id if parent else None)
+    session.add(centre)
+    await session.flush()
+    return view_of(centre)
+
+
+def scope_of_areas(codes: Iterable[str]) -> AreaScope:
+    """The scope of staff who serve these areas' subtrees."""
+    return AreaScope(frozenset(prefix_of(code) for code in codes))
+
+
+def home_area(scope: AreaScope) -> str | None:
+    """The one area a caller of ``scope`` serves (what a record they create belongs to)."""
+    if scope.prefixes is None or len(scope.prefixes) != 1:
+        return None
+    (prefix,) = scope.prefixes
+    return prefix.ljust(6, "0")
+
+
+def within(codes: Sequence[str], code: str) -> bool:
+    """Whether ``code`` lies in the subtree of any of ``codes``."""
+    return any(code.startswith(prefix_of(parent)) for parent in codes)
