@@ -1,4 +1,4 @@
-import { api, el, formatTime } from "/static/api.js";
+import { api, centreInstant, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 
 // The audit log: who read or changed which record, filtered by who, action, senior and time,
@@ -25,8 +25,6 @@ function subjectWords(entry) {
   return entry.subject_id ? `${kind} · ${t("pages.audit.number", { id: entry.subject_id })}` : kind;
 }
 
-// A datetime-local value (the browser's local time) as an instant with its zone.
-const instant = (value) => (value ? new Date(value).toISOString() : null);
 
 export default async function audit(main) {
   const rows = el("tbody", { id: "audit-rows" });
@@ -47,8 +45,8 @@ export default async function audit(main) {
 
   function query() {
     const params = new URLSearchParams();
-    const values = { actor: actor.value.trim(), action: action.value, since: instant(since.value),
-      until: instant(until.value) };
+    const values = { actor: actor.value.trim(), action: action.value, since: centreInstant(since.value),
+      until: centreInstant(until.value) };
     for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
     if (seniorId) { params.set("subject_type", "senior"); params.set("subject_id", String(seniorId)); }
     return params;

@@ -1,7 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
-import { serviceOrderForm } from "/static/pages/service-order.js";
+import { serviceOrderForm } from "/static/components/service-order.js";
 import { alertList } from "/static/components/alert-list.js";
 import { watchPanel } from "/static/components/watch-panel.js";
 import { recordingList } from "/static/components/recordings.js";
