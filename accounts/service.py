@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,6 +63,16 @@ async def create_user(
 async def get_user_by_username(session: AsyncSession, username: str) -> StaffUser | None:
     result = await session.execute(select(StaffUser).where(StaffUser.username == username))
     return result.scalar_one_or_none()
+
+
+async def display_names(session: AsyncSession, usernames: Iterable[str]) -> dict[str, str]:
+    """Each account's display name by username; usernames with no account are left out."""
+    wanted = set(usernames)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(StaffUser.username, StaffUser.display_name)
+                                 .where(StaffUser.username.in_(wanted)))
+    return {row.username: row.display_name or row.username for row in rows}
 
 
 async def list_users(session: AsyncSession) -> Sequence[StaffUser]:
