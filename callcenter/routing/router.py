@@ -45,7 +45,7 @@ def _task_out(task: Task, runtime: Runtime, names: dict[str, str] | None = None)
     known = names or {}
     return TaskOut(
         offered_to_names=[known.get(u, u) for u in sorted(task.offered_to)],
-        reserved_to_name=known.get(task.reserved_to, task.reserved_to) if task.reserved_to else None,
+        reserved_to_name=known.get(task.reserved_to or "", task.reserved_to),
         subject=SubjectOut.model_validate(subject, from_attributes=True) if subject else None,
         id=task.id, kind=task.kind.value, priority=task.priority, ref=task.ref,
         state=task.state.value, created_at=task.created_at,
