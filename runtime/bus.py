@@ -210,8 +210,9 @@ class EventBus:
             self._progress.clear()
             if done():
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), timeout=POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: see _read
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._progress.wait()
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -276,8 +277,11 @@ class EventBus:
 
     async def _read(self, event_log: EventLog) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as the
+            # event is set, and this loop then outlives the shutdown that cancelled it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), timeout=POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._woken.wait()
             self._woken.clear()
             try:
                 await self._deliver_new(event_log)
