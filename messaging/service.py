@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging.models import Message, MessageReceipt, WechatBinding
 from messaging.port import Channel, MessageState, Outgoing
+from seniors.models import EmergencyContact
 
 PENDING, SENT, DELIVERED, FAILED = (s.value for s in MessageState)
 
@@ -125,6 +126,16 @@ async def binding_for(session: AsyncSession, *, phone: str) -> WechatBinding | N
     return await session.scalar(select(WechatBinding).where(
         WechatBinding.phone == phone, WechatBinding.revoked_at.is_(None))
         .order_by(WechatBinding.id.desc()).limit(1))
+
+
+async def family_binding(session: AsyncSession, *, senior_id: int) -> WechatBinding | None:
+    """The live WeChat binding of the senior's first family contact (in calling order) who
+    agreed to one."""
+    return await session.scalar(
+        select(WechatBinding)
+        .join(EmergencyContact, EmergencyContact.id == WechatBinding.contact_id)
+        .where(EmergencyContact.senior_id == senior_id, WechatBinding.revoked_at.is_(None))
+        .order_by(EmergencyContact.position, WechatBinding.id).limit(1))
 
 
 async def bind(session: AsyncSession, *, contact_id: int, phone: str, openid: str,
