@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts_service
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS
 from alarms.models import Alarm, AlarmStep
@@ -183,6 +184,9 @@ async def detail_of(session: AsyncSession, incident: Incident) -> IncidentDetail
     items += _message_items(await messaging_service.of_alarms(
         session, alarm_ids=alarm_ids, case_ids=case_ids))
     items.sort(key=lambda item: item.at)  # stable: equal times keep the order built above
+    names = await accounts_service.display_names(session, {i.actor for i in items if i.actor})
+    items = [item.model_copy(update={"actor_name": names.get(item.actor or "", item.actor)})
+             for item in items]
     return IncidentDetail(
         **(await incident_out(session, incident)).model_dump(),
         alarms=[AlarmOut.model_validate(a) for a in alarms],
