@@ -238,8 +238,10 @@ AuditFilterDep = Annotated[service.AuditFilter, Depends(audit_filter)]
 
 async def _named(session: SessionDep, entries: Sequence[AuditEntry]) -> list[AuditOut]:
     names = await audit_names.names_for(session, entries)
+    actors = await service.display_names(session, {entry.actor for entry in entries})
     return [AuditOut.model_validate(entry).model_copy(update={
-        "subject_name": names.get((entry.subject_type, entry.subject_id or ""))})
+        "subject_name": names.get((entry.subject_type, entry.subject_id or "")),
+        "actor_name": actors.get(entry.actor, entry.actor)})
         for entry in entries]
 
 

@@ -68,6 +68,7 @@ class AuditOut(BaseModel):
     subject_id: str | None
     detail: dict[str, object]
     subject_name: str | None = None  # e.g. the senior's name, where the domain names it
+    actor_name: str | None = None  # the actor's display name; ``actor`` is the account
 
 
 LoginResponse.model_rebuild()

@@ -89,14 +89,14 @@ async def get_user_by_username(session: AsyncSession, username: str) -> StaffUse
     return result.scalar_one_or_none()
 
 
-async def display_names_of(session: AsyncSession, usernames: Iterable[str]) -> dict[str, str]:
-    """The display names of these staff, for pages that show a person by name."""
+async def display_names(session: AsyncSession, usernames: Iterable[str]) -> dict[str, str]:
+    """Each account's display name by username; usernames with no account are left out."""
     wanted = set(usernames)
     if not wanted:
         return {}
     rows = await session.execute(select(StaffUser.username, StaffUser.display_name)
                                  .where(StaffUser.username.in_(wanted)))
-    return {row.username: row.display_name for row in rows}
+    return {row.username: row.display_name or row.username for row in rows}
 
 
 async def list_users(session: AsyncSession) -> Sequence[StaffUser]:

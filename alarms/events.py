@@ -2,8 +2,8 @@
 
 Every alarm event carries the whole row the queue shows (the senior's name, address and
 district included), so that a page can replace what it knows without ever blanking a field.
-The publish functions therefore take the senior as a required argument: look it up with
-``senior_of``/``seniors_of`` inside the transaction that changed the alarm.
+The publish functions therefore take the rows' context (seniors, and staff by display name) as
+a required argument: look it up with ``rows_of`` inside the transaction that changed the alarm.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts_service
 from accounts.audiences import audience
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, ANSWER_TARGET_SECONDS, AlarmState
@@ -57,18 +58,41 @@ async def seniors_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[i
                                 locations.get(row.id, {})) for row in rows}
 
 
-async def senior_of(session: AsyncSession, senior_id: int) -> AlarmSenior:
-    """One senior's row fields; a senior missing from the registry shows by number."""
-    return senior_in(await seniors_of(session, [senior_id]), senior_id)
-
-
 def senior_in(seniors: dict[int, AlarmSenior], senior_id: int) -> AlarmSenior:
     """The senior from a ``seniors_of`` answer; one missing from the registry shows by number."""
     return seniors.get(senior_id) or AlarmSenior(senior_id, f"#{senior_id}", "", "")
 
 
-def alarm_payload(alarm: Alarm, senior: AlarmSenior) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class AlarmRows:
+    """What alarm rows show beyond the alarm: their seniors, and staff by display name."""
+
+    seniors: dict[int, AlarmSenior]
+    staff: dict[str, str]  # display name by username, for owners and resolvers
+
+    def senior(self, senior_id: int) -> AlarmSenior:
+        return senior_in(self.seniors, senior_id)
+
+    def name(self, username: str | None) -> str | None:
+        """A person's display name; an account no longer known keeps its username."""
+        return None if username is None else self.staff.get(username, username)
+
+
+async def rows_of(session: AsyncSession, alarms: Iterable[Alarm]) -> AlarmRows:
+    """Look up, inside the alarms' transaction, what their rows show."""
+    alarms = list(alarms)
+    return AlarmRows(await seniors_of(session, (a.senior_id for a in alarms)),
+                     await accounts_service.display_names(session, staff_of(alarms)))
+
+
+def staff_of(alarms: Iterable[Alarm]) -> set[str]:
+    """The accounts named on these alarms: who owns and who resolved each."""
+    return {u for a in alarms for u in (a.acknowledged_by, a.resolved_by) if u}
+
+
+def alarm_payload(alarm: Alarm, rows: AlarmRows) -> dict[str, object]:
     kind = ALARM_KINDS[alarm.kind]
+    senior = rows.senior(alarm.senior_id)
     return {
         "id": alarm.id, "senior_id": alarm.senior_id, "senior_name": senior.name,
         "address": senior.address, "district": senior.district,
@@ -78,36 +102,40 @@ def alarm_payload(alarm: Alarm, senior: AlarmSenior) -> dict[str, object]:
         "condition_active": alarm.condition_active, "count": alarm.count,
         "first_at": alarm.first_at.isoformat(), "last_at": alarm.last_at.isoformat(),
         "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
-        "acknowledged_by": alarm.acknowledged_by, "escalation_level": alarm.escalation_level,
+        "acknowledged_by": alarm.acknowledged_by,
+        "acknowledged_by_name": rows.name(alarm.acknowledged_by),
+        "resolved_by_name": rows.name(alarm.resolved_by),
+        "escalation_level": alarm.escalation_level,
         "disposition": alarm.disposition, "details": alarm.details,
         "summary": f"P{alarm.priority} {kind.label_zh} · {senior.name}",
     }
 
 
-def publish_raised(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.raised", alarm_payload(alarm, senior), roles=audience("alarm.raised"),
+def publish_raised(bus: EventBus, alarm: Alarm, rows: AlarmRows) -> None:
+    bus.publish("alarm.raised", alarm_payload(alarm, rows), roles=audience("alarm.raised"),
                 area=alarm.area_code)
 
 
-def publish_updated(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.updated", alarm_payload(alarm, senior), roles=audience("alarm.updated"),
+def publish_updated(bus: EventBus, alarm: Alarm, rows: AlarmRows) -> None:
+    bus.publish("alarm.updated", alarm_payload(alarm, rows), roles=audience("alarm.updated"),
                 area=alarm.area_code)
 
 
-def publish_acknowledged(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.acknowledged", {**alarm_payload(alarm, senior),
-                                       "by": alarm.acknowledged_by},
+def publish_acknowledged(bus: EventBus, alarm: Alarm, rows: AlarmRows) -> None:
+    bus.publish("alarm.acknowledged", {**alarm_payload(alarm, rows), "by": alarm.acknowledged_by,
+                                       "by_name": rows.name(alarm.acknowledged_by)},
                 roles=audience("alarm.acknowledged"), area=alarm.area_code)
 
 
-def publish_resolved(bus: EventBus, alarm: Alarm, senior: AlarmSenior) -> None:
-    bus.publish("alarm.resolved", {**alarm_payload(alarm, senior), "by": alarm.resolved_by},
+def publish_resolved(bus: EventBus, alarm: Alarm, rows: AlarmRows) -> None:
+    bus.publish("alarm.resolved", {**alarm_payload(alarm, rows), "by": alarm.resolved_by,
+                                   "by_name": rows.name(alarm.resolved_by)},
                 roles=audience("alarm.resolved"), area=alarm.area_code)
 
 
-def publish_escalated(bus: EventBus, alarm: Alarm, senior: AlarmSenior, level: int) -> None:
+def publish_escalated(bus: EventBus, alarm: Alarm, rows: AlarmRows, level: int) -> None:
     """Levels 1 and 2 re-alert every operator; level 3 goes to supervisors."""
-    payload = {**alarm_payload(alarm, senior), "level": level}
+    payload = {**alarm_payload(alarm, rows), "level": level}
     bus.publish("alarm.escalated", payload,
                 roles=SUPERVISORS if level >= 3 else audience("alarm.escalated"),
                 area=alarm.area_code)
@@ -122,8 +150,8 @@ async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:
         alarms = await service.list_alarms(
             session, states=[AlarmState.RAISED, AlarmState.ACKNOWLEDGED], limit=1000
         )
-        seniors = await seniors_of(session, (a.senior_id for a in alarms))
+        rows = await rows_of(session, alarms)
     return {
-        "open": [alarm_payload(alarm, senior_in(seniors, alarm.senior_id)) for alarm in alarms],
+        "open": [alarm_payload(alarm, rows) for alarm in alarms],
         "answer_target_seconds": {str(int(p)): s for p, s in ANSWER_TARGET_SECONDS.items()},
     }

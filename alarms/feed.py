@@ -125,9 +125,9 @@ async def drain_events(runtime: Runtime) -> int:
         changes = await _apply_all(runtime, session, observations)
         await devices_service.mark_events_processed(session, ids=event_ids,
                                                     now=runtime.clock.now())
-        seniors = await flows.seniors_of(session, changes)
+        rows = await flows.rows_of(session, changes)
         await session.commit()
-    flows.publish_changes(runtime, changes, seniors)
+    flows.publish_changes(runtime, changes, rows)
     return len(event_ids)
 
 
@@ -165,10 +165,10 @@ async def drain_readings(runtime: Runtime, progress: ReadingsProgress | None = N
             return end - start  # nothing to write: the session closes without a transaction
         cursor.position = end
         session.add(cursor)
-        seniors = await flows.seniors_of(session, changes)
+        rows = await flows.rows_of(session, changes)
         await session.commit()
     progress.unstored_batches = 0
-    flows.publish_changes(runtime, changes, seniors)
+    flows.publish_changes(runtime, changes, rows)
     return end - start
 
 

@@ -39,12 +39,12 @@ async def raise_and_announce(
             session, senior_id=senior_id, kind=kind, at=at, details=details,
             priority=priority, device_id=device_id, voice_path=voice_path,
         )
-        senior = await events.senior_of(session, senior_id)
+        rows = await events.rows_of(session, [result.alarm])
         await session.commit()
     if result.created:
-        events.publish_raised(runtime.bus, result.alarm, senior)
+        events.publish_raised(runtime.bus, result.alarm, rows)
     else:
-        events.publish_updated(runtime.bus, result.alarm, senior)
+        events.publish_updated(runtime.bus, result.alarm, rows)
     return result
 
 
@@ -62,9 +62,9 @@ async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
             subject_id=str(alarm.senior_id), now=now, detail=detail)
         # The alarm joins the senior's open incident, or opens one owned by this operator.
         incident = await incidents_service.link_alarm(session, alarm=alarm, operator=by, now=now)
-        senior = await events.senior_of(session, alarm.senior_id)
+        rows = await events.rows_of(session, [alarm])
         await session.commit()
-    events.publish_acknowledged(runtime.bus, alarm, senior)
+    events.publish_acknowledged(runtime.bus, alarm, rows)
     incident_events.publish_updated(runtime.bus, incident, what="alarm")
     return alarm
 
@@ -73,11 +73,10 @@ async def escalate_once(runtime: Runtime) -> int:
     """Escalate every P1 alarm left unacknowledged past its next step; returns how many."""
     async with runtime.sessions() as session:
         due = await service.due_escalations(session, now=runtime.clock.now())
-        seniors = await events.seniors_of(session, (alarm.senior_id for alarm, _ in due))
+        rows = await events.rows_of(session, (alarm for alarm, _ in due))
         await session.commit()
     for alarm, level in due:
-        events.publish_escalated(runtime.bus, alarm, events.senior_in(seniors, alarm.senior_id),
-                                 level)
+        events.publish_escalated(runtime.bus, alarm, rows, level)
     return len(due)
 
 
@@ -89,7 +88,7 @@ async def escalation_loop(runtime: Runtime) -> None:
 
 
 def publish_changes(runtime: Runtime, changes: Sequence[Change],
-                    seniors: dict[int, events.AlarmSenior]) -> None:
+                    rows: events.AlarmRows) -> None:
     """Announce committed changes; each alarm once, with its latest state."""
     latest: dict[int, Change] = {}
     for change in changes:
@@ -97,16 +96,14 @@ def publish_changes(runtime: Runtime, changes: Sequence[Change],
         raised = change.what == "raised" or (first is not None and first.what == "raised")
         latest[change.alarm.id] = Change(change.alarm, "raised" if raised else change.what)
     for change in latest.values():
-        senior = events.senior_in(seniors, change.alarm.senior_id)
         if change.what == "raised":
-            events.publish_raised(runtime.bus, change.alarm, senior)
+            events.publish_raised(runtime.bus, change.alarm, rows)
         else:
-            events.publish_updated(runtime.bus, change.alarm, senior)
+            events.publish_updated(runtime.bus, change.alarm, rows)
 
 
-async def seniors_of(session: AsyncSession, changes: Sequence[Change]
-                     ) -> dict[int, events.AlarmSenior]:
-    return await events.seniors_of(session, (change.alarm.senior_id for change in changes))
+async def rows_of(session: AsyncSession, changes: Sequence[Change]) -> events.AlarmRows:
+    return await events.rows_of(session, (change.alarm for change in changes))
 
 
 async def process_observations(runtime: Runtime, observations: Sequence[Observation]
@@ -117,9 +114,9 @@ async def process_observations(runtime: Runtime, observations: Sequence[Observat
     async with runtime.sessions() as session:
         for observation in observations:
             changes += await engine.apply(session, observation, zone=zone)
-        seniors = await seniors_of(session, changes)
+        rows = await rows_of(session, changes)
         await session.commit()
-    publish_changes(runtime, changes, seniors)
+    publish_changes(runtime, changes, rows)
     return changes
 
 
@@ -127,9 +124,9 @@ async def check_time_rules_once(runtime: Runtime) -> list[Change]:
     async with runtime.sessions() as session:
         changes = await engine.check_time_rules(session, now=runtime.clock.now(),
                                                 zone=ZoneInfo(runtime.settings.timezone))
-        seniors = await seniors_of(session, changes)
+        rows = await rows_of(session, changes)
         await session.commit()
-    publish_changes(runtime, changes, seniors)
+    publish_changes(runtime, changes, rows)
     return changes
 
 

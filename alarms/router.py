@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
 from accounts.deps import require_roles
@@ -49,12 +51,25 @@ async def list_alarms(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Limit = 200,
-) -> list[Alarm]:
+) -> list[AlarmOut]:
     """Alarms, most urgent and oldest first; filter by state, priority, senior and time."""
-    return list(await service.list_alarms(
+    return await named(session, await service.list_alarms(
         session, states=[s.value for s in state or []], max_priority=max_priority,
         senior_id=senior_id, since=since, until=until, limit=limit,
     ))
+
+
+async def named(session: AsyncSession, alarms: Sequence[Alarm]) -> list[AlarmOut]:
+    """The alarms as the API answers them, with who owns and who resolved each by name."""
+    names = await accounts_service.display_names(session, events.staff_of(alarms))
+    rows = events.AlarmRows({}, names)
+    return [_out(alarm, rows) for alarm in alarms]
+
+
+def _out(alarm: Alarm, rows: events.AlarmRows) -> AlarmOut:
+    return AlarmOut.model_validate(alarm).model_copy(update={
+        "acknowledged_by_name": rows.name(alarm.acknowledged_by),
+        "resolved_by_name": rows.name(alarm.resolved_by)})
 
 
 @router.get("/{alarm_id}", response_model=AlarmDetail)
@@ -62,22 +77,25 @@ async def read_alarm(alarm_id: RowId, user: Reader, session: SessionDep) -> Alar
     """One alarm with every timed, attributed step."""
     alarm = await _load(session, alarm_id)
     steps = await service.timeline(session, alarm_id=alarm_id)
-    return AlarmDetail(**AlarmOut.model_validate(alarm).model_dump(),
-                       timeline=[AlarmStepOut.model_validate(s) for s in steps])
+    (out,) = await named(session, [alarm])
+    return AlarmDetail(**out.model_dump(), timeline=[AlarmStepOut.model_validate(s) for s in steps])
 
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut,
              responses={409: {"model": OwnedConflict | Problem}})
-async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> Alarm:
+async def acknowledge(alarm_id: RowId, user: Handler, runtime: RuntimeDep) -> AlarmOut:
     """Take ownership of an alarm; 409 naming the owner if another operator already owns it."""
     try:
-        return await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
+        alarm = await flows.acknowledge_and_announce(runtime, alarm_id=alarm_id, by=user.username)
     except AlarmNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except AlarmOwnedError as error:
         raise await owned_conflict(runtime, error) from error
     except AlarmStateError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    async with runtime.sessions() as session:
+        (out,) = await named(session, [alarm])
+    return out
 
 
 async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> Refusal:
@@ -93,7 +111,7 @@ async def owned_conflict(runtime: Runtime, error: AlarmOwnedError) -> Refusal:
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)
 async def resolve(alarm_id: RowId, body: ResolveIn, user: Handler, runtime: RuntimeDep,
-                  session: SessionDep) -> Alarm:
+                  session: SessionDep) -> AlarmOut:
     """Close an alarm with a disposition and notes."""
     now = runtime.clock.now()
     try:
@@ -108,10 +126,10 @@ async def resolve(alarm_id: RowId, body: ResolveIn, user: Handler, runtime: Runt
         subject_id=str(alarm.senior_id), now=now,
         detail={"alarm_id": alarm_id, "disposition": body.disposition.value},
     )
-    senior = await events.senior_of(session, alarm.senior_id)
+    rows = await events.rows_of(session, [alarm])
     await session.commit()
-    events.publish_resolved(runtime.bus, alarm, senior)
-    return alarm
+    events.publish_resolved(runtime.bus, alarm, rows)
+    return _out(alarm, rows)
 
 
 async def _load(session: SessionDep, alarm_id: int) -> Alarm:

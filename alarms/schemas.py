@@ -33,6 +33,9 @@ class AlarmOut(BaseModel):
     resolved_by: str | None
     disposition: str | None
     notes: str
+    # The owner's and the resolver's display names, for people; the fields above are accounts.
+    acknowledged_by_name: str | None = None
+    resolved_by_name: str | None = None
 
 
 class AlarmStepOut(BaseModel):

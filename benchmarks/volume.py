@@ -202,8 +202,8 @@ def _orders(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dic
                "price_fen": price, "subsidised_fen": subsidised,
                "senior_pays_fen": price - subsidised, "subsidy_category":
                "low_income" if subsidised else None, "offers_made": 1,
-               "escalation_reason": "", "created_by": "op1", "created_at": at,
-               "updated_at": at, "completion_note": ""}
+               "escalation_reason": "", "escalation_code": "", "created_by": "op1",
+               "created_at": at, "updated_at": at, "completion_note": ""}
 
 
 def _certifications(volume: Volume, rng: random.Random,

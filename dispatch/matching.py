@@ -13,7 +13,9 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from dispatch import escalations
 from dispatch.catalogue import CATALOGUE, ServiceCode
+from dispatch.escalations import Escalation
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -84,7 +86,7 @@ class Ranked:
 class Ranking:
     ranked: list[Ranked]
     # Why nobody is left, when nobody is: the first filter that removed the last candidate.
-    reason: str = ""
+    reason: Escalation | None = None
 
 
 def haversine_km(
@@ -171,32 +173,31 @@ class CandidatePool:
         top = index[np.argsort(-score[index], kind="stable")[:limit]]
         return Ranking([Ranked(int(self.ids[i]), float(score[i]), float(travel[i])) for i in top])
 
-    def eligible(self, request: MatchRequest, weights: Weights) -> tuple[BoolArray, str]:
+    def eligible(
+        self, request: MatchRequest, weights: Weights
+    ) -> tuple[BoolArray, Escalation | None]:
         """The hard filters in order; the reason names the one that removed the last candidate."""
         service = request.service.value.replace("_", " ")
         travel = self.travel_minutes(request, weights.speed_kmh)
         arrival_minutes = (request.due_by - request.now).total_seconds() / 60.0
         excluded = np.isin(self.ids, np.fromiter(request.excluded, np.int64))
-        steps: list[tuple[BoolArray, str]] = [
-            (
-                self.offers_service(request.service),
-                f"no active provider offers {service} with the certification it needs",
-            ),
-            (self.covers(request), f"no provider offers {service} in {request.district}"),
+        steps: list[tuple[BoolArray, Escalation]] = [
+            (self.offers_service(request.service), escalations.no_service(service)),
+            (self.covers(request), escalations.no_area(service, request.district)),
             (
                 self.working(request.local_minute),
-                f"no provider of {service} in {request.district} works at that hour",
+                escalations.no_hours(service, request.district),
             ),
-            (self.load < self.capacity, f"every provider of {service} nearby is at capacity"),
-            (~excluded, "every eligible provider has declined, aborted or is blocked"),
-            (travel <= arrival_minutes, "no eligible provider can arrive before the deadline"),
+            (self.load < self.capacity, escalations.capacity(service)),
+            (~excluded, escalations.ALL_DECLINED),
+            (travel <= arrival_minutes, escalations.TOO_FAR),
         ]
         mask = np.ones(len(self), np.bool_)
         for step, reason in steps:
             mask &= step
             if not mask.any():
                 return mask, reason
-        return mask, ""
+        return mask, None
 
     def scores(self, request: MatchRequest, weights: Weights, travel: FloatArray) -> FloatArray:
         """Higher is better; each part lies in [0, 1] before its weight."""

@@ -138,6 +138,8 @@ class ServiceOrder(SeniorScoped, Base):
     )
     offers_made: Mapped[int] = mapped_column(Integer, default=0)
     escalation_reason: Mapped[str] = mapped_column(Text, default="")
+    # The reason as a code from dispatch/escalations.py, for pages to word; "" when none.
+    escalation_code: Mapped[str] = mapped_column(String(32), default="")
     late_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_note: Mapped[str] = mapped_column(Text, default="")

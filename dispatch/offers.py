@@ -10,9 +10,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch import candidates, orders
+from dispatch import candidates, escalations, orders
 from dispatch import providers as provider_service
 from dispatch.catalogue import CATALOGUE, ServiceCode
+from dispatch.escalations import Escalation
 from dispatch.events import Outbox
 from dispatch.exceptions import OfferClosed
 from dispatch.lifecycle import OrderEvent, OrderState, next_state
@@ -81,7 +82,7 @@ async def match_order(
         escalate(
             session,
             order,
-            reason=f"no provider accepted after {order.offers_made} offers",
+            reason=escalations.no_acceptance(order.offers_made),
             now=now,
             outbox=outbox,
         )
@@ -91,7 +92,9 @@ async def match_order(
     width = min(width, policy.max_offers - order.offers_made)
     ranking = await rank_providers(session, request, policy=policy, now=now, limit=width)
     if not ranking.ranked:
-        escalate(session, order, reason=ranking.reason, now=now, outbox=outbox)
+        # An empty ranking always says why; TOO_FAR is the last filter, should it ever not.
+        why = ranking.reason or escalations.TOO_FAR
+        escalate(session, order, reason=why, now=now, outbox=outbox)
         return
     await make_offers(
         session,
@@ -159,13 +162,26 @@ async def rank_from_database(
 
 
 def escalate(
-    session: AsyncSession, order: ServiceOrder, *, reason: str, now: datetime, outbox: Outbox
+    session: AsyncSession,
+    order: ServiceOrder,
+    *,
+    reason: Escalation,
+    now: datetime,
+    outbox: Outbox,
 ) -> None:
-    order.escalation_reason = reason
+    order.escalation_reason = reason.text
+    order.escalation_code = reason.code.value
     orders.transition(
-        session, order, OrderEvent.ESCALATE, actor=SYSTEM, reason=reason, now=now, outbox=outbox
+        session,
+        order,
+        OrderEvent.ESCALATE,
+        actor=SYSTEM,
+        reason=reason.text,
+        now=now,
+        outbox=outbox,
     )
-    outbox.alert({"kind": "escalated", "order_id": order.id, "reason": reason})
+    alert = {"kind": "escalated", "order_id": order.id, "reason": reason.text}
+    outbox.alert(alert | {"code": reason.code.value})
 
 
 async def make_offers(

@@ -205,6 +205,7 @@ class OrderOut(BaseModel):
     provider_id: RowId | None
     offers_made: int
     escalation_reason: str
+    escalation_code: str
     price_fen: int
     subsidised_fen: int
     senior_pays_fen: int

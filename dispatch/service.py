@@ -167,7 +167,7 @@ async def reassign_order(
     await release_provider(session, order, now, outbox)
     await offers.supersede_open_offers(session, order.id, now)
     order.provider_id = None
-    order.escalation_reason = ""
+    order.escalation_reason = order.escalation_code = ""
     await offers.make_offers(
         session,
         order,
@@ -194,7 +194,7 @@ async def rematch_order(
     orders.transition(
         session, order, OrderEvent.REMATCH, actor=actor, reason=reason, now=now, outbox=outbox
     )
-    order.escalation_reason = ""
+    order.escalation_reason = order.escalation_code = ""
     order.offers_made = 0
     await offers.match_order(session, order, policy=policy, now=now, actor=actor, outbox=outbox)
 

@@ -8,9 +8,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch import offers, orders
+from dispatch import escalations, offers, orders
 from dispatch import providers as provider_service
 from dispatch.catalogue import ServiceCode
+from dispatch.escalations import Escalation
 from dispatch.events import Outbox
 from dispatch.lifecycle import OrderState
 from dispatch.matching import CandidatePool, MatchRequest
@@ -67,7 +68,7 @@ async def fire_timer(
             await late_alert(
                 session,
                 order,
-                reason="the provider has not arrived by the deadline",
+                reason=escalations.NOT_ARRIVED,
                 now=now,
                 outbox=outbox,
             )
@@ -75,7 +76,12 @@ async def fire_timer(
 
 
 async def late_alert(
-    session: AsyncSession, order: ServiceOrder, *, reason: str, now: datetime, outbox: Outbox
+    session: AsyncSession,
+    order: ServiceOrder,
+    *,
+    reason: Escalation,
+    now: datetime,
+    outbox: Outbox,
 ) -> None:
     """Alert once per order, even with several instances watching the same database."""
     claim = (
@@ -93,7 +99,8 @@ async def late_alert(
             "order_id": order.id,
             "provider_id": order.provider_id,
             "due_by": order.due_by.isoformat(),
-            "reason": reason,
+            "reason": reason.text,
+            "code": reason.code.value,
         }
     )
     outbox.order_changed(orders.order_summary(order))
@@ -134,7 +141,7 @@ async def watch_sla(
             await late_alert(
                 session,
                 order,
-                reason=f"estimated arrival {eta:%H:%M} UTC is after the deadline",
+                reason=escalations.late_eta(f"{eta:%H:%M}"),
                 now=now,
                 outbox=outbox,
             )

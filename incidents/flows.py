@@ -150,10 +150,10 @@ async def resolve(runtime: Runtime, user: StaffUser, *, incident_id: int,
                                               now=runtime.clock.now())
         await audit(session, runtime, user, "incident.close", incident,
                     disposition=body.disposition.value, alarms=[a.id for a in alarms])
-        senior = await alarm_events.senior_of(session, incident.senior_id)
+        rows = await alarm_events.rows_of(session, alarms)
         detail = await _committed(session, incident)
     for alarm in alarms:
-        alarm_events.publish_resolved(runtime.bus, alarm, senior)
+        alarm_events.publish_resolved(runtime.bus, alarm, rows)
     events.publish_updated(runtime.bus, incident, what="closed")
     return detail
 

@@ -109,6 +109,7 @@ class TimelineItem(BaseModel):
     ref_id: RowId | None
     what: str  # e.g. opened, note, alarm.raised, call.answered, order.accepted, closed
     actor: str | None
+    actor_name: str | None = None  # the actor's display name when the actor is staff
     text: str = ""
     detail: dict[str, object] = {}
 

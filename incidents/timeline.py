@@ -40,7 +40,7 @@ def order_ref(incident_id: int) -> str:
 
 async def incident_out(session: AsyncSession, incident: Incident) -> IncidentOut:
     names = await seniors_service.names_of(session, [incident.senior_id])
-    owners = await accounts_service.display_names_of(session, [incident.owner])
+    owners = await accounts_service.display_names(session, [incident.owner])
     alarms = sorted(await linked_alarms(session, incident.id), key=lambda a: a.priority)
     return IncidentOut.model_validate(incident).model_copy(update={
         "senior_name": names.get(incident.senior_id, ""),
@@ -174,6 +174,9 @@ async def detail_of(session: AsyncSession, incident: Incident) -> IncidentDetail
     items += _message_items(await messaging_service.of_alarms(
         session, alarm_ids=alarm_ids, case_ids=case_ids))
     items.sort(key=lambda item: item.at)  # stable: equal times keep the order built above
+    names = await accounts_service.display_names(session, {i.actor for i in items if i.actor})
+    items = [item.model_copy(update={"actor_name": names.get(item.actor or "", item.actor)})
+             for item in items]
     return IncidentDetail(
         **(await incident_out(session, incident)).model_dump(),
         alarms=alarms,

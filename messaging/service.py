@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging.models import Message, MessageReceipt, WechatBinding
 from messaging.port import Channel, MessageState, Outgoing
+from seniors import service as seniors_service
 
 PENDING, SENT, DELIVERED, FAILED = (s.value for s in MessageState)
 
@@ -152,6 +153,17 @@ async def binding_for(session: AsyncSession, *, phone: str) -> WechatBinding | N
     return await session.scalar(select(WechatBinding).where(
         WechatBinding.phone == phone, WechatBinding.revoked_at.is_(None))
         .order_by(WechatBinding.id.desc()).limit(1))
+
+
+async def family_binding(session: AsyncSession, *, senior_id: int) -> WechatBinding | None:
+    """The live WeChat binding of the senior's first family contact (in calling order) who
+    agreed to one."""
+    contacts = [c.id for c in await seniors_service.contacts_of(session, senior_id=senior_id)]
+    if not contacts:
+        return None
+    bindings = {b.contact_id: b for b in await session.scalars(select(WechatBinding).where(
+        WechatBinding.contact_id.in_(contacts), WechatBinding.revoked_at.is_(None)))}
+    return next((bindings[c] for c in contacts if c in bindings), None)
 
 
 async def bind(session: AsyncSession, *, contact_id: int, phone: str, openid: str,

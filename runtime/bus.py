@@ -220,7 +220,7 @@ class EventBus:
             self._progress.clear()
             if done():
                 return
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: see _read
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._progress.wait()
 
@@ -287,8 +287,8 @@ class EventBus:
 
     async def _read(self, event_log: EventLog) -> None:
         while True:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
-            # lands as the event is set, and the reader then never stopped at shutdown.
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as the
+            # event is set, and this loop then outlives the shutdown that cancelled it.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._woken.wait()

@@ -162,6 +162,9 @@ async def main(out: Path, languages: list[str]) -> None:
                                  language, "#problem:not([hidden]), #start:not([hidden])")
             if provider is not None:  # the provider's page speaks both languages at once
                 await take_phone(browser, base, provider, "provider-order", out, "zh-CN", "body")
+                # A link that was cut short or altered: the page says so in words.
+                await take_phone(browser, base, provider[:-6], "provider-bad-link", out, "zh-CN",
+                                 "#message")
             await browser.close()
 
 

@@ -84,6 +84,7 @@ class ContactView:
     """An emergency contact as other domains name them: position in the cascade, name,
     relation."""
 
+    id: int
     position: int
     name: str
     relation: str
@@ -93,7 +94,7 @@ async def contacts_of(session: AsyncSession, *, senior_id: int) -> list[ContactV
     """The senior's emergency contacts in cascade order."""
     contacts = await session.scalars(select(EmergencyContact).where(
         EmergencyContact.senior_id == senior_id).order_by(EmergencyContact.position))
-    return [ContactView(position=c.position, name=c.name, relation=c.relation)
+    return [ContactView(id=c.id, position=c.position, name=c.name, relation=c.relation)
             for c in contacts]
 
 

@@ -39,9 +39,13 @@ Agent = Annotated[StaffUser, Depends(require_roles({Role.OPERATOR, Role.SUPERVIS
 Supervisor = Annotated[StaffUser, Depends(require_roles({Role.SUPERVISOR}))]
 
 
-def _task_out(task: Task, desk: RoutingDesk) -> TaskOut:
+def _task_out(task: Task, desk: RoutingDesk, names: dict[str, str] | None = None) -> TaskOut:
+    """The task as the API answers it; with ``names`` its people by display name too."""
     subject = desk.subject_of(task)
+    known = names or {}
     return TaskOut(
+        offered_to_names=[known.get(u, u) for u in sorted(task.offered_to)],
+        reserved_to_name=known.get(task.reserved_to or "", task.reserved_to),
         subject=SubjectOut.model_validate(subject, from_attributes=True) if subject else None,
         id=task.id, kind=task.kind.value, priority=task.priority, ref=task.ref,
         state=task.state.value, created_at=task.created_at,
@@ -51,8 +55,10 @@ def _task_out(task: Task, desk: RoutingDesk) -> TaskOut:
     )
 
 
-def _operator_out(operator: Operator, phone_endpoint: str | None = None) -> OperatorOut:
-    return OperatorOut(username=operator.username, state=operator.state.value,
+def _operator_out(operator: Operator, phone_endpoint: str | None = None,
+                  display_name: str = "") -> OperatorOut:
+    return OperatorOut(username=operator.username, display_name=display_name,
+                       state=operator.state.value,
                        skills=sorted(operator.skills), languages=sorted(operator.languages),
                        idle_since=operator.idle_since, misses=operator.misses,
                        wrap_until=operator.wrap_until, phone_endpoint=phone_endpoint)
@@ -130,10 +136,14 @@ async def complete(task_id: RowId, user: Agent, desk: DeskDep) -> None:
 
 
 @router.get("/tasks", response_model=list[TaskOut])
-async def queue(user: Supervisor, desk: DeskDep) -> list[TaskOut]:
+async def queue(user: Supervisor, runtime: RuntimeDep, desk: DeskDep) -> list[TaskOut]:
     """Open and in-hand tasks, most urgent and longest waiting first."""
-    tasks = sorted(desk.router.tasks.values(), key=lambda t: t.sort_key())
-    return [_task_out(t, desk) for t in tasks if _in_scope(t, desk)]
+    tasks = [t for t in sorted(desk.router.tasks.values(), key=lambda t: t.sort_key())
+             if _in_scope(t, desk)]
+    people = {u for t in tasks for u in (*t.offered_to, t.reserved_to) if u}
+    async with runtime.sessions() as session:
+        names = await accounts_service.display_names(session, people)
+    return [_task_out(t, desk, names) for t in tasks]
 
 
 def _in_scope(task: Task, desk: RoutingDesk) -> bool:
@@ -152,9 +162,10 @@ async def operators(user: Supervisor, runtime: RuntimeDep,
         rows = await session.execute(
             select(RoutingOperator.username, RoutingOperator.phone_endpoint))
         endpoints: dict[str, str | None] = {row[0]: row[1] for row in rows}
-    return [_operator_out(op, endpoints.get(op.username))
-            for op in sorted(desk.router.operators.values(),
-                             key=lambda op: op.username)]
+        team = sorted(desk.router.operators.values(), key=lambda op: op.username)
+        names = await accounts_service.display_names(session, (op.username for op in team))
+    return [_operator_out(op, endpoints.get(op.username), names.get(op.username, ""))
+            for op in team]
 
 
 @router.put("/operators/{username}", response_model=OperatorOut)

@@ -50,6 +50,7 @@ class OperatorSetup(BaseModel):
 
 class OperatorOut(BaseModel):
     username: str
+    display_name: str = ""  # for people; ``username`` is the account
     state: str
     skills: list[str]
     languages: list[str]
@@ -83,6 +84,9 @@ class TaskOut(BaseModel):
     waited_seconds: float
     offered_to: list[str]
     reserved_to: str | None
+    # The same people by display name, for pages to show.
+    offered_to_names: list[str] = []
+    reserved_to_name: str | None = None
     reservation_expires: datetime | None
     assigned_to: str | None
     subject: SubjectOut | None = None

@@ -64,6 +64,24 @@ export function centreTimeZone() {
   return timeZone;
 }
 
+// How far the centre's clock is ahead of UTC at that instant, in milliseconds.
+function centreOffset(instant) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(instant).map((part) => [part.type, Number(part.value)]));
+  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return wall - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+// A datetime-local value ("2026-12-02T14:30") read on the centre's clock, as an ISO instant:
+// the browser's own zone would shift it when the browser sits elsewhere.
+export function centreInstant(value) {
+  if (!value) return null;
+  const asUtc = new Date(`${value}Z`);
+  return new Date(asUtc.getTime() - centreOffset(asUtc)).toISOString();
+}
+
 export function formatTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(currentLanguage(), { hour12: false, timeZone });

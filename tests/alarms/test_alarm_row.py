@@ -21,6 +21,6 @@ async def test_an_alarm_row_carries_its_device_location(runtime: Runtime, senior
     missed = await flows.raise_and_announce(runtime, senior_id=senior_id,
                                             kind="missed_checkin", at=clock.now())
     async with runtime.sessions() as session:
-        senior = await events.senior_of(session, senior_id)
-    assert events.alarm_payload(fall.alarm, senior)["device_location"] == "卫生间"
-    assert events.alarm_payload(missed.alarm, senior)["device_location"] == ""
+        rows = await events.rows_of(session, [fall.alarm, missed.alarm])
+    assert events.alarm_payload(fall.alarm, rows)["device_location"] == "卫生间"
+    assert events.alarm_payload(missed.alarm, rows)["device_location"] == ""

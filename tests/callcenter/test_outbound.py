@@ -31,10 +31,10 @@ async def raise_sos(runtime: Runtime, senior_id: int, *, publish: bool = False) 
     async with runtime.sessions() as session:
         raised = await alarms_service.raise_alarm(session, senior_id=senior_id, kind="sos",
                                                   at=runtime.clock.now())
-        senior = await alarm_events.senior_of(session, senior_id)
+        rows = await alarm_events.rows_of(session, [raised.alarm])
         await session.commit()
     if publish:
-        alarm_events.publish_raised(runtime.bus, raised.alarm, senior)
+        alarm_events.publish_raised(runtime.bus, raised.alarm, rows)
     return raised.alarm.id
 
 

@@ -161,6 +161,7 @@ async def test_declines_walk_the_chain_then_escalate_with_the_reason(
     order = await order_of(client, dispatcher, order_id)
     assert order["state"] == "escalated"
     assert "declined" in order["escalation_reason"]
+    assert order["escalation_code"] == "all_declined"
 
 
 async def test_escalates_after_max_offers(
@@ -184,6 +185,7 @@ async def test_escalates_after_max_offers(
     order = await order_of(client, dispatcher, order_id)
     assert order["state"] == "escalated"
     assert order["escalation_reason"] == f"no provider accepted after {limit} offers"
+    assert order["escalation_code"] == "no_acceptance"
 
 
 async def test_no_provider_in_the_district_escalates_at_once(
@@ -198,6 +200,7 @@ async def test_no_provider_in_the_district_escalates_at_once(
     order = await create_order(client, dispatcher, senior_id, service="bathing")
     assert order["state"] == "escalated"
     assert order["escalation_reason"] == "no provider offers bathing in 新城区"
+    assert order["escalation_code"] == "no_area"
 
 
 async def test_abort_goes_back_to_matching_without_that_provider(

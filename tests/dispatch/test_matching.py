@@ -12,6 +12,7 @@ import pytest
 
 from dispatch.batch import batch_matrix, solve_assignment
 from dispatch.catalogue import ServiceCode, quote
+from dispatch.escalations import Escalation, EscalationCode
 from dispatch.matching import Candidate, CandidatePool, MatchRequest, Weights
 
 NOW = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 10:00 in Hohhot
@@ -82,8 +83,9 @@ def test_each_hard_filter_removes_its_provider() -> None:
     assert sorted(ranked_ids(pool, request(excluded=frozenset({6})))) == [1, 8, 9]
     nursing = request(service=ServiceCode.NURSING)
     uncertified = CandidatePool([provider(1, certifications=frozenset())])
-    assert uncertified.rank(nursing, Weights()).reason == (
-        "no active provider offers nursing with the certification it needs"
+    assert uncertified.rank(nursing, Weights()).reason == Escalation(
+        EscalationCode.NO_SERVICE,
+        "no active provider offers nursing with the certification it needs",
     )
 
 
@@ -104,7 +106,8 @@ def test_each_hard_filter_removes_its_provider() -> None:
 )
 def test_the_reason_names_the_filter_that_emptied_the_list(req: MatchRequest, reason: str) -> None:
     """When nobody is left, the reason says which rule removed the last provider."""
-    assert CandidatePool([provider(1)]).rank(req, Weights()).reason == reason
+    why = CandidatePool([provider(1)]).rank(req, Weights()).reason
+    assert why is not None and why.text == reason
 
 
 def test_score_prefers_near_then_rating_familiarity_and_free_capacity() -> None:

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.browser
 
 async def test_ack_by_one_operator_moves_for_the_other(demo_server: LiveServer,
                                                        browser: Browser) -> None:
-    """An SOS shows in both queues with its senior; operator1 acknowledges; operator2 sees it."""
+    """An SOS shows in both queues with its senior; operator1 acknowledges; operator2 sees it
+    owned by operator1's name, live, and a page opened afterwards sees the name too."""
     pages = []
     for username in ("operator1", "operator2"):
         context = await browser.new_context()
@@ -39,8 +40,14 @@ async def test_ack_by_one_operator_moves_for_the_other(demo_server: LiveServer,
     await first.click("#alarm-rows tr[data-priority='1'] button.ack")
     await second.wait_for_selector("#alarm-rows tr[data-priority='1'][data-state=acknowledged]",
                                    timeout=3000)
-    assert "operator1" in await second.locator("#alarm-rows tr[data-priority='1']").inner_text()
+    owner = await second.locator("#alarm-rows tr[data-priority='1']").inner_text()
+    assert "值班员 李娜" in owner and "operator1" not in owner
     assert await second.get_attribute("body", "data-alerting") == "off"
+    late = await (await browser.new_context()).new_page()
+    await log_in(late, demo_server, "supervisor1")
+    await late.click("#nav a[data-page=alarms]")
+    snapshot_row = late.locator("#alarm-rows tr[data-priority='1'][data-state=acknowledged]")
+    assert "值班员 李娜" in await snapshot_row.inner_text()
     await first.wait_for_selector("#alarm-detail:not([hidden]) #resolve")
     await first.select_option("#disposition", "false_alarm")
     await first.click("#resolve")

@@ -111,4 +111,5 @@ async def test_answering_a_seniors_call_pops_up_the_record_and_opens_an_incident
     await page.click("#calls-incident-link")
     await page.wait_for_selector("#incident-state[data-state=open]")
     await page.wait_for_selector("#incident-timeline li[data-what='call.answered']")
-    assert "operator2" in await page.inner_text("#incident-timeline")
+    timeline = await page.inner_text("#incident-timeline")
+    assert "值班员 张伟" in timeline and "operator2" not in timeline

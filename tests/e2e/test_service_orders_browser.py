@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.async_api import Browser
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from dispatch.schemas import ProviderAction
 from seniors.models import Senior
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
+from tests.e2e.language import page_in
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +77,68 @@ async def test_operator_orders_a_service_then_rates_it_and_complains(
         assert (done.state, done.rating) == ("rated", 2)
     kpis = await provider_kpis(demo_server, offer.provider_id)
     assert kpis["complaints"] == 1 and kpis["rating"] == 2.0
+
+
+# The words each page shows for the reason an order could not be placed (the locale tables).
+NO_AREA = {
+    "zh-CN": "该街道没有提供此服务的机构",
+    "en": "No provider offers this service in the district",
+}
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_an_order_nobody_can_take_says_why_in_words(
+    demo_server: LiveServer, browser: Browser, language: str
+) -> None:
+    """An order that escalates at once says why in the reader's language, from the server's
+    reason code, never the English sentence the order's history keeps."""
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        far = await session.scalar(select(Senior).where(Senior.district == "清水河县").limit(1))
+    assert far is not None
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "operator1")
+    await page.click("#nav a[data-page=seniors]")
+    await page.locator(f"#seniors-rows tr[data-id='{far.id}']").click()
+    form = page.locator("#senior-detail form.service-order")
+    service = form.get_by_role("combobox", name="服务" if language == "zh-CN" else "Service")
+    await service.select_option("medical_visit")
+    await form.locator("button.create-order").click()
+    result = page.locator("#senior-detail .order-result[data-order]")
+    await result.wait_for()
+    async with runtime.sessions() as session:
+        order = await session.get(ServiceOrder, int(await result.get_attribute("data-order") or 0))
+    assert order is not None and order.escalation_code == "no_area"
+    shown = await result.inner_text()
+    assert NO_AREA[language] in shown and order.escalation_reason not in shown
+
+
+async def test_the_visit_time_is_read_on_the_centres_clock(
+    demo_server: LiveServer, browser: Browser
+) -> None:
+    """A visit time typed in the form is the centre's local time, wherever the browser is."""
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        senior = await session.scalar(select(Senior).where(Senior.district == "新城区").limit(1))
+    assert senior is not None
+    centre = ZoneInfo(runtime.settings.timezone)
+    visit = (datetime.now(UTC) + timedelta(days=2)).astimezone(centre).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    context = await browser.new_context(timezone_id="America/New_York")
+    page = await context.new_page()
+    await log_in(page, demo_server, "operator1")
+    await page.click("#nav a[data-page=seniors]")
+    await page.locator(f"#seniors-rows tr[data-id='{senior.id}']").click()
+    form = page.locator("#senior-detail form.service-order")
+    await form.get_by_label("上门时间").fill(visit.strftime("%Y-%m-%dT%H:%M"))
+    await form.locator("button.create-order").click()
+    result = page.locator("#senior-detail .order-result[data-order]")
+    await result.wait_for()
+    async with runtime.sessions() as session:
+        order = await session.get(ServiceOrder, int(await result.get_attribute("data-order") or 0))
+    assert order is not None and order.service_at == visit.astimezone(UTC)
+    await context.close()
 
 
 async def provider_kpis(server: LiveServer, provider_id: int) -> dict[str, float]:

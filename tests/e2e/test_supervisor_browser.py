@@ -7,6 +7,7 @@ from playwright.async_api import Browser
 
 from alarms import flows
 from alerts import flows as alert_flows
+from callcenter.routing.lifespan import desk_of
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 from tests.e2e.language import page_in
@@ -33,6 +34,18 @@ async def test_supervisor_sees_the_queue_and_plans_staff(demo_server: LiveServer
     await page.wait_for_selector("#sup-chart-erlang[data-drawn=true]")
     assert await page.locator("#plan-result").inner_text() == "需要值班员 5 人（60 秒内接听 99.4%）"
     assert await page.locator("#sup-chart-erlang").get_attribute("data-operators") == "5"
+
+
+async def test_the_operator_table_shows_names(demo_server: LiveServer, browser: Browser) -> None:
+    """Operators on the desk are listed by display name, never by account."""
+    desk_of(demo_server.runtime).arrive("operator2")
+    page = await browser.new_page()
+    await log_in(page, demo_server, "supervisor1")
+    await page.click("#nav a[data-page=supervisor]")
+    row = page.locator("#sup-operators tr[data-user=operator2]")
+    await row.wait_for()
+    shown = await row.inner_text()
+    assert "值班员 张伟" in shown and "operator2" not in shown
 
 
 async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,

@@ -44,6 +44,8 @@ APP_ROUTES: dict[str, str] = {
 }
 OUTSIDE: dict[str, str] = {"login": "words", "provider": "words", "capture": "pages"}
 ADMIN_ONLY = {"staff"}
+# Where the account is what the page manages, so it shows beside the name.
+ACCOUNTS_SHOWN = {"staff"}
 
 
 async def prepare(server: LiveServer) -> Walk:
@@ -51,7 +53,9 @@ async def prepare(server: LiveServer) -> Walk:
     runtime = server.runtime
     now = runtime.clock.now()
     await alarm_flows.raise_and_announce(runtime, senior_id=1, kind="sos", at=now)
-    await alarm_flows.raise_and_announce(runtime, senior_id=2, kind="low_battery", at=now)
+    low = await alarm_flows.raise_and_announce(runtime, senior_id=2, kind="low_battery", at=now)
+    # An owned alarm, so the queue and the supervisor's tables show a person.
+    await alarm_flows.acknowledge_and_announce(runtime, alarm_id=low.alarm.id, by="operator2")
     async with runtime.sessions() as session:
         order = await session.scalar(select(ServiceOrder).where(
             ServiceOrder.provider_id.is_not(None)).order_by(ServiceOrder.id).limit(1))
@@ -115,6 +119,8 @@ RAW = [
     ("null or undefined", re.compile(r"\b(?:null|undefined|NaN)\b|\[object Object\]")),
     ("JSON", re.compile(r"[{\[]\s*\"[^\"]+\"\s*:")),
     ("record by number", re.compile(r"\b(?:senior|device|provider|operator) #?\d+\b", re.I)),
+    # staff by account instead of by name (the demo's accounts: operator1, dispatcher1, …)
+    ("account name", re.compile(r"\b(?:operator|supervisor|dispatcher|subsidy)\d+\b")),
 ]
 
 
@@ -144,7 +150,8 @@ async def walk(server: LiveServer, browser: Browser, *, language: str, owner: st
     async def look(page: Page, name: str) -> None:
         for viewport in VIEWPORTS:
             await page.set_viewport_size(viewport)
-            problems = await check(page)
+            problems = [p for p in await check(page)
+                        if not (name in ACCOUNTS_SHOWN and p.startswith("account name"))]
             if problems:
                 found[f"{name} at {viewport['width']}px"] = problems
 

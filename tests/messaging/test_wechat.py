@@ -4,6 +4,7 @@ messages with a cached access token, and SMS when WeChat fails."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -13,15 +14,17 @@ from sqlalchemy import select
 from accounts.models import AuditEntry
 from accounts.roles import Role
 from config.settings import Settings
+from liveness.reminders import MessagePortReminderSender, Reminder
 from messaging import flows
 from messaging.binding import CONSENT_ZH
+from messaging.lifespan import messaging_of
 from messaging.models import WechatBinding
 from messaging.port import Outgoing
 from messaging.wechat_fake import FakeWechat
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from seniors.models import EmergencyContact
-from tests.callcenter.conftest import SON_PHONE
+from tests.callcenter.conftest import SENIOR_PHONE, SON_PHONE
 from tests.conftest import LiveServer, LoginAs
 from tests.messaging.conftest import all_messages, served, sos_notice
 
@@ -140,6 +143,24 @@ async def test_a_bound_family_hears_of_an_sos_on_wechat(
     fake.expire_tokens()
     assert (await flows.send_now(runtime, again)).state == "sent"
     assert fake.tokens_issued == 2 and len(fake.sent) == 3
+
+
+async def test_a_reminder_reaches_the_bound_family_when_the_senior_has_no_wechat(
+        runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs, senior_id: int,
+        fake: FakeWechat, wechat: LiveServer) -> None:
+    """A proof-of-life reminder for a senior whose own number has no WeChat goes as a WeChat
+    notice to the son who bound his; nothing goes by SMS to the senior's phone."""
+    operator = await login_as(Role.OPERATOR)
+    await bind_son(client, operator, (await son(runtime, senior_id)).id, wechat)
+    sender = MessagePortReminderSender(runtime)
+    await sender.send(Reminder(senior_id, [SENIOR_PHONE], "old_age_allowance",
+                               date(2027, 1, 5), "王秀英，您的生存认证将于2027-01-05到期。"))
+    await messaging_of(runtime).drain()
+    (message,) = await all_messages(runtime)
+    assert (message.channel, message.address, message.state) == (
+        "wechat", fake.current_openid, "sent")
+    (sent,) = fake.sent
+    assert sent["template_id"] == "tmpl-reminder" and sent["touser"] == fake.current_openid
 
 
 async def test_when_wechat_fails_the_notice_goes_by_sms(

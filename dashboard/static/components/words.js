@@ -40,27 +40,12 @@ export function ivrPath(path) {
   return (path || []).map(ivrStep).join(" › ") || "—";
 }
 
-// Why dispatch escalated an order: the server words it as an English sentence (dispatch/
-// matching.py, offers.py, timers.py); each known sentence has its words here.
-const ESCALATIONS = [
-  [/^no active provider offers/, "escalation.no_service"],
-  [/^no provider offers .* in /, "escalation.no_area"],
-  [/works at that hour/, "escalation.no_hours"],
-  [/at capacity/, "escalation.capacity"],
-  [/declined, aborted or is blocked/, "escalation.all_declined"],
-  [/arrive before the deadline/, "escalation.too_far"],
-  [/^no provider accepted after (\d+) offers/, "escalation.no_acceptance"],
-  [/has not arrived by the deadline/, "escalation.not_arrived"],
-  [/^estimated arrival/, "escalation.late_eta"],
-];
-
-export function escalationReason(text) {
-  if (!text) return "";
-  for (const [pattern, key] of ESCALATIONS) {
-    const match = pattern.exec(text);
-    if (match) return t(key, { n: match[1] || "" });
-  }
-  return t("escalation.other");
+// Why dispatch escalated an order, from the code the server sends (dispatch/escalations.py);
+// the count of offers made is the order's own.
+export function escalationReason(order) {
+  if (!order || !order.escalation_code) return "";
+  const key = `escalation.${order.escalation_code}`;
+  return hasWord(key) ? t(key, { n: order.offers_made ?? "" }) : t("escalation.other");
 }
 
 export function alarmWhat(alarm) {

@@ -337,6 +337,8 @@ export default {
   "order.recent": "Service orders",
   "order.rate": "Rate",
   "order.complain": "Complain",
+  "order.stars": "Stars for order #{id}",
+  "order.complaint_on": "Complaint on order #{id}",
   "order.complaint": "Complaint",
   "order.rated": "Order #{id} rated",
   "order.complained": "Complaint on order #{id} recorded",

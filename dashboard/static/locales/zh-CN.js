@@ -337,6 +337,8 @@ export default {
   "order.recent": "服务订单",
   "order.rate": "评价",
   "order.complain": "投诉",
+  "order.stars": "订单 #{id} 的评分",
+  "order.complaint_on": "订单 #{id} 的投诉内容",
   "order.complaint": "投诉内容",
   "order.rated": "已评价订单 #{id}",
   "order.complained": "已记录订单 #{id} 的投诉",

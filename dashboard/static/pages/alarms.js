@@ -1,7 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { alarmById, alarmsLoaded, answerTargets, isLate, mergeAlarm, onAlarms, openAlarms, waitedSeconds } from "/static/components/alarm-store.js";
-import { alarmDetails, alarmWhat, clock, duration, place } from "/static/components/words.js";
+import { alarmDetails, alarmWhat, clock, duration, person, place } from "/static/components/words.js";
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
@@ -47,7 +47,7 @@ export default function alarms(main) {
       el("td", { class: "device-location" }, alarm.device_location || "—"),
       el("td", { class: "timer" }, waitCell(alarm)),
       el("td", {}, alarm.count),
-      el("td", { class: "owner" }, t(`state.${alarm.state}`), alarm.acknowledged_by ? ` · ${alarm.acknowledged_by}` : ""),
+      el("td", { class: "owner" }, t(`state.${alarm.state}`), alarm.acknowledged_by ? ` · ${person(alarm.acknowledged_by_name, alarm.acknowledged_by)}` : ""),
       actions);
   }
 

@@ -1,5 +1,6 @@
-import { api, el, formatTime } from "/static/api.js";
+import { api, centreInstant, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
+import { person } from "/static/components/words.js";
 
 // The audit log: who read or changed which record, filtered by who, action, senior and time,
 // a page at a time, with the filtered rows as CSV.
@@ -25,8 +26,6 @@ function subjectWords(entry) {
   return entry.subject_id ? `${kind} · ${t("pages.audit.number", { id: entry.subject_id })}` : kind;
 }
 
-// A datetime-local value (the browser's local time) as an instant with its zone.
-const instant = (value) => (value ? new Date(value).toISOString() : null);
 
 export default async function audit(main) {
   const rows = el("tbody", { id: "audit-rows" });
@@ -47,8 +46,8 @@ export default async function audit(main) {
 
   function query() {
     const params = new URLSearchParams();
-    const values = { actor: actor.value.trim(), action: action.value, since: instant(since.value),
-      until: instant(until.value) };
+    const values = { actor: actor.value.trim(), action: action.value, since: centreInstant(since.value),
+      until: centreInstant(until.value) };
     for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
     if (seniorId) { params.set("subject_type", "senior"); params.set("subject_id", String(seniorId)); }
     return params;
@@ -68,7 +67,7 @@ export default async function audit(main) {
     }
     const shown = entries.slice(0, PAGE);
     rows.replaceChildren(...shown.map((e) => el("tr", { "data-action": e.action },
-      el("td", {}, formatTime(e.at)), el("td", {}, e.actor), el("td", {}, actionWords(e.action)),
+      el("td", {}, formatTime(e.at)), el("td", {}, person(e.actor_name, e.actor)), el("td", {}, actionWords(e.action)),
       el("td", {}, subjectWords(e)))));
     status.textContent = shown.length
       ? t("pages.rows_shown", { from: offset + 1, to: offset + shown.length }) : t("pages.audit.none");

@@ -3,7 +3,7 @@ import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectLine } from "/static/components/task-subject.js";
 import { seniorPanel } from "/static/components/senior-panel.js";
-import { seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
+import { seniorOrders, serviceOrderForm } from "/static/components/service-order.js";
 
 // The operator's own queue: state, offers with a countdown, the task in hand, the senior's record.
 export default async function desk(main) {

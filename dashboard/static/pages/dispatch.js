@@ -129,7 +129,7 @@ export default async function dispatch(main, { user }) {
         table("dispatch-escalated", ["dispatch.order", "dispatch.service", "dispatch.district",
           "dispatch.reason", "dispatch.reassign"], escalated.map((o) => el("tr", { "data-order": o.id },
           el("td", {}, `#${o.id}`), el("td", {}, word("service", o.service)), el("td", {}, o.district),
-          el("td", {}, escalationReason(o.escalation_reason) || word("order_state", o.state)),
+          el("td", {}, escalationReason(o) || word("order_state", o.state)),
           el("td", {}, canReassign ? reassignForm(o) : ""))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.offers")),
         table("dispatch-offers", ["dispatch.order", "dispatch.provider", "dispatch.left"],

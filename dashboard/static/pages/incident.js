@@ -1,7 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
-import { serviceOrderForm } from "/static/pages/service-order.js";
+import { serviceOrderForm } from "/static/components/service-order.js";
 import { alertList } from "/static/components/alert-list.js";
 import { watchPanel } from "/static/components/watch-panel.js";
 import { recordingList } from "/static/components/recordings.js";
@@ -125,7 +125,7 @@ export default async function incident(main, { user }) {
       el("span", { class: "muted" }, ` ${t("incident.owner")}: ${person(current.owner_name, current.owner)} · ${word("opened_via", current.opened_via)} · ${formatTime(current.opened_at)}`));
     timeline.replaceChildren(...current.timeline.map((item) => el("li", { "data-what": item.what, "data-source": item.source },
       el("time", {}, formatTime(item.at)), " ", el("strong", {}, timelineLabel(item)), " ",
-      el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${item.actor}`) : "")));
+      el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${person(item.actor_name, item.actor)}`) : "")));
     // Only those actually reached: tries that failed are in the timeline.
     const gotThrough = current.contacts_reached.filter((c) => c.outcome === "reached");
     reached.replaceChildren(...(gotThrough.length ? gotThrough.map((c) =>

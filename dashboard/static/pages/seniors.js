@@ -1,6 +1,6 @@
 import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
-import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/pages/service-order.js";
+import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/components/service-order.js";
 
 const DISTRICTS = ["新城区", "回民区", "玉泉区", "赛罕区", "土默特左旗", "托克托县", "和林格尔县", "清水河县", "武川县"];
 

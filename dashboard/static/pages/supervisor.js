@@ -6,6 +6,7 @@ import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
 import { drillRecord } from "/static/components/drills.js";
+import { person } from "/static/components/words.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -102,9 +103,9 @@ export default async function supervisor(main) {
       el("td", {}, el("span", { class: `badge p${task.priority}` }, t(`sup.priority.${task.priority}`))),
       el("td", { "data-ref": task.ref }, ...subjectParts(task)), el("td", { class: "task-state" }, t(`sup.task.${task.state}`)),
       el("td", {}, `${Math.round(task.waited_seconds)} s`),
-      el("td", {}, task.reserved_to || task.offered_to.join(", ")))));
+      el("td", {}, task.reserved_to_name || task.offered_to_names.join("、")))));
     operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
-      el("td", {}, op.username), el("td", {}, t(`op.${op.state}`)),
+      el("td", {}, person(op.display_name, op.username)), el("td", {}, t(`op.${op.state}`)),
       el("td", {}, op.skills.map((skill) => words("skill", skill)).join("、")),
       el("td", {}, op.languages.map((language) => words("language", language)).join("、")))));
     drawTeam(kpis, team);
@@ -201,7 +202,8 @@ export default async function supervisor(main) {
     node.dataset.operators = String(names.length);
     if (stopTeam) stopTeam();
     node.replaceChildren();
-    stopTeam = barChart(node, { labels: names, xLabel: t("sup.m.operator"), range: [0, 100], yLabel: "%", series: [
+    const shown = Object.fromEntries(team.map((op) => [op.username, person(op.display_name, op.username)]));
+    stopTeam = barChart(node, { labels: names.map((name) => shown[name] || name), xLabel: t("sup.m.operator"), range: [0, 100], yLabel: "%", series: [
       { label: t("sup.chart.occupancy"), values: names.map((name) => pct(kpis.operators[name]?.occupancy)), color: COLORS.second }] });
   }
 
