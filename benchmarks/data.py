@@ -125,7 +125,7 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
     folder = Path(tempfile.mkdtemp(prefix="anxin-bench-data-"))
     result: dict[str, Any] = {"backend": backend, "seniors": size.seniors,
                               "devices": size.devices, "days": size.days,
-                              "readings_per_hour": size.per_hour, "raw_days": raw_days}
+                              "reading_minutes": size.reading_minutes, "raw_days": raw_days}
     async with database(backend, folder) as (url, _server):
         engine = create_engine(url)
         await upgrade(engine)
@@ -232,13 +232,15 @@ def command(
     seniors: Annotated[int, typer.Option(min=10)] = 500_000,
     devices: Annotated[int, typer.Option(min=10)] = 200_000,
     days: Annotated[int, typer.Option(min=1)] = 30,
-    per_hour: Annotated[int, typer.Option(help="readings of each metric per hour", min=1,
-                                          max=60)] = 1,
+    reading_minutes: Annotated[int, typer.Option(help="minutes between samples of each "
+                                                      "metric (devices measure each minute)",
+                                                 min=1)] = 240,
     raw_days: Annotated[int, typer.Option(help="raw window for the retention run")] = 7,
     queries: Annotated[int, typer.Option(min=10)] = 200,
 ) -> None:
     """Generate a region, then measure retention, queries, backup and restore at that size."""
-    size = volume.Volume(seniors=seniors, devices=devices, days=days, per_hour=per_hour)
+    size = volume.Volume(seniors=seniors, devices=devices, days=days,
+                         reading_minutes=reading_minutes)
     result = asyncio.run(measure(backend, size, raw_days=raw_days, queries=queries,
                                  say=lambda line: typer.echo(line, err=True)))
     typer.echo(json.dumps(result, ensure_ascii=False))
@@ -248,15 +250,16 @@ def scale_command(
     seniors: Annotated[int, typer.Option(min=1)] = 500_000,
     devices: Annotated[int, typer.Option(min=1)] = 200_000,
     days: Annotated[int, typer.Option(min=1)] = 30,
-    per_hour: Annotated[int, typer.Option(help="readings of each metric per hour (devices "
-                                               "report each minute; this compresses it)",
-                                          min=1, max=60)] = 1,
+    reading_minutes: Annotated[int, typer.Option(help="minutes between samples of each "
+                                                      "metric (devices measure each minute; "
+                                                      "this compresses it)", min=1)] = 240,
 ) -> None:
     """Fill the configured (empty) database with a region: seniors, contacts, devices, a
     month of readings, alarms, calls, orders and certifications."""
     from rich.progress import Progress
 
-    size = volume.Volume(seniors=seniors, devices=devices, days=days, per_hour=per_hour)
+    size = volume.Volume(seniors=seniors, devices=devices, days=days,
+                         reading_minutes=reading_minutes)
     settings = Settings()
 
     async def run() -> dict[str, int]:
