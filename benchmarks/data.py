@@ -8,6 +8,7 @@ store's ingest rate with and without the retention job running beside it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import secrets
@@ -42,6 +43,7 @@ from storage.throwaway_postgres import ThrowawayPostgres
 
 PASSWORD = "bench data password 1234"
 INGEST_BATCH = 500
+INGEST_WINDOW_S = 10.0
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -134,6 +136,7 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
                                  progress=lambda name, n: None)
         result["fill_s"] = round(time.perf_counter() - began, 1)
         result["rows"] = rows
+        result["fill_rows_s"] = round(sum(rows.values()) / max(result["fill_s"], 0.1))
         say(f"filled in {result['fill_s']} s: {rows}")
         result["db_size_mb"] = {"before": await db_size_mb(engine)}
         settings = Settings(data_dir=folder / "var", database_url=url,
@@ -154,21 +157,7 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
             login = await http.post("/api/v1/auth/login",
                                     json={"username": "bench_sup", "password": PASSWORD})
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            writer = IngestWriter(engine, size.devices)
-            ingest = asyncio.create_task(writer.run())
-            alone = await writer.rate_over(5)
-            policy = retention_flows.RetentionPolicy.from_settings(settings)
-            began = time.perf_counter()
-            start_written = writer.written
-            while (await retention_flows.retention_pass(
-                    runtime.sessions, policy=policy, clock=SystemClock())).hours_rolled:
-                pass
-            result["rollup_s"] = round(time.perf_counter() - began, 1)
-            during = (writer.written - start_written) / (time.perf_counter() - began)
-            writer.stop = True
-            await ingest
-            result["ingest_msg_s"] = {"alone": round(alone), "while_retention": round(during),
-                                      "ratio": round(during / alone, 3) if alone else None}
+            result.update(await _retention(runtime.sessions, engine, settings, size))
             say(f"rolled up in {result['rollup_s']} s")
             result["db_size_mb"]["after"] = await db_size_mb(engine)
             result.update(await _queries(http, headers, size, queries))
@@ -194,6 +183,36 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
 
         shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+async def _retention(sessions: Any, engine: AsyncEngine, settings: Settings,
+                     size: volume.Volume) -> dict[str, Any]:
+    """The ingest's rate alone and beside the paced retention job, then the roll-up's own
+    time: the job run to the end unpaced, nothing else writing."""
+    writer = IngestWriter(engine, size.devices)
+    ingest = asyncio.create_task(writer.run())
+    alone = await writer.rate_over(INGEST_WINDOW_S)
+    paced = asyncio.create_task(_retention_until_done(
+        sessions, retention_flows.RetentionPolicy.from_settings(settings)))
+    during = await writer.rate_over(INGEST_WINDOW_S * 2)
+    # Stopped mid-batch on purpose: the batch rolls back and is done again below.
+    paced.cancel()
+    await asyncio.gather(paced, return_exceptions=True)
+    writer.stop = True
+    await ingest
+    policy = dataclasses.replace(retention_flows.RetentionPolicy.from_settings(settings),
+                                 pause_factor=0.0)
+    began = time.perf_counter()
+    await _retention_until_done(sessions, policy)
+    return {"rollup_s": round(time.perf_counter() - began, 1),
+            "ingest_msg_s": {"alone": round(alone), "while_retention": round(during),
+                             "ratio": round(during / alone, 3) if alone else None}}
+
+
+async def _retention_until_done(sessions: Any, policy: retention_flows.RetentionPolicy) -> None:
+    while (await retention_flows.retention_pass(sessions, policy=policy,
+                                                clock=SystemClock())).hours_rolled:
+        pass
 
 
 async def _queries(http: httpx.AsyncClient, headers: dict[str, str], size: volume.Volume,
