@@ -12,6 +12,7 @@ import dataclasses
 import json
 import random
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -164,8 +165,14 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
         say(f"queries: {result}")
         began = time.perf_counter()
         key = backup_flows.backup_key(settings)
-        path = await backup_flows.create_backup(url=url, to=folder / "backups", key=key,
-                                                now=datetime.now(UTC))
+        try:
+            path = await backup_flows.create_backup(url=url, to=folder / "backups", key=key,
+                                                    now=datetime.now(UTC))
+        except Exception as error:  # the line reports it; the figures above still stand
+            result["backup_error"] = f"{type(error).__name__}: {error}"
+            await engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
+            return result
         result["backup_s"] = round(time.perf_counter() - began, 1)
         result["backup_mb"] = round(path.stat().st_size / 2**20, 1)
         target = (f"sqlite+aiosqlite:///{folder / 'restored' / 'anxin.db'}"
@@ -179,8 +186,6 @@ async def measure(backend: str, size: volume.Volume, *, raw_days: int, queries: 
         result["restore_s"] = round(time.perf_counter() - began, 1)
         await engine.dispose()
     if sqlite_file(url) is None or backend == "sqlite":
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
     return result
 

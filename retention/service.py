@@ -148,31 +148,21 @@ async def roll_up_next_day(session: AsyncSession, *, zone: ZoneInfo) -> datetime
     end = next_local_day(start, zone)
     if hourly is None or end > hourly:
         return None
-    rows = (await session.execute(
-        select(ReadingRollup.senior_id, ReadingRollup.metric, func.min(ReadingRollup.minimum),
+    await session.execute(delete(ReadingRollup).where(ReadingRollup.resolution == DAILY,
+                                                      ReadingRollup.bucket_start == start))
+    # Summed where the hourly rows are, like the hour (see _hour_summary), through the
+    # (resolution, bucket) index: the day's hours are contiguous there.
+    await session.execute(insert(ReadingRollup).from_select(ROLLUP_COLUMNS, (
+        select(ReadingRollup.senior_id, ReadingRollup.metric, literal(DAILY, String),
+               literal(start, UTCDateTime), func.min(ReadingRollup.minimum),
                func.max(ReadingRollup.maximum), func.sum(ReadingRollup.total),
                func.sum(ReadingRollup.count))
         .where(ReadingRollup.resolution == HOURLY, ReadingRollup.bucket_start >= start,
                ReadingRollup.bucket_start < end)
-        .group_by(ReadingRollup.senior_id, ReadingRollup.metric))).all()
-    buckets = {(senior_id, metric): Bucket(low, high, total, int(count))
-               for senior_id, metric, low, high, total, count in rows}
-    await _replace_bucket(session, DAILY, start, buckets)
+        .with_hint(ReadingRollup, "INDEXED BY ix_reading_rollups_resolution_bucket", "sqlite")
+        .group_by(ReadingRollup.senior_id, ReadingRollup.metric))))
     await _move_cursor(session, DAILY, end)
     return start
-
-
-async def _replace_bucket(session: AsyncSession, resolution: str, start: datetime,
-                          buckets: dict[tuple[int, str], Bucket]) -> None:
-    # Rows of an earlier attempt that got this far are replaced, never added to.
-    await session.execute(delete(ReadingRollup).where(ReadingRollup.resolution == resolution,
-                                                      ReadingRollup.bucket_start == start))
-    if buckets:
-        await session.execute(insert(ReadingRollup), [
-            {"senior_id": senior_id, "metric": metric, "resolution": resolution,
-             "bucket_start": start, "minimum": b.minimum, "maximum": b.maximum,
-             "total": b.total, "count": b.count}
-            for (senior_id, metric), b in buckets.items()])
 
 
 async def delete_batch(session: AsyncSession, model: Any, condition: ColumnElement[bool], *,
