@@ -121,7 +121,10 @@ async def search_seniors(
     if resident_id:
         query = query.where(Senior.resident_id == resident_id.strip().upper())
     if phone:
-        query = query.where(Senior.id.in_(_phone_match(phone)))
+        # A typed suffix cannot use the number's index: look the numbers up once, not once
+        # for the count and again for the page.
+        matched = (await session.scalars(_phone_match(phone).limit(COUNT_CAP + 1))).all()
+        query = query.where(Senior.id.in_(matched))
     counted = query.with_only_columns(Senior.id).limit(COUNT_CAP + 1)
     total = (await session.execute(select(func.count()).select_from(counted.subquery()))
              ).scalar_one()
