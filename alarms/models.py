@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -20,9 +20,11 @@ class Alarm(AreaScoped, Base):
     """
 
     __tablename__ = "alarms"
+    # A senior's alarms newest first (the record page, the history) without a sort.
+    __table_args__ = (Index("ix_alarms_senior_first", "senior_id", "first_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"), index=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"))
     kind: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(Integer, index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -32,6 +34,9 @@ class Alarm(AreaScoped, Base):
     device_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=1)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Set once the closed record is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
+    # lists leave it out, it stays readable by its id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)

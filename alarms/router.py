@@ -51,11 +51,12 @@ async def list_alarms(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Limit = 200,
+    archived: Annotated[bool, Query(description="include archived records")] = False,
 ) -> list[AlarmOut]:
     """Alarms, most urgent and oldest first; filter by state, priority, senior and time."""
     return await named(session, await service.list_alarms(
         session, states=[s.value for s in state or []], max_priority=max_priority,
-        senior_id=senior_id, since=since, until=until, limit=limit,
+        senior_id=senior_id, since=since, until=until, limit=limit, include_archived=archived,
     ))
 
 

@@ -294,9 +294,13 @@ async def list_alarms(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 200,
+    include_archived: bool = False,
 ) -> Sequence[Alarm]:
-    """Alarms by the filters, most urgent first, then oldest first."""
+    """Alarms by the filters, most urgent first, then oldest first; archived ones only when
+    asked."""
     query = select(Alarm)
+    if not include_archived:
+        query = query.where(Alarm.archived_at.is_(None))
     if states:
         query = query.where(Alarm.state.in_(states))
     if max_priority is not None:

@@ -35,6 +35,9 @@ class CallLeg(SeniorScoped, Base):
     reserved_for: Mapped[str | None] = mapped_column(String(64), nullable=True)
     operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Set once the closed record is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
+    # lists leave it out, it stays readable by its id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

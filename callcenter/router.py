@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 
 from accounts import service as accounts_service
@@ -69,8 +69,11 @@ async def queue(user: CallStaff, session: SessionDep) -> list[CallOut]:
 
 
 @router.get("")
-async def recent(user: CallStaff, session: SessionDep, limit: Limit = 100) -> list[CallOut]:
-    return [events.call_out(call) for call in await service.recent_calls(session, limit=limit)]
+async def recent(user: CallStaff, session: SessionDep, limit: Limit = 100,
+                 archived: Annotated[bool, Query(description="include archived calls")] = False,
+                 ) -> list[CallOut]:
+    return [events.call_out(call) for call in await service.recent_calls(
+        session, limit=limit, include_archived=archived)]
 
 
 @router.get("/cases")

@@ -313,9 +313,12 @@ async def waiting_calls(session: AsyncSession, *, for_operator: str | None = Non
     return sorted(calls, key=lambda c: (c.priority, c.reserved_for != for_operator))
 
 
-async def recent_calls(session: AsyncSession, *, limit: int = 100) -> Sequence[CallLeg]:
-    result = await session.execute(select(CallLeg).order_by(CallLeg.id.desc()).limit(limit))
-    return result.scalars().all()
+async def recent_calls(session: AsyncSession, *, limit: int = 100,
+                       include_archived: bool = False) -> Sequence[CallLeg]:
+    query = select(CallLeg).order_by(CallLeg.id.desc()).limit(limit)
+    if not include_archived:
+        query = query.where(CallLeg.archived_at.is_(None))
+    return (await session.execute(query)).scalars().all()
 
 
 async def answer_call(session: AsyncSession, *, call_id: int, operator: str,

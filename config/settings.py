@@ -218,11 +218,14 @@ class Settings(BaseSettings):
     readings_hourly_days: Annotated[int, Field(ge=1)] = 400
     readings_daily_years: Annotated[int, Field(ge=1)] = 10
     audit_days: Annotated[int, Field(ge=180)] = 180
+    # Closed alarms, incidents, calls, orders and lapsed certifications older than this are
+    # archived (left out of lists, kept and readable); 0 archives nothing.
+    case_archive_days: Annotated[int, Field(ge=0)] = 0
     retention_interval_minutes: Annotated[float, Field(gt=0)] = 10.0
     # Rows deleted per statement on SQLite: each holds the write lock only this long.
     retention_batch_rows: Annotated[int, Field(ge=100, le=100_000)] = 5000
     # The job pauses this many times a batch's duration after it (see retention/flows.py).
-    retention_pause_factor: Annotated[float, Field(ge=0, le=100)] = 4.0
+    retention_pause_factor: Annotated[float, Field(ge=0, le=100)] = 9.0
     backup_dir: Path | None = None  # set: scheduled backups go here
     backup_key: SecretStr | None = None  # unset: derived from ANXIN_SECRET_KEY
     backup_interval_hours: Annotated[float, Field(gt=0)] = 24.0

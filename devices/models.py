@@ -59,7 +59,8 @@ class DeviceReading(SeniorScoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64))
-    senior_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    # Looked up through ix_device_readings_senior_measured; no index of its own.
+    senior_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     metric: Mapped[str] = mapped_column(String(32))
     value: Mapped[float] = mapped_column(Float)
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)

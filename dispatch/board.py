@@ -20,8 +20,11 @@ async def list_orders(
     state: OrderState | None = None,
     senior_id: int | None = None,
     limit: int = 200,
+    include_archived: bool = False,
 ) -> Sequence[ServiceOrder]:
     query = select(ServiceOrder).order_by(ServiceOrder.id.desc()).limit(limit)
+    if not include_archived:
+        query = query.where(ServiceOrder.archived_at.is_(None))
     if state is not None:
         query = query.where(ServiceOrder.state == state.value)
     if senior_id is not None:

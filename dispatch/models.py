@@ -146,6 +146,9 @@ class ServiceOrder(SeniorScoped, Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once the closed order is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
+    # lists leave it out, it stays readable by its id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Offer(Base):

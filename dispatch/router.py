@@ -214,9 +214,11 @@ async def list_orders(
     state: Annotated[OrderState | None, Query()] = None,
     senior_id: RowId | None = None,
     limit: Limit = 200,
+    archived: Annotated[bool, Query(description="include archived records")] = False,
 ) -> list[OrderOut]:
     """Newest first; with ``senior_id``, one senior's orders (a read of their record: audited)."""
-    orders = await board.list_orders(session, state=state, senior_id=senior_id, limit=limit)
+    orders = await board.list_orders(session, state=state, senior_id=senior_id, limit=limit,
+                                     include_archived=archived)
     if senior_id is not None:
         await accounts_service.record_audit(
             session,

@@ -30,6 +30,9 @@ class Incident(SeniorScoped, Base):
     opened_by: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set once the closed record is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
+    # lists leave it out, it stays readable by its id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="")

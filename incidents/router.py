@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
@@ -89,10 +89,12 @@ async def list_incidents(
     state: IncidentState | None = None, senior_id: RowId | None = None,
     owner: str | None = None, alarm_id: RowId | None = None,
     limit: Limit = 100,
+    archived: Annotated[bool, Query(description="include archived records")] = False,
 ) -> list[IncidentOut]:
     """Incidents, newest first; filter by state, senior, owner or a linked alarm."""
     found = await service.list_incidents(session, state=state, senior_id=senior_id,
-                                         owner=owner, alarm_id=alarm_id, limit=limit)
+                                         owner=owner, alarm_id=alarm_id, limit=limit,
+                                         include_archived=archived)
     result = [await timeline.incident_out(session, incident) for incident in found]
     await flows.read_many(runtime, user, found)
     return result

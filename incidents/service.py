@@ -250,8 +250,11 @@ async def close_incident(session: AsyncSession, incident: Incident, *,
 
 async def list_incidents(session: AsyncSession, *, state: IncidentState | None = None,
                          senior_id: int | None = None, owner: str | None = None,
-                         alarm_id: int | None = None, limit: int = 100) -> Sequence[Incident]:
+                         alarm_id: int | None = None, limit: int = 100,
+                         include_archived: bool = False) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+    if not include_archived:
+        query = query.where(Incident.archived_at.is_(None))
     if state is not None:
         query = query.where(Incident.state == state.value)
     if senior_id is not None:

@@ -138,6 +138,9 @@ class Certification(SeniorScoped, Base):
     back_pay_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     back_pay_due: Mapped[bool] = mapped_column(Boolean, default=False)
     reminded_for: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Set once the closed record is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
+    # lists leave it out, it stays readable by its id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class LivenessTask(SeniorScoped, Base):

@@ -48,12 +48,20 @@ ROSTER_FILTERS: dict[str, Callable[[RosterRow], bool]] = {
 }
 
 
-async def roster(session: AsyncSession, *, today: date, due_soon_days: int) -> list[RosterRow]:
-    """Every active senior × subsidy category, with standing and whether staff are on it."""
-    seniors = (await session.scalars(select(Senior).where(Senior.archived_at.is_(None))
-                                     .order_by(Senior.id))).all()
-    certs = {(c.senior_id, c.category): c
-             for c in (await session.scalars(select(Certification))).all()}
+async def roster(session: AsyncSession, *, today: date, due_soon_days: int,
+                 district: str | None = None) -> list[RosterRow]:
+    """Every active senior × subsidy category (of one district, found by its index), with
+    standing and whether staff are on it."""
+    # Only the columns the roster shows: a whole Senior loads phones, contacts and consents.
+    query = select(Senior.id, Senior.name, Senior.subsidy_categories).where(
+        Senior.archived_at.is_(None))
+    certified = select(Certification)
+    if district is not None:
+        query = query.where(Senior.district == district)
+        certified = certified.join(Senior, Senior.id == Certification.senior_id).where(
+            Senior.district == district)
+    seniors = (await session.execute(query.order_by(Senior.id))).all()
+    certs = {(c.senior_id, c.category): c for c in (await session.scalars(certified)).all()}
     busy = set((await session.scalars(select(LivenessTask.senior_id).where(
         LivenessTask.done_at.is_(None)))).all())
     pending = set((await session.scalars(select(DecisionRecord.senior_id).join(

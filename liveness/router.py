@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -360,20 +360,27 @@ async def verify_chain(user: Supervisor, session: SessionDep) -> ChainOut:
 
 
 @router.get("/roster")
-async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep) -> list[RosterRowOut]:
+async def roster(user: Staff, runtime: RuntimeDep, session: SessionDep,
+                 district: Annotated[str | None, Query(max_length=64)] = None,
+                 ) -> list[RosterRowOut]:
+    """The roster, of one district when ``district`` is given."""
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
-                                due_soon_days=runtime.settings.liveness_due_soon_days)
+                                       due_soon_days=runtime.settings.liveness_due_soon_days,
+                                       district=district)
     return [RosterRowOut.model_validate(row) for row in rows]
 
 
 @router.get("/roster/page")
 async def roster_page(user: Staff, runtime: RuntimeDep, session: SessionDep,
                       show: RosterFilter = "all", limit: Limit = 25,
-                      offset: Offset = 0) -> RosterPageOut:
+                      offset: Offset = 0,
+                      district: Annotated[str | None, Query(max_length=64)] = None,
+                      ) -> RosterPageOut:
     """The roster a page at a time under one filter (due soon, overdue, held, no biometric
-    consent, no enrolment), with the count behind every filter."""
+    consent, no enrolment), with the count behind every filter; of one district if given."""
     rows = await roster_service.roster(session, today=runtime.clock.now().date(),
-                                       due_soon_days=runtime.settings.liveness_due_soon_days)
+                                       due_soon_days=runtime.settings.liveness_due_soon_days,
+                                       district=district)
     counts = {name: sum(1 for row in rows if test(row))
               for name, test in roster_service.ROSTER_FILTERS.items()}
     shown = [row for row in rows if roster_service.ROSTER_FILTERS[show](row)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.models import AuditEntry
 from config.settings import Settings
 from devices.models import DeviceReading
-from retention import partitions, service
+from retention import archive, partitions, service
 from retention.models import ReadingRollup
 from runtime.clock import Clock
 from runtime.context import Runtime
+from storage import write_gate
 
 log = logging.getLogger(__name__)
 # An hour is rolled up this long after it ends, so readings a device sends late still count.
@@ -36,17 +38,19 @@ class RetentionPolicy:
     hourly_days: int = 400
     daily_years: int = 10
     audit_days: int = 180
+    case_archive_days: int = 0  # 0: nothing archived
     batch_rows: int = 5000
     timezone: str = "Asia/Shanghai"
     # After each batch, pause this many times as long as the batch took: the job then has at
-    # most 1/(1+pause) of the database, and the ingest keeps its rate.
-    pause_factor: float = 4.0
+    # most 1/(1+pause) of the database (a tenth), and the ingest keeps its rate.
+    pause_factor: float = 9.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         return cls(raw_days=settings.readings_raw_days,
                    hourly_days=settings.readings_hourly_days,
                    daily_years=settings.readings_daily_years, audit_days=settings.audit_days,
+                   case_archive_days=settings.case_archive_days,
                    batch_rows=settings.retention_batch_rows, timezone=settings.timezone,
                    pause_factor=settings.retention_pause_factor)
 
@@ -58,11 +62,13 @@ class RetentionReport:
     hours_rolled: int = 0
     days_rolled: int = 0
     deleted: dict[str, int] = field(default_factory=dict)
+    archived: dict[str, int] = field(default_factory=dict)
     partitions_dropped: int = 0
 
     @property
     def busy(self) -> bool:
-        return bool(self.hours_rolled or self.days_rolled or any(self.deleted.values()))
+        return bool(self.hours_rolled or self.days_rolled or any(self.deleted.values())
+                    or any(self.archived.values()))
 
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -83,16 +89,39 @@ async def retention_pass(sessions: Sessions, *, policy: RetentionPolicy, clock: 
         report.hours_rolled += 1
         if on_batch:
             on_batch(f"hour {hour.isoformat()}")
-        await _pause(began, policy)
+        await _pause(began, policy, session)
     while True:
+        began = time.monotonic()
         async with sessions() as session:
             day = await service.roll_up_next_day(session, zone=zone)
             await session.commit()
         if day is None:
             break
         report.days_rolled += 1
+        await _pause(began, policy, session)
     await _delete_expired(sessions, policy=policy, now=clock.now(), report=report)
+    if policy.case_archive_days:
+        await _archive_cases(sessions, policy=policy, now=clock.now(), report=report)
     return report
+
+
+async def _archive_cases(sessions: Sessions, *, policy: RetentionPolicy, now: datetime,
+                         report: RetentionReport) -> None:
+    """Mark closed case records past their age archived, in batches like the deletions."""
+    cutoff = now - timedelta(days=policy.case_archive_days)
+    for rule in archive.ARCHIVE_RULES:
+        total = 0
+        while True:
+            began = time.monotonic()
+            async with sessions() as session:
+                done = await archive.archive_batch(session, rule, cutoff=cutoff, now=now,
+                                                   limit=policy.batch_rows)
+                await session.commit()
+            total += done
+            if done < policy.batch_rows:
+                break
+            await _pause(began, policy, session)
+        report.archived[rule.name] = total
 
 
 async def _delete_expired(sessions: Sessions, *, policy: RetentionPolicy, now: datetime,
@@ -131,10 +160,20 @@ async def _delete_expired(sessions: Sessions, *, policy: RetentionPolicy, now: d
         policy)
 
 
-async def _pause(began: float, policy: RetentionPolicy) -> None:
+async def _pause(began: float, policy: RetentionPolicy, session: AsyncSession) -> None:
     """Let the ingest and the web have the database between batches (wall time, not the
-    injected clock: this paces work, it schedules nothing)."""
-    await asyncio.sleep((time.monotonic() - began) * policy.pause_factor)
+    injected clock: this paces work, it schedules nothing).
+
+    On SQLite the job then also waits while other writers queue for the write gate, up to
+    as long again, so a burst of ingest goes first rather than behind the next batch.
+    """
+    spent = time.monotonic() - began
+    await asyncio.sleep(spent * policy.pause_factor)
+    gate = write_gate.gate_of(session.sync_session)
+    if gate is not None and gate.waiting:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(spent * max(policy.pause_factor, 1.0)):
+                await gate.quiet()
 
 
 async def _delete_all(sessions: Sessions, model: Any, condition: ColumnElement[bool],
@@ -150,7 +189,7 @@ async def _delete_all(sessions: Sessions, model: Any, condition: ColumnElement[b
         total += gone
         if gone < policy.batch_rows:
             return total
-        await _pause(began, policy)
+        await _pause(began, policy, session)
 
 
 async def retention_loop(runtime: Runtime) -> None:
@@ -162,7 +201,7 @@ async def retention_loop(runtime: Runtime) -> None:
     while True:
         report = await retention_pass(runtime.sessions, policy=policy, clock=runtime.clock)
         if report.busy:
-            log.info("retention: %d hours and %d days rolled up, deleted %s",
-                     report.hours_rolled, report.days_rolled, report.deleted)
+            log.info("retention: %d hours and %d days rolled up, deleted %s, archived %s",
+                     report.hours_rolled, report.days_rolled, report.deleted, report.archived)
         if report.hours_rolled < HOURS_PER_PASS:
             await runtime.clock.sleep(runtime.settings.retention_interval_minutes * 60)

@@ -40,15 +40,18 @@ async def partition_days(session: AsyncSession) -> list[date]:
     return sorted(days)
 
 
-async def ensure_partitions(session: AsyncSession, *, now: datetime) -> list[date]:
-    """Make today's partition and the next few days' (PostgreSQL only); the days made."""
+async def ensure_partitions(session: AsyncSession, *, now: datetime,
+                            since: datetime | None = None) -> list[date]:
+    """Make today's partition and the next few days' (PostgreSQL only), and each day's from
+    ``since`` on (a bulk load of past days); the days made."""
     if not await is_partitioned(session):
         return []
     existing = set(await partition_days(session))
     made = []
     today = now.astimezone(UTC).date()
-    for offset in range(DAYS_AHEAD + 1):
-        day = today + timedelta(days=offset)
+    first = min(today, since.astimezone(UTC).date()) if since else today
+    for offset in range((today - first).days + DAYS_AHEAD + 1):
+        day = first + timedelta(days=offset)
         if day in existing:
             continue
         start = datetime.combine(day, datetime.min.time(), UTC)

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, case, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms.rules import LOCATION_METRICS, METRIC_BY_DEVICE_KIND
 from devices.models import Device, DeviceReading
 from retention.models import ReadingRollup, RollupCursor
+from storage.types import UTCDateTime
 
 HOUR = timedelta(hours=1)
 HOURLY = "hour"
@@ -28,10 +29,6 @@ class Bucket:
     maximum: float
     total: float
     count: int
-
-    def merged(self, other: Bucket) -> Bucket:
-        return Bucket(min(self.minimum, other.minimum), max(self.maximum, other.maximum),
-                      self.total + other.total, self.count + other.count)
 
 
 def floor_hour(at: datetime) -> datetime:
@@ -80,26 +77,52 @@ async def roll_up_next_hour(session: AsyncSession, *, until: datetime) -> dateti
         start = floor_hour(first)
     if start + HOUR > until:
         return None
-    rows = (await session.execute(
-        select(DeviceReading.senior_id, Device.kind, DeviceReading.metric,
-               func.min(DeviceReading.value), func.max(DeviceReading.value),
-               func.sum(DeviceReading.value), func.count())
-        .join(Device, Device.id == DeviceReading.device_id)
-        # Only the time range in SQL, so the planner takes the measured_at index; readings
-        # without a senior are skipped below.
-        .where(DeviceReading.measured_at >= start, DeviceReading.measured_at < start + HOUR)
-        .group_by(DeviceReading.senior_id, Device.kind, DeviceReading.metric))).all()
-    buckets: dict[tuple[int, str], Bucket] = {}
-    for senior_id, kind, metric, low, high, total, count in rows:
-        if senior_id is None or metric in LOCATION_METRICS:
-            continue
-        key = (senior_id, METRIC_BY_DEVICE_KIND.get((kind, metric), metric))
-        bucket = Bucket(low, high, total, count)
-        buckets[key] = buckets[key].merged(bucket) if key in buckets else bucket
-    await _replace_bucket(session, HOURLY, start, buckets)
+    await session.execute(delete(ReadingRollup).where(ReadingRollup.resolution == HOURLY,
+                                                      ReadingRollup.bucket_start == start))
+    rolled = await session.execute(insert(ReadingRollup).from_select(
+        ROLLUP_COLUMNS, _hour_summary(start)))
+    written = int(getattr(rolled, "rowcount", 0) or 0)
     await _move_cursor(session, HOURLY, await _next_hour_with_readings(
-        session, after=start + HOUR, until=until) if not rows else start + HOUR)
+        session, after=start + HOUR, until=until) if not written else start + HOUR)
     return start
+
+
+ROLLUP_COLUMNS = ("senior_id", "metric", "resolution", "bucket_start", "minimum", "maximum",
+                  "total", "count")
+
+
+def _hour_summary(start: datetime) -> Select[Any]:
+    """The hour's roll-up rows, computed where the readings are.
+
+    The readings of the hour are summed per device and metric first, found by the
+    measured_at index, and only those sums meet the devices table: joined directly, SQLite
+    chose to walk every device and probe its readings (0.5 s for an hour of 10,000 devices),
+    and fetching the groups into Python to rename metrics and insert them back cost as much
+    again (the 0.3–0.6 s for 900 readings). One INSERT … SELECT keeps the rows inside the
+    database.
+    """
+    per_device = (
+        select(DeviceReading.senior_id, DeviceReading.device_id, DeviceReading.metric,
+               func.min(DeviceReading.value).label("low"),
+               func.max(DeviceReading.value).label("high"),
+               func.sum(DeviceReading.value).label("total"), func.count().label("n"))
+        .where(DeviceReading.measured_at >= start, DeviceReading.measured_at < start + HOUR)
+        # With sampled statistics SQLite preferred a skip-scan of the (senior, time) index,
+        # every senior probed for the hour; the time index reads just the hour.
+        .with_hint(DeviceReading, "INDEXED BY ix_device_readings_measured_at", "sqlite")
+        .group_by(DeviceReading.device_id, DeviceReading.metric, DeviceReading.senior_id)
+        .subquery())
+    chart_metric = case(*[((Device.kind == kind) & (per_device.c.metric == metric), chart)
+                          for (kind, metric), chart in METRIC_BY_DEVICE_KIND.items()],
+                        else_=per_device.c.metric)
+    return (select(per_device.c.senior_id, chart_metric, literal(HOURLY, String),
+                   literal(start, UTCDateTime), func.min(per_device.c.low),
+                   func.max(per_device.c.high), func.sum(per_device.c.total),
+                   func.sum(per_device.c.n))
+            .join(Device, Device.id == per_device.c.device_id)
+            .where(per_device.c.senior_id.is_not(None),
+                   per_device.c.metric.not_in(LOCATION_METRICS))
+            .group_by(per_device.c.senior_id, chart_metric))
 
 
 async def _next_hour_with_readings(session: AsyncSession, *, after: datetime,
@@ -125,31 +148,21 @@ async def roll_up_next_day(session: AsyncSession, *, zone: ZoneInfo) -> datetime
     end = next_local_day(start, zone)
     if hourly is None or end > hourly:
         return None
-    rows = (await session.execute(
-        select(ReadingRollup.senior_id, ReadingRollup.metric, func.min(ReadingRollup.minimum),
+    await session.execute(delete(ReadingRollup).where(ReadingRollup.resolution == DAILY,
+                                                      ReadingRollup.bucket_start == start))
+    # Summed where the hourly rows are, like the hour (see _hour_summary), through the
+    # (resolution, bucket) index: the day's hours are contiguous there.
+    await session.execute(insert(ReadingRollup).from_select(ROLLUP_COLUMNS, (
+        select(ReadingRollup.senior_id, ReadingRollup.metric, literal(DAILY, String),
+               literal(start, UTCDateTime), func.min(ReadingRollup.minimum),
                func.max(ReadingRollup.maximum), func.sum(ReadingRollup.total),
                func.sum(ReadingRollup.count))
         .where(ReadingRollup.resolution == HOURLY, ReadingRollup.bucket_start >= start,
                ReadingRollup.bucket_start < end)
-        .group_by(ReadingRollup.senior_id, ReadingRollup.metric))).all()
-    buckets = {(senior_id, metric): Bucket(low, high, total, int(count))
-               for senior_id, metric, low, high, total, count in rows}
-    await _replace_bucket(session, DAILY, start, buckets)
+        .with_hint(ReadingRollup, "INDEXED BY ix_reading_rollups_resolution_bucket", "sqlite")
+        .group_by(ReadingRollup.senior_id, ReadingRollup.metric))))
     await _move_cursor(session, DAILY, end)
     return start
-
-
-async def _replace_bucket(session: AsyncSession, resolution: str, start: datetime,
-                          buckets: dict[tuple[int, str], Bucket]) -> None:
-    # Rows of an earlier attempt that got this far are replaced, never added to.
-    await session.execute(delete(ReadingRollup).where(ReadingRollup.resolution == resolution,
-                                                      ReadingRollup.bucket_start == start))
-    if buckets:
-        await session.execute(insert(ReadingRollup), [
-            {"senior_id": senior_id, "metric": metric, "resolution": resolution,
-             "bucket_start": start, "minimum": b.minimum, "maximum": b.maximum,
-             "total": b.total, "count": b.count}
-            for (senior_id, metric), b in buckets.items()])
 
 
 async def delete_batch(session: AsyncSession, model: Any, condition: ColumnElement[bool], *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
@@ -14,9 +14,12 @@ from storage.types import UTCDateTime
 
 class Senior(AreaScoped, Base):
     __tablename__ = "seniors"
+    # The search's order is (name, id); these let it page by key, within a district or not.
+    __table_args__ = (Index("ix_seniors_name_id", "name", "id"),
+                      Index("ix_seniors_district_name", "district", "name", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
     resident_id: Mapped[str] = mapped_column(String(18), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(8))

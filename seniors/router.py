@@ -59,18 +59,25 @@ async def search(
     name: Annotated[str | None, Query(max_length=64)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     district: Annotated[str | None, Query(max_length=64)] = None,
+    resident_id: Annotated[str | None, Query(min_length=6, max_length=18)] = None,
+    after: Annotated[RowId | None, Query(description="the last senior of the previous page")
+                     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> SeniorPage:
-    """Search active seniors by name, phone and district; resident IDs come masked."""
-    total, seniors = await service.search_seniors(
-        session, name=name, phone=phone, district=district, limit=limit, offset=offset
-    )
+    """Search active seniors by name, phone, district and resident ID, a page at a time
+    (``after`` pages by key; ``offset`` still works); resident IDs come masked."""
+    found = await service.search_seniors(
+        session, name=name, phone=phone, district=district, resident_id=resident_id,
+        after=after, limit=limit, offset=offset)
     await _audit(session, runtime, user, "senior.search", None, name=name, phone=phone,
-                 district=district, returned=[s.id for s in seniors])
+                 district=district, resident_id=None if resident_id is None else "given",
+                 returned=[s.id for s in found.seniors])
     await session.commit()
     today = runtime.clock.now().date()
-    return SeniorPage(total=total, items=[service.summary_of(s, today) for s in seniors])
+    return SeniorPage(total=found.total, total_exact=found.exact,
+                      items=[service.summary_of(s, today) for s in found.seniors],
+                      next_after=found.next_after)
 
 
 @router.post("", response_model=SeniorOut, status_code=status.HTTP_201_CREATED)

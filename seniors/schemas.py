@@ -212,6 +212,10 @@ class SeniorOut(BaseModel):
 
 
 class SeniorPage(BaseModel):
+    # At most 1000 counted; ``total_exact`` false means "more than ``total``".
     total: int
+    total_exact: bool = True
     items: list[SeniorSummary]
+    # Pass as ``after`` for the next page; None on the last page.
+    next_after: int | None = None
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,26 +105,63 @@ async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
     return senior
 
 
+@dataclass(frozen=True, slots=True)
+class SeniorSearch:
+    """One page of a search: ``total`` counts at most ``COUNT_CAP`` matches (``exact`` says
+    whether it stopped there); ``next_after`` is the last senior shown when more follow."""
+
+    total: int
+    exact: bool
+    seniors: Sequence[Senior]
+    next_after: int | None
+
+
+# Counting every match of a broad search over half a million seniors costs more than the
+# page itself; beyond this the page says "more than".
+COUNT_CAP = 1000
+
+
 async def search_seniors(
     session: AsyncSession,
     *,
     name: str | None = None,
     phone: str | None = None,
     district: str | None = None,
+    resident_id: str | None = None,
+    after: int | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[int, Sequence[Senior]]:
-    """Active seniors matching every given filter, by name, with the total count."""
+) -> SeniorSearch:
+    """Active seniors matching every given filter, by name then id, a page at a time.
+
+    ``after`` (the last senior of the previous page) pages by key: the query starts at that
+    name and id in the (district,) name, id index instead of counting past ``offset`` rows.
+    """
     query = select(Senior).where(Senior.archived_at.is_(None))
     if name:
         query = query.where(Senior.name.contains(name.strip()))
     if district:
         query = query.where(Senior.district == district.strip())
+    if resident_id:
+        query = query.where(Senior.resident_id == resident_id.strip().upper())
     if phone:
-        query = query.where(Senior.id.in_(_phone_match(phone)))
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(Senior.name, Senior.id).limit(limit).offset(offset))
-    return total, rows.scalars().all()
+        # A typed suffix cannot use the number's index: look the numbers up once, not once
+        # for the count and again for the page.
+        matched = (await session.scalars(_phone_match(phone).limit(COUNT_CAP + 1))).all()
+        query = query.where(Senior.id.in_(matched))
+    counted = query.with_only_columns(Senior.id).limit(COUNT_CAP + 1)
+    total = (await session.execute(select(func.count()).select_from(counted.subquery()))
+             ).scalar_one()
+    if after is not None:
+        query = query.where(tuple_(Senior.name, Senior.id) > tuple_(
+            select(Senior.name).where(Senior.id == after).scalar_subquery(), after))
+    else:
+        query = query.offset(offset)
+    rows = (await session.execute(query.order_by(Senior.name, Senior.id).limit(limit + 1))
+            ).scalars().all()
+    more = len(rows) > limit
+    return SeniorSearch(total=min(total, COUNT_CAP), exact=total <= COUNT_CAP,
+                        seniors=rows[:limit], next_after=rows[limit - 1].id if more else None)
 
 
 def _phone_match(phone: str) -> Select[int]:

@@ -40,12 +40,26 @@ class WriteGate:
     def __init__(self, wait_seconds: float = 30.0) -> None:
         self.wait_seconds = wait_seconds
         self._lock = asyncio.Lock()
+        self._waiting = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     @property
     def taken(self) -> bool:
         return self._lock.locked()
 
+    @property
+    def waiting(self) -> int:
+        """Writers queued for the gate now (background jobs step aside while any are)."""
+        return self._waiting
+
+    async def quiet(self) -> None:
+        """Return once no writer is queued for the gate."""
+        await self._quiet.wait()
+
     async def acquire(self) -> None:
+        self._waiting += 1
+        self._quiet.clear()
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await self._lock.acquire()
@@ -53,6 +67,10 @@ class WriteGate:
             raise WriteGateTimeout(
                 f"no database write possible for {self.wait_seconds:g} s: "
                 "another transaction of this process holds the write gate") from None
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._quiet.set()
 
     def release(self) -> None:
         self._lock.release()
@@ -78,6 +96,12 @@ class GatedSession(Session):
 def gate_info(database: str) -> dict[str, Any]:
     """The ``info`` a sessionmaker passes to each session so that it finds its gate."""
     return {_GATE: str(Path(database).resolve())}
+
+
+def gate_of(session: Session) -> WriteGate | None:
+    """The write gate ``session`` queues on; None where there is none (PostgreSQL)."""
+    database: str | None = session.info.get(_GATE)
+    return gate_for(database) if database is not None else None
 
 
 def _take(session: Session) -> None:

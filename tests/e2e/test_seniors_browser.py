@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 async def test_seniors_page_by_page_and_as_you_type(
         demo_server: LiveServer, browser: Browser, language: str, first_page: str,
         second_page: str, subsidy: str) -> None:
-    """25 a page with Next; typing a name filters without a button; the record is in words."""
+    """25 a page with Next and back with Previous (paged by key); typing a name filters; the
+    record is in words."""
     page = await page_in(browser, language)
     await log_in(page, demo_server, "operator1")
     await page.goto(f"{demo_server.url}/app#/seniors")
@@ -33,6 +34,10 @@ async def test_seniors_page_by_page_and_as_you_type(
     assert await page.locator("#seniors-next").is_disabled()
     assert first not in [await row.get_attribute("data-id")
                          for row in await page.locator("#seniors-rows tr").all()]
+    await page.click("#seniors-previous")
+    await page.wait_for_function(
+        f"() => document.getElementById('seniors-total').textContent === '{first_page}'")
+    assert await page.locator("#seniors-rows tr").first.get_attribute("data-id") == first
     await page.locator("#search-name").press_sequentially("秀英")
     await page.wait_for_function(
         "() => { const rows = [...document.querySelectorAll('#seniors-rows tr')];"

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.engine import create_engine, create_sessionmaker
 from storage.inline_sqlite import inline_creator
-from storage.write_gate import gate_for
+from storage.write_gate import WriteGate, gate_for
 
 pytestmark = pytest.mark.sqlite_only("the write gate and the inline SQLite driver")
 
@@ -141,4 +141,34 @@ async def test_a_lock_held_too_long_is_an_error_and_writes_nothing(tmp_path: Pat
 
 
 def _gate_taken(path: str) -> bool:
-    return gate_for(str(Path(path).resolve())).taken
+    return _gate(path).taken
+
+
+def _gate(path: str) -> WriteGate:
+    return gate_for(str(Path(path).resolve()))
+
+
+async def test_quiet_waits_until_no_writer_is_queued(database: tuple[str, AsyncEngine]) -> None:
+    """A background job asking for quiet waits while a writer queues, and goes on after it."""
+    path, engine = database
+    sessions = create_sessionmaker(engine)
+    gate = _gate(path)
+    order: list[str] = []
+    holder = asyncio.create_task(_write(sessions, "holder", hold=0.2))
+    await asyncio.sleep(0.01)
+    queued = asyncio.create_task(_write(sessions, "queued"))
+    await asyncio.sleep(0.01)
+    assert gate.waiting == 1
+
+    async def job() -> None:
+        await gate.quiet()
+        order.append("job")
+
+    waiting_job = asyncio.create_task(job())
+    await asyncio.sleep(0.05)
+    assert not waiting_job.done()
+    await asyncio.gather(holder, queued)
+    await asyncio.wait_for(waiting_job, 1)
+    assert gate.waiting == 0
+    assert await _marks(sessions) == ["holder", "holder", "queued", "queued"]
+    assert order == ["job"]

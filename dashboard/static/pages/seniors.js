@@ -13,7 +13,8 @@ function words(prefix, code) {
 }
 
 // Seniors: search by name, phone and district as you type, a page at a time (the server
-// counts and pages); click a row, or press Enter on it, for the whole record.
+// counts and pages by key: each page starts after the last senior of the one before);
+// click a row, or press Enter on it, for the whole record.
 export default async function seniors(main, { user } = {}) {
   const name = el("input", { id: "search-name", type: "search", autocomplete: "off" });
   const phone = el("input", { id: "search-phone", type: "search", inputmode: "tel", autocomplete: "off" });
@@ -24,24 +25,32 @@ export default async function seniors(main, { user } = {}) {
   const previous = el("button", { type: "button", id: "seniors-previous" }, t("pages.previous"));
   const next = el("button", { type: "button", id: "seniors-next" }, t("pages.next"));
   let offset = 0;
+  // starts[k] is the senior page k begins after (null: the first page).
+  let starts = [null];
+  let following = null;
   let asked = 0;
+  const restart = () => { offset = 0; starts = [null]; };
   const body = el("tbody", { id: "seniors-rows" });
   const detail = el("aside", { class: "detail", id: "senior-detail", hidden: true });
 
   async function search(event) {
-    if (event) { event.preventDefault(); offset = 0; }
-    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+    if (event) { event.preventDefault(); restart(); }
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    const start = starts[starts.length - 1];
+    if (start !== null) query.set("after", String(start));
     if (name.value.trim()) query.set("name", name.value.trim());
     if (phone.value.trim()) query.set("phone", phone.value.trim());
     if (district.value) query.set("district", district.value);
     const mine = ++asked;
     const page = await api(`/api/v1/seniors?${query}`);
     if (mine !== asked) return;  // a later keystroke's answer is the one to show
+    const counted = page.total_exact ? page.total : `${page.total}+`;
     total.textContent = page.total
-      ? t("pages.seniors.page", { from: offset + 1, to: offset + page.items.length, n: page.total })
+      ? t("pages.seniors.page", { from: offset + 1, to: offset + page.items.length, n: counted })
       : t("seniors.none");
-    previous.disabled = offset === 0;
-    next.disabled = offset + page.items.length >= page.total;
+    following = page.next_after;
+    previous.disabled = starts.length === 1;
+    next.disabled = following === null;
     body.replaceChildren(...page.items.map((s) => el("tr", { "data-id": s.id, tabindex: "0", onclick: () => show(s.id),
       onkeydown: (key) => { if (key.key === "Enter") show(s.id); } },
       el("td", {}, s.name), el("td", {}, s.age), el("td", {}, s.district),
@@ -75,12 +84,18 @@ export default async function seniors(main, { user } = {}) {
   }
 
   let typing = null;
-  const soon = () => { clearTimeout(typing); typing = setTimeout(() => { offset = 0; search(); }, 250); };
+  const soon = () => { clearTimeout(typing); typing = setTimeout(() => { restart(); search(); }, 250); };
   name.addEventListener("input", soon);
   phone.addEventListener("input", soon);
-  district.addEventListener("change", () => { offset = 0; search(); });
-  previous.addEventListener("click", () => { offset = Math.max(0, offset - PAGE); search(); });
-  next.addEventListener("click", () => { offset += PAGE; search(); });
+  district.addEventListener("change", () => { restart(); search(); });
+  previous.addEventListener("click", () => {
+    if (starts.length > 1) { starts.pop(); offset = Math.max(0, offset - PAGE); }
+    search();
+  });
+  next.addEventListener("click", () => {
+    if (following !== null) { starts.push(following); offset += PAGE; }
+    search();
+  });
 
   main.append(
     el("h1", {}, t("seniors.title")),

@@ -1,0 +1,98 @@
+"""The queries that must stay fast at a region's size use their index, on both databases.
+
+Each access path runs through its real service function; the statements it sends are captured
+and explained. PostgreSQL is told to avoid sequential scans, since on test-sized tables a scan
+is cheapest: what is checked is that the index serves the query's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incidents.senior_record import RECENT
+from liveness import roster as roster_service
+from retention import service as retention_service
+from seniors import service as seniors_service
+from tests.retention.conftest import Store, add_readings, add_senior_with_watch
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+async def plans(store: Store, call: Callable[[AsyncSession], Awaitable[Any]],
+                keyword: str) -> list[str]:
+    """The plans of the statements ``call`` sends that mention ``keyword``."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                many: bool) -> None:
+        if not many and keyword in statement and statement.lstrip().upper().startswith(
+                ("SELECT", "INSERT")):
+            sent.append((statement, parameters))
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with store.sessions() as session:
+            await call(session)
+            await session.rollback()
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
+    found = []
+    async with store.engine.connect() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            await connection.execute(text("SET enable_seqscan = off"))
+        explain = "EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN "
+        for statement, parameters in sent:
+            rows = (await connection.exec_driver_sql(explain + statement, parameters)).all()
+            found.append("\n".join(str(row[-1]) for row in rows))
+    assert found, f"no statement on {keyword} was sent"
+    return found
+
+
+async def test_seniors_search_pages_through_the_name_indexes(store: Store) -> None:
+    """Search by name order and by district page by key through (name, id) and (district, …)."""
+    await add_senior_with_watch(store, senior_id=1, now=NOW)
+    page = await plans(store, lambda session: seniors_service.search_seniors(
+        session, after=1, limit=20), "FROM seniors")
+    assert any("ix_seniors_name_id" in plan for plan in page), page
+    district = await plans(store, lambda session: seniors_service.search_seniors(
+        session, district="东城区", after=1, limit=20), "FROM seniors")
+    assert any("ix_seniors_district_name" in plan for plan in district), district
+
+
+async def test_a_seniors_latest_alarms_come_from_their_index(store: Store) -> None:
+    """The record page's recent alarms read (senior, first_at) newest first, no sort of all."""
+    from sqlalchemy import select
+
+    from alarms.models import Alarm
+
+    async def recent(session: AsyncSession) -> object:
+        return (await session.scalars(select(Alarm).where(Alarm.senior_id == 1).order_by(
+            Alarm.first_at.desc()).limit(RECENT))).all()
+
+    found = await plans(store, recent, "FROM alarms")
+    assert all("ix_alarms_senior_first" in plan for plan in found), found
+
+
+async def test_roster_of_a_district_reads_its_index(store: Store) -> None:
+    """The proof-of-life roster of one district finds its seniors by the district index."""
+    await add_senior_with_watch(store, senior_id=1, now=NOW)
+    found = await plans(store, lambda session: roster_service.roster(
+        session, today=NOW.date(), due_soon_days=30, district="东城区"), "district")
+    assert all("ix_seniors_district" in plan for plan in found), found
+
+
+async def test_hourly_rollup_reads_only_the_hour(store: Store) -> None:
+    """The roll-up finds an hour's readings by the time index, never by scanning them all."""
+    device = await add_senior_with_watch(store, senior_id=1, now=NOW)
+    await add_readings(store, device_id=device, senior_id=1, start=NOW, hours=3)
+    found = await plans(store, lambda session: retention_service.roll_up_next_hour(
+        session, until=NOW.replace(hour=20)), "INSERT INTO reading_rollups")
+    plan = found[0]
+    assert "measured_at" in plan, plan
+    assert "SCAN device_readings" not in plan and "Seq Scan on device_readings" not in plan
