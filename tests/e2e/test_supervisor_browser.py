@@ -68,6 +68,11 @@ async def test_supervisor_watches_a_simulated_call_live(demo_server: LiveServer,
         body: JSON.stringify({{digits: "1"}})}})""")
     await page.wait_for_selector("#sup-monitor-path:has-text('按键 1')", timeout=15000)
     assert "状态" in await page.locator("#sup-monitor dl").inner_text()
+    # The live-calls row names the queue the caller chose in words, not its code.
+    row = page.locator(f"#sup-live-calls tr[data-id='{call_id}']")
+    await page.wait_for_selector(f"#sup-live-calls tr[data-id='{call_id}']:has-text('紧急求助')",
+                                 timeout=15000)
+    assert "emergency" not in await row.inner_text()
 
 
 async def test_an_alert_stays_on_the_supervisor_page_until_closed(demo_server: LiveServer,

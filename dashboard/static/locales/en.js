@@ -936,6 +936,7 @@ export default {
   "incident.contact_outcome": "Outcome",
   "incident.contact_note": "Note",
   "incident.handover_to": "Hand over to",
+  "incident.handover_hint": "a colleague's sign-in name",
   "incident.disposition": "Outcome",
   "incident.none_reached": "Nobody reached yet",
   "field.target": "Service-level target",

@@ -936,6 +936,7 @@ export default {
   "incident.contact_outcome": "联系结果",
   "incident.contact_note": "备注",
   "incident.handover_to": "转交给",
+  "incident.handover_hint": "同事的登录名",
   "incident.disposition": "处理结果",
   "incident.none_reached": "尚未联系上任何人",
   "field.target": "服务水平目标",

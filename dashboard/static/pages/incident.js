@@ -114,7 +114,7 @@ export default async function incident(main, { user }) {
   }
 
   function handoverForm() {
-    const owner = el("input", { id: "handover-owner", placeholder: "operator1" });
+    const owner = el("input", { id: "handover-owner", placeholder: t("incident.handover_hint") });
     return el("div", { class: "row" }, el("label", {}, t("incident.handover_to"), " ", owner), el("button", { type: "button", id: "handover", onclick: () => act(() =>
       api(`/api/v1/incidents/${id}/owner`, { method: "PUT", body: { owner: owner.value } })) }, t("incident.handover_button")));
   }

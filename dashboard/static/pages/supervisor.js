@@ -6,7 +6,7 @@ import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
 import { drillRecord } from "/static/components/drills.js";
-import { person } from "/static/components/words.js";
+import { person, word } from "/static/components/words.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -46,13 +46,16 @@ export default async function supervisor(main) {
   const centres = el("ul", { id: "sup-centres", class: "centre-tree" });
   const watch = el("div", { id: "sup-monitor" });
   let watched = null;
+  // Operators' display names by username, from the desk's team; calls carry the username.
+  let namesByUser = {};
+  const operatorName = (username) => person(namesByUser[username], username);
 
   function showWatched(call) {
     watch.replaceChildren(
       el("p", {}, t("sup.watching", { id: call.id })),
       el("dl", { class: "facts" },
         el("dt", {}, t("sup.m.status")), el("dd", { id: "sup-monitor-status" }, t(`sup.call.${call.status}`)),
-        el("dt", {}, t("sup.m.operator")), el("dd", {}, call.operator || "–"),
+        el("dt", {}, t("sup.m.operator")), el("dd", {}, call.operator ? operatorName(call.operator) : "–"),
         el("dt", {}, t("sup.m.ivr")), el("dd", { id: "sup-monitor-path" }, call.ivr_path.map(ivrStep).join(" → ") || "–")));
   }
 
@@ -67,11 +70,12 @@ export default async function supervisor(main) {
   }
 
   async function refreshCalls() {
-    const calls = await api("/api/v1/calls?limit=50");
+    const [calls, team] = await Promise.all([api("/api/v1/calls?limit=50"), api("/api/v1/routing/operators")]);
+    namesByUser = Object.fromEntries(team.map((op) => [op.username, op.display_name]));
     liveCalls.replaceChildren(...calls.filter((call) => !call.ended_at && !call.parent_call_id).map((call) =>
       el("tr", { "data-id": call.id },
         el("td", {}, call.from), el("td", {}, t(`sup.call.${call.status}`)),
-        el("td", {}, call.operator || call.queue || "–"),
+        el("td", {}, call.operator ? operatorName(call.operator) : call.queue ? word("queue", call.queue) : "–"),
         el("td", {}, el("button", { id: `sup-monitor-${call.id}`, onclick: () => startMonitor(call) }, t("sup.monitor"))))));
   }
 
