@@ -31,6 +31,7 @@ from runtime.context import Runtime
 from runtime.scope import EVERYWHERE, current_scope, scoped
 from seniors.exceptions import SeniorNotFoundError
 from seniors.models import Senior
+from storage.bounds import MAX_ROW_ID
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +56,24 @@ class OneScopePerRequest:
             await self.app(scope, receive, send)
 
 
+def _row_id(value: str) -> int | None:
+    """The path's row id, or None for one the route's own validation refuses (422)."""
+    return int(value) if value.isdigit() and 1 <= int(value) <= MAX_ROW_ID else None
+
+
 async def _senior(session: AsyncSession, value: str) -> None:
-    if value.isdigit() and await session.get(Senior, int(value)) is None:
-        _missing(SeniorNotFoundError(int(value)))
+    if (row_id := _row_id(value)) is not None and await session.get(Senior, row_id) is None:
+        _missing(SeniorNotFoundError(row_id))
 
 
 async def _alarm(session: AsyncSession, value: str) -> None:
-    if value.isdigit():
-        await _or_missing(alarms_service.get_alarm(session, int(value)), AlarmNotFoundError)
+    if (row_id := _row_id(value)) is not None:
+        await _or_missing(alarms_service.get_alarm(session, row_id), AlarmNotFoundError)
 
 
 async def _order(session: AsyncSession, value: str) -> None:
-    if value.isdigit():
-        await _or_missing(dispatch_orders.get_order(session, int(value)), NotFound)
+    if (row_id := _row_id(value)) is not None:
+        await _or_missing(dispatch_orders.get_order(session, row_id), NotFound)
 
 
 async def _device(session: AsyncSession, value: str) -> None:
@@ -104,9 +110,9 @@ async def audit_if_hidden(request: Request) -> None:
 
 async def _exists(runtime: Runtime, name: str, value: str) -> bool:
     table, key, _ = HIDDEN_RECORDS[name]
-    if key.type.python_type is int and not value.isdigit():
+    wanted: int | str | None = _row_id(value) if key.type.python_type is int else value
+    if wanted is None:
         return False
-    wanted = int(value) if key.type.python_type is int else value
     async with runtime.sessions() as session:
         found = await session.scalar(select(key).where(key == wanted)
                                      .execution_options(everywhere=True))

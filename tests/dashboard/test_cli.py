@@ -31,7 +31,8 @@ def empty_url(request: pytest.FixtureRequest, backend: Backend, tmp_path: Path) 
 
 
 async def test_db_upgrade_then_demo_seed_twice(tmp_path: Path, empty_url: str) -> None:
-    """Upgrade makes the schema; seeding twice leaves 50 seniors and the six demo accounts."""
+    """Upgrade makes the schema; seeding twice leaves the demo once: 50 Hohhot seniors and six
+    at each border station, and the eight demo accounts."""
     assert anxin("db", "upgrade", data_dir=tmp_path, url=empty_url).returncode == 0
     for _ in range(2):
         result = anxin("demo", "seed", data_dir=tmp_path, url=empty_url)
@@ -47,6 +48,7 @@ async def test_db_upgrade_then_demo_seed_twice(tmp_path: Path, empty_url: str) -
                 text("SELECT DISTINCT district FROM seniors"))).scalars())
     finally:
         await engine.dispose()
-    assert seniors == 50
-    assert users == ["admin", "dispatcher1", "operator1", "operator2", "subsidy1", "supervisor1"]
+    assert seniors == 50 + 6 + 6
+    assert users == ["admin", "dispatcher1", "erlian1", "manzhouli1", "operator1", "operator2",
+                     "subsidy1", "supervisor1"]
     assert len(districts) >= 6
