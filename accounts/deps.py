@@ -95,6 +95,9 @@ def require_roles(roles: Iterable[Role]
                 f"{', '.join(sorted(allowed))}",
             )
         await guard_path(connection, session)
+        # Give the pooled connection back again: the route's flow opens its own session, and
+        # forty requests holding one each while asking for a second emptied the pool.
+        await session.commit()
         return user
 
     return check
