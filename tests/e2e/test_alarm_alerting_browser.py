@@ -111,7 +111,7 @@ async def test_name_and_address_survive_acknowledgement(demo_server: LiveServer,
         f"#alarm-rows tr[data-id='{raised.alarm.id}'][data-state=acknowledged]")
     text = await row.inner_text()
     assert senior.name in text and senior.address in text and "#3" not in text, text
-    assert "Fall detected" in text and "operator2" in text
+    assert "Fall detected" in text and "值班员 张伟" in text and "operator2" not in text
 
 
 async def test_p1_alerts_on_another_page_until_acknowledged(demo_server: LiveServer,
