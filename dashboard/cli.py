@@ -85,7 +85,8 @@ def serve(
         logins = ", ".join(account[0] for account in accounts_demo.DEMO_ACCOUNTS)
         typer.echo(f"Demo logins: {logins} — password: {password}")
     uvicorn.run(application, host=settings.http_host, port=settings.http_port,
-                log_level=settings.log_level.lower(), ws_ping_interval=20)
+                log_level=settings.log_level.lower(), ws_ping_interval=settings.live_ping_seconds,
+                ws_ping_timeout=settings.live_ping_seconds)
 
 
 @db_app.command("upgrade")
