@@ -225,10 +225,9 @@ async def _note_handling(session: AsyncSession, alarm: Alarm) -> dict[str, objec
     alarm.for_centre_id, alarm.handled_by_centre_id = handling.for_centre.id, handling.by_centre.id
     if not handling.on_behalf:
         return {}
-    return {"handled_by_centre": handling.by_centre.name_zh,
-            "handled_by_centre_en": handling.by_centre.name_en,
-            "for_centre": handling.for_centre.name_zh,
-            "for_centre_en": handling.for_centre.name_en}
+    by, home = handling.by_centre, handling.for_centre
+    return {"handled_for": {"by_zh": by.name_zh, "by_en": by.name_en,
+                            "for_zh": home.name_zh, "for_en": home.name_en}}
 
 
 async def resolve(session: AsyncSession, *, alarm_id: int, by: str, at: datetime,

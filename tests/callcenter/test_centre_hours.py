@@ -17,6 +17,7 @@ from alarms import service as alarms_service
 from areas import service as areas_service
 from areas.exceptions import OpeningHoursError
 from areas.hours import daily, parse_hours
+from callcenter.routing import call_tasks
 from callcenter.routing.flows import sync_alarm_tasks
 from callcenter.routing.lifespan import desk_of
 from callcenter.routing.models import RoutingTask
@@ -24,6 +25,7 @@ from config.settings import Settings
 from runtime.clock import ManualClock
 from runtime.context import Runtime
 from tests.areas.conftest import World, add_staff, build_world, login
+from tests.callcenter.conftest import dial, press
 
 # The demo's border stations open 08:00–20:00 Beijing time (UTC+8).
 BEFORE_CLOSING = datetime(2026, 1, 5, 11, 59, tzinfo=UTC)  # 19:59 at Erenhot
@@ -134,7 +136,7 @@ async def test_with_nobody_on_duty_the_league_takes_it_and_the_record_says_for_w
     assert alarm["handled_for"] == {"by_zh": xilingol.name_zh, "by_en": xilingol.name_en,
                                     "for_zh": erenhot.name_zh, "for_en": erenhot.name_en}
     acknowledged = next(step for step in audit if step.action == "acknowledged")
-    assert acknowledged.detail["for_centre"] == erenhot.name_zh
+    assert acknowledged.detail["handled_for"] == alarm["handled_for"]
     assert [e.detail.get("handled_for") for e in entries] == [alarm["handled_for"]]
 
 
@@ -182,3 +184,22 @@ async def test_bad_opening_hours_are_refused_and_change_nothing(
                                                   time_zone=zone)
         kept = await areas_service.centre_by_slug(session, "test_station")
     assert kept.hours == parse_hours(daily("08:00", "20:00"))
+
+
+async def test_a_call_the_league_answers_for_a_station_says_so(
+        runtime: Runtime, client: httpx.AsyncClient) -> None:
+    """An Erenhot senior's emergency call while Erenhot's operator is on a break is offered
+    to the league; answered there, the call record names both centres."""
+    world, league = await staffed(runtime, client)
+    await available(client, world.erenhot.headers, "break")
+    call = await dial(client, league, "13900000001")  # the Erenhot senior's phone
+    call_id = call["call"]["id"]
+    await press(client, league, call_id, digits="1")
+    await call_tasks.sync_call_tasks(runtime, desk_of(runtime))
+    task = next(t for t in desk_of(runtime).router.tasks.values() if t.ref == f"call:{call_id}")
+    assert "xilingol_op" in task.offered_to and "erenhot_op" not in task.offered_to
+    accepted = await client.post(f"/api/v1/routing/tasks/{task.id}/accept", headers=league)
+    assert accepted.status_code == 200, accepted.text
+    answered = (await client.get(f"/api/v1/calls/{call_id}", headers=league)).json()
+    assert answered["handled_for"]["for_zh"] == "二连浩特市12349服务站"
+    assert answered["handled_for"]["by_en"] == "Xilingol League 12349 centre"

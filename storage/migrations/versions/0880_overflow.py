@@ -13,9 +13,9 @@ from alembic import op
 revision: str = "0880_overflow"
 down_revision: str | Sequence[str] | None = "0830_areas"
 branch_labels: str | Sequence[str] | None = ("overflow",)
-depends_on: str | Sequence[str] | None = ("0024_routing_stand_in",)
+depends_on: str | Sequence[str] | None = ("0024_routing_stand_in", "0300_callcenter")
 
-HANDLED = ("routing_tasks", "alarms")
+HANDLED = ("routing_tasks", "alarms", "call_legs")
 
 
 def upgrade() -> None:
@@ -33,9 +33,13 @@ def upgrade() -> None:
                                         ["handled_by_centre_id"], ["id"])
     with op.batch_alter_table("routing_tasks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("overflow_reason", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("call_legs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("handled_for", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("call_legs", schema=None) as batch_op:
+        batch_op.drop_column("handled_for")
     with op.batch_alter_table("routing_tasks", schema=None) as batch_op:
         batch_op.drop_column("overflow_reason")
     for table in HANDLED:
