@@ -25,6 +25,7 @@ from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
 from dashboard.devices_cli import bench_ingest, devices_app, simulate
+from dashboard.hours_cli import hours_app
 from liveness.cli import bench_liveness, liveness_app
 from retention.cli import retention_app
 
@@ -37,6 +38,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(devices_app, name="devices")
 app.add_typer(backup_app, name="backup")
 app.add_typer(retention_app, name="retention")
+app.add_typer(hours_app, name="centre-hours")
 app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
