@@ -117,7 +117,8 @@ class RoutingDesk:
             await self._reload()
 
     async def _reload(self) -> None:
-        self.router = Router(away=self.router.away, operator_areas=self.router.operator_areas,
+        self.router = Router(away=self.router.away, dropped=self.router.dropped,
+                             operator_areas=self.router.operator_areas,
                              overflow_seconds=self.router.overflow_seconds,
                              centre_prefixes=self.router.centre_prefixes,
                              closed=self.router.closed)
@@ -265,6 +266,14 @@ class RoutingDesk:
 
     def arrive(self, username: str) -> None:
         self.router.arrive(username)
+
+    async def returned(self, username: str) -> None:
+        """The person's live feed is open again: one the desk logged off when it went away
+        (a cut link) goes back on the queue."""
+        if username in self.router.dropped:
+            await self._apply(lambda now: self.router.come_back(username, now))
+        else:
+            self.router.arrive(username)
 
     async def tick(self) -> None:
         now = self.runtime.clock.now()

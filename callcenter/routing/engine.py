@@ -116,6 +116,9 @@ Action = Offer | Withdrawn | SupervisorAlert
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An operator the desk logged off because their desk went away (a closed browser, a cut link)
+# and who is back within this long is put back on the queue: an outage, not the next shift.
+RETURN_SECONDS = 3600.0
 # At the desk: their centre counts as staffed (on a break or logged off, it does not).
 ON_DUTY = frozenset({OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.BUSY,
                      OperatorState.WRAP_UP})
@@ -164,6 +167,8 @@ class Router:
     supervisors: frozenset[str] = frozenset()
     # People whose desk went away (browser closed): rung for nothing until they come back.
     away: set[str] = field(default_factory=set)
+    # Operators logged off by ``leave`` (not by themselves), and when.
+    dropped: dict[str, datetime] = field(default_factory=dict)
     # Area-code prefixes each operator's centres serve (areas/); one missing serves every
     # area. A task rings its own centre's operators first: the most specific centre over its
     # area with someone on duty (so a station with nobody there passes it to its parent),
@@ -212,6 +217,7 @@ class Router:
             raise RoutingError(f"{username} still has a task: complete it first")
         operator.skills, operator.languages = skills, languages
         self.operators[username] = operator
+        self.dropped.pop(username, None)  # their own choice from now on
         actions = self._release_reservations_of(operator, now) if state != operator.state \
             else []
         operator.state = state
@@ -251,12 +257,27 @@ class Router:
                 OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.WRAP_UP):
             actions += self._release_reservations_of(operator, now)
             operator.state = OperatorState.OFFLINE
+            self.dropped[username] = now
             self._touch(operator=operator)
         return actions + self._match(now)
 
     def arrive(self, username: str) -> None:
         """The person's desk is connected again."""
         self.away.discard(username)
+
+    def come_back(self, username: str, now: datetime) -> list[Action]:
+        """The person's desk is connected again; an operator ``leave`` logged off within
+        RETURN_SECONDS is available again (one who logged off themselves stays off)."""
+        self.arrive(username)
+        left_at = self.dropped.pop(username, None)
+        operator = self.operators.get(username)
+        if left_at is None or operator is None or operator.state != OperatorState.OFFLINE \
+                or username in self._assigned or \
+                (now - left_at).total_seconds() > RETURN_SECONDS:
+            return []
+        return self.set_operator(username, skills=operator.skills,
+                                 languages=operator.languages,
+                                 state=OperatorState.AVAILABLE, now=now)
 
     # --- tasks -------------------------------------------------------------------------
     def add_task(self, task: Task, now: datetime) -> list[Action]:

@@ -33,8 +33,9 @@ async def desk_closed(runtime: Runtime, username: str, still_open: Callable[[], 
         await desk_of(runtime).leave(username)
 
 
-def desk_opened(runtime: Runtime, username: str) -> None:
-    desk_of(runtime).arrive(username)
+async def desk_opened(runtime: Runtime, username: str) -> None:
+    """A person's live feed opened: back on the desk (on the queue again after a cut link)."""
+    await desk_of(runtime).returned(username)
 
 
 async def sync_alarm_tasks(runtime: Runtime) -> None:

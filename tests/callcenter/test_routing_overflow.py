@@ -63,3 +63,21 @@ def test_own_work_is_handled_for_nobody_else() -> None:
     assert rung(router.tick(at(120))) <= {"erenhot_op"}
     assert not router.tasks[1].overflowed
     assert router.for_whom(router.tasks[1], "erenhot_op") is None
+
+
+def test_an_operator_dropped_by_a_cut_link_is_back_on_the_queue_on_return() -> None:
+    """Erenhot's operator whose desk went away is logged off and the league takes the work;
+    back within the hour they are available again and new work stays home. One who logged
+    off themselves stays off."""
+    router = Router(overflow_seconds=30)
+    centres(router)
+    router.leave("erenhot_op", at(0))
+    assert rung(router.add_task(erenhot_alarm(), at(1))) == {"league_op"}
+    router.come_back("erenhot_op", at(60))
+    assert router.operators["erenhot_op"].state == OperatorState.AVAILABLE
+    later = Task(2, TaskKind.ALARM, 1, at(61), ref="alarm:2", area=ERENHOT)
+    assert rung(router.add_task(later, at(61))) == {"erenhot_op"}
+    router.set_operator("manzhouli_op", skills=frozenset({"emergency"}),
+                        languages=frozenset({"zh-CN"}), state=OperatorState.OFFLINE, now=at(62))
+    router.come_back("manzhouli_op", at(63))
+    assert router.operators["manzhouli_op"].state == OperatorState.OFFLINE

@@ -161,7 +161,8 @@ async def test_a_station_cut_off_has_its_sos_taken_by_the_league_and_catches_up(
         platform: Platform, link: Link, clock: ManualClock) -> None:
     """Cut off, Erenhot's SOS rings the Xilingol league operator, who takes it; with the
     link back the station's feed resumes (no snapshot) with the alarm raised and taken, and
-    the alarm reads as handled by the league for Erenhot, over the station's own link."""
+    the alarm reads as handled by the league for Erenhot, over the station's own link; the
+    station's operator is back on the queue, and its next alarm rings the station."""
     runtime = platform.runtime
     senior_id = await _erenhot_senior(runtime)
     await add_staff(runtime, "erenhot_op", Role.OPERATOR, ("erenhot",))
@@ -204,6 +205,11 @@ async def test_a_station_cut_off_has_its_sos_taken_by_the_league_and_catches_up(
                 messages, lambda m: _topic(m, "alarm.acknowledged", id=raised.alarm.id))
             record = await _fetch_in(link, f"http://{link.host_ip}:{platform.port}"
                                      f"/api/v1/alarms/{raised.alarm.id}", station)
+            # Back on the queue: the station's next alarm rings the station again.
+            later = await alarm_flows.raise_and_announce(
+                runtime, senior_id=senior_id, kind="smoke", at=clock.now())
+            home = await _until(messages, lambda m: _topic(m, "routing.offer",
+                                                           ref=f"alarm:{later.alarm.id}"))
         finally:
             client.kill()
             await client.wait()
@@ -212,6 +218,7 @@ async def test_a_station_cut_off_has_its_sos_taken_by_the_league_and_catches_up(
     assert acknowledged["data"]["by"] == "xilingol_op"
     assert acknowledged["data"]["handled_for"] == handled
     assert record["handled_for"] == handled and record["state"] == "acknowledged"
+    assert home["data"]["to"] == ["erenhot_op"]
 
 
 async def _fetch_in(link: Link, url: str, headers: dict[str, str]) -> Any:
