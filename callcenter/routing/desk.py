@@ -26,6 +26,7 @@ from callcenter.routing.engine import (
     Action,
     Offer,
     Operator,
+    OverflowReason,
     Router,
     RoutingError,
     SupervisorAlert,
@@ -376,7 +377,8 @@ def _task_columns(task: Task) -> dict[str, object]:
         "exclusive": task.exclusive, "offered_to": sorted(task.offered_to),
         "refused_by": sorted(task.refused_by), "reserved_to": task.reserved_to,
         "reservation_expires": task.reservation_expires, "assigned_to": task.assigned_to,
-        "done_at": task.done_at, "overflow_reason": task.overflow_reason,
+        "done_at": task.done_at,
+        "overflow_reason": task.overflow_reason.value if task.overflow_reason else None,
         "open_ref": task.ref if task.open or task.state == TaskState.ASSIGNED else None,
     }
 
@@ -400,7 +402,8 @@ def _task(row: RoutingTask) -> Task:
         preferred=row.preferred, state=TaskState(row.state), step=row.step, exclusive=row.exclusive,
         offered_to=frozenset(row.offered_to), refused_by=frozenset(row.refused_by),
         reserved_to=row.reserved_to, reservation_expires=row.reservation_expires,
-        assigned_to=row.assigned_to, overflow_reason=row.overflow_reason,
+        assigned_to=row.assigned_to,
+        overflow_reason=OverflowReason(row.overflow_reason) if row.overflow_reason else None,
     )
 
 

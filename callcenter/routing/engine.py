@@ -34,6 +34,12 @@ class TaskState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class OverflowReason(StrEnum):
+    CLOSED = "closed"  # outside its centre's opening hours
+    NO_ONE_ON_DUTY = "no_one_on_duty"  # nobody of its centre at the desk (or reachable)
+    UNANSWERED = "unanswered"  # a P1 nobody there took within the overflow time
+
+
 @dataclass
 class Operator:
     username: str
@@ -72,7 +78,7 @@ class Task:
     area: str | None = None  # the area code of the work's senior (None: every centre's)
     overflowed: bool = False  # a P1 its own centre left too long: the parents ring too
     # Why it first rang outside its own centre (closed, no_one_on_duty, unanswered).
-    overflow_reason: str | None = None
+    overflow_reason: OverflowReason | None = None
 
     @property
     def open(self) -> bool:
@@ -122,12 +128,6 @@ RETURN_SECONDS = 3600.0
 # At the desk: their centre counts as staffed (on a break or logged off, it does not).
 ON_DUTY = frozenset({OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.BUSY,
                      OperatorState.WRAP_UP})
-
-
-class OverflowReason(StrEnum):
-    CLOSED = "closed"  # outside its centre's opening hours
-    NO_ONE_ON_DUTY = "no_one_on_duty"  # nobody of its centre at the desk (or reachable)
-    UNANSWERED = "unanswered"  # a P1 nobody there took within the overflow time
 
 
 def _broadcast_step(task: Task) -> Step | None:
@@ -478,8 +478,11 @@ class Router:
         served = self.operator_areas.get(username)
         if task.area is None or served is None:
             return True
-        depth = _covering_depth(served, task.area)
-        return depth > 0 and (task.overflowed or depth >= self._handling_depth(task.area))
+        # A closed centre's operators (still at the desk) are not rung for its work, unless
+        # no open centre over it has anyone on duty.
+        handling = self._handling_depth(task.area)
+        depth = _covering_depth(served - self.closed if handling else served, task.area)
+        return depth > 0 and (task.overflowed or depth >= handling)
 
     def _handling_depth(self, area: str) -> int:
         """How specific the centre that handles ``area`` now is: the deepest open one over
@@ -518,7 +521,7 @@ class Router:
         """Record why a task first rings someone outside its own centre."""
         if task.overflow_reason is None and task.area is not None and any(
                 self.for_whom(task, name) is not None for name in audience):
-            task.overflow_reason = self._why_away(task).value
+            task.overflow_reason = self._why_away(task)
             self._touch(task)
 
     def _overflow(self, task: Task, now: datetime) -> None:
