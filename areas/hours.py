@@ -40,7 +40,9 @@ class OpeningHours:
 ALWAYS_OPEN = OpeningHours(None)
 
 
-def _minute(text: str, *, day: str) -> int:
+def _minute(text: object, *, day: str) -> int:
+    if not isinstance(text, str):
+        raise OpeningHoursError(f"{day}: {text!r} is not a time like 08:00")
     hours, _, minutes = text.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         raise OpeningHoursError(f"{day}: {text!r} is not a time like 08:00")
@@ -51,9 +53,11 @@ def _minute(text: str, *, day: str) -> int:
 
 
 def _ranges(day: str, ranges: Sequence[Sequence[str]]) -> tuple[tuple[int, int], ...]:
+    if isinstance(ranges, str) or not isinstance(ranges, Sequence):
+        raise OpeningHoursError(f"{day}: expected a list of [opens, closes], got {ranges!r}")
     parsed = []
     for pair in ranges:
-        if len(pair) != 2:
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise OpeningHoursError(f"{day}: each range is [opens, closes], got {list(pair)!r}")
         start, end = _minute(pair[0], day=day), _minute(pair[1], day=day)
         if start >= end:

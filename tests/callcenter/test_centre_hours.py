@@ -168,6 +168,8 @@ def test_opening_hours_read_in_the_centres_time_zone() -> None:
     ({"mon": [["8am", "20:00"]]}, "Asia/Shanghai", "not a time like 08:00"),
     ({"monday": [["08:00", "20:00"]]}, "Asia/Shanghai", "not a weekday"),
     ({"mon": [["08:00", "25:00"]]}, "Asia/Shanghai", "not a time of day"),
+    ({"mon": [[8, 20]]}, "Asia/Shanghai", "not a time like 08:00"),
+    ({"mon": "08:00-20:00"}, "Asia/Shanghai", "expected a list"),
     (None, "Mars/Olympus", "not a time zone"),
 ])
 async def test_bad_opening_hours_are_refused_and_change_nothing(
