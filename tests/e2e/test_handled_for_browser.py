@@ -1,4 +1,4 @@
-"""A station's alarm taken by a centre above it reads so, in words, on the station's queue."""
+"""A station's alarm taken by a centre above it reads so, in words, on the station's pages."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 async def test_the_station_sees_its_sos_handled_for_it_by_the_region(
         demo_server: LiveServer, browser: Browser) -> None:
     """The region's supervisor acknowledges an Erenhot senior's SOS from the queue; Erenhot's
-    operator sees, live, who handled it for the station, in Chinese names."""
+    operator sees, live, who handled it for the station, in Chinese names, on the queue and
+    in the incident's timeline."""
     runtime = demo_server.runtime
     async with runtime.sessions() as session:
         senior_id = (await session.scalars(select(Senior.id).where(
@@ -37,4 +38,10 @@ async def test_the_station_sees_its_sos_handled_for_it_by_the_region(
     await region.click(f"{row}[data-state=raised] button.ack")
     words = station.locator(f"{row}[data-state=acknowledged] .handled-for")
     await words.wait_for()
-    assert "由 自治区12349监管中心 代 二连浩特市12349服务站 处理" in await words.inner_text()
+    handled = "由 自治区12349监管中心 代 二连浩特市12349服务站 处理"
+    assert handled in await words.inner_text()
+    await station.click(f"{row}[data-state=acknowledged]")
+    await station.click("#incident-link")
+    step = station.locator("#incident-timeline li[data-what='alarm.acknowledged']")
+    await step.wait_for()
+    assert handled in await step.inner_text()
