@@ -20,6 +20,7 @@ from accounts.audiences import audience
 from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, ANSWER_TARGET_SECONDS, AlarmState
 from alarms.models import Alarm
+from areas import service as areas_service
 from devices.models import Device
 from runtime.bus import EventBus
 from runtime.context import Runtime
@@ -69,6 +70,7 @@ class AlarmRows:
 
     seniors: dict[int, AlarmSenior]
     staff: dict[str, str]  # display name by username, for owners and resolvers
+    centres: dict[int, tuple[str, str]] = field(default_factory=dict)  # (zh-CN, en) by id
 
     def senior(self, senior_id: int) -> AlarmSenior:
         return senior_in(self.seniors, senior_id)
@@ -82,7 +84,25 @@ async def rows_of(session: AsyncSession, alarms: Iterable[Alarm]) -> AlarmRows:
     """Look up, inside the alarms' transaction, what their rows show."""
     alarms = list(alarms)
     return AlarmRows(await seniors_of(session, (a.senior_id for a in alarms)),
-                     await accounts_service.display_names(session, staff_of(alarms)))
+                     await accounts_service.display_names(session, staff_of(alarms)),
+                     await centres_of(session, alarms))
+
+
+async def centres_of(session: AsyncSession, alarms: Iterable[Alarm]
+                     ) -> dict[int, tuple[str, str]]:
+    """The names of the centres these alarms belong to and were handled by."""
+    return await areas_service.centre_names(session, {
+        i for a in alarms for i in (a.for_centre_id, a.handled_by_centre_id)})
+
+
+def handled_for(alarm: Alarm, rows: AlarmRows) -> dict[str, str] | None:
+    """Both centres' names when one handled the alarm for the other; else None."""
+    by, home = alarm.handled_by_centre_id, alarm.for_centre_id
+    if by is None or home is None or by == home or by not in rows.centres \
+            or home not in rows.centres:
+        return None
+    (by_zh, by_en), (for_zh, for_en) = rows.centres[by], rows.centres[home]
+    return {"by_zh": by_zh, "by_en": by_en, "for_zh": for_zh, "for_en": for_en}
 
 
 def staff_of(alarms: Iterable[Alarm]) -> set[str]:
@@ -107,6 +127,7 @@ def alarm_payload(alarm: Alarm, rows: AlarmRows) -> dict[str, object]:
         "resolved_by_name": rows.name(alarm.resolved_by),
         "escalation_level": alarm.escalation_level,
         "disposition": alarm.disposition, "details": alarm.details,
+        "handled_for": handled_for(alarm, rows),
         "summary": f"P{alarm.priority} {kind.label_zh} · {senior.name}",
     }
 

@@ -57,12 +57,15 @@ async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
         detail["via"] = via
     async with runtime.sessions() as session:
         alarm = await service.acknowledge(session, alarm_id=alarm_id, by=by, at=now)
+        rows = await events.rows_of(session, [alarm])
+        handling = events.handled_for(alarm, rows)  # a parent centre standing in for a station
+        if handling:
+            detail["handled_for"] = handling
         await accounts_service.record_audit(
             session, actor=by, action="alarm.ack", subject_type="senior",
             subject_id=str(alarm.senior_id), now=now, detail=detail)
         # The alarm joins the senior's open incident, or opens one owned by this operator.
         incident = await incidents_service.link_alarm(session, alarm=alarm, operator=by, now=now)
-        rows = await events.rows_of(session, [alarm])
         await session.commit()
     events.publish_acknowledged(runtime.bus, alarm, rows)
     incident_events.publish_updated(runtime.bus, incident, what="alarm")

@@ -46,6 +46,11 @@ class Alarm(AreaScoped, Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Set when it is acknowledged: the centre the alarm belongs to and the one whose staff
+    # took it (a parent centre standing in for a closed or unreachable station).
+    for_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    handled_by_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"),
+                                                             nullable=True)
 
 
 class AlarmStep(Base):

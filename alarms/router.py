@@ -23,6 +23,7 @@ from alarms.schemas import (
     AlarmProfileIn,
     AlarmProfileOut,
     AlarmStepOut,
+    CentreHandling,
     OwnedConflict,
     ResolveIn,
     VitalOverride,
@@ -63,14 +64,16 @@ async def list_alarms(
 async def named(session: AsyncSession, alarms: Sequence[Alarm]) -> list[AlarmOut]:
     """The alarms as the API answers them, with who owns and who resolved each by name."""
     names = await accounts_service.display_names(session, events.staff_of(alarms))
-    rows = events.AlarmRows({}, names)
+    rows = events.AlarmRows({}, names, await events.centres_of(session, alarms))
     return [_out(alarm, rows) for alarm in alarms]
 
 
 def _out(alarm: Alarm, rows: events.AlarmRows) -> AlarmOut:
+    handling = events.handled_for(alarm, rows)
     return AlarmOut.model_validate(alarm).model_copy(update={
         "acknowledged_by_name": rows.name(alarm.acknowledged_by),
-        "resolved_by_name": rows.name(alarm.resolved_by)})
+        "resolved_by_name": rows.name(alarm.resolved_by),
+        "handled_for": CentreHandling(**handling) if handling else None})
 
 
 @router.get("/{alarm_id}", response_model=AlarmDetail)

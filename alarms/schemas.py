@@ -11,6 +11,15 @@ from alarms.kinds import Disposition
 from storage.bounds import RowId
 
 
+class CentreHandling(BaseModel):
+    """A centre handled the alarm for another (a parent standing in for a station)."""
+
+    by_zh: str
+    by_en: str
+    for_zh: str
+    for_en: str
+
+
 class AlarmOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -36,6 +45,11 @@ class AlarmOut(BaseModel):
     # The owner's and the resolver's display names, for people; the fields above are accounts.
     acknowledged_by_name: str | None = None
     resolved_by_name: str | None = None
+    # The centre it belongs to and the one that took it; ``handled_for`` names both when
+    # they differ ("由 锡林郭勒盟中心 代 二连浩特站 处理").
+    for_centre_id: int | None = None
+    handled_by_centre_id: int | None = None
+    handled_for: CentreHandling | None = None
 
 
 class AlarmStepOut(BaseModel):

@@ -25,6 +25,8 @@ from alarms.exceptions import (
 from alarms.kinds import ALARM_KINDS, AlarmState, Disposition, Priority
 from alarms.models import Alarm, AlarmStep
 from alarms.schemas import AlarmOut
+from areas import service as areas_service
+from runtime.scope import current_scope
 from seniors import areas as seniors_areas
 
 SYSTEM = "system"
@@ -206,10 +208,26 @@ async def acknowledge(session: AsyncSession, *, alarm_id: int, by: str, at: date
         if alarm.acknowledged_by == by:
             return alarm
         raise AlarmOwnedError(alarm_id, alarm.acknowledged_by or SYSTEM)
-    session.add(_step(alarm, at=at, action="acknowledged", actor=by,
-                      detail={"waited_seconds": (at - alarm.first_at).total_seconds()}))
+    detail: dict[str, object] = {"waited_seconds": (at - alarm.first_at).total_seconds()}
+    detail |= await _note_handling(session, alarm)
+    session.add(_step(alarm, at=at, action="acknowledged", actor=by, detail=detail))
     await session.flush()
     return alarm
+
+
+async def _note_handling(session: AsyncSession, alarm: Alarm) -> dict[str, object]:
+    """Record on the alarm whose work it is and which of the acknowledging person's centres
+    took it (their request's scope); the step's detail names both when they differ."""
+    handling = await areas_service.handling_of(session, area_code=alarm.area_code,
+                                               prefixes=current_scope().prefixes)
+    if handling is None:
+        return {}
+    alarm.for_centre_id, alarm.handled_by_centre_id = handling.for_centre.id, handling.by_centre.id
+    if not handling.on_behalf:
+        return {}
+    by, home = handling.by_centre, handling.for_centre
+    return {"handled_for": {"by_zh": by.name_zh, "by_en": by.name_en,
+                            "for_zh": home.name_zh, "for_en": home.name_en}}
 
 
 async def resolve(session: AsyncSession, *, alarm_id: int, by: str, at: datetime,

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from areas import service
 from areas.exceptions import CentreNotFoundError
+from areas.hours import StoredHours, daily
 
 # (slug, area, parent centre, zh-CN name, English name); "region" comes with the schema.
 DEMO_CENTRES: tuple[tuple[str, str, str, str, str], ...] = (
@@ -15,6 +16,10 @@ DEMO_CENTRES: tuple[tuple[str, str, str, str, str], ...] = (
     ("hulunbuir", "150700", "region", "呼伦贝尔市12349养老服务中心", "Hulunbuir 12349 centre"),
     ("manzhouli", "150781", "hulunbuir", "满洲里市12349服务站", "Manzhouli 12349 station"),
 )
+
+# The border stations answer their own work by day; at night the league centre does.
+DEMO_HOURS: dict[str, StoredHours] = {"erenhot": daily("08:00", "20:00"),
+                                      "manzhouli": daily("08:00", "20:00")}
 
 
 async def seed_centres(session: AsyncSession) -> int:
@@ -27,5 +32,7 @@ async def seed_centres(session: AsyncSession) -> int:
         except CentreNotFoundError:
             await service.add_centre(session, slug=slug, area_code=area, name_zh=name_zh,
                                      name_en=name_en, parent_slug=parent)
+            if slug in DEMO_HOURS:
+                await service.set_opening_hours(session, slug=slug, hours=DEMO_HOURS[slug])
             added += 1
     return added

@@ -23,3 +23,7 @@ class UnknownAreaError(Exception):
     def __init__(self, area_code: str) -> None:
         super().__init__(f"no area has the code {area_code!r}")
         self.area_code = area_code
+
+
+class OpeningHoursError(ValueError):
+    """Opening hours that cannot be read (a bad time, a range that closes before it opens)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -30,3 +30,8 @@ class Centre(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(128))
+    # When it answers its own work (areas/hours.py): ranges per weekday in its time zone;
+    # None is around the clock. Outside them its work goes to the parent centre at once.
+    opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON, nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai",
+                                           server_default="Asia/Shanghai")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from areas.codes import AREAS, prefix_of
 from areas.exceptions import CentreNotFoundError
+from areas.hours import ALWAYS_OPEN, DEFAULT_TIME_ZONE, OpeningHours, parse_hours
 from areas.models import Area, Centre
 from runtime.scope import AreaScope
 
@@ -22,11 +23,18 @@ class CentreView:
     parent_id: int | None
     name_zh: str
     name_en: str
+    hours: OpeningHours = ALWAYS_OPEN
+
+    @property
+    def prefix(self) -> str:
+        """What every area code this centre serves starts with."""
+        return prefix_of(self.area_code)
 
 
 def view_of(centre: Centre) -> CentreView:
     return CentreView(centre.id, centre.slug, centre.area_code, centre.parent_id,
-                      centre.name_zh, centre.name_en)
+                      centre.name_zh, centre.name_en,
+                      parse_hours(centre.opening_hours, centre.time_zone or DEFAULT_TIME_ZONE))
 
 
 async def ensure_areas(session: AsyncSession) -> int:
@@ -98,3 +106,62 @@ def home_area(scope: AreaScope) -> str | None:
 def within(codes: Sequence[str], code: str) -> bool:
     """Whether ``code`` lies in the subtree of any of ``codes``."""
     return any(code.startswith(prefix_of(parent)) for parent in codes)
+
+
+async def set_opening_hours(session: AsyncSession, *, slug: str,
+                            hours: Mapping[str, Sequence[Sequence[str]]] | None,
+                            time_zone: str = DEFAULT_TIME_ZONE) -> CentreView:
+    """Store a centre's opening hours (None: around the clock); bad hours raise
+    OpeningHoursError and change nothing."""
+    parse_hours(hours, time_zone)
+    centre = (await session.scalars(select(Centre).where(Centre.slug == slug))).first()
+    if centre is None:
+        raise CentreNotFoundError(slug)
+    centre.opening_hours = None if hours is None else {
+        day: [list(pair) for pair in ranges] for day, ranges in hours.items()}
+    centre.time_zone = time_zone
+    await session.flush()
+    return view_of(centre)
+
+
+def centre_over(centres: Iterable[CentreView], area_code: str,
+                prefixes: frozenset[str] | None = None) -> CentreView | None:
+    """The most specific centre whose subtree holds ``area_code`` (the centre the work
+    belongs to); with ``prefixes``, only among the centres of a caller of that scope."""
+    over = [c for c in centres if area_code.startswith(c.prefix)
+            and (prefixes is None or c.prefix in prefixes)]
+    return max(over, key=lambda c: len(c.prefix), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """Work of ``for_centre`` handled by ``by_centre`` (the same centre for its own work)."""
+
+    for_centre: CentreView
+    by_centre: CentreView
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.for_centre.id != self.by_centre.id
+
+
+async def handling_of(session: AsyncSession, *, area_code: str | None,
+                      prefixes: frozenset[str] | None) -> Handling | None:
+    """Whose work an area's record is, and which of the handler's centres (their scope's
+    ``prefixes``) took it; None when either is unknown (no area, an admin's every-area)."""
+    if area_code is None or prefixes is None:
+        return None
+    known = await centres(session)
+    home, by = centre_over(known, area_code), centre_over(known, area_code, prefixes)
+    return Handling(home, by) if home is not None and by is not None else None
+
+
+async def centre_names(session: AsyncSession, ids: Iterable[int | None]
+                       ) -> dict[int, tuple[str, str]]:
+    """(zh-CN, English) names of these centres by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Centre.id, Centre.name_zh, Centre.name_en)
+                                 .where(Centre.id.in_(wanted)))
+    return {row.id: (row.name_zh, row.name_en) for row in rows}

@@ -55,6 +55,12 @@ class CallLeg(SeniorScoped, Base):
     parent_call_id: Mapped[int | None] = mapped_column(
         ForeignKey("call_legs.id", ondelete="SET NULL"), nullable=True, index=True)
     requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set when answered: the centre the caller belongs to, the one whose operator answered,
+    # and both names when one stood in for the other (by_zh, by_en, for_zh, for_en).
+    for_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    handled_by_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"),
+                                                             nullable=True)
+    handled_for: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class CallStatusChange(Base):

@@ -104,6 +104,9 @@ class CallOut(BaseModel):
     conference: str | None = None
     parent_call_id: RowId | None = None
     requested_by: str | None = None
+    for_centre_id: int | None = None
+    handled_by_centre_id: int | None = None
+    handled_for: dict[str, str] | None = None  # a parent centre answered for a station
 
 
 class AttemptOut(BaseModel):

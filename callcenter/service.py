@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from areas import service as areas_service
 from callcenter import alarm_link, ivr
 from callcenter.exceptions import CallNotFoundError, CallNotWaitingError, NotYourCallError
 from callcenter.models import CallCase, CallLeg, CallStatusChange
@@ -28,6 +29,8 @@ from callcenter.port import (
 )
 from callcenter.schemas import CallOut
 from incidents import service as incidents_service
+from runtime.scope import current_scope
+from seniors import areas as seniors_areas
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
 from seniors.models import Senior
@@ -331,9 +334,24 @@ async def answer_call(session: AsyncSession, *, call_id: int, operator: str,
     call.operator = operator
     call.answered_at = now
     call.ivr_path = [*call.ivr_path, f"answered:{operator}"]
+    await _note_handling(session, call)
     # A known senior's call joins their open incident, or opens one owned by this operator.
     await incidents_service.link_call(session, call=call, operator=operator, now=now)
     return call
+
+
+async def _note_handling(session: AsyncSession, call: CallLeg) -> None:
+    """Record whose caller it is and which of the answering operator's centres (their
+    request's scope) took the call, with both names when one stood in for the other."""
+    area = await seniors_areas.area_of(session, call.senior_id) if call.senior_id else None
+    handling = await areas_service.handling_of(session, area_code=area,
+                                               prefixes=current_scope().prefixes)
+    if handling is None:
+        return
+    by, home = handling.by_centre, handling.for_centre
+    call.for_centre_id, call.handled_by_centre_id = home.id, by.id
+    call.handled_for = {"by_zh": by.name_zh, "by_en": by.name_en, "for_zh": home.name_zh,
+                        "for_en": home.name_en} if handling.on_behalf else None
 
 
 async def hang_up_call(session: AsyncSession, *, call_id: int, operator: str,

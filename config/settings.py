@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     cluster_lease_seconds: Annotated[float, Field(ge=1.5, le=300)] = 6.0
     # How often an open live feed re-checks its session (logout closes it at once anyway).
     live_session_check_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # The live feed's WebSocket ping: a browser that has not answered one within this long
+    # (its link dropped without a goodbye) is disconnected, and after the presence grace
+    # (a page reload reconnects well within it) the desk counts that person as gone: a
+    # station whose operators all went this way has nobody on duty (docs/operations.md).
+    live_ping_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
+    presence_grace_seconds: Annotated[float, Field(ge=0, le=300)] = 5.0
     metrics_token: SecretStr | None = None
     # Unset: on when the public base URL is https (see _secure_cookie_behind_https).
     cookie_secure: bool = False

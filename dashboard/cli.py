@@ -25,6 +25,7 @@ from config.exceptions import InsecureSettingsError
 from config.logging import configure_logging
 from config.settings import Settings, prepare_secrets
 from dashboard.devices_cli import bench_ingest, devices_app, simulate
+from dashboard.hours_cli import hours_app
 from liveness.cli import bench_liveness, liveness_app
 from retention.cli import retention_app
 
@@ -37,6 +38,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(devices_app, name="devices")
 app.add_typer(backup_app, name="backup")
 app.add_typer(retention_app, name="retention")
+app.add_typer(hours_app, name="centre-hours")
 app.command("drill")(drill)
 app.command("simulate")(simulate)
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON line", no_args_is_help=True)
@@ -85,7 +87,8 @@ def serve(
         logins = ", ".join(account[0] for account in accounts_demo.DEMO_ACCOUNTS)
         typer.echo(f"Demo logins: {logins} — password: {password}")
     uvicorn.run(application, host=settings.http_host, port=settings.http_port,
-                log_level=settings.log_level.lower(), ws_ping_interval=20)
+                log_level=settings.log_level.lower(), ws_ping_interval=settings.live_ping_seconds,
+                ws_ping_timeout=settings.live_ping_seconds)
 
 
 @db_app.command("upgrade")

@@ -139,7 +139,7 @@ _leaving: set[asyncio.Task[None]] = set()
 async def _present(runtime: Runtime, user: StaffUser) -> AsyncIterator[None]:
     username = user.username
     _connections[username] += 1
-    routing_flows.desk_opened(runtime, username)
+    await routing_flows.desk_opened(runtime, username)
     try:
         yield
     finally:

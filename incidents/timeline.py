@@ -88,7 +88,9 @@ def _call_items(linked: LinkedCall) -> list[TimelineItem]:
     items = []
     for at, what, actor in moments:
         if at is not None:
-            extra = {"outcome": call.outcome} if what == "call.ended" else {}
+            extra: dict[str, object] = {"outcome": call.outcome} if what == "call.ended" else {}
+            if what == "call.answered" and call.handled_for:
+                extra["handled_for"] = call.handled_for  # a parent centre answered for a station
             items.append(TimelineItem(at=at, source="call", ref_id=call.id, what=what,
                                       actor=actor, detail={**detail, **extra}))
     return items

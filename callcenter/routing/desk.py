@@ -21,10 +21,12 @@ from accounts.roles import Role
 from alerts import events as alert_events
 from alerts import service as alerts_service
 from alerts.models import SupervisorAlert as StoredAlert
+from areas import service as areas_service
 from callcenter.routing.engine import (
     Action,
     Offer,
     Operator,
+    OverflowReason,
     Router,
     RoutingError,
     SupervisorAlert,
@@ -63,6 +65,8 @@ class RoutingDesk:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What each task is about, in words (read when it is queued).
     subjects: dict[str, Subject] = field(default_factory=dict)
+    # Every centre with its opening hours (a handful of rows: read afresh before each use).
+    centres: list[areas_service.CentreView] = field(default_factory=list)
     _supervisors_read_at: datetime | None = None
 
     async def load(self) -> None:
@@ -74,9 +78,26 @@ class RoutingDesk:
                                    TaskState.ASSIGNED)])))).scalars().all()
             self.subjects = await subjects_of(session, [row.ref for row in tasks])
             self.router.supervisors = await _supervisors(session)
+            self.centres = await areas_service.centres(session)
         self.router.load([_operator(row) for row in operators], [_task(row) for row in tasks])
         self.router.overflow_seconds = self.runtime.settings.routing_overflow_seconds
         self._place(list(self.router.tasks.values()))
+        self._open_or_closed(self.runtime.clock.now())
+
+    def _open_or_closed(self, now: datetime) -> None:
+        """Tell the engine every centre's area and which are outside their hours ``now``."""
+        self.router.centre_prefixes = frozenset(c.prefix for c in self.centres)
+        self.router.closed = frozenset(c.prefix for c in self.centres if not c.hours.is_open(now))
+
+    def handling(self, task: Task, username: str
+                 ) -> tuple[areas_service.CentreView | None, areas_service.CentreView | None]:
+        """The centre ``task`` belongs to and the one ``username`` takes it for (theirs)."""
+        if task.area is None:
+            return None, None
+        served = self.router.operator_areas.get(username)
+        return (areas_service.centre_over(self.centres, task.area),
+                areas_service.centre_over(self.centres, task.area, served)
+                if served is not None else None)
 
     def _place(self, tasks: Sequence[Task]) -> None:
         """Each task's area is its subject's: its centre's operators are rung first."""
@@ -97,8 +118,11 @@ class RoutingDesk:
             await self._reload()
 
     async def _reload(self) -> None:
-        self.router = Router(away=self.router.away, operator_areas=self.router.operator_areas,
-                             overflow_seconds=self.router.overflow_seconds)
+        self.router = Router(away=self.router.away, dropped=self.router.dropped,
+                             operator_areas=self.router.operator_areas,
+                             overflow_seconds=self.router.overflow_seconds,
+                             centre_prefixes=self.router.centre_prefixes,
+                             closed=self.router.closed)
         await self.load()
 
     @property
@@ -158,6 +182,8 @@ class RoutingDesk:
             tasks = [_task(row) for row in rows]
             self.subjects |= await subjects_of(session, [task.ref for task in tasks])
             self._place(tasks)
+            self.centres = await areas_service.centres(session)
+            self._open_or_closed(now)
             actions = [action for task in tasks for action in self.router.add_task(task, now)]
             await self._save(session)
             alerts = await self._store_alerts(session, actions)
@@ -171,11 +197,16 @@ class RoutingDesk:
         now = self.runtime.clock.now()
         async with self.lock, self.runtime.sessions() as session:
             await self._fresh()
+            self.centres = await areas_service.centres(session)
+            offered = self.router.tasks.get(task_id)
+            home, by = self.handling(offered, username) if offered else (None, None)
             claimed = await session.execute(
                 update(RoutingTask)
                 .where(RoutingTask.id == task_id,
                        RoutingTask.state.in_([TaskState.OFFERED.value, TaskState.RESERVED.value]))
-                .values(state=TaskState.ASSIGNED.value, assigned_to=username, assigned_at=now)
+                .values(state=TaskState.ASSIGNED.value, assigned_to=username, assigned_at=now,
+                        for_centre_id=home.id if home else None,
+                        handled_by_centre_id=by.id if by else None)
                 .execution_options(synchronize_session=False))
             if getattr(claimed, "rowcount", 0) != 1:
                 taken = self.router.tasks.get(task_id)
@@ -188,10 +219,14 @@ class RoutingDesk:
         self._tell_the_one_in_charge()
         self._announce(actions, [])
         task = self.router.tasks[task_id]
-        # An overflow's record says for whom it was handled (the station's area).
+        # An overflow's record says for whom it was handled (the station's area and centre).
+        on_behalf = home is not None and by is not None and home.id != by.id
         self.runtime.bus.publish("routing.assigned", {
             "task_id": task_id, "to": username,
-            "for_area": self.router.for_whom(task, username)},
+            "for_area": self.router.for_whom(task, username),
+            "for_centre": _names(home) if on_behalf else None,
+            "handled_by_centre": _names(by) if on_behalf else None,
+            "overflow_reason": task.overflow_reason},
             roles=audience("routing.assigned"), area=task.area)
         return self.router.tasks[task_id]
 
@@ -233,6 +268,14 @@ class RoutingDesk:
     def arrive(self, username: str) -> None:
         self.router.arrive(username)
 
+    async def returned(self, username: str) -> None:
+        """The person's live feed is open again: one the desk logged off when it went away
+        (a cut link) goes back on the queue."""
+        if username in self.router.dropped:
+            await self._apply(lambda now: self.router.come_back(username, now))
+        else:
+            self.router.arrive(username)
+
     async def tick(self) -> None:
         now = self.runtime.clock.now()
         if self._supervisors_read_at is None or \
@@ -240,6 +283,9 @@ class RoutingDesk:
             async with self.runtime.sessions() as session:
                 self.router.supervisors = await _supervisors(session)
             self._supervisors_read_at = now
+        async with self.runtime.sessions() as session:
+            self.centres = await areas_service.centres(session)
+        self._open_or_closed(now)  # a centre closing hands its waiting work up at once
         await self._apply(self.router.tick)
         live = {task.ref for task in self.router.tasks.values()}
         for ref in [ref for ref in self.subjects if ref not in live]:
@@ -332,6 +378,7 @@ def _task_columns(task: Task) -> dict[str, object]:
         "refused_by": sorted(task.refused_by), "reserved_to": task.reserved_to,
         "reservation_expires": task.reservation_expires, "assigned_to": task.assigned_to,
         "done_at": task.done_at,
+        "overflow_reason": task.overflow_reason.value if task.overflow_reason else None,
         "open_ref": task.ref if task.open or task.state == TaskState.ASSIGNED else None,
     }
 
@@ -356,7 +403,13 @@ def _task(row: RoutingTask) -> Task:
         offered_to=frozenset(row.offered_to), refused_by=frozenset(row.refused_by),
         reserved_to=row.reserved_to, reservation_expires=row.reservation_expires,
         assigned_to=row.assigned_to,
+        overflow_reason=OverflowReason(row.overflow_reason) if row.overflow_reason else None,
     )
+
+
+def _names(centre: areas_service.CentreView | None) -> dict[str, str] | None:
+    return {"id": str(centre.id), "name_zh": centre.name_zh, "name_en": centre.name_en} \
+        if centre else None
 
 
 async def phone_endpoint_of(session: AsyncSession, username: str) -> str | None:

@@ -34,6 +34,12 @@ class TaskState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class OverflowReason(StrEnum):
+    CLOSED = "closed"  # outside its centre's opening hours
+    NO_ONE_ON_DUTY = "no_one_on_duty"  # nobody of its centre at the desk (or reachable)
+    UNANSWERED = "unanswered"  # a P1 nobody there took within the overflow time
+
+
 @dataclass
 class Operator:
     username: str
@@ -71,6 +77,8 @@ class Task:
     done_at: datetime | None = None
     area: str | None = None  # the area code of the work's senior (None: every centre's)
     overflowed: bool = False  # a P1 its own centre left too long: the parents ring too
+    # Why it first rang outside its own centre (closed, no_one_on_duty, unanswered).
+    overflow_reason: OverflowReason | None = None
 
     @property
     def open(self) -> bool:
@@ -114,6 +122,12 @@ Action = Offer | Withdrawn | SupervisorAlert
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An operator the desk logged off because their desk went away (a closed browser, a cut link)
+# and who is back within this long is put back on the queue: an outage, not the next shift.
+RETURN_SECONDS = 3600.0
+# At the desk: their centre counts as staffed (on a break or logged off, it does not).
+ON_DUTY = frozenset({OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.BUSY,
+                     OperatorState.WRAP_UP})
 
 
 def _broadcast_step(task: Task) -> Step | None:
@@ -153,12 +167,18 @@ class Router:
     supervisors: frozenset[str] = frozenset()
     # People whose desk went away (browser closed): rung for nothing until they come back.
     away: set[str] = field(default_factory=set)
+    # Operators logged off by ``leave`` (not by themselves), and when.
+    dropped: dict[str, datetime] = field(default_factory=dict)
     # Area-code prefixes each operator's centres serve (areas/); one missing serves every
     # area. A task rings its own centre's operators first: the most specific centre over its
     # area with someone on duty (so a station with nobody there passes it to its parent),
     # and every centre above it once a P1 waited ``overflow_seconds``.
     operator_areas: dict[str, frozenset[str]] = field(default_factory=dict)
     overflow_seconds: float = 30.0
+    # The area prefixes of every centre (whose work a task is), and of those closed now
+    # (outside their opening hours): a closed centre counts as having nobody on duty.
+    centre_prefixes: frozenset[str] = frozenset()
+    closed: frozenset[str] = frozenset()
 
     # --- loading and bookkeeping -------------------------------------------------------
     def load(self, operators: list[Operator], tasks: list[Task]) -> None:
@@ -197,6 +217,7 @@ class Router:
             raise RoutingError(f"{username} still has a task: complete it first")
         operator.skills, operator.languages = skills, languages
         self.operators[username] = operator
+        self.dropped.pop(username, None)  # their own choice from now on
         actions = self._release_reservations_of(operator, now) if state != operator.state \
             else []
         operator.state = state
@@ -236,12 +257,27 @@ class Router:
                 OperatorState.AVAILABLE, OperatorState.RESERVED, OperatorState.WRAP_UP):
             actions += self._release_reservations_of(operator, now)
             operator.state = OperatorState.OFFLINE
+            self.dropped[username] = now
             self._touch(operator=operator)
         return actions + self._match(now)
 
     def arrive(self, username: str) -> None:
         """The person's desk is connected again."""
         self.away.discard(username)
+
+    def come_back(self, username: str, now: datetime) -> list[Action]:
+        """The person's desk is connected again; an operator ``leave`` logged off within
+        RETURN_SECONDS is available again (one who logged off themselves stays off)."""
+        self.arrive(username)
+        left_at = self.dropped.pop(username, None)
+        operator = self.operators.get(username)
+        if left_at is None or operator is None or operator.state != OperatorState.OFFLINE \
+                or username in self._assigned or \
+                (now - left_at).total_seconds() > RETURN_SECONDS:
+            return []
+        return self.set_operator(username, skills=operator.skills,
+                                 languages=operator.languages,
+                                 state=OperatorState.AVAILABLE, now=now)
 
     # --- tasks -------------------------------------------------------------------------
     def add_task(self, task: Task, now: datetime) -> list[Action]:
@@ -407,6 +443,7 @@ class Router:
         a reservation of less urgent work hand it back to ring for this one."""
         audience = self._audience(task, step)
         new = audience - task.offered_to
+        self._note_overflow(task, new)
         task.offered_to |= audience
         self._ringing.add(task.id)
         task.state = TaskState.OFFERED if task.offered_to else task.state
@@ -441,25 +478,51 @@ class Router:
         served = self.operator_areas.get(username)
         if task.area is None or served is None:
             return True
-        depth = _covering_depth(served, task.area)
-        return depth > 0 and (task.overflowed or depth >= self._handling_depth(task.area))
+        # A closed centre's operators (still at the desk) are not rung for its work, unless
+        # no open centre over it has anyone on duty.
+        handling = self._handling_depth(task.area)
+        depth = _covering_depth(served - self.closed if handling else served, task.area)
+        return depth > 0 and (task.overflowed or depth >= handling)
 
     def _handling_depth(self, area: str) -> int:
-        """How specific the centre that handles ``area`` now is: the deepest one over it
-        with an operator on duty (0 when none: then every centre over it)."""
-        return max((_covering_depth(served, area) for name, served in self.operator_areas.items()
+        """How specific the centre that handles ``area`` now is: the deepest open one over
+        it with an operator on duty (0 when none: then every centre over it)."""
+        return max((_covering_depth(served - self.closed, area)
+                    for name, served in self.operator_areas.items()
                     if name in self.operators and name not in self.away
-                    and self.operators[name].state != OperatorState.OFFLINE), default=0)
+                    and self.operators[name].state in ON_DUTY), default=0)
+
+    def home_of(self, area: str) -> str | None:
+        """The prefix of the centre whose work ``area`` is: the most specific one over it."""
+        known = self.centre_prefixes.union(*self.operator_areas.values())
+        return max((prefix for prefix in known if area.startswith(prefix)), key=len,
+                   default=None)
 
     def for_whom(self, task: Task, username: str) -> str | None:
-        """The area a task taken by ``username`` was handled for when that is not their own
-        centre's work (a parent taking a station's task); None when it is their own."""
+        """The centre (its area prefix) a task taken by ``username`` was handled for when
+        that is not their own centre's work (a parent taking a station's task); None when
+        it is their own."""
         served = self.operator_areas.get(username)
         if task.area is None or served is None:
             return None
-        own = max((_covering_depth(other, task.area) for other in self.operator_areas.values()),
-                  default=0)
-        return task.area if _covering_depth(served, task.area) < own else None
+        home = self.home_of(task.area)
+        return home if home is not None and _covering_depth(served, task.area) < len(home) \
+            else None
+
+    def _why_away(self, task: Task) -> OverflowReason:
+        home = self.home_of(task.area or "") or ""
+        if home in self.closed:
+            return OverflowReason.CLOSED
+        if self._handling_depth(task.area or "") < len(home):
+            return OverflowReason.NO_ONE_ON_DUTY
+        return OverflowReason.UNANSWERED
+
+    def _note_overflow(self, task: Task, audience: frozenset[str]) -> None:
+        """Record why a task first rings someone outside its own centre."""
+        if task.overflow_reason is None and task.area is not None and any(
+                self.for_whom(task, name) is not None for name in audience):
+            task.overflow_reason = self._why_away(task)
+            self._touch(task)
 
     def _overflow(self, task: Task, now: datetime) -> None:
         if task.priority == 1 and not task.overflowed and task.area is not None and \
@@ -539,6 +602,7 @@ class Router:
         return owner or min(qualified, key=lambda op: op.idle_since or EPOCH, default=None)
 
     def _reserve(self, task: Task, operator: Operator, now: datetime) -> Offer:
+        self._note_overflow(task, frozenset({operator.username}))
         task.state = TaskState.RESERVED
         task.reserved_to = operator.username
         task.reservation_expires = now + timedelta(seconds=RESERVATION_SECONDS)

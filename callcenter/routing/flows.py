@@ -23,19 +23,19 @@ from runtime.context import Runtime
 TICK_SECONDS = 1.0
 
 
-PRESENCE_GRACE_SECONDS = 5.0  # a page reload reconnects well within this
-
-
 async def desk_closed(runtime: Runtime, username: str, still_open: Callable[[], bool]) -> None:
-    """A person's last live connection closed: unless they are back within the grace, their
-    offers go to others and a free operator is logged off the queue."""
-    await asyncio.sleep(PRESENCE_GRACE_SECONDS)
+    """A person's last live connection closed (or its link lapsed: the feed's ping went
+    unanswered): unless they are back within the grace, their offers go to others and a free
+    operator is logged off the queue. Wall time, not the injected clock: it measures the
+    network, and a test's frozen clock must not hold a closed browser on the desk."""
+    await asyncio.sleep(runtime.settings.presence_grace_seconds)
     if not still_open():
         await desk_of(runtime).leave(username)
 
 
-def desk_opened(runtime: Runtime, username: str) -> None:
-    desk_of(runtime).arrive(username)
+async def desk_opened(runtime: Runtime, username: str) -> None:
+    """A person's live feed opened: back on the desk (on the queue again after a cut link)."""
+    await desk_of(runtime).returned(username)
 
 
 async def sync_alarm_tasks(runtime: Runtime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -57,6 +57,12 @@ class RoutingTask(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The centre the work belongs to and the one whose operator took it (a parent, when the
+    # work overflowed), and why it left its own centre: closed, no_one_on_duty, unanswered.
+    for_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    handled_by_centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"),
+                                                             nullable=True)
+    overflow_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class OperatorStateChange(Base):

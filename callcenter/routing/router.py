@@ -96,6 +96,7 @@ async def set_my_state(body: StateIn, user: Agent, desk: DeskDep) -> OperatorOut
 async def accept(task_id: RowId, user: Agent, runtime: RuntimeDep, desk: DeskDep) -> TaskOut:
     """Take an offered task; 409 if someone else was first. An alarm task owns the alarm:
     if another operator acknowledged it from the queue meanwhile, 409 names them."""
+    desk.serves(user.username, current_scope().prefixes)  # which of their centres takes it
     try:
         task = await desk.accept(task_id, user.username)
     except RoutingError as error:

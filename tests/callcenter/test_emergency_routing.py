@@ -12,7 +12,6 @@ import pytest
 import websockets
 
 from alarms import flows as alarm_flows
-from callcenter.routing import flows as routing_flows
 from callcenter.routing.flows import sync_alarm_tasks
 from callcenter.routing.lifespan import desk_of
 from config.settings import Settings
@@ -99,8 +98,8 @@ async def test_a_desk_that_closes_mid_offer_loses_it_to_the_others(
         server: LiveServer, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """An operator whose browser closes while an SOS rings them is taken off the queue, and
     the offer is withdrawn from them (others keep ringing)."""
-    monkeypatch.setattr(routing_flows, "PRESENCE_GRACE_SECONDS", 0.05)
     runtime = server.runtime
+    monkeypatch.setattr(runtime.settings, "presence_grace_seconds", 0.05)
     senior_id = await make_senior(runtime)
     async with httpx.AsyncClient(base_url=server.url) as http:
         li, wang = await operators(runtime, http, 2, ["emergency"])

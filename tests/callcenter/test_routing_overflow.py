@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from callcenter.routing.engine import Router, Task
+from callcenter.routing.engine import OverflowReason, Router, Task
 from callcenter.routing.rules import OperatorState, TaskKind
 from tests.callcenter.test_routing_engine import at, offers, team
 
@@ -63,3 +63,35 @@ def test_own_work_is_handled_for_nobody_else() -> None:
     assert rung(router.tick(at(120))) <= {"erenhot_op"}
     assert not router.tasks[1].overflowed
     assert router.for_whom(router.tasks[1], "erenhot_op") is None
+
+
+def test_an_operator_dropped_by_a_cut_link_is_back_on_the_queue_on_return() -> None:
+    """Erenhot's operator whose desk went away is logged off and the league takes the work;
+    back within the hour they are available again and new work stays home. One who logged
+    off themselves stays off."""
+    router = Router(overflow_seconds=30)
+    centres(router)
+    router.leave("erenhot_op", at(0))
+    assert rung(router.add_task(erenhot_alarm(), at(1))) == {"league_op"}
+    router.come_back("erenhot_op", at(60))
+    assert router.operators["erenhot_op"].state == OperatorState.AVAILABLE
+    later = Task(2, TaskKind.ALARM, 1, at(61), ref="alarm:2", area=ERENHOT)
+    assert rung(router.add_task(later, at(61))) == {"erenhot_op"}
+    router.set_operator("manzhouli_op", skills=frozenset({"emergency"}),
+                        languages=frozenset({"zh-CN"}), state=OperatorState.OFFLINE, now=at(62))
+    router.come_back("manzhouli_op", at(63))
+    assert router.operators["manzhouli_op"].state == OperatorState.OFFLINE
+
+
+def test_a_closed_station_passes_work_up_though_its_operator_is_there() -> None:
+    """With Erenhot closed its work goes to the league at once, not to its operator still at
+    the desk; the task says why it left home, and opening again keeps new work home."""
+    router = Router(overflow_seconds=30, centre_prefixes=frozenset({ERENHOT, XILINGOL}),
+                    closed=frozenset({ERENHOT}))
+    centres(router)
+    assert rung(router.add_task(erenhot_alarm(priority=3), at(0))) == {"league_op"}
+    assert router.tasks[1].overflow_reason == OverflowReason.CLOSED
+    router.closed = frozenset()
+    later = Task(2, TaskKind.ALARM, 3, at(1), ref="alarm:2", area=ERENHOT)
+    assert rung(router.add_task(later, at(1))) <= {"erenhot_op"}
+    assert later.overflow_reason is None

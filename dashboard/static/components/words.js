@@ -23,6 +23,14 @@ export function word(kind, code) {
   return hasWord(key) ? t(key) : t("word.other");
 }
 
+// A parent centre standing in for a station: "由 X 代 Y 处理" / "Handled by X for Y"
+// (an alarm's handled_for, or the same in a timeline step's or audit entry's detail).
+export function handledFor(handling) {
+  if (!handling || !handling.by_zh) return "";
+  return english() ? t("handled.for", { by: handling.by_en, home: handling.for_en })
+    : t("handled.for", { by: handling.by_zh, home: handling.for_zh });
+}
+
 export function words(kind, codes, separator = english() ? ", " : "、") {
   return (codes || []).map((code) => word(kind, code)).join(separator) || "—";
 }

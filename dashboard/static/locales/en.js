@@ -78,6 +78,7 @@ export default {
   "alarms.ack": "Acknowledge",
   "alarms.resolve": "Resolve",
   "alarms.owner": "Owner",
+  "handled.for": "Handled by {by} for {home}",
   "alarms.count": "Count",
   "alarms.target": "Answer within",
   "alarms.taken_by": "{name} has already acknowledged this alarm",

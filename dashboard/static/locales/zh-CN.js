@@ -78,6 +78,7 @@ export default {
   "alarms.ack": "接警",
   "alarms.resolve": "结案",
   "alarms.owner": "处理人",
+  "handled.for": "由 {by} 代 {home} 处理",
   "alarms.count": "次数",
   "alarms.target": "接警时限",
   "alarms.taken_by": "该报警已由 {name} 接警",

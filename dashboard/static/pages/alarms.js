@@ -1,7 +1,7 @@
 import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { alarmById, alarmsLoaded, answerTargets, isLate, mergeAlarm, onAlarms, openAlarms, waitedSeconds } from "/static/components/alarm-store.js";
-import { alarmDetails, alarmWhat, clock, duration, person, place } from "/static/components/words.js";
+import { alarmDetails, alarmWhat, clock, duration, handledFor, person, place } from "/static/components/words.js";
 
 const DISPOSITIONS = ["genuine_handled", "false_alarm", "test", "no_action"];
 
@@ -47,7 +47,8 @@ export default function alarms(main) {
       el("td", { class: "device-location" }, alarm.device_location || "—"),
       el("td", { class: "timer" }, waitCell(alarm)),
       el("td", {}, alarm.count),
-      el("td", { class: "owner" }, t(`state.${alarm.state}`), alarm.acknowledged_by ? ` · ${person(alarm.acknowledged_by_name, alarm.acknowledged_by)}` : ""),
+      el("td", { class: "owner" }, t(`state.${alarm.state}`), alarm.acknowledged_by ? ` · ${person(alarm.acknowledged_by_name, alarm.acknowledged_by)}` : "",
+        alarm.handled_for ? el("span", { class: "handled-for muted" }, ` · ${handledFor(alarm.handled_for)}`) : ""),
       actions);
   }
 
@@ -125,6 +126,7 @@ export default function alarms(main) {
         alarm.device_location ? el("li", {}, `${t("alarms.location")}：${alarm.device_location}`) : null,
         ...fired.map((line) => el("li", {}, line))]),
       el("p", { class: "muted" }, `${formatTime(alarm.first_at)} · ${t("alarms.count")} ${alarm.count}`),
+      ...(alarm.handled_for ? [el("p", { class: "handled-for", id: "alarm-handled-for" }, handledFor(alarm.handled_for))] : []),
       el("h4", {}, t("senior.contacts")),
       el("ol", {}, senior.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
       el("h4", {}, t("senior.medical")), el("p", {}, senior.medical_notes || "—"),

@@ -1,6 +1,6 @@
 import { api, centreInstant, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
-import { person } from "/static/components/words.js";
+import { handledFor, person } from "/static/components/words.js";
 
 // The audit log: who read or changed which record, filtered by who, action, senior and time,
 // a page at a time, with the filtered rows as CSV.
@@ -67,7 +67,8 @@ export default async function audit(main) {
     }
     const shown = entries.slice(0, PAGE);
     rows.replaceChildren(...shown.map((e) => el("tr", { "data-action": e.action },
-      el("td", {}, formatTime(e.at)), el("td", {}, person(e.actor_name, e.actor)), el("td", {}, actionWords(e.action)),
+      el("td", {}, formatTime(e.at)), el("td", {}, person(e.actor_name, e.actor)),
+      el("td", {}, actionWords(e.action), e.detail && e.detail.handled_for ? el("span", { class: "handled-for muted" }, ` · ${handledFor(e.detail.handled_for)}`) : ""),
       el("td", {}, subjectWords(e)))));
     status.textContent = shown.length
       ? t("pages.rows_shown", { from: offset + 1, to: offset + shown.length }) : t("pages.audit.none");

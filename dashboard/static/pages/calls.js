@@ -3,7 +3,7 @@ import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { recordingList } from "/static/components/recordings.js";
 import { seniorPanel } from "/static/components/senior-panel.js";
-import { ivrPath, word } from "/static/components/words.js";
+import { handledFor, ivrPath, word } from "/static/components/words.js";
 
 // Operators: the waiting calls, answer one, see who is calling, hang up.
 export default async function calls(main, { user }) {
@@ -36,6 +36,7 @@ export default async function calls(main, { user }) {
     current.dataset.callId = call.id;
     current.replaceChildren(
       el("h3", {}, `${t("calls.current")} · ${call.from}`),
+      ...(call.handled_for ? [el("p", { class: "handled-for", id: "calls-handled-for" }, handledFor(call.handled_for))] : []),
       senior || el("p", { id: "calls-senior", class: "muted" }, t("calls.unknown_caller")),
       el("button", { id: "calls-hangup", onclick: async () => {
         await api(`/api/v1/calls/${call.id}/hangup`, { method: "POST" });

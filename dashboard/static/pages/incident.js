@@ -7,7 +7,7 @@ import { watchPanel } from "/static/components/watch-panel.js";
 import { recordingList } from "/static/components/recordings.js";
 
 import { section, seniorPanel } from "/static/components/senior-panel.js";
-import { person, word } from "/static/components/words.js";
+import { handledFor, person, word } from "/static/components/words.js";
 
 function outcomeLabel(value) {
   return word("contact_outcome", value);
@@ -22,10 +22,11 @@ function timelineLabel(item) {
 
 function timelineText(item) {
   const d = item.detail || {};
-  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}`;
+  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}${d.handled_for ? ` · ${handledFor(d.handled_for)}` : ""}`;
   if (item.what === "contact") return `${d.name}（${d.relation}）· ${outcomeLabel(d.outcome)}${item.text ? ` · ${item.text}` : ""}`;
   if (item.what === "closed") return `${t(`disposition.${d.disposition}`)} · ${item.text}`;
   if (item.source === "order") return d.service ? word("service", d.service) : "";
+  if (d.handled_for) return [item.text, handledFor(d.handled_for)].filter(Boolean).join(" · ");
   return item.text || "";
 }
 
