@@ -191,6 +191,29 @@ async def test_control_link_drop_recovers_and_a_queued_caller_stays_queued(
     assert waiting == [queued["call"]["id"]]
 
 
+@ON_SWITCH
+async def test_a_caller_who_leaves_the_conference_is_forgotten(
+    phone: SwitchPhone, runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    """Where a conference's caller is (for a silent listener to eavesdrop on) is kept only
+    while the caller is on the line: their hang-up drops it, so ended calls do not pile up."""
+    operator = await login_as(Role.OPERATOR)
+    call = await phone.dial(UNKNOWN)
+    call_id = call["call"]["id"]
+    await phone.press(call_id, digits="0")
+    answered = await client.post(f"/api/v1/calls/{call_id}/answer", headers=operator)
+    assert answered.status_code == 200, answered.text
+    await callcenter_of(runtime).drain()
+    provider = provider_of(runtime)
+    assert f"anxin-call-{call_id}" in provider.callers
+    await phone.event(call_id, "completed")
+    await until(lambda: _forgotten(provider))
+
+
+async def _forgotten(provider: FreeSwitchNetwork) -> bool:
+    return not provider.callers
+
+
 async def _reconnected(provider: FreeSwitchNetwork, switch: FakeSwitch) -> bool:
     return provider.connected.is_set() and switch.connected > 0
 
@@ -290,3 +313,25 @@ async def test_freeswitch_without_a_password_or_address_refuses_to_start(
     with pytest.raises(InsecureSettingsError, match=refusal):
         async with application.router.lifespan_context(application):
             pass
+
+
+async def test_stopping_the_app_ends_its_call_sockets_with_it(
+    settings: Settings, switch: FakeSwitch
+) -> None:
+    """The app stops while a stranger is in the menu: the call's socket handler ends with the
+    app (the next start's recovery reads the switch's channels), none is left to touch the
+    stopped call centre when the switch later hangs up."""
+    from dashboard.app import create_app
+
+    application = create_app(settings.model_copy(update={
+        "telephony": "freeswitch", "freeswitch_esl": f"127.0.0.1:{switch.port}",
+        "freeswitch_esl_password": SecretStr(switch.password), "freeswitch_socket_port": 0}))
+    async with application.router.lifespan_context(application):
+        provider = provider_of(application.state.runtime)
+        async with asyncio.timeout(5):
+            await provider.connected.wait()
+            switch.call_socket = ("127.0.0.1", provider.listening_port)
+            channel = await switch.call_in(UNKNOWN)
+            await channel.settled(0)
+        assert len(provider.sessions) == 1
+    assert provider.sessions == {}
