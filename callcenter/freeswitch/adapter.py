@@ -44,6 +44,7 @@ PROVIDER = "freeswitch"
 SUBSCRIBED = ("CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE "
               "CHANNEL_HANGUP_COMPLETE DTMF BACKGROUND_JOB")
 RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+ANSWERED_STATES = frozenset({"ACTIVE", "HELD"})  # a channel's callstate once answered
 
 
 class SmsUnsupportedError(RuntimeError):
@@ -299,18 +300,21 @@ class FreeSwitchNetwork:
             reading.cancel()
             writer.close()
 
-    async def live_channels(self) -> set[str]:
-        """The uuids of the channels the switch has now."""
+    async def live_channels(self) -> dict[str, str]:
+        """The channels the switch has now: each one's call state (``RINGING``, ``EARLY``,
+        ``ACTIVE``, ``HELD``…) by uuid."""
         raw = await self._api("show channels as json")
         try:
             rows = json.loads(raw).get("rows") or []
         except (ValueError, AttributeError):
             raise EslProtocolError(f"unreadable channel list: {raw[:80]!r}") from None
-        return {str(row.get("uuid")) for row in rows if isinstance(row, dict)}
+        return {str(row.get("uuid")): str(row.get("callstate") or "")
+                for row in rows if isinstance(row, dict)}
 
     async def recover(self) -> None:
         """Legs Anxin holds as live that the switch no longer has ended while we could not
-        hear: they end now (an unanswered outbound leg as no-answer)."""
+        hear: they end now (an unanswered outbound leg as no-answer). A leg the switch has
+        answered meanwhile is in progress (statuses only move forward, so this is safe)."""
         alive = await self.live_channels()
         async with self.runtime.sessions() as session:
             rows = (await session.execute(select(CallLeg.provider_sid, CallLeg.direction,
@@ -318,7 +322,11 @@ class FreeSwitchNetwork:
                 CallLeg.provider == PROVIDER, CallLeg.ended_at.is_(None),
                 CallLeg.provider_sid.is_not(None)))).all()
         for sid, direction, answered_at in rows:
-            if sid is None or sid in alive:
+            if sid is None:
+                continue
+            if sid in alive:
+                if answered_at is None and alive[sid] in ANSWERED_STATES:
+                    await apply_status(self.runtime, sid=sid, status=CallStatus.IN_PROGRESS)
                 continue
             self._forget_caller(sid)
             unanswered = direction == "outbound" and answered_at is None

@@ -214,6 +214,25 @@ async def _forgotten(provider: FreeSwitchNetwork) -> bool:
     return not provider.callers
 
 
+@ON_SWITCH
+async def test_a_leg_answered_while_the_link_was_down_is_in_progress_after_reconnecting(
+    phone: SwitchPhone, switch: FakeSwitch, runtime: Runtime
+) -> None:
+    """The person rung picks up while the ESL link is down (its CHANNEL_ANSWER is lost): on
+    reconnect the channel list says the channel is active, and the leg moves to in progress."""
+    leg = await conferencing.call_out(runtime, to="120", purpose="operator_call", operator="op")
+    channel = switch.originated[leg.id]
+    await switch.drop_control()
+    await switch.answer(channel)  # nobody is listening
+    provider = provider_of(runtime)
+    await until(lambda: _reconnected(provider, switch))
+    await until(lambda: _in_progress(runtime, leg.id))
+
+
+async def _in_progress(runtime: Runtime, call_id: int) -> bool:
+    return await status_of(runtime, call_id) == "in_progress"
+
+
 async def _reconnected(provider: FreeSwitchNetwork, switch: FakeSwitch) -> bool:
     return provider.connected.is_set() and switch.connected > 0
 
