@@ -12,6 +12,7 @@ import pytest
 
 from callcenter.freeswitch.esl import (
     API_RESPONSE,
+    EVENT_PLAIN,
     EslClosedError,
     EslConnection,
     encode_event,
@@ -111,3 +112,21 @@ async def test_closing_with_a_cancelled_command_fails_the_others_and_ends_the_ev
         assert await link.conn.events.get() is None
         await link.reading
     assert link.conn.closed
+
+
+async def test_frames_with_a_bad_length_or_no_event_name_are_skipped(
+    link: Link, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Content-Length that is not a number, one past the body limit, and an event without
+    Event-Name are logged and skipped; the waiting command still gets its own reply."""
+    waiting = asyncio.create_task(link.conn.api("status"))
+    await link.peer.expect("api status")
+    link.peer.writer.write(b"Content-Type: api/response\nContent-Length: many\n\n")
+    link.peer.writer.write(b"Content-Type: api/response\nContent-Length: 99999999999\n\n")
+    link.peer.writer.write(encode_frame({"Content-Type": EVENT_PLAIN}, "Unique-ID: u1\n\n"))
+    await link.peer.reply("UP\n")
+    async with asyncio.timeout(5):
+        assert await waiting == "UP\n"
+    assert caplog.text.count("bad Content-Length") == 2
+    assert "event without Event-Name" in caplog.text
+    assert not link.reading.done()
