@@ -233,6 +233,31 @@ async def _in_progress(runtime: Runtime, call_id: int) -> bool:
     return await status_of(runtime, call_id) == "in_progress"
 
 
+@ON_SWITCH
+async def test_a_call_socket_that_drops_without_a_hang_up_is_checked_with_the_switch(
+    phone: SwitchPhone, switch: FakeSwitch, runtime: Runtime
+) -> None:
+    """Two queued callers' sockets close with no hang-up event: the one whose channel the
+    switch no longer has ends; the one the switch still has stays queued."""
+    gone = (await phone.dial(UNKNOWN))["call"]["id"]
+    kept = (await phone.dial("+8613700000078"))["call"]["id"]
+    for call_id in (gone, kept):
+        await phone.press(call_id, digits="2")
+    switch.channels.pop(phone.channels[gone].uuid)  # ended while its socket was failing
+    for call_id in (gone, kept):
+        await phone.channels[call_id].close_socket()
+    await until(lambda: _hung_up(runtime, gone))
+    await callcenter_of(runtime).drain()
+    async with runtime.sessions() as session:
+        waiting = [c.id for c in await service.waiting_calls(session)]
+    assert waiting == [kept]
+
+
+async def _hung_up(runtime: Runtime, call_id: int) -> bool:
+    async with runtime.sessions() as session:
+        return (await service.get_call(session, call_id)).ended_at is not None
+
+
 async def _reconnected(provider: FreeSwitchNetwork, switch: FakeSwitch) -> bool:
     return provider.connected.is_set() and switch.connected > 0
 
