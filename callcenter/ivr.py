@@ -21,7 +21,9 @@ MONGOLIAN_KEY = "8"
 # is held in one only where the network has every prompt recorded in it; the words given with
 # each action are then the Mandarin ones, said if a recording goes missing.
 RECORDED_ONLY = (MN,)
-LANGUAGE_OFFER = {MN: "蒙古语请按8。"}  # added to the Mandarin menu where Mongolian is recorded
+# Added to the Mandarin menu where Mongolian is recorded, in the menu's own "X按N" words: the
+# silent stranger's path must stay within prompt_timing.SILENT_TARGET_S with every offer added.
+LANGUAGE_OFFER = {MN: "蒙古语按8。"}
 HUMAN_KEY = "0"
 EMERGENCY_QUEUE = "emergency"
 GENERAL_QUEUE = "general"
@@ -32,7 +34,9 @@ DEFAULT_PRIORITY = 3  # a call that has not chosen yet
 # networks apply (Twilio renders it as <Gather timeout>, the simulator waits it out itself).
 GATHER_TIMEOUTS: dict[str, int] = {
     "menu": 4,
-    "menu_repeat": 3,  # the repeat has just said that waiting reaches a person
+    # The repeat has just said that waiting reaches a person, and a key during it counts:
+    # the pause after it only lets a caller who heard "按1" press it.
+    "menu_repeat": 2,
     "callback_offer": 6,
     "wellbeing": 8,
 }

@@ -92,6 +92,8 @@ def queue_times() -> dict[str, float]:
         "registered_queued_s": (ivr.start(known=True, name=SAMPLE_NAME), ""),
         "open_alarm_queued_s": (ivr.start(emergency=True, name=SAMPLE_NAME), ""),
         "silent_queued_s": (ivr.start(), ""),
+        # The Mandarin menu with every recorded-only language offered (FreeSWITCH, recorded).
+        "silent_offered_queued_s": (ivr.start(recorded=ivr.RECORDED_ONLY), ""),
         "key_1_queued_s": (ivr.start(), "1"),
     }
     figures = {name: round(seconds_to_queue(first, keys), 1)

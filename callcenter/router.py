@@ -11,7 +11,7 @@ from accounts import service as accounts_service
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import Role
-from callcenter import campaigns, conferencing, dial_targets, events, flows, service
+from callcenter import campaigns, conferencing, dial_targets, events, flows, service, views
 from callcenter.exceptions import (
     CallNotFoundError,
     CallNotLiveError,
@@ -65,15 +65,15 @@ def _translate(error: Exception) -> HTTPException:
 async def queue(user: CallStaff, session: SessionDep) -> list[CallOut]:
     """Waiting calls, most urgent and longest-waiting first."""
     waiting = await service.waiting_calls(session, for_operator=user.username)
-    return [events.call_out(call) for call in waiting]
+    return await views.call_views(session, waiting)
 
 
 @router.get("")
 async def recent(user: CallStaff, session: SessionDep, limit: Limit = 100,
                  archived: Annotated[bool, Query(description="include archived calls")] = False,
                  ) -> list[CallOut]:
-    return [events.call_out(call) for call in await service.recent_calls(
-        session, limit=limit, include_archived=archived)]
+    return await views.call_views(session, await service.recent_calls(
+        session, limit=limit, include_archived=archived))
 
 
 @router.get("/cases")
@@ -123,7 +123,7 @@ async def place_own_call(body: OutboundCallIn, user: CallStaff, runtime: Runtime
     await _audit(session, runtime, user, "call.outbound", call.senior_id,
                  {"call": call.id, "purpose": call.purpose})
     await session.commit()
-    return events.call_out(call)
+    return await views.call_view(session, call)
 
 
 @router.post("/{call_id}/parties", status_code=201)
@@ -143,7 +143,7 @@ async def add_party(call_id: RowId, body: PartyIn, user: CallStaff, runtime: Run
     await _audit(session, runtime, user, "call.add_party", leg.senior_id,
                  {"call": call_id, "leg": leg.id, "purpose": leg.purpose})
     await session.commit()
-    return events.call_out(leg)
+    return await views.call_view(session, leg)
 
 
 @router.post("/{call_id}/monitor")
@@ -159,14 +159,14 @@ async def monitor(call_id: RowId, user: Supervisor, runtime: RuntimeDep,
                  {"call": call_id, "mode": watch.mode.value,
                   "leg": watch.leg.id if watch.leg else None})
     await session.commit()
-    return MonitorOut(mode=watch.mode.value, call=events.call_out(watch.call),
-                      leg=events.call_out(watch.leg) if watch.leg else None)
+    return MonitorOut(mode=watch.mode.value, call=await views.call_view(session, watch.call),
+                      leg=await views.call_view(session, watch.leg) if watch.leg else None)
 
 
 @router.get("/{call_id}")
 async def one_call(call_id: RowId, user: CallStaff, session: SessionDep) -> CallOut:
     try:
-        return events.call_out(await service.get_call(session, call_id))
+        return await views.call_view(session, await service.get_call(session, call_id))
     except CallNotFoundError as error:
         raise _translate(error) from error
 
@@ -185,7 +185,7 @@ async def answer(call_id: RowId, user: CallStaff, runtime: RuntimeDep,
     events.publish_call(runtime.bus, call)
     callcenter_of(runtime).spawn(conferencing.connect_operator(
         runtime, call_id=call.id, operator=user.username))
-    return events.call_out(call)
+    return await views.call_view(session, call)
 
 
 @router.post("/{call_id}/hangup")
@@ -202,7 +202,7 @@ async def hang_up(call_id: RowId, user: CallStaff, runtime: RuntimeDep,
     if call.provider_sid:
         callcenter_of(runtime).spawn(
             callcenter_of(runtime).provider.hang_up(call_sid=call.provider_sid))
-    return events.call_out(call)
+    return await views.call_view(session, call)
 
 
 @router.post("/campaigns", status_code=201)

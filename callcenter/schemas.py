@@ -79,8 +79,19 @@ def parse_number(value: str) -> str:
         return value.strip()
 
 
+class IvrStepOut(BaseModel):
+    """One step of a call's path: its code (``menu``, ``key:2``, ``answered``…), and for a step
+    a person took, that person's display name (the account stays in ``ivr_path``)."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str
+    person: str | None = None
+
+
 class CallOut(BaseModel):
-    """One call leg as the dashboard and the live feed show it."""
+    """One call leg as the dashboard and the live feed show it. The names (``operator_name``,
+    ``requested_by_name``, people in ``ivr_steps``) are filled where the API looks them up;
+    the live feed leaves them empty and pages read the call again."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -107,6 +118,9 @@ class CallOut(BaseModel):
     for_centre_id: int | None = None
     handled_by_centre_id: int | None = None
     handled_for: dict[str, str] | None = None  # a parent centre answered for a station
+    operator_name: str | None = None
+    requested_by_name: str | None = None
+    ivr_steps: list[IvrStepOut] = Field(default_factory=list)
 
 
 class AttemptOut(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from areas import service as areas_service
-from callcenter import alarm_link, ivr
+from callcenter import alarm_link, ivr, views
 from callcenter.exceptions import CallNotFoundError, CallNotWaitingError, NotYourCallError
 from callcenter.models import CallCase, CallLeg, CallStatusChange
 from callcenter.port import (
@@ -439,11 +439,13 @@ async def calls_around(session: AsyncSession, *, call_ids: Sequence[int],
                        case_ids: Sequence[int]) -> list[LinkedCall]:
     """These legs, the legs of these cases, and the legs dialled into these calls, oldest
     first."""
-    legs = await session.scalars(select(CallLeg).where(or_(
+    legs = list(await session.scalars(select(CallLeg).where(or_(
         CallLeg.id.in_(call_ids), CallLeg.case_id.in_(case_ids),
-        CallLeg.parent_call_id.in_(call_ids))).order_by(CallLeg.created_at, CallLeg.id))
-    return [LinkedCall(call=CallOut.model_validate(leg), created_at=leg.created_at,
-                       contact_position=leg.contact_position) for leg in legs]
+        CallLeg.parent_call_id.in_(call_ids))).order_by(CallLeg.created_at, CallLeg.id)))
+    shown = await views.call_views(session, legs)
+    return [LinkedCall(call=view, created_at=leg.created_at,
+                       contact_position=leg.contact_position) for leg, view in zip(legs, shown,
+                                                                                   strict=True)]
 
 
 async def recent_of_senior(session: AsyncSession, *, senior_id: int,
@@ -451,4 +453,4 @@ async def recent_of_senior(session: AsyncSession, *, senior_id: int,
     """The senior's latest call legs, the newest first."""
     legs = await session.scalars(select(CallLeg).where(CallLeg.senior_id == senior_id)
                                  .order_by(CallLeg.id.desc()).limit(limit))
-    return [CallOut.model_validate(leg) for leg in legs]
+    return await views.call_views(session, legs)

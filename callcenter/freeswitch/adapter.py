@@ -44,6 +44,7 @@ PROVIDER = "freeswitch"
 SUBSCRIBED = ("CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE "
               "CHANNEL_HANGUP_COMPLETE DTMF BACKGROUND_JOB")
 RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+ANSWERED_STATES = frozenset({"ACTIVE", "HELD"})  # a channel's callstate once answered
 
 
 class SmsUnsupportedError(RuntimeError):
@@ -89,6 +90,8 @@ class FreeSwitchNetwork:
     # Where each conference's caller is (uuid): a silent listener eavesdrops on them.
     callers: dict[str, str] = field(default_factory=dict)
     recorded: tuple[str, ...] = ()  # recorded-only languages with every prompt recorded
+    # The handler of each call socket: they end with serve(), not after the app has stopped.
+    call_sockets: set[asyncio.Task[None]] = field(default_factory=set)
     recording_dir: Path = Path("/var/lib/freeswitch/recordings/anxin")
 
     @classmethod
@@ -210,13 +213,28 @@ class FreeSwitchNetwork:
         server = await asyncio.start_server(self._accept, host, port)
         self.listening_port = server.sockets[0].getsockname()[1]
         log.info("FreeSWITCH call sockets on %s:%s", host, self.listening_port)
-        async with server, asyncio.TaskGroup() as group:
-            group.create_task(self._control_forever(), name="freeswitch-control")
+        async with server:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._control_forever(), name="freeswitch-control")
+            finally:
+                await self._end_call_sockets()
+
+    async def _end_call_sockets(self) -> None:
+        """Stopping: each call socket's handler ends now; the switch keeps the channel, and
+        the next start's recovery reads what became of it."""
+        for task in self.call_sockets:
+            task.cancel()
+        await asyncio.gather(*self.call_sockets, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self.call_sockets.add(handler)
         conn = EslConnection(reader, writer)
         reading = asyncio.create_task(conn.read_forever())
         session: CallSession | None = None
+        stopping = False
         try:
             reply = await conn.command("connect")  # the reply is the channel's data
             data = {name: unquote(value) for name, value in reply.headers.items()}
@@ -230,12 +248,16 @@ class FreeSwitchNetwork:
                 await session.on_event(event)
         except (EslClosedError, EslProtocolError, ConnectionError) as error:
             log.info("call socket closed: %s", error)
+        except asyncio.CancelledError:
+            stopping = True
+            raise
         except Exception:
             log.exception("call socket failed")
         finally:
+            self.call_sockets.discard(handler)
             if session is not None:
                 self.sessions.pop(session.uuid, None)
-                if not session.ended:  # the socket went without a hang-up: ask the switch
+                if not session.ended and not stopping:  # gone without a hang-up: ask the switch
                     callcenter_of(self.runtime).spawn(self._check_channel(session.uuid))
             reading.cancel()
             writer.close()
@@ -278,18 +300,21 @@ class FreeSwitchNetwork:
             reading.cancel()
             writer.close()
 
-    async def live_channels(self) -> set[str]:
-        """The uuids of the channels the switch has now."""
+    async def live_channels(self) -> dict[str, str]:
+        """The channels the switch has now: each one's call state (``RINGING``, ``EARLY``,
+        ``ACTIVE``, ``HELD``…) by uuid."""
         raw = await self._api("show channels as json")
         try:
             rows = json.loads(raw).get("rows") or []
         except (ValueError, AttributeError):
             raise EslProtocolError(f"unreadable channel list: {raw[:80]!r}") from None
-        return {str(row.get("uuid")) for row in rows if isinstance(row, dict)}
+        return {str(row.get("uuid")): str(row.get("callstate") or "")
+                for row in rows if isinstance(row, dict)}
 
     async def recover(self) -> None:
         """Legs Anxin holds as live that the switch no longer has ended while we could not
-        hear: they end now (an unanswered outbound leg as no-answer)."""
+        hear: they end now (an unanswered outbound leg as no-answer). A leg the switch has
+        answered meanwhile is in progress (statuses only move forward, so this is safe)."""
         alive = await self.live_channels()
         async with self.runtime.sessions() as session:
             rows = (await session.execute(select(CallLeg.provider_sid, CallLeg.direction,
@@ -297,11 +322,21 @@ class FreeSwitchNetwork:
                 CallLeg.provider == PROVIDER, CallLeg.ended_at.is_(None),
                 CallLeg.provider_sid.is_not(None)))).all()
         for sid, direction, answered_at in rows:
-            if sid is None or sid in alive:
+            if sid is None:
                 continue
+            if sid in alive:
+                if answered_at is None and alive[sid] in ANSWERED_STATES:
+                    await apply_status(self.runtime, sid=sid, status=CallStatus.IN_PROGRESS)
+                continue
+            self._forget_caller(sid)
             unanswered = direction == "outbound" and answered_at is None
             await apply_status(self.runtime, sid=sid, status=CallStatus.NO_ANSWER
                                if unanswered else CallStatus.COMPLETED)
+
+    def _forget_caller(self, uuid: str) -> None:
+        """A conference's caller who has hung up is no one to eavesdrop on any more."""
+        for name in [name for name, caller in self.callers.items() if caller == uuid]:
+            del self.callers[name]
 
     async def _on_control_event(self, event: Event) -> None:
         """A channel's news: a status, once and forward only. Unknown events and channels
@@ -309,6 +344,7 @@ class FreeSwitchNetwork:
         try:
             if event.name == "CHANNEL_HANGUP_COMPLETE":
                 status: CallStatus | None = final_status(event.get("Hangup-Cause"))
+                self._forget_caller(event.uuid)
             else:
                 status = render.EVENT_STATUS.get(event.name)
             if event.name == "BACKGROUND_JOB" and event.body.startswith("-ERR"):

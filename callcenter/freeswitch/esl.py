@@ -146,7 +146,9 @@ class EslConnection:
     """One event-socket link: commands answered in order, events queued as they come.
 
     FreeSWITCH answers commands in the order they were sent, so each command waits on its
-    own future in a FIFO; everything else read is an event (or the disconnect notice).
+    own future in a FIFO; everything else read is an event (or the disconnect notice). A
+    command whose caller gave up (cancelled, timed out) keeps its place: its future is
+    cancelled, and its reply, when it comes, is dropped rather than handed to the next one.
     """
 
     reader: asyncio.StreamReader
@@ -162,11 +164,14 @@ class EslConnection:
         if self.closed:
             raise EslClosedError("connection closed")
         reply: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
-        async with self._lock:
-            self._pending.append(reply)
-            self.writer.write(encode_command(line, headers, body))
-            await self.writer.drain()
-        return await reply
+        try:
+            async with self._lock:
+                self._pending.append(reply)
+                self.writer.write(encode_command(line, headers, body))
+                await self.writer.drain()
+            return await reply
+        finally:
+            reply.cancel()  # no-op once answered; given up or failed: its reply is dropped
 
     async def api(self, command: str) -> str:
         return (await self.command(f"api {command}")).body
@@ -191,7 +196,9 @@ class EslConnection:
         kind = frame.content_type
         if kind in (COMMAND_REPLY, API_RESPONSE):
             if self._pending:
-                self._pending.popleft().set_result(frame)
+                waiter = self._pending.popleft()  # this reply is its own, even if given up
+                if not waiter.done():
+                    waiter.set_result(frame)
             else:
                 log.warning("ESL reply with no command waiting: %s", frame.reply_text[:80])
         elif kind == EVENT_PLAIN:
@@ -207,7 +214,9 @@ class EslConnection:
     def _close(self) -> None:
         self.closed = True
         while self._pending:
-            self._pending.popleft().set_exception(EslClosedError("connection closed"))
+            waiter = self._pending.popleft()
+            if not waiter.done():
+                waiter.set_exception(EslClosedError("connection closed"))
         self.events.put_nowait(None)
         self.writer.close()
 

@@ -356,7 +356,9 @@ class FakeSwitch:
         if name == "originate":
             return self._originate(args)
         if name == "show" and args.startswith("channels"):
-            rows = [{"uuid": uuid, "cid_num": c.caller} for uuid, c in self.channels.items()]
+            rows = [{"uuid": uuid, "cid_num": c.caller,
+                     "callstate": "ACTIVE" if c.answered else "RINGING"}
+                    for uuid, c in self.channels.items()]
             return json.dumps({"row_count": len(rows), "rows": rows})
         channel = self.channels.get(words[0]) if words else None
         if name in ("uuid_break", "uuid_transfer", "uuid_kill", "uuid_broadcast",

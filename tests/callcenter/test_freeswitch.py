@@ -191,6 +191,73 @@ async def test_control_link_drop_recovers_and_a_queued_caller_stays_queued(
     assert waiting == [queued["call"]["id"]]
 
 
+@ON_SWITCH
+async def test_a_caller_who_leaves_the_conference_is_forgotten(
+    phone: SwitchPhone, runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    """Where a conference's caller is (for a silent listener to eavesdrop on) is kept only
+    while the caller is on the line: their hang-up drops it, so ended calls do not pile up."""
+    operator = await login_as(Role.OPERATOR)
+    call = await phone.dial(UNKNOWN)
+    call_id = call["call"]["id"]
+    await phone.press(call_id, digits="0")
+    answered = await client.post(f"/api/v1/calls/{call_id}/answer", headers=operator)
+    assert answered.status_code == 200, answered.text
+    await callcenter_of(runtime).drain()
+    provider = provider_of(runtime)
+    assert f"anxin-call-{call_id}" in provider.callers
+    await phone.event(call_id, "completed")
+    await until(lambda: _forgotten(provider))
+
+
+async def _forgotten(provider: FreeSwitchNetwork) -> bool:
+    return not provider.callers
+
+
+@ON_SWITCH
+async def test_a_leg_answered_while_the_link_was_down_is_in_progress_after_reconnecting(
+    phone: SwitchPhone, switch: FakeSwitch, runtime: Runtime
+) -> None:
+    """The person rung picks up while the ESL link is down (its CHANNEL_ANSWER is lost): on
+    reconnect the channel list says the channel is active, and the leg moves to in progress."""
+    leg = await conferencing.call_out(runtime, to="120", purpose="operator_call", operator="op")
+    channel = switch.originated[leg.id]
+    await switch.drop_control()
+    await switch.answer(channel)  # nobody is listening
+    provider = provider_of(runtime)
+    await until(lambda: _reconnected(provider, switch))
+    await until(lambda: _in_progress(runtime, leg.id))
+
+
+async def _in_progress(runtime: Runtime, call_id: int) -> bool:
+    return await status_of(runtime, call_id) == "in_progress"
+
+
+@ON_SWITCH
+async def test_a_call_socket_that_drops_without_a_hang_up_is_checked_with_the_switch(
+    phone: SwitchPhone, switch: FakeSwitch, runtime: Runtime
+) -> None:
+    """Two queued callers' sockets close with no hang-up event: the one whose channel the
+    switch no longer has ends; the one the switch still has stays queued."""
+    gone = (await phone.dial(UNKNOWN))["call"]["id"]
+    kept = (await phone.dial("+8613700000078"))["call"]["id"]
+    for call_id in (gone, kept):
+        await phone.press(call_id, digits="2")
+    switch.channels.pop(phone.channels[gone].uuid)  # ended while its socket was failing
+    for call_id in (gone, kept):
+        await phone.channels[call_id].close_socket()
+    await until(lambda: _hung_up(runtime, gone))
+    await callcenter_of(runtime).drain()
+    async with runtime.sessions() as session:
+        waiting = [c.id for c in await service.waiting_calls(session)]
+    assert waiting == [kept]
+
+
+async def _hung_up(runtime: Runtime, call_id: int) -> bool:
+    async with runtime.sessions() as session:
+        return (await service.get_call(session, call_id)).ended_at is not None
+
+
 async def _reconnected(provider: FreeSwitchNetwork, switch: FakeSwitch) -> bool:
     return provider.connected.is_set() and switch.connected > 0
 
@@ -290,3 +357,25 @@ async def test_freeswitch_without_a_password_or_address_refuses_to_start(
     with pytest.raises(InsecureSettingsError, match=refusal):
         async with application.router.lifespan_context(application):
             pass
+
+
+async def test_stopping_the_app_ends_its_call_sockets_with_it(
+    settings: Settings, switch: FakeSwitch
+) -> None:
+    """The app stops while a stranger is in the menu: the call's socket handler ends with the
+    app (the next start's recovery reads the switch's channels), none is left to touch the
+    stopped call centre when the switch later hangs up."""
+    from dashboard.app import create_app
+
+    application = create_app(settings.model_copy(update={
+        "telephony": "freeswitch", "freeswitch_esl": f"127.0.0.1:{switch.port}",
+        "freeswitch_esl_password": SecretStr(switch.password), "freeswitch_socket_port": 0}))
+    async with application.router.lifespan_context(application):
+        provider = provider_of(application.state.runtime)
+        async with asyncio.timeout(5):
+            await provider.connected.wait()
+            switch.call_socket = ("127.0.0.1", provider.listening_port)
+            channel = await switch.call_in(UNKNOWN)
+            await channel.settled(0)
+        assert len(provider.sessions) == 1
+    assert provider.sessions == {}

@@ -80,6 +80,48 @@ async def open_incident(page: Page, server: LiveServer) -> int:
     return int((await answer.json())["id"])
 
 
+async def dial(page: Page, server: LiveServer, number: str, *keys: str) -> int:
+    """A simulated call to 12349 from ``number``, the keys pressed; the call's id."""
+    answer = await page.request.post(f"{server.url}/telephony/simulator/calls",
+                                     data={"from_number": number})
+    assert answer.ok, await answer.text()
+    call_id = int((await answer.json())["call"]["id"])
+    for key in keys:
+        pressed = await page.request.post(
+            f"{server.url}/telephony/simulator/calls/{call_id}/input", data={"digits": key})
+        assert pressed.ok, await pressed.text()
+    return call_id
+
+
+async def place_calls(page: Page, server: LiveServer) -> None:
+    """Senior 1 calls and the signed-in person answers, so the incident and the supervisor's
+    monitor show a path with a person in it; a stranger waits for the calls page to answer."""
+    senior = await (await page.request.get(f"{server.url}/api/v1/seniors/1")).json()
+    known = await dial(page, server, senior["phones"][0])
+    answered = await page.request.post(f"{server.url}/api/v1/calls/{known}/answer")
+    assert answered.ok, await answered.text()
+    await dial(page, server, "+8613700000088", "2")
+
+
+async def answer_waiting_call(page: Page) -> None:
+    """On the calls page: answer the waiting call, so its path (with who answered) shows."""
+    await page.click("#calls-rows button.answer")
+    await page.wait_for_selector("#calls-current:not([hidden])")
+    await page.wait_for_load_state("networkidle")
+
+
+async def watch_live_call(page: Page) -> None:
+    """On the supervisor page: watch the answered call, so the monitor shows its path."""
+    await page.click("#sup-live-calls button")
+    await page.wait_for_selector("#sup-monitor-path")
+    await page.wait_for_load_state("networkidle")
+
+
+# What to do on a page before reading it.
+ROUTE_ACTIONS: dict[str, Callable[[Page], Awaitable[None]]] = {
+    "calls": answer_waiting_call, "supervisor": watch_live_call}
+
+
 async def show_route(page: Page, route: str) -> None:
     """Open a hash route and wait until its page has built and its requests are answered."""
     await page.evaluate(f"() => {{ location.hash = '#/{route}'; }}")
@@ -161,9 +203,12 @@ async def walk(server: LiveServer, browser: Browser, *, language: str, owner: st
         await look(page, "login")
     await log_in(page, server, "supervisor1")
     incident = await open_incident(page, server)
+    await place_calls(page, server)
     for route, whose in APP_ROUTES.items():
         if whose == owner and route not in ADMIN_ONLY:
             await show_route(page, route.format(incident=incident))
+            if route in ROUTE_ACTIONS:
+                await ROUTE_ACTIONS[route](page)
             await look(page, route)
     for name, path in (("provider", places.provider_path), ("capture", places.capture_path)):
         if OUTSIDE[name] == owner:

@@ -92,3 +92,20 @@ async def test_receipts_move_a_message_forward_only(
     (message,) = await all_messages(runtime)
     assert message.state == "failed" and message.delivered_at is None
     assert "MI:0013" in (message.last_error or "")
+
+
+async def test_a_5xx_from_tencent_is_retried_with_backoff_until_it_goes_out(
+        runtime: Runtime, fake: FakeTencentSms, clock: ManualClock) -> None:
+    """A 502 from Tencent Cloud: the message stays pending, is not sent again before its
+    pause is over, and goes out on the retry, signed afresh."""
+    fake.faults.fail_next = [502]
+    message = await flows.send_now(runtime, Outgoing(
+        to="+8613900000009", text="t", template="provider_offer", purpose="provider_offer",
+        wechat_ok=False))
+    assert (message.state, message.attempts, message.sent_at) == ("pending", 1, None)
+    assert await flows.attempt_due(runtime) == 0
+    clock.advance(10)
+    assert await flows.attempt_due(runtime) == 1
+    (message,) = await all_messages(runtime)
+    assert (message.state, message.attempts) == ("sent", 2)
+    assert len(fake.sent) == 1 and fake.refused == []

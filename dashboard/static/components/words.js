@@ -35,17 +35,23 @@ export function words(kind, codes, separator = english() ? ", " : "、") {
   return (codes || []).map((code) => word(kind, code)).join(separator) || "—";
 }
 
-// One step of a call's IVR path ("key:2", "answered:operator1", "fast-path:emergency").
-export function ivrStep(step) {
-  const normal = String(step).replaceAll("-", "_");
+// One step of a call's IVR path as the API gives it (a call's ivr_steps): { code: "key:2" },
+// { code: "fast-path:emergency" }, or a step a person took, { code: "answered", person: "王芳" },
+// with the person's display name already filled in by the server.
+export function ivrStep({ code, person }) {
+  if (person) return hasWord(`ivr.${code}`) ? t(`ivr.${code}`, { value: person }) : t("word.other");
+  if (code.endsWith(":human") && code !== "silence:human") {  // a second wrong key or word
+    return `${ivrStep({ code: code.slice(0, -":human".length) })}${t("ivr.to_human")}`;
+  }
+  const normal = code.replaceAll("-", "_");
   if (hasWord(`ivr.${normal.replace(":", ".")}`)) return t(`ivr.${normal.replace(":", ".")}`);
   const [head, ...rest] = normal.split(":");
-  const value = String(step).split(":").slice(1).join(":");
+  const value = code.split(":").slice(1).join(":");
   return hasWord(`ivr.${head}`) ? t(`ivr.${head}`, { value: rest.length ? value : "" }) : t("word.other");
 }
 
-export function ivrPath(path) {
-  return (path || []).map(ivrStep).join(" › ") || "—";
+export function ivrPath(steps) {
+  return (steps || []).map(ivrStep).join(" › ") || "—";
 }
 
 // Why dispatch escalated an order, from the code the server sends (dispatch/escalations.py);

@@ -18,7 +18,7 @@ export default async function calls(main, { user }) {
     } else {
       rows.replaceChildren(...waiting.map((c) => el("tr", { "data-id": c.id, class: `p${c.priority}` },
         el("td", {}, c.from), el("td", {}, word("queue", c.queue)), el("td", {}, formatTime(c.offered_at)),
-        el("td", { class: "ivr-path" }, ivrPath(c.ivr_path)),
+        el("td", { class: "ivr-path" }, ivrPath(c.ivr_steps)),
         el("td", {}, el("button", { class: "primary answer", onclick: () => answer(c.id) }, t("calls.answer"))))));
     }
     const open = await api("/api/v1/calls/cases");
@@ -37,6 +37,7 @@ export default async function calls(main, { user }) {
     current.replaceChildren(
       el("h3", {}, `${t("calls.current")} · ${call.from}`),
       ...(call.handled_for ? [el("p", { class: "handled-for", id: "calls-handled-for" }, handledFor(call.handled_for))] : []),
+      el("p", { id: "calls-current-path" }, `${t("calls.path")}: ${ivrPath(call.ivr_steps)}`),
       senior || el("p", { id: "calls-senior", class: "muted" }, t("calls.unknown_caller")),
       el("button", { id: "calls-hangup", onclick: async () => {
         await api(`/api/v1/calls/${call.id}/hangup`, { method: "POST" });

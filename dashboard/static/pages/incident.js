@@ -7,7 +7,7 @@ import { watchPanel } from "/static/components/watch-panel.js";
 import { recordingList } from "/static/components/recordings.js";
 
 import { section, seniorPanel } from "/static/components/senior-panel.js";
-import { handledFor, person, word } from "/static/components/words.js";
+import { handledFor, ivrPath, person, word } from "/static/components/words.js";
 
 function outcomeLabel(value) {
   return word("contact_outcome", value);
@@ -20,9 +20,12 @@ function timelineLabel(item) {
   return word("tl", item.what);
 }
 
-function timelineText(item) {
+function timelineText(item, calls) {
   const d = item.detail || {};
-  if (item.source === "call") return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}${d.handled_for ? ` · ${handledFor(d.handled_for)}` : ""}`;
+  if (item.source === "call") {
+    const steps = item.what === "call.started" ? calls[item.ref_id]?.ivr_steps : null;
+    return `${d.from || ""} → ${d.to || ""}${d.outcome ? ` · ${outcomeLabel(d.outcome)}` : ""}${steps?.length ? ` · ${ivrPath(steps)}` : ""}${d.handled_for ? ` · ${handledFor(d.handled_for)}` : ""}`;
+  }
   if (item.what === "contact") return `${d.name}（${d.relation}）· ${outcomeLabel(d.outcome)}${item.text ? ` · ${item.text}` : ""}`;
   if (item.what === "closed") return `${t(`disposition.${d.disposition}`)} · ${item.text}`;
   if (item.source === "order") return d.service ? word("service", d.service) : "";
@@ -124,9 +127,10 @@ export default async function incident(main, { user }) {
     head.replaceChildren(el("h2", {}, `${t("incident.title")} #${current.id} · ${current.senior_name}`),
       el("span", { class: "tag", id: "incident-state", "data-state": current.state }, t(`incident.state.${current.state}`)),
       el("span", { class: "muted" }, ` ${t("incident.owner")}: ${person(current.owner_name, current.owner)} · ${word("opened_via", current.opened_via)} · ${formatTime(current.opened_at)}`));
+    const calls = Object.fromEntries(current.calls.map((call) => [call.id, call]));
     timeline.replaceChildren(...current.timeline.map((item) => el("li", { "data-what": item.what, "data-source": item.source },
       el("time", {}, formatTime(item.at)), " ", el("strong", {}, timelineLabel(item)), " ",
-      el("span", {}, timelineText(item)), item.actor ? el("span", { class: "muted" }, ` · ${person(item.actor_name, item.actor)}`) : "")));
+      el("span", {}, timelineText(item, calls)), item.actor ? el("span", { class: "muted" }, ` · ${person(item.actor_name, item.actor)}`) : "")));
     // Only those actually reached: tries that failed are in the timeline.
     const gotThrough = current.contacts_reached.filter((c) => c.outcome === "reached");
     reached.replaceChildren(...(gotThrough.length ? gotThrough.map((c) =>

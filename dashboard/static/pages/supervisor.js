@@ -6,15 +6,12 @@ import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
 import { drillRecord } from "/static/components/drills.js";
-import { person, word } from "/static/components/words.js";
+import { ivrPath, person, word } from "/static/components/words.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
 const pct = (share) => (share === null || share === undefined ? null : Math.round(share * 1000) / 10);
 const english = () => currentLanguage() === "en";
-// A step of the phone menu in words: key:2 → "pressed 2"; named steps from the locale table.
-const ivrStep = (step) => (step.startsWith("key:") ? t("sup.ivr.key", { key: step.slice(4) })
-  : (t(`sup.ivr.${step}`) === `sup.ivr.${step}` ? step : t(`sup.ivr.${step}`)));
 
 function todayInterval() {
   const start = new Date();
@@ -46,17 +43,14 @@ export default async function supervisor(main) {
   const centres = el("ul", { id: "sup-centres", class: "centre-tree" });
   const watch = el("div", { id: "sup-monitor" });
   let watched = null;
-  // Operators' display names by username, from the desk's team; calls carry the username.
-  let namesByUser = {};
-  const operatorName = (username) => person(namesByUser[username], username);
 
   function showWatched(call) {
     watch.replaceChildren(
       el("p", {}, t("sup.watching", { id: call.id })),
       el("dl", { class: "facts" },
         el("dt", {}, t("sup.m.status")), el("dd", { id: "sup-monitor-status" }, t(`sup.call.${call.status}`)),
-        el("dt", {}, t("sup.m.operator")), el("dd", {}, call.operator ? operatorName(call.operator) : "–"),
-        el("dt", {}, t("sup.m.ivr")), el("dd", { id: "sup-monitor-path" }, call.ivr_path.map(ivrStep).join(" → ") || "–")));
+        el("dt", {}, t("sup.m.operator")), el("dd", {}, call.operator ? person(call.operator_name, call.operator) : "–"),
+        el("dt", {}, t("sup.m.ivr")), el("dd", { id: "sup-monitor-path" }, ivrPath(call.ivr_steps))));
   }
 
   async function startMonitor(call) {
@@ -70,12 +64,12 @@ export default async function supervisor(main) {
   }
 
   async function refreshCalls() {
-    const [calls, team] = await Promise.all([api("/api/v1/calls?limit=50"), api("/api/v1/routing/operators")]);
-    namesByUser = Object.fromEntries(team.map((op) => [op.username, op.display_name]));
+    // The call API names who is on each call (the operator may be a supervisor, not on the desk).
+    const calls = await api("/api/v1/calls?limit=50");
     liveCalls.replaceChildren(...calls.filter((call) => !call.ended_at && !call.parent_call_id).map((call) =>
       el("tr", { "data-id": call.id },
         el("td", {}, call.from), el("td", {}, t(`sup.call.${call.status}`)),
-        el("td", {}, call.operator ? operatorName(call.operator) : call.queue ? word("queue", call.queue) : "–"),
+        el("td", {}, call.operator ? person(call.operator_name, call.operator) : call.queue ? word("queue", call.queue) : "–"),
         el("td", {}, el("button", { id: `sup-monitor-${call.id}`, onclick: () => startMonitor(call) }, t("sup.monitor"))))));
   }
 
@@ -250,7 +244,8 @@ export default async function supervisor(main) {
     if (message.type !== "update") return;
     if (message.topic.startsWith("routing.") || message.topic.startsWith("alarm.")) soon();
     if (message.topic === "call.updated") {
-      if (message.data.id === watched) showWatched(message.data);
+      // The feed carries accounts, not names: the watched call is read again, by name.
+      if (message.data.id === watched) api(`/api/v1/calls/${watched}`).then(showWatched).catch(() => {});
       soonCalls();
     }
   });
