@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from areas import service
+from areas import lines, service
 from areas.exceptions import CentreNotFoundError
 
 # (slug, area, parent centre, zh-CN name, English name); "region" comes with the schema.
@@ -14,6 +14,16 @@ DEMO_CENTRES: tuple[tuple[str, str, str, str, str], ...] = (
     ("erenhot", "152501", "xilingol", "二连浩特市12349服务站", "Erenhot 12349 station"),
     ("hulunbuir", "150700", "region", "呼伦贝尔市12349养老服务中心", "Hulunbuir 12349 centre"),
     ("manzhouli", "150781", "hulunbuir", "满洲里市12349服务站", "Manzhouli 12349 station"),
+)
+
+# The number each demo centre answers (made up in the form a 12349 line has: the city's
+# long-distance prefix, then 12349 or a local number ending in it).
+DEMO_LINES: tuple[tuple[str, str], ...] = (
+    ("hohhot", "0471-12349"),
+    ("xilingol", "0479-12349"),
+    ("erenhot", "0479-7512349"),
+    ("hulunbuir", "0470-12349"),
+    ("manzhouli", "0470-6212349"),
 )
 
 
@@ -28,4 +38,8 @@ async def seed_centres(session: AsyncSession) -> int:
             await service.add_centre(session, slug=slug, area_code=area, name_zh=name_zh,
                                      name_en=name_en, parent_slug=parent)
             added += 1
+    known = await lines.line_areas(session)
+    for slug, number in DEMO_LINES:
+        if lines.line_key(number) not in known:
+            await lines.add_line(session, centre_slug=slug, number=number)
     return added

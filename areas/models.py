@@ -30,3 +30,14 @@ class Centre(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(128))
+
+
+class CentreLine(Base):
+    """A number a centre answers (its 12349 line, a trunk): a call from an unknown number
+    to it is that centre's. ``number`` is stored as areas/lines.py normalises it."""
+
+    __tablename__ = "centre_lines"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"),
+                                           index=True)

@@ -98,3 +98,18 @@ def home_area(scope: AreaScope) -> str | None:
 def within(codes: Sequence[str], code: str) -> bool:
     """Whether ``code`` lies in the subtree of any of ``codes``."""
     return any(code.startswith(prefix_of(parent)) for parent in codes)
+
+
+async def centre_lineage(session: AsyncSession, area_code: str) -> tuple[str, ...]:
+    """The subtree prefixes of the centre serving ``area_code`` (the most specific one over
+    it), then of its parent centre, and so on up to the top."""
+    rows = (await session.execute(select(Centre.id, Centre.area_code, Centre.parent_id)
+                                  .execution_options(everywhere=True))).all()
+    by_id = {row.id: row for row in rows}
+    over = [row for row in rows if area_code.startswith(prefix_of(row.area_code))]
+    current = max(over, key=lambda row: len(prefix_of(row.area_code)), default=None)
+    chain: list[str] = []
+    while current is not None and prefix_of(current.area_code) not in chain:
+        chain.append(prefix_of(current.area_code))
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    return tuple(chain)
