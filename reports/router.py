@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from callcenter.routing.rules import OperatorState
 from reports import areas as report_areas
 from reports import centres as report_centres
 from reports import export, service
+from runtime.context import Runtime
 from runtime.csv_export import CsvExport
 from runtime.deps import RuntimeDep, SessionDep
 
@@ -37,12 +39,33 @@ class MonthlyReport(BaseModel):
 
 
 @router.get("/centres", response_model=list[report_centres.CentreStatus])
-async def centres(user: Supervisor, desk: DeskDep, session: SessionDep
+async def centres(user: Supervisor, desk: DeskDep, runtime: RuntimeDep, session: SessionDep,
+                  from_: Annotated[datetime | None, Query(alias="from")] = None,
+                  to: Annotated[datetime | None, Query()] = None,
                   ) -> list[report_centres.CentreStatus]:
-    """The centres the caller oversees, parents first: open alarms and operators on duty."""
+    """The centres the caller oversees, parents first: open alarms, operators on duty, and
+    the KPIs of calls and alarms in [from, to) (default: today, the centre's time zone), each
+    centre's counting its whole subtree."""
+    start, end = _span(runtime, from_, to)
     on_duty = {op.username for op in desk.router.operators.values()
                if op.state != OperatorState.OFFLINE}
-    return await report_centres.centre_tree(session, on_duty=on_duty)
+    return await report_centres.centre_tree(session, on_duty=on_duty, start=start, end=end)
+
+
+def _span(runtime: Runtime, start: datetime | None, end: datetime | None
+          ) -> tuple[datetime, datetime]:
+    if start is None and end is None:
+        zone = ZoneInfo(runtime.settings.timezone)
+        midnight = runtime.clock.now().astimezone(zone).replace(hour=0, minute=0, second=0,
+                                                                microsecond=0)
+        return midnight, midnight + timedelta(days=1)
+    if start is None or end is None or start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "give both from and to, with a time zone "
+                            "(e.g. 2026-01-05T00:00:00+08:00), or neither for today")
+    if end <= start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to must be after from")
+    return start, end
 
 
 @router.get("/monthly", response_model=MonthlyReport,
