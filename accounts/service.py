@@ -87,18 +87,20 @@ class Membership:
 
 async def memberships_of(session: AsyncSession, user_ids: Iterable[int]
                          ) -> dict[int, list[Membership]]:
-    """Each account's centres with its role in each, in centre order."""
+    """Each account's centres with its role in each: its own first (the centre of its area,
+    as set_memberships made it), then in centre order."""
     wanted = set(user_ids)
     if not wanted:
         return {}
     rows = await session.execute(
-        select(CentreMember.user_id, CentreMember.role, Centre.slug, Centre.name_zh,
-               Centre.name_en, Centre.area_code)
+        select(CentreMember.user_id, CentreMember.role, Centre.id, Centre.slug, Centre.name_zh,
+               Centre.name_en, Centre.area_code, StaffUser.area_code.label("own_area"))
         .join(Centre, Centre.id == CentreMember.centre_id)
-        .where(CentreMember.user_id.in_(wanted)).order_by(Centre.id)
+        .join(StaffUser, StaffUser.id == CentreMember.user_id)
+        .where(CentreMember.user_id.in_(wanted))
         .execution_options(everywhere=True))
     found: dict[int, list[Membership]] = {user_id: [] for user_id in wanted}
-    for row in rows:
+    for row in sorted(rows, key=lambda row: (row.area_code != row.own_area, row.id)):
         found[row.user_id].append(Membership(row.slug, row.name_zh, row.name_en,
                                              row.area_code, row.role))
     return found
