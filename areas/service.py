@@ -55,6 +55,11 @@ async def is_area(session: AsyncSession, code: str) -> bool:
     return await session.get(Area, code) is not None
 
 
+async def all_areas(session: AsyncSession) -> list[Area]:
+    """Every area, by code (a parent's code sorts before its children's)."""
+    return list((await session.scalars(select(Area).order_by(Area.code))).all())
+
+
 async def area_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
     """(zh-CN, English) names by code."""
     rows = (await session.execute(select(Area.code, Area.name_zh, Area.name_en))).all()
