@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Annotated
 
@@ -16,7 +16,7 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from config.settings import Settings
 from runtime.deps import RuntimeDep, SessionDep
-from runtime.scope import enter_scope
+from runtime.scope import current_scope, enter_scope, scoped
 
 SESSION_COOKIE = "anxin_session"
 
@@ -60,8 +60,10 @@ async def current_user(
                             headers={"WWW-Authenticate": "Bearer"}) from error
     # The one place scope is applied: every query of the rest of this request sees only the
     # caller's areas (storage/scope.py), and a 404 names who asked (dashboard/errors.py).
-    enter_scope(await service.scope_of_user(session, user))
+    memberships = (await service.memberships_of(session, [user.id]))[user.id]
+    enter_scope(service.scope_where(user, memberships))
     connection.state.staff_username = user.username
+    connection.state.memberships = memberships
     # End the read so the request gives its pooled connection back while it waits elsewhere
     # (the routing desk's lock, a worker): twenty desks waiting with one connection each
     # exhausted the pool, and the lock's holder could not get one.
@@ -83,21 +85,40 @@ async def guard_path(connection: HTTPConnection, session: AsyncSession) -> None:
 
 def require_roles(roles: Iterable[Role]
                   ) -> Callable[[StaffUser, HTTPConnection, AsyncSession], Awaitable[StaffUser]]:
-    """A dependency that lets in the given roles (and admin) and answers 403 to the rest."""
+    """A dependency that lets in staff holding one of the given roles (or admin) in some
+    centre, and answers 403 to the rest. The rest of the request sees only the centres where
+    the role holds; a record the path names in another of the caller's centres gets a 403
+    (their role there may not do this), one in none of them its 404."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
     async def check(user: CurrentUser, connection: HTTPConnection,
                     session: SessionDep) -> StaffUser:
-        if user.role not in allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role {user.role!r} may not do this; needs one of "
-                f"{', '.join(sorted(allowed))}",
-            )
-        await guard_path(connection, session)
+        memberships: list[service.Membership] = connection.state.memberships
+        held = service.scope_where(user, memberships, allowed)
+        if held.prefixes is not None and not held.prefixes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, _refusal(user, memberships, allowed))
+        seen = current_scope()
+        enter_scope(held)
+        try:
+            await guard_path(connection, session)
+        except HTTPException as missing:
+            if missing.status_code != status.HTTP_404_NOT_FOUND or held == seen:
+                raise
+            with scoped(seen):
+                await guard_path(connection, session)  # not theirs at all: its own 404
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                _refusal(user, memberships, allowed, here=True)) from None
         # Give the pooled connection back again: the route's flow opens its own session, and
         # forty requests holding one each while asking for a second emptied the pool.
         await session.commit()
         return user
 
     return check
+
+
+def _refusal(user: StaffUser, memberships: Sequence[service.Membership],
+             allowed: frozenset[Role], *, here: bool = False) -> str:
+    roles = sorted({m.role for m in memberships}) or [user.role]
+    where = " in the centre this record belongs to" if here else ""
+    return (f"role {'/'.join(repr(r) for r in roles)}{where} may not do this; needs one of "
+            f"{', '.join(sorted(allowed))}")

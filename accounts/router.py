@@ -18,13 +18,18 @@ from accounts.roles import AUDIT_READERS, STAFF_ADMINS
 from accounts.runtime import AccountsDep
 from accounts.schemas import (
     AuditOut,
+    CentreOut,
     LoginRequest,
     LoginResponse,
+    MembershipOut,
+    MembershipsIn,
     SessionsEnded,
     StaffCreate,
     StaffOut,
     StaffUpdate,
 )
+from areas import service as areas_service
+from areas.exceptions import CentreNotFoundError
 from runtime.context import Runtime
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
@@ -97,9 +102,48 @@ async def me(user: CurrentUser) -> StaffUser:
 async def list_staff(user: Admin, runtime: RuntimeDep, session: SessionDep) -> list[StaffOut]:
     """Every staff account, and whether some address is locked out of it (admin only)."""
     now = runtime.clock.now()
-    return [StaffOut.model_validate(staff).model_copy(update={
-        "locked": await service.is_locked(session, username=staff.username, now=now)})
-        for staff in await service.list_users(session)]
+    staff = await service.list_users(session)
+    centres = await service.memberships_of(session, [member.id for member in staff])
+    return [StaffOut.model_validate(member).model_copy(update={
+        "locked": await service.is_locked(session, username=member.username, now=now),
+        "centres": _centres_out(centres[member.id])})
+        for member in staff]
+
+
+def _centres_out(memberships: Sequence[service.Membership]) -> list[MembershipOut]:
+    return [MembershipOut.model_validate(m) for m in memberships]
+
+
+@router.get("/centres")
+async def list_centres(user: Admin, session: SessionDep) -> list[CentreOut]:
+    """Every centre, in words, for choosing where staff work (admin only)."""
+    return [CentreOut.model_validate(c) for c in await areas_service.centres(session)]
+
+
+@router.put("/staff/{staff_id}/centres", responses={
+    404: {"description": "No such account"},
+    409: {"description": "Admins cannot change their own centres"},
+    422: {"description": "No centre, a centre twice, or an unknown centre"},
+})
+async def set_staff_centres(body: MembershipsIn, target: Target, user: Admin,
+                            runtime: RuntimeDep, session: SessionDep) -> StaffOut:
+    """Set the centres an account works for and its role in each (admin only; audited).
+    Open live feeds of the account re-check it at once."""
+    if target.id == user.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot change your own centres")
+    before = (await service.memberships_of(session, [target.id]))[target.id]
+    try:
+        after = await service.set_memberships(
+            session, user=target, centres=[(c.centre, c.role) for c in body.centres])
+    except (ValueError, CentreNotFoundError) as error:
+        await session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    await _audit_change(session, runtime, admin=user, target=target, action="staff.centres",
+                        detail={"from": {m.centre_slug: m.role for m in before},
+                                "to": {m.centre_slug: m.role for m in after}})
+    await session.commit()
+    events.publish_session_ended(runtime.bus, user_id=target.id)
+    return StaffOut.model_validate(target).model_copy(update={"centres": _centres_out(after)})
 
 
 async def _staff(admin: Admin, session: SessionDep, staff_id: RowId) -> StaffUser:

@@ -33,6 +33,43 @@ class StaffOut(BaseModel):
     role: Role
     active: bool
     locked: bool = False  # some client address is locked out after failed log-ins
+    centres: list[MembershipOut] = []  # where they work and their role in each
+
+
+class MembershipOut(BaseModel):
+    """A centre a staff member works for, in words, with their role there."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    centre_slug: str
+    name_zh: str
+    name_en: str
+    role: Role
+
+
+class MembershipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    centre: Annotated[str, Field(min_length=1, max_length=32, description="the centre's slug")]
+    role: Role
+
+
+class MembershipsIn(BaseModel):
+    """Every centre the account works for, its own first (their area, the role shown)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    centres: Annotated[list[MembershipIn], Field(min_length=1, max_length=50)]
+
+
+class CentreOut(BaseModel):
+    """A centre, in words, for choosing where staff work."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    name_zh: str
+    name_en: str
 
 
 class StaffCreate(BaseModel):

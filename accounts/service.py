@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,14 +74,72 @@ async def create_user(
     return user
 
 
-async def scope_of_user(session: AsyncSession, user: StaffUser) -> AreaScope:
-    """The areas ``user`` may see: every area for an admin, else their centres' subtrees (a
-    member of the region centre sees the whole region)."""
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One centre a staff member works for, and their role there."""
+
+    centre_slug: str
+    name_zh: str
+    name_en: str
+    area_code: str
+    role: str
+
+
+async def memberships_of(session: AsyncSession, user_ids: Iterable[int]
+                         ) -> dict[int, list[Membership]]:
+    """Each account's centres with its role in each: its own first (the centre of its area,
+    as set_memberships made it), then in centre order."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(CentreMember.user_id, CentreMember.role, Centre.id, Centre.slug, Centre.name_zh,
+               Centre.name_en, Centre.area_code, StaffUser.area_code.label("own_area"))
+        .join(Centre, Centre.id == CentreMember.centre_id)
+        .join(StaffUser, StaffUser.id == CentreMember.user_id)
+        .where(CentreMember.user_id.in_(wanted))
+        .execution_options(everywhere=True))
+    found: dict[int, list[Membership]] = {user_id: [] for user_id in wanted}
+    for row in sorted(rows, key=lambda row: (row.area_code != row.own_area, row.id)):
+        found[row.user_id].append(Membership(row.slug, row.name_zh, row.name_en,
+                                             row.area_code, row.role))
+    return found
+
+
+def scope_where(user: StaffUser, memberships: Sequence[Membership],
+                roles: Iterable[str] | None = None) -> AreaScope:
+    """The areas ``user`` may see (every area for an admin), or only those of the centres
+    where their role is one of ``roles``: a member of the region centre sees the region."""
     if user.role == Role.ADMIN:
         return EVERYWHERE
-    query = (select(Centre.area_code).join(CentreMember, CentreMember.centre_id == Centre.id)
-             .where(CentreMember.user_id == user.id))
-    return areas_service.scope_of_areas((await session.scalars(query)).all())
+    wanted = None if roles is None else set(roles)
+    return areas_service.scope_of_areas(
+        m.area_code for m in memberships
+        if wanted is None or m.role in wanted or m.role == Role.ADMIN)
+
+
+async def scope_of_user(session: AsyncSession, user: StaffUser) -> AreaScope:
+    """The areas ``user`` may see, through every centre they work for."""
+    return scope_where(user, (await memberships_of(session, [user.id]))[user.id])
+
+
+async def set_memberships(session: AsyncSession, *, user: StaffUser,
+                          centres: Sequence[tuple[str, Role]]) -> list[Membership]:
+    """Make ``user`` work for exactly these centres (slug, role), the first being their own
+    (their area and the role the account shows). Raises ValueError for none or a centre
+    twice, CentreNotFoundError for an unknown one; nothing changes then."""
+    if not centres:
+        raise ValueError("a staff member works for at least one centre")
+    slugs = [slug for slug, _ in centres]
+    if len(set(slugs)) != len(slugs):
+        raise ValueError("each centre once: a staff member has one role in a centre")
+    served = [await areas_service.centre_by_slug(session, slug) for slug in slugs]
+    await session.execute(delete(CentreMember).where(CentreMember.user_id == user.id))
+    session.add_all(CentreMember(user_id=user.id, centre_id=centre.id, role=role.value)
+                    for centre, (_, role) in zip(served, centres, strict=True))
+    user.role, user.area_code = centres[0][1].value, served[0].area_code
+    await session.flush()
+    return (await memberships_of(session, [user.id]))[user.id]
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> StaffUser | None:
@@ -196,6 +254,9 @@ async def update_user(session: AsyncSession, *, user: StaffUser, display_name: s
     if role is not None and role != user.role:
         user.role = role
         changed["role"] = role.value
+        # One role for the account now: the same in every centre it works for.
+        await session.execute(update(CentreMember).where(CentreMember.user_id == user.id)
+                              .values(role=role.value))
     await session.flush()
     return changed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from areas import service
+from areas import lines, service
 from areas.exceptions import CentreNotFoundError
 from areas.hours import StoredHours, daily
 
@@ -20,6 +20,15 @@ DEMO_CENTRES: tuple[tuple[str, str, str, str, str], ...] = (
 # The border stations answer their own work by day; at night the league centre does.
 DEMO_HOURS: dict[str, StoredHours] = {"erenhot": daily("08:00", "20:00"),
                                       "manzhouli": daily("08:00", "20:00")}
+# The number each demo centre answers (made up in the form a 12349 line has: the city's
+# long-distance prefix, then 12349 or a local number ending in it).
+DEMO_LINES: tuple[tuple[str, str], ...] = (
+    ("hohhot", "0471-12349"),
+    ("xilingol", "0479-12349"),
+    ("erenhot", "0479-7512349"),
+    ("hulunbuir", "0470-12349"),
+    ("manzhouli", "0470-6212349"),
+)
 
 
 async def seed_centres(session: AsyncSession) -> int:
@@ -35,4 +44,8 @@ async def seed_centres(session: AsyncSession) -> int:
             if slug in DEMO_HOURS:
                 await service.set_opening_hours(session, slug=slug, hours=DEMO_HOURS[slug])
             added += 1
+    known = await lines.line_areas(session)
+    for slug, number in DEMO_LINES:
+        if lines.line_key(number) not in known:
+            await lines.add_line(session, centre_slug=slug, number=number)
     return added

@@ -35,3 +35,14 @@ class Centre(Base):
     opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON, nullable=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai",
                                            server_default="Asia/Shanghai")
+
+
+class CentreLine(Base):
+    """A number a centre answers (its 12349 line, a trunk): a call from an unknown number
+    to it is that centre's. ``number`` is stored as areas/lines.py normalises it."""
+
+    __tablename__ = "centre_lines"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"),
+                                           index=True)

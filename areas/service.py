@@ -63,6 +63,11 @@ async def is_area(session: AsyncSession, code: str) -> bool:
     return await session.get(Area, code) is not None
 
 
+async def all_areas(session: AsyncSession) -> list[Area]:
+    """Every area, by code (a parent's code sorts before its children's)."""
+    return list((await session.scalars(select(Area).order_by(Area.code))).all())
+
+
 async def area_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
     """(zh-CN, English) names by code."""
     rows = (await session.execute(select(Area.code, Area.name_zh, Area.name_en))).all()
@@ -165,3 +170,16 @@ async def centre_names(session: AsyncSession, ids: Iterable[int | None]
     rows = await session.execute(select(Centre.id, Centre.name_zh, Centre.name_en)
                                  .where(Centre.id.in_(wanted)))
     return {row.id: (row.name_zh, row.name_en) for row in rows}
+async def centre_lineage(session: AsyncSession, area_code: str) -> tuple[str, ...]:
+    """The subtree prefixes of the centre serving ``area_code`` (the most specific one over
+    it), then of its parent centre, and so on up to the top."""
+    rows = (await session.execute(select(Centre.id, Centre.area_code, Centre.parent_id)
+                                  .execution_options(everywhere=True))).all()
+    by_id = {row.id: row for row in rows}
+    over = [row for row in rows if area_code.startswith(prefix_of(row.area_code))]
+    current = max(over, key=lambda row: len(prefix_of(row.area_code)), default=None)
+    chain: list[str] = []
+    while current is not None and prefix_of(current.area_code) not in chain:
+        chain.append(prefix_of(current.area_code))
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    return tuple(chain)

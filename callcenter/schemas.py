@@ -12,10 +12,13 @@ from storage.bounds import RowId
 
 
 class SimulatedDial(BaseModel):
-    """The phone page calls 12349 from this number (a senior's, or any other)."""
+    """The phone page calls 12349 from this number (a senior's, or any other), on a
+    centre's line (``to_number``) or the platform's hotline."""
 
     model_config = ConfigDict(frozen=True)
     from_number: str = Field(min_length=3, max_length=32)
+    to_number: str | None = Field(default=None, min_length=3, max_length=32,
+                                  pattern=r"^[0-9+\- ]+$")
 
 
 class SimulatedInput(BaseModel):

@@ -54,7 +54,8 @@ async def simulated_dial(body: SimulatedDial, user: AnyStaff, runtime: RuntimeDe
     _simulator_only(runtime)
     call, actions = await service.begin_inbound(
         session, provider="simulator", sid=new_sid("in"),
-        from_number=parse_number(body.from_number), to_number=runtime.settings.hotline_number,
+        from_number=parse_number(body.from_number),
+        to_number=body.to_number or runtime.settings.hotline_number,
         devices=callcenter.devices, now=runtime.clock.now())
     await session.commit()
     actions = recordings.with_notice(runtime, call, actions)

@@ -47,6 +47,7 @@ class Candidate:
     rating: float = NEUTRAL_RATING
     reliability: float = 1.0
     idle_minutes: float = 240.0
+    area_code: str | None = None  # the GB/T 2260 area the provider is affiliated with
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ class MatchRequest:
     due_by: datetime
     excluded: frozenset[int] = frozenset()  # declined, aborted, already offered, blocked
     served_before: frozenset[int] = frozenset()
+    # Area-code prefixes of the senior's centre, then its parent's, …: providers affiliated
+    # with an earlier one rank before any of a later one (the score orders each tier).
+    centre_tiers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,8 @@ class CandidatePool:
         self.rating = np.array([x.rating for x in c], np.float64)
         self.reliability = np.array([x.reliability for x in c], np.float64)
         self.idle = np.array([x.idle_minutes for x in c], np.float64)
+        self.areas = np.array([x.area_code or "" for x in c], np.str_)
+        self._tiers: dict[tuple[str, ...], npt.NDArray[np.int64]] = {}
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -170,8 +176,19 @@ class CandidatePool:
         travel = self.travel_minutes(request, weights.speed_kmh)
         score = self.scores(request, weights, travel)
         index = np.flatnonzero(mask)
-        top = index[np.argsort(-score[index], kind="stable")[:limit]]
+        tier = self.tiers(request.centre_tiers)[index]
+        top = index[np.lexsort((-score[index], tier))[:limit]]
         return Ranking([Ranked(int(self.ids[i]), float(score[i]), float(travel[i])) for i in top])
+
+    def tiers(self, prefixes: tuple[str, ...]) -> npt.NDArray[np.int64]:
+        """Each provider's tier: the first of ``prefixes`` its area lies under (unaffiliated
+        and unknown areas last)."""
+        if prefixes not in self._tiers:
+            tier = np.full(len(self), len(prefixes), np.int64)
+            for position, prefix in reversed(list(enumerate(prefixes))):
+                tier[np.char.startswith(self.areas, prefix)] = position
+            self._tiers[prefixes] = tier
+        return self._tiers[prefixes]
 
     def eligible(
         self, request: MatchRequest, weights: Weights

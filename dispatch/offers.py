@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from areas import service as areas_service
 from dispatch import candidates, escalations, orders
 from dispatch import providers as provider_service
 from dispatch.catalogue import CATALOGUE, ServiceCode
@@ -31,6 +32,7 @@ from dispatch.orders import SYSTEM
 from dispatch.policy import DispatchPolicy
 from dispatch.schemas import Urgency
 from dispatch.signing import ProviderLink, sign_link
+from seniors import areas as seniors_areas
 
 
 async def match_request(
@@ -54,6 +56,7 @@ async def match_request(
     out = frozenset(p for kind, p in rows if kind != "served" and p)
     familiar = frozenset(p for kind, p in rows if kind == "served" and p)
     local = order.service_at.astimezone(policy.timezone)
+    area = await seniors_areas.area_of(session, order.senior_id)
     return MatchRequest(
         service=ServiceCode(order.service),
         district=order.district,
@@ -65,6 +68,7 @@ async def match_request(
         due_by=order.due_by,
         excluded=out,
         served_before=familiar,
+        centre_tiers=await areas_service.centre_lineage(session, area) if area else (),
     )
 
 

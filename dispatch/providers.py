@@ -292,6 +292,7 @@ def candidate_of_row(row: Sequence[Any], now: datetime) -> Candidate:
         completed,
         last_ended,
         accept_seconds,
+        area_code,
     ) = row
     if active > 0:
         idle = 0.0
@@ -325,6 +326,7 @@ def candidate_of_row(row: Sequence[Any], now: datetime) -> Candidate:
             accept_seconds=accept_seconds,
         ),
         idle_minutes=idle,
+        area_code=area_code,
     )
 
 
@@ -353,6 +355,7 @@ MATCH_COLUMNS = (
     Provider.jobs_completed,
     Provider.last_job_ended_at,
     Provider.accept_seconds_sum,
+    Provider.area_code,
 )
 SET_COLUMNS = (Provider.services, Provider.certifications, Provider.districts)
 # The rest, for the urgent path where the coverage table already answered the set questions.

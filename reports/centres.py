@@ -1,7 +1,10 @@
 """The centres a supervisor oversees, as a tree in words: each with its open alarms (its
-whole subtree's) and the operators on duty who work for it."""
+whole subtree's), the operators on duty who work for it, and the day's KPIs of its subtree."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
@@ -11,6 +14,7 @@ from accounts.models import CentreMember, StaffUser
 from alarms.models import Alarm
 from areas import service as areas_service
 from areas.codes import prefix_of
+from reports.area_kpis import area_kpis
 from runtime.scope import current_scope
 from storage.scope import area_matches
 
@@ -27,15 +31,33 @@ class CentreStatus(BaseModel):
     depth: int
     open_alarms: int
     on_duty: list[str]  # display names
+    kpis: CentreKpis  # calls offered and alarms raised in the interval, its whole subtree
 
 
-async def centre_tree(session: AsyncSession, *, on_duty: set[str]) -> list[CentreStatus]:
+class CentreKpis(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    calls_offered: int
+    calls_answered: int
+    calls_abandoned: int
+    service_level: float | None
+    average_speed_of_answer_s: float | None
+    abandonment_rate: float | None
+    alarms_raised: int
+    alarms_within_60s: float | None
+    alarms_within_180s: float | None
+    alarms_over_180s: int
+
+
+async def centre_tree(session: AsyncSession, *, on_duty: set[str], start: datetime,
+                      end: datetime) -> list[CentreStatus]:
     """The centres in the caller's areas, each after its parent; ``on_duty``: usernames of
-    operators at their desks now."""
+    operators at their desks now; KPIs of [start, end)."""
     centres = [c for c in await areas_service.centres(session)
                if current_scope().covers(c.area_code)]
     by_id = {centre.id: centre for centre in centres}
     staff = await _staff_by_centre(session)
+    kpis = await area_kpis(session, areas={c.area_code for c in centres}, start=start, end=end)
     rows = []
     for centre in _tree_order(centres):
         parent = by_id.get(centre.parent_id) if centre.parent_id else None
@@ -44,7 +66,8 @@ async def centre_tree(session: AsyncSession, *, on_duty: set[str]) -> list[Centr
             parent_slug=parent.slug if parent else None, depth=_depth(centre, by_id),
             open_alarms=await _open_alarms(session, centre.area_code),
             on_duty=sorted(name for username, name in staff.get(centre.id, [])
-                           if username in on_duty)))
+                           if username in on_duty),
+            kpis=CentreKpis(**asdict(kpis[centre.area_code]))))
     return rows
 
 

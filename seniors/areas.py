@@ -29,6 +29,12 @@ def register_move(kind: str, hook: MoveHook) -> None:
     MOVE_HOOKS[kind] = hook
 
 
+def forget_move(kind: str, hook: MoveHook) -> None:
+    """Stop calling ``hook`` (its part is shutting down), unless another replaced it."""
+    if MOVE_HOOKS.get(kind) is hook:
+        del MOVE_HOOKS[kind]
+
+
 async def area_for(session: AsyncSession, *, district: str, resident_id: str | None,
                    chosen: str | None) -> str:
     """The area of a senior living in ``district``; refused outside the caller's centres."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
@@ -12,8 +13,10 @@ from accounts.audiences import audience
 from accounts.deps import require_roles
 from accounts.models import StaffUser
 from accounts.roles import SENIOR_EDITORS, SENIOR_READERS, Role
+from areas import service as areas_service
 from areas.exceptions import AreaOutsideScopeError, UnknownAreaError
 from runtime.deps import RuntimeDep, SessionDep
+from runtime.scope import current_scope
 from seniors import areas, service
 from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
 from seniors.models import Senior
@@ -95,6 +98,24 @@ async def create(body: SeniorCreate, user: Editor, runtime: RuntimeDep,
     runtime.bus.publish("senior.created", {"id": senior.id, "summary": senior.name},
                         roles=audience("senior.created"), area=senior.area_code)
     return service.detail_of(senior, runtime.clock.now().date(), view=view_for(user.role))
+
+
+class AreaOut(BaseModel):
+    """An area a senior may be registered in or moved to, in words."""
+
+    code: str
+    parent_code: str | None
+    name_zh: str
+    name_en: str
+
+
+@router.get("/areas", response_model=list[AreaOut])
+async def served_areas(user: Editor, session: SessionDep) -> list[AreaOut]:
+    """The areas the caller's centres serve, by code (parents before their children): where
+    they may register or move a senior."""
+    return [AreaOut(code=a.code, parent_code=a.parent_code, name_zh=a.name_zh,
+                    name_en=a.name_en)
+            for a in await areas_service.all_areas(session) if current_scope().covers(a.code)]
 
 
 @router.get("/{senior_id}", response_model=SeniorOut)

@@ -7,7 +7,7 @@ the alarm or call in words and the address without a look-up per offer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms.kinds import ALARM_KINDS
 from alarms.models import Alarm
+from areas import lines as area_lines
 from callcenter import ivr
 from callcenter.models import CallCase, CallLeg
 from seniors.models import Senior
@@ -67,10 +68,14 @@ async def subjects_of(session: AsyncSession, refs: Iterable[str]) -> dict[str, S
     if ids["call"]:
         calls = await session.execute(select(CallLeg, Senior).outerjoin(
             Senior, Senior.id == CallLeg.senior_id).where(CallLeg.id.in_(ids["call"])))
+        lines = await area_lines.line_areas(session)
         for call, senior in calls:
             zh, en = QUEUE_WORDS.get(call.queue or "", CALL_WORDS)
-            found[f"call:{call.id}"] = _with_senior("call", senior, zh, en, call.created_at,
-                                                    call.priority)
+            subject = _with_senior("call", senior, zh, en, call.created_at, call.priority)
+            if senior is None:  # an unknown caller's: the centre whose line they dialled
+                subject = replace(subject, area_code=area_lines.area_of_line(
+                    lines, call.to_number))
+            found[f"call:{call.id}"] = subject
     if ids["case"]:
         cases = await session.execute(select(CallCase, Senior).outerjoin(
             Senior, Senior.id == CallCase.senior_id).where(CallCase.id.in_(ids["case"])))

@@ -7,19 +7,24 @@ import importlib.util
 from pathlib import Path
 
 import httpx
+import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import Connection, select, text
 
 from accounts.models import AuditEntry, CentreMember, StaffUser
+from accounts.roles import Role
 from alarms.models import Alarm
 from areas.codes import prefix_of
+from callcenter.routing.flows import sync_alarm_tasks
+from config.settings import Settings
 from devices.models import Device
 from runtime.context import Runtime
 from seniors.models import Senior
 from storage.engine import create_engine
 from storage.migrate import MIGRATIONS_DIR, upgrade
-from tests.areas.conftest import World, resident_id
+from tests.areas.conftest import World, add_staff, login, resident_id
+from tests.dispatch.steps import create_order
 from tests.seniors.test_api import senior_body
 
 
@@ -57,10 +62,29 @@ async def test_staff_register_seniors_in_their_own_areas_only(world: World,
     assert listed.json()["total"] == 0
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The routing loop is driven by hand (sync) under the manual clock."""
+    return settings.model_copy(update={"run_background_tasks": False})
+
+
+async def queued(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
+    tasks = await client.get("/api/v1/routing/tasks", headers=headers)
+    assert tasks.status_code == 200, tasks.text
+    return {task["ref"] for task in tasks.json()}
+
+
 async def test_a_moved_senior_takes_open_work_along(world: World, client: httpx.AsyncClient,
                                                     runtime: Runtime) -> None:
-    """Moving a senior to Manzhouli moves their open alarm and device; the audit says who."""
+    """Moving a senior to Manzhouli moves their open alarm, its routing task, their device
+    and their open service order: Manzhouli sees them, Erenhot no longer; the audit says who
+    moved them from where to where."""
     station = world.erenhot
+    await sync_alarm_tasks(runtime)
+    await add_staff(runtime, "region_disp", Role.DISPATCHER, ("region",))
+    order = await create_order(client, await login(client, "region_disp"), station.senior_id)
+    ref = f"alarm:{station.alarm_id}"
+    assert ref in await queued(client, station.supervisor)
     moved = await client.patch(f"/api/v1/seniors/{station.senior_id}",
                                json={"district": "满洲里市", "address": "满洲里市中苏路2号"},
                                headers=world.region_headers)
@@ -74,11 +98,13 @@ async def test_a_moved_senior_takes_open_work_along(world: World, client: httpx.
     assert (alarm.area_code, device.area_code) == ("150781", "150781")
     assert audit.actor == "region_sup"
     assert audit.detail == {"from_area": "152501", "to_area": "150781",
-                            "moved": {"alarms": 1, "devices": 1}}
-    gone = await client.get(f"/api/v1/alarms/{station.alarm_id}", headers=station.headers)
-    seen = await client.get(f"/api/v1/alarms/{station.alarm_id}",
-                            headers=world.manzhouli.headers)
-    assert (gone.status_code, seen.status_code) == (404, 200)
+                            "moved": {"alarms": 1, "devices": 1, "tasks": 1}}
+    assert ref not in await queued(client, station.supervisor)
+    assert ref in await queued(client, world.manzhouli.supervisor)
+    for path in (f"/api/v1/alarms/{station.alarm_id}", f"/api/v1/orders/{order['id']}"):
+        gone = await client.get(path, headers=station.headers)
+        seen = await client.get(path, headers=world.manzhouli.headers)
+        assert (gone.status_code, seen.status_code) == (404, 200), path
 
 
 async def test_the_migration_maps_districts_to_codes(tmp_path: Path) -> None:

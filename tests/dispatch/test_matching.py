@@ -131,6 +131,24 @@ def test_score_prefers_near_then_rating_familiarity_and_free_capacity() -> None:
     ) == [2, 1]
 
 
+def test_providers_of_the_seniors_centre_rank_before_its_parents() -> None:
+    """The senior's own centre's providers come first, then its parent's, then the rest;
+    the score orders each tier."""
+    pool = CandidatePool(
+        [
+            provider(1, rating=5.0, area_code="150102"),  # another city's
+            provider(2, rating=5.0, area_code="152500"),  # the league's
+            provider(3, rating=2.0, area_code="152501"),  # the station's, rated lower
+            provider(4, rating=4.0, area_code="152501"),
+            provider(5, rating=5.0),  # affiliated nowhere
+            provider(6, rating=3.0, area_code="152500"),
+        ]
+    )
+    tiers = ("152501", "1525")
+    assert ranked_ids(pool, request(centre_tiers=tiers)) == [4, 3, 2, 6, 1, 5]
+    assert ranked_ids(pool, request())[:3] == [1, 2, 5]
+
+
 def test_subsidy_quote_uses_the_most_generous_category() -> None:
     """A veteran pays nothing; old-age allowance pays 30 % of meals; unknown pays nothing."""
     assert quote(ServiceCode.MEALS, ["old_age_allowance", "veterans"]).senior_pays_fen == 0

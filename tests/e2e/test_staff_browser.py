@@ -6,6 +6,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
+from accounts import service as accounts_service
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 from tests.e2e.language import page_in
@@ -90,3 +91,33 @@ async def test_admin_creates_edits_and_signs_out_an_account(
     await page.wait_for_selector("#staff-message.error")
     assert "operator7" not in await page.locator("#staff-message").inner_text()
     assert await page.locator("h1").count() == 1
+
+
+@pytest.mark.parametrize(("language", "station", "league"), [
+    ("zh-CN", "二连浩特市12349服务站 · 值班员", "锡林郭勒盟12349养老服务中心 · 值班长"),
+    ("en", "Erenhot 12349 station · Operator", "Xilingol League 12349 centre · Supervisor")])
+async def test_admin_gives_an_operator_a_second_centre_with_another_role(
+        demo_server: LiveServer, browser: Browser, language: str, station: str,
+        league: str) -> None:
+    """erlian1 works at Erenhot as an operator; the admin adds the league centre with the
+    supervisor role, and the row says both in words."""
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "admin")
+    await page.goto(f"{demo_server.url}/app#/staff")
+    row = page.locator("tr[data-username=erlian1]")
+    await row.locator("td.centres", has_text=station).wait_for()
+    await row.locator("button.centres").click()
+    form = page.locator("form.staff-centres[data-for=erlian1]")
+    await form.locator("button.add-centre").click()
+    added = form.locator("li.centre-line").nth(1)
+    await added.locator("select.centre").select_option("xilingol")
+    await added.locator("select.centre-role").select_option("supervisor")
+    await form.locator("button.save").click()
+    await page.locator("tr[data-username=erlian1] td.centres", has_text=league).wait_for()
+    assert station in await page.locator("tr[data-username=erlian1] td.centres").inner_text()
+    async with demo_server.runtime.sessions() as session:
+        user = await accounts_service.get_user_by_username(session, "erlian1")
+        assert user is not None
+        held = (await accounts_service.memberships_of(session, [user.id]))[user.id]
+    assert [(m.centre_slug, m.role) for m in held] == [("erenhot", "operator"),
+                                                       ("xilingol", "supervisor")]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from playwright.async_api import Browser
+from sqlalchemy import select
 
 from alarms import flows
 from alerts import flows as alert_flows
 from callcenter.routing.lifespan import desk_of
+from seniors.models import Senior
 from tests.conftest import LiveServer
 from tests.e2e.conftest import log_in
 from tests.e2e.language import page_in
+from tests.e2e.test_pages_accessibility import bad_violations
 
 pytestmark = pytest.mark.browser
 
@@ -130,3 +134,60 @@ async def test_the_day_is_drawn_in_kpi_charts(demo_server: LiveServer, browser: 
     legend = await page.locator("#sup-chart-level .u-legend").inner_text()
     assert "报警 60 秒内接警" in legend and "来电 180 秒内接听" in legend
     assert await page.locator("h1").count() == 1
+
+
+@pytest.mark.parametrize(("language", "region", "league", "station", "today"), [
+    ("zh-CN", "自治区12349监管中心", "锡林郭勒盟12349养老服务中心", "二连浩特市12349服务站",
+     "警报 1 条"),
+    ("en", "Regional 12349 supervision centre", "Xilingol League 12349 centre",
+     "Erenhot 12349 station", "1 alarms")])
+async def test_the_region_supervisor_sees_the_hierarchy_of_centres(
+        demo_server: LiveServer, browser: Browser, language: str, region: str, league: str,
+        station: str, today: str) -> None:
+    """Region → league → station, indented, each in words with its open alarms, who is on
+    duty and today's KPIs; an Erenhot SOS counts at the station, its league and the region;
+    the tree passes axe."""
+    today_words = "Today:" if language == "en" else "今日："
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        senior_id = await session.scalar(select(Senior.id).where(Senior.area_code == "152501")
+                                         .order_by(Senior.id).limit(1))
+    assert senior_id is not None
+    await flows.raise_and_announce(runtime, senior_id=senior_id, kind="sos",
+                                   at=runtime.clock.now())
+    password = (runtime.settings.data_dir / "demo-password").read_text().strip()
+    async with httpx.AsyncClient(base_url=demo_server.url) as http:
+        signed_in = await http.post("/api/v1/auth/login",
+                                    json={"username": "erlian1", "password": password})
+        erlian1 = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        ready = await http.post("/api/v1/routing/me/state", json={"state": "available"},
+                                headers=erlian1)
+        assert ready.status_code == 200, ready.text
+    page = await page_in(browser, language, bypass_csp=True)
+    await log_in(page, demo_server, "supervisor1")
+    await page.goto(f"{demo_server.url}/app#/supervisor")
+    erenhot = page.locator("#sup-centres li[data-centre=erenhot]")
+    await erenhot.wait_for()
+    await page.wait_for_function(
+        "() => document.querySelector('#sup-centres li[data-centre=erenhot]')"
+        ".textContent.includes('巴特尔')", timeout=15000)
+    rows = page.locator("#sup-centres li")
+    slugs = [await rows.nth(i).get_attribute("data-centre") for i in range(await rows.count())]
+    assert slugs.index("region") < slugs.index("xilingol") < slugs.index("erenhot")
+    classes = {slug: await page.locator(f"#sup-centres li[data-centre={slug}]")
+               .get_attribute("class") for slug in ("region", "xilingol", "erenhot")}
+    assert classes == {"region": "depth-0", "xilingol": "depth-1", "erenhot": "depth-2"}
+    counts = {}
+    for slug, name in (("region", region), ("xilingol", league), ("erenhot", station)):
+        line = page.locator(f"#sup-centres li[data-centre={slug}]")
+        text = await line.inner_text()
+        assert name in text and "erenhot" not in text and "erlian1" not in text, text
+        assert (await line.locator(".centre-kpis").inner_text()).startswith(today_words)
+        counts[slug] = (int(await line.get_attribute("data-open-alarms") or -1),
+                        int(await line.get_attribute("data-alarms-today") or -1))
+    assert counts["erenhot"] == counts["xilingol"] == (1, 1)
+    assert counts["region"] >= (1, 1)
+    erenhot_text = await erenhot.inner_text()
+    assert ("1 open alarms" if language == "en" else "未结警报 1 条") in erenhot_text
+    assert today in await erenhot.locator(".centre-kpis").inner_text()
+    assert await bad_violations(page, "#sup-centres") == []

@@ -1,10 +1,13 @@
 import { api, el } from "/static/api.js";
-import { t } from "/static/i18n.js";
+import { currentLanguage, t } from "/static/i18n.js";
 import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/components/service-order.js";
 
 const DISTRICTS = ["新城区", "回民区", "玉泉区", "赛罕区", "土默特左旗", "托克托县", "和林格尔县", "清水河县", "武川县"];
 
 const PAGE = 25;
+// Who may change a senior's record, and so move them to another area (accounts/roles.py).
+const EDITORS = ["operator", "supervisor", "subsidy_staff", "admin"];
+const areaName = (area) => (currentLanguage() === "en" ? area.name_en : area.name_zh);
 
 // A code in words from the locale table, or the code itself when the table has none.
 function words(prefix, code) {
@@ -77,10 +80,43 @@ export default async function seniors(main, { user } = {}) {
       el("ul", { id: "senior-consents" }, s.consents.map((c) => el("li", {}, t(c.granted ? "pages.consent.granted" : "pages.consent.refused", {
         purpose: words("pages.consent.", c.purpose), method: words("pages.consent_method.", c.method) })))),
     );
+    if (user && EDITORS.includes(user.role)) detail.append(await moveForm(s));
     if (user && ORDER_ROLES.includes(user.role)) {  // an order taken on a call about this senior
       const orders = await seniorOrders(s.id);
       detail.append(await serviceOrderForm({ seniorId: s.id, onCreated: orders.refresh }), orders.element);
     }
+  }
+
+  // Moving a senior to another area: their open alarms, tasks, devices and orders go with
+  // them to the centre there (the server audits who moved them from where to where).
+  async function moveForm(s) {
+    const areas = await api("/api/v1/seniors/areas");
+    const here = areas.find((a) => a.code === s.area_code);
+    const target = el("select", { id: "senior-move-area" },
+      ...areas.map((a) => el("option", { value: a.code, selected: a.code === s.area_code }, areaName(a))));
+    const address = el("input", { id: "senior-move-address", value: s.address, required: true, maxlength: 255 });
+    const said = el("p", { id: "senior-move-message", role: "status" });
+    const form = el("form", { id: "senior-move", class: "staff-form" },
+      el("h3", {}, t("pages.seniors.move")),
+      el("p", {}, t("pages.seniors.area_now", { area: here ? areaName(here) : s.district })),
+      el("label", {}, t("pages.seniors.move_to"), target), el("label", {}, t("pages.seniors.new_address"), address),
+      el("button", { type: "submit" }, t("pages.seniors.move_button")), said);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const chosen = areas.find((a) => a.code === target.value);
+      if (!chosen || chosen.code === s.area_code) { said.textContent = t("pages.seniors.move_same"); said.className = "error"; return; }
+      try {
+        await api(`/api/v1/seniors/${s.id}`, { method: "PATCH",
+          body: { area_code: chosen.code, district: chosen.name_zh, address: address.value.trim() } });
+        said.textContent = t("pages.seniors.moved", { name: s.name, area: areaName(chosen) });
+        said.className = "note";
+        await search();
+      } catch (error) {
+        said.textContent = t("pages.seniors.move_failed");
+        said.className = "error";
+      }
+    });
+    return form;
   }
 
   let typing = null;

@@ -73,14 +73,20 @@ export default async function supervisor(main) {
         el("td", {}, el("button", { id: `sup-monitor-${call.id}`, onclick: () => startMonitor(call) }, t("sup.monitor"))))));
   }
 
-  // The centres this supervisor oversees, parents first, indented under their parent.
+  // The centres this supervisor oversees, parents first, indented under their parent: each
+  // with its open alarms, who is on duty, and today's KPIs of its whole area.
   function drawCentres(tree) {
     centres.replaceChildren(...tree.map((centre) => el("li",
-      { "data-centre": centre.slug, class: `depth-${Math.min(centre.depth, 3)}` },
+      { "data-centre": centre.slug, class: `depth-${Math.min(centre.depth, 3)}`,
+        "data-open-alarms": centre.open_alarms, "data-alarms-today": centre.kpis.alarms_raised },
       el("strong", {}, english() ? centre.name_en : centre.name_zh), " · ",
       t("sup.centre_alarms", { n: centre.open_alarms }), " · ",
       centre.on_duty.length ? t("sup.centre_on_duty", { names: centre.on_duty.join("、") })
-        : t("sup.centre_nobody"))));
+        : t("sup.centre_nobody"),
+      el("div", { class: "centre-kpis" }, t("sup.centre_today", {
+        calls: centre.kpis.calls_offered, level: percent(centre.kpis.service_level),
+        abandoned: centre.kpis.calls_abandoned, alarms: centre.kpis.alarms_raised,
+        within60: percent(centre.kpis.alarms_within_60s) })))));
   }
 
   async function refresh() {
