@@ -1,4 +1,4 @@
-import { api, el } from "/static/api.js";
+import { api, centreHour, centreMidnight, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectParts } from "/static/components/task-subject.js";
@@ -16,10 +16,9 @@ const english = () => currentLanguage() === "en";
 const ivrStep = (step) => (step.startsWith("key:") ? t("sup.ivr.key", { key: step.slice(4) })
   : (t(`sup.ivr.${step}`) === `sup.ivr.${step}` ? step : t(`sup.ivr.${step}`)));
 
+// Today on the centre's clock, whatever the browser's time zone.
 function todayInterval() {
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  return { from: start.toISOString(), to: new Date(Date.now() + 60000).toISOString() };
+  return { from: centreMidnight(), to: new Date(Date.now() + 60000).toISOString() };
 }
 
 export default async function supervisor(main) {
@@ -174,7 +173,7 @@ export default async function supervisor(main) {
     stopCharts.forEach((stop) => stop());
     const x = view.buckets.map((b) => new Date(b.start).getTime() / 1000);
     const pick = (name, scale = pct) => view.buckets.map((b) => scale(b[name]));
-    const hours = view.buckets.map((b) => new Date(b.start).getHours());
+    const hours = view.buckets.map((b) => centreHour(b.start));
     const level = figure({ id: "sup-chart-level", "data-buckets": String(x.length) }, t("sup.chart.level"));
     const queue = figure({ id: "sup-chart-queue" }, t("sup.chart.queue"));
     const volume = figure({ id: "sup-chart-volume" }, t("sup.chart.volume"));
