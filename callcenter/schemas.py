@@ -112,6 +112,7 @@ class AttemptOut(BaseModel):
     contact_position: int | None
     status: str
     outcome: str | None
+    contact_name: str | None = None  # the emergency contact at that position, for the pages
 
 
 class TextOut(BaseModel):
@@ -138,6 +139,8 @@ class CaseOut(BaseModel):
     outcome: str | None
     attempts: list[AttemptOut]
     texts: list[TextOut]
+    senior_name: str | None = None
+    created_at: datetime | None = None
 
 
 class CampaignOut(BaseModel):
