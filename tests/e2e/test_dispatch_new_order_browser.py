@@ -85,3 +85,16 @@ async def test_the_picker_finds_by_resident_id_and_name_in_english(
     await options.first.click()
     await page.locator("#dispatch-order-form form.service-order").wait_for()
     assert "Chosen:" in await page.locator("#dispatch-new-order .picker-status").inner_text()
+
+
+@pytest.mark.parametrize("user", ["dispatcher1", "subsidy1"])
+async def test_roles_without_alarms_open_the_app_without_a_script_error(
+        demo_server: LiveServer, browser: Browser, user: str) -> None:
+    """The live feed's first message for a role that hears no alarms (it has no alarms part)
+    raises no uncaught error in the page."""
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await log_in(page, demo_server, user)
+    await page.locator("#page h1, #page h2").first.wait_for()
+    assert errors == []
