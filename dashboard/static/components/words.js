@@ -23,6 +23,11 @@ export function word(kind, code) {
   return hasWord(key) ? t(key) : t("word.other");
 }
 
+// Items of a list in the page's language: "a, b" in English, "a、b" in Chinese.
+export function joined(items) {
+  return items.join(english() ? ", " : "、");
+}
+
 export function words(kind, codes, separator = english() ? ", " : "、") {
   return (codes || []).map((code) => word(kind, code)).join(separator) || "—";
 }

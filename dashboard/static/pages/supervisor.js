@@ -6,7 +6,7 @@ import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
 import { drillRecord } from "/static/components/drills.js";
-import { person, word } from "/static/components/words.js";
+import { joined, person, word } from "/static/components/words.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
@@ -106,11 +106,11 @@ export default async function supervisor(main) {
       el("td", {}, el("span", { class: `badge p${task.priority}` }, t(`sup.priority.${task.priority}`))),
       el("td", { "data-ref": task.ref }, ...subjectParts(task)), el("td", { class: "task-state" }, t(`sup.task.${task.state}`)),
       el("td", {}, `${Math.round(task.waited_seconds)} s`),
-      el("td", {}, task.reserved_to_name || task.offered_to_names.join("、")))));
+      el("td", {}, task.reserved_to_name || joined(task.offered_to_names)))));
     operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
       el("td", {}, person(op.display_name, op.username)), el("td", {}, t(`op.${op.state}`)),
-      el("td", {}, op.skills.map((skill) => words("skill", skill)).join("、")),
-      el("td", {}, op.languages.map((language) => words("language", language)).join("、")))));
+      el("td", {}, joined(op.skills.map((skill) => words("skill", skill)))),
+      el("td", {}, joined(op.languages.map((language) => words("language", language)))))));
     drawTeam(kpis, team);
     late.replaceChildren(...(kpis.alarms.waited_over_180s.length ? kpis.alarms.waited_over_180s.map((alarm) =>
       el("li", {}, [t(`sup.priority.${alarm.priority}`), english() ? alarm.label_en : alarm.label,
