@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, StaffUser
 
 Namer = Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, str]]]
-_NAMERS: dict[str, Namer] = {}
+
+
+async def _staff_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """A staff account by its display name (its username when it has none)."""
+    rows = await session.execute(select(StaffUser.id, StaffUser.display_name, StaffUser.username)
+                                 .where(StaffUser.id.in_(ids)))
+    return {row.id: row.display_name or row.username for row in rows}
+
+
+_NAMERS: dict[str, Namer] = {"staff": _staff_names}
 
 
 def register(subject_type: str, namer: Namer) -> None:

@@ -42,6 +42,7 @@ from callcenter.schemas import (
 from messaging import service as messaging_service
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
+from seniors import service as seniors_service
 from storage.bounds import Limit, RowId
 
 CALL_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
@@ -80,14 +81,23 @@ async def recent(user: CallStaff, session: SessionDep, limit: Limit = 100,
 async def cases(user: CallStaff, session: SessionDep) -> list[CaseOut]:
     """Outbound cases (call-backs, cascades, call-back tasks) with their attempts and texts."""
     rows = (await session.execute(select(CallCase).order_by(CallCase.id.desc()).limit(100)))
+    listed = rows.scalars().all()
+    seniors = {case.senior_id for case in listed if case.senior_id is not None}
+    names = await seniors_service.names_of(session, seniors)
+    contacts = {senior_id: {c.position: c.name for c in await seniors_service.contacts_of(
+        session, senior_id=senior_id)} for senior_id in seniors}
     found = []
-    for case in rows.scalars().all():
+    for case in listed:
         attempts = await flows.attempts_of(session, case.id)
         texts = await messaging_service.of_case(session, case.id)
+        named = contacts.get(case.senior_id or 0, {})  # who is behind each number, by name
         found.append(CaseOut(
             id=case.id, kind=case.kind, state=case.state, senior_id=case.senior_id,
             alarm_id=case.alarm_id, number=case.number, outcome=case.outcome,
-            attempts=[AttemptOut.model_validate(a) for a in attempts],
+            senior_name=names.get(case.senior_id or 0), created_at=case.created_at,
+            attempts=[AttemptOut.model_validate(a).model_copy(update={"contact_name": (
+                names.get(case.senior_id or 0) if a.contact_position is None
+                else named.get(a.contact_position))}) for a in attempts],
             texts=[TextOut(to_number=t.to_number, reason=t.template, body=t.body,
                            channel=t.channel, state=t.state) for t in texts]))
     return found

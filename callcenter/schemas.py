@@ -132,6 +132,7 @@ class AttemptOut(BaseModel):
     contact_position: int | None
     status: str
     outcome: str | None
+    contact_name: str | None = None  # the emergency contact at that position, for the pages
 
 
 class TextOut(BaseModel):
@@ -158,6 +159,8 @@ class CaseOut(BaseModel):
     outcome: str | None
     attempts: list[AttemptOut]
     texts: list[TextOut]
+    senior_name: str | None = None
+    created_at: datetime | None = None
 
 
 class CampaignOut(BaseModel):

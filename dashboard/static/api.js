@@ -82,6 +82,19 @@ export function centreInstant(value) {
   return new Date(asUtc.getTime() - centreOffset(asUtc)).toISOString();
 }
 
+// The centre's midnight that began today, as an ISO instant (not the browser's midnight).
+export function centreMidnight(now = new Date()) {
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit",
+    day: "2-digit" }).format(now);
+  return centreInstant(`${day}T00:00`);
+}
+
+// The hour (0–23) on the centre's clock at that instant.
+export function centreHour(iso) {
+  return Number(new Intl.DateTimeFormat("en-US", { timeZone, hour: "2-digit", hourCycle: "h23" })
+    .format(new Date(iso)));
+}
+
 export function formatTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(currentLanguage(), { hour12: false, timeZone });

@@ -41,3 +41,35 @@ async def test_the_audit_log_filters_by_action_and_names_the_senior(
     assert await page.locator("h1").count() == 1
     for control in ("audit-actor", "audit-action", "audit-senior", "audit-since", "audit-until"):
         assert await page.locator(f"label:has(#{control})").count() == 1
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("zh-CN", ["员工 · 值班员 李娜", "查看事件列表", "月度报表 · 2026-11", "事件处置 · 其他"]),
+    ("en", ["Staff member · 值班员 李娜", "Listed incidents", "Monthly report · 2026-11",
+            "Incidents · other"])])
+async def test_audit_rows_name_staff_reports_and_every_action(
+        demo_server: LiveServer, browser: Browser, language: str, expected: list[str]) -> None:
+    """A staff subject reads as the person's name, a report as its month, an action as words;
+    an action the tables do not know reads as its family, never as the code's tail."""
+    runtime = demo_server.runtime
+    async with runtime.sessions() as session:
+        operator = await accounts_service.get_user_by_username(session, "operator1")
+        assert operator is not None
+        now = runtime.clock.now()
+        for action, subject_type, subject_id in (
+                ("auth.login", "staff", str(operator.id)), ("incident.list", "senior", None),
+                ("report.monthly", "report", "2026-11"),
+                ("incident.frobnicated", "incident", None)):
+            await accounts_service.record_audit(
+                session, actor="supervisor1", action=action, subject_type=subject_type,
+                subject_id=subject_id, now=now, detail={})
+        await session.commit()
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "supervisor1")
+    await page.goto(f"{demo_server.url}/app#/audit")
+    await page.wait_for_selector("#audit-rows tr[data-action='incident.frobnicated']")
+    text = await page.locator("#audit-rows").inner_text()
+    for words in expected:
+        assert words in text
+    for raw in ("frobnicated", "· list", "· monthly", f"no. {operator.id}", f"编号 {operator.id}"):
+        assert raw not in text

@@ -121,3 +121,20 @@ async def test_admin_gives_an_operator_a_second_centre_with_another_role(
         held = (await accounts_service.memberships_of(session, [user.id]))[user.id]
     assert [(m.centre_slug, m.role) for m in held] == [("erenhot", "operator"),
                                                        ("xilingol", "supervisor")]
+
+
+@pytest.mark.parametrize(("language", "skills"), [
+    ("en", "Emergencies, Mongolian, Mandarin"), ("zh-CN", "紧急救助、蒙古语、普通话")])
+async def test_skills_and_languages_are_listed_in_the_page_language(
+        demo_server: LiveServer, browser: Browser, language: str, skills: str) -> None:
+    """An operator's skills and languages are joined with ", " in English and 、 in Chinese."""
+    page = await page_in(browser, language)
+    await log_in(page, demo_server, "admin")
+    await page.goto(f"{demo_server.url}/app#/staff")
+    row = page.locator("#staff-rows tr[data-username=operator1]")
+    await row.wait_for()
+    first = skills.replace("、", ",").split(",")[0]
+    await page.wait_for_function(
+        "(first) => document.querySelector('#staff-rows tr[data-username=operator1]')"
+        ".textContent.includes(first)", arg=first)
+    assert skills in await row.inner_text()

@@ -67,10 +67,12 @@ export function onAlarms(listener) {
 onLive((message) => {
   if (message.type === "snapshot") {
     offset = new Date(message.data.server.time) - Date.now();
-    targets = message.data.alarms.answer_target_seconds || {};
+    // Roles that do not hear alarms (dispatchers, subsidy staff) get no alarms part.
+    const part = message.data.alarms || { answer_target_seconds: {}, open: [] };
+    targets = part.answer_target_seconds || {};
     loaded = true;
     alarms.clear();
-    for (const alarm of message.data.alarms.open) alarms.set(alarm.id, known(alarm));
+    for (const alarm of part.open) alarms.set(alarm.id, known(alarm));
     changed();
   } else if (message.type === "update") {
     // A replayed event's time is old; only a fresh one says what the server's clock reads now.

@@ -31,6 +31,11 @@ export function handledFor(handling) {
     : t("handled.for", { by: handling.by_zh, home: handling.for_zh });
 }
 
+// Items of a list in the page's language: "a, b" in English, "a、b" in Chinese.
+export function joined(items) {
+  return items.join(english() ? ", " : "、");
+}
+
 export function words(kind, codes, separator = english() ? ", " : "、") {
   return (codes || []).map((code) => word(kind, code)).join(separator) || "—";
 }

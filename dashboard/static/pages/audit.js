@@ -6,8 +6,8 @@ import { handledFor, person } from "/static/components/words.js";
 // a page at a time, with the filtered rows as CSV.
 
 const PAGE = 50;
-const FAMILIES = ["auth", "staff", "senior", "alarm", "call", "device", "dispatch", "knowledge",
-  "liveness", "audit"];
+const FAMILIES = ["auth", "staff", "senior", "alarm", "incident", "call", "recording", "device",
+  "dispatch", "knowledge", "liveness", "report", "wechat", "audit"];
 
 function words(prefix, code) {
   const key = `${prefix}${code}`;
@@ -15,14 +15,21 @@ function words(prefix, code) {
   return found === key ? null : found;
 }
 
+// An action in words: this page's table, then the shared words table; an action neither
+// knows reads as its family ("Incidents · other"), never as the code's tail.
 export function actionWords(action) {
-  return words("pages.audit_action.", action)
-    || `${words("pages.audit_family.", action.split(".")[0]) || t("pages.audit.other")} · ${action.split(".").slice(1).join(".")}`;
+  const family = words("pages.audit_family.", action.split(".")[0]) || t("pages.audit.other");
+  return words("pages.audit_action.", action) || words("audit_action.", action)
+    || `${family} · ${t("word.other")}`;
 }
+
+// A report's subject is its month ("2026-11"), which reads as itself.
+const READS_AS_ITSELF = new Set(["report"]);
 
 function subjectWords(entry) {
   const kind = words("pages.audit_subject.", entry.subject_type) || t("pages.audit.other");
   if (entry.subject_name) return `${kind} · ${entry.subject_name}`;
+  if (entry.subject_id && READS_AS_ITSELF.has(entry.subject_type)) return `${kind} · ${entry.subject_id}`;
   return entry.subject_id ? `${kind} · ${t("pages.audit.number", { id: entry.subject_id })}` : kind;
 }
 

@@ -1,5 +1,5 @@
 import { api, el, formatTime } from "/static/api.js";
-import { t } from "/static/i18n.js";
+import { currentLanguage, t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { recordingList } from "/static/components/recordings.js";
 import { seniorPanel } from "/static/components/senior-panel.js";
@@ -22,9 +22,14 @@ export default async function calls(main, { user }) {
         el("td", {}, el("button", { class: "primary answer", onclick: () => answer(c.id) }, t("calls.answer"))))));
     }
     const open = await api("/api/v1/calls/cases");
-    cases.replaceChildren(...open.slice(0, 10).map((c) => el("li", { "data-kind": c.kind },
-      `${word("case_kind", c.kind)} · ${word("case_state", c.state)}${c.outcome ? ` · ${word("call_status", c.outcome)}` : ""} · `,
-      c.attempts.map((a) => `${a.to} ${word("call_status", a.outcome || a.status)}`).join(" → ") || "—")));
+    // Whose case, when, and each number tried by the person behind it (the number beside it).
+    const beside = (name, number) => (currentLanguage() === "en" ? `${name} (${number})` : `${name}（${number}）`);
+    const tried = (a) => `${a.contact_name ? beside(a.contact_name, a.to) : a.to} ${word("call_status", a.outcome || a.status)}`;
+    cases.replaceChildren(...open.slice(0, 10).map((c) => el("li", { "data-kind": c.kind, "data-case": c.id },
+      el("strong", { class: "case-senior" }, c.senior_name || c.number || t("calls.unknown_caller")), " · ",
+      `${word("case_kind", c.kind)} · ${word("case_state", c.state)} · ${formatTime(c.created_at)}`,
+      c.outcome ? ` · ${word("call_status", c.outcome)}` : "", " · ",
+      c.attempts.map(tried).join(" → ") || "—")));
   }
 
   async function answer(id) {

@@ -2,6 +2,8 @@ import { api, el, formatTime } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { escalationReason, word, words } from "/static/components/words.js";
+import { seniorPicker } from "/static/components/senior-picker.js";
+import { ORDER_ROLES, serviceOrderForm } from "/static/components/service-order.js";
 
 const STATES = ["matching", "offered", "accepted", "en_route", "on_site", "escalated", "follow_up"];
 
@@ -83,7 +85,20 @@ export default async function dispatch(main, { user }) {
   const status = el("p", { class: "muted", id: "dispatch-status", role: "status" });
   const board = el("div", { id: "dispatch-board" });
   const providerCard = el("section", { class: "card", id: "providers-card" });
-  main.append(el("h2", {}, t("dispatch.title")), status, board, providerCard);
+  const orderCard = ORDER_ROLES.includes(user.role) ? newOrderCard() : null;
+  main.append(el("h2", {}, t("dispatch.title")), status, orderCard ? orderCard.element : "", board,
+    providerCard);
+
+  // A new order by hand (a call, a family's request): find the senior, then the order form.
+  function newOrderCard() {
+    const chosen = el("div", { id: "dispatch-order-form" });
+    const picker = seniorPicker({ onPick: async (senior) => {
+      chosen.replaceChildren(await serviceOrderForm({ seniorId: senior.id, onCreated: refresh }));
+    } });
+    const element = el("section", { class: "card", id: "dispatch-new-order" },
+      el("h3", {}, t("dispatch.new_order")), picker.element, chosen);
+    return { element, stop: picker.stop };
+  }
 
   async function showProviders() {
     providers = await api("/api/v1/providers");
@@ -165,5 +180,8 @@ export default async function dispatch(main, { user }) {
     clearTimeout(pending);
     pending = setTimeout(refresh, 200);  // a burst of changes becomes one reload
   });
-  return () => { stop(); clearInterval(ticker); clearTimeout(pending); };
+  return () => {
+    stop(); clearInterval(ticker); clearTimeout(pending);
+    if (orderCard) orderCard.stop();
+  };
 }

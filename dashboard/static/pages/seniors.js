@@ -1,5 +1,6 @@
 import { api, el } from "/static/api.js";
 import { currentLanguage, t } from "/static/i18n.js";
+import { joined } from "/static/components/words.js";
 import { ORDER_ROLES, seniorOrders, serviceOrderForm } from "/static/components/service-order.js";
 
 const DISTRICTS = ["新城区", "回民区", "玉泉区", "赛罕区", "土默特左旗", "托克托县", "和林格尔县", "清水河县", "武川县"];
@@ -73,9 +74,9 @@ export default async function seniors(main, { user } = {}) {
       el("h3", {}, t("senior.contacts")),
       el("ol", {}, s.contacts.map((c) => el("li", {}, `${c.name}（${c.relation}）${c.phones.join(" ")}`))),
       el("h3", {}, t("senior.medical")), el("p", {}, s.medical_notes || "—"),
-      el("h3", {}, t("senior.languages")), el("p", {}, s.languages.map((l) => words("pages.language.", l)).join("、")),
+      el("h3", {}, t("senior.languages")), el("p", {}, joined(s.languages.map((l) => words("pages.language.", l)))),
       el("h3", {}, t("senior.subsidies")), el("p", { id: "senior-subsidies" },
-        s.subsidy_categories.map((c) => words("pages.subsidy.", c)).join("、") || "—"),
+        joined(s.subsidy_categories.map((c) => words("pages.subsidy.", c))) || "—"),
       el("h3", {}, t("senior.consents")),
       el("ul", { id: "senior-consents" }, s.consents.map((c) => el("li", {}, t(c.granted ? "pages.consent.granted" : "pages.consent.refused", {
         purpose: words("pages.consent.", c.purpose), method: words("pages.consent_method.", c.method) })))),

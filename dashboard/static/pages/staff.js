@@ -1,5 +1,6 @@
 import { api, el } from "/static/api.js";
 import { currentLanguage, t } from "/static/i18n.js";
+import { joined } from "/static/components/words.js";
 
 // Staff accounts (admin only): create an account; change its name, role, and (for those who
 // answer alarms and calls) skills and languages; lift log-in locks; sign it out everywhere;
@@ -145,7 +146,7 @@ export default async function staff(main) {
     const operator = desk.get(user.username);
     if (!DESK_ROLES.includes(user.role) || !operator) return "–";
     const words = [...operator.skills.map((s) => t(`pages.skill.${s}`)), ...operator.languages.map((l) => t(`pages.language.${l}`))];
-    return words.join("、") || "–";
+    return joined(words) || "–";
   }
 
   async function load() {

@@ -1,4 +1,4 @@
-import { api, el } from "/static/api.js";
+import { api, centreHour, centreMidnight, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { onLive } from "/static/live.js";
 import { subjectParts } from "/static/components/task-subject.js";
@@ -6,17 +6,16 @@ import { alertList } from "/static/components/alert-list.js";
 import { COLORS, barChart, figure, lineChart } from "/static/components/chart.js";
 import { currentLanguage } from "/static/i18n.js";
 import { drillRecord } from "/static/components/drills.js";
-import { ivrPath, person, word } from "/static/components/words.js";
+import { ivrPath, joined, person, word } from "/static/components/words.js";
 
 const percent = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(1)}%`);
 
 const pct = (share) => (share === null || share === undefined ? null : Math.round(share * 1000) / 10);
 const english = () => currentLanguage() === "en";
 
+// Today on the centre's clock, whatever the browser's time zone.
 function todayInterval() {
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  return { from: start.toISOString(), to: new Date(Date.now() + 60000).toISOString() };
+  return { from: centreMidnight(), to: new Date(Date.now() + 60000).toISOString() };
 }
 
 export default async function supervisor(main) {
@@ -107,11 +106,11 @@ export default async function supervisor(main) {
       el("td", {}, el("span", { class: `badge p${task.priority}` }, t(`sup.priority.${task.priority}`))),
       el("td", { "data-ref": task.ref }, ...subjectParts(task)), el("td", { class: "task-state" }, t(`sup.task.${task.state}`)),
       el("td", {}, `${Math.round(task.waited_seconds)} s`),
-      el("td", {}, task.reserved_to_name || task.offered_to_names.join("、")))));
+      el("td", {}, task.reserved_to_name || joined(task.offered_to_names)))));
     operators.replaceChildren(...team.map((op) => el("tr", { "data-user": op.username, "data-state": op.state },
       el("td", {}, person(op.display_name, op.username)), el("td", {}, t(`op.${op.state}`)),
-      el("td", {}, op.skills.map((skill) => words("skill", skill)).join("、")),
-      el("td", {}, op.languages.map((language) => words("language", language)).join("、")))));
+      el("td", {}, joined(op.skills.map((skill) => words("skill", skill)))),
+      el("td", {}, joined(op.languages.map((language) => words("language", language)))))));
     drawTeam(kpis, team);
     late.replaceChildren(...(kpis.alarms.waited_over_180s.length ? kpis.alarms.waited_over_180s.map((alarm) =>
       el("li", {}, [t(`sup.priority.${alarm.priority}`), english() ? alarm.label_en : alarm.label,
@@ -174,7 +173,7 @@ export default async function supervisor(main) {
     stopCharts.forEach((stop) => stop());
     const x = view.buckets.map((b) => new Date(b.start).getTime() / 1000);
     const pick = (name, scale = pct) => view.buckets.map((b) => scale(b[name]));
-    const hours = view.buckets.map((b) => new Date(b.start).getHours());
+    const hours = view.buckets.map((b) => centreHour(b.start));
     const level = figure({ id: "sup-chart-level", "data-buckets": String(x.length) }, t("sup.chart.level"));
     const queue = figure({ id: "sup-chart-queue" }, t("sup.chart.queue"));
     const volume = figure({ id: "sup-chart-volume" }, t("sup.chart.volume"));
