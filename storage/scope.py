@@ -8,6 +8,7 @@ through the same sessions, so it is scoped without doing anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -64,10 +65,17 @@ def _narrow(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get("everywhere"):  # the system's own look-up, named as such
         return
-    prefixes = scope.prefixes
-    state.statement = state.statement.options(*(
-        with_loader_criteria(table, table.in_areas(prefixes), include_aliases=True)
-        for table in scoped_tables()))
+    state.statement = state.statement.options(
+        *_criteria(scope.prefixes, len(Base.registry.mappers)))
+
+
+@functools.lru_cache(maxsize=256)
+def _criteria(prefixes: frozenset[str], _mappers: int) -> tuple[Any, ...]:
+    """The scope's criteria, built once per scope (and per set of mapped tables, hence the
+    count): building them for every statement was most of a small request's CPU time (some
+    twenty tables, each a subquery, on each of a page's ten queries)."""
+    return tuple(with_loader_criteria(table, table.in_areas(prefixes), include_aliases=True)
+                 for table in scoped_tables())
 
 
 def install_scope_filter() -> None:
