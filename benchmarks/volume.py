@@ -23,7 +23,14 @@ from devices.models import Device, DeviceReading
 from dispatch.models import ServiceOrder
 from liveness.models import Certification
 from retention import partitions
-from seniors.models import EmergencyContact, Senior, SeniorPhone
+from seniors.models import (
+    EmergencyContact,
+    Senior,
+    SeniorNameGram,
+    SeniorPhone,
+    name_grams,
+    reversed_digits,
+)
 from storage.engine import create_sessionmaker
 
 # The leaf areas of the region (areas/codes.py): each senior, device and alarm carries its
@@ -94,6 +101,7 @@ async def fill(engine: AsyncEngine, volume: Volume, *, now: datetime,
         await session.commit()
     loads = [
         _rows(Senior.__table__, _seniors(volume, rng, start)),  # type: ignore[arg-type]
+        _rows(SeniorNameGram.__table__, _name_grams(volume)),  # type: ignore[arg-type]
         _rows(SeniorPhone.__table__, _phones(volume)),  # type: ignore[arg-type]
         _rows(EmergencyContact.__table__, _contacts(volume)),  # type: ignore[arg-type]
         _rows(Device.__table__, _devices(volume, rng, start, now)),  # type: ignore[arg-type]
@@ -122,7 +130,7 @@ def _seniors(volume: Volume, rng: random.Random, start: datetime) -> Iterator[di
         born = date(1926 + rng.randrange(40), 1 + rng.randrange(12), 1 + rng.randrange(28))
         created = start - timedelta(days=rng.randrange(900)) if n % 50 else \
             start + timedelta(days=rng.randrange(max(1, volume.days)))
-        yield {"id": n, "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        yield {"id": n, "name": _name(n),
                "resident_id": f"9{n:09d}{born:%Y%m%d}",
                "birth_date": born, "sex": rng.choice("FM"), "address": f"{_district(n)}{n}号",
                "district": _district(n), "area_code": _area(n), "latitude": None, "longitude": None,
@@ -131,9 +139,26 @@ def _seniors(volume: Volume, rng: random.Random, start: datetime) -> Iterator[di
                "created_at": created, "updated_at": created, "archived_at": None}
 
 
+def _name(senior_id: int) -> str:
+    """A senior's name, the same each time it is asked for (the seniors and their name pieces
+    are separate loads)."""
+    drawn = (senior_id * 2654435761) % 2**32
+    return (SURNAMES[drawn % len(SURNAMES)] + GIVEN[drawn // 32 % len(GIVEN)]
+            + GIVEN[drawn // 1024 % len(GIVEN)])
+
+
+def _name_grams(volume: Volume) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.seniors + 1):
+        name = _name(n)
+        for gram in name_grams(name):
+            yield {"senior_id": n, "gram": gram, "name": name}
+
+
 def _phones(volume: Volume) -> Iterator[dict[str, Any]]:
     for n in range(1, volume.seniors + 1):
-        yield {"senior_id": n, "number": f"+86139{n:08d}", "label": "mobile", "position": 0}
+        number = f"+86139{n:08d}"
+        yield {"senior_id": n, "number": number, "digits_reversed": reversed_digits(number),
+               "label": "mobile", "position": 0}
 
 
 def _contacts(volume: Volume) -> Iterator[dict[str, Any]]:
