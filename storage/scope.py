@@ -44,9 +44,13 @@ class SeniorScoped:
     @classmethod
     def in_areas(cls, prefixes: frozenset[str]) -> ColumnElement[bool]:
         seniors = Base.metadata.tables[SENIORS_TABLE]
-        ids = select(seniors.c.id).where(area_matches(seniors.c.area_code, prefixes))
         senior_id = getattr(cls, cls.senior_column)
-        return or_(senior_id.is_(None), senior_id.in_(ids))
+        # The row's own senior, probed by key: as ``senior_id IN (seniors of the areas)`` both
+        # databases listed every senior of the scope first, per query (0.1 s at 50,000).
+        own = (select(seniors.c.id).where(seniors.c.id == senior_id,
+                                          area_matches(seniors.c.area_code, prefixes))
+               .correlate_except(seniors).exists())
+        return or_(senior_id.is_(None), own)
 
 
 def area_matches(column: Any, prefixes: Iterable[str]) -> ColumnElement[bool]:

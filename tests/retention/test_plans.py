@@ -144,3 +144,23 @@ async def test_the_last_digits_of_a_phone_are_a_prefix_of_its_reversed_digits(
     found = await plans(store, lambda session: seniors_service.search_seniors(
         session, phone="345678", limit=20), "FROM senior_phones")
     assert all("ix_senior_phones_digits_reversed" in plan for plan in found), found
+
+
+async def test_a_scoped_read_of_a_seniors_rows_probes_that_senior_by_key(store: Store) -> None:
+    """Under an area scope a senior's recent calls check their one senior's area by its key,
+    rather than listing every senior of the scope for each query."""
+    from callcenter import service as callcenter_service
+    from runtime.scope import AreaScope, scoped
+
+    await add_senior_with_watch(store, senior_id=1, now=NOW)
+
+    async def recent_calls(session: AsyncSession) -> object:
+        with scoped(AreaScope(frozenset({"15"}))):
+            return await callcenter_service.recent_of_senior(session, senior_id=1, limit=5)
+
+    found = await plans(store, recent_calls, "FROM call_legs")
+    for plan in found:
+        assert "FROM seniors" not in plan, plan
+        assert ("SEARCH seniors USING INTEGER PRIMARY KEY" in plan
+                or "Index Scan using pk_seniors" in plan or "Index Only Scan using pk_seniors"
+                in plan), plan
