@@ -39,6 +39,16 @@ def upgrade() -> None:
     with op.batch_alter_table("senior_phones") as batch_op:
         batch_op.add_column(sa.Column("digits_reversed", sa.String(length=20), nullable=False,
                                       server_default=""))
+    if not op.get_context().as_sql:  # an offline (SQL script) upgrade has no rows to read
+        _fill(grams)
+    op.create_index("ix_senior_name_grams_gram_name", "senior_name_grams",
+                    ["gram", "name", "senior_id"])
+    op.create_index("ix_senior_phones_digits_reversed", "senior_phones", ["digits_reversed"])
+    op.create_index("ix_call_legs_offered_at", "call_legs", ["offered_at"])
+
+
+def _fill(grams: sa.Table) -> None:
+    """The pieces of every senior's name, and every number's reversed digits."""
     connection = op.get_bind()
     seniors = sa.table("seniors", sa.column("id", sa.Integer), sa.column("name", sa.String))
     rows = [{"senior_id": senior_id, "gram": gram, "name": name}
@@ -53,10 +63,6 @@ def upgrade() -> None:
     if numbers:
         connection.execute(phones.update().where(phones.c.id == sa.bindparam("key"))
                            .values(digits_reversed=sa.bindparam("reversed")), numbers)
-    op.create_index("ix_senior_name_grams_gram_name", "senior_name_grams",
-                    ["gram", "name", "senior_id"])
-    op.create_index("ix_senior_phones_digits_reversed", "senior_phones", ["digits_reversed"])
-    op.create_index("ix_call_legs_offered_at", "call_legs", ["offered_at"])
 
 
 def downgrade() -> None:
