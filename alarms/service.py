@@ -378,9 +378,27 @@ async def recent_of_senior(session: AsyncSession, *, senior_id: int,
     return [AlarmOut.model_validate(alarm) for alarm in alarms]
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmTiming:
+    """When an alarm was raised and acknowledged: what the KPIs count."""
+
+    id: int
+    senior_id: int
+    kind: str
+    priority: int
+    first_at: datetime
+    acknowledged_at: datetime | None
+
+
 async def raised_between(session: AsyncSession, *, start: datetime,
-                         end: datetime) -> list[AlarmOut]:
-    """Alarms first raised in [start, end), the earliest first."""
-    alarms = await session.scalars(select(Alarm).where(
-        Alarm.first_at >= start, Alarm.first_at < end).order_by(Alarm.first_at))
-    return [AlarmOut.model_validate(alarm) for alarm in alarms]
+                         end: datetime) -> list[AlarmTiming]:
+    """Alarms first raised in [start, end), the earliest first.
+
+    Six columns, not whole alarms: a month of a region is hundreds of thousands of rows, and
+    building each as an ORM object and then a schema cost 0.35 ms a row.
+    """
+    rows = await session.execute(select(
+        Alarm.id, Alarm.senior_id, Alarm.kind, Alarm.priority, Alarm.first_at,
+        Alarm.acknowledged_at).where(Alarm.first_at >= start, Alarm.first_at < end)
+        .order_by(Alarm.first_at))
+    return [AlarmTiming(*row) for row in rows]

@@ -16,17 +16,28 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alarms.models import Alarm
+from areas.codes import AREAS
 from benchmarks import bulk
 from callcenter.models import CallLeg
 from devices.models import Device, DeviceReading
 from dispatch.models import ServiceOrder
 from liveness.models import Certification
 from retention import partitions
-from seniors.models import EmergencyContact, Senior, SeniorPhone
+from seniors.models import (
+    EmergencyContact,
+    Senior,
+    SeniorNameGram,
+    SeniorPhone,
+    name_grams,
+    reversed_digits,
+)
 from storage.engine import create_sessionmaker
 
-DISTRICTS = ("东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区",
-             "通州区", "顺义区", "昌平区", "大兴区")
+# The leaf areas of the region (areas/codes.py): each senior, device and alarm carries its
+# area's code, as the app writes them, so area-scoped staff see them (a row without an area
+# is seen by nobody scoped).
+LEAF_AREAS = tuple(row for row in AREAS if not any(child.parent == row.code for child in AREAS))
+DISTRICTS = tuple(row.name_zh for row in LEAF_AREAS)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "秀英桂兰玉珍凤芝淑华建国志强德明文秀丽春梅永福金海"
 # model, kind, metrics with a plausible (mean, spread); share of the fleet
@@ -90,6 +101,7 @@ async def fill(engine: AsyncEngine, volume: Volume, *, now: datetime,
         await session.commit()
     loads = [
         _rows(Senior.__table__, _seniors(volume, rng, start)),  # type: ignore[arg-type]
+        _rows(SeniorNameGram.__table__, _name_grams(volume)),  # type: ignore[arg-type]
         _rows(SeniorPhone.__table__, _phones(volume)),  # type: ignore[arg-type]
         _rows(EmergencyContact.__table__, _contacts(volume)),  # type: ignore[arg-type]
         _rows(Device.__table__, _devices(volume, rng, start, now)),  # type: ignore[arg-type]
@@ -109,23 +121,44 @@ def _district(senior_id: int) -> str:
     return DISTRICTS[senior_id % len(DISTRICTS)]
 
 
+def _area(senior_id: int) -> str:
+    return LEAF_AREAS[senior_id % len(LEAF_AREAS)].code
+
+
 def _seniors(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dict[str, Any]]:
     for n in range(1, volume.seniors + 1):
         born = date(1926 + rng.randrange(40), 1 + rng.randrange(12), 1 + rng.randrange(28))
         created = start - timedelta(days=rng.randrange(900)) if n % 50 else \
             start + timedelta(days=rng.randrange(max(1, volume.days)))
-        yield {"id": n, "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        yield {"id": n, "name": _name(n),
                "resident_id": f"9{n:09d}{born:%Y%m%d}",
                "birth_date": born, "sex": rng.choice("FM"), "address": f"{_district(n)}{n}号",
-               "district": _district(n), "latitude": None, "longitude": None,
+               "district": _district(n), "area_code": _area(n), "latitude": None, "longitude": None,
                "lives_alone": rng.random() < 0.3, "languages": ["zh"], "medical_notes": "",
                "subsidy_categories": ["low_income"] if n % 7 == 0 else [],
                "created_at": created, "updated_at": created, "archived_at": None}
 
 
+def _name(senior_id: int) -> str:
+    """A senior's name, the same each time it is asked for (the seniors and their name pieces
+    are separate loads)."""
+    drawn = (senior_id * 2654435761) % 2**32
+    return (SURNAMES[drawn % len(SURNAMES)] + GIVEN[drawn // 32 % len(GIVEN)]
+            + GIVEN[drawn // 1024 % len(GIVEN)])
+
+
+def _name_grams(volume: Volume) -> Iterator[dict[str, Any]]:
+    for n in range(1, volume.seniors + 1):
+        name = _name(n)
+        for gram in name_grams(name):
+            yield {"senior_id": n, "gram": gram, "name": name}
+
+
 def _phones(volume: Volume) -> Iterator[dict[str, Any]]:
     for n in range(1, volume.seniors + 1):
-        yield {"senior_id": n, "number": f"+86139{n:08d}", "label": "mobile", "position": 0}
+        number = f"+86139{n:08d}"
+        yield {"senior_id": n, "number": number, "digits_reversed": reversed_digits(number),
+               "label": "mobile", "position": 0}
 
 
 def _contacts(volume: Volume) -> Iterator[dict[str, Any]]:
@@ -147,8 +180,9 @@ def _devices(volume: Volume, rng: random.Random, start: datetime,
              now: datetime) -> Iterator[dict[str, Any]]:
     for n in range(1, volume.devices + 1):
         model, kind, _ = _fleet_of(n)
-        yield {"id": f"dev-{n:07d}", "model": model, "kind": kind,
-               "senior_id": 1 + (n - 1) % volume.seniors, "location": "", "heartbeat_seconds": 60,
+        senior = 1 + (n - 1) % volume.seniors
+        yield {"id": f"dev-{n:07d}", "model": model, "kind": kind, "senior_id": senior,
+               "area_code": _area(senior), "location": "", "heartbeat_seconds": 60,
                "grace_seconds": 120, "state": "active", "mqtt_password_hash": "x",
                "created_at": start - timedelta(days=30), "phone": None,
                "last_seen": now - timedelta(minutes=rng.randrange(60 * 24 * 3)),
@@ -183,7 +217,8 @@ def _alarms(volume: Volume, rng: random.Random, start: datetime) -> Iterator[dic
         kind, priority = rng.choice(ALARM_KINDS)
         first = start + timedelta(seconds=rng.randrange(volume.days * 86400))
         answered = first + timedelta(seconds=rng.expovariate(1 / 40))
-        yield {"senior_id": 1 + rng.randrange(volume.seniors), "kind": kind,
+        senior = 1 + rng.randrange(volume.seniors)
+        yield {"senior_id": senior, "area_code": _area(senior), "kind": kind,
                "priority": priority, "state": "resolved", "open_key": None, "voice_path": False,
                "condition_active": False, "device_id": None, "count": 1, "first_at": first,
                "last_at": first, "details": {}, "escalation_level": 0,

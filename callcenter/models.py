@@ -38,7 +38,7 @@ class CallLeg(SeniorScoped, Base):
     # Set once the closed record is older than ANXIN_CASE_ARCHIVE_DAYS (retention/archive.py):
     # lists leave it out, it stays readable by its id.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)

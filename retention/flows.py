@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import AuditEntry
@@ -167,6 +167,7 @@ async def _pause(began: float, policy: RetentionPolicy, session: AsyncSession) -
     On SQLite the job then also waits while other writers queue for the write gate, up to
     as long again, so a burst of ingest goes first rather than behind the next batch.
     """
+    await _checkpoint(session)
     spent = time.monotonic() - began
     await asyncio.sleep(spent * policy.pause_factor)
     gate = write_gate.gate_of(session.sync_session)
@@ -174,6 +175,17 @@ async def _pause(began: float, policy: RetentionPolicy, session: AsyncSession) -
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(spent * max(policy.pause_factor, 1.0)):
                 await gate.quiet()
+
+
+async def _checkpoint(session: AsyncSession) -> None:
+    """On SQLite, copy the batch's pages from the write-ahead log into the database now, in
+    the job's own (paced) time: left to the automatic checkpoint, the next ingest commit past
+    1,000 log pages paid for them (a roll-up hour touches some 20,000 index pages), and the
+    ingest beside retention fell to a third of its rate. PASSIVE: it takes no lock that a
+    writer waits for, and leaves what readers still use."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
+        await session.commit()
 
 
 async def _delete_all(sessions: Sessions, model: Any, condition: ColumnElement[bool],

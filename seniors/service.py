@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, String, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from seniors import areas
 from seniors.exceptions import DuplicateResidentIdError, SeniorNotFoundError
 from seniors.identity import mask_resident_id
-from seniors.models import Consent, EmergencyContact, Senior, SeniorPhone
+from seniors.models import (
+    Consent,
+    EmergencyContact,
+    Senior,
+    SeniorNameGram,
+    SeniorPhone,
+    reversed_digits,
+)
 from seniors.phones import try_normalise_phone
 from seniors.schemas import (
     ConsentIn,
@@ -136,43 +144,53 @@ async def search_seniors(
 
     ``after`` (the last senior of the previous page) pages by key: the query starts at that
     name and id in the (district,) name, id index instead of counting past ``offset`` rows.
+    A part of a name is looked up by its first one or two characters in the name pieces
+    (``SeniorNameGram``), whose index holds each piece's seniors in (name, id) order.
     """
     query = select(Senior).where(Senior.archived_at.is_(None))
-    if name:
-        query = query.where(Senior.name.contains(name.strip()))
+    order: tuple[Any, Any] = (Senior.name, Senior.id)
+    if name and name.strip():
+        wanted = name.strip().lower()
+        query = query.join(SeniorNameGram, SeniorNameGram.senior_id == Senior.id).where(
+            SeniorNameGram.gram == wanted[:2])
+        if len(wanted) > 2:
+            query = query.where(func.lower(Senior.name).contains(wanted, autoescape=True))
+        order = (SeniorNameGram.name, SeniorNameGram.senior_id)
     if district:
         query = query.where(Senior.district == district.strip())
     if resident_id:
         query = query.where(Senior.resident_id == resident_id.strip().upper())
     if phone:
-        # A typed suffix cannot use the number's index: look the numbers up once, not once
-        # for the count and again for the page.
+        # Looked up once, not once for the count and again for the page.
         matched = (await session.scalars(_phone_match(phone).limit(COUNT_CAP + 1))).all()
         query = query.where(Senior.id.in_(matched))
     counted = query.with_only_columns(Senior.id).limit(COUNT_CAP + 1)
     total = (await session.execute(select(func.count()).select_from(counted.subquery()))
              ).scalar_one()
     if after is not None:
-        query = query.where(tuple_(Senior.name, Senior.id) > tuple_(
+        query = query.where(tuple_(*order) > tuple_(
             select(Senior.name).where(Senior.id == after).scalar_subquery(), after))
     else:
         query = query.offset(offset)
-    rows = (await session.execute(query.order_by(Senior.name, Senior.id).limit(limit + 1))
-            ).scalars().all()
+    rows = (await session.execute(query.order_by(*order).limit(limit + 1))).scalars().all()
     more = len(rows) > limit
     return SeniorSearch(total=min(total, COUNT_CAP), exact=total <= COUNT_CAP,
                         seniors=rows[:limit], next_after=rows[limit - 1].id if more else None)
 
 
 def _phone_match(phone: str) -> Select[int]:
-    """Seniors whose number equals the normalised input, or ends with the digits typed."""
+    """Seniors whose number equals the normalised input, or ends with the digits typed (a
+    prefix of the reversed digits, which their index serves: a suffix match read them all)."""
     normalised = try_normalise_phone(phone)
     digits = "".join(ch for ch in phone if ch.isdigit())
     conditions = []
     if normalised:
         conditions.append(SeniorPhone.number == normalised)
     if len(digits) >= 4:
-        conditions.append(SeniorPhone.number.endswith(digits))
+        tail = reversed_digits(digits)
+        # Digits sort before letters in every collation: [tail, tail + "a") is the prefix.
+        conditions.append((SeniorPhone.digits_reversed >= tail)
+                          & (SeniorPhone.digits_reversed < tail + "a"))
     if not conditions:
         conditions.append(SeniorPhone.number == phone)
     return select(SeniorPhone.senior_id).where(or_(*conditions))

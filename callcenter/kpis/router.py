@@ -57,12 +57,16 @@ IntervalDep = Annotated[Interval, Depends(interval)]
 
 
 async def _calls(session: AsyncSession, span: Interval) -> list[CallRecord]:
-    rows = (await session.execute(select(CallLeg).where(
-        CallLeg.direction == "inbound", CallLeg.offered_at >= span[0],
-        CallLeg.offered_at < span[1]))).scalars().all()
-    return [CallRecord(queue=row.queue or "none", offered_at=row.offered_at,
-                       answered_at=row.answered_at, ended_at=row.ended_at, operator=row.operator)
-            for row in rows if row.offered_at is not None]
+    """Inbound calls offered in [from, to), by the offered_at index, five columns each (whole
+    call legs, JSON columns and all, cost 0.3 ms a row: seconds for a region's month)."""
+    rows = await session.execute(select(
+        CallLeg.queue, CallLeg.offered_at, CallLeg.answered_at, CallLeg.ended_at,
+        CallLeg.operator).where(CallLeg.direction == "inbound", CallLeg.offered_at >= span[0],
+                                CallLeg.offered_at < span[1]))
+    return [CallRecord(queue=queue or "none", offered_at=offered_at, answered_at=answered_at,
+                       ended_at=ended_at, operator=operator)
+            for queue, offered_at, answered_at, ended_at, operator in rows
+            if offered_at is not None]
 
 
 async def _alarms(session: AsyncSession, span: Interval) -> list[AlarmRecord]:

@@ -58,3 +58,25 @@ async def test_postgresql_readings_land_in_their_day_partitions(store: Store) ->
     async with store.engine.connect() as connection:
         in_default = await connection.scalar(text("SELECT count(*) FROM device_readings_default"))
     assert in_default == 0
+
+
+async def test_generated_seniors_devices_and_alarms_are_seen_by_their_areas_staff(
+        store: Store) -> None:
+    """Each generated senior, device and alarm carries a leaf area, so the region's staff see
+    them all and one station's staff exactly that station's (a row with no area is seen by
+    nobody scoped)."""
+    from alarms.models import Alarm
+    from areas.codes import REGION, prefix_of
+    from devices.models import Device
+    from runtime.scope import AreaScope, scoped
+
+    await volume.fill(store.engine, SIZE, now=NOW)
+    station = volume.LEAF_AREAS[0].code
+    async with store.sessions() as session:
+        for model, total in ((Senior, 60), (Device, 25), (Alarm, 60 * 2 // 50)):
+            with scoped(AreaScope(frozenset({prefix_of(REGION)}))):
+                assert await session.scalar(select(func.count()).select_from(model)) == total
+            with scoped(AreaScope(frozenset({station}))):
+                areas = set((await session.scalars(select(model.area_code))).all())
+            # Two days of 60 seniors raise two alarms: their station may be another.
+            assert areas == {station} or (model is Alarm and not areas), model

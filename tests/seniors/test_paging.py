@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from accounts.roles import Role
 from runtime.context import Runtime
 from seniors import service as seniors_service
-from seniors.models import Senior
+from seniors.models import Senior, SeniorNameGram, name_grams
 from tests.conftest import LoginAs
 
 NAMES = ("王秀英", "李桂兰", "王秀英", "张建国", "刘玉珍", "王秀英", "陈志强")
@@ -26,8 +26,12 @@ async def add_seniors(runtime: Runtime, count: int, *, district: str = "新城�
              "lives_alone": False, "languages": [], "medical_notes": "",
              "subsidy_categories": [], "created_at": now, "updated_at": now}
             for n in range(first_id, first_id + count)]
+    # In bulk, as the region generator writes them: the name pieces as their own rows.
+    pieces = [{"senior_id": row["id"], "gram": gram, "name": row["name"]}
+              for row in rows for gram in name_grams(str(row["name"]))]
     async with runtime.sessions() as session:
         await session.execute(insert(Senior), rows)
+        await session.execute(insert(SeniorNameGram), pieces)
         await session.commit()
 
 
