@@ -45,6 +45,14 @@ async def line_areas(session: AsyncSession) -> dict[str, str]:
     return {row.number: row.area_code for row in rows}
 
 
+async def area_of_dialled(session: AsyncSession, dialled: str) -> str | None:
+    """The area of the centre whose line ``dialled`` is (None: no centre's line)."""
+    return await session.scalar(select(Centre.area_code)
+                                .join(CentreLine, Centre.id == CentreLine.centre_id)
+                                .where(CentreLine.number == line_key(dialled))
+                                .execution_options(everywhere=True))
+
+
 def area_of_line(lines: dict[str, str], dialled: str) -> str | None:
     """The area of the centre whose line ``dialled`` is (None: no centre's line)."""
     return lines.get(line_key(dialled))

@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
-from storage.scope import SeniorScoped
+from storage.scope import SeniorScoped, area_matches
 from storage.types import UTCDateTime
 
 
@@ -18,6 +28,14 @@ class CallLeg(SeniorScoped, Base):
 
     __tablename__ = "call_legs"
 
+    @classmethod
+    def in_areas(cls, prefixes: frozenset[str]) -> ColumnElement[bool]:
+        """The senior's centres see a known caller's leg; an unknown caller's is seen by the
+        centres over the line they dialled, or by every centre when no centre has that line."""
+        unknown = and_(cls.senior_id.is_(None), or_(cls.line_area_code.is_(None),
+                                                    area_matches(cls.line_area_code, prefixes)))
+        return or_(unknown, cls.senior_in_areas(prefixes))
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider: Mapped[str] = mapped_column(String(16))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
@@ -25,6 +43,8 @@ class CallLeg(SeniorScoped, Base):
     purpose: Mapped[str] = mapped_column(String(24), default="hotline")
     from_number: Mapped[str] = mapped_column(String(32))
     to_number: Mapped[str] = mapped_column(String(32))
+    # An unknown caller's leg: the area of the centre whose line they dialled (areas/lines.py).
+    line_area_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     senior_id: Mapped[int | None] = mapped_column(
         ForeignKey("seniors.id", ondelete="SET NULL"), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from areas import lines as area_lines
 from areas import service as areas_service
 from callcenter import alarm_link, ivr, views
 from callcenter.exceptions import CallNotFoundError, CallNotWaitingError, NotYourCallError
@@ -177,6 +178,8 @@ async def begin_inbound(
     call = CallLeg(provider=provider, provider_sid=sid, direction="inbound", purpose="hotline",
                    from_number=try_normalise_phone(from_number) or from_number,
                    to_number=to_number, senior_id=caller.senior_id,
+                   line_area_code=None if caller.senior_id is not None
+                   else await area_lines.area_of_dialled(session, to_number),
                    status=CallStatus.IN_PROGRESS, created_at=now, ivr_path=[], ivr_state={},
                    priority=ivr.DEFAULT_PRIORITY, callback_offered=False)
     step = caller.first_step()

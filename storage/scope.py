@@ -36,21 +36,24 @@ class AreaScoped:
 
 
 class SeniorScoped:
-    """Rows that belong to a senior: seen where the senior is. A row with no senior (an
-    unknown caller's call) belongs to no centre yet and stays visible."""
+    """Rows that belong to a senior: seen where the senior is. A row with no senior belongs to
+    no centre yet and stays visible (an unknown caller's call narrows it: CallLeg.in_areas)."""
 
     senior_column: ClassVar[str] = "senior_id"
 
     @classmethod
     def in_areas(cls, prefixes: frozenset[str]) -> ColumnElement[bool]:
+        return or_(getattr(cls, cls.senior_column).is_(None), cls.senior_in_areas(prefixes))
+
+    @classmethod
+    def senior_in_areas(cls, prefixes: frozenset[str]) -> ColumnElement[bool]:
+        """The row's senior lives in one of the areas."""
         seniors = Base.metadata.tables[SENIORS_TABLE]
-        senior_id = getattr(cls, cls.senior_column)
         # The row's own senior, probed by key: as ``senior_id IN (seniors of the areas)`` both
         # databases listed every senior of the scope first, per query (0.1 s at 50,000).
-        own = (select(seniors.c.id).where(seniors.c.id == senior_id,
-                                          area_matches(seniors.c.area_code, prefixes))
-               .correlate_except(seniors).exists())
-        return or_(senior_id.is_(None), own)
+        return (select(seniors.c.id).where(seniors.c.id == getattr(cls, cls.senior_column),
+                                           area_matches(seniors.c.area_code, prefixes))
+                .correlate_except(seniors).exists())
 
 
 def area_matches(column: Any, prefixes: Iterable[str]) -> ColumnElement[bool]:

@@ -90,7 +90,7 @@ async def test_with_the_station_off_duty_its_line_rings_the_parent(
     off = await client.post("/api/v1/routing/me/state", json={"state": "offline"},
                             headers=desks["erenhot_op"])
     assert off.status_code == 200, off.text
-    call_id = await emergency_call(client, runtime, desks["manzhouli_op"], "+86 479 7512349")
+    call_id = await emergency_call(client, runtime, desks["xilingol_op"], "+86 479 7512349")
     assert await offered(client, desks, call_id) == {"xilingol_op"}
 
 
@@ -100,3 +100,22 @@ async def test_a_line_no_centre_claims_rings_every_centre(
     """The platform's own hotline (no centre's line) leaves the call every centre's."""
     call_id = await emergency_call(client, runtime, desks["erenhot_op"], None)
     assert await offered(client, desks, call_id) == set(desks)
+
+
+async def test_a_call_on_a_stations_line_is_that_stations_to_see(
+        world: World, client: httpx.AsyncClient, runtime: Runtime,
+        desks: dict[str, dict[str, str]]) -> None:
+    """An unknown caller's call on Erenhot's line is listed for Erenhot and the league above
+    it, not for the sibling station Manzhouli, which gets 404 for it by id; a call on no
+    centre's line stays listed for everyone."""
+    station = await emergency_call(client, runtime, desks["erenhot_op"], ERENHOT_LINE)
+    platform = await emergency_call(client, runtime, desks["erenhot_op"], None)
+    for username, sees_station in (("erenhot_op", True), ("xilingol_op", True),
+                                   ("manzhouli_op", False)):
+        listed = await client.get("/api/v1/calls", headers=desks[username])
+        assert listed.status_code == 200, listed.text
+        ids = {call["id"] for call in listed.json()}
+        assert (station in ids) is sees_station, username
+        assert platform in ids, username
+    hidden = await client.get(f"/api/v1/calls/{station}", headers=desks["manzhouli_op"])
+    assert hidden.status_code == 404, hidden.text
