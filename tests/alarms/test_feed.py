@@ -210,8 +210,9 @@ async def test_a_backlog_of_events_is_raised_a_slice_at_a_time(
 
 async def test_a_readings_backlog_looks_at_the_events_outbox_only_when_woken(
         runtime: Runtime, senior_id: int) -> None:
-    """Draining five batches of readings looks at the events outbox once, not before every
-    batch; a wake-up (an event stored) makes the next drain look first, and raise its SOS."""
+    """Draining five batches of readings in less than the look interval looks at the events
+    outbox once, not before every batch; a wake-up (an event stored) makes the next drain look
+    first, and raise its SOS."""
     await _watch(runtime, senior_id)
     await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (5 * feed.READINGS_BATCH))
     looks: list[str] = []
@@ -222,7 +223,8 @@ async def test_a_readings_backlog_looks_at_the_events_outbox_only_when_woken(
 
     event.listen(runtime.engine.sync_engine, "before_cursor_execute", count_looks)
     try:
-        events, progress = feed.EventsWatch(), feed.ReadingsProgress()
+        # Looks between batches no more often than once a minute: only the wake-up counts.
+        events, progress = feed.EventsWatch(look_every=60), feed.ReadingsProgress()
         for _ in range(5):
             await feed.drain_once(runtime, progress, events)
         assert len(looks) == 1
