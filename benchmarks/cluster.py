@@ -3,10 +3,12 @@ Mosquitto on this machine; a telemetry burst with 1 % SOS, then a second burst d
 instance holding the leases is SIGKILLed.
 
 A starts first and takes every lease; B joins; neither ingests (two ``anxin devices ingest``
-workers share the subscription). One operator's live feed is open on each instance. Measured:
-messages stored per second; messages lost; SOS publish → its ``device.event`` on B's feed; kill
-→ the first desk offer B makes (read from the event log, which names each event's instance);
-SOS without an alarm; alarms queued or offered twice; dispatch timers fired twice.
+workers share the subscription). One operator's live feed is open on each instance. Service
+orders placed before the second burst (benchmarks/cluster_orders.py) keep offer-expiry timers
+falling due across the kill. Measured: messages stored per second; messages lost; SOS publish →
+its ``device.event`` on B's feed, per window (first burst, second burst before and after the
+kill); kill → the first desk offer B makes (read from the event log, which names each event's
+instance); SOS without an alarm; alarms queued or offered twice; dispatch timers fired twice.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -31,7 +34,8 @@ import websockets
 from sqlalchemy import ScalarResult, func, select
 
 from alarms.models import Alarm
-from benchmarks.ingest import Target, bench_broker, percentile, publish_traffic
+from benchmarks import cluster_orders
+from benchmarks.ingest import PublishReport, Target, bench_broker, percentile, publish_traffic
 from benchmarks.instances import (
     ClusterConfig,
     Process,
@@ -185,10 +189,10 @@ async def _until_stored(database_url: str, expected: int, quiet: float = 15.0) -
 
 
 def _burst(target: Target, *, rate: float, seconds: float, sos_devices: int,
-           first_seq: int = 0) -> int:
+           first_seq: int = 0) -> PublishReport:
     make = functools.partial(cluster_message, sos_devices=sos_devices, first_seq=first_seq)
     return publish_traffic(target, publishers=2, devices=TELEMETRY_DEVICES, rate=rate,
-                           seconds=seconds, make=make).sent
+                           seconds=seconds, make=make)
 
 
 async def _outcome(database_url: str, *, killed_at: float, survivor: Process) -> dict[str, Any]:
@@ -214,9 +218,11 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process) ->
             # for an order means a timer fired twice.
             moves = Counter((await session.scalars(select(OrderTransition.order_id).where(
                 OrderTransition.event == "offer_expired"))).all())
-            fired = Counter((await session.scalars(select(DispatchTimer.order_id).where(
+            fired_rows = (await session.execute(select(DispatchTimer.order_id,
+                                                       DispatchTimer.fired_at).where(
                 DispatchTimer.kind == "offer_expiry",
-                DispatchTimer.fired_at.is_not(None)))).all())
+                DispatchTimer.fired_at.is_not(None)))).all()
+            fired = Counter(order_id for order_id, _ in fired_rows)
     finally:
         await engine.dispose()
     marker = f"-{survivor.popen.pid}-"
@@ -232,6 +238,8 @@ async def _outcome(database_url: str, *, killed_at: float, survivor: Process) ->
         + sum(1 for n in tasks_per_ref.values() if n > 1),
         "timers_fired_twice": sum(max(0, n - fired[order]) for order, n in moves.items()),
         "timers_fired": sum(fired.values()),
+        "timers_fired_after_kill": sum(1 for _, at in fired_rows
+                                       if at is not None and at.timestamp() >= killed_at),
     }
 
 
@@ -296,8 +304,8 @@ def _keep_logs(workdir: Path, keep: Path | None) -> None:
         shutil.copy(log, keep / log.name)
 
 
-async def run(*, rate: float, seconds: float, second_burst: float,
-              keep: Path | None = None) -> dict[str, Any]:
+async def run(*, rate: float, seconds: float, second_burst: float, orders: int = 20,
+              offer_seconds: float = 3.0, keep: Path | None = None) -> dict[str, Any]:
     sos_total = int((seconds + second_burst) * rate / SOS_EVERY) + 20
     with tempfile.TemporaryDirectory(prefix="anxin-cluster-bench-") as scratch:
         workdir = Path(scratch)
@@ -305,15 +313,17 @@ async def run(*, rate: float, seconds: float, second_burst: float,
         database_url = server.start()
         processes: list[Process] = []
         try:
-            await prepare_database(database_url, pendants=sos_total,
-                                   operators=["op-a", "op-b"], password=PASSWORD,
-                                   watches=TELEMETRY_DEVICES)
+            seniors = await prepare_database(database_url, pendants=sos_total,
+                                             operators=["op-a", "op-b"], password=PASSWORD,
+                                             watches=TELEMETRY_DEVICES,
+                                             dispatchers=(cluster_orders.DISPATCHER,))
             service_password = credentials.service_password(workdir / "ingest")
             with bench_broker(workdir, None, service_password) as target:
                 mqtt = {"ANXIN_MQTT_URL": f"mqtt://{credentials.SERVICE_USERNAME}:"
                                           f"{service_password}@{target.host}:{target.port}"}
                 config = ClusterConfig(database_url, workdir)
-                no_ingest = {"ANXIN_MQTT_ENABLED": "false"}
+                no_ingest = {"ANXIN_MQTT_ENABLED": "false",
+                             "ANXIN_DISPATCH_OFFER_TIMEOUT_SAME_DAY_S": str(offer_seconds)}
                 a = start_instance(config, "a", no_ingest)
                 processes.append(a)
                 await until_ready(a, holding="routing_loop")
@@ -324,7 +334,7 @@ async def run(*, rate: float, seconds: float, second_burst: float,
                 await _until_consuming(database_url, workers=2)
                 return await _measure(database_url, target, a, b, rate=rate, seconds=seconds,
                                       second_burst=second_burst, sos_devices=sos_total,
-                                      keep=keep)
+                                      order_seniors=seniors[:orders], keep=keep)
         finally:
             for process in processes:
                 process.stop()
@@ -334,45 +344,78 @@ async def run(*, rate: float, seconds: float, second_burst: float,
 
 async def _measure(database_url: str, target: Target, a: Process, b: Process, *, rate: float,
                    seconds: float, second_burst: float, sos_devices: int,
-                   keep: Path | None) -> dict[str, Any]:
+                   order_seniors: list[int], keep: Path | None) -> dict[str, Any]:
     stop = asyncio.Event()
     logs = {"a": FeedLog(), "b": FeedLog()}
     feeds = [asyncio.create_task(_feed(a.url, "op-a", logs["a"], stop)),
              asyncio.create_task(_feed(b.url, "op-b", logs["b"], stop))]
+    async with httpx.AsyncClient(base_url=a.url, timeout=60) as http:
+        dispatcher = await cluster_orders.login(http, PASSWORD)
+        await cluster_orders.add_providers(http, dispatcher)
     await asyncio.sleep(3)
-    started = time.time()
-    sent = await asyncio.to_thread(_burst, target, rate=rate, seconds=seconds,
-                                   sos_devices=sos_devices)
+    load_before = os.getloadavg()[0]
+    first = await asyncio.to_thread(_burst, target, rate=rate, seconds=seconds,
+                                    sos_devices=sos_devices)
+    sent = first.sent
     drained = await _until_stored(database_url, sent)
     first_stored = await _stored(database_url)
-    accepted = first_stored / max(drained - started, 1e-6)
+    # From the first message published (not the publishers' start-up) to the last stored.
+    accepted = first_stored / max(drained - first.began, 1e-6)
+    async with httpx.AsyncClient(base_url=a.url, timeout=60) as http:
+        placed = await cluster_orders.place_orders(http, dispatcher, order_seniors)
     second = asyncio.create_task(asyncio.to_thread(
         _burst, target, rate=rate, seconds=second_burst, sos_devices=sos_devices,
         first_seq=(sent // SOS_EVERY + 2) * SOS_EVERY))
+    # Half-way through the burst as stored, not as started: on a busy machine the publishers'
+    # start-up alone took longer than half the burst, and A died before the burst began.
+    await _until_stored(database_url, sent + 1, quiet=60.0)
     await asyncio.sleep(second_burst / 2)
     a.kill()
     killed_at = time.time()
-    sent += await second
+    second_report = await second
+    sent += second_report.sent
     await _until_stored(database_url, sent)
     await _until_processed(database_url)  # the survivor's rules feed finished the backlog
     unqueued = await _until_queued(database_url)  # and its desk queued every alarm
+    timers_left = await cluster_orders.until_timers_fired(database_url)
     stop.set()
     await asyncio.gather(*feeds, return_exceptions=True)
-    latencies = [arrived - float(event_id.split("-")[1]) / 1000
-                 for event_id, arrived in logs["b"].arrivals.items()]
+    windows = feed_windows(logs["b"], second_began=second_report.began, killed_at=killed_at)
     outcome = await _outcome(database_url, killed_at=killed_at, survivor=b)
     if keep is not None:
         evidence = await _evidence(database_url, killed_at=killed_at)
         _write_evidence(keep, {**evidence, "a": a.popen.pid, "b": b.popen.pid})
     return {"bench": "cluster", "offered_msg_s": rate, "sent": sent,
-            "accepted_msg_s": round(accepted, 1), "lost": max(0, sent -
-                                                              await _stored(database_url)),
-            "publish_to_feed_ms": {"p50": percentile(latencies, 0.5),
-                                   "p99": percentile(latencies, 0.99)},
-            **outcome, "alarms_unqueued": unqueued,
+            "accepted_msg_s": round(accepted, 1),
+            # What the publishers achieved over the first burst, and how long after its last
+            # PUBACK the ingest had stored everything (backpressure shows as a long drain).
+            "published_msg_s": round(first.sent / max(first.ended - first.began, 1e-6), 1),
+            "drain_after_publish_s": round(drained - first.ended, 2),
+            "lost": max(0, sent - await _stored(database_url)),
+            **windows, **outcome, "alarms_unqueued": unqueued,
+            "orders": placed, "timers_unfired": timers_left,
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "targets": {"lost": 0, "publish_to_feed_ms.p99": 500, "failover_s": 10,
                         "alarms_lost": 0, "alarms_unqueued": 0, "double_offered": 0,
                         "timers_fired_twice": 0}}
+
+
+def feed_windows(log: FeedLog, *, second_began: float, killed_at: float
+                  ) -> dict[str, dict[str, float | int | None]]:
+    """SOS publish → its ``device.event`` on B's feed, by when the SOS was sent: in the first
+    burst (the steady state the issue's target is about), in the second burst before the
+    kill, and after it (while B takes the leases over and catches up)."""
+    windows: dict[str, list[float]] = {"publish_to_feed_ms": [],
+                                       "publish_to_feed_before_kill_ms": [],
+                                       "publish_to_feed_after_kill_ms": []}
+    for event_id, arrived in log.arrivals.items():
+        sent = float(event_id.split("-")[1]) / 1000
+        name = ("publish_to_feed_ms" if sent < second_began
+                else "publish_to_feed_before_kill_ms" if sent < killed_at
+                else "publish_to_feed_after_kill_ms")
+        windows[name].append(arrived - sent)  # seconds; percentile() gives ms
+    return {name: {"count": len(values), "p50": percentile(values, 0.5),
+                   "p99": percentile(values, 0.99)} for name, values in windows.items()}
 
 
 def _free_port() -> int:
@@ -386,10 +429,15 @@ def command(
     seconds: Annotated[float, typer.Option(min=1, help="first burst")] = 30,
     second_burst: Annotated[float, typer.Option(
         min=2, help="second burst; the lease holder is killed half-way")] = 10,
+    orders: Annotated[int, typer.Option(
+        min=0, help="service orders placed before the second burst (nobody answers)")] = 20,
+    offer_seconds: Annotated[float, typer.Option(
+        min=0.5, help="how long each of their offers stays open")] = 3.0,
     keep: Annotated[Path | None, typer.Option(
         help="copy the instances' logs and the lease/offer rows into this folder")] = None,
 ) -> None:
     """Two instances, two ingest workers, SIGKILL of the lease holder; one JSON line."""
     with contextlib.suppress(KeyboardInterrupt):
         typer.echo(json.dumps(asyncio.run(run(rate=rate, seconds=seconds,
-                                              second_burst=second_burst, keep=keep))))
+                                              second_burst=second_burst, orders=orders,
+                                              offer_seconds=offer_seconds, keep=keep))))

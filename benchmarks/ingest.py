@@ -113,22 +113,28 @@ class PublishReport:
 
     sent: int
     retried: frozenset[int] = frozenset()
+    # Wall-clock seconds (epoch) when the first publisher began sending and the last one had
+    # every PUBACK: the window the load was offered in, without the processes' start-up.
+    began: float = 0.0
+    ended: float = 0.0
 
 
 def publish_process(target: Target, index: int, publishers: int, devices: int, rate: float,
                     seconds: float, results: Any, make: MessageMaker = message_for) -> None:
     """Child process: publish this publisher's share of the sequence numbers at its rate."""
     try:
+        began: list[float] = []
         sent, retried = asyncio.run(
-            _publish(target, index, publishers, devices, rate, seconds, make))
-        results.put((sent, sorted(retried)))
+            _publish(target, index, publishers, devices, rate, seconds, make, began))
+        results.put((sent, sorted(retried), began[0] if began else time.time(), time.time()))
     except BaseException as error:
         results.put(f"publisher {index} failed: {error!r}")
         raise
 
 
 async def _publish(target: Target, index: int, publishers: int, devices: int, rate: float,
-                   seconds: float, make: MessageMaker) -> tuple[int, set[int]]:
+                   seconds: float, make: MessageMaker, began: list[float]
+                   ) -> tuple[int, set[int]]:
     """Publish at the rate; what times out or fails (a connection lost under load) is sent
     again on a fresh connection afterwards and its sequence number reported as retried."""
     username, password = target.publisher
@@ -150,6 +156,7 @@ async def _publish(target: Target, index: int, publishers: int, devices: int, ra
         async with connect() as client:
             client.pending_calls_threshold = 1_000_000
             tick, started = 0.01, time.monotonic()
+            began.append(time.time())
             seq = index
             pending: set[asyncio.Task[None]] = set()
             while time.monotonic() - started < seconds:
@@ -191,16 +198,18 @@ def publish_traffic(target: Target, *, publishers: int, devices: int, rate: floa
         for i in range(publishers)]
     for process in processes:
         process.start()
-    sent, retried = 0, set()
+    sent, retried, began, ended = 0, set(), [], []
     for _ in processes:
         result = results.get(timeout=seconds + PUBLISH_TIMEOUT * PUBLISH_ATTEMPTS + 60)
         if isinstance(result, str):
             raise RuntimeError(result)
         sent += int(result[0])
         retried.update(result[1])
+        began.append(float(result[2]))
+        ended.append(float(result[3]))
     for process in processes:
         process.join()
-    return PublishReport(sent, frozenset(retried))
+    return PublishReport(sent, frozenset(retried), min(began), max(ended))
 
 
 def run_publishers(target: Target, *, publishers: int, devices: int, rate: float,

@@ -126,20 +126,21 @@ def pendant_id(n: int) -> str:
 
 
 async def prepare_database(database_url: str, *, pendants: int, operators: list[str],
-                           password: str, watches: int = 0) -> list[int]:
+                           password: str, watches: int = 0,
+                           dispatchers: tuple[str, ...] = ()) -> list[int]:
     """Migrate, then seed: seniors with a pendant each (``pendant_id``), ``watches`` watches
-    with no senior (bench-NNNNN, telemetry only), operator accounts. The seniors' ids, in the
-    pendants' order."""
+    with no senior (bench-NNNNN, telemetry only), operator and dispatcher accounts. The
+    seniors' ids, in the pendants' order."""
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
         now = datetime.now(UTC)
         async with create_sessionmaker(engine)() as session:
             await seniors_demo.seed_seniors(session, now=now, count=pendants)
-            for name in operators:
+            staff = [(name, Role.OPERATOR) for name in operators]
+            for name, role in staff + [(name, Role.DISPATCHER) for name in dispatchers]:
                 await accounts_service.create_user(session, username=name, display_name=name,
-                                                   role=Role.OPERATOR, password=password,
-                                                   now=now)
+                                                   role=role, password=password, now=now)
             seniors = list(await session.scalars(select(Senior.id).order_by(Senior.id)))
             rows = [{"id": pendant_id(n), "model": "anxin-pendant", "senior_id": senior}
                     for n, senior in enumerate(seniors)]

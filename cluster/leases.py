@@ -297,8 +297,16 @@ class _Claim:
 
 
 async def _stop(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel the tasks and wait for each to end, swallowing how they ended but not a
+    cancellation of the caller itself: swallowed, an app stopping while a lease was being lost
+    went back to waiting for the lease, took it again and never finished its shutdown."""
     for task in tasks:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        try:
+            with contextlib.suppress(Exception):  # the caller reads a crash from the task
+                await task
+        except asyncio.CancelledError:
+            me = asyncio.current_task()
+            if me is not None and me.cancelling():
+                raise

@@ -404,9 +404,13 @@ async def close_offer(
 ) -> None:
     """A decline or an expiry; when no offer of the round is left open, match again.
 
-    The offer is claimed by a conditional UPDATE first, so a replayed or racing decline (or a
-    decline racing the expiry) closes it once.
+    The order's row is locked first, as ``accept_offer`` claims it first: with the offer locked
+    first, an accept of this offer at the same moment held the order and waited for the offer
+    while this waited for the order (a deadlock on PostgreSQL). Then the offer is claimed by a
+    conditional UPDATE, so a replayed or racing decline (or a decline racing the expiry, or an
+    accept that won) closes it once.
     """
+    order = await orders.lock_order(session, offer.order_id)
     claimed = await session.execute(
         update(Offer)
         .where(Offer.id == offer.id, Offer.state == "offered")
@@ -414,7 +418,6 @@ async def close_offer(
     )
     if _rows(claimed) != 1:
         raise OfferClosed(f"this offer is already {(await _fresh(session, offer)).state}")
-    order = await orders.get_order(session, offer.order_id)
     if order.state != OrderState.OFFERED.value or await open_offers(session, order.id):
         outbox.order_changed(orders.order_summary(order))
         return

@@ -40,6 +40,16 @@ async def get_order(session: AsyncSession, order_id: int) -> ServiceOrder:
     return order
 
 
+async def lock_order(session: AsyncSession, order_id: int) -> ServiceOrder:
+    """The order, re-read with its row locked to the end of the transaction (PostgreSQL; on
+    SQLite the write gate already lets one writer at a time). Every change to an order and its
+    offers takes the order's row first, so two of them never wait for each other."""
+    order = await session.get(ServiceOrder, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return order
+
+
 async def new_order(
     session: AsyncSession, *, data: OrderCreate, actor: str, policy: DispatchPolicy, now: datetime
 ) -> ServiceOrder:

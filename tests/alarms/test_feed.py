@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from accounts.roles import Role
 from alarms import engine, feed, service
@@ -205,3 +206,31 @@ async def test_a_backlog_of_events_is_raised_a_slice_at_a_time(
         left = await session.scalar(select(func.count()).select_from(StoredDeviceEvent).where(
             StoredDeviceEvent.processed_at.is_(None)))
     assert left == 100 - first
+
+
+async def test_a_readings_backlog_looks_at_the_events_outbox_only_when_woken(
+        runtime: Runtime, senior_id: int) -> None:
+    """Draining five batches of readings in less than the look interval looks at the events
+    outbox once, not before every batch; a wake-up (an event stored) makes the next drain look
+    first, and raise its SOS."""
+    await _watch(runtime, senior_id)
+    await _store_readings(runtime, senior_id, [("heart_rate", 70.0)] * (5 * feed.READINGS_BATCH))
+    looks: list[str] = []
+
+    def count_looks(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM device_events" in statement:
+            looks.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count_looks)
+    try:
+        # Looks between batches no more often than once a minute: only the wake-up counts.
+        events, progress = feed.EventsWatch(look_every=60), feed.ReadingsProgress()
+        for _ in range(5):
+            await feed.drain_once(runtime, progress, events)
+        assert len(looks) == 1
+        await _store_sos(runtime, senior_id, "sos-mid-backlog")
+        events.wake.set()
+        await feed.drain_once(runtime, progress, events)
+        assert len(looks) == 2 and "sos" in await _alarms(runtime)
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", count_looks)

@@ -123,3 +123,32 @@ async def test_a_holder_that_loses_its_database_stops_and_the_other_takes_over(
     finally:
         await relay.cut()
         await relayed.dispose()
+
+
+async def test_a_holder_stopped_while_its_lease_is_being_lost_stops(instance: OpenInstance
+                                                                     ) -> None:
+    """The app stops a job's holder while the holder is stopping the job because its lease
+    ran out: the holder ends (cancelled), instead of swallowing its own cancellation, taking
+    the lease again and keeping the app's shutdown waiting for ever."""
+    wall = Wall()
+    started, stopping, let_go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def job() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopping.set()
+            await let_go.wait()  # a job that takes a moment to stop
+            raise
+
+    async with instance() as (_, sessions):
+        leases = Leases(sessions, holder="a", term_seconds=6, now=wall)
+        holder = asyncio.create_task(leases.hold("desk", job))
+        await asyncio.wait_for(started.wait(), 30)
+        wall.at += timedelta(seconds=7)  # the term ran out: the next renewal loses the lease
+        await asyncio.wait_for(stopping.wait(), 30)
+        holder.cancel()
+        let_go.set()
+        done, _ = await asyncio.wait({holder}, timeout=10)
+        assert holder in done and holder.cancelled()
