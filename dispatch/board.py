@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatch.lifecycle import CLOSED, OrderState
 from dispatch.models import Offer, Provider, ServiceOrder
 from dispatch.schemas import OfferOut, OrderOut
+from seniors import service as seniors_service
 
 
 async def list_orders(
@@ -56,6 +57,7 @@ async def snapshot(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
             .order_by(Offer.expires_at)
         )
     ).all()
+    senior_names = await seniors_service.names_of(session, {o.senior_id for o in open_orders})
     late = [
         o
         for o in open_orders
@@ -65,7 +67,8 @@ async def snapshot(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
     return {
         "now": now.isoformat(),
         "counts": {state.value: int(counts.get(state.value, 0)) for state in OrderState},
-        "orders": [OrderOut.model_validate(o).model_dump(mode="json") for o in open_orders],
+        "orders": [{**OrderOut.model_validate(o).model_dump(mode="json"),
+                    "senior_name": senior_names.get(o.senior_id)} for o in open_orders],
         "offers": [
             {**OfferOut.model_validate(o).model_dump(mode="json"), "provider_name": name}
             for o, name in offers

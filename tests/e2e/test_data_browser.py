@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,7 +40,8 @@ async def test_supervisor_sees_the_drill_record(demo_server: LiveServer,
 
 async def test_reports_page_shows_districts_of_a_month(demo_server: LiveServer,
                                                        browser: Browser) -> None:
-    """The report page counts this month's registered seniors per district."""
+    """The report page counts this month's registered seniors per district, with subsidy
+    categories, alarm kinds and call purposes in words, never their codes."""
     runtime = demo_server.runtime
     page = await browser.new_page()
     await log_in(page, demo_server, "supervisor1")
@@ -51,3 +53,6 @@ async def test_reports_page_shows_districts_of_a_month(demo_server: LiveServer,
     await page.wait_for_selector("#report-output section[data-district]")
     assert await page.locator("#report-output section[data-district]").count() >= 1
     assert await page.locator("#report-csv").count() == 1
+    shown = await page.locator("#report-output").inner_text()
+    assert "高龄津贴" in shown  # the demo's old_age_allowance seniors
+    assert re.search(r"[a-z]+_[a-z_]+", shown) is None, shown  # no code such as low_income

@@ -26,7 +26,7 @@ async def open_board(page: Page, server: LiveServer) -> None:
 async def test_dispatcher_picks_a_senior_by_phone_and_files_an_order(
         demo_server: LiveServer, browser: Browser) -> None:
     """Typing a phone number's last digits lists the senior; ArrowDown and Enter choose them,
-    and the form under the picker files an order for that senior."""
+    and the form under the picker files an order for that senior, listed by their name."""
     runtime = demo_server.runtime
     async with runtime.sessions() as session:
         phone = await session.scalar(select(SeniorPhone).order_by(SeniorPhone.id).limit(1))
@@ -56,7 +56,9 @@ async def test_dispatcher_picks_a_senior_by_phone_and_files_an_order(
     async with runtime.sessions() as session:
         order = await session.get(ServiceOrder, order_id)
     assert order is not None and (order.senior_id, order.service) == (senior.id, "cleaning")
-    await page.locator(f"#dispatch-orders tr[data-order='{order_id}']").wait_for()
+    row = page.locator(f"#dispatch-orders tr[data-order='{order_id}']")
+    await row.wait_for()
+    assert f"#{order_id} · {senior.name}" in await row.inner_text()  # whose order it is
 
 
 async def test_the_picker_finds_by_resident_id_and_name_in_english(

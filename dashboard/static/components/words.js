@@ -15,6 +15,7 @@ const PREFIX = {
   lang: "lang", event: "event", queue: "queue", case_kind: "case_kind", case_state: "case_state",
   urgency: "urgency", liveness_outcome: "liveness_outcome", role: "role", operator_state: "op",
   incident_state: "incident.state", opened_via: "incident.via", task_kind: "task.kind",
+  call_purpose: "call_purpose",
 };
 
 export function word(kind, code) {

@@ -132,6 +132,9 @@ export default async function dispatch(main, { user }) {
     } }, choice, button);
   }
 
+  // An order by its number and whose it is: "#3 · 王秀英".
+  const orderLabel = (o) => (o.senior_name ? `#${o.id} · ${o.senior_name}` : `#${o.id}`);
+
   function render(data) {
     offset = new Date(data.now) - Date.now();
     const byId = Object.fromEntries(data.orders.map((o) => [o.id, o]));
@@ -143,24 +146,24 @@ export default async function dispatch(main, { user }) {
       el("section", { class: "card" }, el("h3", {}, t("dispatch.escalated")),
         table("dispatch-escalated", ["dispatch.order", "dispatch.service", "dispatch.district",
           "dispatch.reason", "dispatch.reassign"], escalated.map((o) => el("tr", { "data-order": o.id },
-          el("td", {}, `#${o.id}`), el("td", {}, word("service", o.service)), el("td", {}, o.district),
+          el("td", {}, orderLabel(o)), el("td", {}, word("service", o.service)), el("td", {}, o.district),
           el("td", {}, escalationReason(o) || word("order_state", o.state)),
           el("td", {}, canReassign ? reassignForm(o) : ""))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.offers")),
         table("dispatch-offers", ["dispatch.order", "dispatch.provider", "dispatch.left"],
           data.offers.map((offer) => el("tr", { "data-order": offer.order_id },
-            el("td", {}, `#${offer.order_id}`), el("td", {}, offer.provider_name),
+            el("td", {}, orderLabel(byId[offer.order_id] || { id: offer.order_id })), el("td", {}, offer.provider_name),
             el("td", { class: "countdown", "data-expires": offer.expires_at }, countdown(offer.expires_at)))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.late")),
         table("dispatch-late", ["dispatch.order", "dispatch.provider", "dispatch.due"],
           data.late.map((id) => byId[id]).filter(Boolean).map((o) => el("tr", { "data-order": o.id },
-            el("td", {}, `#${o.id}`), el("td", {}, nameOf[o.provider_id] || "—"),
+            el("td", {}, orderLabel(o)), el("td", {}, nameOf[o.provider_id] || "—"),
             el("td", {}, formatTime(o.due_by)))))),
       el("section", { class: "card" }, el("h3", {}, t("dispatch.open")),
         table("dispatch-orders", ["dispatch.order", "dispatch.service", "dispatch.district",
           "dispatch.state", "dispatch.provider", "dispatch.due"],
           data.orders.map((o) => el("tr", { "data-order": o.id, "data-state": o.state },
-            el("td", {}, `#${o.id}`), el("td", {}, word("service", o.service)), el("td", {}, o.district),
+            el("td", {}, orderLabel(o)), el("td", {}, word("service", o.service)), el("td", {}, o.district),
             el("td", {}, word("order_state", o.state)), el("td", {}, nameOf[o.provider_id] || "—"),
             el("td", {}, formatTime(o.due_by)))))),
     );

@@ -1,6 +1,7 @@
 // Reports for the civil-affairs bureau: one month, per district, with CSV and XLSX downloads.
 import { api, el } from "/static/api.js";
 import { t } from "/static/i18n.js";
+import { word } from "/static/components/words.js";
 
 function lastMonth() {
   const now = new Date();
@@ -11,17 +12,18 @@ function lastMonth() {
 const share = (value) => `${(value * 100).toFixed(1)}%`;
 const yuan = (fen) => (fen / 100).toFixed(2);
 
-function pairs(counts, prefix) {
+// "登记: 12 · 独居: 3": each count under its words (a code without words reads "other").
+function pairs(counts, kind) {
   const entries = Object.entries(counts || {});
-  return entries.length ? entries.map(([key, value]) => `${t(`${prefix}.${key}`) === `${prefix}.${key}` ? key : t(`${prefix}.${key}`)}: ${value}`).join(" · ") : "–";
+  return entries.length ? entries.map(([key, value]) => `${word(kind, key)}: ${value}`).join(" · ") : "0";
 }
 
 function districtCard(figures) {
   const alarms = figures.alarms.map((alarm) => el("tr", {},
-    el("td", {}, alarm.kind), el("td", {}, `P${alarm.priority}`), el("td", {}, String(alarm.count)),
+    el("td", {}, word("alarm_kind", alarm.kind)), el("td", {}, `P${alarm.priority}`), el("td", {}, String(alarm.count)),
     el("td", {}, share(alarm.share_within_60s)), el("td", {}, share(alarm.share_within_180s))));
   const orders = figures.orders.map((order) => el("tr", {},
-    el("td", {}, order.service), el("td", {}, String(order.count)), el("td", {}, yuan(order.price_fen)),
+    el("td", {}, word("service", order.service)), el("td", {}, String(order.count)), el("td", {}, yuan(order.price_fen)),
     el("td", {}, yuan(order.subsidised_fen))));
   const life = figures.proof_of_life;
   return el("section", { class: "card", "data-district": figures.district },
@@ -29,11 +31,11 @@ function districtCard(figures) {
     el("dl", { class: "facts" },
       el("dt", {}, t("reports.seniors")), el("dd", {}, pairs(figures.seniors, "reports.s")),
       el("dt", {}, t("reports.age_bands")), el("dd", {}, pairs(figures.age_bands, "reports.age")),
-      el("dt", {}, t("reports.subsidy")), el("dd", {}, pairs(figures.subsidy_categories, "reports.cat")),
+      el("dt", {}, t("reports.subsidy")), el("dd", {}, pairs(figures.subsidy_categories, "subsidy")),
       el("dt", {}, t("reports.devices")), el("dd", {}, pairs(figures.devices, "reports.d")),
-      el("dt", {}, t("reports.calls")), el("dd", {}, pairs(figures.calls_by_purpose, "reports.call")),
+      el("dt", {}, t("reports.calls")), el("dd", {}, pairs(figures.calls_by_purpose, "call_purpose")),
       el("dt", {}, t("reports.proof_of_life")),
-      el("dd", {}, life.certifications ? t("reports.life_line", { current: life.current, total: life.certifications, held: life.held, share: share(life.completion) }) : "–")),
+      el("dd", {}, life.certifications ? t("reports.life_line", { current: life.current, total: life.certifications, held: life.held, share: share(life.completion) }) : "0")),
     alarms.length ? el("table", {}, el("thead", {}, el("tr", {}, ...["reports.kind", "reports.priority", "reports.count", "reports.within60", "reports.within180"].map((key) => el("th", {}, t(key))))), el("tbody", {}, ...alarms)) : "",
     orders.length ? el("table", {}, el("thead", {}, el("tr", {}, ...["reports.service", "reports.count", "reports.price", "reports.subsidised"].map((key) => el("th", {}, t(key))))), el("tbody", {}, ...orders)) : "");
 }
