@@ -3,7 +3,6 @@ whole subtree's), the operators on duty who work for it, and the day's KPIs of i
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -14,7 +13,7 @@ from accounts.models import CentreMember, StaffUser
 from alarms.models import Alarm
 from areas import service as areas_service
 from areas.codes import prefix_of
-from reports.area_kpis import area_kpis
+from reports.area_kpis import AreaKpis, area_kpis
 from runtime.scope import current_scope
 from storage.scope import area_matches
 
@@ -31,22 +30,7 @@ class CentreStatus(BaseModel):
     depth: int
     open_alarms: int
     on_duty: list[str]  # display names
-    kpis: CentreKpis  # calls offered and alarms raised in the interval, its whole subtree
-
-
-class CentreKpis(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    calls_offered: int
-    calls_answered: int
-    calls_abandoned: int
-    service_level: float | None
-    average_speed_of_answer_s: float | None
-    abandonment_rate: float | None
-    alarms_raised: int
-    alarms_within_60s: float | None
-    alarms_within_180s: float | None
-    alarms_over_180s: int
+    kpis: AreaKpis  # calls offered and alarms raised in the interval, its whole subtree
 
 
 async def centre_tree(session: AsyncSession, *, on_duty: set[str], start: datetime,
@@ -67,7 +51,7 @@ async def centre_tree(session: AsyncSession, *, on_duty: set[str], start: dateti
             open_alarms=await _open_alarms(session, centre.area_code),
             on_duty=sorted(name for username, name in staff.get(centre.id, [])
                            if username in on_duty),
-            kpis=CentreKpis(**asdict(kpis[centre.area_code]))))
+            kpis=kpis[centre.area_code]))
     return rows
 
 
