@@ -36,8 +36,9 @@ async def test_each_page_names_who_answered_in_the_call_path(
     await answer_waiting_call(page)
     calls_path = await page.inner_text("#calls-current-path")
     await show_route(page, f"incident/{incident}")
-    started = " ".join(await page.locator(
-        "#page li[data-what='call.started']").all_inner_texts())
+    started_items = page.locator("#page li[data-what='call.started']")
+    await started_items.first.wait_for()  # the timeline is drawn after the incident's calls
+    started = " ".join(await started_items.all_inner_texts())
     await show_route(page, "supervisor")
     await watch_live_call(page)
     monitor_path = await page.inner_text("#sup-monitor-path")
