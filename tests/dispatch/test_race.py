@@ -33,23 +33,9 @@ async def test_concurrent_accepts_have_exactly_one_winner(server: LiveServer) ->
     """Three providers accept an urgent order at once over real HTTP: one 200, two 409s."""
     runtime = server.runtime
     dispatch_of(runtime).sms = LoggingSmsSender()
-    async with runtime.sessions() as session:
-        await accounts_service.create_user(
-            session,
-            username="d1",
-            display_name="D",
-            role=Role.SUPERVISOR,
-            password=TEST_PASSWORD,
-            now=runtime.clock.now(),
-        )
-        await session.commit()
+    supervisor = await _supervisor(server)
     async with httpx.AsyncClient(base_url=server.url) as staff:
-        token = (
-            await staff.post(
-                "/api/v1/auth/login", json={"username": "d1", "password": TEST_PASSWORD}
-            )
-        ).json()["access_token"]
-        staff.headers["Authorization"] = f"Bearer {token}"
+        staff.headers["Authorization"] = supervisor
         senior = (
             await staff.post(
                 "/api/v1/seniors", json=senior_body(latitude=SENIOR_AT[0], longitude=SENIOR_AT[1])
