@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -34,6 +33,7 @@ from runtime.context import Runtime
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import RuntimeDep, SessionDep
 from runtime.problems import Refusal
+from runtime.times import QueryTime
 from storage.bounds import MAX_LIMIT, Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -264,8 +264,8 @@ def audit_filter(
     subject_id: str | None = None,
     actor: str | None = None,
     action: Annotated[str | None, Query(description="an action, or its family: liveness")] = None,
-    since: Annotated[datetime | None, Query(description="from this time (with a zone)")] = None,
-    until: Annotated[datetime | None, Query(description="before this time (with a zone)")] = None,
+    since: Annotated[QueryTime | None, Query(description="from this time (with a zone)")] = None,
+    until: Annotated[QueryTime | None, Query(description="before this time (with a zone)")] = None,
 ) -> service.AuditFilter:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:

@@ -33,6 +33,7 @@ from callcenter.routing.models import OperatorStateChange
 from callcenter.routing.rules import WRAP_UP_SECONDS, TaskKind
 from runtime.csv_export import CsvExport, CsvResponse
 from runtime.deps import SessionDep
+from runtime.times import QueryTime
 from seniors import service as seniors_service
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
@@ -43,7 +44,7 @@ Interval = tuple[datetime, datetime]
 
 
 def interval(
-    from_: Annotated[datetime, Query(alias="from")], to: Annotated[datetime, Query()]
+    from_: Annotated[QueryTime, Query(alias="from")], to: Annotated[QueryTime, Query()]
 ) -> Interval:
     if from_.tzinfo is None or to.tzinfo is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,

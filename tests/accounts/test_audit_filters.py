@@ -73,11 +73,14 @@ async def test_the_csv_holds_the_filtered_rows_and_is_audited(
 
 
 async def test_bad_times_are_refused(client: httpx.AsyncClient, login_as: LoginAs) -> None:
-    """A time without a zone or an empty range is a 422 naming the field; operators get 403."""
+    """A time without a zone, a bare number for a time or an empty range is a 422 naming the
+    problem; operators get 403."""
     admin = await login_as(Role.ADMIN)
     naive = await client.get("/api/v1/audit", params={"since": "2026-01-05T10:00:00"},
                              headers=admin)
     assert naive.status_code == 422 and "since needs a time zone" in naive.text
+    number = await client.get("/api/v1/audit.csv", params={"until": "-24"}, headers=admin)
+    assert number.status_code == 422 and "not a number" in number.text  # not 1969
     empty = await client.get("/api/v1/audit.csv", headers=admin, params={
         "since": "2026-01-05T10:00:00+00:00", "until": "2026-01-05T09:00:00+00:00"})
     assert empty.status_code == 422 and "until must be after since" in empty.text
