@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -198,21 +199,29 @@ class LiveServer:
         return value
 
 
-async def serve(application: FastAPI) -> AsyncIterator[LiveServer]:
-    port = free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", ws_ping_interval=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+@contextlib.asynccontextmanager
+async def uvicorn_running(server: uvicorn.Server, sockets: list[socket.socket] | None = None
+                          ) -> AsyncIterator[None]:
+    """Serve while the block runs: started (or its start-up error raised) before it, stopped
+    and awaited after it."""
+    task = asyncio.create_task(server.serve(sockets=sockets))
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
     try:
-        yield LiveServer(application, port)
+        yield
     finally:
         server.should_exit = True
         await task
+
+
+async def serve(application: FastAPI) -> AsyncIterator[LiveServer]:
+    port = free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on", ws_ping_interval=None)
+    async with uvicorn_running(uvicorn.Server(config)):
+        yield LiveServer(application, port)
 
 
 @pytest.fixture

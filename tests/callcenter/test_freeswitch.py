@@ -191,6 +191,17 @@ async def test_control_link_drop_recovers_and_a_queued_caller_stays_queued(
     assert waiting == [queued["call"]["id"]]
 
 
+async def _answered_stranger(phone: SwitchPhone, client: httpx.AsyncClient, runtime: Runtime,
+                             operator: dict[str, str]) -> int:
+    """A stranger presses 0 for an operator, who answers; the call's id once its commands ran."""
+    call_id = int((await phone.dial(UNKNOWN))["call"]["id"])
+    await phone.press(call_id, digits="0")
+    answered = await client.post(f"/api/v1/calls/{call_id}/answer", headers=operator)
+    assert answered.status_code == 200, answered.text
+    await callcenter_of(runtime).drain()
+    return call_id
+
+
 @ON_SWITCH
 async def test_a_caller_who_leaves_the_conference_is_forgotten(
     phone: SwitchPhone, runtime: Runtime, client: httpx.AsyncClient, login_as: LoginAs
@@ -198,12 +209,7 @@ async def test_a_caller_who_leaves_the_conference_is_forgotten(
     """Where a conference's caller is (for a silent listener to eavesdrop on) is kept only
     while the caller is on the line: their hang-up drops it, so ended calls do not pile up."""
     operator = await login_as(Role.OPERATOR)
-    call = await phone.dial(UNKNOWN)
-    call_id = call["call"]["id"]
-    await phone.press(call_id, digits="0")
-    answered = await client.post(f"/api/v1/calls/{call_id}/answer", headers=operator)
-    assert answered.status_code == 200, answered.text
-    await callcenter_of(runtime).drain()
+    call_id = await _answered_stranger(phone, client, runtime, operator)
     provider = provider_of(runtime)
     assert f"anxin-call-{call_id}" in provider.callers
     await phone.event(call_id, "completed")
@@ -279,12 +285,7 @@ async def test_an_operator_extension_that_does_not_answer_leaves_the_caller_wait
         session.add(RoutingOperator(username="test_operator", phone_endpoint="user/1001",
                                     skills=[], languages=["zh-CN"], state="offline"))
         await session.commit()
-    call = await phone.dial(UNKNOWN)
-    call_id = call["call"]["id"]
-    await phone.press(call_id, digits="0")
-    answered = await client.post(f"/api/v1/calls/{call_id}/answer", headers=operator)
-    assert answered.status_code == 200, answered.text
-    await callcenter_of(runtime).drain()
+    call_id = await _answered_stranger(phone, client, runtime, operator)
     moved = await phone.heard(call_id)
     assert moved["actions"] == [{"type": "conference", "name": f"anxin-call-{call_id}"}]
     (leg_id, leg) = next((k, c) for k, c in switch.originated.items() if c.caller == "1001")

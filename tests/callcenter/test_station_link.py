@@ -37,6 +37,7 @@ from runtime.context import Runtime
 from seniors import service as seniors_service
 from seniors.schemas import SeniorCreate
 from tests.areas.conftest import add_staff, login, resident_id
+from tests.conftest import uvicorn_running
 
 CLIENT = Path(__file__).with_name("station_client.py")
 PING_SECONDS = 0.5  # the platform's feed ping (ANXIN_LIVE_PING_SECONDS in production)
@@ -115,16 +116,8 @@ async def platform(settings: Settings, clock: ManualClock, link: Link
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
                                            ws_ping_interval=PING_SECONDS,
                                            ws_ping_timeout=PING_SECONDS))
-    serving = asyncio.create_task(server.serve(sockets=[loopback, station_side]))
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with uvicorn_running(server, sockets=[loopback, station_side]):
         yield Platform(app, port)
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def _erenhot_senior(runtime: Runtime) -> int:
