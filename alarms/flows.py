@@ -73,14 +73,26 @@ async def acknowledge_and_announce(runtime: Runtime, *, alarm_id: int, by: str,
 
 
 async def escalate_once(runtime: Runtime) -> int:
-    """Escalate every P1 alarm left unacknowledged past its next step; returns how many."""
+    """Escalate every P1 alarm left unacknowledged past its next step; returns how many.
+
+    Each alarm is claimed in a transaction of its own: the rules feed and acknowledgements
+    lock alarm rows too, and an escalation that held one alarm while waiting for the next
+    deadlocked with them on PostgreSQL (one side was cancelled after a second)."""
+    now = runtime.clock.now()
     async with runtime.sessions() as session:
-        due = await service.due_escalations(session, now=runtime.clock.now())
-        rows = await events.rows_of(session, (alarm for alarm, _ in due))
-        await session.commit()
-    for alarm, level in due:
+        due = await service.due_escalations(session, now=now)
+    escalated = 0
+    for alarm_id, level in due:
+        async with runtime.sessions() as session:
+            alarm = await service.claim_escalation(session, alarm_id=alarm_id, level=level,
+                                                   now=now)
+            if alarm is None:
+                continue
+            rows = await events.rows_of(session, [alarm])
+            await session.commit()
         events.publish_escalated(runtime.bus, alarm, rows, level)
-    return len(due)
+        escalated += 1
+    return escalated
 
 
 async def escalation_loop(runtime: Runtime) -> None:

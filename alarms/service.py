@@ -261,38 +261,39 @@ async def _reloaded(session: AsyncSession, alarm_id: int) -> Alarm:
     return alarm
 
 
-async def due_escalations(session: AsyncSession, *, now: datetime) -> list[tuple[Alarm, int]]:
-    """Unacknowledged P1 alarms that crossed their next escalation step, with the new level."""
+async def due_escalations(session: AsyncSession, *, now: datetime) -> list[tuple[int, int]]:
+    """Unacknowledged P1 alarms that crossed their next escalation step: (alarm id, new level)
+    in id order. Only read; each is claimed with ``claim_escalation``."""
     result = await session.execute(
-        select(Alarm).where(Alarm.state == AlarmState.RAISED,
-                            Alarm.priority == Priority.LIFE_THREATENING,
-                            Alarm.escalation_level < len(P1_ESCALATION_STEPS))
-    )
+        select(Alarm.id, Alarm.first_at, Alarm.escalation_level)
+        .where(Alarm.state == AlarmState.RAISED, Alarm.priority == Priority.LIFE_THREATENING,
+               Alarm.escalation_level < len(P1_ESCALATION_STEPS))
+        .order_by(Alarm.id))
     due = []
-    for alarm in result.scalars():
-        waited = now - alarm.first_at
-        level = sum(1 for step in P1_ESCALATION_STEPS if waited >= step)
-        if level > alarm.escalation_level and await _claim_escalation(session, alarm, level):
-            session.add(_step(alarm, at=now, action="escalated", actor=SYSTEM,
-                              detail={"level": level}))
-            due.append((alarm, level))
-    await session.flush()
+    for alarm_id, first_at, current in result:
+        level = sum(1 for step in P1_ESCALATION_STEPS if now - first_at >= step)
+        if level > current:
+            due.append((alarm_id, level))
     return due
 
 
-async def _claim_escalation(session: AsyncSession, alarm: Alarm, level: int) -> bool:
-    """Move the alarm to ``level`` unless another checker already did (exactly one alert)."""
+async def claim_escalation(session: AsyncSession, *, alarm_id: int, level: int,
+                           now: datetime) -> Alarm | None:
+    """Move the alarm to ``level`` and note the step, unless another checker already did or an
+    operator took it meanwhile (exactly one alert per step); the alarm, or None."""
     result = await session.execute(
         update(Alarm)
-        .where(Alarm.id == alarm.id, Alarm.escalation_level < level,
+        .where(Alarm.id == alarm_id, Alarm.escalation_level < level,
                Alarm.state == AlarmState.RAISED)
         .values(escalation_level=level)
         .execution_options(synchronize_session=False)
     )
-    claimed = getattr(result, "rowcount", 0) == 1
-    if claimed:
-        await session.refresh(alarm)
-    return claimed
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    alarm = await _reloaded(session, alarm_id)
+    session.add(_step(alarm, at=now, action="escalated", actor=SYSTEM, detail={"level": level}))
+    await session.flush()
+    return alarm
 
 
 async def open_alarms_for_senior(session: AsyncSession, *, senior_id: int) -> Sequence[Alarm]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from cluster.models import BusEpoch, BusLogEntry
 from runtime.bus import BusEvent, PendingEvent
@@ -58,24 +58,34 @@ class StoredEventLog:
 
     async def append(self, events: Sequence[PendingEvent]) -> None:
         async with self.sessions() as session:
-            if self.on_postgres:
-                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                      {"key": APPEND_LOCK})
+            if self.on_postgres:  # the NOTIFY goes out at the commit, after the insert
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key), "
+                                           "pg_notify(:channel, '')"),
+                                      {"key": APPEND_LOCK, "channel": CHANNEL})
             await session.execute(insert(BusLogEntry), [
                 {"topic": event.topic, "data": event.data, "roles": sorted(event.roles),
                  "at": event.at, "origin": self.origin, "area_code": event.area}
                 for event in events])
-            if self.on_postgres:
-                await session.execute(text("SELECT pg_notify(:channel, '')"),
-                                      {"channel": CHANNEL})
             await session.commit()
 
     async def after(self, seq: int, limit: int) -> list[BusEvent]:
-        async with self.sessions() as session:
-            rows = (await session.execute(select(BusLogEntry).where(BusLogEntry.id > seq)
-                                          .order_by(BusLogEntry.id).limit(limit))).scalars()
-            return [BusEvent(row.id, row.topic, row.data, row.at, frozenset(row.roles),
-                             row.area_code) for row in rows]
+        query = (select(BusLogEntry.id, BusLogEntry.topic, BusLogEntry.data, BusLogEntry.at,
+                        BusLogEntry.roles, BusLogEntry.area_code)
+                 .where(BusLogEntry.id > seq).order_by(BusLogEntry.id).limit(limit))
+        async with self._reading() as connection:
+            rows = (await connection.execute(query)).all()
+        return [BusEvent(row.id, row.topic, row.data, row.at, frozenset(row.roles),
+                         row.area_code) for row in rows]
+
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read. On PostgreSQL outside a transaction: every instance
+        reads after every append it hears of, and a BEGIN and ROLLBACK around each read were
+        two of its three round trips."""
+        async with self.engine.connect() as connection:
+            if self.on_postgres:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     async def last_seq(self) -> int:
         async with self.sessions() as session:
