@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms import service
@@ -32,7 +32,6 @@ from alarms.rules import (
 )
 from alarms.vitals import DEFAULT_LIMITS, Band, Limits, classify, with_overrides
 from devices import service as devices_service
-from devices.models import Device, StoredDeviceEvent
 from devices.position import distance_meters
 from seniors import service as seniors_service
 
@@ -318,16 +317,11 @@ async def check_time_rules(session: AsyncSession, *, now: datetime, zone: ZoneIn
 async def _unused_pendants(session: AsyncSession, *, now: datetime,
                            rules: TimeRules) -> list[Change]:
     """A pendant with no event for ``pendant_unused`` (since it was fitted) raises a P4."""
-    last_event = (select(StoredDeviceEvent.device_id,
-                         func.max(StoredDeviceEvent.occurred_at).label("last"))
-                  .group_by(StoredDeviceEvent.device_id).subquery())
-    rows = (await session.execute(
-        select(Device.id, Device.senior_id, Device.created_at, last_event.c.last)
-        .outerjoin(last_event, last_event.c.device_id == Device.id)
-        .where(Device.state == "active", Device.senior_id.is_not(None),
-               Device.model.in_(PENDANT_MODELS)))).all()
+    rows = await devices_service.pendants_in_use(session, models=PENDANT_MODELS)
     changes: list[Change] = []
     for device_id, senior_id, fitted, last in rows:
+        if senior_id is None:  # never: only fitted pendants are read (this tells mypy)
+            continue
         idle_since = max(filter(None, (fitted, _aware(last))))
         open_alarm = await _open(session, senior_id, "pendant_unused")
         if now - idle_since >= rules.pendant_unused and open_alarm is None:
@@ -352,14 +346,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 async def _device_supervision(session: AsyncSession, *, now: datetime) -> list[Change]:
     """A senior's device silent past its heartbeat and grace raises one P4 per senior."""
-    devices = (await session.execute(select(Device).where(
-        Device.state == "active", Device.senior_id.is_not(None), Device.last_seen.is_not(None),
-    ))).scalars().all()
-    offline: dict[int, list[str]] = {}
-    for device in devices:
-        senior_offline = offline.setdefault(device.senior_id or 0, [])
-        if not devices_service.is_online(device, now):
-            senior_offline.append(device.id)
+    offline = await devices_service.offline_by_senior(session, now=now)
     changes: list[Change] = []
     for senior_id, silent in offline.items():
         if silent and not await _is_open(session, senior_id, "device_offline"):

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
 from accounts.audiences import audience
-from accounts.models import StaffUser
 from alarms.kinds import ALARM_KINDS, ANSWER_TARGET_SECONDS, AlarmState
 from alarms.models import Alarm
 from areas import service as areas_service
-from devices.models import Device
+from devices import service as devices_service
 from runtime.bus import EventBus
 from runtime.context import Runtime
-from seniors.models import Senior
+from seniors import service as seniors_service
+
+if TYPE_CHECKING:  # the signed-in person a route or the live feed hands in
+    from accounts.models import StaffUser
 
 SUPERVISORS = ("supervisor",)
 
@@ -46,17 +47,10 @@ async def seniors_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[i
     ids = set(senior_ids)
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Senior.id, Senior.name, Senior.address, Senior.district)
-        .where(Senior.id.in_(ids)))
-    places = await session.execute(
-        select(Device.senior_id, Device.id, Device.location)
-        .where(Device.senior_id.in_(ids), Device.location != ""))
-    locations: dict[int, dict[str, str]] = {}
-    for place in places:
-        locations.setdefault(place.senior_id, {})[place.id] = place.location
-    return {row.id: AlarmSenior(row.id, row.name, row.address, row.district,
-                                locations.get(row.id, {})) for row in rows}
+    places = await seniors_service.places_of(session, senior_ids=ids)
+    locations = await devices_service.locations_of(session, senior_ids=ids)
+    return {place.id: AlarmSenior(place.id, place.name, place.address, place.district,
+                                  locations.get(place.id, {})) for place in places.values()}
 
 
 def senior_in(seniors: dict[int, AlarmSenior], senior_id: int) -> AlarmSenior:

@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.audiences import audience
@@ -40,7 +39,6 @@ from devices import notices
 from devices import service as devices_service
 from devices.events import DEVICE_EVENT
 from devices.lifespan import devices_of
-from devices.models import Device, DeviceReading
 from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
 
@@ -83,15 +81,8 @@ def _event_location(detail: dict[str, object]) -> tuple[float, float] | None:
 async def _reading_observations(session: AsyncSession, after: int
                                 ) -> tuple[int, bool, list[Observation]]:
     """Readings past ``after``, grouped per device and moment: (the last id read, whether the
-    batch was full, the observations). Plain rows, not ORM objects: building entities cost
-    more than the rules themselves."""
-    rows = (await session.execute(
-        select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
-               DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
-        .join(Device, Device.id == DeviceReading.device_id)
-        .where(DeviceReading.id > after).order_by(DeviceReading.id)
-        .limit(READINGS_BATCH)
-    )).all()
+    batch was full, the observations)."""
+    rows = await devices_service.readings_after(session, after=after, limit=READINGS_BATCH)
     full = len(rows) == READINGS_BATCH
     if full:
         rows = rows[:_whole_messages([(row.device_id, row.measured_at) for row in rows])]

@@ -304,6 +304,65 @@ async def open_alarms_for_senior(session: AsyncSession, *, senior_id: int) -> Se
     return result.scalars().all()
 
 
+async def find_alarm(session: AsyncSession, *, alarm_id: int) -> Alarm | None:
+    """The alarm, or None when there is no such alarm (archived ones too)."""
+    return await session.get(Alarm, alarm_id)
+
+
+async def open_without_voice(session: AsyncSession, *,
+                             priorities: Sequence[int]) -> Sequence[Alarm]:
+    """Open alarms of these priorities raised without a voice path (a data-only device), the
+    oldest first: nobody is on a line with the senior."""
+    result = await session.execute(select(Alarm).where(
+        Alarm.state != AlarmState.RESOLVED, Alarm.voice_path.is_(False),
+        Alarm.priority.in_(priorities)).order_by(Alarm.id))
+    return result.scalars().all()
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingAlarm:
+    """An alarm nobody has acknowledged yet: what the routing desk queues."""
+
+    id: int
+    priority: int
+    senior_id: int
+
+
+async def waiting_alarms(session: AsyncSession) -> list[WaitingAlarm]:
+    """Every raised alarm nobody has acknowledged yet (three columns, read every desk tick)."""
+    rows = await session.execute(select(Alarm.id, Alarm.priority, Alarm.senior_id)
+                                 .where(Alarm.state == AlarmState.RAISED))
+    return [WaitingAlarm(*row) for row in rows]
+
+
+async def resolved_among(session: AsyncSession, *, alarm_ids: Sequence[int]) -> set[int]:
+    """Which of these alarms are resolved."""
+    return set((await session.execute(select(Alarm.id).where(
+        Alarm.state == AlarmState.RESOLVED, Alarm.id.in_(alarm_ids)))).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmHeadline:
+    """What an alarm is and since when: what a work queue shows of it."""
+
+    id: int
+    senior_id: int
+    kind: str
+    priority: int
+    first_at: datetime
+    area_code: str | None
+
+
+async def headlines_of(session: AsyncSession, *, alarm_ids: Sequence[int]) -> list[AlarmHeadline]:
+    """The headline of each of these alarms that exists, in one query."""
+    if not alarm_ids:
+        return []
+    rows = await session.execute(select(
+        Alarm.id, Alarm.senior_id, Alarm.kind, Alarm.priority, Alarm.first_at, Alarm.area_code)
+        .where(Alarm.id.in_(alarm_ids)))
+    return [AlarmHeadline(*row) for row in rows]
+
+
 async def list_alarms(
     session: AsyncSession,
     *,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accounts.audiences import audience
-from accounts.models import StaffUser
 from alerts import service
 from alerts.models import SupervisorAlert
 from alerts.schemas import AlertOut
 from runtime.bus import EventBus
 from runtime.context import Runtime
+
+if TYPE_CHECKING:  # the signed-in person a route or the live feed hands in
+    from accounts.models import StaffUser
 
 TOPIC = "alert.changed"
 AUDIENCE = audience(TOPIC)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms import service as alarms_service
-from alarms.models import Alarm
+
+if TYPE_CHECKING:  # what alarms_service hands back, turned into views here
+    from alarms.models import Alarm
 
 URGENT_PRIORITIES = frozenset({1, 2})
 
@@ -62,24 +63,23 @@ async def open_alarms(session: AsyncSession, *, senior_id: int) -> Sequence[Alar
 
 async def unattended_data_alarms(session: AsyncSession) -> Sequence[AlarmView]:
     """Open P1/P2 alarms without a voice path (the flows skip those already called back)."""
-    result = await session.execute(select(Alarm).where(
-        Alarm.state != "resolved", Alarm.voice_path.is_(False),
-        Alarm.priority.in_(sorted(URGENT_PRIORITIES))).order_by(Alarm.id))
-    return [_view(alarm) for alarm in result.scalars().all()]
+    alarms = await alarms_service.open_without_voice(session,
+                                                     priorities=sorted(URGENT_PRIORITIES))
+    return [_view(alarm) for alarm in alarms]
 
 
 async def alarm_owner(session: AsyncSession, *, alarm_id: int) -> str | None:
     """The operator who acknowledged the alarm, if anyone has."""
-    alarm = await session.get(Alarm, alarm_id)
+    alarm = await alarms_service.find_alarm(session, alarm_id=alarm_id)
     return alarm.acknowledged_by if alarm else None
 
 
 async def alarm_state(session: AsyncSession, *, alarm_id: int) -> str | None:
     """The alarm's state, or None when it is unknown."""
-    alarm = await session.get(Alarm, alarm_id)
+    alarm = await alarms_service.find_alarm(session, alarm_id=alarm_id)
     return alarm.state if alarm else None
 
 
 async def alarm_view(session: AsyncSession, *, alarm_id: int) -> AlarmView | None:
-    alarm = await session.get(Alarm, alarm_id)
+    alarm = await alarms_service.find_alarm(session, alarm_id=alarm_id)
     return _view(alarm) if alarm else None

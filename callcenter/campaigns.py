@@ -15,7 +15,7 @@ from callcenter.models import CallCampaign, CallLeg
 from callcenter.port import FINAL_STATUSES, CallAction, CallStatus, Enqueue, Gather, Hangup, Say
 from callcenter.schemas import CampaignIn, CampaignOut
 from runtime.context import Runtime
-from seniors.models import Senior
+from seniors import service as seniors_service
 
 WELLBEING_PROMPT = "您好，这里是12349养老服务热线的关怀回访。一切都好，请按1。需要帮助，请按2。"
 WELLBEING_THANKS = "好的，祝您身体健康。再见。"
@@ -34,15 +34,12 @@ async def create_campaign(session: AsyncSession, *, data: CampaignIn, created_by
     return campaign
 
 
-async def recipients(session: AsyncSession, campaign: CallCampaign) -> list[Senior]:
+async def recipients(session: AsyncSession,
+                     campaign: CallCampaign) -> list[seniors_service.SeniorReach]:
     """Wellbeing: seniors living alone (in the district if given). Warning: the district."""
-    query = select(Senior).where(Senior.archived_at.is_(None))
-    if campaign.kind == "wellbeing":
-        query = query.where(Senior.lives_alone.is_(True))
-    if campaign.district:
-        query = query.where(Senior.district == campaign.district)
-    result = await session.execute(query.order_by(Senior.id))
-    return [s for s in result.scalars().all() if s.phones]
+    seniors = await seniors_service.reach_of_active(
+        session, lives_alone_only=campaign.kind == "wellbeing", district=campaign.district)
+    return [senior for senior in seniors if senior.phones]
 
 
 async def run_due(runtime: Runtime) -> None:
@@ -58,7 +55,7 @@ async def run_due(runtime: Runtime) -> None:
                 call = CallLeg(provider=callcenter_of(runtime).provider.name,
                                direction="outbound", purpose=campaign.kind,
                                from_number=runtime.settings.hotline_number,
-                               to_number=senior.phones[0].number, senior_id=senior.id,
+                               to_number=senior.phones[0], senior_id=senior.id,
                                status=CallStatus.QUEUED, created_at=now,
                                campaign_id=campaign.id, ivr_path=[], ivr_state={})
                 session.add(call)

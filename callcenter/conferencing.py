@@ -10,9 +10,11 @@ own, with the operator already on it: it never waits in the queue.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter import dialling, service
@@ -81,6 +83,16 @@ def conference_of(call: CallLeg) -> str:
 def is_live(call: CallLeg) -> bool:
     """Whether someone is on the call right now."""
     return call.ended_at is None and call.status == CallStatus.IN_PROGRESS
+
+
+async def live_calls_among(session: AsyncSession, *, call_ids: Sequence[int]) -> list[int]:
+    """Of these calls, in the order given, those someone is on now that are not a conference
+    party's own leg (a call others can be added to)."""
+    found = {call.id: call for call in (await session.scalars(
+        select(CallLeg).where(CallLeg.id.in_(call_ids)))).all()}
+    calls = [found.get(call_id) for call_id in call_ids]
+    return [call.id for call in calls
+            if call is not None and is_live(call) and call.parent_call_id is None]
 
 
 async def add_party(runtime: Runtime, *, call_id: int, to: str, purpose: str, requested_by: str,

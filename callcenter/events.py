@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accounts.audiences import audience
-from accounts.models import StaffUser
 from callcenter import service
 from callcenter.models import CallCase, CallLeg
 from callcenter.port import CallAction
 from callcenter.schemas import CallOut
 from runtime.bus import EventBus
 from runtime.context import Runtime
+
+if TYPE_CHECKING:  # the signed-in person a route or the live feed hands in
+    from accounts.models import StaffUser
 
 CALL_UPDATED = "call.updated"
 CASE_UPDATED = "call.case"

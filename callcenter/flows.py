@@ -40,7 +40,7 @@ from messaging import service as messaging_service
 from messaging.port import Outgoing
 from runtime.bus import SubscriberOverflow
 from runtime.context import Runtime
-from seniors.models import Senior
+from seniors import service as seniors_service
 
 log = logging.getLogger(__name__)
 ALARM_CALLBACK = "alarm_callback"
@@ -92,8 +92,8 @@ async def open_abandoned_callback(session: AsyncSession, *, call: CallLeg,
 
 async def targets_for(session: AsyncSession, case: CallCase) -> list[Target]:
     """Who to dial, in order: the number given (or the senior's first phone), then contacts."""
-    senior = await session.get(Senior, case.senior_id) if case.senior_id else None
-    first = case.number or (senior.phones[0].number if senior and senior.phones else "")
+    senior = await _reach(session, case.senior_id)
+    first = case.number or (senior.phones[0] if senior and senior.phones else "")
     found = [Target(first, None)] if first else []
     if senior is not None and case.kind == ALARM_CALLBACK:
         found += [Target(contact.phones[0], contact.position)
@@ -191,8 +191,13 @@ async def close_case(runtime: Runtime, session: AsyncSession, case: CallCase, *,
         await send_case_sms(runtime, session, case, reason=CLOSING_NOTICES[outcome])
 
 
-async def case_facts(session: AsyncSession, case: CallCase, senior: Senior, *,
-                     provider_name: str | None = None,
+async def _reach(session: AsyncSession,
+                 senior_id: int | None) -> seniors_service.SeniorReach | None:
+    return await seniors_service.reach_of(session, senior_id=senior_id) if senior_id else None
+
+
+async def case_facts(session: AsyncSession, case: CallCase,
+                     senior: seniors_service.SeniorReach, *, provider_name: str | None = None,
                      arrival_local: datetime | None = None) -> notices.NoticeFacts:
     """What is true about the case now, read from the alarm and the case's own attempts."""
     alarm = await alarm_link.alarm_view(session, alarm_id=case.alarm_id) \
@@ -206,12 +211,22 @@ async def case_facts(session: AsyncSession, case: CallCase, senior: Senior, *,
         provider_name=provider_name, arrival_local=arrival_local)
 
 
+async def send_case_notice(runtime: Runtime, session: AsyncSession, *, case_id: int,
+                           reason: str, provider_name: str | None = None,
+                           arrival_local: datetime | None = None) -> None:
+    """``send_case_sms`` for a case named by id (nothing when there is no such case)."""
+    case = await session.get(CallCase, case_id)
+    if case is not None:
+        await send_case_sms(runtime, session, case, reason=reason, provider_name=provider_name,
+                            arrival_local=arrival_local)
+
+
 async def send_case_sms(runtime: Runtime, session: AsyncSession, case: CallCase, *,
                         reason: str, provider_name: str | None = None,
                         arrival_local: datetime | None = None) -> None:
     """Tell the first emergency contact about the case through the message port (once per
     notice), only if what the notice says is true now; it leaves after the caller commits."""
-    senior = await session.get(Senior, case.senior_id) if case.senior_id else None
+    senior = await _reach(session, case.senior_id)
     contact = next((c for c in senior.contacts if c.phones), None) if senior else None
     if senior is None or contact is None or await messaging_service.already_told(
             session, case_id=case.id, template=reason):
@@ -239,7 +254,7 @@ async def answered_actions(session: AsyncSession, *, call: CallLeg,
     case = await session.get(CallCase, call.case_id) if call.case_id else None
     text = SENIOR_ANSWERED
     if call.contact_position is not None:
-        senior = await session.get(Senior, call.senior_id) if call.senior_id else None
+        senior = await _reach(session, call.senior_id)
         text = CONTACT_ANSWERED.format(name=senior.name if senior else "您的家人")
     owner = case.operator if case else None
     if case is not None and case.alarm_id is not None:

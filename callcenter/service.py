@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,8 +34,10 @@ from runtime.scope import current_scope
 from seniors import areas as seniors_areas
 from seniors import service as seniors_service
 from seniors.exceptions import SeniorNotFoundError
-from seniors.models import Senior
 from seniors.phones import try_normalise_phone
+
+if TYPE_CHECKING:  # what seniors_service hands back
+    from seniors.models import Senior
 
 LEG_COLUMNS = tuple(c for c in CallLeg.__table__.columns if c.key != "id")
 # Built once: every call to the hotline runs these, and building an ORM INSERT with its values
@@ -428,6 +430,24 @@ class LinkedCall:
     call: CallOut
     created_at: datetime
     contact_position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachedCase:
+    """An alarm's case that ended with neither the senior nor any contact answering."""
+
+    id: int
+    alarm_id: int
+    senior_id: int
+
+
+async def unreached_alarm_cases(session: AsyncSession) -> list[UnreachedCase]:
+    """Every alarm case of a known senior that reached nobody: someone has to go round."""
+    cases = (await session.execute(select(CallCase).where(
+        CallCase.outcome == "unreached", CallCase.alarm_id.is_not(None),
+        CallCase.senior_id.is_not(None)))).scalars().all()
+    return [UnreachedCase(case.id, case.alarm_id, case.senior_id) for case in cases
+            if case.alarm_id is not None and case.senior_id is not None]
 
 
 async def case_ids_of_alarms(session: AsyncSession, *, alarm_ids: Sequence[int]) -> list[int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from sqlalchemy import select
 
 from accounts.deps import require_roles
 from accounts.models import StaffUser
@@ -30,7 +29,7 @@ from callcenter.schemas import (
 from callcenter.simulator import new_sid
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
-from seniors.models import SeniorPhone
+from seniors import service as seniors_service
 from storage.bounds import RowId
 
 router = APIRouter(prefix="/telephony/simulator", tags=["telephony simulator"])
@@ -115,5 +114,5 @@ async def simulated_numbers(user: AnyStaff, runtime: RuntimeDep,
                             session: SessionDep) -> list[PhoneNumber]:
     """Numbers the phone page offers as caller IDs: a few seniors' phones."""
     _simulator_only(runtime)
-    rows = await session.execute(select(SeniorPhone).order_by(SeniorPhone.senior_id).limit(12))
-    return [PhoneNumber(number=p.number, senior_id=p.senior_id) for p in rows.scalars().all()]
+    return [PhoneNumber(number=number, senior_id=senior_id) for senior_id, number
+            in await seniors_service.sample_numbers(session, limit=12)]

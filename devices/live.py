@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accounts.models import StaffUser
 from devices import service
 from runtime.context import Runtime
+
+if TYPE_CHECKING:  # the signed-in person a route or the live feed hands in
+    from accounts.models import StaffUser
 
 
 async def snapshot_part(runtime: Runtime, user: StaffUser) -> Any:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -240,6 +240,64 @@ async def record_dead_letter(session: AsyncSession, *, topic: str, payload: byte
     session.add(DeadLetter(received_at=now, topic=topic[:200], reason=reason[:300],
                            payload=payload[:DEAD_LETTER_BYTES], payload_size=len(payload),
                            device_id=device_id[:64], repeats=0))
+
+
+async def locations_of(session: AsyncSession, *,
+                       senior_ids: Collection[int]) -> dict[int, dict[str, str]]:
+    """Where in the home each of these seniors' devices is ("bathroom"), by senior then
+    device id; devices without a location are left out. One query for all of them."""
+    rows = await session.execute(
+        select(Device.senior_id, Device.id, Device.location)
+        .where(Device.senior_id.in_(senior_ids), Device.location != ""))
+    locations: dict[int, dict[str, str]] = {}
+    for row in rows:
+        locations.setdefault(row.senior_id, {})[row.id] = row.location
+    return locations
+
+
+ReadingRow = Row[int, str, int | None, str, float, datetime, str]
+
+
+async def readings_after(session: AsyncSession, *, after: int,
+                         limit: int) -> Sequence[ReadingRow]:
+    """Up to ``limit`` readings past id ``after``, in id order, each with its device's kind:
+    (id, device_id, senior_id, metric, value, measured_at, kind). Plain rows, not ORM
+    objects: for the rules feed, building entities cost more than the rules themselves."""
+    return (await session.execute(
+        select(DeviceReading.id, DeviceReading.device_id, DeviceReading.senior_id,
+               DeviceReading.metric, DeviceReading.value, DeviceReading.measured_at, Device.kind)
+        .join(Device, Device.id == DeviceReading.device_id)
+        .where(DeviceReading.id > after).order_by(DeviceReading.id)
+        .limit(limit)
+    )).all()
+
+
+async def pendants_in_use(session: AsyncSession, *, models: Collection[str]
+                          ) -> Sequence[Row[str, int | None, datetime, datetime | None]]:
+    """Every active device of these models fitted to a senior: (id, senior_id, fitted at,
+    its last event's time or None). One query, the last events grouped in the database."""
+    last_event = (select(StoredDeviceEvent.device_id,
+                         func.max(StoredDeviceEvent.occurred_at).label("last"))
+                  .group_by(StoredDeviceEvent.device_id).subquery())
+    return (await session.execute(
+        select(Device.id, Device.senior_id, Device.created_at, last_event.c.last)
+        .outerjoin(last_event, last_event.c.device_id == Device.id)
+        .where(Device.state == "active", Device.senior_id.is_not(None),
+               Device.model.in_(models)))).all()
+
+
+async def offline_by_senior(session: AsyncSession, *, now: datetime) -> dict[int, list[str]]:
+    """Every senior with an active device seen at least once, with the ids of those of their
+    devices that are offline now (none when all are online)."""
+    devices = (await session.execute(select(Device).where(
+        Device.state == "active", Device.senior_id.is_not(None), Device.last_seen.is_not(None),
+    ))).scalars().all()
+    offline: dict[int, list[str]] = {}
+    for device in devices:
+        senior_offline = offline.setdefault(device.senior_id or 0, [])
+        if not is_online(device, now):
+            senior_offline.append(device.id)
+    return offline
 
 
 async def active_watch_ids(session: AsyncSession) -> list[str]:

@@ -25,7 +25,7 @@ from devices import service
 from devices.models import Device
 from devices.topics import Channel, topic_for
 from runtime.context import Runtime
-from seniors.models import Senior
+from seniors import service as seniors_service
 
 FLEET_FILE = "simulator-fleet.json"
 FLEET_MODELS = ("anxin-watch", "door-sensor", "motion-sensor", "tb-wristband", "bed-sensor",
@@ -121,9 +121,8 @@ async def ensure_fleet(runtime: Runtime, *, count: int, scenario: str,
     async with runtime.sessions() as session:
         existing = set((await session.execute(select(Device.id))).scalars())
         known = {k: v for k, v in known.items() if k in existing}
-        seniors = list((await session.execute(
-            select(Senior.id).where(Senior.archived_at.is_(None)).order_by(Senior.id)
-            .limit(count))).scalars())
+        seniors = [senior.id for senior in await seniors_service.first_seniors(
+            session, limit=count)]
         n = len(known)
         while len(known) < count:
             model = FLEET_MODELS[n % len(FLEET_MODELS)]

@@ -17,8 +17,8 @@ from dispatch.models import Provider
 from dispatch.policy import DispatchPolicy
 from dispatch.schemas import OrderCreate, ProviderCreate, ProviderKind, Urgency
 from runtime.context import Runtime
+from seniors import service as seniors_service
 from seniors.demo import HOHHOT
-from seniors.models import Senior
 
 S = ServiceCode
 # (name, district index in seniors.demo.HOHHOT, services, certifications, capacity)
@@ -115,7 +115,7 @@ async def seed_providers(session: AsyncSession, *, now: datetime) -> int:
 
 async def seed_orders(session: AsyncSession, *, policy: DispatchPolicy, now: datetime) -> int:
     """A few orders in different states: offered, accepted, escalated."""
-    seniors = (await session.scalars(select(Senior).order_by(Senior.id).limit(6))).all()
+    seniors = await seniors_service.first_seniors(session, limit=6, include_archived=True)
     if len(seniors) < 3:
         return 0
     wanted = (

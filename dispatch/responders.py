@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from callcenter import flows as callcenter_flows
-from callcenter.models import CallCase
+from callcenter import service as callcenter_service
 from dispatch import flows
 from dispatch.catalogue import ServiceCode
 from dispatch.events import ORDER_CHANGED
@@ -33,16 +33,14 @@ log = logging.getLogger(__name__)
 async def send_responders(runtime: Runtime) -> list[int]:
     """An urgent responder order for every unreached alarm case without one; returns order ids."""
     async with runtime.sessions() as session:
-        cases = (await session.execute(select(CallCase).where(
-            CallCase.outcome == "unreached", CallCase.alarm_id.is_not(None),
-            CallCase.senior_id.is_not(None)))).scalars().all()
+        cases = await callcenter_service.unreached_alarm_cases(session)
         refs = {f"case:{case.id}": case for case in cases}
         done = set((await session.execute(select(ServiceOrder.source_ref).where(
             ServiceOrder.source == OrderSource.ALARM,
             ServiceOrder.source_ref.in_(refs)))).scalars())
     created = []
     for ref, case in refs.items():
-        if ref in done or case.senior_id is None:
+        if ref in done:
             continue
         try:
             order = await flows.create_order(runtime, actor=ACTOR, data=OrderCreate(
@@ -85,11 +83,10 @@ async def tell_family(runtime: Runtime, *, case_id: int, provider_id: int,
                       due_by: datetime) -> None:
     zone = ZoneInfo(runtime.settings.timezone)
     async with runtime.sessions() as session:
-        case = await session.get(CallCase, case_id)
         provider = await session.get(Provider, provider_id)
-        if case is None or provider is None:
+        if provider is None:
             return
-        await callcenter_flows.send_case_sms(
-            runtime, session, case, reason="visit_arranged", provider_name=provider.name,
-            arrival_local=due_by.astimezone(zone))
+        await callcenter_flows.send_case_notice(
+            runtime, session, case_id=case_id, reason="visit_arranged",
+            provider_name=provider.name, arrival_local=due_by.astimezone(zone))
         await session.commit()

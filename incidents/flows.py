@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
-from accounts.models import StaffUser
 from alarms import events as alarm_events
 from callcenter import conferencing
 from callcenter.conferencing import LegPurpose
-from callcenter.models import CallLeg
 from dispatch import flows as dispatch_flows
-from dispatch.models import ServiceOrder
 from dispatch.schemas import OrderCreate, OrderSource
 from incidents import events, service, timeline
 from incidents.exceptions import IncidentConflictError, IncidentInputError
@@ -35,6 +32,11 @@ from incidents.schemas import (
 )
 from runtime.context import Runtime
 from seniors import service as seniors_service
+
+if TYPE_CHECKING:  # the signed-in person, and what the routes answer with
+    from accounts.models import StaffUser
+    from callcenter.models import CallLeg
+    from dispatch.models import ServiceOrder
 
 
 async def audit_senior(session: AsyncSession, runtime: Runtime, user: StaffUser, action: str,
@@ -226,20 +228,16 @@ async def call_contact(runtime: Runtime, user: StaffUser, *, incident_id: int,
     return leg
 
 
-async def _live_call(runtime: Runtime, incident: Incident, call_id: int | None) -> CallLeg:
+async def _live_call(runtime: Runtime, incident: Incident, call_id: int | None) -> int:
     """The incident's call someone is on now: the one named, else the latest connected one
     (a conference party's own leg is not a call to add people to)."""
     async with runtime.sessions() as session:
         ids = await service.linked_ids(session, incident.id, EntryKind.CALL)
-        found = {call.id: call for call in (await session.scalars(
-            select(CallLeg).where(CallLeg.id.in_(ids)))).all()}
-    calls = [found.get(call) for call in ids]
-    live = [call for call in calls if call is not None and conferencing.is_live(call)
-            and call.parent_call_id is None]
+        live = await conferencing.live_calls_among(session, call_ids=ids)
     if call_id is not None:
         if call_id not in ids:
             raise IncidentInputError(f"call {call_id} is not part of incident {incident.id}")
-        live = [call for call in live if call.id == call_id]
+        live = [live_id for live_id in live if live_id == call_id]
     if not live:
         raise IncidentConflictError(
             f"incident {incident.id} has no connected call to add someone to; "
@@ -251,7 +249,7 @@ async def conference(runtime: Runtime, user: StaffUser, *, incident_id: int,
                      body: ConferenceIn) -> CallLeg:
     """Dial a contact or the emergency number into the operator's live call of this incident."""
     incident = await _acting_on(runtime, user, incident_id)
-    call = await _live_call(runtime, incident, body.call_id)
+    call_id = await _live_call(runtime, incident, body.call_id)
     if body.party == ConferenceParty.CONTACT:
         if body.position is None:
             raise IncidentInputError("position: say which contact to conference in")
@@ -260,7 +258,7 @@ async def conference(runtime: Runtime, user: StaffUser, *, incident_id: int,
     else:
         number = runtime.settings.incidents_emergency_number
         purpose = LegPurpose.EMERGENCY_120
-    leg = await conferencing.add_party(runtime, call_id=call.id, to=number, purpose=purpose,
+    leg = await conferencing.add_party(runtime, call_id=call_id, to=number, purpose=purpose,
                                        requested_by=user.username,
                                        senior_id=incident.senior_id,
                                        contact_position=body.position)

@@ -20,7 +20,6 @@ from liveness.models import (
 )
 from liveness.reminders import Reminder, ReminderSender
 from seniors import service as seniors_service
-from seniors.models import Senior
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,11 @@ async def roster(session: AsyncSession, *, today: date, due_soon_days: int,
                  district: str | None = None) -> list[RosterRow]:
     """Every active senior × subsidy category (of one district, found by its index), with
     standing and whether staff are on it."""
-    # Only the columns the roster shows: a whole Senior loads phones, contacts and consents.
-    query = select(Senior.id, Senior.name, Senior.subsidy_categories).where(
-        Senior.archived_at.is_(None))
+    seniors = await seniors_service.subsidised(session, district=district)
     certified = select(Certification)
     if district is not None:
-        query = query.where(Senior.district == district)
-        certified = certified.join(Senior, Senior.id == Certification.senior_id).where(
-            Senior.district == district)
-    seniors = (await session.execute(query.order_by(Senior.id))).all()
+        certified = certified.where(Certification.senior_id.in_(
+            seniors_service.ids_in_district(district)))
     certs = {(c.senior_id, c.category): c for c in (await session.scalars(certified)).all()}
     busy = set((await session.scalars(select(LivenessTask.senior_id).where(
         LivenessTask.done_at.is_(None)))).all())

@@ -17,7 +17,7 @@ from messaging.links import BindingLink, read_binding, sign_binding
 from messaging.models import WechatBinding
 from messaging.wechat import WechatAccount
 from runtime.context import Runtime
-from seniors.models import EmergencyContact
+from seniors import service as seniors_service
 
 CONSENT_ZH = ("我同意12349养老服务热线通过微信向我发送家人的求助、上门和认证提醒通知，"
               "可随时告知热线取消。")
@@ -59,7 +59,7 @@ async def complete(runtime: Runtime, session: AsyncSession, *, token: str,
                    code: str) -> WechatBinding:
     """Exchange WeChat's code for the openid and store it with the consent given; audited."""
     link = read(runtime, token)
-    contact = await session.get(EmergencyContact, link.contact_id)
+    contact = await seniors_service.get_contact(session, contact_id=link.contact_id)
     if contact is None or not contact.phones:
         raise BadBindingLink("this contact no longer exists or has no phone number")
     openid = await wechat_of(runtime).openid_for(code)

@@ -23,7 +23,7 @@ from messaging.schemas import AliyunReport, BindingLinkIn, BindingLinkOut, Tence
 from messaging.wechat_push import signed_by_wechat, template_report
 from runtime.context import Runtime
 from runtime.deps import RuntimeDep, SessionDep
-from seniors.models import EmergencyContact
+from seniors import service as seniors_service
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 # Gateways' callbacks and the page families open in WeChat are not staff API: like Twilio's
@@ -108,7 +108,7 @@ async def wechat_receipts(request: Request, runtime: RuntimeDep, session: Sessio
 async def wechat_link(body: BindingLinkIn, user: CallStaff, runtime: RuntimeDep,
                       session: SessionDep) -> BindingLinkOut:
     """A signed link (and its QR code) for a family contact to bind their WeChat."""
-    contact = await session.get(EmergencyContact, body.contact_id)
+    contact = await seniors_service.get_contact(session, contact_id=body.contact_id)
     if contact is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {body.contact_id}")
     if not contact.phones:

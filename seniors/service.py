@@ -89,21 +89,154 @@ async def names_of(session: AsyncSession, senior_ids: Iterable[int]) -> dict[int
 
 @dataclass(frozen=True, slots=True)
 class ContactView:
-    """An emergency contact as other domains name them: position in the cascade, name,
-    relation."""
+    """An emergency contact as other domains name and dial them: position in the cascade,
+    name, relation, numbers (the first is the one to call)."""
 
     id: int
+    senior_id: int
     position: int
     name: str
     relation: str
+    phones: tuple[str, ...]
+
+
+def _contact_view(contact: EmergencyContact) -> ContactView:
+    return ContactView(id=contact.id, senior_id=contact.senior_id, position=contact.position,
+                       name=contact.name, relation=contact.relation,
+                       phones=tuple(contact.phones))
 
 
 async def contacts_of(session: AsyncSession, *, senior_id: int) -> list[ContactView]:
     """The senior's emergency contacts in cascade order."""
     contacts = await session.scalars(select(EmergencyContact).where(
         EmergencyContact.senior_id == senior_id).order_by(EmergencyContact.position))
-    return [ContactView(id=c.id, position=c.position, name=c.name, relation=c.relation)
-            for c in contacts]
+    return [_contact_view(contact) for contact in contacts]
+
+
+async def get_contact(session: AsyncSession, *, contact_id: int) -> ContactView | None:
+    """One emergency contact, or None when there is no such contact."""
+    contact = await session.get(EmergencyContact, contact_id)
+    return _contact_view(contact) if contact else None
+
+
+@dataclass(frozen=True, slots=True)
+class SeniorReach:
+    """How the call centre reaches a senior: their numbers in order, then their contacts in
+    cascade order."""
+
+    id: int
+    name: str
+    phones: tuple[str, ...]
+    contacts: tuple[ContactView, ...]
+
+
+def _reach(senior: Senior) -> SeniorReach:
+    return SeniorReach(id=senior.id, name=senior.name,
+                       phones=tuple(phone.number for phone in senior.phones),
+                       contacts=tuple(_contact_view(contact) for contact in senior.contacts))
+
+
+async def reach_of(session: AsyncSession, *, senior_id: int) -> SeniorReach | None:
+    """How to reach this senior (archived ones too: a case outlives the record), or None."""
+    senior = await session.get(Senior, senior_id)
+    return _reach(senior) if senior else None
+
+
+async def reach_of_active(session: AsyncSession, *, lives_alone_only: bool,
+                          district: str | None) -> list[SeniorReach]:
+    """How to reach every active senior (those living alone only, of one district if given),
+    by id: the recipients a campaign picks from."""
+    query = select(Senior).where(Senior.archived_at.is_(None))
+    if lives_alone_only:
+        query = query.where(Senior.lives_alone.is_(True))
+    if district:
+        query = query.where(Senior.district == district)
+    result = await session.execute(query.order_by(Senior.id))
+    return [_reach(senior) for senior in result.scalars().all()]
+
+
+@dataclass(frozen=True, slots=True)
+class SeniorPlace:
+    """Who a senior is and where they live, as a work queue names them."""
+
+    id: int
+    name: str
+    address: str
+    district: str
+    area_code: str | None
+
+
+async def places_of(session: AsyncSession, *, senior_ids: Iterable[int]) -> dict[int, SeniorPlace]:
+    """Name and address of these seniors (archived ones too), by id, in one query."""
+    ids = set(senior_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(select(
+        Senior.id, Senior.name, Senior.address, Senior.district, Senior.area_code)
+        .where(Senior.id.in_(ids)))
+    return {row.id: SeniorPlace(*row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SeniorSketch:
+    """A senior as the demo seeds and the simulators pick them: home and subsidies."""
+
+    id: int
+    latitude: float | None
+    longitude: float | None
+    subsidy_categories: tuple[str, ...]
+
+    @property
+    def home(self) -> tuple[float, float] | None:
+        """Where they live, when both coordinates are known."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (self.latitude, self.longitude)
+
+
+async def first_seniors(session: AsyncSession, *, limit: int | None = None,
+                        include_archived: bool = False) -> list[SeniorSketch]:
+    """The first registered seniors by id (active ones unless archived are asked for)."""
+    query = select(Senior.id, Senior.latitude, Senior.longitude, Senior.subsidy_categories)
+    if not include_archived:
+        query = query.where(Senior.archived_at.is_(None))
+    rows = await session.execute(query.order_by(Senior.id).limit(limit))
+    return [SeniorSketch(row.id, row.latitude, row.longitude, tuple(row.subsidy_categories))
+            for row in rows]
+
+
+async def sample_numbers(session: AsyncSession, *, limit: int) -> list[tuple[int, str]]:
+    """(senior id, number) of the first registered phones by senior: caller IDs to try."""
+    rows = await session.execute(select(SeniorPhone.senior_id, SeniorPhone.number)
+                                 .order_by(SeniorPhone.senior_id).limit(limit))
+    return [(row.senior_id, row.number) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidisedSenior:
+    """An active senior with the subsidy categories whose certification is tracked."""
+
+    id: int
+    name: str
+    subsidy_categories: tuple[str, ...]
+
+
+async def subsidised(session: AsyncSession, *, district: str | None) -> list[SubsidisedSenior]:
+    """Every active senior (of one district if given) with their subsidy categories, by id.
+
+    Only these columns: a whole Senior loads phones, contacts and consents too.
+    """
+    query = select(Senior.id, Senior.name, Senior.subsidy_categories).where(
+        Senior.archived_at.is_(None))
+    if district is not None:
+        query = query.where(Senior.district == district)
+    rows = await session.execute(query.order_by(Senior.id))
+    return [SubsidisedSenior(row.id, row.name, tuple(row.subsidy_categories)) for row in rows]
+
+
+def ids_in_district(district: str) -> Select[int]:
+    """The ids of the district's seniors, as a subquery another domain narrows its rows by."""
+    return select(Senior.id).where(Senior.district == district)
 
 
 async def get_senior(session: AsyncSession, senior_id: int) -> Senior:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,6 @@ from accounts.audiences import audience
 from accounts.roles import Role
 from alerts import events as alert_events
 from alerts import service as alerts_service
-from alerts.models import SupervisorAlert as StoredAlert
 from areas import service as areas_service
 from callcenter.routing.engine import (
     Action,
@@ -38,6 +38,9 @@ from callcenter.routing.models import OperatorStateChange, RoutingOperator, Rout
 from callcenter.routing.rules import OperatorState, TaskKind
 from callcenter.routing.subjects import Subject, subjects_of
 from runtime.context import Runtime
+
+if TYPE_CHECKING:  # what alerts_service hands back (the engine has its own SupervisorAlert)
+    from alerts.models import SupervisorAlert as StoredAlert
 
 ADD_SLICE = 25  # tasks queued per transaction
 DESK_LEASE = "routing_loop"  # the lease of the loop that runs the desk (callcenter/routing/flows)

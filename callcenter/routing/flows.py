@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from alarms.kinds import AlarmState
-from alarms.models import Alarm
+from alarms import service as alarms_service
 from callcenter.routing import call_tasks
 from callcenter.routing.desk import DESK_CHANGED, NewTask
 from callcenter.routing.engine import TaskState
@@ -47,20 +46,15 @@ async def sync_alarm_tasks(runtime: Runtime) -> None:
     """
     desk = desk_of(runtime)
     async with runtime.sessions() as session:
-        raised = (await session.execute(
-            select(Alarm.id, Alarm.priority, Alarm.senior_id)
-            .where(Alarm.state == AlarmState.RAISED)
-        )).all()
+        raised = await alarms_service.waiting_alarms(session)
         queued = set((await session.execute(
             select(RoutingTask.open_ref).where(RoutingTask.open_ref.like("alarm:%"))
         )).scalars())
         new = [row for row in raised if f"alarm:{row.id}" not in queued]
         owners = await incidents_service.owners_of_open(session, [row.senior_id for row in new])
-        resolved = set((await session.execute(
-            select(Alarm.id).where(Alarm.state == AlarmState.RESOLVED, Alarm.id.in_(
-                [int(t.ref.split(":")[1]) for t in desk.router.tasks.values()
-                 if t.ref.startswith("alarm:") and t.state == TaskState.ASSIGNED]))
-        )).scalars())
+        resolved = await alarms_service.resolved_among(session, alarm_ids=[
+            int(t.ref.split(":")[1]) for t in desk.router.tasks.values()
+            if t.ref.startswith("alarm:") and t.state == TaskState.ASSIGNED])
     raised_refs = {f"alarm:{row.id}": row.priority for row in raised}
     resolved_refs = {f"alarm:{alarm_id}" for alarm_id in resolved}
     await desk.add_tasks([NewTask(TaskKind.ALARM, row.priority, f"alarm:{row.id}",

@@ -4,12 +4,12 @@ with the watch's answer (the flow owns the transaction)."""
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts_service
-from accounts.models import StaffUser
 from accounts.roles import Role
 from devices import service
 from devices.exceptions import CommandNotAllowedError, DeviceEditError
@@ -22,6 +22,9 @@ from devices.watch.commands import COMMANDS
 from devices.watch.relay import RelayedCommand, RelayOutcome
 from runtime.context import Runtime
 from seniors import service as seniors_service
+
+if TYPE_CHECKING:  # the signed-in person a route or the live feed hands in
+    from accounts.models import StaffUser
 
 RECENT_COMMANDS = 20
 

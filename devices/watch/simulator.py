@@ -23,7 +23,7 @@ from devices.models import Device
 from devices.watch.frames import Frame, FrameReader, encode
 from devices.watch.messages import MODEL
 from runtime.context import Runtime
-from seniors.models import Senior
+from seniors import service as seniors_service
 
 HOME = (39.9042, 116.4074)  # for seniors without coordinates
 SOS, LEFT_FENCE, REMOVED, FALL = 1 << 16, 1 << 18, 1 << 20, 1 << 21
@@ -103,9 +103,7 @@ async def ensure_watches(runtime: Runtime, *, count: int, scenario: str,
                          seed: int = 12349) -> list[SimulatedWatch]:
     """Provision (or reuse) ``count`` 3g-watch devices for the first seniors."""
     async with runtime.sessions() as session:
-        seniors = list((await session.execute(
-            select(Senior.id, Senior.latitude, Senior.longitude)
-            .where(Senior.archived_at.is_(None)).order_by(Senior.id).limit(count))).all())
+        seniors = await seniors_service.first_seniors(session, limit=count)
         ids = [f"86{n:08d}" for n in range(count)]
         existing = set((await session.execute(
             select(Device.id).where(Device.id.in_(ids)))).scalars())
@@ -116,8 +114,7 @@ async def ensure_watches(runtime: Runtime, *, count: int, scenario: str,
                 await service.provision_device(
                     session, model_id=MODEL, senior_id=senior.id if senior else None,
                     location="simulated", device_id=device_id, now=runtime.clock.now())
-            home = (senior.latitude, senior.longitude) if senior else None
-            homes.append(home if home and None not in home else HOME)
+            homes.append((senior.home if senior else None) or HOME)
         await session.commit()
     rng = random.Random(seed)
     return [SimulatedWatch(device_id, home, _pick(scenario, rng), rng=random.Random(rng.random()))
