@@ -15,8 +15,9 @@ class ReadingRollup(Base):
     """min / mean / max / count of one senior's metric over one hour or one local day."""
 
     __tablename__ = "reading_rollups"
-    __table_args__ = (Index("uq_reading_rollups_senior_metric_bucket", "senior_id", "resolution",
-                            "metric", "bucket_start", unique=True),
+    # A chart reads one senior's span of one resolution: a single range of the first index.
+    __table_args__ = (Index("uq_reading_rollups_senior_bucket_metric", "senior_id", "resolution",
+                            "bucket_start", "metric", unique=True),
                       Index("ix_reading_rollups_resolution_bucket", "resolution",
                             "bucket_start"))
 

@@ -178,17 +178,20 @@ async def rollups(session: AsyncSession, *, senior_id: int, resolution: str, sin
                   until: datetime) -> dict[str, list[tuple[datetime, Bucket]]]:
     """A senior's roll-ups of one resolution in [since, until), by metric, oldest first.
 
-    Ordered by metric, then time: the order of the (senior, resolution, metric, bucket) index,
-    which then serves the query whole, with no sort. Ordered by time alone, SQLite on a small
-    table took the (resolution, bucket) index, which holds every senior's roll-ups of the
-    span, and with statistics at size both databases sorted after the index.
+    Read in the order of the (senior, resolution, bucket, metric) index, one range of it and
+    no sort. SQLite is told the index: without statistics on the roll-ups (a table filled
+    after the last ANALYZE) it took the (resolution, bucket) index, which holds every senior's
+    roll-ups of the span, and sorted them (54 ms a year chart at 20,000 seniors, growing with
+    the region).
     """
     rows = await session.execute(
         select(ReadingRollup.metric, ReadingRollup.bucket_start, ReadingRollup.minimum,
                ReadingRollup.maximum, ReadingRollup.total, ReadingRollup.count)
         .where(ReadingRollup.senior_id == senior_id, ReadingRollup.resolution == resolution,
                ReadingRollup.bucket_start >= since, ReadingRollup.bucket_start < until)
-        .order_by(ReadingRollup.metric, ReadingRollup.bucket_start))
+        .with_hint(ReadingRollup, "INDEXED BY uq_reading_rollups_senior_bucket_metric",
+                   "sqlite")
+        .order_by(ReadingRollup.bucket_start, ReadingRollup.metric))
     found: dict[str, list[tuple[datetime, Bucket]]] = defaultdict(list)
     for metric, at, minimum, maximum, total, count in rows:
         found[metric].append((at, Bucket(minimum, maximum, total, count)))
